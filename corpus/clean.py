@@ -1,0 +1,138 @@
+"""Reading a text as received into clean physical lines that remember where they came from.
+
+Every character of a cleaned line carries its offset in the source, so the provision tree
+built from the lines can always point back at the text as received.  What is cleaned:
+Word bookmarks, Markdown emphasis left by conversion, the odd English "and" that a
+converter put between Chinese words, spacing artefacts around numbers and punctuation,
+and the table of contents (目录 with dotted leaders and page numbers).
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from corpus.text import CJK, CJK_PUNCT
+
+SPACES = " \u3000\u00a0\u2002\u2003\u2009\ufeff"
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+    offs: tuple[int, ...]   # source offset of each character of `text`
+    gap: int                # blank lines before this one
+    index: int              # physical line number in the source, from 0
+
+
+def _sub(text: str, offs: list[int], pattern: re.Pattern, repl) -> tuple[str, list[int]]:
+    """re.sub that keeps the offset map: inserted characters take the match's start offset."""
+    out, out_offs, pos = [], [], 0
+    for m in pattern.finditer(text):
+        out.append(text[pos:m.start()])
+        out_offs.extend(offs[pos:m.start()])
+        r = repl(m) if callable(repl) else repl
+        out.append(r)
+        out_offs.extend([offs[m.start()]] * len(r) if m.start() < len(offs) else [])
+        pos = m.end()
+    out.append(text[pos:])
+    out_offs.extend(offs[pos:])
+    return "".join(out), out_offs
+
+
+_BOOKMARK = re.compile(r"\[bookmark:[^\]]*\]")
+_EMPHASIS = re.compile(r"\*\*")
+# "布局 and 紧缺": a converter put the English word for 和 between two Chinese words.
+_AND = re.compile(f"(?<=[{CJK}])[{SPACES}]*\\band\\b[{SPACES}]*(?=[{CJK}])")
+_SPACE_RUN = re.compile(f"[{SPACES}]+")
+_TAB_RUN = re.compile(f"[{SPACES}]*\t[{SPACES}]*")
+_TIGHT = f"{CJK}{re.escape(CJK_PUNCT)}"
+
+
+def _space_repl(text: str):
+    def repl(m: re.Match) -> str:
+        left = text[m.start() - 1] if m.start() > 0 else ""
+        right = text[m.end()] if m.end() < len(text) else ""
+        if not left or not right:
+            return ""
+        cjk_l, cjk_r = re.match(f"[{CJK}]", left), re.match(f"[{CJK}]", right)
+        if cjk_l and cjk_r:
+            return " "          # 人力资源社会保障部 国家发展改革委: a real separator
+        if re.match(f"[{_TIGHT}]", left) or re.match(f"[{_TIGHT}]", right):
+            return ""           # "2035 年", "98% 以上", "发展 “十四五”": layout, not text
+        return " "
+    return repl
+
+
+def clean_line(raw: str, start: int) -> tuple[str, list[int]]:
+    """One physical line as received → cleaned text and the source offset of each char."""
+    text, offs = raw, list(range(start, start + len(raw)))
+    for pattern, repl in ((_BOOKMARK, ""), (_EMPHASIS, ""), (_AND, "和")):
+        text, offs = _sub(text, offs, pattern, repl)
+    text, offs = _sub(text, offs, _TAB_RUN, "\t")
+    # Trim the edges.  Trailing tabs go (a box title above a table often ends in empty
+    # cells); leading tabs stay, as the empty first cells of a table row split by a page.
+    lo, hi = 0, len(text)
+    while lo < hi and text[lo] in SPACES:
+        lo += 1
+    while hi > lo and (text[hi - 1] in SPACES or text[hi - 1] == "\t"):
+        hi -= 1
+    text, offs = text[lo:hi], offs[lo:hi]
+    text, offs = _sub(text, offs, _SPACE_RUN, _space_repl(text))
+    return text, offs
+
+
+_LEADER = re.compile(r"(\.{3,}|…{2,}|·{3,}|-{4,}|_{4,})[\s\t]*\d{1,4}\s*$")
+_TOC_HEAD = re.compile(r"^目\s*录$")
+
+
+def is_toc_entry(text: str) -> bool:
+    return bool(_LEADER.search(text))
+
+
+def read_lines(source: str) -> list[Line]:
+    """Cleaned non-blank physical lines, with the table of contents left out."""
+    lines: list[Line] = []
+    gap, pos = 0, 0
+    for index, raw in enumerate(source.splitlines(keepends=True)):
+        body = raw.rstrip("\r\n")
+        text, offs = clean_line(body, pos)
+        pos += len(raw)
+        if not text:
+            gap += 1
+            continue
+        lines.append(Line(text, tuple(offs), gap, index))
+        gap = 0
+    return _drop_toc(lines)
+
+
+def _drop_toc(lines: list[Line]) -> list[Line]:
+    keep: list[Line] = []
+    for i, line in enumerate(lines):
+        if is_toc_entry(line.text):
+            continue
+        if _TOC_HEAD.match(line.text.replace(" ", "")):
+            nxt = lines[i + 1].text if i + 1 < len(lines) else ""
+            if is_toc_entry(nxt) or not nxt:
+                continue
+        keep.append(line)
+    return keep
+
+
+def usual_gap(lines: list[Line]) -> int:
+    """How many blank lines usually separate two lines of this text (0 or 1, mostly).
+
+    PDF extraction often puts a blank line after every line; more blank lines than usual
+    then mark a real break.
+    """
+    counts = Counter(line.gap for line in lines[1:])
+    return counts.most_common(1)[0][0] if counts else 0
+
+
+def wrap_width(lines: list[Line]) -> int | None:
+    """The width a hard-wrapped text was wrapped at, or None when lines are paragraphs."""
+    lengths = sorted(len(line.text) for line in lines if "\t" not in line.text)
+    if len(lengths) < 8:
+        return None
+    p75 = lengths[int(len(lengths) * 0.75)]
+    return p75 if p75 <= 60 else None

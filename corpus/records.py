@@ -1,0 +1,91 @@
+"""The records every later stage reads: document metadata, provisions, segmented documents."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from corpus.text import match_key
+
+LEVELS = ("national", "provincial", "municipal", "county")
+KINDS = ("chapter", "section", "item", "subitem", "point", "box", "table",
+         "table_row", "annex", "paragraph")
+
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    """What is known about a document, from the manifest, the `add` flags or its own text."""
+
+    file: str                      # file name in corpus/: the `doc` key of every export
+    title: str
+    number: str | None = None      # 文号, e.g. 人社部发〔2021〕86号
+    issuer: str | None = None
+    level: str | None = None       # one of LEVELS
+    region: str | None = None
+    date: str | None = None        # ISO date
+    status: str = "issued"         # issued | draft
+    period: str | None = None      # plan period, "2021-2025"
+
+    @property
+    def key(self) -> str:
+        return doc_key(self)
+
+    def to_dict(self) -> dict:
+        return {"doc": self.file, "title": self.title, "number": self.number,
+                "issuer": self.issuer, "level": self.level, "region": self.region,
+                "date": self.date, "status": self.status, "period": self.period}
+
+
+def doc_key(meta: DocumentMeta) -> str:
+    """A short stable key from the document's identity, never from build order.
+
+    The 文号 identifies an issued document; without one, issuer + date + title do.
+    Whitespace and width differences do not change the key.
+    """
+    if meta.number:
+        basis = "no:" + match_key(meta.number)
+    else:
+        basis = "|".join(("t", match_key(meta.issuer or ""), meta.date or "",
+                          match_key(meta.title)))
+    return hashlib.sha1(basis.encode("utf-8")).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Provision:
+    """One node of a document's provision tree.
+
+    `text` is the provision's full text with its descendants, `own_text` the part that is
+    its own (marker line and its own paragraphs).  `start`/`end` are character offsets into
+    the source text as received, so every fact can point back at what it was read from.
+    """
+
+    id: str
+    doc: str
+    path: str
+    kind: str
+    number: str
+    heading: str
+    text: str
+    own_text: str
+    parent: str | None
+    children: tuple[str, ...]
+    start: int
+    end: int
+    order: int
+    depth: int
+    annex: bool = False            # inside an annex (附件): not part of the main body
+    cells: tuple[str, ...] = ()    # table rows: the cells as written
+    columns: tuple[str, ...] = ()  # tables: the header cells
+
+
+@dataclass(frozen=True)
+class Document:
+    meta: DocumentMeta
+    source: str
+    provisions: tuple[Provision, ...] = field(default_factory=tuple)
+
+    @property
+    def file(self) -> str:
+        return self.meta.file
+
+    def by_id(self) -> dict[str, Provision]:
+        return {p.id: p for p in self.provisions}
