@@ -1,0 +1,80 @@
+"""`policykg build`: corpus → provision tree → graph → index, into a new generation."""
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Callable, Sequence
+
+from corpus import Document, load_corpus
+from corpus.tokenize import Tokenizer, domain_terms
+from indexer.store import DataDir, write_json, write_jsonl
+from ontology.namespaces import doc_iri, provision_iri
+
+Step = Callable[[str], None]
+FORMAT_VERSION = 1
+
+
+def provision_rows(doc: Document) -> list[dict]:
+    meta = doc.meta
+    rows = []
+    for p in doc.provisions:
+        row = dataclasses.asdict(p)
+        row["cells"], row["columns"] = list(p.cells), list(p.columns)
+        row["children"] = list(p.children)
+        row["level"] = meta.level
+        row["uri"] = str(provision_iri(meta.key, p.path))
+        rows.append(row)
+    return rows
+
+
+def document_rows(docs: Sequence[Document]) -> list[dict]:
+    rows = []
+    for doc in docs:
+        row = doc.meta.to_dict()
+        row.update(key=doc.meta.key, uri=str(doc_iri(doc.meta.key)),
+                   provisions=len(doc.provisions), chars=len(doc.source))
+        rows.append(row)
+    return rows
+
+
+def stage_names() -> list[str]:
+    """The progress steps a build reports, in order."""
+    return ["provisions", "dictionary", *[n for n, _ in EXTRA_STAGES], "done"]
+
+
+def write_generation(folder: Path, docs: Sequence[Document], step: Step = lambda _: None) -> dict:
+    """Everything a generation holds, written into `folder`."""
+    started = time.time()
+    write_json(folder / "documents.json", document_rows(docs))
+    write_jsonl(folder / "provisions.jsonl", (r for d in docs for r in provision_rows(d)))
+    step("provisions")
+    texts = [p.own_text for d in docs for p in d.provisions]
+    titles = [p.heading for d in docs for p in d.provisions if p.kind in ("box", "annex")]
+    tokenizer = Tokenizer.shared(domain_terms(texts, titles))
+    tokenizer.save(folder / "dict.txt")
+    step("dictionary")
+    for name, stage in EXTRA_STAGES:
+        stage(folder, docs, tokenizer)
+        step(name)
+    meta = {"format": FORMAT_VERSION, "generation": folder.name.replace(".tmp-", ""),
+            "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "seconds": round(time.time() - started, 3), "documents": len(docs),
+            "provisions": sum(len(d.provisions) for d in docs)}
+    write_json(folder / "meta.json", meta)
+    step("done")
+    return meta
+
+
+# Stages after the provision tree, each function(folder, docs, tokenizer), in order.
+EXTRA_STAGES: list[tuple[str, Callable]] = []
+
+
+def build(data: DataDir, docs: Sequence[Document] | None = None,
+          step: Step = lambda _: None) -> dict:
+    """Build the bundled corpus (and added documents) into a new current generation."""
+    with data.lock():
+        if docs is None:
+            docs = load_corpus()
+        with data.new_generation() as folder:
+            return write_generation(folder, docs, step)

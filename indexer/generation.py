@@ -1,0 +1,52 @@
+"""Reading one built generation: documents, provisions, dictionary (and graph, index)."""
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+from corpus.records import DocumentMeta
+from corpus.tokenize import Tokenizer
+from indexer.store import read_jsonl
+
+_META_FIELDS = {f for f in DocumentMeta.__dataclass_fields__}
+
+
+class Generation:
+    """A built generation, loaded lazily and read-only: safe to share between threads."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+
+    @property
+    def name(self) -> str:
+        return self.meta["generation"]
+
+    @functools.cached_property
+    def documents(self) -> list[dict]:
+        return json.loads((self.folder / "documents.json").read_text(encoding="utf-8"))
+
+    def document_metas(self) -> list[DocumentMeta]:
+        return [DocumentMeta(file=d["doc"], **{k: v for k, v in d.items()
+                                               if k in _META_FIELDS and k != "file"})
+                for d in self.documents]
+
+    @functools.cached_property
+    def provisions(self) -> list[dict]:
+        return read_jsonl(self.folder / "provisions.jsonl")
+
+    @functools.cached_property
+    def provision_by_id(self) -> dict[str, dict]:
+        return {p["id"]: p for p in self.provisions}
+
+    def document(self, ref: str) -> dict | None:
+        """A document by its file name, key or file stem."""
+        for d in self.documents:
+            if ref in (d["doc"], d["key"], d["doc"].rsplit(".", 1)[0]):
+                return d
+        return None
+
+    @functools.cached_property
+    def tokenizer(self) -> Tokenizer:
+        return Tokenizer.from_file(self.folder / "dict.txt")

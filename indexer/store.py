@@ -1,0 +1,157 @@
+"""The data folder: builds are written as generations and switched in atomically.
+
+Layout::
+
+    DATA/
+      current -> generations/g-…      the generation being served (a symlink)
+      generations/g-…/                 documents.json, provisions.jsonl, dict.txt,
+                                       graph.nt, index/, meta.json
+      sources/                         documents added with `policykg add`
+      .lock                            held while a build or add runs
+
+A build writes a new generation in a temporary folder beside the others, fsyncs it,
+renames it into place and only then swaps the `current` link (rename of a new link over
+the old one, which POSIX makes atomic).  A crash at any moment leaves either the old or
+the new generation current, never a half-written one.
+"""
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import secrets
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+KEEP_GENERATIONS = 3
+
+
+class StoreBusy(RuntimeError):
+    """Another build or add holds the data folder."""
+
+
+class NotBuilt(RuntimeError):
+    """The data folder has no generation yet."""
+
+
+def _fsync_tree(path: Path) -> None:
+    for root, dirs, files in os.walk(path):
+        for name in files:
+            with open(os.path.join(root, name), "rb") as fh:
+                os.fsync(fh.fileno())
+        _fsync_dir(Path(root))
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@dataclass(frozen=True)
+class DataDir:
+    root: Path
+
+    @property
+    def generations(self) -> Path:
+        return self.root / "generations"
+
+    @property
+    def sources(self) -> Path:
+        return self.root / "sources"
+
+    @property
+    def link(self) -> Path:
+        return self.root / "current"
+
+    def current(self) -> Path | None:
+        """The folder of the generation being served, or None before the first build."""
+        try:
+            target = os.readlink(self.link)
+        except OSError:
+            return None
+        path = (self.root / target).resolve()
+        return path if (path / "meta.json").is_file() else None
+
+    def require_current(self) -> Path:
+        cur = self.current()
+        if cur is None:
+            raise NotBuilt(f"nothing is built in {self.root}: run `policykg build` first")
+        return cur
+
+    @contextlib.contextmanager
+    def lock(self, wait: bool = False) -> Iterator[None]:
+        """Exclusive hold on the data folder for one build or add at a time."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        fh = open(self.root / ".lock", "w")
+        try:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except OSError as exc:
+                if exc.errno in (errno.EAGAIN, errno.EACCES):
+                    raise StoreBusy(f"another build or add is running on {self.root}; "
+                                    "try again when it has finished") from None
+                raise
+            yield
+        finally:
+            fh.close()
+
+    @contextlib.contextmanager
+    def new_generation(self) -> Iterator[Path]:
+        """A fresh folder to build into; on success it becomes current, on error it goes."""
+        self.generations.mkdir(parents=True, exist_ok=True)
+        gen_id = time.strftime("g-%Y%m%dT%H%M%S-", time.gmtime()) + secrets.token_hex(3)
+        tmp = self.generations / f".tmp-{gen_id}"
+        tmp.mkdir()
+        try:
+            yield tmp
+            _fsync_tree(tmp)
+            final = self.generations / gen_id
+            os.rename(tmp, final)
+            _fsync_dir(self.generations)
+            self._switch(final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        self.prune()
+
+    def _switch(self, target: Path) -> None:
+        tmp_link = self.root / f".current-{secrets.token_hex(4)}"
+        os.symlink(os.path.relpath(target, self.root), tmp_link)
+        os.replace(tmp_link, self.link)
+        _fsync_dir(self.root)
+
+    def prune(self) -> None:
+        """Drop old generations and leftovers of interrupted builds, keeping a few."""
+        current = self.current()
+        gens = sorted(p for p in self.generations.iterdir() if p.name.startswith("g-"))
+        for old in gens[:-KEEP_GENERATIONS]:
+            if current is None or old.resolve() != current:
+                shutil.rmtree(old, ignore_errors=True)
+        for leftover in self.generations.glob(".tmp-*"):
+            # A leftover whose builder is gone (we hold the lock, so it is).
+            shutil.rmtree(leftover, ignore_errors=True)
+        for stale in self.root.glob(".current-*"):
+            stale.unlink(missing_ok=True)
+
+
+def write_json(path: Path, data) -> None:
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def write_jsonl(path: Path, rows) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]

@@ -1,0 +1,43 @@
+"""Settings, declared once: read from flags and the environment by the CLI, passed in."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+
+def default_data_dir() -> Path:
+    """$POLICYKG_DATA, else the per-user data folder ($XDG_DATA_HOME/policykg)."""
+    if os.environ.get("POLICYKG_DATA"):
+        return Path(os.environ["POLICYKG_DATA"]).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "policykg"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 5000
+    threads: int = 8
+    # Search
+    max_query_chars: int = 200
+    max_page_size: int = 100
+    # SPARQL endpoint
+    sparql_timeout: float = 10.0
+    sparql_max_rows: int = 10_000
+    sparql_max_chars: int = 20_000
+    # Ingest over HTTP: closed unless a token is configured.
+    upload_token: str | None = None
+    max_upload_bytes: int = 20 * 1024 * 1024
+
+    @classmethod
+    def from_env(cls, data_dir: Path | None = None, **overrides) -> "Settings":
+        env = os.environ
+        s = cls(data_dir=data_dir or default_data_dir(),
+                upload_token=env.get("POLICYKG_TOKEN") or None)
+        if env.get("POLICYKG_SPARQL_TIMEOUT"):
+            s = replace(s, sparql_timeout=float(env["POLICYKG_SPARQL_TIMEOUT"]))
+        if env.get("POLICYKG_MAX_UPLOAD"):
+            s = replace(s, max_upload_bytes=int(env["POLICYKG_MAX_UPLOAD"]))
+        return replace(s, **{k: v for k, v in overrides.items() if v is not None})
