@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass, field
 import time
 from pathlib import Path
 from typing import Callable, Sequence
@@ -13,6 +14,21 @@ from ontology.namespaces import doc_iri, provision_iri
 
 Step = Callable[[str], None]
 FORMAT_VERSION = 1
+
+
+@dataclass
+class BuildContext:
+    """What the stages of one build share; each stage reads what earlier ones left here.
+
+    `facts` maps a provision id to the graph facts the index and the exports show for it
+    (departments, targets, citations, alignments), filled in by the graph stage.
+    """
+
+    folder: Path
+    docs: Sequence[Document]
+    tokenizer: Tokenizer
+    graph: object | None = None
+    facts: dict[str, dict] = field(default_factory=dict)
 
 
 def provision_rows(doc: Document) -> list[dict]:
@@ -54,8 +70,9 @@ def write_generation(folder: Path, docs: Sequence[Document], step: Step = lambda
     tokenizer = Tokenizer.shared(domain_terms(texts, titles))
     tokenizer.save(folder / "dict.txt")
     step("dictionary")
+    ctx = BuildContext(folder, docs, tokenizer)
     for name, stage in EXTRA_STAGES:
-        stage(folder, docs, tokenizer)
+        stage(ctx)
         step(name)
     meta = {"format": FORMAT_VERSION, "generation": folder.name.replace(".tmp-", ""),
             "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -66,8 +83,8 @@ def write_generation(folder: Path, docs: Sequence[Document], step: Step = lambda
     return meta
 
 
-# Stages after the provision tree, each function(folder, docs, tokenizer), in order.
-EXTRA_STAGES: list[tuple[str, Callable]] = []
+# Stages after the provision tree and the dictionary, in order: (name, function(ctx)).
+EXTRA_STAGES: list[tuple[str, Callable[[BuildContext], None]]] = []
 
 
 def build(data: DataDir, docs: Sequence[Document] | None = None,
