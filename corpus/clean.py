@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from corpus.text import CJK, CJK_PUNCT
+from corpus.text import CJK, CJK_PUNCT, TERMINAL
 
 SPACES = " \u3000\u00a0\u2002\u2003\u2009\ufeff"
 
@@ -130,9 +130,20 @@ def usual_gap(lines: list[Line]) -> int:
 
 
 def wrap_width(lines: list[Line]) -> int | None:
-    """The width a hard-wrapped text was wrapped at, or None when lines are paragraphs."""
-    lengths = sorted(len(line.text) for line in lines if "\t" not in line.text)
+    """The width a hard-wrapped text was wrapped at, or None when lines are paragraphs.
+
+    A PDF extraction shows as many lines of about the same length, most of them broken
+    in mid-sentence; short lines that end in a full stop are just short paragraphs.
+    """
+    body = [line.text for line in lines if "\t" not in line.text]
+    lengths = sorted(len(t) for t in body)
     if len(lengths) < 8:
         return None
-    p75 = lengths[int(len(lengths) * 0.75)]
-    return p75 if p75 <= 60 else None
+    width = lengths[int(len(lengths) * 0.75)]
+    if width > 60:
+        return None
+    near = [t for t in body if 0.85 * width <= len(t) <= 1.1 * width]
+    broken = sum(t[-1] not in TERMINAL for t in near)
+    if len(near) < 0.4 * len(body) or broken < 0.5 * len(near):
+        return None
+    return width

@@ -36,6 +36,7 @@ _ORG_LINE = re.compile(r"^[\u4e00-\u9fff（）()“”]{2,30}(厅|局|部|委|�
 _TITLE_LINE = re.compile(r"^[^。；;！？]{4,80}(规划|方案|意见|办法|细则|纲要|计划|条例|规定|决定|通知|措施|"
                          r"指引|清单|要点|标准|制度|规则)([（(][^）)]{1,12}[）)])?$")
 _STATUS_LINE = re.compile(r"^[（(](公开)?征求意见稿[）)]$")
+_TITLE_NOTE = re.compile(r"^[（(][^（）()。，]{1,10}[）)]$")    # （试行）, （2023年修订）
 _NOTICE_TITLE = re.compile(r"关于(印发|转发|发布)《(?P<inner>.+)》的(通知|函)")
 _FRONT_MISC = re.compile(r"^(公开方式|抄送|信息公开选项|签发人)[：:]")
 
@@ -225,8 +226,10 @@ class Segmenter:
         chapter = self.container(("chapter", "annex"))
         expected = {chapter.last.get("section", 0) + 1,
                     self.last_section.get(self.context(), 0) + 1}
-        if m.value not in expected or (m.value > 1 and last_sub == m.value - 1):
+        if m.value not in expected:
             return False
+        if m.value > 1 and last_sub == m.value - 1 and self._last_sub_bare():
+            return False      # （1）（2）（3） titled alike: a list that simply goes on
         for line in self.lines[index + 1:]:
             if _CHAPTER.match(line.text):
                 return False
@@ -234,6 +237,11 @@ class Segmenter:
             if nxt:
                 return cn_to_int(nxt.group("v")) == m.value + 1
         return False
+
+    def _last_sub_bare(self) -> bool:
+        parent = self._list_parent(RANK["subitem"])
+        subs = [c for c in parent.children if c.kind == "subitem"]
+        return bool(subs) and not subs[-1].inline
 
     def _ok_item(self, m: Marker, index: int) -> Marker | None:
         parent = self._list_parent(RANK["item"])
@@ -266,7 +274,7 @@ class Segmenter:
             return False
         if line.gap > self.gap or "\t" in line.text or "\t" in prev.text:
             return False
-        if line.text.startswith(("——", "注：", "注:")):
+        if line.text.startswith(("——", "注：", "注:")) or _CLOSING.match(line.text):
             return False
         full_width = bool(self.width) and len(prev.text) >= 0.9 * self.width
         if buf.text[-1] in TERMINAL and not full_width:
@@ -429,7 +437,7 @@ class Segmenter:
         else:
             end = title_at + 1
             while end < len(front) and (
-                    _STATUS_LINE.match(front[end].text)
+                    _TITLE_NOTE.match(front[end].text)
                     or (_TITLE_LINE.match(front[end].text)
                         and match_key(front[end].text) in match_key(self.meta.title))):
                 end += 1
@@ -536,8 +544,8 @@ def _assign_segments(node: Node) -> None:
     seen: dict[str, int] = {}
     counters: dict[str, int] = {}
     for child in node.children:
-        counters[child.kind] = counters.get(child.kind, 0) + 1
         if not child.segment:
+            counters[child.kind] = counters.get(child.kind, 0) + 1
             value = child.value if child.value is not None and child.kind != "paragraph" \
                 else counters[child.kind]
             child.segment = f"{PREFIX[child.kind]}_{value}"

@@ -69,9 +69,8 @@ def export(ctx: Ctx, what: str, fmt: str) -> None:
     """Export documents, provisions, departments, … one row per line."""
     rows = export_mod.EXPORTS[what](ctx.generation())
     writer = export_mod.to_jsonl if fmt == "jsonl" else export_mod.to_csv
-    out = click.get_text_stream("stdout")
     for chunk in writer(rows):
-        out.write(chunk)
+        click.echo(chunk, nl=False)
 
 
 @cli.command("eval")

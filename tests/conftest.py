@@ -1,0 +1,34 @@
+"""Shared fixtures: the fixture texts, and one build of the bundled corpus per session."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from corpus.records import DocumentMeta
+from corpus.segment import segment_document
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def segment_fixture(name: str, title: str = "", level: str | None = None):
+    path = FIXTURES / "segment" / name
+    return segment_document(path.read_text(encoding="utf-8"),
+                            DocumentMeta(file=name, title=title, level=level))
+
+
+@pytest.fixture(scope="session")
+def bundled_docs():
+    from corpus import load_corpus
+    return load_corpus()
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    """The bundled corpus built once into a data folder: (DataDir, Generation)."""
+    from indexer.build import build
+    from indexer.generation import Generation
+    from indexer.store import DataDir
+    store = DataDir(tmp_path_factory.mktemp("data"))
+    build(store)
+    return store, Generation(store.require_current())
