@@ -1,0 +1,407 @@
+"""Running untrusted SPARQL safely: read-only, no outbound reads, bounded in time and size.
+
+rdflib evaluates a query in pure Python and cannot be interrupted inside a thread, so
+queries run in a separate process.  One *zygote* process per generation loads the graph
+once and forks a child for every query (fork in a single-threaded process is safe and
+copy-on-write cheap); a child that runs past its deadline is killed, which really stops
+the query and frees its slot.  Before a query gets there it is checked here: updates,
+SERVICE and FROM / FROM NAMED are refused (rdflib would otherwise fetch URLs or read files),
+and the size and nesting are capped.
+"""
+from __future__ import annotations
+
+import itertools
+import multiprocessing as mp
+import os
+import signal
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+import rdflib.plugins.sparql
+from rdflib import Graph
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+from rdflib.plugins.sparql.algebra import translateQuery
+
+from ontology.namespaces import PREFIXES
+
+
+class SparqlError(ValueError):
+    """A query the endpoint will not run; `status` is the HTTP status to answer with."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Limits:
+    timeout: float = 10.0
+    max_rows: int = 10_000
+    max_chars: int = 20_000
+    max_depth: int = 60          # nesting of { } and ( ): deeper is refused, not a RecursionError
+    max_parallel: int = 2        # queries evaluated at once; more wait for a slot
+
+
+@dataclass
+class Result:
+    kind: str                                  # "SELECT", "ASK", "CONSTRUCT", "DESCRIBE"
+    vars: list[str] = field(default_factory=list)
+    rows: list[list[Any]] = field(default_factory=list)   # rdflib terms or None
+    boolean: bool | None = None
+    triples: list[tuple] = field(default_factory=list)
+    truncated: bool = False
+    elapsed: float = 0.0
+
+
+_INIT_NS = {k: v for k, v in PREFIXES.items()}
+# Defence in depth: even a FROM that got past check_query never makes rdflib load a graph.
+rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
+_parse_lock = threading.Lock()
+
+
+def warm_up() -> None:
+    """Parse one query before any thread does.
+
+    pyparsing, under rdflib's SPARQL grammar, breaks when several threads make their first
+    parse at the same time (every later query then fails with a TypeError); one parse in
+    the main thread at start-up settles its caches.
+    """
+    with _parse_lock:
+        prepareQuery("SELECT * WHERE { ?s ?p ?o } LIMIT 1")
+
+
+def _nesting(text: str) -> int:
+    depth = deepest = 0
+    in_string = None
+    for ch in text:
+        if in_string:
+            if ch == in_string:
+                in_string = None
+            continue
+        if ch in "\"'":
+            in_string = ch
+        elif ch in "{(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "})":
+            depth -= 1
+    return deepest
+
+
+def _walk(node, seen=None):
+    """Every node of an rdflib algebra tree (CompValues, lists, dicts)."""
+    seen = seen if seen is not None else set()
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    yield node
+    if isinstance(node, dict):
+        for v in node.values():
+            yield from _walk(v, seen)
+    elif isinstance(node, (list, tuple)):
+        for v in node:
+            yield from _walk(v, seen)
+
+
+def check_query(text: str, limits: Limits) -> str:
+    """The query's form (SELECT/ASK/CONSTRUCT/DESCRIBE) if it may run; else SparqlError."""
+    if not text or not text.strip():
+        raise SparqlError("empty query")
+    if len(text) > limits.max_chars:
+        raise SparqlError(f"query longer than {limits.max_chars} characters", 413)
+    if _nesting(text) > limits.max_depth:
+        raise SparqlError(f"query nested deeper than {limits.max_depth} levels")
+    try:
+        with _parse_lock:
+            parsed = parseQuery(text)
+            algebra = translateQuery(parsed, initNs=_INIT_NS)
+    except RecursionError:
+        raise SparqlError("query nested too deeply") from None
+    except Exception as exc:
+        if _is_update(text):
+            raise SparqlError("updates are refused: this endpoint is read-only", 403) from None
+        raise SparqlError(f"query does not parse: {str(exc).splitlines()[0][:200]}") from None
+    if "datasetClause" in parsed[1]:
+        raise SparqlError("FROM / FROM NAMED are refused: the endpoint queries its own graph "
+                          "and reads no other file or URL")
+    for node in _walk(algebra.algebra):
+        if getattr(node, "name", None) == "ServiceGraphPattern":
+            raise SparqlError("SERVICE is refused: the endpoint opens no outbound connection")
+    return algebra.algebra.name.replace("Query", "").upper()
+
+
+def _is_update(text: str) -> bool:
+    try:
+        with _parse_lock:
+            parseUpdate(text)
+        return True
+    except Exception:
+        return False
+
+
+# ---- evaluation in a child process ---------------------------------------------------------------
+
+def _evaluate(graph: Graph, text: str, max_rows: int) -> Result:
+    started = time.perf_counter()
+    res = graph.query(text, initNs=_INIT_NS)
+    out = Result(kind=res.type)
+    if res.type == "SELECT":
+        out.vars = [str(v) for v in res.vars]
+        for row in res:
+            if len(out.rows) >= max_rows:
+                out.truncated = True
+                break
+            out.rows.append(list(row))
+    elif res.type == "ASK":
+        out.boolean = bool(res.askAnswer)
+    else:
+        for triple in res:
+            if len(out.triples) >= max_rows:
+                out.truncated = True
+                break
+            out.triples.append(triple)
+    out.elapsed = time.perf_counter() - started
+    return out
+
+
+def _child(graph: Graph, text: str, max_rows: int, conn: Connection) -> None:
+    try:
+        conn.send(("ok", _evaluate(graph, text, max_rows)))
+    except RecursionError:
+        conn.send(("error", SparqlError("query nested too deeply")))
+    except MemoryError:
+        conn.send(("error", SparqlError("query needs more memory than the endpoint allows", 503)))
+    except Exception as exc:
+        conn.send(("error", SparqlError(f"query failed: {type(exc).__name__}: "
+                                        f"{str(exc)[:200]}")))
+    finally:
+        conn.close()
+
+
+def _zygote(graph_file: str, limits: Limits, conn: Connection) -> None:
+    """Load the graph once; fork a child per query; kill children past their deadline."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    graph = load_graph_file(Path(graph_file))
+    prepareQuery("ASK { }")
+    running: dict[Connection, tuple[int, int, float]] = {}   # pipe → (query id, pid, deadline)
+    waiting: list[tuple[int, str]] = []
+    conn.send(("ready", len(graph)))
+    while True:
+        while waiting and len(running) < limits.max_parallel:
+            qid, text = waiting.pop(0)
+            r, w = mp.Pipe(duplex=False)
+            pid = os.fork()
+            if pid == 0:           # the child: evaluate and leave without cleanup handlers
+                r.close()
+                _child(graph, text, limits.max_rows, w)
+                os._exit(0)
+            w.close()
+            running[r] = (qid, pid, time.monotonic() + limits.timeout)
+        timeout = max(0.0, min((d for _, _, d in running.values()), default=time.monotonic() + 1)
+                      - time.monotonic())
+        ready = wait([conn, *running], timeout=min(timeout, 1.0))
+        for r in ready:
+            if r is conn:
+                try:
+                    msg = conn.recv()
+                except EOFError:
+                    _kill_all(running)
+                    return
+                if msg is None:
+                    _kill_all(running)
+                    return
+                waiting.append(msg)
+                continue
+            qid, pid, _ = running.pop(r)
+            try:
+                conn.send((qid, *r.recv()))
+            except EOFError:
+                conn.send((qid, "error", SparqlError("query process died (out of memory?)", 503)))
+            r.close()
+            os.waitpid(pid, 0)
+        now = time.monotonic()
+        for r, (qid, pid, deadline) in list(running.items()):
+            if now >= deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                r.close()
+                del running[r]
+                conn.send((qid, "error", SparqlError(
+                    f"query stopped after {limits.timeout:g} s (the endpoint's time limit)", 503)))
+
+
+def _kill_all(running) -> None:
+    for _, pid, _ in running.values():
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except OSError:
+            pass
+
+
+def load_graph_file(path: Path) -> Graph:
+    graph = Graph()
+    graph.parse(path, format="nt" if path.suffix == ".nt" else None)
+    for prefix, ns in PREFIXES.items():
+        graph.bind(prefix, ns, override=True)
+    return graph
+
+
+class SparqlRunner:
+    """The endpoint's side of the zygote: thread-safe, one instance per served generation."""
+
+    def __init__(self, graph_file: Path, limits: Limits):
+        self.limits = limits
+        ctx = mp.get_context("spawn")        # safe from a threaded server; loads the graph itself
+        self._conn, child_conn = ctx.Pipe()
+        self._proc = ctx.Process(target=_zygote, args=(str(graph_file), limits, child_conn),
+                                 daemon=True, name="policykg-sparql")
+        self._proc.start()
+        child_conn.close()
+        self._ids = itertools.count(1)
+        self._send_lock = threading.Lock()
+        self._pending: dict[int, tuple[threading.Event, list]] = {}
+        self._pending_lock = threading.Lock()
+        self._ready = threading.Event()
+        self.triples = 0
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                msg = self._conn.recv()
+            except (EOFError, OSError):
+                self._fail_all(SparqlError("the query process stopped", 503))
+                return
+            if msg[0] == "ready":
+                self.triples = msg[1]
+                self._ready.set()
+                continue
+            qid, status, payload = msg
+            with self._pending_lock:
+                slot = self._pending.pop(qid, None)
+            if slot:
+                slot[1].extend([status, payload])
+                slot[0].set()
+
+    def _fail_all(self, error: SparqlError) -> None:
+        with self._pending_lock:
+            slots, self._pending = list(self._pending.values()), {}
+        for event, box in slots:
+            box.extend(["error", error])
+            event.set()
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        return self._ready.wait(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._proc.is_alive()
+
+    def run(self, text: str) -> Result:
+        """Check and evaluate one query; SparqlError for anything the endpoint refuses."""
+        check_query(text, self.limits)
+        if not self._ready.wait(60):
+            raise SparqlError("the graph is still loading; try again shortly", 503)
+        qid = next(self._ids)
+        event, box = threading.Event(), []
+        with self._pending_lock:
+            self._pending[qid] = (event, box)
+        with self._send_lock:
+            self._conn.send((qid, text))
+        # The zygote enforces the deadline; waiting here is bounded by it plus the queue.
+        if not event.wait(self.limits.timeout * 4 + 30):
+            raise SparqlError("query timed out waiting for a free slot", 503)
+        status, payload = box
+        if status == "error":
+            raise payload
+        return payload
+
+    def close(self) -> None:
+        try:
+            with self._send_lock:
+                self._conn.send(None)
+        except (OSError, BrokenPipeError):
+            pass
+        self._proc.join(2)
+        if self._proc.is_alive():
+            self._proc.kill()
+
+
+def describe_error(exc: BaseException) -> str:
+    return "".join(traceback.format_exception_only(type(exc), exc)).strip()
+
+
+# ---- serialising results -------------------------------------------------------------------------
+
+SELECT_FORMATS = {
+    "application/sparql-results+json": "json", "application/json": "json",
+    "application/sparql-results+xml": "xml", "application/xml": "xml", "text/xml": "xml",
+    "text/csv": "csv", "text/tab-separated-values": "tsv",
+}
+GRAPH_FORMATS = {
+    "text/turtle": "turtle", "application/x-turtle": "turtle", "application/ld+json": "json-ld",
+    "application/n-triples": "nt", "text/plain": "nt", "application/rdf+xml": "xml",
+}
+SHORT_NAMES = {"json": "application/sparql-results+json", "xml": "application/sparql-results+xml",
+               "csv": "text/csv", "tsv": "text/tab-separated-values", "ttl": "text/turtle",
+               "turtle": "text/turtle", "jsonld": "application/ld+json",
+               "json-ld": "application/ld+json", "nt": "application/n-triples"}
+
+
+def serialize(result: Result, mime: str) -> bytes:
+    """The result in the SPARQL 1.1 results format (or RDF syntax) named by `mime`."""
+    from rdflib.query import Result as RdflibResult
+    from rdflib.term import Variable
+
+    if result.kind in ("SELECT", "ASK"):
+        fmt = SELECT_FORMATS[mime]
+        out = RdflibResult(result.kind)
+        if result.kind == "SELECT":
+            out.vars = [Variable(v) for v in result.vars]
+            out.bindings = [{Variable(v): t for v, t in zip(result.vars, row) if t is not None}
+                            for row in result.rows]
+        else:
+            out.askAnswer = bool(result.boolean)
+        if fmt == "tsv":
+            return _tsv(result)
+        return out.serialize(format=fmt) or b""
+    graph = Graph()
+    for prefix, ns in PREFIXES.items():
+        graph.bind(prefix, ns, override=True)
+    for triple in result.triples:
+        graph.add(triple)
+    return graph.serialize(format=GRAPH_FORMATS[mime], encoding="utf-8")
+
+
+def _tsv(result: Result) -> bytes:
+    """SPARQL 1.1 TSV (rdflib has no serializer for it): terms in their Turtle form."""
+    if result.kind == "ASK":
+        return b"true\n" if result.boolean else b"false\n"
+    lines = ["\t".join(f"?{v}" for v in result.vars)]
+    for row in result.rows:
+        lines.append("\t".join("" if t is None else t.n3().replace("\t", "\\t")
+                               .replace("\n", "\\n") for t in row))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def negotiate(kind: str, accept: str | None, fmt: str | None = None) -> str:
+    """The response type for a query form, from ?format= or the Accept header."""
+    table = SELECT_FORMATS if kind in ("SELECT", "ASK") else GRAPH_FORMATS
+    default = "application/sparql-results+json" if kind in ("SELECT", "ASK") else "text/turtle"
+    if fmt:
+        mime = SHORT_NAMES.get(fmt.lower(), fmt)
+        if mime in table:
+            return mime
+    for part in (accept or "").split(","):
+        mime = part.split(";")[0].strip().lower()
+        if mime in table:
+            return mime
+    return default
