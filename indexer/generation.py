@@ -50,3 +50,17 @@ class Generation:
     @functools.cached_property
     def tokenizer(self) -> Tokenizer:
         return Tokenizer.from_file(self.folder / "dict.txt")
+
+    # The parts a server needs before it takes traffic; later stages add theirs.
+    READY_PARTS: tuple[str, ...] = ("documents", "provisions", "tokenizer")
+
+    def check_ready(self) -> None:
+        """Load every part a request may need; raises if any is missing or unreadable."""
+        for name in self.READY_PARTS:
+            getattr(self, name)
+
+    @functools.cached_property
+    def searcher(self):
+        """The full-text search over this generation's index (indexer.search.Searcher)."""
+        from indexer.search import Searcher   # whoosh loads only when search is used
+        return Searcher.open(self.folder, self.tokenizer, self.documents)
