@@ -1,40 +1,142 @@
-"""The Flask application factory."""
+"""The Flask application factory: state, security headers, request logs, error pages."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template
+import json
+import logging
+import secrets
+import threading
+import time
+
+from flask import Flask, g, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
 
 from indexer.generation import Generation
-from indexer.store import DataDir
+from indexer.store import DataDir, NotBuilt
+from ontology.sparql import Limits, SparqlRunner, warm_up
 from web.settings import Settings
+
+log = logging.getLogger("policykg.web")
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+       "form-action 'self'; frame-ancestors 'none'")
 
 
 class State:
-    """The generation being served; re-read when the data folder switches to a newer one."""
+    """The generation being served; switched when the data folder gets a newer one.
+
+    Every request asks the data folder which generation is current (one readlink); when
+    a build or add has switched it, the new generation is loaded and served from then on,
+    without a restart.  Requests already running keep the generation they started with.
+    """
 
     def __init__(self, settings: Settings):
+        self.settings = settings
         self.store = DataDir(settings.data_dir)
         self._gen: Generation | None = None
+        self._runner: SparqlRunner | None = None
+        self._lock = threading.Lock()
 
     def generation(self) -> Generation:
         folder = self.store.require_current()
-        if self._gen is None or self._gen.folder != folder:
-            self._gen = Generation(folder)
-        return self._gen
+        gen = self._gen
+        if gen is None or gen.folder != folder:
+            with self._lock:
+                if self._gen is None or self._gen.folder != folder:
+                    old_runner, self._runner = self._runner, None
+                    self._gen = Generation(folder)
+                    if old_runner is not None:
+                        old_runner.close()
+                gen = self._gen
+        return gen
+
+    def sparql(self) -> SparqlRunner:
+        gen = self.generation()
+        with self._lock:
+            if self._runner is None or not self._runner.alive:
+                s = self.settings
+                self._runner = SparqlRunner(gen.folder / "graph.nt", Limits(
+                    timeout=s.sparql_timeout, max_rows=s.sparql_max_rows,
+                    max_chars=s.sparql_max_chars))
+            return self._runner
+
+    def close(self) -> None:
+        if self._runner is not None:
+            self._runner.close()
+
+
+def wants_json() -> bool:
+    return request.path.startswith(("/api/", "/sparql", "/healthz", "/readyz"))
 
 
 def create_app(settings: Settings) -> Flask:
     app = Flask(__name__)
-    app.config["SETTINGS"] = settings
+    app.config.update(SETTINGS=settings, MAX_CONTENT_LENGTH=settings.max_upload_bytes + 65536,
+                      JSON_AS_ASCII=False, DEBUG=False, PROPAGATE_EXCEPTIONS=False)
+    app.json.ensure_ascii = False
     state = State(settings)
     app.extensions["policykg"] = state
+    warm_up()
+
+    @app.before_request
+    def start_timer():
+        g.request_id = request.headers.get("X-Request-Id", "")[:64] or secrets.token_hex(8)
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def finish(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        if state._gen is not None:
+            response.headers["X-Generation"] = state._gen.name
+        log.info(json.dumps({
+            "request_id": g.get("request_id"), "method": request.method,
+            "route": request.url_rule.rule if request.url_rule else None,
+            "path": request.path, "status": response.status_code,
+            "ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1),
+        }, ensure_ascii=False))
+        return response
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if wants_json():
+            return jsonify(error=exc.name, message=exc.description, status=exc.code), exc.code
+        return render_template("error.html", code=exc.code, message=exc.description), exc.code
+
+    @app.errorhandler(NotBuilt)
+    def not_built(exc: NotBuilt):
+        if wants_json():
+            return jsonify(error="Service Unavailable", message=str(exc), status=503), 503
+        return render_template("error.html", code=503, message="数据尚未构建，请先运行 policykg build。"), 503
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("unhandled error (request %s)", g.get("request_id"))
+        if wants_json():
+            return jsonify(error="Internal Server Error", status=500,
+                           message=f"unexpected error; request id {g.get('request_id')}"), 500
+        return render_template("error.html", code=500,
+                               message=f"服务器内部错误（请求编号 {g.get('request_id')}）"), 500
 
     @app.get("/healthz")
     def healthz():
         return jsonify(status="ok")
 
-    @app.get("/")
-    def home():
-        gen = state.generation()
-        return render_template("home.html", documents=gen.documents, meta=gen.meta)
+    @app.get("/readyz")
+    def readyz():
+        try:
+            gen = state.generation()
+            gen.check_ready()
+        except Exception as exc:  # any reason not to take traffic is a 503 with its reason
+            return jsonify(ready=False, reason=str(exc)), 503
+        return jsonify(ready=True, generation=gen.name, documents=gen.meta["documents"],
+                       provisions=gen.meta["provisions"])
 
+    from web import api, pages, sparql_routes
+    app.register_blueprint(api.bp)
+    app.register_blueprint(sparql_routes.bp)
+    app.register_blueprint(pages.bp)
     return app

@@ -1,6 +1,7 @@
 """The `policykg` command line: thin, every command calls a library function."""
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ import click
 
 from indexer import exports as export_mod
 from indexer.build import build as run_build, stage_names
+import indexer.index  # noqa: F401  (registers the "index" build stage)
 from indexer.evaluate import evaluate, find_eval_dir, format_table
 from indexer.generation import Generation
 from indexer.store import DataDir, NotBuilt, StoreBusy
@@ -62,15 +64,67 @@ def build(ctx: Ctx) -> None:
 
 
 @cli.command()
-@click.argument("what", type=click.Choice(sorted(export_mod.EXPORTS)))
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl")
+@click.argument("what", type=click.Choice(sorted([*export_mod.EXPORTS, "graph"])))
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "ttl", "jsonld", "nt"]),
+              default=None, help="Rows: jsonl (default) or csv.  graph: ttl (default), "
+                                 "jsonld or nt.")
 @pass_ctx
-def export(ctx: Ctx, what: str, fmt: str) -> None:
-    """Export documents, provisions, departments, … one row per line."""
+def export(ctx: Ctx, what: str, fmt: str | None) -> None:
+    """Export documents, provisions, departments, targets, citations, alignments (one row
+    per line), or the whole RDF graph (`export graph --format ttl|jsonld|nt`)."""
+    if what == "graph":
+        fmt = fmt or "ttl"
+        if fmt not in export_mod.RDF_FORMATS:
+            raise click.UsageError("export graph takes --format ttl, jsonld or nt")
+        click.echo(export_mod.rdf_export(ctx.generation(), fmt), nl=False)
+        return
+    fmt = fmt or "jsonl"
+    if fmt not in ("jsonl", "csv"):
+        raise click.UsageError(f"export {what} takes --format jsonl or csv")
     rows = export_mod.EXPORTS[what](ctx.generation())
     writer = export_mod.to_jsonl if fmt == "jsonl" else export_mod.to_csv
     for chunk in writer(rows):
         click.echo(chunk, nl=False)
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "ttl"]), default="json",
+              help="SELECT / ASK: json (SPARQL 1.1 results) or csv; CONSTRUCT / DESCRIBE: "
+                   "ttl or json (JSON-LD).")
+@pass_ctx
+def sparql(ctx: Ctx, query: str, fmt: str) -> None:
+    """Run a read-only SPARQL query (QUERY, or @FILE to read it from a file) on the graph."""
+    from ontology.queries import format_result, run_sparql
+    if query.startswith("@"):
+        query = Path(query[1:]).read_text(encoding="utf-8")
+    result = run_sparql(ctx.generation().graph, query)
+    click.echo(format_result(result, fmt), nl=False)
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.argument("query", nargs=-1)
+@click.option("--level", multiple=True, help="national, provincial, municipal or county.")
+@click.option("--doc", multiple=True, help="Document: file name, key, number prefix or title words.")
+@click.option("--dept", multiple=True, help="Department, full or short name (市人社局).")
+@click.option("--kind", multiple=True, help="section, item, table_row, box, …")
+@click.option("--year", multiple=True, help="Target or mentioned year, or a range 2021-2025.")
+@click.option("--limit", "-n", type=int, default=10, show_default=True, help="Hits per page.")
+@click.option("--page", type=int, default=1, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@pass_ctx
+def search(ctx: Ctx, query: tuple[str, ...], limit: int, page: int, as_json: bool,
+           **filters) -> None:
+    """Search the provisions: words, "phrases", OR, -word, level: doc: dept: kind: year:."""
+    from indexer.search import SearchOptions, render_text
+    result = ctx.generation().searcher.search(
+        " ".join(query), filters={k: v for k, v in filters.items() if v}, page=page,
+        page_size=limit, options=SearchOptions.from_settings(ctx.settings))
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
+        return
+    for line in render_text(result, mark=lambda t: click.style(t, fg="red", bold=True)):
+        click.echo(line)
 
 
 @cli.command("eval")
@@ -103,6 +157,63 @@ def serve(ctx: Ctx, host: str | None, port: int | None) -> None:
     click.echo(f"serving {ctx.store.root} at http://{settings.host}:{settings.port}/")
     waitress_serve(app, host=settings.host, port=settings.port, threads=settings.threads,
                    ident="policykg")
+
+
+# ---- add / remove: thin wrappers over indexer.ingest --------------------------------------------
+
+def _progress(label: str):
+    """A progress bar over the build stages, and the step callback that advances it."""
+    bar = click.progressbar(length=len(stage_names()), label=label, file=sys.stderr,
+                            show_pos=True, item_show_func=lambda s: s)
+    return bar, (lambda name: bar.update(1, name))
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=True, path_type=Path))
+@click.option("--title", help="Title (default: read from the text).")
+@click.option("--level", type=click.Choice(["national", "provincial", "municipal", "county"]),
+              help="Administrative level of the issuer (default: from the issuer).")
+@click.option("--region", help="Region, e.g. 东莞市 (default: from the issuer).")
+@click.option("--issuer", help="Issuing body (default: read from the text).")
+@click.option("--number", help="文号, e.g. 江人社发〔2023〕15号 (default: read from the text).")
+@click.option("--date", help="Issuing date, 2023-03-08 or 2023年3月8日 (default: from the text).")
+@click.option("--status", type=click.Choice(["issued", "draft"]), help="Default: from the text.")
+@click.option("--wait", is_flag=True, help="Wait for a running build or add instead of refusing.")
+@click.option("--dry-run", is_flag=True, help="Show what would be added; change nothing.")
+@pass_ctx
+def add(ctx: Ctx, file: Path, wait: bool, dry_run: bool, **given) -> None:
+    """Add a policy document (.txt, .md, .html, .docx, .pdf) and rebuild."""
+    from indexer.ingest import add_document, read_candidate
+    candidate = read_candidate(file, ctx.settings.max_upload_bytes, given=given)
+    bar, step = _progress("adding")
+    with bar:
+        result = add_document(ctx.store, candidate, step=step, wait=wait, dry_run=dry_run)
+    if result.inferred is None:            # unchanged, restored (or would be)
+        click.echo(f"{result.status}: {file.name}: {result.message}")
+        return
+    verb = "would add" if result.status == "dry-run" else "added"
+    click.echo(f"{verb} {file.name} as {result.file} ({result.read.describe()}; "
+               f"{result.provisions} provisions)")
+    for line in result.inferred.report():
+        click.echo(f"  {line}")
+    if result.generation:
+        click.echo(f"built {result.generation['generation']}: "
+                   f"{result.generation['documents']} documents → {ctx.store.root}")
+
+
+@cli.command()
+@click.argument("doc")
+@click.option("--wait", is_flag=True, help="Wait for a running build or add instead of refusing.")
+@pass_ctx
+def remove(ctx: Ctx, doc: str, wait: bool) -> None:
+    """Take a document out (by file name, key or 文号) and rebuild."""
+    from indexer.ingest import remove_document
+    bar, step = _progress("removing")
+    with bar:
+        result = remove_document(ctx.store, doc, step=step, wait=wait)
+    kind = "bundled document" if result.bundled else "document"
+    click.echo(f"removed {kind} {result.file} ({result.title}); built "
+               f"{result.generation['generation']}: {result.generation['documents']} documents")
 
 
 def main() -> None:

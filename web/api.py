@@ -1,0 +1,108 @@
+"""The JSON API (described by /api/openapi.json); every route calls one view function."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, jsonify, request
+
+from indexer.search import SearchOptions
+from web import views
+from web.openapi import openapi_document
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+FILTERS = ("level", "doc", "dept", "kind", "year")
+
+
+def gen():
+    return current_app.extensions["policykg"].generation()
+
+
+def settings():
+    return current_app.config["SETTINGS"]
+
+
+def _int(name: str, default: int, lo: int, hi: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        abort(400, f"{name} must be a whole number")
+    return max(lo, min(value, hi))
+
+
+def _view(fn, *args):
+    try:
+        return fn(gen(), *args)
+    except views.NotFound as exc:
+        abort(404, str(exc))
+
+
+def run_search():
+    """The search both /api/search and the search page run, from the request's arguments."""
+    s = settings()
+    q = request.args.get("q", "")
+    filters = {k: request.args.getlist(k) for k in FILTERS if request.args.getlist(k)}
+    page = _int("page", 1, 1, 10_000)
+    size = _int("size", 10, 1, s.max_page_size)
+    return gen().searcher.search(q, filters, page=page, page_size=size,
+                                 options=SearchOptions.from_settings(s))
+
+
+@bp.get("/search")
+def search():
+    return jsonify(run_search().to_dict())
+
+
+@bp.get("/documents")
+def documents():
+    return jsonify(documents=views.documents(gen()))
+
+
+@bp.get("/documents/<path:ref>")
+def document(ref: str):
+    return jsonify(_view(views.document, ref))
+
+
+@bp.get("/provisions/<path:pid>")
+def provision(pid: str):
+    return jsonify(_view(views.provision, pid))
+
+
+@bp.get("/compare")
+def compare():
+    higher, lower = request.args.get("higher", ""), request.args.get("lower", "")
+    data = _view(views.compare, higher, lower)
+    data["higher_runs"] = [{"text": t, "shared": m} for t, m in data["higher_runs"]]
+    data["lower_runs"] = [{"text": t, "shared": m} for t, m in data["lower_runs"]]
+    return jsonify(data)
+
+
+@bp.get("/departments")
+def departments():
+    return jsonify(departments=views.departments(gen()))
+
+
+@bp.get("/departments/<path:did>")
+def department(did: str):
+    return jsonify(_view(views.department, did))
+
+
+@bp.get("/targets")
+def targets():
+    return jsonify(indicators=views.targets(gen(), request.args.get("indicator") or None))
+
+
+@bp.get("/alignment")
+def alignment():
+    return jsonify(tree=_view(views.alignment_tree, request.args.get("root") or None))
+
+
+@bp.get("/neighbourhood/<path:ref>")
+def neighbourhood(ref: str):
+    return jsonify(_view(views.neighbourhood, ref))
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())

@@ -1,0 +1,186 @@
+"""The OpenAPI 3.1 document of the JSON API (served at /api/openapi.json).
+
+Schemas use JSON Schema 2020-12 (OpenAPI 3.1), so a test can validate every response
+against them with a plain JSON Schema validator.
+"""
+from __future__ import annotations
+
+STR = {"type": "string"}
+NSTR = {"type": ["string", "null"]}
+INT = {"type": "integer"}
+NUM = {"type": "number"}
+BOOL = {"type": "boolean"}
+
+
+def arr(items: dict) -> dict:
+    return {"type": "array", "items": items}
+
+
+def obj(props: dict, required: list[str] | None = None, extra: bool = True) -> dict:
+    out = {"type": "object", "properties": props,
+           "required": list(props) if required is None else required}
+    if not extra:
+        out["additionalProperties"] = False
+    return out
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+LEVEL = {"type": ["string", "null"], "enum": ["national", "provincial", "municipal", "county", None]}
+
+SCHEMAS = {
+    "Error": obj({"error": STR, "message": STR, "status": INT}),
+    "Document": obj({"doc": STR, "key": STR, "uri": STR, "title": STR, "number": NSTR,
+                     "issuer": NSTR, "level": LEVEL, "region": NSTR, "date": NSTR,
+                     "status": STR}),
+    "ProvisionRef": obj({"id": STR, "heading": STR},
+                        ["id", "heading"]),
+    "DeptRef": obj({"id": NSTR, "name": STR, "level": NSTR}),
+    "Outline": obj({"id": STR, "kind": STR, "number": STR, "heading": STR,
+                    "children": arr(ref("Outline"))}),
+    "Citation": obj({"title": NSTR, "number": NSTR, "target": STR, "resolves_to": NSTR},
+                    ["target", "resolves_to"]),
+    "Target": obj({"doc": STR, "provision": STR, "indicator": STR, "unit": NSTR,
+                   "target": obj({"value": NUM, "comparator": {"enum": [">=", "<=", "=", "~"]},
+                                  "year": {"type": ["integer", "null"]}}),
+                   "baseline": {"oneOf": [{"type": "null"},
+                                          obj({"value": NUM,
+                                               "year": {"type": ["integer", "null"]}})]},
+                   "cumulative": BOOL, "attribute": NSTR},
+                  ["doc", "provision", "indicator", "target"]),
+    "AlignedRef": obj({"id": STR, "heading": STR, "score": NUM, "kind": STR},
+                      ["id", "heading", "score", "kind"]),
+    "Hit": obj({"id": STR, "doc": STR, "doc_title": STR, "level": NSTR, "kind": STR,
+                "number": STR, "heading": STR, "breadcrumb": arr({"type": "object"}),
+                "snippet": STR, "score": NUM, "departments": {"type": "object"},
+                "rank": INT}),
+    "FacetValue": obj({"value": STR, "label": STR, "count": INT}),
+    "SearchResult": obj({"query": STR, "interpreted": STR, "total": INT, "page": INT,
+                         "page_size": INT, "pages": INT, "hits": arr(ref("Hit")),
+                         "facets": {"type": "object",
+                                    "additionalProperties": arr(ref("FacetValue"))},
+                         "ignored": arr({"type": "object"}), "partial": BOOL}),
+    "ProvisionView": obj({
+        "provision": obj({"id": STR, "uri": STR, "doc": STR, "level": LEVEL, "kind": STR,
+                          "number": STR, "heading": STR, "text": STR,
+                          "parent": NSTR, "path": STR, "start": INT, "end": INT}),
+        "document": {"type": "object"}, "breadcrumb": arr({"type": "object"}),
+        "children": arr(ref("ProvisionRef")),
+        "departments": obj({"lead": arr(ref("DeptRef")), "participants": arr(ref("DeptRef"))}),
+        "mentions": arr(ref("DeptRef")), "targets": arr({"type": "object"}),
+        "cites": arr(ref("Citation")), "cited_by": arr({"type": "object"}),
+        "higher": arr(ref("AlignedRef")), "lower": arr(ref("AlignedRef"))}),
+    "DocumentView": obj({"document": ref("Document"), "outline": arr(ref("Outline")),
+                         "cites": arr({"type": "object"}), "cited_by": arr({"type": "object"}),
+                         "matrix": obj({"departments": arr(ref("DeptRef")),
+                                        "tasks": arr({"type": "object"})})}),
+    "DepartmentSummary": obj({"id": STR, "name": STR, "level": NSTR, "region": NSTR,
+                              "kind": NSTR, "lead": INT, "participant": INT, "mentions": INT}),
+    "DepartmentView": obj({"department": obj({"id": STR, "name": STR, "level": NSTR},
+                                             ["id", "name", "level"]),
+                           "up": arr(ref("DeptRef")), "down": arr({"type": "object"}),
+                           "tasks": arr(obj({"document": {"type": "object"},
+                                             "tasks": arr({"type": "object"})})),
+                           "mentions": arr(ref("ProvisionRef"))}),
+    "Indicator": obj({"key": STR, "label": STR, "names": arr(STR), "targets": arr(ref("Target")),
+                      "levels": arr(STR), "comparisons": arr(obj({
+                          "lower": STR, "higher": STR, "lower_value": NUM, "higher_value": NUM,
+                          "comparison": {"enum": ["below", "equal", "above"]}},
+                          ["lower", "higher", "comparison"]))}),
+    "AlignmentNode": obj({"id": STR, "heading": STR, "lower": arr(ref("AlignmentNode"))},
+                         ["id", "heading", "lower"]),
+    "Neighbourhood": obj({"center": STR, "nodes": arr(obj({"id": STR, "name": STR,
+                                                            "category": STR})),
+                          "links": arr(obj({"source": STR, "target": STR, "label": STR})),
+                          "categories": arr(STR)}),
+    "Compare": obj({"higher": ref("ProvisionRef"), "lower": ref("ProvisionRef"),
+                    "link": {"type": ["object", "null"]},
+                    "higher_runs": arr(obj({"text": STR, "shared": BOOL})),
+                    "lower_runs": arr(obj({"text": STR, "shared": BOOL}))}),
+}
+
+
+def _ok(schema: dict, description: str = "OK") -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+ERRORS = {
+    "400": _ok(ref("Error"), "Bad request"),
+    "404": _ok(ref("Error"), "Not found"),
+    "503": _ok(ref("Error"), "Nothing built yet"),
+}
+
+
+def _param(name: str, where: str = "query", required: bool = False, schema: dict = STR,
+           description: str = "") -> dict:
+    return {"name": name, "in": where, "required": required, "schema": schema,
+            "description": description}
+
+
+def _get(summary: str, schema: dict, params: list | None = None, errors=("503",)) -> dict:
+    return {"get": {"summary": summary, "parameters": params or [],
+                    "responses": {"200": _ok(schema), **{c: ERRORS[c] for c in errors}}}}
+
+
+SEARCH_PARAMS = [
+    _param("q", description="查询语句：词（默认 AND）、\"短语\"、OR、NOT / -词，"
+                            "过滤 level: doc: dept: kind: year:"),
+    _param("level", schema={"enum": ["national", "provincial", "municipal", "county"]}),
+    _param("doc", description="文件名、文件键或标题片段"),
+    _param("dept", description="部门全称或简称（按文件所在地区解析）"),
+    _param("kind", schema={"enum": ["chapter", "section", "item", "subitem", "point", "box",
+                                    "table", "table_row", "annex", "paragraph"]}),
+    _param("year", schema={"type": "string", "pattern": "^[0-9]{4}$"}),
+    _param("page", schema={"type": "integer", "minimum": 1}),
+    _param("size", schema={"type": "integer", "minimum": 1, "maximum": 100}),
+]
+
+
+def openapi_document() -> dict:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "政策图谱 policykg API", "version": "1",
+                 "description": "Search provisions, trace responsible departments, compare "
+                                "targets and browse cross-level alignment of Chinese policy "
+                                "plans. SPARQL 1.1 Protocol at /sparql."},
+        "paths": {
+            "/api/search": _get("Full-text search over provisions", ref("SearchResult"),
+                                SEARCH_PARAMS, ("400", "503")),
+            "/api/documents": _get("All documents", obj({"documents": arr(ref("Document"))})),
+            "/api/documents/{ref}": _get(
+                "One document: metadata, outline, citations, responsibility matrix",
+                ref("DocumentView"), [_param("ref", "path", True)], ("404", "503")),
+            "/api/provisions/{id}": _get(
+                "One provision: text, departments, targets, citations, alignment",
+                ref("ProvisionView"), [_param("id", "path", True)], ("404", "503")),
+            "/api/compare": _get("Two aligned provisions side by side", ref("Compare"),
+                                 [_param("higher", required=True),
+                                  _param("lower", required=True)], ("404", "503")),
+            "/api/departments": _get("All departments",
+                                     obj({"departments": arr(ref("DepartmentSummary"))})),
+            "/api/departments/{id}": _get(
+                "One department: tasks by document, functional line up and down",
+                ref("DepartmentView"), [_param("id", "path", True)], ("404", "503")),
+            "/api/targets": _get("Indicators with their targets at every level",
+                                 obj({"indicators": arr(ref("Indicator"))}),
+                                 [_param("indicator")]),
+            "/api/alignment": _get("Higher provisions with what takes them up below",
+                                   obj({"tree": arr(ref("AlignmentNode"))}),
+                                   [_param("root")], ("404", "503")),
+            "/api/neighbourhood/{ref}": _get(
+                "Graph neighbourhood of a provision or a department", ref("Neighbourhood"),
+                [_param("ref", "path", True)], ("404", "503")),
+            "/api/openapi.json": {"get": {"summary": "This document",
+                                          "responses": {"200": _ok({"type": "object"})}}},
+            "/healthz": {"get": {"summary": "Alive", "responses": {
+                "200": _ok(obj({"status": STR}))}}},
+            "/readyz": {"get": {"summary": "Graph and index loaded, and which generation",
+                                "responses": {
+                                    "200": _ok(obj({"ready": BOOL, "generation": STR},
+                                                   ["ready", "generation"])),
+                                    "503": _ok(obj({"ready": BOOL, "reason": STR}))}}},
+        },
+        "components": {"schemas": SCHEMAS},
+    }

@@ -1,0 +1,186 @@
+"""HTML pages in Chinese; each renders one view dict (the same one the API returns)."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import (Blueprint, Response, abort, current_app, redirect, render_template,
+                   request, url_for)
+
+from ontology.namespaces import ID
+from web import views
+from web.api import FILTERS, run_search
+
+bp = Blueprint("pages", __name__)
+
+
+def gen():
+    return current_app.extensions["policykg"].generation()
+
+
+@bp.app_context_processor
+def helpers():
+    def generation_name() -> str:
+        state = current_app.extensions["policykg"]
+        return state._gen.name if state._gen is not None else "—"
+
+    def level_label(level: str | None) -> str:
+        return views.LEVEL_LABELS.get(level or "", level or "")
+
+    def kind_label(kind: str | None) -> str:
+        return views.KIND_LABELS.get(kind or "", kind or "")
+
+    def search_url(**changes) -> str:
+        args = request.args.to_dict(flat=False)
+        for key, value in changes.items():
+            if value is None:
+                args.pop(key, None)
+            else:
+                args[key] = [value]
+        return url_for("pages.search") + "?" + urlencode(args, doseq=True)
+
+    return {"generation_name": generation_name, "level_label": level_label,
+            "kind_label": kind_label, "role_label": views.ROLE_LABELS.get,
+            "search_url": search_url}
+
+
+def _view(fn, *args):
+    try:
+        return fn(gen(), *args)
+    except views.NotFound as exc:
+        abort(404, str(exc))
+
+
+@bp.get("/")
+def home():
+    g = gen()
+    return render_template("home.html", meta=g.meta, documents=views.documents(g),
+                           departments=len(views.catalog(g).departments),
+                           indicators=len(views.targets(g)),
+                           alignments=len(views.catalog(g).alignments))
+
+
+@bp.get("/search")
+def search():
+    result = run_search() if request.args.get("q", "").strip() or any(
+        request.args.get(k) for k in FILTERS) else None
+    return render_template("search.html", result=result, q=request.args.get("q", ""),
+                           filters={k: request.args.get(k) for k in FILTERS})
+
+
+@bp.get("/help/query")
+def query_help():
+    return render_template("query_help.html")
+
+
+@bp.get("/documents")
+def documents():
+    return render_template("documents.html", documents=views.documents(gen()))
+
+
+@bp.get("/documents/<path:ref>")
+def document(ref: str):
+    return render_template("document.html", v=_view(views.document, ref))
+
+
+@bp.get("/provisions/<path:pid>")
+def provision(pid: str):
+    return render_template("provision.html", v=_view(views.provision, pid))
+
+
+@bp.get("/compare")
+def compare():
+    return render_template("compare.html", v=_view(views.compare, request.args.get("higher", ""),
+                                                     request.args.get("lower", "")))
+
+
+@bp.get("/departments")
+def departments():
+    rows = views.departments(gen())
+    groups: dict[str, list] = {}
+    for r in rows:
+        groups.setdefault(r["region"] or "其他", []).append(r)
+    return render_template("departments.html", groups=groups)
+
+
+@bp.get("/departments/<path:did>")
+def department(did: str):
+    return render_template("department.html", v=_view(views.department, did))
+
+
+@bp.get("/targets")
+def targets():
+    return render_template("targets.html",
+                           indicators=views.targets(gen(), request.args.get("indicator") or None))
+
+
+@bp.get("/alignment")
+def alignment():
+    return render_template("alignment.html",
+                           tree=_view(views.alignment_tree, request.args.get("root") or None),
+                           root=request.args.get("root"))
+
+
+@bp.get("/graph/<path:ref>")
+def graph(ref: str):
+    return render_template("graph.html", v=_view(views.neighbourhood, ref))
+
+
+@bp.get("/api")
+def api_docs():
+    from web.openapi import openapi_document
+    return render_template("api.html", spec=openapi_document())
+
+
+# ---- linked-data IRIs: HTML for browsers, RDF for RDF clients -------------------------------------
+
+RDF_TYPES = {"text/turtle": "turtle", "application/ld+json": "json-ld",
+             "application/n-triples": "nt", "application/rdf+xml": "xml"}
+
+
+@bp.get("/id/<path:rest>")
+def resource(rest: str):
+    """Dereference a minted IRI (…/id/doc/<key>/<path>, …/id/dept/<slug>), as
+    legislation.gov.uk does: 303 to the page, or the resource's triples in RDF."""
+    iri = ID[rest]
+    best = request.accept_mimetypes.best_match([*RDF_TYPES, "text/html"], default="text/html")
+    if best in RDF_TYPES and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]:
+        return _describe(iri, best)
+    target = _page_for(rest)
+    if target is None:
+        abort(404, f"no resource {iri}")
+    return redirect(target, code=303)
+
+
+def _page_for(rest: str) -> str | None:
+    g = gen()
+    parts = rest.split("/")
+    if parts[0] == "doc" and len(parts) == 2 and g.document(parts[1]):
+        return url_for("pages.document", ref=parts[1])
+    if parts[0] == "doc" and len(parts) >= 3:
+        pid = f"{parts[1]}__{parts[2]}"
+        if pid in g.provision_by_id:
+            return url_for("pages.provision", pid=pid)
+    if parts[0] == "dept":
+        from urllib.parse import unquote
+        did = unquote("/".join(parts[1:]))
+        if did in views.catalog(g).departments:
+            return url_for("pages.department", did=did)
+    return None
+
+
+def _describe(iri, mime: str) -> Response:
+    from rdflib import Graph
+    from ontology.namespaces import bind_prefixes
+    source = gen().graph
+    out = Graph()
+    bind_prefixes(out)
+    for triple in source.triples((iri, None, None)):
+        out.add(triple)
+    for triple in source.triples((None, None, iri)):
+        out.add(triple)
+    if len(out) == 0:
+        abort(404, f"no resource {iri}")
+    body = out.serialize(format=RDF_TYPES[mime], encoding="utf-8")
+    resp = Response(body, mimetype=mime)
+    resp.headers["Vary"] = "Accept"
+    return resp
