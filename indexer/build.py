@@ -9,7 +9,10 @@ from typing import Callable, Sequence
 
 from corpus import Document, load_corpus
 from corpus.tokenize import Tokenizer, domain_terms
+from indexer.ingest import corpus_for_build, write_snapshot
 from indexer.store import DataDir, write_json, write_jsonl
+from indexer.index import index_stage
+from ontology.graph import graph_stage
 from ontology.namespaces import doc_iri, provision_iri
 
 Step = Callable[[str], None]
@@ -84,14 +87,24 @@ def write_generation(folder: Path, docs: Sequence[Document], step: Step = lambda
 
 
 # Stages after the provision tree and the dictionary, in order: (name, function(ctx)).
-EXTRA_STAGES: list[tuple[str, Callable[[BuildContext], None]]] = []
+EXTRA_STAGES: list[tuple[str, Callable[[BuildContext], None]]] = [
+    # graph.nt, facts.json and the graph export rows; fills ctx.graph and ctx.facts
+    ("graph", graph_stage),
+    # the whoosh index over provisions and their graph facts (reads ctx.facts, ctx.graph)
+    ("index", index_stage),
+]
 
 
 def build(data: DataDir, docs: Sequence[Document] | None = None,
           step: Step = lambda _: None) -> dict:
     """Build the bundled corpus (and added documents) into a new current generation."""
     with data.lock():
+        manifest = None
         if docs is None:
-            docs = load_corpus()
+            # Bundled + added documents; the sources list is saved in the generation.
+            manifest, docs = corpus_for_build(data)
         with data.new_generation() as folder:
-            return write_generation(folder, docs, step)
+            meta = write_generation(folder, docs, step)
+            if manifest is not None:
+                write_snapshot(folder, manifest)
+            return meta

@@ -32,7 +32,50 @@ def provisions(gen: Generation) -> Iterator[dict]:
         yield row
 
 
-EXPORTS = {"documents": documents, "provisions": provisions}
+# ---- the graph exports (rows written by the "graph" build stage) ---------------------------
+
+DEPARTMENT_FIELDS = ("id", "uri", "name", "aliases", "level", "region", "parent", "tasks",
+                     "parent_name", "superior", "line", "kind", "sector", "mentions")
+CITATION_FIELDS = ("doc", "provision", "title", "number", "target", "resolves_to",
+                   "cited_title", "start", "end")
+TARGET_FIELDS = ("doc", "provision", "indicator", "unit", "target", "baseline", "cumulative",
+                 "attribute", "indicator_key", "uri")
+ALIGNMENT_FIELDS = ("higher", "lower", "kind", "score", "evidence", "higher_doc", "lower_doc",
+                    "comparison", "indicator")
+
+
+def _graph_rows(name: str, fields: tuple[str, ...]):
+    def rows(gen: Generation) -> Iterator[dict]:
+        for row in gen.graph_rows(name):
+            yield {k: row.get(k) for k in fields}
+    rows.__name__ = name
+    rows.__doc__ = f"One row per {name[:-1]}: {', '.join(fields)}."
+    return rows
+
+
+departments = _graph_rows("departments", DEPARTMENT_FIELDS)
+citations = _graph_rows("citations", CITATION_FIELDS)
+targets = _graph_rows("targets", TARGET_FIELDS)
+alignments = _graph_rows("alignments", ALIGNMENT_FIELDS)
+
+EXPORTS = {"documents": documents, "provisions": provisions, "departments": departments,
+           "citations": citations, "targets": targets, "alignments": alignments}
+
+# The whole graph as RDF (`policykg export graph --format ttl|jsonld|nt`).
+RDF_FORMATS = {"ttl": "turtle", "jsonld": "json-ld", "nt": "nt"}
+
+
+def rdf_export(gen: Generation, fmt: str = "ttl") -> str:
+    """The generation's graph serialised as Turtle, JSON-LD (compacted with the project's
+    prefixes as its @context) or N-Triples."""
+    from ontology.namespaces import PREFIXES
+    if fmt not in RDF_FORMATS:
+        raise ValueError(f"graph export formats: {', '.join(RDF_FORMATS)}")
+    graph = gen.graph
+    if fmt == "jsonld":
+        context = {prefix: str(ns) for prefix, ns in PREFIXES.items()}
+        return graph.serialize(format="json-ld", context=context, auto_compact=True)
+    return graph.serialize(format=RDF_FORMATS[fmt])
 
 
 def to_jsonl(rows: Iterable[dict]) -> Iterator[str]:

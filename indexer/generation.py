@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
 from pathlib import Path
 
 from corpus.records import DocumentMeta
@@ -18,6 +19,8 @@ class Generation:
     def __init__(self, folder: Path):
         self.folder = folder
         self.meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        self._graph_lock = threading.Lock()
+        self._graph = None
 
     @property
     def name(self) -> str:
@@ -64,3 +67,41 @@ class Generation:
         """The full-text search over this generation's index (indexer.search.Searcher)."""
         from indexer.search import Searcher   # whoosh loads only when search is used
         return Searcher.open(self.folder, self.tokenizer, self.documents)
+
+    # ---- the graph and what was read into it (written by the "graph" build stage) -----------
+    @property
+    def graph_file(self) -> Path:
+        return self.folder / "graph.nt"
+
+    @property
+    def graph(self):
+        """The rdflib Graph of this generation, loaded on first use (once, under a lock)."""
+        if self._graph is None:
+            with self._graph_lock:
+                if self._graph is None:
+                    from ontology.graph import load_graph
+                    if not self.graph_file.is_file():
+                        raise FileNotFoundError(f"no graph in {self.folder} (rebuild)")
+                    self._graph = load_graph(self.graph_file)
+        return self._graph
+
+    @functools.cached_property
+    def facts(self) -> dict[str, dict]:
+        """Provision id → its graph facts (departments, targets, cites, aligned, mentions)."""
+        path = self.folder / "facts.json"
+        if not path.is_file():
+            return {}
+        return json.loads(path.read_text(encoding="utf-8"))
+
+    def provision_facts(self, pid: str) -> dict:
+        """The graph facts of one provision, empty lists where there are none."""
+        got = self.facts.get(pid) or {}
+        return {"departments": got.get("departments") or {"lead": [], "participants": []},
+                "targets": got.get("targets", []), "cites": got.get("cites", []),
+                "aligned": got.get("aligned", []), "mentions": got.get("mentions", [])}
+
+    def graph_rows(self, name: str) -> list[dict]:
+        """The rows of one graph export: departments, citations, targets or alignments."""
+        from ontology.graph import ROW_FILES
+        path = self.folder / ROW_FILES[name]
+        return read_jsonl(path) if path.is_file() else []

@@ -19,9 +19,10 @@ setup_venv() {
   .venv/bin/python -m pip install -q -e ".${extras}"
 }
 
-# Debian's chromium for the browser tests (Playwright drives it; it downloads no browser).
+# Debian's chromium for the browser tests (Playwright drives it; it downloads no browser),
+# and a CJK font so that screenshots show Chinese rather than empty boxes.
 setup_chromium() {
-  if ! command -v chromium >/dev/null 2>&1; then
-    apt_install chromium
+  if ! command -v chromium >/dev/null 2>&1 || ! fc-list :lang=zh 2>/dev/null | grep -q .; then
+    apt_install chromium fonts-noto-cjk
   fi
 }

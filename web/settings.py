@@ -23,6 +23,8 @@ class Settings:
     # Search
     max_query_chars: int = 200
     max_page_size: int = 100
+    max_query_terms: int = 12      # terms and filters per query (indexer.query.Limits)
+    search_timeout: float = 5.0    # seconds of matching, then the hits found so far
     # SPARQL endpoint
     sparql_timeout: float = 10.0
     sparql_max_rows: int = 10_000

@@ -10,26 +10,27 @@ bp = Blueprint("sparql", __name__)
 EXAMPLES = [
     ("003 各项任务的牵头单位",
      """SELECT ?task ?heading ?dept WHERE {
-  ?doc pol:fileName "003_67eb8ad90d2900c2.txt" .
-  ?task eli:is_part_of+ ?doc ; dcterms:title ?heading .
-  ?p a cv:Participation ; pol:onProvision ?task ; pol:role pol:lead ; cv:hasParticipant ?d .
-  ?d skos:prefLabel ?dept .
+  ?doc dcterms:identifier "003_67eb8ad90d2900c2.txt" .
+  ?task pol:inDocument ?doc ; dcterms:title ?heading ; cv:hasParticipation ?part .
+  ?part cv:role/skos:notation "lead" .
+  ?d cv:playsRole ?part ; skos:prefLabel ?dept .
 } ORDER BY ?task"""),
     ("同一指标在各层级的目标",
-     """SELECT ?indicator ?level ?doc ?value ?unit ?comparator ?year WHERE {
-  ?t a pol:Target ; pol:indicator ?c ; pol:onProvision ?p ; schema:targetValue ?q .
-  ?c skos:prefLabel ?indicator .
-  ?q schema:value ?value ; schema:unitText ?unit ; pol:comparator ?comparator .
-  OPTIONAL { ?t pol:targetYear ?year }
-  ?p eli:is_part_of+ ?d . ?d pol:adminLevel/skos:notation ?level ; pol:fileName ?doc .
-  FILTER(CONTAINS(?indicator, "在校生"))
-} ORDER BY ?indicator ?level"""),
-    ("某一国家条款被哪些下级条款承接",
-     """SELECT ?national ?lower ?score WHERE {
-  ?lower pol:localises ?national .
-  ?national eli:is_part_of+ ?nd . ?nd pol:adminLevel/skos:notation "national" .
-  OPTIONAL { ?a pol:higher ?national ; pol:lower ?lower ; pol:score ?score }
-} ORDER BY DESC(?score) LIMIT 50"""),
+     """SELECT ?indicator ?level ?doc ?value ?unit ?comparator ?comparison WHERE {
+  ?target a pol:Target ; pol:indicator ?c ; rdfs:label ?indicator ; pol:targetValue ?q ;
+          pol:comparator/skos:notation ?comparator ; prov:wasDerivedFrom ?p .
+  ?c skos:prefLabel ?concept . FILTER(CONTAINS(STR(?concept), "在校生"))
+  ?p pol:inDocument ?d . ?d dcterms:identifier ?doc ; pol:adminLevel/skos:notation ?level .
+  ?q schema:value ?value . OPTIONAL { ?q schema:unitText ?unit }
+  OPTIONAL { ?a a pol:Alignment ; pol:lower ?target ; pol:comparison/skos:notation ?comparison }
+} ORDER BY ?concept ?level"""),
+    ("国家条款被哪些下级条款承接",
+     """SELECT ?national ?heading ?lower ?lower_heading ?level WHERE {
+  ?lower pol:localises+ ?np ; dcterms:title ?lower_heading ; pol:inDocument ?ld .
+  ?ld pol:adminLevel/skos:notation ?level .
+  ?np pol:inDocument ?nd ; dcterms:identifier ?national ; dcterms:title ?heading .
+  ?nd pol:adminLevel/skos:notation "national" .
+} ORDER BY ?national ?level LIMIT 100"""),
 ]
 
 

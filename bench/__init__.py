@@ -1,0 +1,1 @@
+"""Benchmarks: a scaled synthetic corpus (generate.py) and the measurements (run.py)."""

@@ -1,0 +1,128 @@
+"""One measured build of a corpus folder, run in its own process by bench/run.py.
+
+    python -m bench.build_worker CORPUS DATA [--profile OUT.html] [--stop-after STAGE]
+
+Prints one JSON object: seconds per stage (segment = reading and cutting the texts into
+provision trees, then the build's own stages as it reports them), the peak RSS while each
+stage ran (sampled every 50 ms) and the process's max RSS (getrusage), the generation's
+size on disk.  The parent process also reads the max RSS of its children from getrusage.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+
+
+class RssSampler(threading.Thread):
+    """Peak resident memory between marks, sampled from /proc (no psutil needed)."""
+
+    def __init__(self, interval: float = 0.05):
+        super().__init__(daemon=True)
+        self.interval = interval
+        self.peak = 0
+        self.stop_flag = threading.Event()
+        self.page = os.sysconf("SC_PAGE_SIZE")
+
+    def rss(self) -> int:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * self.page
+
+    def run(self) -> None:
+        while not self.stop_flag.is_set():
+            self.peak = max(self.peak, self.rss())
+            time.sleep(self.interval)
+
+    def take(self) -> int:
+        """The peak since the last take, and start again from now."""
+        peak, self.peak = max(self.peak, self.rss()), 0
+        return peak
+
+
+def dir_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("corpus", type=Path)
+    ap.add_argument("data", type=Path)
+    ap.add_argument("--profile", type=Path, default=None,
+                    help="write a pyinstrument profile of the whole build (HTML or .txt)")
+    args = ap.parse_args(argv)
+
+    sampler = RssSampler()
+    sampler.start()
+    out: dict = {"stages": {}, "stage_cpu": {}, "stage_peak_rss": {}, "error": None}
+    profiler = None
+    if args.profile:
+        from pyinstrument import Profiler
+        profiler = Profiler(interval=0.01)
+        profiler.start()
+    t_import = time.perf_counter()
+    from corpus import load_corpus
+    from indexer.build import build, stage_names
+    from indexer.store import DataDir
+    try:     # the index stage registers itself when its module is imported
+        import indexer.index  # noqa: F401
+    except Exception as exc:   # not there yet, or broken right now: measured without it
+        out["index_stage_missing"] = f"{type(exc).__name__}: {exc}"
+    out["import_seconds"] = round(time.perf_counter() - t_import, 3)
+    out["stage_names"] = stage_names()
+    sampler.take()
+    started, cpu_started = time.perf_counter(), time.process_time()
+    last = [started, cpu_started]
+
+    def mark(name: str) -> None:
+        now, cpu = time.perf_counter(), time.process_time()
+        out["stages"][name] = round(now - last[0], 3)
+        out["stage_cpu"][name] = round(cpu - last[1], 3)
+        out["stage_peak_rss"][name] = sampler.take()
+        last[0], last[1] = now, cpu
+        print(f"[build_worker] {name} {now - started:.1f}s", file=sys.stderr, flush=True)
+
+    try:
+        docs = load_corpus(args.corpus)
+        mark("segment")
+        meta = build(DataDir(args.data), docs=docs, step=mark)
+        out["meta"] = meta
+        out["documents"] = len(docs)
+        out["provisions"] = sum(len(d.provisions) for d in docs)
+        out["chars"] = sum(len(d.source) for d in docs)
+        out["bytes"] = sum(len(d.source.encode("utf-8")) for d in docs)
+    except BaseException as exc:
+        out["error"] = f"{type(exc).__name__}: {exc}"
+        out["traceback"] = traceback.format_exc()[-3000:]
+    out["seconds"] = round(time.perf_counter() - started, 3)
+    out["cpu_seconds"] = round(time.process_time() - cpu_started, 3)
+    if profiler is not None:
+        profiler.stop()
+        text = profiler.output_text(unicode=True, color=False)
+        args.profile.parent.mkdir(parents=True, exist_ok=True)
+        if args.profile.suffix == ".html":
+            args.profile.write_text(profiler.output_html(), encoding="utf-8")
+            args.profile.with_suffix(".txt").write_text(text, encoding="utf-8")
+        else:
+            args.profile.write_text(text, encoding="utf-8")
+    sampler.stop_flag.set()
+    out["max_rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    current = args.data / "current"
+    if current.exists():
+        folder = current.resolve()
+        out["generation_bytes"] = dir_size(folder)
+        out["files"] = {f.name: f.stat().st_size for f in sorted(folder.iterdir()) if f.is_file()}
+        for name, key in (("alignments.jsonl", "alignment_rows"), ("graph.nt", "graph_triples")):
+            if (folder / name).is_file():
+                with (folder / name).open("rb") as fh:
+                    out[key] = sum(1 for _ in fh)
+    print(json.dumps(out, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,545 @@
+"""Every benchmark in one run: build, tokenize floor, rjieba, search, graph, add, server.
+
+    python -m bench.run [--quick] [--sizes 5,200,2000] [--only build,search,...] [--profile]
+
+--quick measures the bundled corpus (5) and 200 documents; the default also 2,000.
+Each measurement runs in its own process (so memory is its own) and is bounded in
+time; a stage that does not finish in time is reported as such, with how far it got.
+Results go to bench/out/results.json (and a timestamped copy), the figures into
+BENCHMARKS.md between its `bench:begin` / `bench:end` marks (the text around them is
+kept), and the plot into bench/latency.png.
+
+Timings are wall-clock and CPU seconds: the machine is shared, so CPU seconds (and the
+load average, recorded beside every figure) are what to compare between runs.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.util
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import quote
+from urllib.request import Request, urlopen
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+PNG = ROOT / "bench" / "latency.png"
+MD = ROOT / "BENCHMARKS.md"
+SEED = 7
+BENCH_DEPS = ("psutil", "pyinstrument", "rjieba", "oxrdflib", "matplotlib")
+MEASUREMENTS = ("build", "tokenize", "rjieba", "search", "graph", "add", "server")
+GB = 1024 ** 3
+
+TARGETS = {
+    "search_p99_ms": 50, "sparql_p95_ms": 100, "build_ratio": 2.0, "add_s": 2.0,
+    "peak_rss_bytes": 1.5 * GB, "server_rps": 200, "server_p99_ms": 200,
+}
+
+
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# ---- set-up ------------------------------------------------------------------------------------
+
+def ensure_deps(install: bool) -> None:
+    missing = [m for m in BENCH_DEPS if importlib.util.find_spec(m) is None]
+    if missing and install:
+        log(f"installing the bench extra ({', '.join(missing)} missing)")
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", f"{ROOT}[bench]"],
+                       check=True)
+    if shutil.which("wrk") is None and install:
+        log("installing wrk (Debian)")
+        sudo = [] if os.geteuid() == 0 else ["sudo"]
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run([*sudo, "apt-get", "update", "-qq"], check=False, env=env)
+        subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", "wrk"], check=False, env=env,
+                       stdout=subprocess.DEVNULL)
+
+
+def machine() -> dict:
+    info: dict = {"python": platform.python_version(), "kernel": platform.release(),
+                  "cores": os.cpu_count()}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+        mem = Path("/proc/meminfo").read_text().split("\n")[0].split()[1]
+        info["memory_gb"] = round(int(mem) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    try:
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                info["os"] = line.split("=", 1)[1].strip('"')
+    except OSError:
+        pass
+    from importlib import metadata
+    versions = {}
+    for pkg in ("jieba", "rjieba", "whoosh-reloaded", "rdflib", "oxrdflib", "pyoxigraph",
+                "networkx", "flask", "waitress", "pyshacl"):
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            versions[pkg] = None
+    try:
+        versions["wrk"] = subprocess.run(["wrk", "--version"], capture_output=True, text=True
+                                         ).stdout.split("\n")[0].split(" [")[0]
+    except OSError:
+        versions["wrk"] = None
+    info["versions"] = versions
+    try:   # read-only git queries: which code was measured
+        info["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                                        capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True,
+                               text=True).stdout.strip().splitlines()
+        info["uncommitted_files"] = len(dirty)
+    except OSError:
+        pass
+    return info
+
+
+def corpus_folder(n: int, seed: int) -> Path:
+    from corpus.manifest import bundled_dir
+    if n <= 5:
+        return bundled_dir()
+    from bench.generate import generate
+    folder = OUT / f"corpus-{n}"
+    gen_src = (ROOT / "bench" / "generate.py").read_bytes()
+    stamp = hashlib.sha256(gen_src + f"{seed}:{n}".encode()).hexdigest()
+    stamp_file = OUT / f"corpus-{n}.stamp"
+    if not (folder / "manifest.toml").is_file() or \
+            not stamp_file.is_file() or stamp_file.read_text() != stamp:
+        log(f"generating {n} documents into {folder}")
+        generate(folder, n, seed)
+        stamp_file.write_text(stamp)
+    return folder
+
+
+def corpus_texts(folder: Path) -> list[str]:
+    from corpus.manifest import load_manifest
+    return [(folder / m.file).read_text(encoding="utf-8") for m in load_manifest(folder)]
+
+
+# ---- running a worker process ----------------------------------------------------------------------
+
+def _hwm(pid: int, field: str = "VmHWM") -> int:
+    """The high-water mark of a process's resident memory (VmHWM), or VmRSS, bytes."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+# A worker past this much resident memory is stopped (the machine is shared).
+RSS_LIMIT = 8 * GB
+
+
+def run_worker(args: list[str], timeout: float, name: str) -> dict:
+    """Run `python -m <args>`; its last stdout line is JSON.  Bounded by `timeout`.
+
+    Returns the JSON (or {"error": …}) plus: wall and CPU seconds of the process, its peak
+    RSS (VmHWM, polled — also known when it had to be killed), its stderr's last lines.
+    """
+    OUT.mkdir(parents=True, exist_ok=True)
+    err_path = OUT / f"{name}.log"
+    import resource
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    with err_path.open("w", encoding="utf-8") as err:
+        proc = subprocess.Popen([sys.executable, "-m", *args], cwd=ROOT, stdout=subprocess.PIPE,
+                                stderr=err, text=True, start_new_session=True)
+        peak = [0]
+        stop = threading.Event()
+        over = [False]
+
+        def poll() -> None:
+            while not stop.is_set():
+                peak[0] = max(peak[0], _hwm(proc.pid))
+                if _hwm(proc.pid, "VmRSS") > RSS_LIMIT:
+                    over[0] = True
+                    try:
+                        os.killpg(proc.pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+                stop.wait(0.5)
+        th = threading.Thread(target=poll, daemon=True)
+        th.start()
+        timed_out = False
+        try:
+            stdout, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            peak[0] = max(peak[0], _hwm(proc.pid))
+            os.killpg(proc.pid, signal.SIGKILL)
+            stdout, _ = proc.communicate()
+        stop.set()
+        th.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out: dict = {}
+    lines = [ln for ln in (stdout or "").splitlines() if ln.strip()]
+    if lines:
+        try:
+            out = json.loads(lines[-1])
+        except json.JSONDecodeError:
+            out = {"error": f"unreadable output: {lines[-1][:300]}"}
+    stderr_tail = err_path.read_text(encoding="utf-8", errors="replace").splitlines()[-40:]
+    if over[0]:
+        out["error"] = f"stopped at {RSS_LIMIT / GB:.0f} GB resident memory"
+    elif timed_out:
+        out["error"] = f"did not finish within {timeout:.0f} s"
+    elif proc.returncode and not out.get("error"):
+        out["error"] = f"exit code {proc.returncode}: " + " | ".join(stderr_tail[-3:])[:500]
+    out["process"] = {"wall_s": round(time.perf_counter() - started, 2),
+                      "cpu_s": round((after.ru_utime + after.ru_stime)
+                                     - (before.ru_utime + before.ru_stime), 2),
+                      "peak_rss": peak[0], "timed_out": timed_out, "log": str(err_path)}
+    out["stderr_tail"] = stderr_tail[-12:]
+    return out
+
+
+# ---- measurements ------------------------------------------------------------------------------------
+
+def measure_build(n: int, folder: Path, args) -> dict:
+    data = OUT / f"data-{n}"
+    shutil.rmtree(data, ignore_errors=True)
+    cmd = ["bench.build_worker", str(folder), str(data)]
+    if args.profile:
+        cmd += ["--profile", str(OUT / "profiles" / f"build-{n}.html")]
+    timeout = args.build_timeout.get(n, args.build_timeout.get(0, 3600))
+    log(f"build {n}: started (limit {timeout:.0f} s)")
+    res = run_worker(cmd, timeout, f"build-{n}")
+    res["load"] = _load()
+    if res.get("error"):
+        # How far it got: the stage marks the worker printed as it went.
+        marks = [ln for ln in res.get("stderr_tail", []) if ln.startswith("[build_worker]")]
+        log_text = Path(res["process"]["log"]).read_text(encoding="utf-8", errors="replace")
+        res["reached"] = re.findall(r"\[build_worker\] (\w+) ([\d.]+)s", log_text)
+        res["marks"] = marks
+    log(f"build {n}: {res.get('error') or 'ok'} in {res['process']['wall_s']} s")
+    return res
+
+
+def measure_tokenize(folder: Path, repeats: int) -> dict:
+    from bench.tokenize_bench import floor
+    return floor(corpus_texts(folder), repeats=repeats)
+
+
+def measure_rjieba(folder: Path, dict_path: Path | None) -> dict:
+    from bench.tokenize_bench import compare_rjieba
+    terms = []
+    if dict_path and dict_path.is_file():
+        terms = [t for t in dict_path.read_text(encoding="utf-8").split("\n") if t.strip()]
+    return compare_rjieba(corpus_texts(folder), terms)
+
+
+def measure_search(n: int, args) -> dict:
+    data = OUT / f"data-{n}"
+    cmd = ["bench.search_worker", str(data), "--rounds", str(args.rounds)]
+    if args.profile:
+        cmd += ["--profile", str(OUT / "profiles" / f"search-{n}.txt")]
+    return run_worker(cmd, args.worker_timeout, f"search-{n}")
+
+
+def measure_graph(n: int, store: str, args) -> dict:
+    data = OUT / f"data-{n}"
+    subjects = OUT / f"subjects-{n}.json"
+    if store == "memory" and subjects.exists():
+        subjects.unlink()      # chosen afresh on each build, then shared by both stores
+    cmd = ["bench.graph_worker", str(data), "--store", store, "--rounds", str(args.rounds),
+           "--subjects", str(subjects)]
+    if args.profile:
+        cmd += ["--profile", str(OUT / "profiles" / f"graph-{store}-{n}.txt")]
+    return run_worker(cmd, args.worker_timeout, f"graph-{store}-{n}")
+
+
+def measure_add(n: int, folder: Path, args) -> dict:
+    from bench.generate import extra_document
+    name, text, fields = extra_document(n, SEED)
+    extra_dir = OUT / f"extra-{n}"
+    shutil.rmtree(extra_dir, ignore_errors=True)
+    extra_dir.mkdir(parents=True)
+    extra = extra_dir / name
+    extra.write_text(text, encoding="utf-8")
+    data = OUT / f"add-data-{n}"
+    shutil.rmtree(data, ignore_errors=True)
+    cmd = ["bench.add_worker", str(folder), str(data), str(extra)]
+    for k in ("title", "level", "region", "issuer", "number", "date", "status"):
+        if fields.get(k):
+            cmd += [f"--{k}", str(fields[k])]
+    timeout = args.build_timeout.get(n, args.build_timeout.get(0, 3600))
+    res = run_worker(cmd, timeout, f"add-{n}")
+    shutil.rmtree(data, ignore_errors=True)
+    return res
+
+
+WRK_LUA = """
+paths = {%(paths)s}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i %% #paths) + 1], {["Accept"] = "%(accept)s"})
+end
+done = function(summary, latency, requests)
+  io.write(string.format('WRKJSON {"requests": %%d, "duration_us": %%d, "connect": %%d, ' ..
+    '"read": %%d, "write": %%d, "status": %%d, "timeout": %%d, "p50": %%d, "p90": %%d, ' ..
+    '"p99": %%d, "max": %%d, "mean": %%f}\\n', summary.requests, summary.duration,
+    summary.errors.connect, summary.errors.read, summary.errors.write, summary.errors.status,
+    summary.errors.timeout, latency:percentile(50), latency:percentile(90),
+    latency:percentile(99), latency.max, latency.mean))
+end
+"""
+
+
+def _lua_string(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _wrk(port: int, name: str, paths: list[str], accept: str, args) -> dict:
+    script = OUT / f"wrk-{name}.lua"
+    script.write_text(WRK_LUA % {"paths": ", ".join(map(_lua_string, paths)),
+                                 "accept": accept}, encoding="utf-8")
+    cmd = ["wrk", f"-t{args.wrk_threads}", f"-c{args.concurrency}", f"-d{args.server_duration}s",
+           "--timeout", "30s", "-s", str(script), f"http://127.0.0.1:{port}"]
+    proc = subprocess.run(cmd, capture_output=True, text=True,
+                          timeout=args.server_duration + 120)
+    m = re.search(r"WRKJSON (\{.*\})", proc.stdout)
+    if not m:
+        return {"error": (proc.stdout + proc.stderr)[-500:]}
+    r = json.loads(m.group(1))
+    secs = r["duration_us"] / 1e6
+    errors = r["connect"] + r["read"] + r["write"] + r["status"] + r["timeout"]
+    return {"requests": r["requests"], "rps": round(r["requests"] / secs, 1),
+            "p50_ms": round(r["p50"] / 1000, 1), "p90_ms": round(r["p90"] / 1000, 1),
+            "p99_ms": round(r["p99"] / 1000, 1), "max_ms": round(r["max"] / 1000, 1),
+            "errors": errors, "non_2xx": r["status"], "timeouts": r["timeout"],
+            "concurrency": args.concurrency, "seconds": round(secs, 1), "paths": len(paths)}
+
+
+def _get(url: str, timeout: float = 10) -> tuple[int, bytes]:
+    try:
+        with urlopen(Request(url), timeout=timeout) as resp:
+            return resp.status, resp.read()
+    except Exception as exc:     # noqa: BLE001 — any failure means "not yet"
+        return getattr(exc, "code", 0) or 0, b""
+
+
+def _tree_rss(pid: int) -> int:
+    try:
+        import psutil
+        p = psutil.Process(pid)
+        procs = [p, *p.children(recursive=True)]
+    except Exception:   # noqa: BLE001
+        return 0
+    total = 0
+    for x in procs:     # a forked query worker may be gone by now
+        try:
+            total += x.memory_info().rss
+        except Exception:   # noqa: BLE001
+            pass
+    return total
+
+
+def measure_server(n: int, args) -> dict:
+    if shutil.which("wrk") is None:
+        return {"error": "wrk is not installed"}
+    from bench.search_worker import QUERY_MIX
+    data = OUT / f"data-{n}"
+    port = args.port
+    out: dict = {"load_before": _load()}
+    env = dict(os.environ, POLICYKG_DATA=str(data))
+    log_path = OUT / f"server-{n}.log"
+    with log_path.open("w") as log_fh:
+        server = subprocess.Popen([sys.executable, "-m", "web.cli", "--data", str(data), "serve",
+                                   "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT,
+                                  stdout=log_fh, stderr=subprocess.STDOUT, env=env,
+                                  start_new_session=True)
+        try:
+            t = time.perf_counter()
+            ready = False
+            while time.perf_counter() - t < args.worker_timeout:
+                if server.poll() is not None:
+                    break
+                code, body = _get(f"http://127.0.0.1:{port}/readyz", timeout=30)
+                if code == 200:
+                    ready = True
+                    break
+                time.sleep(1)
+            out["ready_s"] = round(time.perf_counter() - t, 1)
+            if not ready:
+                out["error"] = "the server did not become ready" + (
+                    f" (exit {server.returncode})" if server.poll() is not None else "")
+                return out
+            # What to ask: the query mix, provision pages, the UI's SPARQL examples.
+            searches = [f"/api/search?q={quote(q)}" for _, q in QUERY_MIX]
+            rows = []
+            with (data / "current" / "provisions.jsonl").open(encoding="utf-8") as fh:
+                for line in fh:
+                    rows.append(json.loads(line)["id"])
+            rng = random.Random(5)
+            provisions = [f"/provisions/{quote(pid)}" for pid in rng.sample(rows, min(200, len(rows)))]
+            sparql = []
+            try:
+                from web.sparql_routes import EXAMPLES
+                sparql = [f"/sparql?query={quote(q)}" for _, q in EXAMPLES]
+            except Exception as exc:   # noqa: BLE001
+                out["sparql_examples_error"] = str(exc)
+            # One request of each first: the SPARQL worker forks on first use.
+            warm = {}
+            for path in searches[:3] + provisions[:3] + sparql:
+                t1 = time.perf_counter()
+                code, _ = _get(f"http://127.0.0.1:{port}{path}", timeout=120)
+                warm[path[:60]] = [code, round((time.perf_counter() - t1) * 1000, 1)]
+            out["warm_up"] = warm
+            for name, paths, accept in (("search", searches, "application/json"),
+                                        ("provision", provisions, "text/html"),
+                                        ("sparql", sparql, "application/sparql-results+json")):
+                if not paths:
+                    continue
+                log(f"server {n}: wrk {name} ({args.concurrency} connections, "
+                    f"{args.server_duration} s)")
+                out[name] = _wrk(port, f"{name}-{n}", paths, accept, args)
+                out[name]["load"] = _load()
+            out["server_rss"] = _tree_rss(server.pid)
+        finally:
+            try:
+                os.killpg(server.pid, signal.SIGTERM)
+                server.wait(timeout=20)
+            except Exception:   # noqa: BLE001
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait()
+    return out
+
+
+# ---- the run -------------------------------------------------------------------------------------
+
+def parse_timeouts(text: str) -> dict[int, float]:
+    """"2000:1200,3600" → {2000: 1200, 0: 3600} (0 = every other size)."""
+    out: dict[int, float] = {}
+    for part in text.split(","):
+        if ":" in part:
+            k, v = part.split(":")
+            out[int(k)] = float(v)
+        elif part:
+            out[0] = float(part)
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="5 and 200 documents only")
+    ap.add_argument("--sizes", default=None, help="comma-separated corpus sizes")
+    ap.add_argument("--only", default=",".join(MEASUREMENTS),
+                    help=f"measurements to take (default all: {','.join(MEASUREMENTS)})")
+    ap.add_argument("--rounds", type=int, default=None, help="latency rounds per query")
+    ap.add_argument("--build-timeout", default="2000:1200,3600",
+                    help="seconds per build, per size (default 2000:1200,3600)")
+    ap.add_argument("--worker-timeout", type=float, default=1800)
+    ap.add_argument("--server-duration", type=int, default=None)
+    ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--wrk-threads", type=int, default=2)
+    ap.add_argument("--port", type=int, default=5077)
+    ap.add_argument("--add-sizes", default=None,
+                    help="sizes to measure `add` at (default: those whose build took < 20 min)")
+    ap.add_argument("--profile", action="store_true", help="pyinstrument profiles into bench/out/profiles")
+    ap.add_argument("--no-install", action="store_true")
+    ap.add_argument("--no-render", action="store_true")
+    args = ap.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else \
+        ([5, 200] if args.quick else [5, 200, 2000])
+    only = set(args.only.split(","))
+    args.rounds = args.rounds or (5 if args.quick else 10)
+    args.server_duration = args.server_duration or (10 if args.quick else 20)
+    args.build_timeout = parse_timeouts(args.build_timeout)
+    add_sizes = {int(s) for s in args.add_sizes.split(",")} if args.add_sizes else None
+
+    ensure_deps(not args.no_install)
+    OUT.mkdir(parents=True, exist_ok=True)
+    results: dict = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": machine(),
+                     "argv": sys.argv[1:], "seed": SEED, "load_start": _load(),
+                     "sizes": {}}
+    prev = OUT / "results.json"
+    previous = json.loads(prev.read_text(encoding="utf-8")) if prev.is_file() else {}
+
+    def save() -> None:
+        (OUT / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1),
+                                          encoding="utf-8")
+
+    for n in sizes:
+        r: dict = previous.get("sizes", {}).get(str(n), {}) if only != set(MEASUREMENTS) else {}
+        r = dict(r)
+        results["sizes"][str(n)] = r
+        folder = corpus_folder(n, SEED)
+        texts = corpus_texts(folder)
+        r["corpus"] = {"documents": len(texts), "bytes": sum(len(t.encode()) for t in texts),
+                       "chars": sum(len(t) for t in texts), "folder": str(folder)}
+        if "tokenize" in only:
+            log(f"tokenize floor {n}")
+            r["tokenize"] = measure_tokenize(folder, repeats=3 if n <= 200 else 1)
+        if "build" in only:
+            r["build"] = measure_build(n, folder, args)
+            save()
+        built = (OUT / f"data-{n}" / "current" / "meta.json").is_file()
+        if "rjieba" in only:
+            log(f"rjieba {n}")
+            r["rjieba"] = measure_rjieba(folder, OUT / f"data-{n}" / "current" / "dict.txt"
+                                         if built else None)
+        if built and "search" in only:
+            log(f"search {n}")
+            r["search"] = measure_search(n, args)
+            save()
+        if built and "graph" in only:
+            r["graph"] = {}
+            for store in ("memory", "oxigraph"):
+                log(f"graph {n} {store}")
+                r["graph"][store] = measure_graph(n, store, args)
+                save()
+        if "add" in only:
+            build_s = (r.get("build") or {}).get("process", {}).get("wall_s", 1e9)
+            ok = not (r.get("build") or {}).get("error")
+            if (add_sizes is not None and n in add_sizes) or \
+                    (add_sizes is None and ok and build_s < 1200):
+                log(f"add into {n}")
+                r["add"] = measure_add(n, folder, args)
+            else:
+                r["add"] = {"skipped": "the build of this size did not finish in 20 min: "
+                                       "an add rebuilds everything, so it would not either"}
+            save()
+    if "server" in only:
+        for n in sizes:
+            if (OUT / f"data-{n}" / "current" / "meta.json").is_file():
+                log(f"server {n}")
+                results["sizes"][str(n)]["server"] = measure_server(n, args)
+                save()
+    results["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    results["load_end"] = _load()
+    save()
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    shutil.copyfile(OUT / "results.json", OUT / f"results-{stamp}.json")
+    if not args.no_render:
+        from bench.report import render
+        render(results, MD, PNG)
+        log(f"wrote {MD} and {PNG}")
+
+
+if __name__ == "__main__":
+    main()

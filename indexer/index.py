@@ -1,0 +1,443 @@
+"""The full-text index over provisions (whoosh), written into each generation's `index/`.
+
+One whoosh document per provision, holding the provision's *own* text (its marker line
+and its own paragraphs, not its children's), so a hit is the specific section, item,
+paragraph or table row that says it, not every chapter above it.  What a provision needs
+in order to be found but does not say itself goes into a `context` field: the headings
+above it, a table's column headers, its departments and indicators.  What is true of the
+whole document (title, region, issuer) is not repeated on every provision: the query
+matches it against the document list and allows the document's provisions (see
+indexer.query), which keeps the index small.
+
+Two analyses of the same text, both with the project's one folding:
+- `words`/`hwords`: jieba words in search mode, with the generation's domain dictionary
+  (the one Tokenizer), for ranking: a whole word scores as a word;
+- `grams`/`hgrams`/`context`: CJK character bigrams (ASCII letters and digits as runs),
+  one per position.  Any run of two or more characters is then a phrase over these
+  grams, so a provision that contains the query's characters is always found, however
+  jieba cut the sentence ("技师学院" inside "高水平技师学院建设", where jieba yields
+  高水平技师学院 but no 技师学院).
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Mapping, Sequence
+
+from whoosh import columns, fields, index as whoosh_index
+from whoosh.analysis import SpaceSeparatedTokenizer, Token, Tokenizer as WhooshTokenizer
+
+from corpus.records import Document, Provision
+from corpus.text import CJK
+from corpus.tokenize import Tokenizer, fold
+
+INDEX_DIR = "index"
+CATALOG_FILE = "catalog.json"    # beside the whoosh files: documents and departments
+# Runs of letters/digits longer than this are cut (the same way at index and query
+# time): a pasted 100k-character token becomes one bounded term, never a huge one.
+MAX_RUN = 32
+# Units are read off the text as received: CJK characters, and runs of ASCII or
+# full-width letters and digits (folded afterwards, which keeps offsets: folding is one
+# character for one).  Not folding the whole text first keeps indexing fast.
+_UNIT = re.compile(f"([{CJK}])|([0-9A-Za-z\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]+)")
+_WORDLIKE = re.compile(f"[{CJK}0-9a-z]")
+_YEAR = re.compile(r"(?<![0-9０-９])([12１２][09０９][0-9０-９]{2})\s*年")
+SEP = "\x1f"    # joins department names in the facet column (never in a name)
+
+
+# ---- the character analysis shared by indexing and querying -----------------------------
+
+def units(text: str) -> list[tuple[str, int, int]]:
+    """(unit, start, end): CJK characters and letter/digit runs, width and case folded.
+
+    Whitespace and punctuation are not units, so "推动建成 50 所“校企双制”示范校" and
+    "推动建成50所校企双制示范校" read alike; offsets point into the original text.
+    """
+    out = []
+    for m in _UNIT.finditer(text):
+        han = m.group(1)
+        if han is not None:
+            # CJK compatibility ideographs (U+F900…) fold to their unified forms.
+            out.append((fold(han) if han >= "\uf900" else han, m.start(), m.end()))
+        else:
+            out.append((fold(m.group(2))[:MAX_RUN], m.start(), m.end()))
+    return out
+
+
+def is_cjk(unit: str) -> bool:
+    """A unit is either one CJK character or an ASCII run."""
+    return not unit.isascii()
+
+
+def grams(seq: Sequence[str]) -> Iterator[tuple[int, str]]:
+    """(position, gram), one per unit: a CJK character with the next one when that is CJK
+    too (a bigram), else the unit alone (an ASCII run, or the last character of a run).
+
+    Every character's position holds a gram that starts with it, so any run of two or
+    more characters is a phrase of bigrams; a single character is a prefix.
+    """
+    last = len(seq) - 1
+    for i, unit in enumerate(seq):
+        if i < last and is_cjk(unit) and is_cjk(seq[i + 1]):
+            yield i, unit + seq[i + 1]
+        else:
+            yield i, unit
+
+
+@dataclass(frozen=True)
+class GramPattern:
+    """What a string is in the gram fields: a phrase of whole grams, plus possibly one
+    character whose gram in the text depends on what follows it (a prefix)."""
+
+    phrase: tuple[str, ...]
+    prefix: str | None = None
+
+
+def gram_pattern(text: str) -> GramPattern:
+    """The grams that match `text` wherever its characters stand in a row.
+
+    "学制技师" → 学制 制技 技师 (the last character is inside the last bigram);
+    "1+1双导师" → 1 1 双导 导师; "技师50" → 技师 师 50 (师 stands before a digit run, so
+    it is a gram of its own in the text too).  A CJK character that ends the string
+    without a CJK character before it ("市", "50所") is a prefix: in the text it may
+    be followed by anything.
+    """
+    seq = [u for u, _, _ in units(text)]
+    out: list[str] = []
+    prefix = None
+    for i, unit in enumerate(seq):
+        nxt = seq[i + 1] if i + 1 < len(seq) else None
+        if is_cjk(unit) and nxt is not None and is_cjk(nxt):
+            out.append(unit + nxt)
+        elif nxt is None and is_cjk(unit):
+            if not (i > 0 and is_cjk(seq[i - 1])):
+                prefix = unit
+        else:
+            out.append(unit)
+    return GramPattern(tuple(out), prefix)
+
+
+class GramTokenizer(WhooshTokenizer):
+    """whoosh tokenizer for the gram fields: `grams(units(text))`, with positions.
+
+    Stateless and importable, so the pickled schema opens anywhere; the query side never
+    goes through whoosh's analyzers or parser (see indexer.query).
+    """
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
+                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="",
+                 **kwargs):
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        found = units(value)
+        seq = [u for u, _, _ in found]
+        for i, gram in grams(seq):
+            t.text = gram
+            t.boost = 1.0
+            if keeporiginal:
+                t.original = gram
+            if positions:
+                t.pos = start_pos + i
+            if chars:
+                last = found[i + 1] if gram != seq[i] else found[i]
+                t.startchar = start_char + found[i][1]
+                t.endchar = start_char + last[2]
+            yield t
+
+
+def words(tokenizer: Tokenizer, text: str) -> list[str]:
+    """jieba search-mode words (whole words and their parts), punctuation dropped."""
+    return [w for w, _, _ in tokenizer.tokens(text, search=True) if _WORDLIKE.search(w)]
+
+
+# ---- schema ---------------------------------------------------------------------------
+
+def make_schema() -> fields.Schema:
+    gram = GramTokenizer()
+    return fields.Schema(
+        id=fields.ID(stored=True, unique=True),
+        doc=fields.ID(stored=True, sortable=True),
+        level=fields.ID(stored=True, sortable=True),
+        kind=fields.ID(stored=True, sortable=True),
+        region=fields.STORED(),
+        year=fields.KEYWORD(),
+        dept=fields.KEYWORD(),       # canonical names and aliases, lead or participant
+        lead=fields.KEYWORD(),       # the same, lead only
+        dept_col=fields.COLUMN(columns.VarBytesColumn()),   # canonical names, for facets
+        prior=fields.COLUMN(columns.NumericColumn("f", default=1.0)),   # see prior_of
+        # Ranking and recall over the provision's own text and its heading.  The word
+        # fields are given lists of words, cut by the project's tokenizer (`words`).
+        words=fields.TEXT(analyzer=SpaceSeparatedTokenizer(), phrase=False),
+        grams=fields.TEXT(analyzer=gram, phrase=True),
+        hwords=fields.TEXT(analyzer=SpaceSeparatedTokenizer(), phrase=False),
+        hgrams=fields.TEXT(analyzer=gram, phrase=True),
+        # What the provision needs in order to be found and does not say itself.
+        context=fields.TEXT(analyzer=gram, phrase=True),
+        # Shown in hits.
+        number=fields.STORED(),
+        heading=fields.STORED(),
+        body=fields.STORED(),
+        trail=fields.STORED(),
+        departments=fields.STORED(),
+    )
+
+
+# ---- what one provision contributes ------------------------------------------------------
+
+@dataclass(frozen=True)
+class ProvisionFacts:
+    """The graph facts the index uses, read defensively from `BuildContext.facts`."""
+
+    lead: tuple[str, ...] = ()
+    participants: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    indicators: tuple[str, ...] = ()
+    years: tuple[str, ...] = ()
+
+    @classmethod
+    def read(cls, raw: dict | None,
+             known_aliases: Mapping[str, Sequence[str]] | None = None) -> "ProvisionFacts":
+        """From one entry of `BuildContext.facts`; `known_aliases` maps a canonical
+        department name to its other names (from the graph)."""
+        raw = raw if isinstance(raw, dict) else {}
+        depts = raw.get("departments") if isinstance(raw.get("departments"), dict) else {}
+        lead, participants, aliases = [], [], []
+        for role, out in (("lead", lead), ("participants", participants)):
+            for entry in _as_list(depts.get(role)):
+                name, alts = _dept_entry(entry)
+                if name:
+                    out.append(name)
+                    aliases.extend(alts)
+                    aliases.extend((known_aliases or {}).get(name, ()))
+        indicators, years = [], []
+        for t in _as_list(raw.get("targets")):
+            if not isinstance(t, dict):
+                continue
+            ind = t.get("indicator")
+            ind = ind.get("name") or ind.get("label") if isinstance(ind, dict) else ind
+            if isinstance(ind, str) and ind.strip():
+                indicators.append(ind.strip())
+            year = t.get("target").get("year") if isinstance(t.get("target"), dict) else None
+            if year is not None and re.fullmatch(r"\d{4}", str(year)):
+                years.append(str(year))
+        return cls(tuple(dict.fromkeys(lead)), tuple(dict.fromkeys(participants)),
+                   tuple(dict.fromkeys(aliases)), tuple(dict.fromkeys(indicators)),
+                   tuple(dict.fromkeys(years)))
+
+
+def _as_list(value) -> list:
+    return list(value) if isinstance(value, (list, tuple)) else []
+
+
+def _dept_entry(entry) -> tuple[str | None, list[str]]:
+    """A department as the graph gives it: a canonical name, or a dict with aliases."""
+    if isinstance(entry, str):
+        return (entry.strip() or None), []
+    if isinstance(entry, dict):
+        name = entry.get("name") or entry.get("label") or entry.get("canonical")
+        alts = [a for a in _as_list(entry.get("aliases")) if isinstance(a, str)]
+        written = entry.get("text") or entry.get("as_written")
+        if isinstance(written, str):
+            alts.append(written)
+        return (name.strip() if isinstance(name, str) and name.strip() else None), alts
+    return None, []
+
+
+def trail_of(p: Provision, by_id: dict[str, Provision]) -> list[dict]:
+    """The provisions above `p`, outermost first: the breadcrumb a hit shows."""
+    out = []
+    parent = p.parent
+    while parent and parent in by_id:
+        node = by_id[parent]
+        out.append({"id": node.id, "number": node.number, "heading": node.heading})
+        parent = node.parent
+    return out[::-1]
+
+
+def text_years(text: str) -> set[str]:
+    """Years the text names ("到2025年", "２０２５年"), 1900–2099."""
+    found = (fold(y) for y in _YEAR.findall(text))
+    return {y for y in found if y[:2] in ("19", "20")}
+
+
+# Static ranking priors (multiplied into the score): a provision that is only a title
+# over its children (a chapter "二、总体要求", a box or table caption) is a signpost, not
+# the place that says something; an annex (附件) is not part of the main body.  Both
+# stay findable; they rank below provisions that say the same thing in the main text.
+PRIOR_SIGNPOST = 0.5
+PRIOR_ANNEX = 0.8
+
+
+def is_signpost(p: Provision) -> bool:
+    """A provision with children whose own text is no more than its marker and heading."""
+    if not p.children:
+        return False
+    return len(units(p.own_text)) <= len(units(f"{p.number} {p.heading}")) + 1
+
+
+def prior_of(p: Provision) -> float:
+    prior = PRIOR_SIGNPOST if is_signpost(p) else 1.0
+    return prior * (PRIOR_ANNEX if p.annex else 1.0)
+
+
+def provision_fields(doc: Document, p: Provision, by_id: dict[str, Provision],
+                     tokenizer: Tokenizer, facts: ProvisionFacts) -> dict:
+    """The whoosh document for one provision."""
+    meta = doc.meta
+    trail = trail_of(p, by_id)
+    context = [f"{t['number']} {t['heading']}" for t in trail] + list(p.columns)
+    context += [*facts.lead, *facts.participants, *facts.aliases, *facts.indicators]
+    names = list(dict.fromkeys([*facts.lead, *facts.participants, *facts.aliases]))
+    return {
+        "id": p.id, "doc": doc.file, "level": meta.level or "", "kind": p.kind,
+        "region": meta.region or "",
+        "year": sorted(set(facts.years) | text_years(p.own_text)),
+        "dept": [fold(n) for n in names],
+        "lead": [fold(n) for n in facts.lead],
+        "dept_col": SEP.join(dict.fromkeys([*facts.lead, *facts.participants])).encode("utf-8"),
+        "prior": prior_of(p),
+        "words": words(tokenizer, p.own_text),
+        "grams": p.own_text,
+        "hwords": words(tokenizer, p.heading),
+        "hgrams": p.heading,
+        "context": "\n".join(context),
+        "number": p.number, "heading": p.heading, "body": p.own_text,
+        "trail": json.dumps(trail, ensure_ascii=False),
+        "departments": json.dumps({"lead": list(facts.lead),
+                                   "participants": list(facts.participants)},
+                                  ensure_ascii=False),
+    }
+
+
+# ---- building ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class IndexStats:
+    provisions: int
+    departments: int
+
+
+def build_index(folder: Path, docs: Sequence[Document], tokenizer: Tokenizer,
+                facts: Mapping[str, dict] | None = None,
+                aliases: Mapping[str, Sequence[str]] | None = None,
+                limitmb: int = 256) -> IndexStats:
+    """Write the index of `docs` into `folder` (a new, empty directory).
+
+    One writer, one commit, one segment: whoosh spills its sorting pool to disk past
+    `limitmb`, so memory stays bounded however many provisions there are.  The folder
+    is inside the generation being built, so the index appears atomically with it.
+    """
+    facts = facts or {}
+    folder.mkdir(parents=True, exist_ok=False)
+    ix = whoosh_index.create_in(str(folder), make_schema())
+    writer = ix.writer(limitmb=limitmb, procs=1, multisegment=False)
+    departments: dict[str, dict] = defaultdict(lambda: {"aliases": set(), "docs": Counter(),
+                                                        "lead": 0, "participant": 0})
+    ranges: dict[str, list[int]] = {}
+    count = 0
+    try:
+        for doc in docs:
+            by_id = doc.by_id()
+            start = count
+            for p in doc.provisions:
+                pf = ProvisionFacts.read(facts.get(p.id), aliases)
+                writer.add_document(**provision_fields(doc, p, by_id, tokenizer, pf))
+                _tally(departments, doc.file, pf, aliases or {})
+                count += 1
+            ranges[doc.file] = [start, count]
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit(optimize=False)
+    ix.close()
+    write_catalog(folder / CATALOG_FILE, count, ranges, departments)
+    return IndexStats(count, len(departments))
+
+
+def _tally(departments: dict, doc: str, pf: ProvisionFacts,
+           aliases: Mapping[str, Sequence[str]]) -> None:
+    for role, names in (("lead", pf.lead), ("participant", pf.participants)):
+        for name in names:
+            departments[name][role] += 1
+            departments[name]["docs"][doc] += 1
+            departments[name]["aliases"].update(aliases.get(name, ()))
+
+
+def write_catalog(path: Path, count: int, ranges: dict[str, list[int]],
+                  departments: dict) -> None:
+    """What the query side needs besides the whoosh files.
+
+    `documents`: each document's provisions as [start, stop) document numbers (one
+    writer adds them document by document, one commit makes one segment), so a word of
+    a document's title can select its provisions cheaply (indexer.query.DocumentsQuery).
+    `departments`: every department the index knows, with its aliases and the documents
+    that assign it tasks; `dept:` resolves short names against these, in context.
+    """
+    rows = {name: {"aliases": sorted(d["aliases"] - {name}), "docs": dict(d["docs"]),
+                   "lead": d["lead"], "participant": d["participant"]}
+            for name, d in sorted(departments.items())}
+    data = {"format": 1, "provisions": count, "documents": ranges, "departments": rows}
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def read_catalog(folder: Path) -> dict:
+    """The catalog of a generation's index (empty parts when there is none)."""
+    path = folder / INDEX_DIR / CATALOG_FILE
+    data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    return {"documents": data.get("documents") or {}, "departments": data.get("departments") or {}}
+
+
+def open_index(folder: Path):
+    """The whoosh index of a generation folder (read-only use)."""
+    return whoosh_index.open_dir(str(folder / INDEX_DIR))
+
+
+def department_aliases(graph) -> dict[str, list[str]]:
+    """Canonical department name → its other names, from the graph when there is one.
+
+    The ontology gives every department (org:Organization) its full name as
+    skos:prefLabel and the other forms as skos:altLabel (DESIGN.md).
+    """
+    if graph is None:
+        return {}
+    from rdflib.namespace import ORG, RDF, SKOS
+    out: dict[str, list[str]] = {}
+    for org in set(graph.subjects(RDF.type, ORG.Organization)):
+        for label in graph.objects(org, SKOS.prefLabel):
+            alts = sorted({str(a) for a in graph.objects(org, SKOS.altLabel)} - {str(label)})
+            out.setdefault(str(label), []).extend(alts)
+    return out
+
+
+def index_stage(ctx) -> None:
+    """The build stage: index `ctx.docs` with the graph facts of `ctx.facts`.
+
+    Runs after the graph stage (see `register`); without a graph (facts empty) the
+    index is still complete, only departments and targets are missing from it.
+    """
+    build_index(ctx.folder / INDEX_DIR, ctx.docs, ctx.tokenizer, getattr(ctx, "facts", None),
+                department_aliases(getattr(ctx, "graph", None)))
+
+
+def register(stages: list | None = None) -> None:
+    """Put the index stage into the build, after the graph stage when there is one.
+
+    Idempotent; re-placing on every call keeps the order right whichever module was
+    imported first.
+    """
+    if stages is None:
+        from indexer.build import EXTRA_STAGES as stages
+    kept = [s for s in stages if s[0] != "index"]
+    names = [name for name, _ in kept]
+    at = names.index("graph") + 1 if "graph" in names else len(kept)
+    kept.insert(at, ("index", index_stage))
+    stages[:] = kept
+
+
+try:
+    register()
+except ImportError:
+    # Imported by indexer.build itself while it loads: it lists the stage on its own.
+    pass

@@ -1,0 +1,957 @@
+"""The query language: a query string → a structured `Query` → a whoosh query.
+
+    学制技师                    words; several words must all be found (AND)
+    技师学院 高等学校序列        two terms, both required
+    "技师学院纳入高等学校"       a phrase: these characters in this order
+    技师学院 OR 技工学校         either term (OR binds tighter than the implicit AND)
+    -粤菜  NOT 粤菜              leave out provisions that contain it
+    level:provincial  doc:000  dept:市人社局  kind:item  year:2025   filters
+    *                           everything (with the filters)
+
+Parsing never fails: what cannot be read (a dangling OR, an unknown level, an unclosed
+quote, a control character) is dropped or read as plain words, and the `Query` lists
+what was ignored and why.  Parsing is separate from running: `parse()` needs nothing but
+the string; `compile_query()` turns a `Query` into whoosh queries with the generation's
+tokenizer and its lists of documents and departments.
+
+The work is bounded before whoosh sees anything (whoosh's own query parser is never
+used — its parse time grows quadratically with one long unbroken token, and Chinese
+queries are all unbroken): the string is cut to `Limits.max_chars`, at most
+`max_terms` terms and `max_words` words are kept, a term or phrase is at most
+`max_term_units` characters, and there are no wildcards to expand.
+"""
+from __future__ import annotations
+
+import bisect
+import functools
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass, field, replace
+from typing import Iterable, Mapping, Sequence
+
+from whoosh import matching, query as wq
+from whoosh.util import make_binary_tree
+
+from corpus.records import KINDS, LEVELS
+from corpus.text import match_key
+from corpus.tokenize import Tokenizer, fold
+from indexer.index import gram_pattern, is_cjk, units
+
+# The query language as users read it: the README's section and the UI's help.
+HELP = r"""### Search: the query language
+
+| you type | finds |
+|---|---|
+| `学制技师` | provisions that contain these characters. Several words (`技师学院 高等学校序列`) must all be found, in any order; the provisions with the words together, and with them in the heading, come first. |
+| `"技师学院纳入高等学校"` (or `“…”`) | exactly these characters in this order (spaces and punctuation ignored) |
+| `技师学院 OR 技工学校` (or `\|`) | either; OR binds tighter than the implicit AND: `招生 技师学院 OR 技工学校` needs 招生 and one of the two |
+| `-粤菜` or `NOT 粤菜` | leaves out provisions that contain it, and every provision of a document whose title contains it |
+| `level:provincial` | national, provincial, municipal, county (also 国家 / 省 / 市 / 县) |
+| `doc:001`, `doc:东莞` | one document: file name, its number prefix, its 文号, or words of its title |
+| `dept:市人社局`, `dept:省教育厅` | provisions a department leads (first) or takes part in. Short names are read in the context of the documents searched: `dept:市人社局 doc:东莞` is 东莞市人力资源和社会保障局. `dept:X` alone lists what X owns. |
+| `kind:item` | chapter, section, item, subitem, point, box (专栏), table, table_row, annex, paragraph (also 章 / 节 / 条 / 款 / 专栏 / 表行 / 附件 …) |
+| `year:2025`, `year:2021-2025` | provisions with a target for that year, or that name it ("到2025年") |
+| `*` | everything the filters allow |
+
+Filters combine with AND; several values of one filter (`level:provincial,municipal`, or
+the filter twice) mean either; `-level:national` excludes. Filter names also work in
+Chinese (层级 / 文件 / 部门 / 类型 / 年份) and with a full-width colon.
+
+A query never fails. What cannot be used — a dangling `OR`, an unknown `level:`, an
+unclosed quote, control characters, wildcards (`*` and `?` inside words are ignored,
+nothing is expanded) — is dropped, the rest is searched, and the response lists what was
+ignored and why. Every query is bounded: at most 200 characters (longer ones are cut),
+12 terms and filters, 24 words, 40 characters in one term or phrase; a search that takes
+longer than 5 s answers with the hits found so far, marked partial.
+
+A word is found wherever its characters stand, however the sentence was cut into
+words: 技师学院 finds "高水平技师学院建设". At least one word must be in the provision
+itself (its text, heading or the headings above it); the others may be in its
+document's title or region: `校企双制 东莞`.
+"""
+
+
+# ---- limits --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps on the work one query may cause.  See the module docstring."""
+
+    max_chars: int = 200          # longer queries are cut (Settings.max_query_chars)
+    max_terms: int = 12           # terms and filters, after the first this many: ignored
+    max_words: int = 24           # words over all terms, after jieba
+    max_term_units: int = 40      # characters in one term or phrase
+    max_alternatives: int = 8     # terms joined by OR in one group
+    max_filter_values: int = 20   # values of one filter (level:a,b,c)
+    max_year_span: int = 50       # year:2021-2025 expands to at most this many years
+
+
+# ---- the structured query ------------------------------------------------------------
+
+FILTERS = ("level", "doc", "dept", "kind", "year")
+# Chinese names for the filters, so a query can be typed without switching keyboards.
+FILTER_ALIASES = {"层级": "level", "级别": "level", "文件": "doc", "文档": "doc",
+                  "部门": "dept", "单位": "dept", "类型": "kind", "年份": "year", "年度": "year"}
+LEVEL_ALIASES = {"国家": "national", "全国": "national", "国家级": "national", "中央": "national",
+                 "省": "provincial", "省级": "provincial", "市": "municipal", "市级": "municipal",
+                 "地市": "municipal", "县": "county", "县级": "county", "区县": "county"}
+KIND_ALIASES = {"章": "chapter", "节": "section", "条": "item", "项": "item", "款": "subitem",
+                "目": "point", "专栏": "box", "表": "table", "表格": "table", "表行": "table_row",
+                "行": "table_row", "附件": "annex", "段": "paragraph", "段落": "paragraph"}
+
+
+@dataclass(frozen=True)
+class Term:
+    """Free text: a bare word run (cut into words) or a quoted phrase."""
+
+    text: str
+    phrase: bool = False
+
+    def __str__(self) -> str:
+        return f'"{self.text}"' if self.phrase else self.text
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One required (or, negated, excluded) group: its terms are alternatives (OR)."""
+
+    terms: tuple[Term, ...]
+    negated: bool = False
+
+    def __str__(self) -> str:
+        return " OR ".join(("-" if self.negated else "") + str(t) for t in self.terms)
+
+
+@dataclass(frozen=True)
+class Filter:
+    name: str                      # one of FILTERS
+    values: tuple[str, ...]        # any of them (OR)
+    negated: bool = False
+
+    def __str__(self) -> str:
+        vals = ",".join(f'"{v}"' if re.search(r'[\s,"]', v) else v for v in self.values)
+        return ("-" if self.negated else "") + f"{self.name}:{vals}"
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """Something in the query that was not used, and why."""
+
+    text: str
+    reason: str
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Query:
+    raw: str
+    clauses: tuple[Clause, ...] = ()
+    filters: tuple[Filter, ...] = ()
+    match_all: bool = False        # a bare "*": every provision the filters allow
+    ignored: tuple[Ignored, ...] = ()
+
+    @property
+    def positive(self) -> tuple[Clause, ...]:
+        return tuple(c for c in self.clauses if not c.negated)
+
+    @property
+    def negative(self) -> tuple[Clause, ...]:
+        return tuple(c for c in self.clauses if c.negated)
+
+    @property
+    def empty(self) -> bool:
+        """Nothing to search for: no terms, no filters, no "*".  (Only excluded terms
+        mean everything but those, as `* -term` does.)"""
+        return not self.clauses and not self.filters and not self.match_all
+
+    def __str__(self) -> str:
+        parts = [str(c) for c in self.clauses] + [str(f) for f in self.filters]
+        return " ".join((["*"] if self.match_all else []) + parts)
+
+
+# ---- lexing ----------------------------------------------------------------------------
+
+_QUOTE_PAIRS = {'"': '"', "“": "”", "”": "“", "「": "」", "『": "』"}
+_NAME = "|".join(map(re.escape, sorted([*FILTERS, *FILTER_ALIASES], key=len, reverse=True)))
+_FILTER = re.compile(rf"(?i)({_NAME}):")
+
+
+def clean(text: str, limits: Limits) -> tuple[str, list[Ignored]]:
+    """Control and format characters out, width folded, cut to `limits.max_chars`."""
+    notes = []
+    if len(text) > limits.max_chars:
+        notes.append(Ignored(text[limits.max_chars:limits.max_chars + 20] + "…",
+                             f"the query is cut to {limits.max_chars} characters"))
+        text = text[:limits.max_chars]
+    out, dropped = [], 0
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if cat in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+            dropped += ch not in "\t\n\r"
+            out.append(" ")
+        else:
+            out.append(ch)
+    if dropped:
+        notes.append(Ignored(f"{dropped} control character(s)", "control characters are ignored"))
+    return _width("".join(out)), notes
+
+
+def _width(text: str) -> str:
+    """Full-width forms to ASCII, one character for one, case kept (OR, NOT are upper)."""
+    out = []
+    for ch in text:
+        f = unicodedata.normalize("NFKC", ch)
+        out.append(f if len(f) == 1 else ch)
+    return "".join(out)
+
+
+@dataclass
+class _Lexeme:
+    kind: str          # word, phrase, filter, or, not, all
+    text: str
+    negated: bool = False
+    name: str = ""     # filter name
+    values: tuple[str, ...] = ()
+
+
+def lex(text: str) -> tuple[list[_Lexeme], list[Ignored]]:
+    """The folded query string → lexemes.  Linear in the length of the string."""
+    out: list[_Lexeme] = []
+    notes: list[Ignored] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        neg = False
+        if text[i] == "-" and i + 1 < n and not text[i + 1].isspace():
+            neg, i = True, i + 1
+        m = _FILTER.match(text, i)
+        if m:
+            i, values, note = _filter_values(text, m.end())
+            if note:
+                notes.append(note)
+            name = m.group(1).lower()
+            out.append(_Lexeme("filter", m.group(0), neg, FILTER_ALIASES.get(name, name), values))
+            continue
+        if text[i] in _QUOTE_PAIRS:
+            close = text.find(_QUOTE_PAIRS[text[i]], i + 1)
+            if close < 0:
+                notes.append(Ignored(text[i], "unclosed quote: the rest is read as words"))
+                i += 1
+                continue
+            out.append(_Lexeme("phrase", text[i + 1:close], neg))
+            i = close + 1
+            continue
+        j = i
+        while j < n and not text[j].isspace():
+            j += 1
+        word = text[i:j]
+        i = j
+        if not neg and word in ("OR", "||", "|"):
+            out.append(_Lexeme("or", word))
+        elif not neg and word == "NOT":
+            out.append(_Lexeme("not", word))
+        elif not neg and word in ("AND", "&&", "&", "+"):
+            continue                      # AND is the default
+        elif word == "*" and not neg:
+            out.append(_Lexeme("all", word))
+        else:
+            if "*" in word or "?" in word:
+                notes.append(Ignored(word, "wildcards are not supported: * and ? are ignored"))
+            out.append(_Lexeme("word", word, neg))
+    return out, notes
+
+
+def _filter_values(text: str, i: int) -> tuple[int, tuple[str, ...], Ignored | None]:
+    """The value(s) after `name:`: one run or a quoted string, split on commas."""
+    n = len(text)
+    if i < n and text[i] in _QUOTE_PAIRS:
+        close = text.find(_QUOTE_PAIRS[text[i]], i + 1)
+        if close >= 0:
+            return close + 1, _split_values(text[i + 1:close]), None
+        i += 1
+    j = i
+    while j < n and not text[j].isspace():
+        j += 1
+    values = _split_values(text[i:j])
+    note = None if values else Ignored(text[max(0, i - 6):i], "a filter without a value")
+    return j, values, note
+
+
+def _split_values(raw: str) -> tuple[str, ...]:
+    return tuple(v.strip(" \"“”") for v in re.split(r"[,，、|]", raw) if v.strip(" \"“”"))
+
+
+# ---- parsing ---------------------------------------------------------------------------
+
+def parse(text: str, limits: Limits = Limits(),
+          filters: Mapping[str, str | Sequence[str] | None] | None = None) -> Query:
+    """A query string (plus filters given as options) → `Query`.  Never raises."""
+    cleaned, notes = clean(text if isinstance(text, str) else "", limits)
+    lexemes, lex_notes = lex(cleaned)
+    notes += lex_notes
+    clauses: list[Clause] = []
+    found_filters: list[Filter] = []
+    match_all = False
+    pending_not = pending_or = None
+    last_positive = False          # the clause before can take an OR
+    for lx in lexemes:
+        if lx.kind == "not":
+            if pending_not:
+                notes.append(Ignored("NOT", "NOT twice"))
+            pending_not = lx
+            continue
+        if lx.kind == "or":
+            if pending_or or not last_positive or pending_not:
+                notes.append(Ignored(lx.text, "OR needs a term on each side"))
+            else:
+                pending_or = lx
+            continue
+        negated = lx.negated or pending_not is not None
+        if lx.kind == "all":
+            match_all = True
+            if pending_or or pending_not:
+                notes.append(Ignored((pending_or or pending_not).text, "an operator before *"))
+        elif lx.kind == "filter":
+            if pending_or:
+                notes.append(Ignored("OR", "OR between filters: give the values as level:a,b"))
+            f = _check_filter(lx.name, lx.values, negated, limits, notes)
+            if f:
+                found_filters.append(f)
+        else:
+            term = _term(lx, limits, notes)
+            if term is None:
+                pass
+            elif pending_or and not negated and clauses:
+                if len(clauses[-1].terms) < limits.max_alternatives:
+                    clauses[-1] = replace(clauses[-1], terms=clauses[-1].terms + (term,))
+                else:
+                    notes.append(Ignored(term.text, f"more than {limits.max_alternatives} terms joined by OR"))
+            else:
+                if pending_or:
+                    notes.append(Ignored("OR", "OR before an excluded term"))
+                clauses.append(Clause((term,), negated))
+            last_positive = term is not None and not negated
+        if lx.kind != "word" and lx.kind != "phrase":
+            last_positive = False
+        pending_not = pending_or = None
+    for dangling in (pending_or, pending_not):
+        if dangling:
+            notes.append(Ignored(dangling.text, f"{dangling.text} at the end of the query"))
+    for name, value in (filters or {}).items():
+        values = (value,) if isinstance(value, str) else tuple(value or ())
+        values = tuple(v for raw in values for v in _split_values(fold(str(raw))))
+        if values:
+            f = _check_filter(name, values, False, limits, notes)
+            if f:
+                found_filters.append(f)
+    clauses, found_filters = _cap(clauses, found_filters, limits, notes)
+    return Query(text if isinstance(text, str) else "", tuple(clauses),
+                 _merge_filters(found_filters), match_all, tuple(_dedupe(notes)))
+
+
+def _term(lx: _Lexeme, limits: Limits, notes: list[Ignored]) -> Term | None:
+    seq = units(lx.text)
+    if not seq:
+        if lx.text.strip() and lx.text not in ("-",):
+            notes.append(Ignored(lx.text, "no letters, digits or Chinese characters to search for"))
+        return None
+    if len(seq) > limits.max_term_units:
+        cut = seq[limits.max_term_units - 1][2]
+        notes.append(Ignored(lx.text[cut:cut + 20] + "…",
+                             f"a term is cut to {limits.max_term_units} characters"))
+        return Term(lx.text[:cut], lx.kind == "phrase")
+    return Term(lx.text, lx.kind == "phrase")
+
+
+def _check_filter(name: str, values: tuple[str, ...], negated: bool, limits: Limits,
+                  notes: list[Ignored]) -> Filter | None:
+    """Filter values normalised; values that cannot be right are dropped with a note."""
+    name = FILTER_ALIASES.get(name, name).lower()
+    if name not in FILTERS:
+        notes.append(Ignored(f"{name}:", "unknown filter"))
+        return None
+    if len(values) > limits.max_filter_values:
+        notes.append(Ignored(f"{name}:…", f"only the first {limits.max_filter_values} values are used"))
+        values = values[:limits.max_filter_values]
+    good = []
+    for v in values:
+        norm = _normalise_value(name, v, limits)
+        if norm is None:
+            notes.append(Ignored(f"{name}:{v}", _BAD_VALUE[name]))
+        else:
+            good.extend(norm)
+    return Filter(name, tuple(dict.fromkeys(good)), negated) if good else None
+
+
+_BAD_VALUE = {
+    "level": "level is one of " + ", ".join(LEVELS) + " (or 国家/省/市/县)",
+    "kind": "kind is one of " + ", ".join(KINDS),
+    "year": "year is a four-digit year or a range such as 2021-2025",
+    "doc": "an empty document name", "dept": "an empty department name",
+}
+
+
+def _normalise_value(name: str, v: str, limits: Limits) -> list[str] | None:
+    v = v.strip()
+    if not v:
+        return None
+    if name == "level":
+        v = LEVEL_ALIASES.get(v, v.lower())
+        return [v] if v in LEVELS else None
+    if name == "kind":
+        v = KIND_ALIASES.get(v, v.lower().replace("-", "_"))
+        return [v] if v in KINDS else None
+    if name == "year":
+        m = re.fullmatch(r"((?:19|20)\d{2})(?:年)?(?:\s*(?:-|~|至|到|\.\.)\s*((?:19|20)\d{2})(?:年)?)?", v)
+        if not m:
+            return None
+        lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
+        if hi < lo or hi - lo >= limits.max_year_span:
+            return None
+        return [str(y) for y in range(lo, hi + 1)]
+    return [v[:60]]          # doc and dept: resolved at compile time
+
+
+def _cap(clauses: list[Clause], filters: list[Filter], limits: Limits,
+         notes: list[Ignored]) -> tuple[list[Clause], list[Filter]]:
+    """At most `max_terms` terms and filters in one query; the first ones are kept."""
+    kept_c = clauses[:limits.max_terms]
+    kept_f = filters[:max(0, limits.max_terms - len(kept_c))]
+    for dropped in [*clauses[len(kept_c):], *filters[len(kept_f):]]:
+        notes.append(Ignored(str(dropped), f"more than {limits.max_terms} terms in one query"))
+    return kept_c, kept_f
+
+
+def _merge_filters(filters: list[Filter]) -> tuple[Filter, ...]:
+    """level:a level:b → level:a,b (either); a negated filter stays on its own."""
+    merged: dict[tuple[str, bool], list[str]] = {}
+    for f in filters:
+        merged.setdefault((f.name, f.negated), []).extend(f.values)
+    return tuple(Filter(name, tuple(dict.fromkeys(vals)), neg)
+                 for (name, neg), vals in merged.items())
+
+
+def _dedupe(notes: Iterable[Ignored]) -> list[Ignored]:
+    return list(dict.fromkeys(notes))
+
+
+# ---- compiling -------------------------------------------------------------------------
+
+# Field weights: one place to tune the ranking.  A heading match outweighs a body match;
+# the headings above a provision count less than its own words, what is known about its
+# document (title, region, issuer) least.  Word fields score whole jieba words, gram
+# fields make sure nothing that contains the characters is missed.
+WEIGHTS = {"words": 1.0, "grams": 0.35, "hwords": 1.6, "hgrams": 0.5, "context": 0.25}
+ABOUT_SCORE = 0.3     # a word found only in the document's title, region or issuer
+PHRASE_BONUS = {"grams": 0.8, "hgrams": 1.0}   # a term's characters in order, as typed
+LEAD_BONUS = 0.5      # dept: lead department before participating ones
+# Single characters that only glue words together: not required on their own.
+_GLUE = set("的了和与及或等在是对为把被将从以于其之并而也都就中个各这那有所向由让使")
+
+
+def unit_key(text: str) -> str:
+    """`text` as its units, delimited, so that containment is unit-aligned."""
+    return "\x00" + "\x00".join(u for u, _, _ in units(text)) + "\x00"
+
+
+class Catalog:
+    """What compiling needs from a generation: its tokenizer, documents and departments.
+
+    `departments` maps each canonical department name the index knows to
+    {"aliases": [...], "docs": {file: count}, ...}; `doc_ranges` maps a document file to
+    the [start, stop) document numbers of its provisions (indexer.index writes both).
+    """
+
+    def __init__(self, tokenizer: Tokenizer, documents: Sequence[Mapping] = (),
+                 departments: Mapping[str, Mapping] | None = None,
+                 doc_ranges: Mapping[str, Sequence[int]] | None = None):
+        self.tokenizer = tokenizer
+        self.documents = list(documents)
+        self.departments = dict(departments or {})
+        self.doc_ranges = dict(doc_ranges) if doc_ranges else None
+        # What is true of a whole document, in the form words are matched against.
+        self._about = [(d["doc"], unit_key(" ".join(str(d.get(k) or "") for k in
+                                                    ("title", "region", "issuer"))))
+                       for d in self.documents]
+        self._resolver = _ContextResolver(self.documents)
+
+    def documents_about(self, text: str) -> list[str]:
+        """The documents whose title, region or issuer contain `text`'s characters."""
+        key = unit_key(text)
+        if key == "\x00\x00":
+            return []
+        return [doc for doc, about in self._about if key in about]
+
+    def resolve_in_context(self, written: str, docs: set[str] | None) -> set[str]:
+        """Canonical names `written` stands for in the documents `docs` (None: all)."""
+        return self._resolver.resolve(written, docs)
+
+
+class _ContextResolver:
+    """The ontology's department resolver (ontology.departments), applied in each
+    document's context: 市人社局 in a 东莞 plan is 东莞市人力资源和社会保障局.
+
+    Optional: without the ontology module, `dept:` still matches names, aliases and
+    abbreviations (see `resolve_departments`).
+    """
+
+    def __init__(self, documents: Sequence[Mapping]):
+        self._lock = threading.Lock()
+        self._contexts: dict[tuple, list[str]] = {}
+        try:
+            from ontology.departments import Context, Resolver
+        except ImportError:
+            self._resolver = None
+            return
+        from corpus.records import DocumentMeta
+        self._resolver = Resolver()
+        self._ctx = {}
+        for d in documents:
+            key = (d.get("level"), d.get("region"), d.get("issuer"))
+            if key not in self._ctx:
+                meta = DocumentMeta(file=d["doc"], title=d.get("title") or "", level=key[0],
+                                    region=key[1], issuer=key[2])
+                self._ctx[key] = Context.of(meta)
+            self._contexts.setdefault(key, []).append(d["doc"])
+
+    @functools.lru_cache(maxsize=256)
+    def _names(self, written: str) -> tuple[tuple[str, str], ...]:
+        """(document, canonical name) for every document context `written` resolves in."""
+        out = []
+        with self._lock:
+            for key, ctx in self._ctx.items():
+                try:
+                    dept = self._resolver.resolve(written, ctx)
+                except Exception:       # a query must never fail on the resolver's account
+                    dept = None
+                if dept is not None:
+                    out += [(doc, dept.name) for doc in self._contexts[key]]
+        return tuple(out)
+
+    def resolve(self, written: str, docs: set[str] | None) -> set[str]:
+        if self._resolver is None or not written:
+            return set()
+        return {name for doc, name in self._names(written) if docs is None or doc in docs}
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """A `Query` ready to run: `scoring` ranks, `filter` allows, `mask` excludes."""
+
+    query: Query
+    scoring: wq.Query
+    filter: wq.Query | None
+    mask: wq.Query | None
+    highlight: tuple[str, ...]          # strings to mark in snippets
+    ignored: tuple[Ignored, ...]
+    nothing: bool = False               # a filter resolved to nothing: no hits at all
+
+
+class GramPhrase(wq.Phrase):
+    """whoosh's Phrase with a leaner matcher: the same documents, positions compared as
+    sets instead of whoosh's span objects (span checking is most of a search's time)."""
+
+    def matcher(self, searcher, context=None):
+        field = searcher.schema[self.fieldname] if self.fieldname in searcher.schema else None
+        if field is None or not field.format.supports("positions"):
+            return matching.NullMatcher()
+        reader = searcher.reader()
+        for word in self.words:
+            if (self.fieldname, field.to_bytes(word)) not in reader:
+                return matching.NullMatcher()
+        ms = [wq.Term(self.fieldname, w).matcher(searcher, context) for w in self.words]
+        return _PhraseMatcher(ms, self.boost)
+
+
+class _PhraseMatcher(matching.WrappingMatcher):
+    """The documents where the terms of `ms` stand at consecutive positions."""
+
+    def __init__(self, ms: list, boost: float = 1.0):
+        self.ms = ms
+        super().__init__(make_binary_tree(matching.IntersectionMatcher, ms), boost=boost)
+        self._find()
+
+    def _in_a_row(self) -> bool:
+        starts = set(self.ms[0].value_as("positions"))
+        for i, m in enumerate(self.ms[1:], 1):
+            starts &= {p - i for p in m.value_as("positions")}
+            if not starts:
+                return False
+        return True
+
+    def _find(self) -> None:
+        while self.child.is_active() and not self._in_a_row():
+            self.child.next()
+
+    def next(self):
+        self.child.next()
+        self._find()
+
+    def skip_to(self, id):
+        self.child.skip_to(id)
+        self._find()
+
+    def all_ids(self):
+        while self.is_active():
+            yield self.id()
+            self.next()
+
+    def copy(self):
+        return _PhraseMatcher([m.copy() for m in self.ms], self.boost)
+
+    def replace(self, minquality=0):
+        # The term matchers are held in `ms`: never swap the tree out from under them.
+        return self if self.is_active() else matching.NullMatcher()
+
+    def supports_block_quality(self):
+        return False
+
+
+def gram_query(fieldname: str, text: str, boost: float = 1.0) -> wq.Query:
+    """`text` over a gram field: found wherever its characters stand in a row."""
+    pattern = gram_pattern(text)
+    parts: list[wq.Query] = []
+    if len(pattern.phrase) == 1:
+        parts.append(wq.Term(fieldname, pattern.phrase[0], boost=boost))
+    elif pattern.phrase:
+        parts.append(GramPhrase(fieldname, list(pattern.phrase), boost=boost))
+    if pattern.prefix:
+        # A character that ends the string may begin any bigram: expanded by whoosh over
+        # the field's terms, at most one per character that can follow.
+        parts.append(wq.Prefix(fieldname, pattern.prefix, boost=boost))
+    if not parts:
+        return wq.NullQuery
+    return parts[0] if len(parts) == 1 else wq.And(parts)
+
+
+def query_words(tokenizer: Tokenizer, text: str) -> list[str]:
+    """The words of a bare term (jieba precise mode), duplicates and punctuation out."""
+    out = [w for w in tokenizer.cut(text) if units(w)]
+    return list(dict.fromkeys(out))
+
+
+def required_pieces(words: list[str]) -> list[str]:
+    """What a provision must contain for a bare term: its words, each somewhere.
+
+    A single character is not a word to look for on its own: a glue character (的, 和)
+    is dropped, any other joins the word after it (双 导师 → 双导师), or before it at
+    the end, as it stands in the query.  A term that is one character stays one.
+    """
+    pieces: list[str] = []
+    carry = ""
+    for w in words:
+        if len(units(w)) == 1 and is_cjk(w) and len(words) > 1:
+            if w in _GLUE:
+                continue
+            carry += w
+            continue
+        pieces.append(carry + w)
+        carry = ""
+    if carry:
+        if pieces:
+            pieces[-1] += carry
+        else:
+            pieces.append(carry)
+    return list(dict.fromkeys(pieces)) or words[:1]
+
+
+@dataclass
+class _Parts:
+    """What the terms of a query contribute, gathered while compiling."""
+
+    direct: list[wq.Query] = field(default_factory=list)    # matches in the provision
+    optional: list[wq.Query] = field(default_factory=list)  # ranking only
+    marks: list[str] = field(default_factory=list)          # to highlight
+    about: bool = False                                     # some term may match by title
+
+
+def found_in_provision(piece: str, weights: Mapping[str, float] = WEIGHTS) -> wq.Query:
+    """`piece`'s characters in a row in the provision's text (its heading is part of
+    it) or in the headings above it.  Every whole-word match is also one of these."""
+    alts = [gram_query(f, piece, weights[f]) for f in ("grams", "context")]
+    return wq.Or([a for a in alts if a is not wq.NullQuery])
+
+
+def found_about(catalog: Catalog, piece: str) -> wq.Query | None:
+    """The provisions of the documents whose title, region or issuer has `piece`."""
+    docs = catalog.documents_about(piece)
+    return DocumentsQuery(docs, catalog.doc_ranges, ABOUT_SCORE) if docs else None
+
+
+def piece_query(catalog: Catalog, piece: str, parts: _Parts,
+                weights: Mapping[str, float] = WEIGHTS, alone: bool = False) -> wq.Query:
+    """One piece, found in the provision or in what is true of its document (unless it
+    is the query's only piece: then it must be in the provision)."""
+    direct = found_in_provision(piece, weights)
+    parts.direct.append(direct)
+    about = None if alone else found_about(catalog, piece)
+    if about is None:
+        return direct
+    parts.about = True
+    return wq.Or([direct, about])
+
+
+def ranking_query(catalog: Catalog, words: list[str], pieces: list[str],
+                  text: str) -> list[wq.Query]:
+    """Optional queries that only order the hits: each word as a word (in the text and
+    in the heading), each piece in the heading, and the whole term's characters in
+    order (a phrase beats the same words scattered).
+
+    Not the parts of long words (学制技师 → 学制, 技师): every hit contains the whole
+    piece already, so its parts tell hits apart little, and their long posting lists
+    were most of the time a broad query took."""
+    out: list[wq.Query] = []
+    for w in words:
+        out += [wq.Term("words", w, boost=WEIGHTS["words"]),
+                wq.Term("hwords", w, boost=WEIGHTS["hwords"])]
+    out += [gram_query("hgrams", p, WEIGHTS["hgrams"]) for p in pieces]
+    if len(words) > 1:
+        out += [gram_query(f, text, b) for f, b in PHRASE_BONUS.items()]
+    return [q for q in out if q is not wq.NullQuery]
+
+
+def term_query(catalog: Catalog, term: Term, budget: int, parts: _Parts,
+               alone: bool = False) -> tuple[wq.Query | None, int]:
+    """(required query, words used) for one term; ranking and highlights go to `parts`.
+
+    `budget` is how many words the query may still use; words past it are dropped;
+    `alone`: the term is the query's only one.
+    """
+    if term.phrase:
+        weights = {f: WEIGHTS[f] + PHRASE_BONUS.get(f, 0) for f in WEIGHTS}
+        req = piece_query(catalog, term.text, parts, weights, alone)
+        parts.optional.append(gram_query("hgrams", term.text, weights["hgrams"]))
+        parts.marks.append(term.text)
+        return req, 1
+    words = query_words(catalog.tokenizer, term.text)[:max(0, budget)]
+    if not words:
+        return None, 0
+    pieces = required_pieces(words)
+    alone = alone and len(pieces) == 1
+    req = wq.And([piece_query(catalog, p, parts, alone=alone) for p in pieces])
+    parts.optional += ranking_query(catalog, words, pieces, term.text)
+    parts.marks += [term.text, *pieces, *words]
+    return req, len(words)
+
+
+def exclusion_query(catalog: Catalog, term: Term) -> wq.Query:
+    """What `-term` leaves out: anything with the term's characters in a row, anywhere,
+    including every provision of a document whose title or region has them."""
+    direct = found_in_provision(term.text)
+    about = found_about(catalog, term.text)
+    return wq.Or([direct, about]) if about is not None else direct
+
+
+def compile_query(q: Query, catalog: Catalog, limits: Limits = Limits()) -> Compiled:
+    """A parsed `Query` → whoosh queries (nothing is run here).
+
+    Every positive term is required, each of its pieces found in the provision or in
+    what is true of its document; at least one piece of the query must be in the
+    provision itself, so a document's title can complete a match ("校企双制 东莞") but
+    never make one alone.
+    """
+    notes = list(q.ignored)
+    parts = _Parts()
+    required, budget = [], limits.max_words
+    alone = len(q.positive) == 1 and len(q.positive[0].terms) == 1
+    for clause in q.positive:
+        reqs = []
+        for term in clause.terms:
+            req, used = term_query(catalog, term, budget, parts, alone)
+            budget -= used
+            if req is None:
+                notes.append(Ignored(str(term), f"more than {limits.max_words} words in one query"))
+                continue
+            reqs.append(req)
+        if reqs:
+            required.append(reqs[0] if len(reqs) == 1 else wq.Or(reqs))
+    if parts.about and required:
+        required.append(wq.ConstantScoreQuery(wq.Or(parts.direct), 0.0))
+    scoring: wq.Query = wq.And(required) if required else wq.Every()
+    optional = parts.optional
+    exclude = [wq.Or([exclusion_query(catalog, t) for t in c.terms]) for c in q.negative]
+    allow, nothing = [], False
+    scope = _document_scope(q, catalog)
+    for f in q.filters:
+        fq, extra, fnotes = _filter_query(f, catalog, scope)
+        notes += fnotes
+        if fq is None:
+            nothing = nothing or not f.negated
+            continue
+        (exclude if f.negated else allow).append(fq)
+        optional += extra
+    if optional:
+        scoring = wq.AndMaybe(scoring, wq.Or(optional))
+    return Compiled(q, scoring, wq.And(allow) if allow else None,
+                    wq.Or(exclude) if exclude else None,
+                    tuple(dict.fromkeys(m for m in parts.marks if m)), tuple(_dedupe(notes)),
+                    nothing)
+
+
+class DocumentsQuery(wq.Query):
+    """Every provision of some documents, at a constant score.
+
+    The build adds provisions document by document into one segment, so a document's
+    provisions are one run of document numbers (`ranges`: file → [start, stop)); the
+    matcher walks a sorted list instead of a union of one posting list per document,
+    which would cost a matcher per document for a title word shared by hundreds.
+    Without ranges (or on an index that is not that one segment), a union of terms.
+    """
+
+    def __init__(self, files: Sequence[str], ranges: Mapping[str, Sequence[int]] | None,
+                 score: float = 1.0):
+        self.files = tuple(files)
+        self.ranges = ranges
+        self.score = score
+
+    def __eq__(self, other):
+        return (type(other) is type(self) and self.files == other.files
+                and self.score == other.score)
+
+    def __hash__(self):
+        return hash((self.files, self.score))
+
+    def __repr__(self):
+        return f"DocumentsQuery({len(self.files)} documents, score={self.score})"
+
+    def _fallback(self) -> wq.Query:
+        return wq.ConstantScoreQuery(wq.Or([wq.Term("doc", f) for f in self.files]), self.score)
+
+    def estimate_size(self, ixreader):
+        if not self.ranges:
+            return self._fallback().estimate_size(ixreader)
+        return sum(r[1] - r[0] for f in self.files for r in [self.ranges.get(f, (0, 0))])
+
+    def docs(self, searcher):
+        return iter(self.matcher(searcher).all_ids())
+
+    def matcher(self, searcher, context=None):
+        total = sum(r[1] - r[0] for r in (self.ranges or {}).values())
+        if not self.ranges or not searcher.is_atomic() or searcher.doc_count_all() != total:
+            return self._fallback().matcher(searcher, context)
+        ids = sorted(n for f in self.files if f in self.ranges
+                     for n in range(*self.ranges[f]))
+        return _ConstantListMatcher(ids, self.score)
+
+
+class _ConstantListMatcher(matching.ListMatcher):
+    """A sorted list of document numbers, each scoring the same; skips by bisection."""
+
+    def __init__(self, ids: list[int], score: float):
+        super().__init__(ids, all_weights=score)
+        self._score = score
+
+    def copy(self):
+        m = _ConstantListMatcher(self._ids, self._score)
+        m._i = self._i
+        return m
+
+    def skip_to(self, id):
+        self._i = bisect.bisect_left(self._ids, id, self._i)
+
+    def supports_block_quality(self):
+        return False
+
+    def score(self):
+        return self._score
+
+
+# ---- filters ----------------------------------------------------------------------------
+
+def _filter_query(f: Filter, catalog: Catalog, scope: set[str] | None
+                  ) -> tuple[wq.Query | None, list[wq.Query], list[Ignored]]:
+    """(allowing query or None when nothing matches, optional ranking, notes)."""
+    if f.name in ("level", "kind", "year"):
+        return wq.Or([wq.Term(f.name, v) for v in f.values]), [], []
+    if f.name == "doc":
+        files, notes = [], []
+        for v in f.values:
+            found = resolve_documents(v, catalog.documents)
+            if not found:
+                notes.append(Ignored(f"doc:{v}", "no document matches"))
+            files += found
+        files = list(dict.fromkeys(files))
+        return (wq.Or([wq.Term("doc", d) for d in files]) if files else None), [], notes
+    names, notes = [], []
+    for v in f.values:
+        found = resolve_departments(v, catalog, scope)
+        if not found:
+            notes.append(Ignored(f"dept:{v}", "no department with tasks goes by that name"
+                                 + (" in these documents" if scope is not None else "")))
+        names += found
+    names = list(dict.fromkeys(fold(n) for n in names))
+    if not names:
+        return None, [], notes
+    lead = [] if f.negated else [wq.Or([wq.Term("lead", n) for n in names], boost=LEAD_BONUS)]
+    return wq.Or([wq.Term("dept", n) for n in names]), lead, notes
+
+
+def resolve_documents(value: str, documents: Sequence[Mapping]) -> list[str]:
+    """`doc:` → document files: by file name, key, number prefix, 文号, or title words."""
+    v = match_key(fold(value)).lower()
+    if not v:
+        return []
+    exact = [d["doc"] for d in documents
+             if v in (d["doc"].lower(), str(d.get("key", "")).lower(),
+                      d["doc"].rsplit(".", 1)[0].lower())]
+    if exact:
+        return exact
+    prefix = [d["doc"] for d in documents if d["doc"].lower().startswith(v)]
+    if prefix:
+        return prefix
+    return [d["doc"] for d in documents
+            if any(v in match_key(fold(str(d.get(k) or ""))).lower()
+                   for k in ("number", "title", "region", "issuer"))]
+
+
+def resolve_departments(value: str, catalog: Catalog, scope: set[str] | None = None) -> list[str]:
+    """`dept:` → canonical department names, in the context of the documents in `scope`.
+
+    A full name or an alias matches exactly; a relative name is resolved by the ontology
+    in each document's context (市人社局 in Dongguan's plan → 东莞市人力资源和社会保障局,
+    省教育厅 → 广东省教育厅); failing both, a short form matches the full names it
+    abbreviates, its characters in order and ending alike (人社部 → 人力资源社会保障部).
+    Only departments the documents in `scope` (those doc:/level: allow) assign tasks to
+    are candidates.
+    """
+    v = match_key(fold(value))
+    if not v:
+        return []
+    cands = {name: info for name, info in catalog.departments.items()
+             if scope is None or set(info.get("docs") or ()) & scope}
+    keys = {name: [match_key(fold(name))] + [match_key(fold(a)) for a in info.get("aliases") or ()]
+            for name, info in cands.items()}
+    found = {n for n, ks in keys.items() if v in ks}
+    found |= catalog.resolve_in_context(value.strip(), scope) & set(cands)
+    if found:
+        return sorted(found)
+    return sorted(n for n, ks in keys.items() if any(_subsequence(v, k) for k in ks))
+
+
+def _subsequence(short: str, full: str) -> bool:
+    """`short` abbreviates `full`: its characters appear in `full` in order, and both
+    end alike (the body word: 局/厅/部/委)."""
+    if len(short) < 2 or len(short) > len(full) or short[-1] != full[-1]:
+        return False
+    it = iter(full)
+    return all(ch in it for ch in short)
+
+
+def _document_scope(q: Query, catalog: Catalog) -> set[str] | None:
+    """The documents the positive doc:/level: filters allow, or None for all."""
+    scope = None
+    for f in q.filters:
+        if f.negated or f.name not in ("doc", "level"):
+            continue
+        if f.name == "doc":
+            allowed = {d for v in f.values for d in resolve_documents(v, catalog.documents)}
+        else:
+            allowed = {d["doc"] for d in catalog.documents if d.get("level") in f.values}
+        scope = allowed if scope is None else scope & allowed
+    return scope

@@ -1,0 +1,451 @@
+"""Running a query over a generation's index: ranking, facets, pages, snippets.
+
+    searcher = Searcher.open(gen.folder, gen.tokenizer, gen.documents)
+    result = searcher.search("学制技师 level:provincial", page=1, page_size=10)
+    result.to_dict()     # {"query", "total", "hits": [...], "facets": {...}, "ignored": [...]}
+
+Ranking is whoosh's BM25F over the fields of `indexer.index` with the weights of
+`indexer.query`, then diversified by document (`diversify`): one document that talks of
+nothing else does not fill the whole first page while another document's matching
+provision waits on page three — officials compare national, provincial and municipal
+texts, so each document's best matches belong on the first page.
+"""
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+from whoosh import collectors, matching, query as wq, scoring, searching, sorting
+
+from corpus.tokenize import Tokenizer
+from indexer.index import INDEX_DIR, SEP, open_index, read_catalog, units
+from indexer.query import Catalog, Compiled, Ignored, Limits, compile_query, parse
+from indexer.store import NotBuilt
+
+
+class Ranking(scoring.BM25F):
+    """BM25F, times each provision's static prior (indexer.index.prior_of).
+
+    Length normalisation (B) is weaker on headings (all short) and on the context field
+    (its length says little about the provision).  One instance per search: it holds
+    that search's column reader.
+    """
+
+    use_final = True
+    B, K1 = 0.75, 1.2
+    FIELD_B = {"hwords_B": 0.3, "hgrams_B": 0.3, "context_B": 0.3}
+
+    def __init__(self):
+        super().__init__(B=self.B, K1=self.K1, **self.FIELD_B)
+        self._priors = None
+
+    def final(self, searcher, docnum, score):
+        if self._priors is None:
+            self._priors = searcher.reader().column_reader("prior")
+        return score * self._priors[docnum]
+
+
+# Host crowding: each document's first PER_DOC hits before any document's next ones,
+# within the first DIVERSITY_WINDOW hits (see `diversify`).
+PER_DOC = 3
+DIVERSITY_WINDOW = 100
+LEVEL_LABELS = {"national": "国家", "provincial": "省级", "municipal": "市级", "county": "县级"}
+KIND_LABELS = {"chapter": "章", "section": "节", "item": "条", "subitem": "款", "point": "目",
+               "box": "专栏", "table": "表", "table_row": "表行", "annex": "附件",
+               "paragraph": "段"}
+FACETS = ("level", "doc", "dept", "kind")
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """Caps and knobs of one search; built from `web.settings.Settings`."""
+
+    limits: Limits = Limits()
+    max_page_size: int = 100
+    timeout: float = 5.0           # seconds of matching before answering with what is found
+    snippet_chars: int = 160
+    facet_size: int = 30           # values listed per facet
+
+    @classmethod
+    def from_settings(cls, settings) -> "SearchOptions":
+        """From `web.settings.Settings` (max_query_chars, max_query_terms, max_page_size,
+        search_timeout)."""
+        limits = Limits(max_chars=settings.max_query_chars, max_terms=settings.max_query_terms)
+        return cls(limits=limits, max_page_size=settings.max_page_size,
+                   timeout=settings.search_timeout)
+
+
+# ---- snippets ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Snippet:
+    """A passage of a provision as (text, marked) pieces; rendered escaped or plain."""
+
+    parts: tuple[tuple[str, bool], ...]
+    clipped_start: bool = False
+    clipped_end: bool = False
+
+    def html(self) -> str:
+        body = "".join(f"<mark>{html.escape(t)}</mark>" if m else html.escape(t)
+                       for t, m in self.parts)
+        return ("…" if self.clipped_start else "") + body + ("…" if self.clipped_end else "")
+
+    def plain(self, mark=lambda t: f"[{t}]") -> str:
+        body = "".join(mark(t) if m else t for t, m in self.parts)
+        return ("…" if self.clipped_start else "") + body + ("…" if self.clipped_end else "")
+
+
+def match_spans(text: str, marks: Iterable[str], max_spans: int = 200) -> list[tuple[int, int]]:
+    """Where `marks` occur in `text`, as character spans, merged.
+
+    Matching is over the same units as the index (punctuation and spaces skipped, width
+    and case folded), so what the index found is what gets marked.
+    """
+    found = units(text)
+    seq = [u for u, _, _ in found]
+    where: dict[str, list[int]] = {}
+    for i, u in enumerate(seq):
+        where.setdefault(u, []).append(i)
+    spans = []
+    for mark in marks:
+        mu = [u for u, _, _ in units(mark)]
+        if not mu:
+            continue
+        for i in where.get(mu[0], ()):
+            if seq[i:i + len(mu)] == mu:
+                spans.append((found[i][1], found[i + len(mu) - 1][2]))
+                if len(spans) >= max_spans:
+                    break
+    spans.sort()
+    merged: list[list[int]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    return [(s, e) for s, e in merged]
+
+
+def make_snippet(text: str, marks: Sequence[str], width: int = 160, lead: int = 24) -> Snippet:
+    """The passage of `text` (about `width` characters) with the most marked terms."""
+    spans = match_spans(text, marks)
+    start = 0
+    if spans:
+        best = max(range(len(spans)), key=lambda i: (_covered(spans, spans[i][0] - lead, width), -i))
+        start = max(0, spans[best][0] - lead)
+        if len(text) - start < width:          # show a full window when near the end
+            start = max(0, len(text) - width)
+    end = min(len(text), start + width)
+    parts: list[tuple[str, bool]] = []
+    pos = start
+    for s, e in spans:
+        if e <= start or s >= end:
+            continue
+        s, e = max(s, start), min(e, end)
+        if s > pos:
+            parts.append((text[pos:s], False))
+        parts.append((text[s:e], True))
+        pos = e
+    if pos < end:
+        parts.append((text[pos:end], False))
+    parts = [(re.sub(r"\s+", " ", t), m) for t, m in parts]
+    return Snippet(tuple(p for p in parts if p[0]), start > 0, end < len(text))
+
+
+def _covered(spans: list[tuple[int, int]], start: int, width: int) -> int:
+    start = max(0, start)
+    return sum(min(e, start + width) - max(s, start) for s, e in spans
+               if e > start and s < start + width)
+
+
+# ---- results -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    doc: str
+    doc_title: str
+    level: str
+    region: str
+    kind: str
+    number: str
+    heading: str
+    breadcrumb: tuple[Mapping, ...]
+    snippet: Snippet
+    score: float
+    departments: Mapping
+    rank: int
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "doc": self.doc, "doc_title": self.doc_title,
+                "level": self.level, "region": self.region, "kind": self.kind,
+                "number": self.number, "heading": self.heading,
+                "breadcrumb": [dict(b) for b in self.breadcrumb],
+                "snippet": self.snippet.html(), "score": round(self.score, 4),
+                "departments": dict(self.departments), "rank": self.rank}
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    label: str
+    count: int
+
+    def to_dict(self) -> dict:
+        return {"value": self.value, "label": self.label, "count": self.count}
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    interpreted: str
+    total: int
+    page: int
+    page_size: int
+    hits: tuple[Hit, ...]
+    facets: Mapping[str, tuple[FacetValue, ...]]
+    ignored: tuple[Ignored, ...] = ()
+    partial: bool = False          # the time limit cut the matching short
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.page_size)) if self.page_size else 1
+
+    def to_dict(self) -> dict:
+        return {"query": self.query, "interpreted": self.interpreted, "total": self.total,
+                "page": self.page, "page_size": self.page_size, "pages": self.pages,
+                "hits": [h.to_dict() for h in self.hits],
+                "facets": {k: [v.to_dict() for v in vs] for k, vs in self.facets.items()},
+                "ignored": [i.to_dict() for i in self.ignored], "partial": self.partial}
+
+
+class _AndNotMatcher(matching.AndNotMatcher):
+    """whoosh's AndNotMatcher lets the first document through when the excluded
+    postings start before it: its `_find_first` only compares equal ids."""
+
+    def _find_first(self):
+        if self.a.is_active() and self.b.is_active():
+            if self.b.id() < self.a.id():
+                self.b.skip_to(self.a.id())
+            if self.b.is_active() and self.a.id() == self.b.id():
+                self._find_next()
+
+
+class Exclude(wq.AndNot):
+    """`a` without the documents of `b` (whoosh's AndNot, with the matcher fixed)."""
+
+    def matcher(self, searcher, context=None):
+        return _AndNotMatcher(self.a.matcher(searcher, context),
+                              self.b.matcher(searcher, searcher.boolean_context()))
+
+
+class _NamesFacet(sorting.FacetType):
+    """Facet over the departments column: a provision counts for each of its departments."""
+
+    maptype = sorting.Count
+
+    def categorizer(self, global_searcher):
+        return _NamesCategorizer()
+
+
+class _NamesCategorizer(sorting.Categorizer):
+    allow_overlap = True
+
+    def set_searcher(self, segment_searcher, docoffset):
+        self._col = segment_searcher.reader().column_reader("dept_col")
+
+    def keys_for(self, matcher, segment_docnum):
+        raw = self._col[segment_docnum]
+        return raw.decode("utf-8").split(SEP) if raw else ()
+
+
+def _facets() -> dict:
+    return {"level": sorting.FieldFacet("level", maptype=sorting.Count),
+            "doc": sorting.FieldFacet("doc", maptype=sorting.Count),
+            "kind": sorting.FieldFacet("kind", maptype=sorting.Count),
+            "dept": _NamesFacet()}
+
+
+# ---- the searcher ----------------------------------------------------------------------
+
+class Searcher:
+    """Searches one generation's index.
+
+    Thread-safe: whoosh readers are not shared between threads, so each thread opens
+    its own once and keeps it (opening one costs more than a small search; a generation
+    never changes, so a reader never goes stale).
+    """
+
+    def __init__(self, ix, catalog: Catalog):
+        self.ix = ix
+        self.catalog = catalog
+        self.titles = {d["doc"]: d.get("title") or d["doc"] for d in catalog.documents}
+        self._local = threading.local()
+
+    def _reader(self):
+        reader = getattr(self._local, "reader", None)
+        if reader is None:
+            reader = self._local.reader = self.ix.reader()
+        return reader
+
+    @classmethod
+    def open(cls, folder: Path, tokenizer: Tokenizer, documents: Sequence[Mapping]) -> "Searcher":
+        """The searcher of a generation folder (its index/, tokenizer and documents)."""
+        if not (folder / INDEX_DIR).is_dir():
+            raise NotBuilt(f"{folder.name} has no search index: run `policykg build`")
+        catalog = read_catalog(folder)
+        return cls(open_index(folder), Catalog(tokenizer, list(documents), catalog["departments"],
+                                               catalog["documents"]))
+
+    def search(self, text: str, filters: Mapping[str, str | Sequence[str] | None] | None = None,
+               page: int = 1, page_size: int = 10,
+               options: SearchOptions = SearchOptions()) -> SearchResult:
+        """Parse, compile and run a query string.  Never raises on any query string."""
+        q = parse(text, options.limits, filters)
+        return self.run(compile_query(q, self.catalog, options.limits), page, page_size, options)
+
+    def run(self, compiled: Compiled, page: int = 1, page_size: int = 10,
+            options: SearchOptions = SearchOptions()) -> SearchResult:
+        q = compiled.query
+        page_size = max(1, min(int(page_size), options.max_page_size))
+        page = max(1, min(int(page), 10_000))
+        notes = list(compiled.ignored)
+        if q.empty:
+            notes.append(Ignored(q.raw[:40], "nothing to search for"))
+        if q.empty or compiled.nothing:
+            return SearchResult(q.raw, str(q), 0, page, page_size, (), {}, tuple(notes))
+        with searching.Searcher(self._reader(), weighting=Ranking(), closereader=False) as s:
+            ranked, groups, partial = self._collect(s, compiled, options)
+            if q.positive:
+                ranked = self._diversify(s, ranked, compiled)
+            start = (page - 1) * page_size
+            hits = tuple(self._hit(s, docnum, score, start + i + 1, compiled, options)
+                         for i, (score, docnum) in enumerate(ranked[start:start + page_size]))
+        if partial:
+            notes.append(Ignored("", f"the search took longer than {options.timeout:g} s: "
+                                     "these are the hits found until then"))
+        return SearchResult(q.raw, str(q), len(ranked), page, page_size, hits,
+                            self._facet_values(groups, options), tuple(notes), partial)
+
+    def _collect(self, s, compiled: Compiled, options: SearchOptions):
+        """All matching provisions, scored and sorted, with facet counts.
+
+        Filters are part of the query (scoring nothing) rather than a FilterCollector,
+        so that the time limit really applies: whoosh's FilterCollector runs its own
+        loop, which would go around TimeLimitCollector's check.
+        """
+        final: wq.Query = compiled.scoring
+        if compiled.filter is not None:
+            final = wq.And([final, wq.ConstantScoreQuery(compiled.filter, 0.0)])
+        if compiled.mask is not None:
+            final = Exclude(final, compiled.mask)
+        inner = collectors.FacetCollector(collectors.UnlimitedCollector(), _facets())
+        timed = collectors.TimeLimitCollector(inner, options.timeout, use_alarm=False)
+        partial = False
+        try:
+            s.search_with_collector(final, timed)
+        except collectors.TimeLimit:
+            partial = True
+        results = timed.results()
+        ranked = [(score, docnum) for score, docnum in results.top_n]
+        groups = {name: results.groups(name) for name in FACETS}
+        return ranked, groups, partial
+
+    def _diversify(self, s, ranked, compiled: Compiled):
+        stored = {}
+
+        def fields(docnum: int) -> dict:
+            if docnum not in stored:
+                stored[docnum] = s.stored_fields(docnum)
+            return stored[docnum]
+
+        def direct(docnum: int) -> bool:
+            f = fields(docnum)
+            return bool(match_spans(f.get("body", ""), compiled.highlight, max_spans=1))
+
+        return diversify(ranked, lambda d: fields(d)["doc"], direct)
+
+    def _hit(self, s, docnum: int, score: float, rank: int, compiled: Compiled,
+             options: SearchOptions) -> Hit:
+        f = s.stored_fields(docnum)
+        return Hit(id=f["id"], doc=f["doc"], doc_title=self.titles.get(f["doc"], f["doc"]),
+                   level=f.get("level", ""), region=f.get("region", ""), kind=f["kind"],
+                   number=f.get("number", ""), heading=f.get("heading", ""),
+                   breadcrumb=tuple(json.loads(f.get("trail") or "[]")),
+                   snippet=make_snippet(f.get("body", ""), compiled.highlight,
+                                        options.snippet_chars),
+                   score=score, departments=json.loads(f.get("departments") or "{}"),
+                   rank=rank)
+
+    def _facet_values(self, groups: Mapping[str, Mapping], options: SearchOptions
+                      ) -> dict[str, tuple[FacetValue, ...]]:
+        labels = {"level": LEVEL_LABELS, "kind": KIND_LABELS, "doc": self.titles}
+        out = {}
+        for name in FACETS:
+            counts = sorted(((v, c) for v, c in groups.get(name, {}).items() if v),
+                            key=lambda vc: (-vc[1], vc[0]))[:options.facet_size]
+            out[name] = tuple(FacetValue(v, labels.get(name, {}).get(v, v), c) for v, c in counts)
+        return out
+
+
+def diversify(ranked: list[tuple[float, int]], doc_of, direct, per_doc: int = PER_DOC,
+              window: int = DIVERSITY_WINDOW) -> list[tuple[float, int]]:
+    """Host crowding by document: every document's first `per_doc` hits, in score order,
+    then every document's next `per_doc`, and so on.
+
+    Only hits with the query's words in their own text (`direct`) take a place in the
+    first round, so a provision found through the headings above it does not push real
+    matches out.  Only the first `window` hits are re-ordered (the rest keep their order
+    after them), and the order does not depend on the page size, so every page is cut
+    from the same list.
+    """
+    head, tail = ranked[:window], ranked[window:]
+    seen: dict[str, int] = {}
+    keyed = []
+    for i, (score, docnum) in enumerate(head):
+        doc = doc_of(docnum)
+        nth = seen.get(doc, 0)
+        seen[doc] = nth + 1
+        tier = nth // per_doc + (0 if direct(docnum) else 1)
+        keyed.append((tier, -score, i, score, docnum))
+    keyed.sort()
+    return [(score, docnum) for _, _, _, score, docnum in keyed] + tail
+
+
+# ---- the command line's table ------------------------------------------------------------
+
+def render_text(result: SearchResult, mark=lambda t: f"[{t}]", facet_values: int = 6) -> list[str]:
+    """A result as lines for people: rank, score, level, document; breadcrumb and kind;
+    the snippet with its matches marked by `mark`; departments; then facets, notes."""
+    first = (result.page - 1) * result.page_size + 1
+    last = first + len(result.hits) - 1
+    head = f"{result.interpreted or result.query!s} — {result.total} provisions"
+    if result.hits:
+        head += f", {first}–{last} (page {result.page} of {result.pages})"
+    lines = [head + (" [partial: time limit]" if result.partial else "")]
+    for h in result.hits:
+        lines.append(f"{h.rank:>3}. {h.score:6.2f}  {LEVEL_LABELS.get(h.level, h.level)}  "
+                     f"{h.doc_title}  ({h.doc})")
+        trail = " › ".join(f"{b.get('number', '')}{b.get('heading', '')}" for b in h.breadcrumb)
+        lines.append(f"      {trail + ' › ' if trail else ''}{h.number}{h.heading}"
+                     f"  [{KIND_LABELS.get(h.kind, h.kind)}] {h.id}")
+        lines.append(f"      {h.snippet.plain(mark)}")
+        lead = "、".join(h.departments.get("lead") or [])
+        others = "、".join(h.departments.get("participants") or [])
+        if lead or others:
+            lines.append(f"      牵头 {lead or '—'}；配合 {others or '—'}")
+    for name, values in result.facets.items():
+        if values:
+            shown = " · ".join(f"{v.label} {v.count}" for v in values[:facet_values])
+            more = f" · …{len(values) - facet_values} more" if len(values) > facet_values else ""
+            lines.append(f"  {name}: {shown}{more}")
+    for note in result.ignored:
+        lines.append(f"  ignored: {note.text!r} — {note.reason}" if note.text
+                     else f"  note: {note.reason}")
+    return lines

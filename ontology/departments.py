@@ -1,0 +1,1110 @@
+"""Departments and who is responsible for what.
+
+Three things are read from the texts:
+
+- **assigned responsibility**: the bracketed list after an item (东莞: "（市人力资源社会
+  保障局、市财政局）" — the first named leads, the rest participate), the responsibility
+  column of a task table ("省教育厅牵头，省发展改革委、……按职责分工负责" — 牵头 leads, the rest
+  participate; without 牵头 everyone participates), and wording such as "（市人力资源社会保障局
+  牵头，市教育局配合）".  A task table's row also gives its responsibilities to the body
+  provision it names, matched by heading similarity.
+- **mentions**: departments named in running text ("加强与发改、国资、工信部门协调",
+  "由省教研室组织"), kept apart from assigned responsibility.
+- **canonical departments**: every written form resolved, in the context of the document
+  (its level and region from the metadata), to one body with its full name — 市财政局 in a
+  东莞 text is 东莞市财政局, 省人社厅 is 广东省人力资源和社会保障厅, 人社部 is 人力资源社会保障部 —
+  its aliases, level, region, the government it belongs to and its functional line upward
+  (东莞市人社局 → 广东省人社厅 → 人社部), derived from its sector.
+
+The knowledge used is general: how Chinese government bodies are named (sectors, their
+abbreviations, the suffix each level uses) and which cities belong to which province.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from typing import Iterable, Sequence
+
+from corpus.records import Document, DocumentMeta, Provision
+from corpus.text import CJK, fold_width, match_key
+from ontology.spans import locate_in
+
+LEVELS = ("national", "provincial", "municipal", "county")
+NATIONAL_PLACE = "全国"
+
+# ---- places -------------------------------------------------------------------------------
+
+PROVINCES = (
+    "北京市", "天津市", "上海市", "重庆市", "河北省", "山西省", "辽宁省", "吉林省", "黑龙江省",
+    "江苏省", "浙江省", "安徽省", "福建省", "江西省", "山东省", "河南省", "湖北省", "湖南省",
+    "广东省", "海南省", "四川省", "贵州省", "云南省", "陕西省", "甘肃省", "青海省", "台湾省",
+    "内蒙古自治区", "广西壮族自治区", "西藏自治区", "宁夏回族自治区", "新疆维吾尔自治区",
+    "香港特别行政区", "澳门特别行政区",
+)
+# Prefecture-level cities by province (those of the provinces the corpus covers, and each
+# province's capital); a city not listed is still recognised by its 市, without a province.
+CITIES = {
+    "广东省": ("广州", "深圳", "珠海", "汕头", "佛山", "韶关", "湛江", "肇庆", "江门", "茂名",
+              "惠州", "梅州", "汕尾", "河源", "阳江", "清远", "东莞", "中山", "潮州", "揭阳", "云浮"),
+    "河北省": ("石家庄",), "山西省": ("太原",), "辽宁省": ("沈阳", "大连"), "吉林省": ("长春",),
+    "黑龙江省": ("哈尔滨",), "江苏省": ("南京", "苏州"), "浙江省": ("杭州", "宁波"),
+    "安徽省": ("合肥",), "福建省": ("福州", "厦门"), "江西省": ("南昌",),
+    "山东省": ("济南", "青岛"), "河南省": ("郑州",), "湖北省": ("武汉",), "湖南省": ("长沙",),
+    "海南省": ("海口", "三亚"), "四川省": ("成都",), "贵州省": ("贵阳",), "云南省": ("昆明",),
+    "陕西省": ("西安",), "甘肃省": ("兰州",), "青海省": ("西宁",), "内蒙古自治区": ("呼和浩特",),
+    "广西壮族自治区": ("南宁",), "西藏自治区": ("拉萨",), "宁夏回族自治区": ("银川",),
+    "新疆维吾尔自治区": ("乌鲁木齐",),
+}
+PROVINCE_OF_CITY = {f"{c}市": p for p, cities in CITIES.items() for c in cities}
+SHORT_PROVINCE = {re.sub(r"(省|市|壮族自治区|回族自治区|维吾尔自治区|自治区|特别行政区)$", "", p): p
+                  for p in PROVINCES}
+
+
+@dataclass(frozen=True)
+class Place:
+    name: str                  # 全国, 广东省, 东莞市, 广州市天河区
+    level: str                 # national | provincial | municipal | county
+    province: str | None = None
+    city: str | None = None    # a county's city, where known
+
+    @property
+    def higher(self) -> "Place | None":
+        if self.level == "national":
+            return None
+        if self.level == "provincial":
+            return NATIONAL
+        if self.level == "county" and self.city:
+            return Place(self.city, "municipal", self.province)
+        if self.province:
+            return Place(self.province, "provincial", self.province)
+        return NATIONAL
+
+
+NATIONAL = Place(NATIONAL_PLACE, "national")
+
+
+def place_of(name: str | None, level: str | None = None) -> Place | None:
+    """A place from a name as the metadata or a text gives it."""
+    if not name:
+        return None
+    name = match_key(name)
+    if name in (NATIONAL_PLACE, "中国", "中华人民共和国", "国家"):
+        return NATIONAL
+    if name in PROVINCES:
+        return Place(name, "provincial", name)
+    if name in SHORT_PROVINCE:
+        full = SHORT_PROVINCE[name]
+        return Place(full, "provincial", full)
+    for prov in PROVINCES:          # "广东省东莞市": province + city
+        if name.startswith(prov) and len(name) > len(prov):
+            inner = place_of(name[len(prov):], level)
+            if inner is not None:
+                return Place(inner.name, inner.level, prov)
+    if name in PROVINCE_OF_CITY:
+        return Place(name, "municipal", PROVINCE_OF_CITY[name])
+    for city, prov in PROVINCE_OF_CITY.items():   # "广州市天河区": a county of a known city
+        if name.startswith(city) and len(name) > len(city) + 1 and name.endswith(("区", "县", "市")):
+            return Place(name, "county", prov, city)
+    if f"{name}市" in PROVINCE_OF_CITY:
+        return Place(f"{name}市", "municipal", PROVINCE_OF_CITY[f"{name}市"])
+    if name.endswith("市"):
+        return Place(name, level if level in ("municipal", "county") else "municipal")
+    if name.endswith(("县", "区", "旗")):
+        return Place(name, "county")
+    if name.endswith(("省", "自治区")):
+        return Place(name, "provincial", name)
+    return Place(name, level or "municipal")
+
+
+_KNOWN_PLACES = sorted(list(PROVINCES) + list(PROVINCE_OF_CITY), key=len, reverse=True)
+_PLACE_RE = re.compile("|".join(map(re.escape, _KNOWN_PLACES)))
+# An unlisted place: two or three characters and the level word, before a body's name.
+_OTHER_PLACE_RE = re.compile(f"^(?![省市县区各])[{CJK}]{{2,3}}?(?:市|县|区|省|自治州|盟)")
+
+
+# ---- sectors: how each line of government names its bodies ------------------------------
+
+@dataclass(frozen=True)
+class Sector:
+    key: str
+    label: str                     # the sector's own name
+    stems: tuple[str, ...]         # how texts write it: 人力资源和社会保障, 人力资源社会保障, 人社
+    suffixes: tuple[str, ...]      # the body words that follow: 部, 厅, 局, 委 …
+    national: str | None           # the ministry's name, e.g. 人力资源社会保障部
+    provincial: str | None         # after the province, e.g. 人力资源和社会保障厅
+    municipal: str | None          # after the city, e.g. 人力资源和社会保障局
+    county: str | None = None
+    old: tuple[str, ...] = ()      # former names, recognised but never offered as aliases
+
+    @property
+    def all_stems(self) -> tuple[str, ...]:
+        return self.stems + self.old
+
+    def core(self, level: str) -> str | None:
+        if level == "county":
+            return self.county or self.municipal
+        return getattr(self, level)
+
+
+def _s(key, label, stems, suffixes, national, provincial, municipal, county=None,
+       old="") -> Sector:
+    return Sector(key, label, tuple(stems.split("|")), tuple(suffixes.split("|")), national,
+                  provincial, municipal, county, tuple(old.split("|")) if old else ())
+
+
+SECTORS: tuple[Sector, ...] = (
+    _s("hrss", "人力资源社会保障", "人力资源和社会保障|人力资源社会保障|人社", "部|厅|局",
+       "人力资源社会保障部", "人力资源和社会保障厅", "人力资源和社会保障局"),
+    _s("education", "教育", "教育", "部|厅|局|委员会|委", "教育部", "教育厅", "教育局"),
+    _s("finance", "财政", "财政", "部|厅|局", "财政部", "财政厅", "财政局"),
+    _s("development", "发展改革", "发展和改革|发展改革|发改", "委员会|委|局",
+       "国家发展和改革委员会", "发展和改革委员会", "发展和改革局"),
+    _s("science", "科学技术", "科学技术|科技", "部|厅|局", "科学技术部", "科学技术厅", "科学技术局"),
+    _s("industry", "工业和信息化", "工业和信息化|工信", "部|厅|局",
+       "工业和信息化部", "工业和信息化厅", "工业和信息化局", old="经济和信息化|经信"),
+    _s("natural-resources", "自然资源", "自然资源", "部|厅|局", "自然资源部", "自然资源厅",
+       "自然资源局"),
+    _s("agriculture", "农业农村", "农业农村", "部|厅|局", "农业农村部", "农业农村厅",
+       "农业农村局", old="农业"),
+    _s("civil-affairs", "民政", "民政", "部|厅|局", "民政部", "民政厅", "民政局"),
+    _s("housing", "住房城乡建设", "住房和城乡建设|住房城乡建设|住建", "部|厅|局",
+       "住房和城乡建设部", "住房和城乡建设厅", "住房和城乡建设局"),
+    _s("transport", "交通运输", "交通运输", "部|厅|局", "交通运输部", "交通运输厅", "交通运输局",
+       old="交通"),
+    _s("water", "水利", "水利", "部|厅|局", "水利部", "水利厅", "水务局", old="水务"),
+    _s("commerce", "商务", "商务", "部|厅|局", "商务部", "商务厅", "商务局"),
+    _s("culture-tourism", "文化和旅游", "文化和旅游|文旅", "部|厅|局",
+       "文化和旅游部", "文化和旅游厅", "文化广电旅游体育局", old="文化广电旅游"),
+    _s("health", "卫生健康", "卫生健康|卫健", "委员会|委|局",
+       "国家卫生健康委员会", "卫生健康委员会", "卫生健康局", old="卫生"),
+    _s("radio-tv", "广播电视", "广播电视|广电", "总局|局", "国家广播电视总局", "广播电视局",
+       "广播电视局"),
+    _s("sport", "体育", "体育", "总局|局", "国家体育总局", "体育局", "体育局"),
+    _s("state-assets", "国有资产监督管理", "国有资产监督管理|国资", "委员会|委",
+       "国务院国有资产监督管理委员会", "人民政府国有资产监督管理委员会",
+       "人民政府国有资产监督管理委员会"),
+    _s("market-regulation", "市场监督管理", "市场监督管理|市场监管", "总局|局",
+       "国家市场监督管理总局", "市场监督管理局", "市场监督管理局"),
+    _s("ecology", "生态环境", "生态环境", "部|厅|局", "生态环境部", "生态环境厅",
+       "生态环境局", old="环境保护|环保"),
+    _s("public-security", "公安", "公安", "部|厅|局", "公安部", "公安厅", "公安局"),
+    _s("justice", "司法", "司法", "部|厅|局", "司法部", "司法厅", "司法局"),
+    _s("audit", "审计", "审计", "署|厅|局", "审计署", "审计厅", "审计局"),
+    _s("statistics", "统计", "统计", "总局|局", "国家统计局", "统计局", "统计局"),
+    _s("emergency", "应急管理", "应急管理|应急", "部|厅|局", "应急管理部", "应急管理厅", "应急管理局"),
+    _s("veterans", "退役军人事务", "退役军人事务|退役军人", "部|厅|局", "退役军人事务部",
+       "退役军人事务厅", "退役军人事务局"),
+    _s("medical-security", "医疗保障", "医疗保障|医保", "局", "国家医疗保障局", "医疗保障局",
+       "医疗保障局"),
+    _s("taxation", "税务", "税务", "总局|局", "国家税务总局", "税务局", "税务局"),
+    _s("rural-revitalisation", "乡村振兴", "乡村振兴", "局|办", "国家乡村振兴局", "乡村振兴局",
+       "乡村振兴局", old="扶贫"),
+    _s("foreign-affairs", "外事", "外事", "办公室|办|局", "外交部", "人民政府外事办公室",
+       "人民政府外事局"),
+    _s("staffing", "机构编制", "机构编制", "委员会办公室|办公室|办", "中央机构编制委员会办公室",
+       "机构编制委员会办公室", "机构编制委员会办公室"),
+)
+SECTOR_BY_KEY = {s.key: s for s in SECTORS}
+# Bodies under the party committee rather than the government: the 委 before them is 中共…委.
+PARTY_SECTORS = {"staffing"}
+# Abbreviations of bodies that are not a sector of their own.
+UNIT_ABBREVIATIONS = {
+    "港澳办": "港澳工作办公室", "港澳事务办": "港澳事务办公室", "台办": "台湾工作办公室",
+    "侨办": "侨务办公室", "网信办": "网络安全和信息化委员会办公室", "编办": "机构编制委员会办公室",
+    "外办": "外事办公室", "横琴办": "横琴粤澳深度合作区工作办公室", "政研室": "政策研究室",
+    "教研室": "教研室", "研究室": "研究室",
+}
+# Words a body's name ends with: what makes a listed name a department at all.
+ORG_END = re.compile(r"(部|厅|局|委|委员会|办|办公室|办公厅|政府|中心|处|司|室|署|院|会|组|"
+                     r"指挥部|园区|镇街|街道|管委会|工会|团委|妇联|残联|科协)$")
+_GOV = re.compile(r"^(人民政府|政府)$")
+_NATIONAL_BODIES = {
+    "国务院": ("government", "国务院"), "国务院办公厅": ("other", "国务院办公厅"),
+    "中共中央": ("party", "中共中央"), "党中央": ("party", "中共中央"),
+    "中共中央办公厅": ("other", "中共中央办公厅"), "中央": ("party", "中共中央"),
+}
+
+_STEM_ALT = "|".join(sorted({st for s in SECTORS for st in s.all_stems}, key=len, reverse=True))
+# In lists of sectors ("教育、财政、编制等有关部门") a sector may be named by a shorter word.
+_LIST_STEMS = {"编制": "staffing", "人力资源": "hrss", "发展和改革": "development"}
+_LIST_STEM_ALT = "|".join(sorted(set(_STEM_ALT.split("|")) | set(_LIST_STEMS), key=len,
+                                 reverse=True))
+_SUFFIX_ALT = "|".join(sorted({sf for s in SECTORS for sf in s.suffixes}, key=len, reverse=True))
+_SECTOR_BODY = re.compile(rf"^(?P<nat>国家|国务院)?(?P<stem>{_STEM_ALT})(?P<suffix>{_SUFFIX_ALT})$")
+_SECTOR_GENERIC = re.compile(rf"^(?P<stem>{_STEM_ALT})(?:等)?(?:有关|相关)?(?:部门|系统)$")
+
+
+def sector_of_stem(stem: str) -> Sector | None:
+    for s in SECTORS:
+        if stem in s.all_stems:
+            return s
+    if stem in _LIST_STEMS:
+        return SECTOR_BY_KEY[_LIST_STEMS[stem]]
+    return None
+
+
+def _sector_match(rest: str) -> tuple[Sector, bool] | None:
+    """(sector, named as national) when `rest` is a sector body's name: 人社局, 国家发展改革委."""
+    m = _SECTOR_BODY.match(rest)
+    if not m:
+        return None
+    sector = sector_of_stem(m.group("stem"))
+    if sector is None or m.group("suffix") not in sector.suffixes:
+        return None
+    return sector, bool(m.group("nat"))
+
+
+# ---- canonical departments ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Department:
+    """A canonical body.  `slug` (place + sector) is the basis of its IRI."""
+
+    slug: str
+    name: str                      # full name, e.g. 东莞市人力资源和社会保障局
+    level: str | None              # national | provincial | municipal | county
+    region: str | None             # the place it belongs to: 全国, 广东省, 东莞市
+    kind: str                      # department | government | party | collective | other
+    sector: str | None = None      # Sector.key
+    government: str | None = None  # slug of the government it belongs to (org:subOrganizationOf)
+    superior: str | None = None    # slug of the next body up its functional line
+
+    def to_dict(self) -> dict:
+        return {"slug": self.slug, "name": self.name, "level": self.level,
+                "region": self.region, "kind": self.kind, "sector": self.sector,
+                "government": self.government, "superior": self.superior}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a name is resolved against: the document's place and its issuer."""
+
+    place: Place
+    issuer: str | None = None      # the issuer as written in the metadata
+
+    @classmethod
+    def of(cls, meta: DocumentMeta) -> "Context":
+        place = place_of(meta.region, meta.level)
+        if place is None and meta.issuer:
+            # no region in the metadata: the place the issuer's name starts with
+            issuer = match_key(meta.issuer)
+            m = _PLACE_RE.match(issuer) or _OTHER_PLACE_RE.match(issuer)
+            if m:
+                place = place_of(m.group(0), meta.level)
+            elif meta.level in (None, "national") and re.search(r"(部|国务院|总局|署)", issuer):
+                place = NATIONAL
+        if place is None:
+            place = NATIONAL if meta.level == "national" else Place("", meta.level or "municipal")
+        if meta.level and place.level != meta.level and meta.level in LEVELS:
+            place = Place(place.name, meta.level, place.province)
+        return cls(place, meta.issuer)
+
+    @property
+    def province(self) -> Place | None:
+        p = self.place
+        if p.level == "provincial":
+            return p
+        if p.province:
+            return Place(p.province, "provincial", p.province)
+        return None
+
+
+def _government(place: Place) -> Department:
+    if place.level == "national":
+        return Department("全国/government", "国务院", "national", NATIONAL_PLACE, "government")
+    higher = place.higher
+    return Department(f"{place.name}/government", f"{place.name}人民政府", place.level,
+                      place.name, "government",
+                      superior=f"{higher.name}/government" if higher else None)
+
+
+def _party(place: Place) -> Department:
+    if place.level == "national":
+        return Department("全国/party", "中共中央", "national", NATIONAL_PLACE, "party")
+    higher = place.higher
+    return Department(f"{place.name}/party", f"中共{place.name}委员会", place.level, place.name,
+                      "party", superior=f"{higher.name}/party" if higher else None)
+
+
+def _sector_body(sector: Sector, place: Place) -> Department | None:
+    core = sector.core(place.level)
+    if core is None:
+        return None
+    if place.level == "national":
+        name = core
+    elif sector.key in PARTY_SECTORS:
+        name = f"中共{place.name}委{core}"
+    else:
+        name = f"{place.name}{core}"
+    superior = None
+    higher = place.higher
+    while higher is not None:
+        if sector.core(higher.level):
+            superior = f"{higher.name}/{sector.key}"
+            break
+        higher = higher.higher
+    gov = _party(place) if sector.key in PARTY_SECTORS else _government(place)
+    return Department(f"{place.name}/{sector.key}", name, place.level, place.name, "department",
+                      sector.key, gov.slug if place.name else None, superior)
+
+
+def _better(new: Department, old: Department) -> bool:
+    """Does `new` know more about the same body than `old` (a line upward that is not a
+    jump to the national level)?  Decided on the values alone, whatever the reading order."""
+    def rank(d: Department) -> tuple:
+        up = d.superior or ""
+        return (bool(up) and not up.startswith(f"{NATIONAL_PLACE}/"), bool(up),
+                bool(d.government), d.superior or "", d.government or "")
+    return rank(new) > rank(old)
+
+
+def _expand_unit(unit: str) -> str:
+    for abbr in sorted(UNIT_ABBREVIATIONS, key=len, reverse=True):
+        if unit.endswith(abbr):
+            return unit[: -len(abbr)] + UNIT_ABBREVIATIONS[abbr]
+    return unit
+
+
+class Resolver:
+    """Written names → canonical departments, in a document's context.
+
+    Every body it resolves, and each one up its functional line, is kept in `departments`
+    with the forms it was written in (`aliases`).
+    """
+
+    def __init__(self) -> None:
+        self.departments: dict[str, Department] = {}
+        self.aliases: dict[str, set[str]] = defaultdict(set)
+
+    # -- registry --
+    def _add(self, dept: Department, alias: str | None = None) -> Department:
+        known = self.departments.setdefault(dept.slug, dept)
+        if known is not dept and known != dept and _better(dept, known):
+            # the same body read with more context (an unlisted city's province): keep that
+            known = self.departments[dept.slug] = dept
+        if alias and alias != known.name:
+            self.aliases[dept.slug].add(alias)
+        self._ensure_line(known)
+        return known
+
+    def _ensure_line(self, dept: Department) -> None:
+        """Mint the government and the bodies up the functional line, so the line is whole."""
+        for slug in (dept.government, dept.superior):
+            if not slug or slug in self.departments:
+                continue
+            place_name, _, what = slug.partition("/")
+            place = NATIONAL if place_name == NATIONAL_PLACE else place_of(place_name)
+            if place is None:
+                continue
+            if what == "government":
+                other = _government(place)
+            elif what == "party":
+                other = _party(place)
+            elif what in SECTOR_BY_KEY:
+                other = _sector_body(SECTOR_BY_KEY[what], place)
+            else:
+                other = None
+            if other is not None:
+                self.departments[other.slug] = other
+                self._ensure_line(other)
+
+    def department(self, slug: str) -> Department | None:
+        return self.departments.get(slug)
+
+    # -- resolution --
+    def resolve(self, written: str, ctx: Context) -> Department | None:
+        """The canonical department a written name stands for, or None if it is not one."""
+        dept = self._resolve(written, ctx)
+        if dept is None:
+            return None
+        return self._add(dept, re.sub(r"\s+", "", written))
+
+    def _resolve(self, written: str, ctx: Context) -> Department | None:
+        raw = re.sub(r"\s+", "", written).strip("，,、；;。:：")
+        s = fold_width(raw)
+        s = re.sub(r"^(由|请|经|各有关|有关)", "", s) if not s.startswith("各") else s
+        if len(s) < 2:
+            return None
+        if s.startswith("各"):
+            return self._collective(raw, ctx)
+        if s in _NATIONAL_BODIES:
+            kind, name = _NATIONAL_BODIES[s]
+            if kind == "government":
+                return _government(NATIONAL)
+            if kind == "party":
+                return _party(NATIONAL)
+            owner = "全国/party" if name.startswith("中共") else "全国/government"
+            return Department(f"全国/{name}", name, "national", NATIONAL_PLACE, kind,
+                              government=owner)
+        if s.startswith("中共中央") and len(s) > 4:
+            unit = _expand_unit(s[4:])
+            return Department(f"全国/中共中央{unit}", f"中共中央{unit}", "national",
+                              NATIONAL_PLACE, "other", government="全国/party")
+        place, party, gov_unit, rest = self._split_place(s, ctx)
+        if place is None:
+            return None
+        return self._body(rest, place, party, gov_unit, ctx)
+
+    def _collective(self, s: str, ctx: Context) -> Department:
+        place = ctx.place
+        below = {"national": "provincial", "provincial": "municipal"}.get(place.level, "county")
+        return Department(f"{place.name}/{match_key(s)}", s, below, place.name, "collective",
+                          government=_government(place).slug if place.name else None)
+
+    def _split_place(self, s: str, ctx: Context):
+        """(place, under the party committee?, under the government?, the rest)."""
+        party = gov_unit = False
+        if s.startswith("中共"):
+            s, party = s[2:], True
+        place = None
+        m = _PLACE_RE.match(s)
+        if m:
+            place = place_of(m.group(0))
+            s = s[m.end():]
+        else:
+            for short, full in SHORT_PROVINCE.items():
+                if len(short) >= 2 and s.startswith(short) and _SECTOR_BODY.match(s[len(short):]):
+                    place, s = place_of(full), s[len(short):]
+                    break
+        if place is None:
+            m = _OTHER_PLACE_RE.match(s)
+            if m and self._is_body(s[m.end():]):
+                place = place_of(m.group(0), ctx.place.level)
+                s = s[m.end():]
+                province = ctx.province
+                if place and place.level in ("municipal", "county") and not place.province \
+                        and province is not None:
+                    # an unlisted city named in a provincial (or city) text: of that province
+                    place = Place(place.name, place.level, province.name)
+        if place is None:
+            lvl = re.match(r"^(省|市|县|区)", s)
+            if lvl and _sector_match(s) and not _sector_match(s[1:]):
+                lvl = None                      # 市场监管局: 市 is part of the name
+            if lvl:
+                word = lvl.group(1)
+                s = s[1:]
+                place = self._level_place(word, ctx)
+                if place is None:
+                    return None, party, gov_unit, s
+            elif s.startswith(("国家", "国务院")) or re.search(r"(部|总局|署)$", s):
+                place = NATIONAL
+            else:
+                place = ctx.place
+        if s.startswith("委") and not s.startswith(("委员会",)):
+            party, s = True, s[1:]
+        elif s.startswith(("政府", "人民政府")) and len(s) > 4 and not _GOV.match(s):
+            gov_unit = True
+            s = s[4:] if s.startswith("人民政府") else s[2:]
+        return place, party, gov_unit, s
+
+    @staticmethod
+    def _level_place(word: str, ctx: Context) -> Place | None:
+        here = ctx.place
+        if word == "省":
+            return ctx.province
+        if word == "市":
+            if here.level == "municipal":
+                return here
+            if here.level == "county" and here.city:
+                return Place(here.city, "municipal", here.province)
+            return None
+        if word in ("县", "区"):
+            return here if here.level == "county" else None
+        return None
+
+    @staticmethod
+    def _is_body(rest: str) -> bool:
+        return bool(_GOV.match(rest) or _SECTOR_BODY.match(rest) or rest.startswith("委")
+                    or ORG_END.search(rest))
+
+    def _body(self, rest: str, place: Place, party: bool, gov_unit: bool,
+              ctx: Context) -> Department | None:
+        if not rest or _GOV.match(rest):
+            if party and not rest:
+                return _party(place)
+            return _government(place) if not party else _party(place)
+        if rest in ("厅", "局", "委", "办") and not party:
+            return self._issuer_body(rest, place, ctx)
+        unit = _expand_unit(rest)
+        found = None if gov_unit else (_sector_match(rest) or _sector_match(unit))
+        if found is not None:
+            sector, national = found
+            body = _sector_body(sector, NATIONAL if national else place)
+            if body is not None:
+                return body
+        if party:
+            owner = _party(place)
+            name = (f"中共中央{unit}" if place.level == "national"
+                    else f"中共{place.name}委{unit}")
+        elif gov_unit:
+            owner = _government(place)
+            name = f"{owner.name}{unit}"
+        else:
+            owner = _government(place)
+            name = unit if place.level == "national" else f"{place.name}{unit}"
+        if not ORG_END.search(name):
+            return None
+        own = name[len(place.name):] if place.name and name.startswith(place.name) else name
+        return Department(f"{place.name}/{match_key(own)}", name, place.level, place.name,
+                          "other", government=owner.slug if place.name else None)
+
+    def _issuer_body(self, word: str, place: Place, ctx: Context) -> Department | None:
+        """省厅 / 市局: the issuing body itself, when it is a 厅 / 局 of that place."""
+        if not ctx.issuer:
+            return None
+        issuer = self._resolve(ctx.issuer, Context(ctx.place))
+        if issuer and issuer.region == place.name and issuer.name.endswith(word):
+            return issuer
+        return None
+
+    def generic(self, stem: str, ctx: Context) -> Department | None:
+        """"发改部门" in running text: that sector's body of the document's own place."""
+        sector = sector_of_stem(stem)
+        if sector is None:
+            return None
+        body = _sector_body(sector, ctx.place)
+        return self._add(body) if body else None
+
+    def alias_list(self, slug: str) -> list[str]:
+        dept = self.departments[slug]
+        out = set(self.aliases.get(slug, ()))
+        out |= _standard_aliases(dept)
+        out.discard(dept.name)
+        return sorted(out)
+
+
+def _standard_aliases(dept: Department) -> set[str]:
+    """The usual other forms of a sector body's name: 东莞市人社局, 广东省发展改革委."""
+    out: set[str] = set()
+    if dept.kind != "department" or not dept.sector:
+        return out
+    sector = SECTOR_BY_KEY[dept.sector]
+    core = sector.core(dept.level or "municipal") or ""
+    stem = next((st for st in sector.stems if st in core), None)
+    if stem is None:
+        return out
+    before, after = core.split(stem, 1)
+    # the body word in its short form: 委员会 → 委 (发改委, 卫健委, 国资委)
+    short_after = "委" if after == "委员会" else after
+    place = "" if dept.level == "national" else dept.region or ""
+    if sector.key in PARTY_SECTORS and place:
+        place = f"中共{place}委"
+    for other in sector.stems:
+        if other == stem:
+            continue
+        out.add(f"{place}{before}{other}{short_after}")
+    return out
+
+
+# ---- responsibility and mentions ------------------------------------------------------------
+
+ROLES = ("lead", "participant")
+
+
+@dataclass(frozen=True)
+class Responsibility:
+    """A department assigned to a provision, as lead (牵头) or participant."""
+
+    provision: str                 # the provision the task is
+    doc: str
+    department: str                # Department.slug
+    name: str                      # canonical name
+    role: str                      # lead | participant
+    written: str                   # the name as written, e.g. 市财政局
+    phrase: str                    # the whole responsibility text as written
+    start: int                     # source offsets of the written name
+    end: int
+    form: str                      # bracket | table | table-body
+    source: str                    # the provision it was read from (a table row for table-body)
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A department named in running text: not an assignment."""
+
+    provision: str
+    doc: str
+    department: str
+    name: str
+    written: str
+    start: int
+    end: int
+    generic: bool = False          # "发改部门": the sector's body of the document's place
+
+
+@dataclass
+class DepartmentFacts:
+    resolver: Resolver
+    responsibilities: list[Responsibility] = field(default_factory=list)
+    mentions: list[Mention] = field(default_factory=list)
+    issuers: dict[str, str] = field(default_factory=dict)     # doc file → issuer slug
+
+    @property
+    def departments(self) -> dict[str, Department]:
+        return self.resolver.departments
+
+    def for_provision(self, pid: str) -> dict[str, list[str]]:
+        """{"lead": [names], "participants": [names]} of one provision, in reading order."""
+        index = self.__dict__.get("_index")
+        if index is None or self.__dict__.get("_indexed") != len(self.responsibilities):
+            index = defaultdict(list)
+            for r in self.responsibilities:
+                index[r.provision].append(r)
+            self.__dict__["_index"], self.__dict__["_indexed"] = index, len(self.responsibilities)
+        out: dict[str, list[str]] = {"lead": [], "participants": []}
+        for r in index.get(pid, ()):
+            key = "lead" if r.role == "lead" else "participants"
+            if r.name not in out[key]:
+                out[key].append(r.name)
+        return out
+
+
+_LABEL = re.compile(r"^(?P<label>牵头单位|牵头部门|主责单位|主责部门|责任单位|责任部门|配合单位|配合部门|"
+                    r"参与单位|参与部门|协同单位|协办单位)[:：]")
+_LEAD_MARK = re.compile(r"(牵头负责|负责牵头|牵头落实|牵头组织|牵头)$")
+_PART_MARK = re.compile(r"等?(按职责分工负责|按职责分工落实|按职能分工负责|按职责负责|分工负责|"
+                        r"共同负责|配合落实|配合|参与|协同|协助|协办)$")
+_SOLE_MARK = re.compile(r"(负责落实|负责|主责|落实)$")
+_CLAUSE_SPLIT = re.compile(r"[，,；;。]")
+_JOIN = re.compile(r"(?<=[部厅局委办府室会院署区街])(?:和|及|与|以及)(?=\S)")
+
+
+def _split_top(text: str, seps: str) -> list[tuple[int, int]]:
+    """Spans of `text` cut at any of `seps` outside brackets."""
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in "（(〔[【《":
+            depth += 1
+        elif ch in "）)〕]】》":
+            depth = max(0, depth - 1)
+        elif depth == 0 and ch in seps:
+            out.append((start, i))
+            start = i + 1
+    out.append((start, len(text)))
+    return out
+
+
+def _items(clause: str, base: int) -> list[tuple[str, int]]:
+    """The names of a clause with their offsets: cut at 、 and at 和/及 after a body's name."""
+    parts: list[tuple[str, int]] = []
+    for a, b in _split_top(clause, "、"):
+        piece, off = clause[a:b], base + a
+        last = 0
+        for m in _JOIN.finditer(piece):
+            parts.append((piece[last:m.start()], off + last))
+            last = m.end()
+        parts.append((piece[last:], off + last))
+    parts = [(t.strip(), o + (len(t) - len(t.lstrip()))) for t, o in parts if t.strip()]
+    # "市教育局等", "市财政局等有关部门": the list's closing words are not part of the last name
+    return [(_ETC.sub("", t), o) for t, o in parts if _ETC.sub("", t)]
+
+
+_ETC = re.compile(r"等(?:有关|相关)?(?:部门|单位)?$")
+
+
+_GOV_TAIL = re.compile(rf"^(?P<place>[{CJK}]{{2,4}}?)(?P<tail>(?:市|县|区)(?:人民政府|政府))$")
+
+
+def _distribute(items: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """广州、深圳、佛山、珠海市人民政府 → four governments; 各园区、镇街 stays one party."""
+    out: list[tuple[str, int]] = []
+    i = 0
+    while i < len(items):
+        text, off = items[i]
+        if text.startswith("各"):
+            j = i + 1
+            while j < len(items) and not _has_prefix(items[j][0]) and not ORG_END.search(
+                    items[j][0]) or (j < len(items) and items[j][0] in ("镇街", "园区", "街道")):
+                text = f"{text}、{items[j][0]}"
+                j += 1
+            out.append((text, off))
+            i = j
+            continue
+        if not ORG_END.search(text) and len(text) <= 4:
+            # a bare place: takes the government word of the next full name in the run
+            j = i + 1
+            while j < len(items) and not ORG_END.search(items[j][0]) and len(items[j][0]) <= 4:
+                j += 1
+            if j < len(items):
+                m = _GOV_TAIL.match(items[j][0])
+                if m:
+                    out.append((text + m.group("tail"), off))
+                    i += 1
+                    continue
+        out.append((text, off))
+        i += 1
+    return out
+
+
+def _has_prefix(name: str) -> bool:
+    return bool(re.match(r"^(省|市|县|区|中共|国家|国务院)", name) or _PLACE_RE.match(name))
+
+
+def parse_roles(text: str) -> list[tuple[str, str, int]]:
+    """A responsibility phrase → (role, name as written, offset in `text`) in order.
+
+    "A牵头，B、C配合" → A lead, B and C participants; "A、B按职责分工负责" without a lead →
+    both participants; an unmarked list "A、B，C" → the first named leads, the rest participate.
+    """
+    clauses: list[tuple[str | None, list[tuple[str, int]]]] = []
+    for a, b in _split_top(text, "，,；;。"):
+        clause, off = text[a:b], a
+        stripped = clause.strip()
+        if not stripped:
+            continue
+        off += clause.index(stripped[0])
+        clause = stripped
+        role: str | None = None
+        m = _LABEL.match(clause)
+        if m:
+            label = m.group("label")
+            role = ("lead" if label.startswith(("牵头", "主责")) else
+                    None if label.startswith("责任") else "participant")
+            off += m.end()
+            clause = clause[m.end():]
+        if clause.startswith("由"):
+            off, clause = off + 1, clause[1:]
+        if "会同" in clause:
+            left, _, right = clause.partition("会同")
+            right = _PART_MARK.sub("", _SOLE_MARK.sub("", right))
+            clauses.append(("lead", _distribute(_items(left, off))))
+            clauses.append(("participant",
+                            _distribute(_items(right, off + len(left) + 2))))
+            continue
+        for mark, r in ((_LEAD_MARK, "lead"), (_PART_MARK, "participant"),
+                        (_SOLE_MARK, "lead")):
+            mm = mark.search(clause)
+            if mm and mm.start() > 0:
+                clause = clause[:mm.start()]
+                role = role or r
+                break
+        clauses.append((role, _distribute(_items(clause, off))))
+    has_lead = any(role == "lead" for role, _ in clauses)
+    out: list[tuple[str, str, int]] = []
+    first = True
+    for role, items in clauses:
+        for name, off in items:
+            if role is None:
+                r = "lead" if (first and not has_lead) else "participant"
+            else:
+                r = role
+            first = False
+            out.append((r, name, off))
+    return out
+
+
+_RESP_COLUMN = re.compile(r"(责任单位|责任部门|牵头单位|牵头部门|配合单位|配合部门|参与单位|负责单位|"
+                          r"实施单位|实施主体|责任主体|主责单位|协同单位)")
+_TASK_COLUMN = re.compile(r"(任务|内容|事项|措施|工作|项目|名称)")
+
+
+def _heading_key(text: str) -> str:
+    return re.sub(r"[\W_]", "", match_key(text))
+
+
+def heading_similarity(a: str, b: str) -> float:
+    """How alike two headings are after normalising (0…1); containment counts high."""
+    ka, kb = _heading_key(a), _heading_key(b)
+    if not ka or not kb:
+        return 0.0
+    if ka == kb:
+        return 1.0
+    ratio = SequenceMatcher(None, ka, kb, autojunk=False).ratio()
+    short, long_ = sorted((ka, kb), key=len)
+    if short in long_ and len(short) >= 4:
+        ratio = max(ratio, 0.75 + 0.25 * len(short) / len(long_))
+    return ratio
+
+
+class _DocReader:
+    def __init__(self, doc: Document, resolver: Resolver, facts: DepartmentFacts):
+        self.doc = doc
+        self.meta = doc.meta
+        self.ctx = Context.of(doc.meta)
+        self.resolver = resolver
+        self.facts = facts
+        self.by_id = doc.by_id()
+        self.assigned_spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
+
+    def span(self, p: Provision, text: str, start: int, end: int) -> tuple[int, int]:
+        return locate_in(self.doc.source, p.start, p.end, text, start, end)
+
+    # -- bracket lists after an item ------------------------------------------------------
+    def brackets(self) -> None:
+        for p in self.doc.provisions:
+            if p.kind in ("table", "table_row", "annex") or not p.own_text:
+                continue
+            for para_start, para in _paragraphs(p.own_text):
+                found = _trailing_bracket(para) or _trailing_label(para)
+                if found is None:
+                    continue
+                a, b = found
+                inner = para[a:b]
+                parsed = self._resolve_phrase(inner)
+                if not parsed:
+                    continue
+                self._assign(p, p, para_start + a, inner, parsed, "bracket", p.own_text)
+
+    def _resolve_phrase(self, phrase: str):
+        parsed = parse_roles(phrase)
+        if not parsed:
+            return None
+        out = []
+        for role, name, off in parsed:
+            dept = self.resolver._resolve(name, self.ctx)
+            if dept is None:
+                return None
+            out.append((role, name, off, dept))
+        return out
+
+    def _assign(self, task: Provision, source: Provision, phrase_at: int, phrase: str, parsed,
+                form: str, text: str) -> None:
+        for role, name, off, dept in parsed:
+            dept = self.resolver._add(dept, name)
+            # the name as it stands in the text: "广州" for 广州市人民政府 read from a shared tail
+            at = phrase_at + off
+            n = 0
+            while n < len(name) and at + n < len(text) and text[at + n] == name[n]:
+                n += 1
+            if n >= 2:
+                s, e = self.span(source, text, at, at + n)
+            else:
+                s, e = self.span(source, text, phrase_at, phrase_at + len(phrase))
+            self.facts.responsibilities.append(Responsibility(
+                task.id, self.doc.file, dept.slug, dept.name, role, name, phrase, s, e, form,
+                source.id))
+        self.assigned_spans[source.id].append((phrase_at, phrase_at + len(phrase)))
+
+    # -- task tables -------------------------------------------------------------------------
+    def tables(self) -> None:
+        body = [p for p in self.doc.provisions
+                if not p.annex and p.kind in ("chapter", "section", "item", "subitem", "box")
+                and p.heading]
+        pairs: list[tuple[float, int, str, str]] = []
+        row_parsed: dict[str, list] = {}
+        for table in (p for p in self.doc.provisions if p.kind == "table"):
+            cols = [match_key(c) for c in table.columns]
+            rows = [self.by_id[c] for c in table.children if self.by_id[c].kind == "table_row"]
+            for row in rows:
+                got = self._row(row, cols)
+                if got is None:
+                    continue
+                task_text, assignments = got
+                row_parsed[row.id] = assignments
+                for phrase_at, phrase, parsed in assignments:
+                    self._assign(row, row, phrase_at, phrase, parsed, "table", row.own_text)
+                if not row.annex:
+                    continue
+                for i, cand in enumerate(body):
+                    sim = heading_similarity(task_text, cand.heading)
+                    if sim >= 0.6:
+                        pairs.append((sim, -i, row.id, cand.id))
+        # each row to its best body provision, each body provision to one row
+        used_rows, used_body = set(), set()
+        for sim, _, row_id, cand_id in sorted(pairs, reverse=True):
+            if row_id in used_rows or cand_id in used_body:
+                continue
+            used_rows.add(row_id)
+            used_body.add(cand_id)
+            row = self.by_id[row_id]
+            for phrase_at, phrase, parsed in row_parsed[row_id]:
+                self._assign(self.by_id[cand_id], row, phrase_at, phrase, parsed, "table-body",
+                             row.own_text)
+
+    def _row(self, row: Provision, cols: list[str]):
+        """(task text, [(offset in own_text, phrase, parsed)]) of a task-table row, or None."""
+        cells = list(row.cells)
+        if not cells:
+            return None
+        offsets, pos = [], 0
+        for c in row.own_text.split("\t"):
+            offsets.append(pos)
+            pos += len(c) + 1
+        raw_cells = row.own_text.split("\t")
+        resp_idx = [i for i, c in enumerate(cols) if _RESP_COLUMN.search(c)]
+        if cols and not resp_idx:
+            return None
+        if not cols:
+            # no header: the last cell, when it reads as a list of departments
+            resp_idx = [len(cells) - 1] if len(cells) >= 2 else []
+        task_idx = next((i for i, c in enumerate(cols) if _TASK_COLUMN.search(c)
+                         and i not in resp_idx), None)
+        if task_idx is None:
+            task_idx = next((i for i in range(len(cells)) if i not in resp_idx
+                             and not re.fullmatch(r"\d{1,3}[.．、]?", cells[i].strip())), 0)
+        assignments = []
+        for i in resp_idx:
+            if i >= len(raw_cells):
+                continue
+            raw = raw_cells[i]
+            phrase = raw.strip()
+            if not phrase:
+                continue
+            at = offsets[i] + raw.index(phrase[0])
+            parsed = self._resolve_phrase(phrase)
+            if not parsed:
+                continue
+            label = cols[i] if i < len(cols) else ""
+            if label.startswith(("牵头", "主责")):
+                parsed = [("lead",) + tuple(x[1:]) for x in parsed]
+            elif label.startswith(("配合", "参与", "协同")):
+                parsed = [("participant",) + tuple(x[1:]) for x in parsed]
+            assignments.append((at, phrase, parsed))
+        if not assignments:
+            return None
+        task = cells[task_idx] if task_idx < len(cells) else row.heading
+        return re.sub(r"^\d{1,3}\s*[.．、]\s*", "", task).rstrip("。；;"), assignments
+
+    # -- mentions in running text --------------------------------------------------------------
+    def mentions(self) -> None:
+        for p in self.doc.provisions:
+            text = p.own_text
+            if not text:
+                continue
+            masked = _mask(text, self.assigned_spans.get(p.id, ()))
+            seen: set[tuple[str, int]] = set()
+            for start, end, written, dept, generic in self._find_mentions(masked):
+                if dept is None or (dept.slug, start) in seen:
+                    continue
+                seen.add((dept.slug, start))
+                s, e = self.span(p, text, start, end)
+                self.facts.mentions.append(Mention(p.id, self.doc.file, dept.slug, dept.name,
+                                                   written, s, e, generic))
+
+    def _find_mentions(self, text: str):
+        for m in _SECTOR_LIST.finditer(text):
+            if _CLASS_BEFORE.search(text[max(0, m.start() - 3):m.start()]):
+                continue
+            body = m.group(0)
+            for stem_m in re.finditer(_LIST_STEM_ALT, body):
+                dept = self.resolver.generic(stem_m.group(0), self.ctx)
+                yield (m.start() + stem_m.start(), m.start() + stem_m.end(),
+                       stem_m.group(0), dept, True)
+        for m in _MENTION.finditer(text):
+            written = m.group(0)
+            if _CLASS_BEFORE.search(text[max(0, m.start() - 3):m.start()]):
+                continue
+            if written.endswith("部门") or written.endswith("系统"):
+                stem = _SECTOR_GENERIC.match(re.sub(r"^(省|市|县|区)", "", written))
+                if stem and not written.startswith(("省", "市", "县", "区")):
+                    yield m.start(), m.end(), written, self.resolver.generic(
+                        stem.group("stem"), self.ctx), True
+                continue
+            dept = self.resolver.resolve(written, self.ctx)
+            yield m.start(), m.end(), written, dept, False
+
+
+def _paragraphs(text: str) -> Iterable[tuple[int, str]]:
+    pos = 0
+    for para in text.split("\n"):
+        yield pos, para
+        pos += len(para) + 1
+
+
+def _trailing_bracket(para: str) -> tuple[int, int] | None:
+    """The inside of a bracket that ends a paragraph ("…。（市人社局、市财政局）"), or None."""
+    s = para.rstrip()
+    s = s.rstrip("。；;.")
+    if not s.endswith(("）", ")")):
+        return None
+    depth, i = 0, len(s) - 1
+    while i >= 0:
+        ch = s[i]
+        if ch in "）)":
+            depth += 1
+        elif ch in "（(":
+            depth -= 1
+            if depth == 0:
+                break
+        i -= 1
+    if i < 0 or len(s) - 1 - (i + 1) < 2:
+        return None
+    return i + 1, len(s) - 1
+
+
+_LABELLED = re.compile(r"(?:^|(?<=[。；;！]))\s*(?:[（(])?(?=(?:牵头单位|牵头部门|责任单位|责任部门|主责单位)[:：])")
+
+
+def _trailing_label(para: str) -> tuple[int, int] | None:
+    """"…。牵头单位：市发展改革局；配合单位：市财政局" at the end of a paragraph (no brackets)."""
+    found = None
+    for m in _LABELLED.finditer(para):
+        found = m.end()
+    if found is None:
+        return None
+    end = len(para.rstrip().rstrip("。；;.）)"))
+    return (found, end) if end - found >= 4 else None
+
+
+_CITED = re.compile(r"《[^》]*》|[\u4e00-\u9fff]{1,12}[〔\[［]\s*\d{4}\s*[〕\]］]\s*\d+\s*号")
+
+
+def _mask(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """Titles in 《》, 文号 and already-assigned phrases blanked out (offsets kept)."""
+    chars = list(text)
+    for m in _CITED.finditer(text):
+        for i in range(m.start(), m.end()):
+            chars[i] = " "
+    for a, b in spans:
+        for i in range(max(0, a), min(len(chars), b)):
+            chars[i] = " "
+    return "".join(chars)
+
+
+_CLASS_BEFORE = re.compile(r"(各级|各地|全省|全市|全国|地方|基层|相关|有关)$")
+_PREFIX = rf"(?:{_PLACE_RE.pattern}|省委|市委|省政府|市政府|省|市)"
+
+
+def _body_words() -> str:
+    """Each sector's stems with the body words that sector uses; 部 never where it starts a
+    word (部门, 部署, 部分); a stem followed by 部门 / 系统 is the sector in general."""
+    alts = []
+    for sector in SECTORS:
+        stems = "|".join(sorted(sector.all_stems, key=len, reverse=True))
+        suffixes = "|".join(("部(?![门署分位])" if sf == "部" else sf)
+                            for sf in sorted(sector.suffixes, key=len, reverse=True))
+        alts.append(rf"(?:{stems})(?:部门|系统|{suffixes})")
+    return rf"(?:国家|国务院)?(?:{'|'.join(alts)})"
+
+
+_BODY_WORDS = _body_words()
+_MENTION = re.compile(
+    rf"{_PREFIX}?{_BODY_WORDS}"
+    rf"|{_PREFIX}(?:人民政府|政府)(?!部门|债|采购|投资|补贴|购买|引导|性)"
+    rf"|{_PREFIX}(?:{'|'.join(sorted(UNIT_ABBREVIATIONS, key=len, reverse=True))}|教研院|教科院)"
+    r"|国务院办公厅|国务院|中共中央办公厅|中共中央|党中央"
+    r"|省厅(?=[^\u4e00-\u9fff]|正式|官网|发文)|省委|省政府")
+_SECTOR_LIST = re.compile(rf"(?:(?:{_LIST_STEM_ALT})、)+(?:{_LIST_STEM_ALT})(?:等)?(?:有关|相关)?部门")
+
+
+def extract_departments(docs: Sequence[Document], resolver: Resolver | None = None) -> DepartmentFacts:
+    """Responsibilities and mentions of every document, with the departments they resolve to."""
+    resolver = resolver or Resolver()
+    facts = DepartmentFacts(resolver)
+    for doc in docs:
+        reader = _DocReader(doc, resolver, facts)
+        reader.brackets()
+        reader.tables()
+        reader.mentions()
+        if doc.meta.issuer:
+            dept = resolver.resolve(doc.meta.issuer, reader.ctx)
+            if dept is not None:
+                facts.issuers[doc.file] = dept.slug
+    facts.responsibilities = _dedupe(facts.responsibilities)
+    return facts
+
+
+def _dedupe(items: list[Responsibility]) -> list[Responsibility]:
+    """One responsibility per provision and department; a lead role wins over participant."""
+    best: dict[tuple[str, str], Responsibility] = {}
+    order: list[tuple[str, str]] = []
+    for r in items:
+        key = (r.provision, r.department)
+        if key not in best:
+            best[key] = r
+            order.append(key)
+        elif best[key].role != "lead" and r.role == "lead":
+            best[key] = r
+    return [best[k] for k in order]

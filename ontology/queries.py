@@ -1,0 +1,284 @@
+"""Reading the graph: read-only SPARQL, and the questions officials ask of it.
+
+- `provision_facts(graph, provision)`: who leads and who participates, targets, citations,
+  alignments of one provision;
+- `department_tasks(graph, department)`: every task a department leads or joins, across
+  documents and levels, and `department_line`: its functional line upward;
+- `indicator_across_levels(graph, indicator)`: one indicator's targets at every level, with
+  how each lower target compares with the higher one;
+- `taken_up_by(graph, provision)`: everything below that takes up a (national) provision,
+  directly or through a provincial one.
+
+Departments, provisions and indicators are given by IRI, or by name / id / label.
+"""
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+from pyparsing import ParseResults
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import XSD
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+from rdflib.query import Result
+
+from ontology.namespaces import PREFIXES
+
+INIT_NS = dict(PREFIXES)
+LEVEL_ORDER = {"national": 0, "provincial": 1, "municipal": 2, "county": 3}
+
+
+class QueryRefused(ValueError):
+    """A SPARQL text this read-only interface will not run."""
+
+
+def check_read_only(text: str) -> None:
+    """Refuse updates (INSERT, DELETE, LOAD, CLEAR …), SERVICE and FROM: reads of this graph only."""
+    try:
+        parsed = parseQuery(text)
+    except Exception as exc:
+        try:
+            parseUpdate(text)
+        except Exception:
+            raise QueryRefused(f"not a SPARQL query: {exc}") from None
+        raise QueryRefused("updates are refused: the graph is read-only") from None
+    if "SERVICE" in _keywords(parsed):
+        raise QueryRefused("SERVICE is refused: queries read this graph only")
+    if any(isinstance(part, dict) and "datasetClause" in part for part in parsed[1:]):
+        raise QueryRefused("FROM / FROM NAMED are refused: queries read this graph only")
+
+
+def _keywords(parsed: Any) -> set[str]:
+    found: set[str] = set()
+
+    def walk(node: Any, depth: int = 0) -> None:
+        if depth > 200:
+            return
+        name = getattr(node, "name", None)
+        if name == "ServiceGraphPattern":
+            found.add("SERVICE")
+        if isinstance(node, dict):
+            for v in node.values():
+                walk(v, depth + 1)
+        elif isinstance(node, (list, tuple, ParseResults)):
+            for v in node:
+                walk(v, depth + 1)
+    walk(parsed)
+    return found
+
+
+def run_sparql(graph: Graph, text: str) -> Result:
+    """Evaluate a read-only SPARQL query; the project's prefixes are predeclared."""
+    check_read_only(text)
+    return graph.query(text, initNs=INIT_NS)
+
+
+def format_result(result: Result, fmt: str = "json") -> str:
+    """SELECT / ASK as SPARQL 1.1 JSON or CSV; CONSTRUCT / DESCRIBE as Turtle or JSON-LD."""
+    if result.type in ("CONSTRUCT", "DESCRIBE"):
+        g = result.graph
+        for prefix, ns in PREFIXES.items():
+            g.bind(prefix, ns, override=True)
+        if fmt == "ttl":
+            return g.serialize(format="turtle")
+        if fmt == "json":
+            return g.serialize(format="json-ld",
+                               context={p: str(n) for p, n in PREFIXES.items()})
+        raise QueryRefused(f"{result.type} results come as ttl or json, not {fmt}")
+    if fmt == "ttl":
+        raise QueryRefused(f"{result.type} results come as json or csv, not ttl")
+    if result.type == "ASK" and fmt == "csv":
+        return "boolean\n" + ("true" if result.askAnswer else "false") + "\n"
+    out = result.serialize(format=fmt)
+    text = out.decode("utf-8") if isinstance(out, bytes) else out
+    return text if text.endswith("\n") else text + "\n"
+
+
+@functools.lru_cache(maxsize=256)
+def _prepared(text: str):
+    return prepareQuery(text, initNs=INIT_NS)
+
+
+def select(graph: Graph, text: str, **bindings: Any) -> list[dict[str, Any]]:
+    """Rows of a SELECT as dicts of Python values (IRIs as strings)."""
+    res = graph.query(_prepared(text), initBindings=bindings or None)
+    rows = []
+    for r in res:
+        rows.append({str(v): _py(r[v]) for v in res.vars})
+    return rows
+
+
+def _py(term: Any) -> Any:
+    if term is None:
+        return None
+    if isinstance(term, Literal):
+        if term.datatype == XSD.gYear:
+            return int(str(term)[:4])
+        v = term.toPython()
+        if isinstance(v, Literal):
+            return str(v)
+        return float(v) if type(v).__name__ == "Decimal" else v
+    return str(term)
+
+
+# ---- finding things by name -------------------------------------------------------------------
+
+def find_department(graph: Graph, ref: str | URIRef) -> URIRef | None:
+    """A department by IRI, id (东莞市/hrss), full name or any alias (市人社局 is ambiguous:
+    the full name wins, then the first alias match in IRI order)."""
+    if isinstance(ref, URIRef) or str(ref).startswith("http"):
+        return URIRef(str(ref))
+    rows = select(graph, """
+        SELECT ?d ?how WHERE {
+          { ?d a org:Organization ; dcterms:identifier ?ref . BIND(0 AS ?how) }
+          UNION { ?d a org:Organization ; skos:prefLabel ?l . FILTER(STR(?l) = ?ref) BIND(1 AS ?how) }
+          UNION { ?d a org:Organization ; skos:altLabel ?l . FILTER(STR(?l) = ?ref) BIND(2 AS ?how) }
+        } ORDER BY ?how ?d LIMIT 1""", ref=Literal(str(ref)))
+    return URIRef(rows[0]["d"]) if rows else None
+
+
+def find_provision(graph: Graph, ref: str | URIRef) -> URIRef | None:
+    """A provision by IRI or by its id (doc key + path)."""
+    if isinstance(ref, URIRef) or str(ref).startswith("http"):
+        return URIRef(str(ref))
+    rows = select(graph, """SELECT ?p WHERE { ?p a eli:LegalResourceSubdivision ;
+                                               dcterms:identifier ?ref }""",
+                  ref=Literal(str(ref)))
+    return URIRef(rows[0]["p"]) if rows else None
+
+
+# ---- the questions ------------------------------------------------------------------------------
+
+def provision_facts(graph: Graph, provision: str | URIRef) -> dict:
+    """Lead and participating departments (canonical names), targets, citations, alignments."""
+    p = find_provision(graph, provision)
+    out = {"departments": {"lead": [], "participants": []}, "targets": [], "cites": [],
+           "aligned": [], "mentions": []}
+    if p is None:
+        return out
+    for r in select(graph, """
+        SELECT ?name ?role WHERE {
+          ?p cv:hasParticipation ?part . ?part cv:role ?r . ?r skos:notation ?role .
+          ?d cv:playsRole ?part ; skos:prefLabel ?name .
+        } ORDER BY ?part""", p=p):
+        key = "lead" if r["role"] == "lead" else "participants"
+        if r["name"] not in out["departments"][key]:
+            out["departments"][key].append(r["name"])
+    out["targets"] = select(graph, """
+        SELECT ?target ?indicator ?value ?unit ?year ?comparator WHERE {
+          ?target a pol:Target ; prov:wasDerivedFrom ?p ; rdfs:label ?indicator ;
+                  pol:targetValue ?q ; pol:comparator ?c .
+          ?c skos:notation ?comparator . ?q schema:value ?value .
+          OPTIONAL { ?q schema:unitText ?unit } OPTIONAL { ?q dcterms:date ?year }
+        } ORDER BY ?target""", p=p)
+    out["cites"] = select(graph, """
+        SELECT ?target ?title ?number WHERE {
+          ?p eli:cites ?target .
+          OPTIONAL { ?target dcterms:title ?title } OPTIONAL { ?target eli:id_local ?number }
+        } ORDER BY ?target""", p=p)
+    out["aligned"] = select(graph, """
+        SELECT ?other ?direction ?score WHERE {
+          { ?a pol:lower ?p ; pol:higher ?other . BIND("higher" AS ?direction) }
+          UNION { ?a pol:higher ?p ; pol:lower ?other . BIND("lower" AS ?direction) }
+          ?a a pol:Alignment . OPTIONAL { ?a pol:score ?score }
+        } ORDER BY DESC(?score)""", p=p)
+    out["mentions"] = [r["name"] for r in select(graph, """
+        SELECT DISTINCT ?name WHERE { ?p schema:mentions ?d . ?d skos:prefLabel ?name }
+        ORDER BY ?name""", p=p)]
+    return out
+
+
+def department_tasks(graph: Graph, department: str | URIRef) -> list[dict]:
+    """Every provision a department leads or participates in, across documents and levels."""
+    d = find_department(graph, department)
+    if d is None:
+        return []
+    return select(graph, """
+        SELECT ?provision ?id ?heading ?role ?doc ?doc_title ?level WHERE {
+          ?d cv:playsRole ?part . ?part cv:role ?r . ?r skos:notation ?role .
+          ?provision cv:hasParticipation ?part ; dcterms:identifier ?id ; pol:inDocument ?docn .
+          OPTIONAL { ?provision dcterms:title ?heading }
+          ?docn dcterms:identifier ?doc ; dcterms:title ?doc_title .
+          OPTIONAL { ?docn pol:adminLevel ?l . ?l skos:notation ?level }
+        } ORDER BY ?doc ?id""", d=d)
+
+
+def department_line(graph: Graph, department: str | URIRef) -> list[dict]:
+    """The department and the bodies up its functional line: 东莞市人社局 → 广东省人社厅 → 人社部."""
+    d = find_department(graph, department)
+    out, seen = [], set()
+    while d is not None and d not in seen:
+        seen.add(d)
+        rows = select(graph, """
+            SELECT ?name ?level ?up ?gov WHERE {
+              ?d skos:prefLabel ?name .
+              OPTIONAL { ?d pol:adminLevel ?l . ?l skos:notation ?level }
+              OPTIONAL { ?d pol:functionalSuperior ?up }
+              OPTIONAL { ?d org:subOrganizationOf ?g . ?g skos:prefLabel ?gov }
+            } LIMIT 1""", d=d)
+        if not rows:
+            break
+        row = rows[0]
+        out.append({"uri": str(d), "name": row["name"], "level": row["level"],
+                    "government": row["gov"]})
+        d = URIRef(row["up"]) if row["up"] else None
+    return out
+
+
+def indicator_across_levels(graph: Graph, indicator: str | URIRef) -> list[dict]:
+    """One indicator's targets at every level (highest first), each with the higher-level
+    targets it is aligned with and how it compares (below / equal / above)."""
+    if isinstance(indicator, URIRef) or str(indicator).startswith("http"):
+        concepts = [URIRef(str(indicator))]
+    else:
+        concepts = [URIRef(r["c"]) for r in select(graph, """
+            SELECT DISTINCT ?c WHERE {
+              ?c skos:inScheme id:scheme/indicator .
+              { ?c skos:prefLabel ?l } UNION { ?c skos:altLabel ?l }
+              FILTER(STR(?l) = ?name)
+            }""".replace("id:scheme/indicator", f"<{PREFIXES['id']}scheme/indicator>"),
+            name=Literal(str(indicator)))]
+    rows: list[dict] = []
+    for c in concepts:
+        rows += select(graph, """
+            SELECT ?target ?indicator ?doc ?level ?provision ?value ?unit ?year ?comparator
+                   ?higher ?comparison WHERE {
+              ?target pol:indicator ?c ; rdfs:label ?indicator ; pol:targetValue ?q ;
+                      pol:comparator ?cmp ; prov:wasDerivedFrom ?pn .
+              ?pn a eli:LegalResourceSubdivision ; dcterms:identifier ?provision ;
+                  pol:inDocument ?d .
+              ?d dcterms:identifier ?doc .
+              OPTIONAL { ?d pol:adminLevel ?l . ?l skos:notation ?level }
+              ?cmp skos:notation ?comparator . ?q schema:value ?value .
+              OPTIONAL { ?q schema:unitText ?unit } OPTIONAL { ?q dcterms:date ?year }
+              OPTIONAL { ?a a pol:Alignment ; pol:lower ?target ; pol:higher ?higher .
+                         OPTIONAL { ?a pol:comparison ?k . ?k skos:notation ?comparison } }
+            }""", c=c)
+    rows.sort(key=lambda r: (LEVEL_ORDER.get(r["level"], 9), r["doc"], r["provision"]))
+    return rows
+
+
+def taken_up_by(graph: Graph, provision: str | URIRef) -> list[dict]:
+    """Every lower-level provision that takes up this one, directly or through an
+    intermediate level (national → provincial → municipal), nearest first."""
+    p = find_provision(graph, provision)
+    if p is None:
+        return []
+    rows = select(graph, """
+        SELECT DISTINCT ?lower ?id ?heading ?doc ?level WHERE {
+          ?lower pol:localises+ ?p ; dcterms:identifier ?id ; pol:inDocument ?d .
+          OPTIONAL { ?lower dcterms:title ?heading }
+          ?d dcterms:identifier ?doc .
+          OPTIONAL { ?d pol:adminLevel ?l . ?l skos:notation ?level }
+        }""", p=p)
+    direct = {r["x"] for r in select(graph, "SELECT ?x WHERE { ?x pol:localises ?p }", p=p)}
+    for r in rows:
+        r["direct"] = r["lower"] in direct
+    rows.sort(key=lambda r: (not r["direct"], LEVEL_ORDER.get(r["level"], 9), r["id"]))
+    return rows
+
+
+def to_json(rows: Any) -> str:
+    return json.dumps(rows, ensure_ascii=False, indent=1, default=str)

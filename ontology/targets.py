@@ -1,0 +1,866 @@
+"""Quantitative targets: what a plan commits to, by how much, by when — and how levels compare.
+
+Two sources, one record:
+
+* **Tables** (a 专栏 of 主要指标): the header says which column is the base year and which the
+  target year ("2020年 / 2025年", or 基期 / 目标), which holds 预期性/约束性, which the unit; the
+  first cell names the indicator with its unit in brackets ("技工院校数（所）"); a cell in [ ] is
+  a five-year total, as the table note says ("注：[]内为五年累计数") — unless a note gives the
+  brackets another meaning.
+* **Prose**: a number with a measure word (所 个 名 人 万人 人次 学时 % 个百分点 …) is a target
+  when the clause commits to it: a level cue before it (保持在, 达到, 不低于, 不少于, 超, ≥ …), a
+  goal verb right before it (建成, 建设, 打造, 遴选, 培养 …) or a few words back with its object
+  in between ("累计培训各类人员20万人次"), or a bound after it (以上, 左右, 以下).  The
+  indicator is the noun phrase before a level cue ("毕业生就业率 | 保持在 | 98%以上"), the object
+  after a goal verb ("建成 | 20所 | 高水平技师学院", the head after the last 的), or both around
+  a bare bound ("技工院校 | 90%以上 | 专业实行校企合作培养模式").  A share without a share word
+  gets one ("高级工班以上在校生 | 力争达到 | 55%" → …在校生比例); a change keeps its verb
+  ("技能人才总量年均增长 5%").  Coordinated figures share their verb ("建成20所A和30所B").
+
+Never a target, by rule: money (元), durations and dates (年, 月, 日, 个工作日), ordinals (第…,
+前…), numbers inside 《》, 〔〕 or quotation marks, rates of an instrument ("按60%的比例提取",
+"按每人200元"), a bare 一 (一批, 一支: an article), anything in a background provision (发展基础,
+面临形势, 发展环境 …) or a sentence about the past (截至 a year before the plan, the previous
+五年规划, a verb with 了).  A ratio after a level cue is a target: "1:350" is 350 in unit "1:N",
+"20:1" is 20 in unit "N:1"; the comparator of 达到 a ratio is "=", since reaching a ratio does
+not say which way is better.  A range "2—3所" is ">= 2" with `upper` 3.
+
+Years come from the text: the nearest "到2025年(底)" / "2025年：" before the number in its
+paragraph, or "十四五"末 / 期间 (that period's last year); failing that, the plan period's end
+when the provision is a goals provision (a heading with 目标); else None.  期间/时期/累计/五年
+make a figure a period total (cumulative); 每年/每学年/每期 make it a rate, written into the unit
+("个/年").
+
+Indicators are concepts shared across documents: `indicator_key()` folds what does not change
+what is measured — width, quotes, brackets, 的/之, the inclusive bounds 及以上/以上 (以上 is
+inclusive in Chinese statistics, so "高级工班以上" and "高级工班及以上" are one population),
+place words (我市, 全省 …), 数量→数, 占比/比重→比例, a final 数.  Words that narrow what is
+measured (初次, 对口, 年) stay: 毕业生初次就业率 and 毕业生就业率 are two concepts.
+`align_targets` compares equal keys across levels as relation "same", and rates whose keys
+differ by one short qualifier as "related" (初次就业率 vs 就业率) — never counts that differ
+by a qualifier (高水平技工院校 is a subset of 技工院校; comparing the counts says nothing).
+"""
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from array import array
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from corpus.clean import read_lines
+from corpus.records import LEVELS, Document, Provision
+from corpus.text import fold_width, match_key
+
+COMPARATORS = (">=", "<=", "=", "~")
+
+
+# ---- records ---------------------------------------------------------------------------------
+
+def _num(v: float | None) -> float | int | None:
+    if v is None:
+        return None
+    return int(v) if float(v).is_integer() else round(v, 6)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One quantitative commitment of one provision."""
+
+    doc: str
+    provision: str
+    indicator: str                 # as written, cleaned ("高级工班及以上在校生比例")
+    indicator_key: str             # the concept shared across documents
+    unit: str | None               # as written: 所, 万人, %, 万人次, 个/年, 1:N …
+    value: float
+    comparator: str                # one of COMPARATORS
+    year: int | None
+    baseline_value: float | None
+    baseline_year: int | None
+    cumulative: bool
+    attribute: str | None          # 预期性 / 约束性 (tables) or None
+    text: str                      # the passage the target was read from
+    start: int                     # source offsets of the passage
+    end: int
+    upper: float | None = None     # a range "2—3个": value is the lower bound, upper the upper
+    origin: str = "prose"          # "table" or "prose"
+
+    def to_export(self) -> dict:
+        baseline = None
+        if self.baseline_value is not None:
+            baseline = {"value": _num(self.baseline_value), "year": self.baseline_year}
+        return {"doc": self.doc, "provision": self.provision, "indicator": self.indicator,
+                "unit": self.unit,
+                "target": {"value": _num(self.value), "comparator": self.comparator,
+                           "year": self.year},
+                "baseline": baseline, "cumulative": self.cumulative,
+                "attribute": self.attribute}
+
+
+@dataclass(frozen=True)
+class TargetAlignment:
+    """The same indicator targeted at two levels; `comparison` is the lower one's target
+    relative to the higher one's ("below" / "equal" / "above")."""
+
+    higher: Target
+    lower: Target
+    comparison: str
+    higher_key: str
+    lower_key: str
+    relation: str = "same"         # "same" concept, or "related" (one key qualifies the other)
+
+    def to_export(self) -> dict:
+        """A row of the alignments export (kind "target")."""
+        return {"higher": self.higher.provision, "lower": self.lower.provision,
+                "kind": "target", "score": 1.0 if self.relation == "same" else 0.5,
+                "evidence": f"{_describe(self.higher)} ↔ {_describe(self.lower)}",
+                "comparison": self.comparison, "relation": self.relation,
+                "indicator": self.higher.indicator}
+
+
+def _describe(t: Target) -> str:
+    sign = {">=": "≥", "<=": "≤", "=": "", "~": "≈"}[t.comparator]
+    year = f"（{t.year}年）" if t.year else ""
+    return f"{t.indicator} {sign}{_num(t.value)}{t.unit or ''}{year}"
+
+
+# ---- source offsets ---------------------------------------------------------------------------
+
+class OffsetMap:
+    """Source offsets for the characters of a provision's text.
+
+    Provision texts are built from cleaned lines, each character of which remembers its source
+    offset; re-cleaning the source gives that map back, and every paragraph of a provision is a
+    substring of the cleaned lines run together (a table row broken by a page is found cell by
+    cell).
+    """
+
+    def __init__(self, doc: Document):
+        lines = read_lines(doc.source)
+        self.stream = "".join(line.text for line in lines)
+        self.offs = array("i", (o for line in lines for o in line.offs))
+        self.length = len(doc.source)
+
+    def offsets(self, text: str, near: int = 0) -> list[int]:
+        """The source offset of each character of `text` (paragraphs joined by newlines)."""
+        out: list[int] = []
+        pos = max(0, bisect.bisect_left(self.offs, near) - 1)
+        for i, para in enumerate(text.split("\n")):
+            if i:
+                out.append(out[-1] + 1 if out else near)      # the joining newline
+            found, pos = self._place(para, pos)
+            out.extend(found)
+        return out
+
+    def _place(self, para: str, pos: int) -> tuple[list[int], int]:
+        at = self.stream.find(para, pos) if para else -1
+        if at < 0 and para:
+            at = self.stream.find(para)
+        if at >= 0:
+            return self.offs[at:at + len(para)], at + len(para)
+        out: list[int] = []
+        for j, piece in enumerate(para.split("\t")):       # a table row merged across a page
+            if j:
+                out.append(out[-1] if out else (self.offs[pos] if pos < len(self.offs) else 0))
+            at = self.stream.find(piece, pos) if piece else -1
+            if at >= 0:
+                out.extend(self.offs[at:at + len(piece)])
+                pos = at + len(piece)
+            else:
+                last = out[-1] if out else (self.offs[pos] if pos < len(self.offs) else 0)
+                out.extend([last] * len(piece))
+        return out, pos
+
+    def span(self, offs: Sequence[int], i: int, j: int) -> tuple[int, int]:
+        """Source span of characters i..j (exclusive) of a text whose offsets are `offs`."""
+        if not offs or j <= i:
+            o = offs[min(i, len(offs) - 1)] if offs else 0
+            o = min(max(o, 0), self.length)
+            return o, o
+        lo, hi = min(offs[i:j]), max(offs[i:j]) + 1
+        return max(lo, 0), min(hi, self.length)
+
+
+# ---- indicator keys ---------------------------------------------------------------------------
+
+_DEIXIS = re.compile(r"^(我|全|本|各|该)(省|市|区|县|国|地)")
+_BOUNDS = re.compile(r"(及|或)?以(上|下)")
+
+
+def indicator_key(name: str) -> str:
+    """The concept key of an indicator name: what two documents must share to mean one thing."""
+    k = match_key(name)
+    k = re.sub(r"[()（）\[\]［］【】〔〕<>《》、,，.。:：;；\-—_/·]", "", k)
+    k = _DEIXIS.sub("", k)
+    k = _BOUNDS.sub("", k)
+    k = re.sub("[的之]", "", k)
+    k = k.replace("数量", "数")
+    k = re.sub(r"(所占比例|占比|比重|比率)$", "比例", k)
+    k = re.sub(r"(总数|数)$", "", k)
+    return k or match_key(name)
+
+
+def _unit_key(unit: str | None) -> str:
+    return (unit or "").replace("名", "人").replace("％", "%")
+
+
+# ---- prose ------------------------------------------------------------------------------------
+
+_CN = "零〇一二两三四五六七八九十百千"
+_CLASSIFIER = ("个百分点|百分点|人次|学时|课时|小时|平方米|所|个|名|人|家|项|支|门|种|座|批|期|条|套|"
+               "本|部|篇|场|台|户|间|处|类|册|张|次|位|倍|%|‰")
+_QUANTITY = re.compile(
+    r"(?P<ratio>(?P<ra>\d+(?:\.\d+)?)\s*[:：]\s*(?P<rb>\d+(?:\.\d+)?))"
+    r"|(?:(?P<num>\d+(?:\.\d+)?|[" + _CN + r"]+)"
+    r"(?:\s*[-—–~～至到]\s*(?P<num2>\d+(?:\.\d+)?))?"
+    r"\s*(?P<approx>多|余)?(?P<mult>万|亿)?(?P<cls>" + _CLASSIFIER + r"))"
+    r"(?:\s*(?P<suf>及以上|或以上|以上|及以下|以下|以内|左右|上下))?")
+
+# Level cues: the noun phrase before them is the indicator.  Longest first.
+_LEVEL_CUES = {
+    "不低于": ">=", "不少于": ">=", "不小于": ">=", "不得低于": ">=", "不得少于": ">=",
+    "至少": ">=", "最少": ">=", "超过": ">=", "高于": ">=", "多于": ">=", "突破": ">=",
+    "力争达到": ">=", "达到": ">=", "提高到": ">=", "提高至": ">=", "提升到": ">=",
+    "提升至": ">=", "增加到": ">=", "增加至": ">=", "增至": ">=", "扩大到": ">=",
+    "扩大至": ">=", "超": ">=", "达": ">=",
+    "不超过": "<=", "不高于": "<=", "不多于": "<=", "不大于": "<=", "最多": "<=",
+    "低于": "<=", "少于": "<=", "控制在": "<=",
+    "保持在": "=", "稳定在": "=", "维持在": "=",
+    "大约": "~", "约": "~", "近": "~",
+    "≥": ">=", ">": ">=", "≤": "<=", "<": "<=",
+    # a change, not a level: the indicator is the change ("技能人才总量年均增长")
+    "提高": "=", "提升": "=", "增长": "=", "增加": "=", "降低": "=", "下降": "=", "减少": "=",
+    # a commitment without a bound ("确保90%的毕业生取得…")
+    "确保": "=", "力争": "=",
+}
+_DELTA_CUES = ("提高", "提升", "增长", "增加", "降低", "下降", "减少")
+_LEVEL_RE = re.compile("|".join(sorted(map(re.escape, _LEVEL_CUES), key=len, reverse=True)))
+# Goal verbs: the object after the quantity is the indicator.
+_GOAL_VERBS = ("建成|建设|打造|培育|遴选|扶持|培养|开发|组建|新增|引进|推广|输送|招收|改造|创建|认定|"
+               "设立|开设|举办|办好|评选|选树|建立|共建|加强|支持|完成|培训|招生|选拔|资助|编写|"
+               "制定|出版|立项|布局|认证|孵化|新建|扩建|增设|设置")
+_GOAL_RE = re.compile(f"(?:{_GOAL_VERBS})$")
+# A goal verb a few words back, its object between it and the number ("培训各类人员20万人次").
+_GOAL_NEAR = re.compile(f"(?:{_GOAL_VERBS.replace('加强|支持|', '')})[^，。；：、\\d]{{1,8}}$")
+_SUFFIX_CMP = {"及以上": ">=", "或以上": ">=", "以上": ">=", "及以下": "<=", "以下": "<=",
+               "以内": "<=", "左右": "~", "上下": "~"}
+_CLAUSE_END = "，。；：,;:！？!?\n"
+_RATE = re.compile(r"每(学年|年度|年|学期|期|季度|月)")
+_PER = re.compile(r"每(个|所|家|位)?(市|县|区|校|院|学校|专业|镇)")
+_PRESENT_TIME = re.compile(r"^(争取|力争)?(到|至|在)?\s*\d{4}\s*年(底|末|前)?|^“?十[一二三四五六七八九]五”?"
+                           r"(期间|时期|末)?|^(期间|时期)")
+_LEAD_WORDS = re.compile(r"^(其中|并且|并|且|使|让|推动|确保|实现|力争|争取|同时|全部|均|要|预计|"
+                         r"在此基础上|此外|另外|以及|及|和)")
+_TRAIL_WORDS = re.compile(r"(力争|争取|要|应|须|必须|确保|基本|逐步|进一步|稳定|总体|全面|(?<![年人生])均|"
+                          r"都|将|可|能|仍|继续|分别|累计|共|总计|合计|达)$")
+_RATE_NAME = re.compile(r"(率|比例|占比|比重|比|度|水平|指数|提高|提升|增长|增加|降低|下降|减少)$")
+_DURATION = re.compile(r"^(工作日|个?月|天|日|周|年|小时|季度|学期)")
+_OBJECT_STOP = re.compile(r"(?:、|和|及|与|以及)(?=\s*(?:\d|[二两三四五六七八九十百]+[" + "所个名人家项支门种座" + r"]))")
+_BACKGROUND = re.compile(r"^(规划|发展|工作|现实)?(面临的?)?(背景|基础|现状|环境|形势|成效|回顾|成就|机遇)"
+                         r"(和|与|及)?(面临的?)?(形势|挑战|机遇|问题)?$")
+_GOAL_HEADING = re.compile(r"目标")
+_PERIOD = re.compile(r"十([一二三四五六七八九])五")
+_YEAR_AHEAD = re.compile(r"(?:(?:到|至|在|于|截至|截止到?)\s*)?(\d{4})\s*年(?:底|末|前|内)?")
+_YEAR_LABEL = re.compile(r"^\s*(\d{4})\s*年\s*[：:]")
+_PAST_FRAME = re.compile(r"(截至|截止到?|截止)\s*(\d{4})\s*年")
+_EXCLUDE_BEFORE = re.compile(r"(按照?|每人|每生|乘以|第|排名|前)\s*$")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a provision's surroundings say about its numbers."""
+
+    period: tuple[int, int] | None = None   # plan period (start, end)
+    doc_year: int | None = None              # year the document was issued
+    goals: bool = False                      # a goals provision: the period end applies
+    background: bool = False                 # describes the past: no targets
+
+
+@dataclass(frozen=True)
+class Found:
+    """A target read from a text, positions relative to that text."""
+
+    indicator: str
+    value: float
+    unit: str | None
+    comparator: str
+    year: int | None
+    cumulative: bool
+    start: int
+    end: int
+    upper: float | None = None
+    baseline_value: float | None = None
+
+
+def period_of(text: str | None) -> tuple[int, int] | None:
+    m = re.match(r"\s*(\d{4})\s*[-—–~至到]\s*(\d{4})", text or "")
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def _five_year(n_char: str) -> tuple[int, int]:
+    """十四五 → (2021, 2025): the n-th five-year plan period."""
+    n = 10 + "一二三四五六七八九".index(n_char) + 1
+    start = 2006 + 5 * (n - 11)
+    return start, start + 4
+
+
+def _cn_value(s: str) -> float | None:
+    if re.fullmatch(r"\d+(?:\.\d+)?", s):
+        return float(s)
+    if s == "一" or not s:
+        return None                 # 一批, 一所, 一支: an article, not a count
+    total, digit = 0, None
+    digits = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+              "七": 7, "八": 8, "九": 9}
+    units = {"十": 10, "百": 100, "千": 1000}
+    for c in s:
+        if c in digits:
+            if digit is not None:
+                return None         # "二三": not a numeral
+            digit = digits[c]
+        elif c in units:
+            total += (1 if digit is None else digit) * units[c]
+            digit = None
+        else:
+            return None
+    return float(total + (digit or 0))
+
+
+def _fold(text: str) -> str:
+    """Width folded, one character for one character, so positions stay valid."""
+    folded = fold_width(text)
+    if len(folded) == len(text):
+        return folded
+    return "".join(f if len(f := fold_width(c)) == 1 else c for c in text)
+
+
+def _masked(text: str) -> list[bool]:
+    """Characters inside 《》, 〔〕 or quotation marks: titles, numbers and names, never targets."""
+    mask = [False] * len(text)
+    for pattern in (r"《[^《》]*》", r"〔[^〔〕]*〕", r"“[^“”]{0,30}”", r"\"[^\"]{0,30}\""):
+        for m in re.finditer(pattern, text):
+            for i in range(m.start(), m.end()):
+                mask[i] = True
+    return mask
+
+
+def _clause_bounds(text: str, i: int, j: int) -> tuple[int, int]:
+    lo = i
+    while lo > 0 and text[lo - 1] not in _CLAUSE_END:
+        lo -= 1
+    hi = j
+    while hi < len(text) and text[hi] not in _CLAUSE_END:
+        hi += 1
+    return lo, hi
+
+
+def _sentence_bounds(text: str, i: int) -> tuple[int, int]:
+    ends = "。；！？!?;\n"
+    lo = i
+    while lo > 0 and text[lo - 1] not in ends:
+        lo -= 1
+    hi = i
+    while hi < len(text) and text[hi] not in ends:
+        hi += 1
+    return lo, hi
+
+
+def _clean_subject(s: str) -> str:
+    s = s.strip(" \t“”\"'（）()、")
+    for _ in range(4):
+        before = s
+        s = _PRESENT_TIME.sub("", s).lstrip("，, ")
+        s = _LEAD_WORDS.sub("", s)
+        s = _DEIXIS.sub("", s)
+        s = _TRAIL_WORDS.sub("", s)
+        s = _RATE.sub("", s) if s.startswith("每") else s
+        s = s.strip(" \t、")
+        if s == before:
+            break
+    return s[-40:]
+
+
+def _clean_object(s: str) -> str:
+    s = s.strip(" \t、")
+    if "的" in s:
+        head = s.rsplit("的", 1)[1]
+        if len(head) >= 2:
+            s = head
+    s = re.sub(r"(建设|工作)$", "", s)
+    return s.strip(" \t、")[:40]
+
+
+def _is_past(sentence: str, ctx: Context) -> bool:
+    start = ctx.period[0] if ctx.period else ctx.doc_year
+    if start is not None:
+        for m in _PAST_FRAME.finditer(sentence):
+            if int(m.group(2)) < start:
+                return True
+        for m in _PERIOD.finditer(sentence):
+            if _five_year(m.group(1))[1] < start:
+                return True
+    return False
+
+
+def _year_for(text: str, pos: int, ctx: Context) -> tuple[int | None, bool]:
+    """The target year of a number at `pos` and whether the text frames it as a period total."""
+    para_start = text.rfind("\n", 0, pos) + 1
+    before = text[para_start:pos]
+    clause_lo, _ = _clause_bounds(text, pos, pos)
+    clause = text[clause_lo:pos]
+    cumulative = bool(re.search(r"累计|期间|时期|五年", clause))
+    label = _YEAR_LABEL.match(before)
+    found: int | None = int(label.group(1)) if label else None
+    floor = ctx.period[0] if ctx.period else (ctx.doc_year or 1990)
+    for m in _YEAR_AHEAD.finditer(before):
+        y = int(m.group(1))
+        if y >= floor and not m.group(0).startswith(("截至", "截止")):
+            found = y
+    for m in _PERIOD.finditer(before):
+        end = _five_year(m.group(1))[1]
+        if end >= floor and (found is None or m.start() > before.rfind(str(found))):
+            found = end
+    if found is None and ctx.goals and ctx.period:
+        found = ctx.period[1]
+    return found, cumulative
+
+
+def _level_cue(prefix: str) -> tuple[str, int, int] | None:
+    """The last level cue in the clause prefix with at most a short gap before the number."""
+    best = None
+    for m in _LEVEL_RE.finditer(prefix):
+        best = m
+    if best is None:
+        return None
+    gap = prefix[best.end():]
+    if len(gap) > 10 or re.search(r"\d", gap):
+        return None
+    return best.group(0), best.start(), best.end()
+
+
+def parse_targets(text: str, ctx: Context = Context()) -> list[Found]:
+    """Every target stated in `text` (one provision's own text), positions into `text`."""
+    if ctx.background or not text:
+        return []
+    folded = _fold(text)
+    mask = _masked(folded)
+    out: list[Found] = []
+    governing: tuple[str, int] | None = None     # the goal verb a coordination inherits
+    for m in _QUANTITY.finditer(folded):
+        found = _read_quantity(folded, m, mask, ctx, governing)
+        governing = None
+        if found is None:
+            continue
+        target, verb, coord_at = found
+        out.append(target)
+        if verb and coord_at is not None:
+            governing = (verb, coord_at)
+    return out
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What commits a clause to a number: the words around it."""
+
+    prefix: str                    # the clause before the number
+    bare: str                      # … without its rate phrase (每年)
+    verb: str | None               # goal verb right before the number, or inherited
+    direct: bool                   # the verb stands right before the number
+    cue: tuple[str, int, int] | None   # level cue before the number
+    near: bool                     # a goal verb a few words back
+    bound: str | None              # comparator of 以上/左右/以下/多/余 after the number
+    rate: str | None               # 年, 学年, 期 …: a figure per period
+
+
+def _read_quantity(text: str, m: re.Match, mask: list[bool], ctx: Context,
+                   governing: tuple[str, int] | None
+                   ) -> tuple[Found, str | None, int | None] | None:
+    """The target a quantity states, the goal verb it was governed by, and where a
+    coordinated quantity may follow ("建成20所A和30所B": the second inherits 建成)."""
+    i, j = m.start(), m.end()
+    if any(mask[i:j]) or (i > 0 and (text[i - 1].isdigit() or text[i - 1] in ".．")):
+        return None
+    value, upper, unit = _value_and_unit(m)
+    lo, hi = _clause_bounds(text, i, j)
+    s_lo, s_hi = _sentence_bounds(text, i)
+    if value is None or _is_past(text[s_lo:s_hi], ctx):
+        return None
+    r = _reading(text, m, lo, governing)
+    if r is None:
+        return None
+    rest = text[j:hi]
+    if m.group("cls") == "个" and _DURATION.match(rest):
+        return None                          # "5个工作日", "3个月": a duration
+    stop = _OBJECT_STOP.search(rest)
+    obj = rest[: stop.start()] if stop else rest
+    has_object = bool(re.match(r"[\u4e00-\u9fff“\"（(]", obj)) and not obj.startswith(
+        ("的水平", "的比例", "的目标", "并", "且"))
+    indicator, comparator = _name_and_comparator(r, obj, has_object)
+    comparator = _adjust_comparator(comparator, r, upper, bool(m.group("ratio")))
+    per = _PER.search(r.prefix)
+    if per and not r.rate and per.group(0) not in indicator:
+        indicator = per.group(0) + indicator
+    indicator = _finish_name(indicator, unit)
+    if len(indicator) < 2:
+        return None
+    year, cumulative = _year_for(text, i, ctx)
+    if r.rate:
+        unit, cumulative = f"{unit}/{r.rate}", False
+    span_lo = lo + (len(r.prefix) - len(r.prefix.lstrip(" \u3000")))
+    span_hi = hi if has_object and (r.verb or unit == "%") else j
+    found = Found(indicator, value, unit, comparator, year, cumulative, span_lo,
+                  max(span_hi, j), upper, _baseline(r.prefix))
+    return found, r.verb, (j + stop.start() if stop else None)
+
+
+def _reading(text: str, m: re.Match, lo: int, governing: tuple[str, int] | None
+             ) -> _Reading | None:
+    """The words that make the number a commitment, or None when nothing does."""
+    i = m.start()
+    prefix = text[lo:i]
+    if _EXCLUDE_BEFORE.search(prefix):
+        return None                          # 按60%, 第9号, 前10名
+    rm = _RATE.search(prefix)
+    rate = rm.group(1).replace("年度", "年") if rm else None
+    bare = (prefix[: rm.start()] + prefix[rm.end():] if rm else prefix).rstrip()
+    if bare.endswith("了"):
+        return None                          # "扶持打造了183个": done, not to do
+    verb_m = _GOAL_RE.search(bare)
+    coordinated = governing is not None and re.fullmatch(
+        r"\s*(、|和|及|与|以及)\s*", text[governing[1]:i] or "x")
+    verb = verb_m.group(0) if verb_m else (governing[0] if coordinated else None)
+    cue = None if verb else _level_cue(prefix)
+    near = not verb and not cue and bool(_GOAL_NEAR.search(bare))
+    bound = _SUFFIX_CMP.get(m.group("suf") or "") or (">=" if m.group("approx") else None)
+    if not (verb or cue or near or bound):
+        return None
+    if m.group("ratio") and not cue:
+        return None                          # a bare "1:2" is a proportion, not a target
+    if _cn_only(m) and not (verb or cue or near):
+        return None                          # "三项工程", "四个平台": names, not figures
+    return _Reading(prefix, bare, verb, bool(verb_m), cue, near, bound, rate)
+
+
+def _name_and_comparator(r: _Reading, obj: str, has_object: bool) -> tuple[str, str]:
+    if r.verb:
+        if has_object:
+            name = _clean_object(obj)
+        else:
+            name = _clean_subject(r.bare if r.direct else r.prefix)
+        before_verb = r.bare[: len(r.bare) - len(r.verb)] if r.direct else ""
+        return name, r.bound or _prefix_comparator(before_verb) or "="
+    if r.cue:
+        word, c_start, _ = r.cue
+        name = _clean_subject(r.prefix[:c_start])
+        if word in _DELTA_CUES and name:
+            name += word                     # a change: 年均增长, 占比提高
+        if not name and has_object:
+            name = _clean_object(obj)
+        return name, r.bound or _LEVEL_CUES[word]
+    subject = _clean_subject(r.prefix)
+    tail = _clean_object(obj.lstrip("的")) if has_object or obj.startswith("的") else ""
+    return (subject + tail if subject and tail else subject or tail), r.bound or "="
+
+
+def _adjust_comparator(comparator: str, r: _Reading, upper: float | None,
+                       ratio: bool) -> str:
+    if upper is not None and comparator == "=":
+        return ">="             # "2—3所": at least the lower bound; `upper` keeps the rest
+    if ratio and r.cue and r.cue[0] in ("达到", "达", "力争达到", "提高到", "提升到"):
+        return "="              # reaching a ratio does not say which way is better
+    return comparator
+
+
+def _cn_only(m: re.Match) -> bool:
+    num = m.group("num")
+    return bool(num) and not num[0].isdigit()
+
+
+def _value_and_unit(m: re.Match) -> tuple[float | None, float | None, str | None]:
+    if m.group("ratio"):
+        a, b = float(m.group("ra")), float(m.group("rb"))
+        if b == 1 and a > 0:
+            return a, None, "N:1"             # 生师比 20:1
+        if a <= 0:
+            return None, None, None
+        return b / a, None, "1:N"             # 专职思政教师比 1:350
+    value = _cn_value(m.group("num"))
+    if value is None or math.isinf(value) or math.isnan(value):
+        return None, None, None
+    upper = float(m.group("num2")) if m.group("num2") else None
+    cls = m.group("cls")
+    unit = (m.group("mult") or "") + cls
+    return value, upper, unit
+
+
+def _prefix_comparator(prefix: str) -> str | None:
+    tail = prefix[-4:]
+    for word, cmp in _LEVEL_CUES.items():
+        if tail.endswith(word) and cmp in (">=", "<=", "~"):
+            return cmp
+    return None
+
+
+def _baseline(prefix: str) -> float | None:
+    m = re.search(r"[由从]\s*(\d+(?:\.\d+)?)\s*(?:万|亿)?\s*[%所个名人家项]?\s*(?:提高|提升|增加|扩大|增长)", prefix)
+    return float(m.group(1)) if m else None
+
+
+def _finish_name(name: str, unit: str | None) -> str:
+    name = name.strip(" \t、，,")
+    if name.count("“") > name.count("”") and name.startswith("“"):
+        name = name[1:]                      # a quote opened before and closed after the name
+    if name.count("”") > name.count("“") and name.endswith("”"):
+        name = name[:-1]
+    if unit == "%" and name and not _RATE_NAME.search(name):
+        name += "比例"
+    return name
+
+
+# ---- tables -----------------------------------------------------------------------------------
+
+_YEAR_HEADER = re.compile(r"(\d{4})\s*年?")
+_CELL = re.compile(r"^(?P<open>[\[［【〔(（])?\s*(?P<cmp>≥|≤|>=|<=|>|<|≈|~|～|约)?\s*"
+                   r"(?P<num>\d+(?:\.\d+)?)\s*(?P<pct>%)?\s*(?P<suf>以上|以下|左右)?\s*"
+                   r"(?P<close>[\]］】〕)）])?$")
+_UNIT_IN_NAME = re.compile(r"[（(](?P<unit>[^（）()]{1,6})[）)]\s*$")
+_ATTRIBUTES = ("预期性", "约束性")
+
+
+@dataclass(frozen=True)
+class Cell:
+    value: float
+    comparator: str
+    bracketed: bool
+    percent: bool
+
+
+def parse_cell(text: str) -> Cell | None:
+    m = _CELL.match(fold_width(text).strip())
+    if not m:
+        return None
+    cmp = {"≥": ">=", ">=": ">=", ">": ">=", "≤": "<=", "<=": "<=", "<": "<=", "≈": "~",
+           "~": "~", "～": "~", "约": "~"}.get(m.group("cmp") or "")
+    cmp = cmp or _SUFFIX_CMP.get(m.group("suf") or "") or "="
+    return Cell(float(m.group("num")), cmp, bool(m.group("open") and m.group("close")),
+                bool(m.group("pct")))
+
+
+@dataclass(frozen=True)
+class TableLayout:
+    name_col: int
+    base_col: int | None
+    base_year: int | None
+    target_col: int
+    target_year: int | None
+    attribute_col: int | None
+    unit_col: int | None
+    brackets_cumulative: bool
+
+
+def table_layout(columns: Sequence[str], note: str,
+                 period: tuple[int, int] | None) -> TableLayout | None:
+    """Which column is what, read from the header; None when the table holds no targets."""
+    years = [(i, int(m.group(1))) for i, c in enumerate(columns)
+             if (m := _YEAR_HEADER.search(fold_width(c))) and 1990 <= int(m.group(1)) <= 2100]
+    base = next((i for i, c in enumerate(columns) if re.search(r"基期|基准|现状|基数", c)), None)
+    goal = next((i for i, c in enumerate(columns) if re.search(r"目标", c)), None)
+    if goal is None and years:
+        goal = max(years, key=lambda t: t[1])[0]
+    if goal is None:
+        return None
+    year_of = dict(years)
+    if base is None:
+        earlier = [t for t in years if t[0] != goal and t[1] < year_of.get(goal, 10**4)]
+        base = max(earlier, key=lambda t: t[1])[0] if earlier else None
+    target_year = year_of.get(goal) or (period[1] if period else None)
+    attr = next((i for i, c in enumerate(columns) if "属性" in c or "性质" in c), None)
+    unit = next((i for i, c in enumerate(columns) if c.strip() in ("单位", "计量单位")), None)
+    name = next((i for i, c in enumerate(columns)
+                 if i not in (goal, base, attr, unit) and not re.fullmatch(r"序号|编号", c.strip())), 0)
+    # "注：[]内为五年累计数": brackets mean a period total, unless a note gives them another sense.
+    says_other = bool(re.search(r"[\[［]\s*[\]］]\s*内为(?!.*累计)", note))
+    return TableLayout(name, base, year_of.get(base) if base is not None else None, goal,
+                       target_year, attr, unit, not says_other)
+
+
+def _row_targets(row: Provision, table: Provision, period: tuple[int, int] | None) -> list[dict]:
+    layout = table_layout(table.columns, table.own_text, period)
+    cells = list(row.cells)
+    if layout is None or len(cells) <= layout.target_col:
+        return []
+    target = parse_cell(cells[layout.target_col])
+    if target is None:
+        return []
+    raw_name = cells[layout.name_col] if layout.name_col < len(cells) else ""
+    raw_name = re.sub(r"^\s*\d{1,3}\s*[.．、]\s*", "", raw_name).strip()
+    unit = None
+    um = _UNIT_IN_NAME.search(raw_name)
+    if um:
+        unit = fold_width(um.group("unit")).strip()
+        raw_name = raw_name[: um.start()].strip()
+    if layout.unit_col is not None and layout.unit_col < len(cells):
+        unit = cells[layout.unit_col].strip() or unit
+    if unit is None and target.percent:
+        unit = "%"
+    base = parse_cell(cells[layout.base_col]) if layout.base_col is not None \
+        and layout.base_col < len(cells) else None
+    attr = cells[layout.attribute_col].strip() if layout.attribute_col is not None \
+        and layout.attribute_col < len(cells) else None
+    return [{"indicator": raw_name, "unit": unit, "value": target.value,
+             "comparator": target.comparator, "year": layout.target_year,
+             "baseline_value": base.value if base else None,
+             "baseline_year": layout.base_year if base else None,
+             "cumulative": target.bracketed and layout.brackets_cumulative,
+             "attribute": attr if attr in _ATTRIBUTES else None}]
+
+
+# ---- documents --------------------------------------------------------------------------------
+
+def _context(doc: Document, p: Provision, by_id: dict[str, Provision]) -> Context:
+    period = period_of(doc.meta.period)
+    year = int(doc.meta.date[:4]) if doc.meta.date and doc.meta.date[:4].isdigit() else None
+    goals = background = False
+    node: Provision | None = p
+    while node is not None:
+        heading = match_key(node.heading or "")
+        if node.kind != "paragraph" or node is not p:
+            goals = goals or bool(_GOAL_HEADING.search(heading))
+            background = background or bool(_BACKGROUND.match(heading))
+        node = by_id.get(node.parent) if node.parent else None
+    return Context(period, year, goals, background)
+
+
+def _own_body(p: Provision) -> tuple[str, int]:
+    """The provision's own text without its marker, and where that text starts in own_text."""
+    text = p.own_text
+    if p.number and text.startswith(p.number):
+        cut = len(p.number)
+        return text[cut:], cut
+    return text, 0
+
+
+def extract_targets(docs: Sequence[Document]) -> list[Target]:
+    """Every target of every document, table rows before prose; one per fact per document."""
+    out: list[Target] = []
+    for doc in docs:
+        out.extend(_dedupe(_document_targets(doc)))
+    return out
+
+
+def _document_targets(doc: Document) -> list[Target]:
+    by_id = doc.by_id()
+    offsets = OffsetMap(doc)
+    period = period_of(doc.meta.period)
+    table_rows, prose = [], []
+    for p in doc.provisions:
+        if p.kind == "table_row":
+            table = by_id.get(p.parent) if p.parent else None
+            if table is None or table.kind != "table":
+                continue
+            ctx = _context(doc, p, by_id)
+            if ctx.background:
+                continue
+            offs = offsets.offsets(p.own_text, p.start)
+            start, end = offsets.span(offs, 0, len(p.own_text))
+            for row in _row_targets(p, table, period):
+                table_rows.append(_make(doc, p, row, p.own_text, start, end, "table"))
+        elif p.kind != "table":
+            body, cut = _own_body(p)
+            found = parse_targets(body, _context(doc, p, by_id))
+            if not found:
+                continue
+            offs = offsets.offsets(p.own_text, p.start)
+            for f in found:
+                start, end = offsets.span(offs, f.start + cut, f.end + cut)
+                row = {"indicator": f.indicator, "unit": f.unit, "value": f.value,
+                       "comparator": f.comparator, "year": f.year,
+                       "baseline_value": f.baseline_value, "baseline_year": None,
+                       "cumulative": f.cumulative, "attribute": None, "upper": f.upper}
+                prose.append(_make(doc, p, row, body[f.start:f.end], start, end, "prose"))
+    return table_rows + prose
+
+
+def _make(doc: Document, p: Provision, row: dict, text: str, start: int, end: int,
+          origin: str) -> Target:
+    return Target(doc=doc.file, provision=p.id, indicator=row["indicator"],
+                  indicator_key=indicator_key(row["indicator"]), unit=row["unit"],
+                  value=row["value"], comparator=row["comparator"], year=row["year"],
+                  baseline_value=row["baseline_value"], baseline_year=row["baseline_year"],
+                  cumulative=row["cumulative"], attribute=row["attribute"], text=text.strip(),
+                  start=start, end=end, upper=row.get("upper"), origin=origin)
+
+
+def _dedupe(targets: Iterable[Target]) -> list[Target]:
+    """A goal restated in prose after its table row is one target: the table row is kept."""
+    seen: set[tuple] = set()
+    out = []
+    for t in targets:
+        key = (t.indicator_key, _unit_key(t.unit), t.value, t.cumulative)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(t)
+    return out
+
+
+# ---- across levels ----------------------------------------------------------------------------
+
+def _level(doc_levels: dict[str, int], t: Target) -> int | None:
+    return doc_levels.get(t.doc)
+
+
+MAX_QUALIFIER = 4
+RATE_UNITS = ("%", "‰", "1:N", "N:1")
+
+
+def related_keys(a: str, b: str) -> bool:
+    """One key is the other with one short qualifier inserted, the measure word unchanged:
+    毕业生就业率 / 毕业生初次就业率 — but not 毕业生就业率 / 学制技师班毕业生对口就业率 (two
+    qualifiers: another population and another measure)."""
+    short, long_ = sorted((a, b), key=len)
+    extra = len(long_) - len(short)
+    if not 1 <= extra <= MAX_QUALIFIER or len(short) < 4 or short[-2:] != long_[-2:]:
+        return False
+    return any(long_[:k] + long_[k + extra:] == short for k in range(len(short) - 1))
+
+
+def compare(higher: float, lower: float) -> str:
+    if math.isclose(higher, lower, rel_tol=1e-9, abs_tol=1e-9):
+        return "equal"
+    return "below" if lower < higher else "above"
+
+
+def align_targets(targets: Sequence[Target], docs: Sequence[Document]) -> list[TargetAlignment]:
+    """The same indicator targeted by a higher- and a lower-level document.
+
+    Pairs must share the unit and the cumulative flag (a five-year total is not a yearly
+    level).  Equal keys are the same concept; rates whose keys differ by one short qualifier
+    are "related".  Keys are grouped by their last two characters so the work stays local.
+    """
+    doc_levels = {d.file: LEVELS.index(d.meta.level) for d in docs if d.meta.level in LEVELS}
+    groups: dict[str, list[Target]] = {}
+    for t in targets:
+        if t.doc in doc_levels:
+            groups.setdefault(t.indicator_key[-2:], []).append(t)
+    out = []
+    for members in groups.values():
+        for hi in members:
+            for lo in members:
+                if doc_levels[hi.doc] >= doc_levels[lo.doc]:
+                    continue
+                if _unit_key(hi.unit) != _unit_key(lo.unit) or hi.cumulative != lo.cumulative:
+                    continue
+                if hi.indicator_key == lo.indicator_key:
+                    relation = "same"
+                elif hi.unit in RATE_UNITS and related_keys(hi.indicator_key, lo.indicator_key):
+                    # Only rates: a qualifier on a rate (初次, 对口) changes how one ratio is
+                    # measured; on a count (高水平技工院校 of 技工院校) it picks out a subset, and
+                    # comparing the two counts says nothing.
+                    relation = "related"
+                else:
+                    continue
+                out.append(TargetAlignment(hi, lo, compare(hi.value, lo.value),
+                                           hi.indicator_key, lo.indicator_key, relation))
+    return out

@@ -1,0 +1,232 @@
+"""The query language: parsing into a `Query`, degrading instead of failing, and compiling."""
+from whoosh import query as wq
+
+from corpus.tokenize import Tokenizer
+from indexer.index import gram_pattern, units
+from indexer.query import (Catalog, Filter, Limits, Term, compile_query, parse, required_pieces,
+                           resolve_departments, resolve_documents)
+
+
+def reasons(q) -> str:
+    return " | ".join(f"{i.text} {i.reason}" for i in q.ignored)
+
+
+# ---- words, phrases, OR, NOT ------------------------------------------------------------------
+
+def test_words_are_separate_required_terms():
+    q = parse("技师学院 高等学校序列")
+    assert [c.terms for c in q.clauses] == [(Term("技师学院"),), (Term("高等学校序列"),)]
+    assert not any(c.negated for c in q.clauses) and not q.ignored
+
+
+def test_quoted_phrase_ascii_and_chinese_quotes():
+    q = parse('"技师学院纳入" “校企双制”')
+    assert [c.terms[0] for c in q.clauses] == [Term("技师学院纳入", phrase=True),
+                                              Term("校企双制", phrase=True)]
+
+
+def test_or_joins_neighbours_and_binds_tighter_than_and():
+    q = parse("技师学院 OR 技工学校 招生")
+    assert [len(c.terms) for c in q.clauses] == [2, 1]
+    assert q.clauses[0].terms == (Term("技师学院"), Term("技工学校"))
+    assert parse("a | b").clauses[0].terms == (Term("a"), Term("b"))
+
+
+def test_not_and_minus_exclude():
+    for text in ("技工 -粤菜", "技工 NOT 粤菜"):
+        q = parse(text)
+        assert [(c.terms[0].text, c.negated) for c in q.clauses] == [("技工", False), ("粤菜", True)]
+    assert parse('-"粤菜师傅"').clauses[0] == parse('NOT "粤菜师傅"').clauses[0]
+
+
+def test_lowercase_or_not_are_words():
+    q = parse("or not")
+    assert [c.terms[0].text for c in q.clauses] == ["or", "not"]
+
+
+def test_full_width_operators_and_quotes_are_read():
+    q = parse("＂技师＂ ＯＲ 技工 －粤菜")
+    assert q.clauses[0].terms == (Term("技师", phrase=True), Term("技工"))
+    assert q.clauses[1].negated
+
+
+# ---- filters ---------------------------------------------------------------------------------
+
+def test_filters_with_chinese_values_and_names():
+    q = parse("level:省 kind:条 year:2021-2023 doc:000 dept:市人社局 部门:省教育厅")
+    by = {(f.name, f.negated): f.values for f in q.filters}
+    assert by[("level", False)] == ("provincial",)
+    assert by[("kind", False)] == ("item",)
+    assert by[("year", False)] == ("2021", "2022", "2023")
+    assert by[("doc", False)] == ("000",)
+    assert by[("dept", False)] == ("市人社局", "省教育厅")     # same filter: either
+    assert not q.clauses
+
+
+def test_filter_values_commas_quotes_and_negation():
+    q = parse('level:provincial,municipal -kind:chapter dept:"东莞市 教育局"')
+    assert Filter("level", ("provincial", "municipal")) in q.filters
+    assert Filter("kind", ("chapter",), negated=True) in q.filters
+    assert Filter("dept", ("东莞市 教育局",)) in q.filters
+
+
+def test_bad_filter_values_are_ignored_with_a_reason():
+    q = parse("level:planet kind:novel year:99 技师")
+    assert not q.filters
+    assert [c.terms[0].text for c in q.clauses] == ["技师"]
+    assert "level:planet" in reasons(q) and "kind:novel" in reasons(q) and "year:99" in reasons(q)
+
+
+def test_filters_given_as_options_join_the_query_ones():
+    q = parse("技师 level:national", filters={"level": ["municipal"], "kind": "item", "doc": None})
+    assert Filter("level", ("national", "municipal")) in q.filters
+    assert Filter("kind", ("item",)) in q.filters
+
+
+def test_unknown_name_before_a_colon_is_plain_text():
+    q = parse("http://example.org 技师")
+    assert [c.terms[0].text for c in q.clauses] == ["http://example.org", "技师"]
+    assert not q.filters
+
+
+# ---- degrading, never failing ------------------------------------------------------------------
+
+def test_dangling_operators_are_ignored_and_reported():
+    q = parse("NOT OR x")
+    assert [(c.terms[0].text, c.negated) for c in q.clauses] == [("x", True)]
+    assert "OR" in reasons(q)
+    q = parse("OR 技师 OR")
+    assert [c.terms[0].text for c in q.clauses] == ["技师"]
+    assert [i.text for i in q.ignored] == ["OR", "OR"]
+    assert "NOT" in reasons(parse("技师 NOT"))
+
+
+def test_unclosed_quote_reads_the_rest_as_words():
+    q = parse('"技师学院 建设')
+    assert [c.terms[0] for c in q.clauses] == [Term("技师学院"), Term("建设")]
+    assert "unclosed quote" in reasons(q)
+
+
+def test_control_characters_are_dropped_and_reported():
+    q = parse("技师\x00学院\x1b[31m\u200b")
+    assert "control" in reasons(q)
+    assert all(ch not in str(q) for ch in "\x00\x1b\u200b")
+
+
+def test_star_alone_means_everything_and_wildcards_are_not_expanded():
+    assert parse("*").match_all and not parse("*").clauses
+    q = parse("技师*")
+    assert not q.match_all and q.clauses[0].terms[0].text == "技师*"
+    assert "wildcards" in reasons(q)
+
+
+def test_parenthesis_bomb_is_nothing_to_search():
+    q = parse("(" * 5000)
+    assert q.empty and not q.clauses
+    assert "cut to 200 characters" in reasons(q)
+
+
+def test_long_query_is_cut_and_terms_capped():
+    limits = Limits(max_chars=300, max_terms=4, max_term_units=10)
+    q = parse(" ".join(f"词{i}" for i in range(50)), limits)
+    assert len(q.clauses) == 4 and "more than 4 terms" in reasons(q)
+    q = parse("技" * 1000, limits)
+    assert len(units(q.clauses[0].terms[0].text)) == 10
+    assert "cut to 300 characters" in reasons(q) and "cut to 10 characters" in reasons(q)
+
+
+def test_punctuation_only_terms_are_dropped():
+    q = parse("、、 。 技师")
+    assert [c.terms[0].text for c in q.clauses] == ["技师"]
+
+
+# ---- compiling ---------------------------------------------------------------------------------
+
+def test_gram_patterns_cover_any_run_of_characters():
+    assert gram_pattern("学制技师").phrase == ("学制", "制技", "技师")
+    assert gram_pattern("1+1双导师").phrase == ("1", "1", "双导", "导师")
+    assert gram_pattern("技师50").phrase == ("技师", "师", "50")
+    assert gram_pattern("市") == gram_pattern("市")
+    assert gram_pattern("市").prefix == "市" and not gram_pattern("市").phrase
+    assert gram_pattern("50所").phrase == ("50",) and gram_pattern("50所").prefix == "所"
+
+
+def test_single_characters_join_their_neighbour():
+    assert required_pieces(["双", "导师"]) == ["双导师"]
+    assert required_pieces(["思政课", "教师", "比"]) == ["思政课", "教师比"]
+    assert required_pieces(["技师学院", "的", "建设"]) == ["技师学院", "建设"]
+    assert required_pieces(["市"]) == ["市"]
+
+
+def test_compile_is_separate_from_running_and_bounded():
+    catalog = Catalog(Tokenizer.shared(()))
+    limits = Limits(max_words=5)
+    compiled = compile_query(parse("技工院校 专业设置 课程内容 职业标准 教学过程 工作过程"),
+                             catalog, limits)
+    assert isinstance(compiled.scoring, wq.Query)
+    assert any("more than 5 words" in i.reason for i in compiled.ignored)
+    assert "技工院校" in compiled.highlight
+
+
+def test_filter_only_and_negative_only_queries_compile_to_everything():
+    catalog = Catalog(Tokenizer.shared(()))
+    c = compile_query(parse("-粤菜 level:national"), catalog)
+    assert isinstance(c.scoring, wq.Every) and c.mask is not None and c.filter is not None
+
+
+# ---- documents and departments in context ---------------------------------------------------
+
+DOCS = [
+    {"doc": "001_dg.txt", "key": "k1", "title": "东莞市深化产教融合实施方案", "level": "municipal",
+     "region": "东莞市", "issuer": "东莞市人力资源和社会保障局"},
+    {"doc": "002_gz.txt", "key": "k2", "title": "广州市技工教育实施方案", "level": "municipal",
+     "region": "广州市", "issuer": "广州市人力资源和社会保障局"},
+    {"doc": "003_gd.txt", "key": "k3", "title": "广东省技工教育规划", "level": "provincial",
+     "region": "广东省", "issuer": "广东省人力资源和社会保障厅"},
+]
+DEPTS = {
+    "东莞市人力资源和社会保障局": {"aliases": ["东莞市人社局"], "docs": {"001_dg.txt": 3}},
+    "广州市人力资源和社会保障局": {"aliases": [], "docs": {"002_gz.txt": 2}},
+    "广东省教育厅": {"aliases": [], "docs": {"003_gd.txt": 1, "001_dg.txt": 1}},
+    "人力资源社会保障部": {"aliases": [], "docs": {"003_gd.txt": 1}},
+}
+
+
+def test_documents_by_file_key_prefix_number_or_title():
+    assert resolve_documents("001", DOCS) == ["001_dg.txt"]
+    assert resolve_documents("k2", DOCS) == ["002_gz.txt"]
+    assert resolve_documents("002_gz", DOCS) == ["002_gz.txt"]
+    assert resolve_documents("东莞", DOCS) == ["001_dg.txt"]
+    assert resolve_documents("技工教育", DOCS) == ["002_gz.txt", "003_gd.txt"]
+    assert resolve_documents("nothing", DOCS) == []
+
+
+def test_department_short_names_resolve_in_the_context_of_the_documents():
+    catalog = Catalog(Tokenizer.shared(()), DOCS, DEPTS)
+    both = {"东莞市人力资源和社会保障局", "广州市人力资源和社会保障局"}
+    assert set(resolve_departments("市人社局", catalog)) == both
+    assert resolve_departments("市人社局", catalog, {"001_dg.txt"}) == ["东莞市人力资源和社会保障局"]
+    assert resolve_departments("市人社局", catalog, {"002_gz.txt"}) == ["广州市人力资源和社会保障局"]
+    assert resolve_departments("东莞市人社局", catalog) == ["东莞市人力资源和社会保障局"]
+    assert resolve_departments("省教育厅", catalog) == ["广东省教育厅"]
+    assert resolve_departments("人社部", catalog) == ["人力资源社会保障部"]
+    assert resolve_departments("省财政厅", catalog) == []
+
+
+def test_dept_filter_takes_its_context_from_doc_filters():
+    catalog = Catalog(Tokenizer.shared(()), DOCS, DEPTS)
+    c = compile_query(parse("dept:市人社局 doc:东莞"), catalog)
+    assert "广州" not in repr(c.filter) and "东莞市人力资源和社会保障局" in repr(c.filter)
+    c = compile_query(parse("dept:市人社局 level:provincial"), catalog)
+    assert c.nothing and any("in these documents" in i.reason for i in c.ignored)
+
+
+def test_every_example_in_the_help_parses_cleanly():
+    import re as _re
+    from indexer.query import HELP
+    examples = [e for e in _re.findall(r"`([^`]+)`", HELP)
+                if e == "*" or _re.search(r"[\u4e00-\u9fff]|\w:\w", e)]
+    assert len(examples) >= 12
+    for example in examples:
+        q = parse(example)
+        assert not q.ignored and not q.empty, example
