@@ -55,7 +55,7 @@ class Generation:
         return Tokenizer.from_file(self.folder / "dict.txt")
 
     # The parts a server needs before it takes traffic; later stages add theirs.
-    READY_PARTS: tuple[str, ...] = ("documents", "provisions", "tokenizer")
+    READY_PARTS: tuple[str, ...] = ("documents", "provisions", "tokenizer", "graph", "searcher")
 
     def check_ready(self) -> None:
         """Load every part a request may need; raises if any is missing or unreadable."""

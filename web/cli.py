@@ -10,7 +10,6 @@ import click
 
 from indexer import exports as export_mod
 from indexer.build import build as run_build, stage_names
-import indexer.index  # noqa: F401  (registers the "index" build stage)
 from indexer.evaluate import evaluate, find_eval_dir, format_table
 from indexer.generation import Generation
 from indexer.store import DataDir, NotBuilt, StoreBusy
