@@ -66,39 +66,35 @@ def recurring_compounds(texts: Sequence[str], min_count: int = 4, max_len: int =
 
     This is the standard unsupervised new-word measure: a string is a word when its parts
     co-occur far more than chance (pointwise mutual information at every split) and it is
-    found next to many different characters on both sides (boundary entropy).
+    found next to many different characters on both sides (boundary entropy).  Counting
+    is done in C (Counter.update over slices); neighbours are only gathered, in a second
+    pass, for the strings that pass frequency and cohesion.
     """
     runs = [r for t in texts for r in _RUN.findall(t)]
     counts: Counter[str] = Counter()
-    left: dict[str, Counter] = defaultdict(Counter)
-    right: dict[str, Counter] = defaultdict(Counter)
     for run in runs:
         n = len(run)
-        for i in range(n):
-            for k in range(1, min(max_len, n - i) + 1):
-                gram = run[i:i + k]
-                counts[gram] += 1
-                if k >= 2:
-                    left[gram][run[i - 1] if i else "^"] += 1
-                    right[gram][run[i + k] if i + k < n else "$"] += 1
+        for k in range(1, min(max_len, n) + 1):
+            counts.update(run[i:i + k] for i in range(n - k + 1))
     total = sum(len(r) for r in runs) or 1
-
-    def entropy(c: Counter) -> float:
-        s = sum(c.values())
-        return -sum(v / s * math.log(v / s) for v in c.values())
-
-    found = {}
+    cohesive = set()
     for gram, f in counts.items():
         if len(gram) < 3 or f < min_count or gram[0] in _EDGE_STOP or gram[-1] in _EDGE_STOP:
             continue
         pmi = min(math.log(f * total / (counts[gram[:i]] * counts[gram[i:]]))
                   for i in range(1, len(gram)))
-        if pmi < min_pmi:
-            continue
-        if min(entropy(left[gram]), entropy(right[gram])) < min_entropy:
-            continue
-        found[gram] = f
-    found = {g: f for g, f in found.items() if _respects_words(g, runs)}
+        if pmi >= min_pmi:
+            cohesive.add(gram)
+    left, right, seen_at = _neighbours(runs, cohesive)
+
+    def entropy(c: Counter) -> float:
+        s = sum(c.values())
+        return -sum(v / s * math.log(v / s) for v in c.values())
+
+    found = {g: counts[g] for g in cohesive
+             if min(entropy(left[g]), entropy(right[g])) >= min_entropy}
+    bounds = _BoundaryCache(runs)
+    found = {g: f for g, f in found.items() if _respects_words(g, seen_at[g], bounds)}
     # A string that only ever occurs inside one longer term is part of that term.
     keep = set(found)
     for gram, f in found.items():
@@ -109,37 +105,85 @@ def recurring_compounds(texts: Sequence[str], min_count: int = 4, max_len: int =
     return keep
 
 
-def _respects_words(gram: str, runs: Sequence[str], sample: int = 30) -> bool:
+def _neighbours(runs: Sequence[str], grams: set[str], keep: int = 30):
+    """Left and right neighbour counts of each gram, and its first `keep` places."""
+    left: dict[str, Counter] = defaultdict(Counter)
+    right: dict[str, Counter] = defaultdict(Counter)
+    seen_at: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    lengths = sorted({len(g) for g in grams})
+    for r, run in enumerate(runs):
+        n = len(run)
+        for k in lengths:
+            for i in range(n - k + 1):
+                gram = run[i:i + k]
+                if gram in grams:
+                    left[gram][run[i - 1] if i else "^"] += 1
+                    right[gram][run[i + k] if i + k < n else "$"] += 1
+                    if len(seen_at[gram]) < keep:
+                        seen_at[gram].append((r, i))
+    return left, right, seen_at
+
+
+class _BoundaryCache:
+    """jieba's general-dictionary word boundaries of each run, cut once when first asked."""
+
+    def __init__(self, runs: Sequence[str]):
+        self.runs = runs
+        self._bounds: dict[int, set[int]] = {}
+
+    def bounds(self, i: int) -> set[int]:
+        if i not in self._bounds:
+            out, pos = {0}, 0
+            for word in jieba.cut(self.runs[i], HMM=False):
+                pos += len(word)
+                out.add(pos)
+            self._bounds[i] = out
+        return self._bounds[i]
+
+
+def _respects_words(gram: str, places: Sequence[tuple[int, int]],
+                    cache: _BoundaryCache) -> bool:
     """Most occurrences start and end where jieba's general dictionary puts a boundary.
 
     This keeps out strings that straddle a word: 生产实(习), 具有广(东).
     """
-    seen = aligned = 0
-    for run in runs:
-        start = run.find(gram)
-        if start < 0:
-            continue
-        bounds, pos = {0}, 0
-        for word in jieba.cut(run, HMM=False):
-            pos += len(word)
-            bounds.add(pos)
-        while start >= 0 and seen < sample:
-            seen += 1
-            aligned += start in bounds and start + len(gram) in bounds
-            start = run.find(gram, start + 1)
-        if seen >= sample:
-            break
-    return seen > 0 and aligned / seen >= 0.6
+    aligned = sum(start in cache.bounds(r) and start + len(gram) in cache.bounds(r)
+                  for r, start in places)
+    return bool(places) and aligned / len(places) >= 0.6
 
 
-def domain_terms(texts: Sequence[str], titles: Iterable[str] = ()) -> list[str]:
-    """The domain dictionary of a corpus, sorted for a stable file."""
+def sample_texts(texts: Sequence[str], budget: int) -> list[str]:
+    """An evenly spread, deterministic sample of texts of at most `budget` characters.
+
+    Recurring compounds show in any large enough slice of a corpus; past a few million
+    characters more text only adds counting time (the measure is linear in its input).
+    """
+    total = sum(len(t) for t in texts)
+    if total <= budget:
+        return list(texts)
+    stride = total / budget
+    out, acc, next_at = [], 0.0, 0.0
+    for t in texts:
+        if acc >= next_at:
+            out.append(t)
+            next_at += stride * len(t)
+        acc += len(t)
+    return out
+
+
+def domain_terms(texts: Sequence[str], titles: Iterable[str] = (),
+                 compound_budget: int = 2_000_000) -> list[str]:
+    """The domain dictionary of a corpus, sorted for a stable file.
+
+    Quoted terms, department names and titles come from every text (regular expressions,
+    fast); recurring compounds from an evenly spread sample of `compound_budget` characters.
+    """
     terms: set[str] = set()
     for text in texts:
         terms |= quoted_terms(text)
         terms |= department_names(text)
     terms |= {t for t in titles if 2 <= len(t) <= 16 and _RUN.fullmatch(t)}
-    terms |= recurring_compounds(texts)
+    terms |= recurring_compounds(sample_texts(texts, compound_budget))
     return sorted(terms)
 
 
