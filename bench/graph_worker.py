@@ -15,6 +15,8 @@ import argparse
 import gc
 import json
 import random
+import re
+import signal
 import sys
 import time
 from pathlib import Path
@@ -24,10 +26,47 @@ from bench.stats import loadavg, rss, summary
 SUBJECTS_PER_QUESTION = 5
 
 
+class CallTimeout(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise CallTimeout()
+
+
+def call_with_limit(fn, arg, limit: float):
+    """fn(arg), stopped after `limit` seconds (rdflib is pure Python: SIGALRM interrupts it)."""
+    signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, limit)
+    try:
+        return fn(arg)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def native_select(graph, text: str, **bindings):
+    """ontology.queries.select, but as a query string with the bindings inlined as VALUES.
+
+    oxrdflib runs a query in Oxigraph's own engine only when it is given a string: a query
+    prepared by rdflib (prepareQuery, as queries.select does) makes it raise
+    NotImplementedError, and rdflib then evaluates the query itself over the store's
+    triples — the slowest of both.  Oxigraph's substitutions also need the variable in the
+    projection, hence VALUES.
+    """
+    from ontology import queries as Q
+    q = text
+    if bindings:
+        values = " ".join(f"VALUES ?{k} {{ {v.n3()} }}" for k, v in bindings.items())
+        m = re.search(r"WHERE\s*\{", q, re.I)
+        q = q[:m.end()] + " " + values + " " + q[m.end():]
+    res = graph.query(q)
+    return [{str(v): Q._py(r[v]) for v in res.vars} for r in res]
+
+
 def load(path: Path, store: str):
     from rdflib import Graph
     from ontology import namespaces as ns
-    if store == "oxigraph":
+    if store.startswith("oxigraph"):
         g = Graph(store="Oxigraph")
         g.parse(str(path), format="ox-nt")
     else:
@@ -65,11 +104,16 @@ def subjects(g) -> dict[str, list[str]]:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("data", type=Path)
-    ap.add_argument("--store", choices=("memory", "oxigraph"), default="memory")
+    ap.add_argument("--store", choices=("memory", "oxigraph", "oxigraph-native"),
+                    default="memory",
+                    help="oxigraph: queries.py as written (prepared queries); "
+                         "oxigraph-native: the same queries as strings, run by Oxigraph")
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--profile", type=Path, default=None)
     ap.add_argument("--budget", type=float, default=90.0,
                     help="seconds per question at most; a slower question gets fewer samples")
+    ap.add_argument("--call-limit", type=float, default=60.0,
+                    help="one call slower than this is stopped and counted as a timeout")
     ap.add_argument("--subjects", type=Path, default=None,
                     help="read the subjects from this JSON (so both stores ask the same)")
     args = ap.parse_args(argv)
@@ -99,6 +143,8 @@ def main(argv: list[str] | None = None) -> None:
         if args.subjects:
             args.subjects.write_text(json.dumps(subj, ensure_ascii=False), encoding="utf-8")
     out["subjects"] = {k: len(v) for k, v in subj.items()}
+    if args.store == "oxigraph-native":
+        Q.select = native_select
 
     questions = {
         "department_tasks": ("department", lambda s: Q.department_tasks(g, URIRef(s))),
@@ -113,16 +159,23 @@ def main(argv: list[str] | None = None) -> None:
     lat: dict[str, list[float]] = {name: [] for name in questions}
     cpu: dict[str, list[float]] = {name: [] for name in questions}
     spent: dict[str, float] = {name: 0.0 for name in questions}
+    timeouts: dict[str, int] = {name: 0 for name in questions}
     for rnd in range(args.rounds + 1):          # round 0 warms up
         for name, (kind, fn) in questions.items():
             if name in errors:
                 continue
             for s in subj.get(kind, []):
-                if rnd and spent[name] > args.budget:
+                if spent[name] > args.budget:
                     break
                 t, c = time.perf_counter(), time.process_time()
                 try:
-                    res = fn(s)
+                    res = call_with_limit(fn, s, args.call_limit)
+                except CallTimeout:
+                    timeouts[name] += 1
+                    spent[name] += args.call_limit
+                    lat[name].append(args.call_limit * 1000)   # counted at the limit
+                    cpu[name].append((time.process_time() - c) * 1000)
+                    continue
                 except Exception as exc:        # a question that does not run: say so
                     errors[name] = f"{type(exc).__name__}: {exc}"[:300]
                     break
@@ -135,7 +188,8 @@ def main(argv: list[str] | None = None) -> None:
                     rows[name] = rows.get(name, 0) + len(res)
     out["questions"] = {n: {**summary(v), "rows": rows.get(n, 0),
                             "cpu": summary(cpu[n]),
-                            "budget_exhausted": spent[n] > args.budget}
+                            "budget_exhausted": spent[n] > args.budget,
+                            "timeouts": timeouts[n], "call_limit_s": args.call_limit}
                         for n, v in lat.items()}
     ui = [x for n in ("department_tasks", "indicator_across_levels", "taken_up_by")
           for x in lat[n]]
@@ -172,8 +226,11 @@ def main(argv: list[str] | None = None) -> None:
             kind, fn = questions[slow]
             prof = Profiler(interval=0.001)
             prof.start()
-            for s in subj.get(kind, []):
-                fn(s)
+            for s in subj.get(kind, [])[:2]:
+                try:
+                    call_with_limit(fn, s, args.call_limit)
+                except CallTimeout:
+                    pass
             prof.stop()
             args.profile.parent.mkdir(parents=True, exist_ok=True)
             args.profile.write_text(f"{args.store}: {slow}\n" +

@@ -51,6 +51,12 @@ def _load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+def _at(d: dict) -> dict:
+    """The measurement, stamped with when it was taken."""
+    d["at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    return d
+
+
 def log(msg: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
@@ -484,9 +490,14 @@ def main(argv: list[str] | None = None) -> None:
         (OUT / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1),
                                           encoding="utf-8")
 
+    partial = only != set(MEASUREMENTS) or args.sizes is not None
+    if partial:
+        # Measuring again only some things: keep the other figures of the last run.
+        results["sizes"] = {k: dict(v) for k, v in previous.get("sizes", {}).items()}
+        results["partial_rerun"] = {"only": sorted(only), "sizes": sizes,
+                                    "previous_started": previous.get("started")}
     for n in sizes:
-        r: dict = previous.get("sizes", {}).get(str(n), {}) if only != set(MEASUREMENTS) else {}
-        r = dict(r)
+        r: dict = results["sizes"].get(str(n), {}) if partial else {}
         results["sizes"][str(n)] = r
         folder = corpus_folder(n, SEED)
         texts = corpus_texts(folder)
@@ -494,24 +505,24 @@ def main(argv: list[str] | None = None) -> None:
                        "chars": sum(len(t) for t in texts), "folder": str(folder)}
         if "tokenize" in only:
             log(f"tokenize floor {n}")
-            r["tokenize"] = measure_tokenize(folder, repeats=3 if n <= 200 else 1)
+            r["tokenize"] = _at(measure_tokenize(folder, repeats=3 if n <= 200 else 1))
         if "build" in only:
-            r["build"] = measure_build(n, folder, args)
+            r["build"] = _at(measure_build(n, folder, args))
             save()
         built = (OUT / f"data-{n}" / "current" / "meta.json").is_file()
         if "rjieba" in only:
             log(f"rjieba {n}")
-            r["rjieba"] = measure_rjieba(folder, OUT / f"data-{n}" / "current" / "dict.txt"
-                                         if built else None)
+            r["rjieba"] = _at(measure_rjieba(folder, OUT / f"data-{n}" / "current" / "dict.txt"
+                                             if built else None))
         if built and "search" in only:
             log(f"search {n}")
-            r["search"] = measure_search(n, args)
+            r["search"] = _at(measure_search(n, args))
             save()
         if built and "graph" in only:
-            r["graph"] = {}
-            for store in ("memory", "oxigraph"):
+            r["graph"] = dict(r.get("graph") or {})
+            for store in ("memory", "oxigraph", "oxigraph-native"):
                 log(f"graph {n} {store}")
-                r["graph"][store] = measure_graph(n, store, args)
+                r["graph"][store] = _at(measure_graph(n, store, args))
                 save()
         if "add" in only:
             build_s = (r.get("build") or {}).get("process", {}).get("wall_s", 1e9)
@@ -519,7 +530,7 @@ def main(argv: list[str] | None = None) -> None:
             if (add_sizes is not None and n in add_sizes) or \
                     (add_sizes is None and ok and build_s < 1200):
                 log(f"add into {n}")
-                r["add"] = measure_add(n, folder, args)
+                r["add"] = _at(measure_add(n, folder, args))
             else:
                 r["add"] = {"skipped": "the build of this size did not finish in 20 min: "
                                        "an add rebuilds everything, so it would not either"}
@@ -528,7 +539,7 @@ def main(argv: list[str] | None = None) -> None:
         for n in sizes:
             if (OUT / f"data-{n}" / "current" / "meta.json").is_file():
                 log(f"server {n}")
-                results["sizes"][str(n)]["server"] = measure_server(n, args)
+                results["sizes"][str(n)]["server"] = _at(measure_server(n, args))
                 save()
     results["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     results["load_end"] = _load()

@@ -11,6 +11,7 @@ from corpus import Document, load_corpus
 from corpus.tokenize import Tokenizer, domain_terms
 from indexer.ingest import corpus_for_build, write_snapshot
 from indexer.store import DataDir, write_json, write_jsonl
+from indexer.incremental import incremental_stage
 from indexer.index import index_stage
 from ontology.graph import graph_stage
 from ontology.namespaces import doc_iri, provision_iri
@@ -92,6 +93,8 @@ EXTRA_STAGES: list[tuple[str, Callable[[BuildContext], None]]] = [
     ("graph", graph_stage),
     # the whoosh index over provisions and their graph facts (reads ctx.facts, ctx.graph)
     ("index", index_stage),
+    # what the graph was made from, in parts, for `policykg add` (indexer.incremental)
+    ("incremental", incremental_stage),
 ]
 
 

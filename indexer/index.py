@@ -356,6 +356,52 @@ def build_index(folder: Path, docs: Sequence[Document], tokenizer: Tokenizer,
     return IndexStats(count, len(departments))
 
 
+def update_index(old: Path, new: Path, tokenizer: Tokenizer, delete_docs: Sequence[str],
+                 delete_ids: Sequence[str], write: Sequence[tuple[Document, set[str]]],
+                 facts: Mapping[str, dict], aliases: Mapping[str, Sequence[str]],
+                 departments: dict, count: int) -> None:
+    """A new index folder `new` from the committed index `old` (never modified): old
+    segments hard-linked, the TOC copied, deletions and one new segment committed on top.
+
+    `write` lists, per document, the provisions to (re)index; `departments` is the
+    catalog's department tally of the whole new corpus (see write_catalog).  Document
+    ranges are left out of the catalog: with more than one segment a document's
+    provisions are no longer one run of numbers (indexer.query falls back to terms).
+    """
+    import os
+    import shutil
+    new.mkdir(parents=True, exist_ok=False)
+    for path in old.iterdir():
+        if path.name in (CATALOG_FILE, "MAIN_WRITELOCK") or path.name.startswith("."):
+            continue
+        if path.suffix == ".toc":                 # rewritten by whoosh: never share it
+            shutil.copy2(path, new / path.name)
+            continue
+        try:
+            os.link(path, new / path.name)
+        except OSError:
+            shutil.copy2(path, new / path.name)
+    ix = whoosh_index.open_dir(str(new))
+    writer = ix.writer(procs=1, multisegment=False)
+    try:
+        for file in delete_docs:
+            writer.delete_by_term("doc", file)
+        for pid in delete_ids:
+            writer.delete_by_term("id", pid)
+        for doc, pids in write:
+            by_id = doc.by_id()
+            for p in doc.provisions:
+                if p.id in pids:
+                    pf = ProvisionFacts.read(facts.get(p.id), aliases)
+                    writer.add_document(**provision_fields(doc, p, by_id, tokenizer, pf))
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit(merge=False, optimize=False)
+    ix.close()
+    write_catalog(new / CATALOG_FILE, count, {}, departments)
+
+
 def _tally(departments: dict, doc: str, pf: ProvisionFacts,
            aliases: Mapping[str, Sequence[str]]) -> None:
     for role, names in (("lead", pf.lead), ("participant", pf.participants)):

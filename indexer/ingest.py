@@ -5,9 +5,11 @@ writes nothing, so a bad file changes nothing), then, under the lock:
 
 1. stores the file and its text under content-derived names (a leftover if we crash:
    `tidy` removes files the manifest does not name);
-2. builds a new generation from the bundled corpus + the new list of sources, with that
-   list saved inside the generation as ``sources.json``; the generation switch is the
-   commit point;
+2. writes a new generation — the current one updated with the one document in or out
+   (indexer.incremental: only what the document changes is computed again, everything
+   else hard-linked), or, when the current generation has no incremental state, a full
+   build of the bundled corpus + the new list of sources — with that list saved inside
+   the generation as ``sources.json``; the generation switch is the commit point;
 3. replaces ``sources/manifest.json`` with the new list.
 
 A crash between 2 and 3 leaves a generation newer than the manifest: `recover` (run under
@@ -15,8 +17,8 @@ the lock before every build, add and remove) takes the served generation's
 ``sources.json`` as the truth.  Any failure before the switch undoes step 1, so the
 sources folder, manifest and served generation are exactly as they were.
 
-For now each add or remove runs the full build; the incremental update of graph and
-index replaces `rebuild` here, with the same commit protocol.
+Both ways use the same commit protocol: the old generation is never written to, so a
+crash at any moment leaves it served, whole.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from corpus.loader import load_all
+from corpus.loader import load_all, load_document
 from corpus.manifest import bundled_dir, load_manifest
 from corpus.metadata import InferredMeta, check_given, explain_metadata
 from corpus.reader import ReadResult, UnreadableDocument, load_file, read_bytes
@@ -33,6 +35,7 @@ from corpus.segment import segment_document
 from corpus.sources import (SourceEntry, SourcesManifest, commit_manifest, content_hash,
                             load_sources, next_number, now_utc, source_name, store_source,
                             text_path, tidy, unstore)
+from indexer import incremental
 from indexer.store import DataDir, StoreBusy
 
 Step = Callable[[str], None]
@@ -151,6 +154,23 @@ def rebuild(data: DataDir, manifest: SourcesManifest, step: Step = lambda _: Non
     return meta
 
 
+def update(data: DataDir, manifest: SourcesManifest, change: incremental.Change,
+           step: Step = lambda _: None) -> dict:
+    """The current generation with one document in or out, as a new generation; under the
+    lock.  Incremental when the current generation was built from this data folder's
+    sources and keeps the state for it, else (or if that state is unusable) a full build."""
+    current = data.current()
+    if current is not None and (current / SNAPSHOT).is_file() and incremental.usable(current):
+        try:
+            with data.new_generation() as folder:
+                meta = incremental.update(current, folder, change, step)
+                write_snapshot(folder, manifest)
+            return meta
+        except incremental.NotIncremental:
+            pass                     # the new folder is gone already; build it whole
+    return rebuild(data, manifest, step)
+
+
 # ---- add -----------------------------------------------------------------------------------------
 
 def _all_files(manifest: SourcesManifest) -> list[str]:
@@ -191,7 +211,7 @@ def plan_entry(candidate: Candidate, manifest: SourcesManifest) -> tuple[SourceE
 
 def add_document(data: DataDir, candidate: Candidate, step: Step = lambda _: None,
                  wait: bool = False, dry_run: bool = False) -> AddResult:
-    """Add a document read by `read_candidate`: store it and rebuild, or change nothing."""
+    """Add a document read by `read_candidate`: store it and update, or change nothing."""
     with data.lock(wait=wait):
         manifest = recover(data)
         known = _already_there(candidate, manifest)
@@ -204,7 +224,9 @@ def add_document(data: DataDir, candidate: Candidate, step: Step = lambda _: Non
                                  message=f"would restore the bundled {removed}")
             new = SourcesManifest(manifest.entries,
                                   tuple(x for x in manifest.excluded if x != removed))
-            generation = rebuild(data, new, step)
+            meta = next(m for m in load_manifest(bundled_dir()) if m.file == removed)
+            back = load_document(bundled_dir() / removed, meta)
+            generation = update(data, new, incremental.Change(add=back), step)
             commit_manifest(data.sources, new)
             return AddResult("restored", removed, None, candidate.read, generation=generation,
                              message=f"restored the bundled {removed}")
@@ -217,7 +239,7 @@ def add_document(data: DataDir, candidate: Candidate, step: Step = lambda _: Non
         new = manifest.with_entry(entry)
         written = store_source(data.sources, entry.file, candidate.data, candidate.read.text)
         try:
-            generation = rebuild(data, new, step)
+            generation = update(data, new, incremental.Change(add=doc), step)
         except BaseException:
             unstore(written)
             raise
@@ -269,7 +291,7 @@ def resolve(ref: str, manifest: SourcesManifest) -> tuple[str, str, bool]:
 
 def remove_document(data: DataDir, ref: str, step: Step = lambda _: None,
                     wait: bool = False) -> RemoveResult:
-    """Take a document out of the corpus and rebuild; its source file goes last."""
+    """Take a document out of the corpus and update; its source file goes last."""
     with data.lock(wait=wait):
         manifest = recover(data)
         file, title, bundled = resolve(ref, manifest)
@@ -277,7 +299,7 @@ def remove_document(data: DataDir, ref: str, step: Step = lambda _: None,
             new = SourcesManifest(manifest.entries, manifest.excluded + (file,))
         else:
             new = manifest.without(file)
-        generation = rebuild(data, new, step)
+        generation = update(data, new, incremental.Change(remove=file), step)
         commit_manifest(data.sources, new)
         if not bundled:
             for path in (data.sources / file, text_path(data.sources, file)):

@@ -42,7 +42,10 @@ class NotBuilt(RuntimeError):
 def _fsync_tree(path: Path) -> None:
     for root, dirs, files in os.walk(path):
         for name in files:
-            with open(os.path.join(root, name), "rb") as fh:
+            file = os.path.join(root, name)
+            if os.stat(file).st_nlink > 1:
+                continue      # hard-linked from a committed generation: already on disk
+            with open(file, "rb") as fh:
                 os.fsync(fh.fileno())
         _fsync_dir(Path(root))
 

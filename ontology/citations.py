@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from corpus.records import Document, Provision
+from corpus.records import Document, DocumentMeta, Provision
 from corpus.text import fold_width, match_key
 from ontology.spans import locate_in
 
@@ -129,6 +129,19 @@ class _Raw:
     to: int
 
 
+@dataclass(frozen=True)
+class RawCitation:
+    """One citation as read from its document, before it is resolved against the corpus:
+    what a document says does not depend on the others, so it can be read once and kept."""
+
+    provision: str
+    doc: str
+    title: str | None
+    number: str | None
+    start: int                     # source offsets of what was read
+    end: int
+
+
 def _titles(text: str):
     """(start, end, inner) of every top-level 《…》, nested 《》 and <…> kept inside."""
     depth, start = 0, -1
@@ -205,19 +218,35 @@ class _Groups:
         self.numbers[lo], self.docs[lo] = nums, docs
 
 
+def read_citations(doc: Document) -> list[RawCitation]:
+    """Every citation one document makes, located in its source text, unresolved."""
+    out = []
+    for p in doc.provisions:
+        for raw in _read(doc, p):
+            s, e = locate_in(doc.source, p.start, p.end, p.own_text, raw.at, raw.to)
+            out.append(RawCitation(p.id, doc.file, raw.title, raw.number, s, e))
+    return out
+
+
 def extract_citations(docs: Sequence[Document]) -> CitationFacts:
-    raws = [r for doc in docs for p in doc.provisions for r in _read(doc, p)]
+    return resolve_citations([d.meta for d in docs], [r for d in docs for r in read_citations(d)])
+
+
+def resolve_citations(metas: Sequence[DocumentMeta], raws: Sequence[RawCitation]) -> CitationFacts:
+    """Resolve the citations of a corpus (`metas` in build order, `raws` in reading order)
+    against its documents and one another."""
     # The things that can be cited: corpus documents first, then each citation.
     groups = _Groups()
     by_number: dict[str, list[int]] = defaultdict(list)
     by_title: dict[str, list[int]] = defaultdict(list)
-    n_docs = len(docs)
-    for i, doc in enumerate(docs):
-        nk = number_key(normalise_number(doc.meta.number or "") if doc.meta.number else None)
-        groups.add(i, nk, doc.file)
+    n_docs = len(metas)
+    titles = {m.file: m.title for m in metas}
+    for i, meta in enumerate(metas):
+        nk = number_key(normalise_number(meta.number or "") if meta.number else None)
+        groups.add(i, nk, meta.file)
         if nk:
             by_number[nk].append(i)
-        tk = title_key(doc.meta.title)
+        tk = title_key(meta.title)
         if tk:
             by_title[tk].append(i)
     for j, raw in enumerate(raws):
@@ -247,9 +276,9 @@ def extract_citations(docs: Sequence[Document]) -> CitationFacts:
         cites = [raws[i - n_docs] for i in members if i >= n_docs]
         numbers = sorted({r.number for r in cites if r.number})
         if corpus:
-            doc = docs[corpus[0]]
-            number = doc.meta.number or (numbers[0] if numbers else None)
-            cited = CitedDocument(f"doc:{doc.file}", doc.meta.title, number, doc.file)
+            meta = metas[corpus[0]]
+            number = meta.number or (numbers[0] if numbers else None)
+            cited = CitedDocument(f"doc:{meta.file}", meta.title, number, meta.file)
         else:
             titled = [r for r in cites if r.title]
             title = unwrap_title(titled[0].title) if titled else None
@@ -261,16 +290,14 @@ def extract_citations(docs: Sequence[Document]) -> CitationFacts:
     citing: dict[str, set[str]] = defaultdict(set)
     for j, raw in enumerate(raws):
         cited = identity_of[groups.find(n_docs + j)]
-        if cited.resolves_to == raw.doc.file:
+        if cited.resolves_to == raw.doc:
             continue                                   # a document naming itself
-        if raw.title and title_key(raw.title) == title_key(raw.doc.meta.title):
+        if raw.title and title_key(raw.title) == title_key(titles.get(raw.doc)):
             continue
-        p = raw.provision
-        s, e = locate_in(raw.doc.source, p.start, p.end, p.own_text, raw.at, raw.to)
         facts.citations.append(Citation(
-            p.id, raw.doc.file, raw.title, raw.number, s, e, cited.identity, cited.resolves_to,
-            raw.number or cited.number))
-        citing[cited.identity].add(raw.doc.file)
+            raw.provision, raw.doc, raw.title, raw.number, raw.start, raw.end, cited.identity,
+            cited.resolves_to, raw.number or cited.number))
+        citing[cited.identity].add(raw.doc)
         facts.cited[cited.identity] = cited
     for identity, cited in list(facts.cited.items()):
         facts.cited[identity] = CitedDocument(cited.identity, cited.title, cited.number,

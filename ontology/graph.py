@@ -42,8 +42,10 @@ from rdflib.namespace import DCTERMS, ORG, PROV, RDF, RDFS, SKOS, XSD
 
 from corpus.records import Document, Provision
 from ontology import namespaces as ns
-from ontology.citations import CitationFacts, extract_citations
-from ontology.departments import Department, DepartmentFacts, extract_departments
+from ontology.citations import (CitationFacts, RawCitation, extract_citations,
+                                read_citations, resolve_citations)
+from ontology.departments import (Department, DepartmentFacts, Resolver,
+                                  extract_departments)
 from ontology.namespaces import CV, ELI, OA, POL, SCHEMA
 
 ZH = "zh"
@@ -91,8 +93,7 @@ def _zh(text: str) -> Literal:
 class _Builder:
     def __init__(self, docs: Sequence[Document]):
         self.docs = docs
-        self.g = Graph()
-        ns.bind_prefixes(self.g)
+        self.g = self.new_graph()
         self.spans: set[URIRef] = set()
         self.add = self.g.add
         self.by_id: dict[str, Provision] = {}
@@ -106,6 +107,12 @@ class _Builder:
         self.concepts: set[URIRef] = set()
         self.places: set[str] = set()
         self.facts: dict[str, dict] = {}
+
+    @staticmethod
+    def new_graph():
+        g = Graph()
+        ns.bind_prefixes(g)
+        return g
 
     # ---- small helpers -----------------------------------------------------------------------
     def prov_iri(self, pid: str) -> URIRef:
@@ -229,7 +236,12 @@ class _Builder:
 
     # ---- departments ----------------------------------------------------------------------------
     def departments(self, facts: DepartmentFacts) -> list[dict]:
-        resolver = facts.resolver
+        tasks, mentioned = self.responsibilities(facts)
+        return self.department_nodes(facts.resolver, tasks, mentioned)
+
+    def responsibilities(self, facts: DepartmentFacts
+                         ) -> tuple[dict[str, list[dict]], dict[str, list[str]]]:
+        """Who does what and who is named where; (tasks, provisions mentioning) by slug."""
         tasks: dict[str, list[dict]] = defaultdict(list)
         mentioned: dict[str, list[str]] = defaultdict(list)
         for r in facts.responsibilities:
@@ -267,7 +279,11 @@ class _Builder:
                 slot.append(m.name)
             if m.provision not in mentioned[m.department]:
                 mentioned[m.department].append(m.provision)
+        return tasks, mentioned
 
+    def department_nodes(self, resolver, tasks: dict[str, list[dict]],
+                         mentioned: dict[str, list[str]]) -> list[dict]:
+        """Every department the resolver knows, with its line upward; the export rows."""
         rows = []
         for slug in sorted(resolver.departments):
             dept = resolver.departments[slug]
@@ -383,12 +399,7 @@ class _Builder:
             iris[id(t)] = iri
             self.add((iri, RDF.type, POL.Target))
             self.add((iri, RDFS.label, _zh(t.indicator)))
-            concept = ns.indicator_iri(t.indicator_key)
-            if concept not in labelled:
-                labelled.add(concept)
-                self.concept(concept, ns.INDICATOR_SCHEME, t.indicator)
-            elif (concept, SKOS.prefLabel, _zh(t.indicator)) not in self.g:
-                self.add((concept, SKOS.altLabel, _zh(t.indicator)))
+            concept = self.indicator(t, labelled)
             self.add((iri, POL.indicator, concept))
             value = ns.quantity_iri(iri, "target")
             self.quantity(value, t.value, t.unit, t.year, getattr(t, "upper", None))
@@ -411,6 +422,16 @@ class _Builder:
             export = {k: v for k, v in t.to_export().items() if k not in ("doc", "provision")}
             self.fact_slot(t.provision)["targets"].append(export)
         return rows, iris
+
+    def indicator(self, t: Any, labelled: set[URIRef]) -> URIRef:
+        """The indicator concept: labelled as first written, other wordings as altLabel."""
+        concept = ns.indicator_iri(t.indicator_key)
+        if concept not in labelled:
+            labelled.add(concept)
+            self.concept(concept, ns.INDICATOR_SCHEME, t.indicator)
+        elif (concept, SKOS.prefLabel, _zh(t.indicator)) not in self.g:
+            self.add((concept, SKOS.altLabel, _zh(t.indicator)))
+        return concept
 
     def quantity(self, iri: URIRef, value: float, unit: str | None, year: int | None,
                  upper: float | None = None) -> None:
@@ -551,14 +572,104 @@ def build_graph(docs: Sequence[Document], targets: Sequence[Any] | None = None,
         targets = t if targets is None else targets
         target_alignments = ta if target_alignments is None else target_alignments
         alignments = al if alignments is None else alignments
-    dept_facts = extract_departments(docs)
-    cite_facts = extract_citations(docs)
+    return _assemble(docs, extract_departments(docs), extract_citations(docs), targets,
+                     target_alignments, alignments, started)
+
+
+def _assemble(docs: Sequence[Document], dept_facts: DepartmentFacts, cite_facts: CitationFacts,
+              targets: Sequence[Any], target_alignments: Sequence[Any],
+              alignments: Sequence[Any], started: float) -> GraphBuild:
     b = _Builder(docs)
     b.documents(dept_facts.issuers)
     rows = {"departments": b.departments(dept_facts), "citations": b.citations(cite_facts)}
     rows["targets"], target_iris = b.targets(targets)
     rows["alignments"] = b.alignments(alignments, target_alignments, target_iris)
     return GraphBuild(b.g, b.facts, rows, round(time.time() - started, 3))
+
+
+# ---- what a build extracted, kept for incremental updates (indexer.incremental) ------------
+
+@dataclass
+class GraphParts:
+    """Everything the graph of a corpus is made from, before it is made into triples.
+
+    A full build keeps these so that an add does not extract or align the old documents
+    again: `events` holds, per document, what its reading registered in the department
+    resolver (see `RecordingResolver`), `raws` every citation as read, unresolved.
+    """
+
+    targets: list
+    target_alignments: list
+    alignments: list
+    departments: DepartmentFacts
+    citations: CitationFacts
+    raws: list[RawCitation]
+    events: dict[str, list[tuple[Department, str | None]]]
+
+
+def graph_from_parts(docs: Sequence[Document], parts: GraphParts) -> GraphBuild:
+    """The graph of `docs` from what was extracted from them (as build_graph makes it)."""
+    return _assemble(docs, parts.departments, parts.citations, parts.targets,
+                     parts.target_alignments, parts.alignments, time.time())
+
+
+class RecordingResolver(Resolver):
+    """A department resolver that keeps every registration of the document being read.
+
+    What a reading does to the registry is a sequence of `_add` calls; replaying the
+    sequences of a corpus's documents, in build order, into a fresh Resolver gives the
+    registry the build had — same departments, same best-known forms, same aliases.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list | None = None
+
+    def _add(self, dept: Department, alias: str | None = None) -> Department:
+        if self.events is not None:
+            self.events.append((dept, alias))
+        return super()._add(dept, alias)
+
+
+def departments_by_doc(docs: Sequence[Document], resolver: Resolver | None = None
+                       ) -> tuple[DepartmentFacts, dict[str, list]]:
+    """`extract_departments(docs)`, one document at a time, with each one's events."""
+    resolver = resolver if resolver is not None else RecordingResolver()
+    facts = DepartmentFacts(resolver)
+    events: dict[str, list] = {}
+    for doc in docs:
+        if isinstance(resolver, RecordingResolver):
+            resolver.events = events[doc.file] = []
+        one = extract_departments([doc], resolver)
+        facts.responsibilities.extend(one.responsibilities)
+        facts.mentions.extend(one.mentions)
+        facts.issuers.update(one.issuers)
+    if isinstance(resolver, RecordingResolver):
+        resolver.events = None
+    return facts, events
+
+
+def replay(events: Iterable[tuple[Department, str | None]],
+           resolver: Resolver | None = None) -> Resolver:
+    """A resolver holding what `events` registered (see RecordingResolver)."""
+    resolver = resolver if resolver is not None else Resolver()
+    for dept, alias in events:
+        resolver._add(dept, alias)
+    return resolver
+
+
+def graph_parts(docs: Sequence[Document], alignments: Sequence[Any] | None = None) -> GraphParts:
+    """Everything extracted from `docs`; text alignments computed unless given."""
+    from ontology.alignment import find_alignments
+    from ontology.targets import align_targets, extract_targets
+    targets = extract_targets(docs)
+    target_alignments = align_targets(targets, docs)
+    alignments = find_alignments(docs) if alignments is None else alignments
+    dept_facts, events = departments_by_doc(docs)
+    raws = [r for d in docs for r in read_citations(d)]
+    cite_facts = resolve_citations([d.meta for d in docs], raws)
+    return GraphParts(list(targets), list(target_alignments), list(alignments), dept_facts,
+                      cite_facts, raws, events)
 
 
 # ---- the build stage -----------------------------------------------------------------------------
@@ -574,11 +685,16 @@ def write_graph_build(folder: Path, result: GraphBuild) -> None:
 
 
 def graph_stage(ctx) -> None:
-    """Build stage "graph": the graph into graph.nt, facts and export rows beside it."""
-    result = build_graph(ctx.docs)
+    """Build stage "graph": the graph into graph.nt, facts and export rows beside it.
+
+    What the graph was made from is left on the context as `graph_parts`, for the stage
+    that keeps the incremental state (indexer.incremental)."""
+    parts = graph_parts(ctx.docs)
+    result = graph_from_parts(ctx.docs, parts)
     write_graph_build(ctx.folder, result)
     ctx.graph = result.graph
     ctx.facts.update(result.facts)
+    ctx.graph_parts = parts
 
 
 def load_graph(path: Path) -> Graph:
@@ -602,3 +718,160 @@ def validate_graph(graph: Graph) -> tuple[bool, str]:
     conforms, _, text = validate(graph, shacl_graph=shapes, ont_graph=vocab, inference="none",
                                  advanced=True)
     return bool(conforms), str(text)
+
+
+# ---- the graph in parts: what an incremental add rewrites (indexer.incremental) ------------
+#
+# The graph of a corpus is the union of parts, each a function of a few inputs only:
+#
+#   document D   its node, provisions, responsibilities, mentions, targets, and the source
+#                spans of all these (a provision's span first, without a quote, as a full
+#                build makes it)
+#   cites D      D's citations, as they resolve against the current corpus
+#   pair H~L     the text and target alignments between two documents
+#   spans D      the spans of D that cites and pair parts point at and D's own part does
+#                not make (a passage of D a higher or lower document restates)
+#   global       places, departments, cited documents, indicator concepts — what many
+#                documents share and whose exact form depends on all of them
+#
+# Parts never share a triple, except the small vocabulary concepts (levels, kinds, roles…),
+# which every part reports as `shared` and the global part writes once.  Each part is
+# made by the same _Builder methods a full build uses, so the union equals the full build.
+
+_GLOBAL_SUBJECTS = (str(ns.ID["place/"]), str(ns.ID["indicator/"]))
+
+
+class _Sink:
+    """The part of rdflib.Graph the builder uses: an insertion-ordered set of triples."""
+
+    def __init__(self) -> None:
+        self.triples: dict[tuple, None] = {}
+
+    def add(self, triple: tuple) -> None:
+        self.triples[triple] = None
+
+    def __contains__(self, triple: tuple) -> bool:
+        return triple in self.triples
+
+
+@dataclass
+class Part:
+    """One part of the graph: its own N-Triples lines and what it contributes elsewhere."""
+
+    lines: list[str]
+    shared: list[str] = field(default_factory=list)      # vocabulary concept lines
+    spans: list[tuple[str, int, int]] = field(default_factory=list)   # (doc, start, end)
+    facts: dict[str, dict] = field(default_factory=dict)
+
+
+class PartBuilder(_Builder):
+    """A _Builder writing into a triple set, asking for spans instead of making them."""
+
+    new_graph = staticmethod(_Sink)
+
+    def __init__(self, docs: Sequence[Document], make_spans: bool = False):
+        super().__init__(docs)
+        self.make_spans = make_spans
+        self.asked: dict[tuple[str, int, int], None] = {}
+
+    def span(self, doc: Document, start: int, end: int, quote: bool = True) -> URIRef:
+        self.asked[(doc.file, start, end)] = None
+        if self.make_spans:
+            return super().span(doc, start, end, quote)
+        return ns.span_iri(self.keys[doc.file], start, end)
+
+    def part(self, drop: Iterable[URIRef] = ()) -> Part:
+        """The triples made so far, sorted into own lines and shared vocabulary."""
+        from rdflib.plugins.serializers.nt import _nt_row
+        dropped = set(drop)
+        own, shared = [], []
+        for triple in self.g.triples:
+            subject = triple[0]
+            if subject in dropped or str(subject).startswith(_GLOBAL_SUBJECTS):
+                continue
+            (shared if subject in self.concepts else own).append(_nt_row(triple))
+        return Part(own, shared, list(self.asked), self.facts)
+
+
+def stub(meta) -> Document:
+    """A document known by its metadata alone (a citation's target, the global part)."""
+    return Document(meta, "", ())
+
+
+def document_part(doc: Document, issuer: str | None, responsibilities: Sequence[Any],
+                  mentions: Sequence[Any], targets: Sequence[Any]
+                  ) -> tuple[Part, dict, dict, list[dict], list[str]]:
+    """Part "document": (part, tasks, mentioned, target rows, target IRIs in order); the
+    part's `spans` are every span it makes."""
+    b = PartBuilder([doc], make_spans=True)
+    b.documents({doc.file: issuer} if issuer else {})
+    tasks, mentioned = b.responsibilities(DepartmentFacts(Resolver(), list(responsibilities),
+                                                          list(mentions)))
+    rows, iris = b.targets(targets)
+    return b.part(), dict(tasks), dict(mentioned), rows, [str(iris[id(t)]) for t in targets]
+
+
+def citation_part(doc: Document, facts: CitationFacts, cited_docs: Sequence[Any]
+                  ) -> tuple[Part, list[dict]]:
+    """Part "cites": one document's citations; the cited nodes belong to the global part.
+    `cited_docs` are the metadata of the corpus documents its citations resolve to."""
+    b = PartBuilder([doc, *[stub(m) for m in cited_docs if m.file != doc.file]])
+    rows = b.citations(facts)
+    targets = [ns.doc_iri(b.keys[c.resolves_to]) if c.resolves_to in b.by_file
+               else ns.cited_document_iri(c.identity) for c in facts.cited.values()]
+    return b.part(drop=targets), rows
+
+
+def pair_part(higher: Document, lower: Document, alignments: Sequence[Any],
+              target_alignments: Sequence[Any], target_iris: dict[int, URIRef]
+              ) -> tuple[Part, list[dict], list[dict]]:
+    """Part "pair": (part, text alignment rows, target alignment rows)."""
+    b = PartBuilder([higher, lower])
+    text_rows = b.alignments(alignments, [], {})
+    target_rows = b.alignments([], target_alignments, target_iris)
+    return b.part(), text_rows, target_rows
+
+
+def span_lines(doc: Document, spans: Iterable[tuple[int, int]]) -> list[str]:
+    """Part "spans": spans of `doc` (its text needed, not its provisions) that other parts
+    point at and its own part does not make — never a provision's, so all with a quote.
+
+    The lines _Builder.span makes, written directly: a partner's spans are written again
+    on every add that aligns with it, and rdflib terms cost ten times the formatting."""
+    from rdflib.plugins.serializers.nt import _quote_encode
+    key = doc.meta.key
+    source = f"<{ns.doc_iri(key)}>"
+    a, selector = f"<{RDF.type}>", f"<{OA.hasSelector}>"
+    integer = f"^^<{XSD.integer}>"
+    out = []
+    for start, end in sorted(set(spans)):
+        iri, pos = f"<{ns.span_iri(key, start, end)}>", f"<{ns.position_selector_iri(key, start, end)}>"
+        q = f"<{ns.quote_selector_iri(key, start, end)}>"
+        out += [f"{iri} {a} <{OA.SpecificResource}> .\n",
+                f"{iri} <{OA.hasSource}> {source} .\n",
+                f"{iri} {selector} {pos} .\n",
+                f"{pos} {a} <{OA.TextPositionSelector}> .\n",
+                f'{pos} <{OA.start}> "{start}"{integer} .\n',
+                f'{pos} <{OA.end}> "{end}"{integer} .\n',
+                f"{iri} {selector} {q} .\n",
+                f"{q} {a} <{OA.TextQuoteSelector}> .\n",
+                f"{q} <{OA.exact}> {_quote_encode(doc.source[start:end])} .\n"]
+    return out
+
+
+def global_lines(metas: Sequence[Any], resolver: Resolver, tasks: dict[str, list[dict]],
+                 mentioned: dict[str, list[str]], cited: dict[str, Any],
+                 targets: Iterable[Any]) -> tuple[list[str], list[dict]]:
+    """Part "global": places (in the order a full build meets them), departments, cited
+    documents, indicator concepts; with the department export rows."""
+    from rdflib.plugins.serializers.nt import _nt_row
+    b = PartBuilder([stub(m) for m in metas])
+    for meta in metas:
+        if meta.region:                                   # as _Builder.documents does
+            b.place(meta.region, meta.level)
+    rows = b.department_nodes(resolver, tasks, mentioned)
+    b.citations(CitationFacts([], dict(cited)))
+    labelled: set[URIRef] = set()
+    for t in targets:
+        b.indicator(t, labelled)
+    return [_nt_row(t) for t in b.g.triples], rows

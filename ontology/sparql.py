@@ -324,6 +324,24 @@ class SparqlRunner:
             raise payload
         return payload
 
+    def close_when_idle(self, grace: float = 1.0) -> None:
+        """Close in the background once the queries already on their way are answered.
+
+        A generation switch must neither wait for nor cut short the queries still running
+        on the generation they started with; `grace` covers a query whose thread took
+        this runner just before the switch and is still checking its text.
+        """
+        def later() -> None:
+            time.sleep(grace)
+            deadline = time.monotonic() + self.limits.timeout * 4 + 30
+            while time.monotonic() < deadline:
+                with self._pending_lock:
+                    if not self._pending:
+                        break
+                time.sleep(0.05)
+            self.close()
+        threading.Thread(target=later, daemon=True, name="policykg-sparql-retire").start()
+
     def close(self) -> None:
         try:
             with self._send_lock:

@@ -220,17 +220,17 @@ def test_add_while_the_store_is_busy_is_refused(store, tmp_path, monkeypatch, ca
 
 
 def test_two_adds_at_once(store, tmp_path, monkeypatch):
-    """The first add holds the lock while it builds: a second is refused, a third waits."""
+    """The first add holds the lock while it updates: a second is refused, a third waits."""
     entered, release = threading.Event(), threading.Event()
-    real_rebuild = ingest.rebuild
+    real_update = ingest.update
 
-    def paused_rebuild(*args, **kwargs):
+    def paused_update(*args, **kwargs):
         if not entered.is_set():
             entered.set()
             release.wait(60)
-        return real_rebuild(*args, **kwargs)
+        return real_update(*args, **kwargs)
 
-    monkeypatch.setattr(ingest, "rebuild", paused_rebuild)
+    monkeypatch.setattr(ingest, "update", paused_update)
     first = ingest.read_candidate(to_docx(), LIMIT, name="plan.docx")
     other_plan = PLAN.replace("江人社发〔2023〕15号", "江人社发〔2023〕16号").replace("江门", "开平")
     second = ingest.read_candidate(other_plan.encode("gbk"), LIMIT, name="kaiping.txt",
@@ -257,13 +257,19 @@ def test_two_adds_at_once(store, tmp_path, monkeypatch):
     assert gen.document(entries[1].file)["region"] == "开平市"
 
 
-def test_a_failed_build_leaves_everything_as_it_was(store, tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize("path", ["incremental", "full"])
+def test_a_failed_build_leaves_everything_as_it_was(path, store, tmp_path, monkeypatch, capsys):
     import indexer.build
+    import indexer.incremental
 
     def broken(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(indexer.build, "write_generation", broken)
+    if path == "full":          # a generation without incremental state is built whole
+        monkeypatch.setattr(indexer.incremental, "usable", lambda folder: False)
+        monkeypatch.setattr(indexer.build, "write_generation", broken)
+    else:                       # fails half way, after some of the new files are written
+        monkeypatch.setattr(indexer.incremental, "_update_index", broken)
     path = tmp_path / "plan.html"
     path.write_text(PLAN, encoding="utf-8")
     before = state(store.root)

@@ -45,8 +45,8 @@ class State:
                 if self._gen is None or self._gen.folder != folder:
                     old_runner, self._runner = self._runner, None
                     self._gen = Generation(folder)
-                    if old_runner is not None:
-                        old_runner.close()
+                    if old_runner is not None:   # queries running on it finish first
+                        old_runner.close_when_idle()
                 gen = self._gen
         return gen
 
@@ -135,8 +135,9 @@ def create_app(settings: Settings) -> Flask:
         return jsonify(ready=True, generation=gen.name, documents=gen.meta["documents"],
                        provisions=gen.meta["provisions"])
 
-    from web import api, pages, sparql_routes
+    from web import api, ingest_routes, pages, sparql_routes
     app.register_blueprint(api.bp)
+    app.register_blueprint(ingest_routes.bp)
     app.register_blueprint(sparql_routes.bp)
     app.register_blueprint(pages.bp)
     return app

@@ -102,6 +102,20 @@ SCHEMAS = {
 }
 
 
+# POST /api/documents: the upload (web.ingest_routes), the fields of `policykg add`.
+UPLOAD_FORM = obj({
+    "file": {"type": "string", "format": "binary",
+             "description": ".txt (UTF-8/GBK/UTF-16), .md, .html, .docx or .pdf"},
+    "title": STR, "level": {"enum": ["national", "provincial", "municipal", "county"]},
+    "region": STR, "issuer": STR, "number": {"type": "string", "description": "文号"},
+    "date": {"type": "string", "description": "2023-03-08 or 2023年3月8日"},
+    "status": {"enum": ["issued", "draft"]}}, ["file"])
+SCHEMAS["AddResult"] = obj({
+    "status": {"enum": ["added", "unchanged", "restored"]}, "doc": STR, "title": NSTR,
+    "number": NSTR, "level": LEVEL, "region": NSTR, "date": NSTR, "provisions": INT,
+    "generation": NSTR, "message": STR})
+
+
 def _ok(schema: dict, description: str = "OK") -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -117,6 +131,22 @@ def _param(name: str, where: str = "query", required: bool = False, schema: dict
            description: str = "") -> dict:
     return {"name": name, "in": where, "required": required, "schema": schema,
             "description": description}
+
+
+def _post_document() -> dict:
+    refusals = {"400": "Bad metadata field or no file", "403": "Writes closed (no token "
+                "configured) or a missing or wrong token", "409": "The same document is "
+                "already there, or another build or add is running", "413": "File too large",
+                "415": "Not a supported document format", "422": "Unreadable: empty, "
+                "corrupt, encrypted, a scanned PDF without text, a zip bomb…",
+                "500": "Server error; nothing changed"}
+    return {"summary": "Add a policy document (multipart upload; Bearer token required)",
+            "security": [{"bearer": []}],
+            "requestBody": {"required": True, "content": {"multipart/form-data": {
+                "schema": UPLOAD_FORM}}},
+            "responses": {"201": _ok(ref("AddResult"), "Added: the new generation is served"),
+                          "200": _ok(ref("AddResult"), "Already there: nothing changed"),
+                          **{code: _ok(ref("Error"), text) for code, text in refusals.items()}}}
 
 
 def _get(summary: str, schema: dict, params: list | None = None, errors=("503",)) -> dict:
@@ -148,7 +178,8 @@ def openapi_document() -> dict:
         "paths": {
             "/api/search": _get("Full-text search over provisions", ref("SearchResult"),
                                 SEARCH_PARAMS, ("400", "503")),
-            "/api/documents": _get("All documents", obj({"documents": arr(ref("Document"))})),
+            "/api/documents": {**_get("All documents", obj({"documents": arr(ref("Document"))})),
+                               "post": _post_document()},
             "/api/documents/{ref}": _get(
                 "One document: metadata, outline, citations, responsibility matrix",
                 ref("DocumentView"), [_param("ref", "path", True)], ("404", "503")),
@@ -182,5 +213,8 @@ def openapi_document() -> dict:
                                                    ["ready", "generation"])),
                                     "503": _ok(obj({"ready": BOOL, "reason": STR}))}}},
         },
-        "components": {"schemas": SCHEMAS},
+        "components": {"schemas": SCHEMAS, "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer",
+                       "description": "the upload token configured on the server "
+                                      "(POLICYKG_TOKEN)"}}},
     }

@@ -1,0 +1,1090 @@
+"""Incremental add and remove: a new generation made from the current one, not rebuilt.
+
+`policykg add` and `remove` change one document.  Extracting and aligning the whole corpus
+again costs minutes at a few hundred documents; what one document changes is small:
+
+- its own provisions, departments, targets and citations (read from it alone);
+- the citations *of other documents* that name it (they now resolve to it, or no longer);
+- the alignments between it and the documents that share passages or indicators with it,
+  in both directions — never the pairs of old documents among themselves;
+- what many documents share: the department registry (a new alias, a new body), cited
+  documents, places and indicator concepts, the export rows and facts that list them.
+
+So a full build keeps, beside its outputs, the *parts* its graph is the union of (see
+ontology.graph: one part per document, per document's citations, per aligned pair of
+documents, per document's spans, and one global part) and what each document contributed
+before any cross-document step (its department registry events, its citations as read,
+its targets, its kept shingles).  An add extracts the new document only, aligns it with
+the candidates the shingle index names, re-resolves the corpus's citations (cheap: a
+union-find over what was read), replays the department events, and rewrites only the
+parts whose inputs changed.  The outputs a generation serves — graph.nt, facts.json, the
+export rows, documents.json, provisions.jsonl, the whoosh index — are then written from
+the parts, equal to what a full build of the same corpus would write.
+
+Choices, and why:
+
+- **Frozen statistics.**  Two things a full build derives from the whole corpus are kept
+  until the next full build: the tokenizer's domain dictionary (dict.txt; re-deriving it
+  would re-cut every provision, i.e. re-index everything) and the shingle document
+  frequencies that weigh alignment passages (re-weighing would change every old pair).
+  A shingle the frozen counts have not seen weighs as a rare one (two documents).  The
+  incremental result equals a full build *with the same dictionary and frequencies*
+  (tests/test_incremental.py checks it); `policykg build` refreshes both.
+- **Never touch the old generation.**  Unchanged files are hard-linked into the new one
+  (every file here is written once and never modified: whoosh segment files are
+  immutable, its TOC is copied, not linked); changed files are written under a new
+  inode.  The switch stays the one atomic commit point (indexer.store).
+- **Fall back, never half-do.**  A generation without incremental state (an older format,
+  a build from documents outside the data folder) gets a full build instead.
+- **Department names as first read.**  An added document is read with the department
+  registry of the documents before it in build order, exactly as a full build reads it;
+  documents after it (an add that does not sort last, e.g. a bundled one put back) keep
+  what they read.  A department's name is fixed by its place and sector, so this only
+  matters for an unlisted body written two ways; `policykg build` settles it.
+- **Ranking after a remove.**  whoosh keeps a deleted provision's terms in its statistics
+  until segments merge: after a remove the same provisions are found, but scores (and so
+  the order of near ties) can differ slightly from a full build until the next build.
+
+Costs: work proportional to the new document and its
+partners — extraction, alignment against the candidates the shingle index names — plus a
+linear but light pass over the per-document states (no extraction, no alignment) and the
+rewrite of the corpus-wide files (graph.nt, facts.json, the alignment rows), which are
+single files by the serving side's contract.  The whoosh index gains a segment per add
+(never merged here), so a document's provisions are no longer one run of document
+numbers; the query side then uses its term-based fallback for title matches.
+"""
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+import time
+from array import array
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from corpus.records import LEVELS, Document, DocumentMeta, Provision
+from corpus.tokenize import Tokenizer
+from ontology import alignment as al
+from ontology.alignment import Alignment
+from ontology.citations import Citation, CitationFacts, CitedDocument, RawCitation, read_citations, \
+    resolve_citations
+from ontology.departments import Department, Mention, Responsibility, _dedupe as _dedupe_resps
+from ontology.graph import (FACTS_FILE, GRAPH_FILE, ROW_FILES, RecordingResolver,
+                            citation_part, departments_by_doc, document_part, global_lines,
+                            pair_part, replay, span_lines, stub)
+from ontology.targets import Target, TargetAlignment, align_targets, extract_targets
+
+Step = Callable[[str], None]
+STATE_DIR = "incr"
+FORMAT = 2
+STEPS = ("read", "extract", "align", "citations", "graph", "facts", "index", "done")
+
+
+class NotIncremental(Exception):
+    """The current generation cannot be updated in place of a build (no usable state)."""
+
+
+# ---- small file helpers: every file is written once, under a fresh inode -------------------
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() or path.is_symlink():
+        path.unlink()          # a hard link to the old generation's file: never write into it
+    path.write_bytes(data)
+
+
+def _write_json(path: Path, data) -> None:
+    _write_bytes(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+
+
+def _read_json(path: Path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _write_lines(path: Path, lines: Iterable[str]) -> None:
+    _write_bytes(path, "".join(lines).encode("utf-8"))
+
+
+def _link_tree(src: Path, dst: Path, skip: Callable[[Path], bool] = lambda p: False) -> None:
+    """Hard-link every file of `src` into `dst` (copy where the file system will not link)."""
+    for root, _, files in os.walk(src):
+        rel = Path(root).relative_to(src)
+        (dst / rel).mkdir(parents=True, exist_ok=True)
+        for name in files:
+            path = Path(root) / name
+            if skip(path):
+                continue
+            try:
+                os.link(path, dst / rel / name)
+            except OSError:
+                shutil.copy2(path, dst / rel / name)
+
+
+def _digest(data) -> str:
+    raw = json.dumps(data, ensure_ascii=False, sort_keys=True, default=list).encode("utf-8")
+    return hashlib.sha1(raw).hexdigest()
+
+
+# ---- the frozen shingle statistics ---------------------------------------------------------------
+
+class FrozenFrequency(al.DocumentFrequency):
+    """The shingle document frequencies of the last full build, used to weigh passages.
+
+    A shingle two documents share was counted at least twice by the build that saw both;
+    one the build never saw (only in documents added since) counts as two, i.e. rare.
+    With the frequencies of the same corpus this is exactly what find_alignments uses.
+    """
+
+    def counts(self, hashes: Sequence[int]) -> list[int]:
+        return [c if c >= 2 or h == al._NONE else 2
+                for h, c in zip(hashes, super().counts(hashes))]
+
+    def save(self, folder: Path) -> dict:
+        _write_bytes(folder / "df.bin", self.rows[0].tobytes() + self.rows[1].tobytes())
+        return {"mask": self.mask, "n_docs": self.n_docs}
+
+    @classmethod
+    def load(cls, folder: Path, info: dict) -> "FrozenFrequency":
+        df = cls.__new__(cls)
+        df.mask = info["mask"]
+        df.n_docs = info["n_docs"]
+        raw = (folder / "df.bin").read_bytes()
+        half = len(raw) // 2
+        df.rows = (array("H", raw[:half]), array("H", raw[half:]))
+        df._table = []
+        return df
+
+
+@dataclass
+class Shingled:
+    """A document's alignment stream with its kept shingles."""
+
+    stream: object
+    eligible: list[int]          # kept shingle hashes that can seed a link (sorted, unique)
+
+
+def shingle(doc: Document, df: al.DocumentFrequency, hashes: list[int] | None = None) -> Shingled:
+    """The stream and kept shingles of one document, as find_alignments prepares them."""
+    stream = al.build_stream(doc)
+    hashes = hashes if hashes is not None else al.shingle_hashes(stream.text)
+    kept = al.winnow(hashes)
+    stream.fp_pos = array("i", kept)
+    stream.fp_hash = array("I", (hashes[i] for i in kept))
+    return Shingled(stream, _eligible(stream, df))
+
+
+def _eligible(stream, df: al.DocumentFrequency) -> list[int]:
+    """The kept shingles find_alignments would post (see alignment._seeds)."""
+    counts, weights = df.counts(stream.fp_hash), df.weights(stream.fp_hash)
+    in_doc = Counter(stream.fp_hash)
+    return sorted({h for h, c, w in zip(stream.fp_hash, counts, weights)
+                   if c >= 2 and w >= al.SEED_MIN_WEIGHT and in_doc[h] <= al.MAX_POSTINGS})
+
+
+def corpus_frequency(docs: Sequence[Document]) -> tuple[FrozenFrequency, list[Shingled]]:
+    """The frequencies find_alignments computes for `docs`, and each document's shingles."""
+    streams = [al.build_stream(d) for d in docs]
+    df = FrozenFrequency(sum(len(s.text) for s in streams))
+    hashes = [al.shingle_hashes(s.text) for s in streams]
+    for h in hashes:
+        df.add_document(h)
+    out = []
+    for doc, stream, h in zip(docs, streams, hashes):
+        kept = al.winnow(h)
+        stream.fp_pos = array("i", kept)
+        stream.fp_hash = array("I", (h[i] for i in kept))
+        out.append(Shingled(stream, _eligible(stream, df)))
+    return df, out
+
+
+def save_stream(path: Path, stream) -> None:
+    """A document's prepared alignment stream, so that aligning with it later costs a read."""
+    text = stream.text.encode("utf-8")
+    head = json.dumps([len(text), len(stream.prov), len(stream.fp_pos)]).encode() + b"\n"
+    _write_bytes(path, head + text + stream.prov.tobytes() + stream.at.tobytes()
+                 + stream.fp_pos.tobytes() + stream.fp_hash.tobytes())
+
+
+def load_stream(path: Path, doc: Document):
+    raw = path.read_bytes()
+    cut = raw.index(b"\n")
+    size, n, m = json.loads(raw[:cut])
+    pos = cut + 1 + size
+    parts = []
+    for kind, length in (("i", n), ("i", n), ("i", m), ("I", m)):
+        parts.append(array(kind, raw[pos:pos + 4 * length]))
+        pos += 4 * length
+    stream = al._Stream(doc, raw[cut + 1:cut + 1 + size].decode("utf-8"), parts[0], parts[1])
+    stream.fp_pos, stream.fp_hash = parts[2], parts[3]
+    return stream
+
+
+def align_streams(streams: Sequence[object], df: al.DocumentFrequency,
+                  allowed: Callable[[Document, Document], bool] = al.may_take_up,
+                  seed_only: set[int] | None = None) -> list[Alignment]:
+    """find_alignments over prepared streams with given frequencies (same steps, same order).
+
+    `seed_only`: when only the pairs with one document are wanted, its kept shingles —
+    seeding then posts no other shingle (the same seeds for those pairs, far fewer)."""
+    seeding = list(streams) if seed_only is None else [_seeding(s, seed_only) for s in streams]
+    seeds = al._seeds(seeding, df, allowed)
+    offsets: dict = {}
+    out: list[Alignment] = []
+    for (ia, ib), pairs in sorted(seeds.items()):
+        fragments = al._fragments(streams[ia], streams[ib], pairs, df)
+        out.extend(al._links(streams[ia], streams[ib], fragments, al.MIN_WEIGHT, offsets, ia, ib))
+    out.sort(key=_alignment_order)
+    return out
+
+
+def _seeding(stream, keep: set[int]):
+    """A copy of `stream` whose kept shingles are only those in `keep` (all their places)."""
+    at = [i for i, h in enumerate(stream.fp_hash) if h in keep]
+    return dataclasses.replace(stream, fp_pos=array("i", (stream.fp_pos[i] for i in at)),
+                               fp_hash=array("I", (stream.fp_hash[i] for i in at)))
+
+
+def frozen_alignments(docs: Sequence[Document], df: al.DocumentFrequency) -> list[Alignment]:
+    """Every text-reuse link among `docs`, weighed with frozen frequencies `df`."""
+    return align_streams([shingle(d, df).stream for d in docs], df)
+
+
+def _alignment_order(a: Alignment) -> tuple:
+    return (a.lower_doc, tuple(a.lower_span), a.higher_doc, tuple(a.higher_span))
+
+
+def _flat_order(a: Alignment) -> list:
+    """find_alignments' order as plain values (what a JSON round trip keeps)."""
+    return [a.lower_doc, *a.lower_span, a.higher_doc, *a.higher_span]
+
+
+def reference_generation(folder: Path, docs: Sequence[Document], tokenizer: Tokenizer,
+                         df: al.DocumentFrequency) -> None:
+    """A full build of `docs` into `folder` with a given dictionary and frozen frequencies:
+    what an incremental update of the same corpus must equal (used by the tests)."""
+    from indexer.build import document_rows, provision_rows
+    from indexer.index import INDEX_DIR, build_index, department_aliases
+    from indexer.store import write_json, write_jsonl
+    from ontology.graph import graph_from_parts, graph_parts, write_graph_build
+    write_json(folder / "documents.json", document_rows(docs))
+    write_jsonl(folder / "provisions.jsonl", (r for d in docs for r in provision_rows(d)))
+    tokenizer.save(folder / "dict.txt")
+    parts = graph_parts(docs, alignments=frozen_alignments(docs, df))
+    result = graph_from_parts(docs, parts)
+    write_graph_build(folder, result)
+    build_index(folder / INDEX_DIR, docs, tokenizer, result.facts,
+                department_aliases(result.graph))
+    write_json(folder / "meta.json", {"format": 1, "generation": folder.name,
+                                      "documents": len(docs),
+                                      "provisions": sum(len(d.provisions) for d in docs)})
+
+
+class ShingleIndex:
+    """Kept shingle → documents: the base (a full build's, sorted arrays) plus the shingles
+    of documents added since (kept in their own states)."""
+
+    def __init__(self, hashes: array, owners: array, base_docs: list[str],
+                 added: dict[str, list[int]]):
+        self.hashes, self.owners, self.base_docs, self.added = hashes, owners, base_docs, added
+
+    @staticmethod
+    def write(folder: Path, docs: Sequence[str], eligible: Sequence[list[int]]) -> None:
+        pairs = sorted((h, i) for i, hs in enumerate(eligible) for h in hs)
+        hashes = array("I", (h for h, _ in pairs))
+        owners = array("I", (i for _, i in pairs))
+        _write_bytes(folder / "shingles.bin", hashes.tobytes() + owners.tobytes())
+
+    @classmethod
+    def load(cls, folder: Path, base_docs: list[str], added: dict[str, list[int]]) -> "ShingleIndex":
+        raw = (folder / "shingles.bin").read_bytes()
+        half = len(raw) // 2
+        return cls(array("I", raw[:half]), array("I", raw[half:]), base_docs, added)
+
+    def sharing(self, eligible: Sequence[int]) -> set[str]:
+        """The documents that keep at least one of these shingles."""
+        found: set[int] = set()
+        hashes, owners = self.hashes, self.owners
+        for h in eligible:
+            i = bisect.bisect_left(hashes, h)
+            while i < len(hashes) and hashes[i] == h:
+                found.add(owners[i])
+                i += 1
+        out = {self.base_docs[i] for i in found}
+        wanted = set(eligible)
+        out |= {file for file, hs in self.added.items() if wanted.intersection(hs)}
+        return out
+
+
+# ---- records to and from JSON --------------------------------------------------------------------
+
+def _asdict(obj) -> dict:
+    return dataclasses.asdict(obj)
+
+
+def _target(d: dict) -> Target:
+    return Target(**{k: v for k, v in d.items() if k != "uri"})
+
+
+def _meta(d: dict) -> DocumentMeta:
+    fields = {k: v for k, v in d.items() if k in DocumentMeta.__dataclass_fields__ and k != "file"}
+    return DocumentMeta(file=d.get("file") or d["doc"], **fields)
+
+
+def _row_line(row: dict) -> str:
+    return json.dumps(row, ensure_ascii=False) + "\n"
+
+
+_TUPLES = ("children", "cells", "columns")
+
+
+def _provision(d: dict) -> Provision:
+    return Provision(**{k: tuple(v) if k in _TUPLES else v for k, v in d.items()})
+
+
+# ---- the state kept in a generation ----------------------------------------------------------------
+#
+#   incr/state.json                 build order, pairs and their packs, frozen statistics
+#   incr/df.bin, incr/shingles.bin  frozen shingle frequencies; base shingle index
+#   incr/text/<doc>.txt, .stream    the document's text, its prepared alignment stream
+#   incr/doc/<doc>.json             what the document contributes (events, citations as
+#                                   read, targets, tasks, facts, spans, …)
+#   incr/doc/<doc>.nt, .prov.json, .rows, .facts
+#                                   its graph part, provisions, target rows, facts as JSON
+#   incr/cite/<doc>.json, .nt, .rows its citations as they resolve now
+#   incr/span/<doc>.nt              spans of it other parts point at
+#   incr/pair/<owner>.json, .nt, .rows
+#                                   the pairs made when <owner> came in (a full build: the
+#                                   later document of each pair), with line ranges
+#   incr/global.nt                  the global part (written every time)
+
+@dataclass
+class Corpus:
+    """The incremental state of a generation, loaded, and what the change touches."""
+
+    folder: Path
+    info: dict
+    metas: dict[str, DocumentMeta]      # in build order
+    docs: dict[str, dict]               # file → document state
+    cites: dict[str, dict]              # file → citation state
+    pairs: dict[str, dict]              # pair name → pair state (in its owner's pack)
+    touched: set[str] = dataclasses.field(default_factory=set)   # facts/spans to rewrite
+    packs: set[str] = dataclasses.field(default_factory=set)     # packs to rewrite
+
+    @property
+    def order(self) -> list[str]:
+        return list(self.metas)
+
+
+def state_dir(folder: Path) -> Path:
+    return folder / STATE_DIR
+
+
+def usable(folder: Path | None) -> bool:
+    """Can `folder` (a generation) be updated incrementally?"""
+    if folder is None:
+        return False
+    try:
+        info = _read_json(state_dir(folder) / "state.json")
+        return info.get("format") == FORMAT and (folder / "dict.txt").is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def pair_name(higher: str, lower: str) -> str:
+    return f"{higher}~{lower}"
+
+
+def load_corpus_state(folder: Path) -> Corpus:
+    try:
+        return _load_corpus_state(folder)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise NotIncremental(f"{folder.name}: the incremental state is damaged ({exc})") from None
+
+
+def _load_corpus_state(folder: Path) -> Corpus:
+    root = state_dir(folder)
+    info = _read_json(root / "state.json")
+    metas = {m["file"]: _meta(m) for m in info["metas"]}
+    docs = {f: _read_json(root / "doc" / f"{f}.json") for f in metas}
+    cites = {f: _read_json(root / "cite" / f"{f}.json") for f in metas}
+    pairs = {}
+    for owner in sorted(set(info["pairs"].values())):
+        pairs.update(_read_json(root / "pair" / f"{owner}.json"))
+    return Corpus(folder, info, metas, docs, cites, pairs)
+
+
+def load_document(root: Path, meta: DocumentMeta) -> Document:
+    """A document of the state, as segmented when it came in."""
+    source = (root / "text" / f"{meta.file}.txt").read_text(encoding="utf-8")
+    rows = _read_json(root / "doc" / f"{meta.file}.prov.json")
+    return Document(meta, source, tuple(_provision(r) for r in rows))
+
+
+# ---- writing the parts -------------------------------------------------------------------------------
+
+def write_document_state(root: Path, doc: Document, issuer: str | None, events: list,
+                         responsibilities: Sequence[Responsibility], mentions: Sequence[Mention],
+                         raws: Sequence[RawCitation], targets: Sequence[Target],
+                         eligible: list[int] | None, stream=None) -> tuple[dict, dict[int, str]]:
+    """The document's own part and everything it contributes; (state, target id → IRI)."""
+    part, tasks, mentioned, rows, iris = document_part(doc, issuer, responsibilities, mentions,
+                                                       targets)
+    state = {
+        "file": doc.file, "meta": doc.meta.to_dict() | {"file": doc.file}, "key": doc.meta.key,
+        "provisions": len(doc.provisions), "chars": len(doc.source), "issuer": issuer,
+        "events": [[d.to_dict(), alias] for d, alias in events],
+        "raws": [_asdict(r) for r in raws],
+        "targets": [_asdict(t) | {"uri": iri} for t, iri in zip(targets, iris)],
+        "tasks": tasks, "mentioned": mentioned, "facts": part.facts,
+        "spans": [[s, e] for _, s, e in part.spans], "shared": part.shared,
+        "eligible": eligible, "tally": _tally(doc, part.facts),
+    }
+    folder = root / "doc"
+    _write_bytes(root / "text" / f"{doc.file}.txt", doc.source.encode("utf-8"))
+    if stream is not None:
+        save_stream(root / "text" / f"{doc.file}.stream", stream)
+    _write_json(folder / f"{doc.file}.prov.json", [_asdict(p) for p in doc.provisions])
+    _write_lines(folder / f"{doc.file}.nt", part.lines)
+    _write_lines(folder / f"{doc.file}.rows", map(_row_line, rows))
+    _write_json(folder / f"{doc.file}.json", state)
+    return state, {id(t): iri for t, iri in zip(targets, iris)}
+
+
+def _tally(doc: Document, facts: dict[str, dict]) -> dict[str, list[int]]:
+    """What the index catalog counts for this document: department → [lead, participant]."""
+    from indexer.index import ProvisionFacts
+    out: dict[str, list[int]] = {}
+    for p in doc.provisions:
+        pf = ProvisionFacts.read(facts.get(p.id))
+        for i, names in enumerate((pf.lead, pf.participants)):
+            for name in names:
+                out.setdefault(name, [0, 0])[i] += 1
+    return out
+
+
+def _cite_inputs(citations: Sequence[Citation], cited: dict[str, CitedDocument]) -> list:
+    return [[_asdict(c), _asdict(cited[c.target])] for c in citations]
+
+
+def write_cite_state(root: Path, doc: Document, citations: Sequence[Citation],
+                     cited: dict[str, CitedDocument], metas: dict[str, DocumentMeta]) -> dict:
+    """The part holding one document's citations as they resolve now."""
+    own = {c.target: cited[c.target] for c in citations}
+    targets = [metas[c.resolves_to] for c in own.values() if c.resolves_to in metas]
+    part, rows = citation_part(doc, CitationFacts(list(citations), own), targets)
+    state = {"file": doc.file, "key": _digest(_cite_inputs(citations, cited)),
+             "facts": part.facts, "spans": [[s, e] for _, s, e in part.spans],
+             "shared": part.shared}
+    _write_lines(root / "cite" / f"{doc.file}.nt", part.lines)
+    _write_lines(root / "cite" / f"{doc.file}.rows", map(_row_line, rows))
+    _write_json(root / "cite" / f"{doc.file}.json", state)
+    return state
+
+
+@dataclass
+class PairPart:
+    name: str
+    state: dict
+    lines: list[str]
+    rows: list[str]
+
+
+def pair_part_of(higher: Document, lower: Document, owner: str,
+                 alignments: Sequence[Alignment],
+                 target_links: Sequence[tuple[int, int, TargetAlignment]],
+                 target_iris: dict[int, str]) -> PairPart:
+    """What `lower` takes up from `higher`.  `target_links` are (index of the higher target
+    in its document, index of the lower one, the link)."""
+    from rdflib import URIRef
+    iris = {id(t): URIRef(target_iris[id(t)])
+            for _, _, ta in target_links for t in (ta.higher, ta.lower)}
+    part, text_rows, target_rows = pair_part(higher, lower, alignments,
+                                             [ta for _, _, ta in target_links], iris)
+    spans: dict[str, list] = {higher.file: [], lower.file: []}
+    for file, s, e in part.spans:
+        spans[file].append([s, e])
+    rows = text_rows + target_rows
+    state = {"higher": higher.file, "lower": lower.file, "owner": owner,
+             "keys": [_flat_order(a) for a in alignments],
+             "targets": [[i, j] for i, j, _ in target_links],
+             "entries": [[r["higher"], r["lower"], r.get("kind"), r.get("score")] for r in rows],
+             "spans": spans, "shared": part.shared}
+    return PairPart(pair_name(higher.file, lower.file), state, part.lines,
+                    [_row_line(r) for r in rows])
+
+
+def write_pack(root: Path, owner: str, parts: Sequence[PairPart]) -> dict[str, dict]:
+    """The pairs `owner` brought, in one pack: states with their line ranges."""
+    states, lines, rows = {}, [], []
+    for part in parts:
+        state = dict(part.state, nt=[len(lines), len(lines) + len(part.lines)],
+                     rows=[len(rows), len(rows) + len(part.rows)])
+        lines += part.lines
+        rows += part.rows
+        states[part.name] = state
+    folder = root / "pair"
+    _write_lines(folder / f"{owner}.nt", lines)
+    _write_lines(folder / f"{owner}.rows", rows)
+    _write_json(folder / f"{owner}.json", states)
+    return states
+
+
+def _filter_pack(root: Path, owner: str, keep: dict[str, dict]) -> dict[str, dict]:
+    """A pack written again with only the pairs in `keep` (their lines cut out, not remade)."""
+    folder = root / "pair"
+    lines = (folder / f"{owner}.nt").read_text(encoding="utf-8").splitlines(keepends=True)
+    rows = (folder / f"{owner}.rows").read_text(encoding="utf-8").splitlines(keepends=True)
+    parts = [PairPart(name, {k: v for k, v in s.items() if k not in ("nt", "rows")},
+                      lines[slice(*s["nt"])], rows[slice(*s["rows"])])
+             for name, s in keep.items()]
+    if not parts:
+        for ext in (".json", ".nt", ".rows"):
+            (folder / f"{owner}{ext}").unlink(missing_ok=True)
+        return {}
+    return write_pack(root, owner, parts)
+
+
+def asked_spans(file: str, corpus: "Corpus", pairs: Iterable[dict]) -> list[list[int]]:
+    """The spans of document `file` its citations and alignments point at that its own
+    part does not make (sorted, unique)."""
+    spans = {tuple(s) for s in corpus.cites[file]["spans"]}
+    for pair in pairs:
+        spans |= {tuple(s) for s in pair["spans"].get(file, ())}
+    spans -= {tuple(s) for s in corpus.docs[file]["spans"]}
+    return sorted(list(s) for s in spans)
+
+
+def write_span_part(root: Path, meta: DocumentMeta, asked: list[list[int]]) -> str:
+    source = (root / "text" / f"{meta.file}.txt").read_text(encoding="utf-8")
+    _write_lines(root / "span" / f"{meta.file}.nt",
+                 span_lines(Document(meta, source, ()), [tuple(s) for s in asked]))
+    return _digest(asked)
+
+
+def _pairs_by_doc(pairs: dict[str, dict]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = defaultdict(list)
+    for state in pairs.values():
+        out[state["higher"]].append(state)
+        out[state["lower"]].append(state)
+    return out
+
+
+# ---- the full build's stage -----------------------------------------------------------------------------
+
+def incremental_stage(ctx) -> None:
+    """Build stage "incremental": the parts of this build's graph and what each document
+    contributed, so that the next add can start from them (see the module docstring)."""
+    parts = getattr(ctx, "graph_parts", None)
+    if parts is None:
+        return                                  # no graph stage: nothing to keep
+    write_full_state(ctx.folder, ctx.docs, parts)
+
+
+def write_full_state(folder: Path, docs: Sequence[Document], parts) -> None:
+    root = state_dir(folder)
+    root.mkdir(exist_ok=True)
+    df, shingled = corpus_frequency(docs)
+    metas = {d.file: d.meta for d in docs}
+    by_doc = _group_by_doc(docs, parts)
+    target_iris: dict[int, str] = {}
+    corpus = Corpus(folder, {}, metas, {}, {}, {})
+    for doc, sh in zip(docs, shingled):
+        g = by_doc[doc.file]
+        corpus.docs[doc.file], iris = write_document_state(
+            root, doc, parts.departments.issuers.get(doc.file), parts.events.get(doc.file, []),
+            g["responsibilities"], g["mentions"], g["raws"], g["targets"], None, sh.stream)
+        target_iris.update(iris)
+        corpus.cites[doc.file] = write_cite_state(root, doc, g["citations"],
+                                                  parts.citations.cited, metas)
+    by_file = {d.file: d for d in docs}
+    index_of = {id(t): i for d in docs for i, t in enumerate(by_doc[d.file]["targets"])}
+    packs: dict[str, list[PairPart]] = defaultdict(list)
+    for (h, l), group in sorted(_group_pairs(parts).items()):
+        links = [(index_of[id(ta.higher)], index_of[id(ta.lower)], ta) for ta in group["targets"]]
+        owner = max(h, l)                     # the later of the two in build order
+        packs[owner].append(pair_part_of(by_file[h], by_file[l], owner, group["text"], links,
+                                         target_iris))
+    for owner, items in packs.items():
+        corpus.pairs.update(write_pack(root, owner, items))
+    ShingleIndex.write(root, [d.file for d in docs], [s.eligible for s in shingled])
+    corpus.touched = set(metas)
+    corpus.info = {"format": FORMAT, "df": df.save(root), "base_docs": [d.file for d in docs],
+                   "spans": {}, "aliases": alias_map(parts.departments.resolver)}
+    _write_document_outputs(root, corpus)
+    _write_state(root, corpus)
+
+
+def _group_by_doc(docs: Sequence[Document], parts) -> dict[str, dict]:
+    out = {d.file: {"responsibilities": [], "mentions": [], "raws": [], "targets": [],
+                    "citations": []} for d in docs}
+    for r in parts.departments.responsibilities:
+        out[r.doc]["responsibilities"].append(r)
+    for m in parts.departments.mentions:
+        out[m.doc]["mentions"].append(m)
+    for r in parts.raws:
+        out[r.doc]["raws"].append(r)
+    for t in parts.targets:
+        out[t.doc]["targets"].append(t)
+    for c in parts.citations.citations:
+        out[c.doc]["citations"].append(c)
+    return out
+
+
+def _group_pairs(parts) -> dict[tuple[str, str], dict]:
+    out: dict[tuple[str, str], dict] = defaultdict(lambda: {"text": [], "targets": []})
+    for a in parts.alignments:
+        out[(a.higher_doc, a.lower_doc)]["text"].append(a)
+    for ta in parts.target_alignments:
+        out[(ta.higher.doc, ta.lower.doc)]["targets"].append(ta)
+    return out
+
+
+def alias_map(resolver) -> dict[str, list[str]]:
+    """Canonical department name → its other names, as index.department_aliases reads
+    them from the graph (prefLabel → altLabels, departments of the same name together)."""
+    out: dict[str, list[str]] = {}
+    for slug in sorted(resolver.departments):
+        dept = resolver.departments[slug]
+        out.setdefault(dept.name, []).extend(resolver.alias_list(slug))
+    return out
+
+
+def _write_state(root: Path, corpus: Corpus) -> None:
+    info = dict(corpus.info)
+    info.update(format=FORMAT, metas=[corpus.metas[f].to_dict() | {"file": f} for f in corpus.order],
+                pairs={name: s["owner"] for name, s in sorted(corpus.pairs.items())})
+    _write_json(root / "state.json", info)
+
+
+# ---- per-document outputs: spans part and facts -------------------------------------------------------
+
+def _write_document_outputs(root: Path, corpus: Corpus) -> None:
+    """The span part and the facts of every touched document."""
+    pairs_of = _pairs_by_doc(corpus.pairs)
+    positions = _target_positions(corpus)
+    spans = dict(corpus.info.get("spans", {}))
+    for f in corpus.order:
+        if f not in corpus.touched:
+            continue
+        asked = asked_spans(f, corpus, pairs_of.get(f, []))
+        if spans.get(f) != _digest(asked) or not (root / "span" / f"{f}.nt").is_file():
+            spans[f] = write_span_part(root, corpus.metas[f], asked)
+        facts = _document_facts(f, corpus, pairs_of.get(f, []), positions)
+        _write_bytes(root / "doc" / f"{f}.facts",
+                     json.dumps(facts, ensure_ascii=False)[1:-1].encode("utf-8"))
+    corpus.info["spans"] = {f: spans[f] for f in corpus.order}
+
+
+def _empty_slot() -> dict:
+    return {"departments": {"lead": [], "participants": []}, "targets": [], "cites": [],
+            "aligned": [], "mentions": []}
+
+
+def _document_facts(file: str, corpus: Corpus, pairs: Sequence[dict], positions) -> dict:
+    """The facts of one document's provisions, as a full build makes them: its own, its
+    citations, and its alignments in the order of the alignment rows (_Builder._aligned)."""
+    facts: dict[str, dict] = {}
+    for pid, slot in corpus.docs[file]["facts"].items():
+        facts[pid] = {**slot, "cites": [], "aligned": []}
+    for pid, slot in corpus.cites[file]["facts"].items():
+        facts.setdefault(pid, _empty_slot())["cites"] = list(slot["cites"])
+    seen: set[tuple] = set()          # _Builder._aligned's "if entry not in slot", in O(1)
+    for _, (higher, lower, kind, score), h_doc, l_doc in sorted(_entries(pairs, positions),
+                                                                 key=lambda e: e[0]):
+        kind = kind or "text"
+        for me, other, other_doc, direction, here in ((lower, higher, h_doc, "higher", l_doc),
+                                                      (higher, lower, l_doc, "lower", h_doc)):
+            key = (me, other, direction, kind, score)
+            if here != file or key in seen:
+                continue
+            seen.add(key)
+            facts.setdefault(me, _empty_slot())["aligned"].append(
+                {"provision": other, "doc": other_doc, "direction": direction, "kind": kind,
+                 "score": score})
+    return facts
+
+
+def _entries(pairs: Iterable[dict], positions):
+    """(global order key, entry, higher doc, lower doc) of every alignment row of `pairs`:
+    text links in find_alignments' order first, then target links in align_targets'."""
+    rank, position, docs = positions
+    for pair in pairs:
+        h, l = pair["higher"], pair["lower"]
+        keys = [(0, *k) for k in pair["keys"]]
+        for i, j in pair["targets"]:
+            group = docs[h]["targets"][i]["indicator_key"][-2:]
+            keys.append((1, rank[group], position[(h, i)], position[(l, j)]))
+        for key, entry in zip(keys, pair["entries"]):
+            yield key, entry, h, l
+
+
+def _target_positions(corpus: Corpus):
+    """align_targets' groups (by the key's last two characters, in order of first use) and
+    each target's place in its group."""
+    rank: dict[str, int] = {}
+    position: dict[tuple[str, int], int] = {}
+    size: Counter = Counter()
+    for f in corpus.order:
+        if corpus.metas[f].level not in LEVELS:
+            continue
+        for i, t in enumerate(corpus.docs[f]["targets"]):
+            group = t["indicator_key"][-2:]
+            rank.setdefault(group, len(rank))
+            position[(f, i)] = size[group]
+            size[group] += 1
+    return rank, position, corpus.docs
+
+
+# ---- an add or a remove ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Change:
+    """One document in (`add`, segmented) or out (`remove`, its file name)."""
+
+    add: Document | None = None
+    remove: str | None = None
+
+
+def update(old: Path, new: Path, change: Change, step: Step = lambda _: None) -> dict:
+    """Write into `new` (an empty generation folder) the generation `old` becomes with
+    `change`; `old` is only read.  Returns the new generation's meta."""
+    started = time.time()
+    if not usable(old):
+        raise NotIncremental(f"{old.name} has no incremental state")
+    corpus = load_corpus_state(old)
+    root = state_dir(new)
+    _link_tree(state_dir(old), root, skip=lambda path: path.name == "state.json")
+    df = FrozenFrequency.load(root, corpus.info["df"])
+    step("read")
+    if change.remove:
+        _drop(corpus, root, change.remove)
+    if change.add is not None:
+        _add(corpus, root, change.add, df, step)
+    else:
+        step("extract")
+        step("align")
+    return _finish(corpus, old, new, change, started, step)
+
+
+def _drop(corpus: Corpus, root: Path, file: str) -> None:
+    if file not in corpus.metas:
+        raise NotIncremental(f"{file} is not in the incremental state")
+    del corpus.metas[file], corpus.docs[file], corpus.cites[file]
+    for sub, ext in (("doc", ".json"), ("doc", ".nt"), ("doc", ".prov.json"), ("doc", ".rows"),
+                     ("doc", ".facts"), ("cite", ".json"), ("cite", ".nt"), ("cite", ".rows"),
+                     ("span", ".nt"), ("text", ".txt"), ("text", ".stream")):
+        (root / sub / f"{file}{ext}").unlink(missing_ok=True)
+    gone = {name: s for name, s in corpus.pairs.items() if file in (s["higher"], s["lower"])}
+    for name, state in gone.items():
+        del corpus.pairs[name]
+        corpus.touched.update((state["higher"], state["lower"]))
+        corpus.packs.add(state["owner"])
+    corpus.touched.discard(file)
+    for owner in corpus.packs:
+        keep = {n: s for n, s in corpus.pairs.items() if s["owner"] == owner}
+        corpus.pairs.update(_filter_pack(root, owner, keep))
+    corpus.packs.clear()
+
+
+def _add(corpus: Corpus, root: Path, doc: Document, df: FrozenFrequency, step: Step) -> None:
+    """Read the new document alone, then align it with the documents it shares text or
+    indicators with."""
+    if doc.file in corpus.metas:
+        raise NotIncremental(f"{doc.file} is already in the incremental state")
+    before = [f for f in corpus.order if f < doc.file]
+    resolver = replay((e for f in before for e in _events(corpus.docs[f])), RecordingResolver())
+    dept_facts, events = departments_by_doc([doc], resolver)
+    targets = extract_targets([doc])
+    own = shingle(doc, df)
+    state, iris = write_document_state(
+        root, doc, dept_facts.issuers.get(doc.file), events[doc.file],
+        dept_facts.responsibilities, dept_facts.mentions, read_citations(doc), targets,
+        own.eligible, own.stream)
+    corpus.metas = dict(sorted({**corpus.metas, doc.file: doc.meta}.items()))
+    corpus.docs[doc.file] = state
+    corpus.touched.add(doc.file)
+    step("extract")
+    partners = sorted(_text_partners(corpus, doc, own))
+    loaded = {f: load_document(root, corpus.metas[f]) for f in partners}
+    streams = [own.stream] + [_stream_of(root, loaded[f], df) for f in partners]
+    text = align_streams(streams, df, lambda a, b: (a is doc or b is doc) and al.may_take_up(a, b),
+                         seed_only=set(own.eligible))
+    links, target_iris = _target_links(corpus, doc, targets, iris)
+    groups: dict[tuple[str, str], dict] = defaultdict(lambda: {"text": [], "targets": []})
+    for a in text:
+        groups[(a.higher_doc, a.lower_doc)]["text"].append(a)
+    for key, found in links.items():
+        groups[key]["targets"] = found
+    made = []
+    for (h, l), group in sorted(groups.items()):
+        for f in (h, l):
+            if f != doc.file and f not in loaded:
+                loaded[f] = load_document(root, corpus.metas[f])
+        docs = {doc.file: doc, **loaded}
+        made.append(pair_part_of(docs[h], docs[l], doc.file, group["text"], group["targets"],
+                                 target_iris))
+        corpus.touched.update((h, l))
+    if made:
+        corpus.pairs.update(write_pack(root, doc.file, made))
+    step("align")
+
+
+def _stream_of(root: Path, doc: Document, df: FrozenFrequency):
+    path = root / "text" / f"{doc.file}.stream"
+    return load_stream(path, doc) if path.is_file() else shingle(doc, df).stream
+
+
+def _events(state: dict) -> list:
+    return [(Department(**d), alias) for d, alias in state["events"]]
+
+
+def _text_partners(corpus: Corpus, doc: Document, own: Shingled) -> set[str]:
+    """Documents sharing a seed shingle with `doc`, at a level that can take up or be
+    taken up by it."""
+    added = {f: s["eligible"] for f, s in corpus.docs.items()
+             if s.get("eligible") is not None and f != doc.file}
+    index = ShingleIndex.load(state_dir(corpus.folder), corpus.info["base_docs"], added)
+    out = set()
+    for f in index.sharing(own.eligible):
+        if f == doc.file or f not in corpus.metas:
+            continue
+        other = stub(corpus.metas[f])
+        if al.may_take_up(other, doc) or al.may_take_up(doc, other):
+            out.add(f)
+    return out
+
+
+def _target_links(corpus: Corpus, doc: Document, targets: list[Target], iris: dict[int, str]
+                  ) -> tuple[dict[tuple[str, str], list], dict[int, str]]:
+    """The new document's targets against every other document's, as align_targets pairs
+    them: {(higher doc, lower doc): [(higher index, lower index, link)]}."""
+    out: dict[tuple[str, str], list] = defaultdict(list)
+    all_iris = dict(iris)
+    if doc.meta.level not in LEVELS or not targets:
+        return out, all_iris
+    mine = {id(t): i for i, t in enumerate(targets)}
+    suffixes = {t.indicator_key[-2:] for t in targets}
+    for f in corpus.order:
+        meta = corpus.metas[f]
+        if f == doc.file or meta.level not in LEVELS or meta.level == doc.meta.level:
+            continue
+        rows = corpus.docs[f]["targets"]
+        if not any(r["indicator_key"][-2:] in suffixes for r in rows):
+            continue
+        theirs = [_target(r) for r in rows]
+        index = {id(t): i for i, t in enumerate(theirs)}
+        all_iris.update({id(t): r["uri"] for t, r in zip(theirs, rows)})
+        for ta in align_targets(targets + theirs, [doc, stub(meta)]):
+            at = lambda t: mine[id(t)] if id(t) in mine else index[id(t)]   # noqa: E731
+            out[(ta.higher.doc, ta.lower.doc)].append((at(ta.higher), at(ta.lower), ta))
+    return out, all_iris
+
+
+def _finish(corpus: Corpus, old: Path, new: Path, change: Change, started: float,
+            step: Step) -> dict:
+    """Re-resolve what depends on the whole corpus and write the generation's files."""
+    root = state_dir(new)
+    order = corpus.order
+    loaded: dict[str, Document] = {}
+    if change.add is not None:
+        loaded[change.add.file] = change.add
+
+    def document(f: str) -> Document:
+        if f not in loaded:
+            loaded[f] = load_document(root, corpus.metas[f])
+        return loaded[f]
+
+    cited = _resolve_citations(corpus, root, document)
+    step("citations")
+    _write_document_outputs(root, corpus)
+    resolver = replay(e for f in order for e in _events(corpus.docs[f]))
+    tasks, mentioned = _tasks(corpus)
+    targets = [_Indicator(t["indicator_key"], t["indicator"])
+               for f in order for t in corpus.docs[f]["targets"]]
+    lines, dept_rows = global_lines([corpus.metas[f] for f in order], resolver, tasks, mentioned,
+                                    cited, targets)
+    _write_graph(new, root, corpus, lines)
+    step("graph")
+    _write_outputs(new, root, corpus, dept_rows)
+    _write_corpus_files(old, new, corpus, change)
+    step("facts")
+    aliases = alias_map(resolver)
+    _update_index(old, new, corpus, change, corpus.info.get("aliases", {}), aliases, document)
+    step("index")
+    corpus.info["aliases"] = aliases
+    _write_state(root, corpus)
+    meta = {"format": 1, "generation": new.name.replace(".tmp-", ""),
+            "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "seconds": round(time.time() - started, 3), "documents": len(order),
+            "provisions": sum(corpus.docs[f]["provisions"] for f in order),
+            "update": {"added": change.add.file if change.add is not None else None,
+                       "removed": change.remove, "incremental": True}}
+    (new / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    step("done")
+    return meta
+
+
+@dataclass(frozen=True)
+class _Indicator:
+    indicator_key: str
+    indicator: str
+
+
+def _resolve_citations(corpus: Corpus, root: Path, document: Callable[[str], Document]
+                       ) -> dict[str, CitedDocument]:
+    """Resolve every citation against the corpus as it is now; rewrite the citation parts
+    of the documents whose citations resolve differently (both ways: to a new document,
+    or back to an external node when one is removed)."""
+    metas = [corpus.metas[f] for f in corpus.order]
+    raws = [RawCitation(**r) for f in corpus.order for r in corpus.docs[f]["raws"]]
+    facts = resolve_citations(metas, raws)
+    by_doc: dict[str, list[Citation]] = defaultdict(list)
+    for c in facts.citations:
+        by_doc[c.doc].append(c)
+    for f in corpus.order:
+        mine = by_doc.get(f, [])
+        old = corpus.cites.get(f)
+        if old is None or old["key"] != _digest(_cite_inputs(mine, facts.cited)):
+            corpus.cites[f] = write_cite_state(root, document(f), mine, facts.cited, corpus.metas)
+            corpus.touched.add(f)
+    return facts.cited
+
+
+def _tasks(corpus: Corpus) -> tuple[dict[str, list[dict]], dict[str, list[str]]]:
+    tasks: dict[str, list[dict]] = defaultdict(list)
+    mentioned: dict[str, list[str]] = defaultdict(list)
+    for f in corpus.order:
+        for slug, rows in corpus.docs[f]["tasks"].items():
+            tasks[slug].extend(rows)
+        for slug, pids in corpus.docs[f]["mentioned"].items():
+            mentioned[slug].extend(pids)
+    return tasks, mentioned
+
+
+def _concat(out: Path, files: Iterable[Path], head: Iterable[str] = (), tail: Iterable[str] = ()
+            ) -> None:
+    with open(out, "wb") as fh:
+        fh.write("".join(head).encode("utf-8"))
+        for path in files:
+            with open(path, "rb") as part:
+                shutil.copyfileobj(part, fh, 1 << 20)
+        fh.write("".join(tail).encode("utf-8"))
+
+
+def _write_graph(new: Path, root: Path, corpus: Corpus, global_part: list[str]) -> None:
+    """graph.nt: the global part and the shared vocabulary once, then every part's own
+    lines (the parts never share a triple)."""
+    seen = dict.fromkeys(global_part)
+    for state in (*corpus.docs.values(), *corpus.cites.values(), *corpus.pairs.values()):
+        for line in state["shared"]:
+            seen.setdefault(line)
+    _write_lines(root / "global.nt", seen)
+    files = [root / "global.nt"]
+    for f in corpus.order:
+        files += [root / "doc" / f"{f}.nt", root / "cite" / f"{f}.nt", root / "span" / f"{f}.nt"]
+    owners = sorted({s["owner"] for s in corpus.pairs.values()})
+    files += [root / "pair" / f"{owner}.nt" for owner in owners]
+    _concat(new / GRAPH_FILE, files)
+
+
+def _write_outputs(new: Path, root: Path, corpus: Corpus, dept_rows: list[dict]) -> None:
+    """facts.json from the documents' facts, the export rows (alignments in the order a
+    full build writes them: text links as find_alignments sorts them, then target links
+    in align_targets' order)."""
+    fragments = [(root / "doc" / f"{f}.facts").read_text(encoding="utf-8") for f in corpus.order]
+    with open(new / FACTS_FILE, "w", encoding="utf-8") as fh:
+        fh.write("{" + ",".join(x for x in fragments if x) + "}")
+    with open(new / ROW_FILES["departments"], "w", encoding="utf-8") as fh:
+        fh.writelines(map(_row_line, dept_rows))
+    _concat(new / ROW_FILES["citations"], [root / "cite" / f"{f}.rows" for f in corpus.order])
+    _concat(new / ROW_FILES["targets"], [root / "doc" / f"{f}.rows" for f in corpus.order])
+    positions = _target_positions(corpus)
+    rows: list[tuple[tuple, str]] = []
+    by_owner: dict[str, list[str]] = {}
+    for name, pair in corpus.pairs.items():
+        owner = pair["owner"]
+        if owner not in by_owner:
+            by_owner[owner] = (root / "pair" / f"{owner}.rows").read_text(
+                encoding="utf-8").splitlines(keepends=True)
+        mine = by_owner[owner][slice(*pair["rows"])]
+        rows += [(key, line) for (key, _, _, _), line in zip(_entries([pair], positions), mine)]
+    rows.sort(key=lambda r: r[0])
+    with open(new / ROW_FILES["alignments"], "w", encoding="utf-8") as fh:
+        fh.writelines(line for _, line in rows)
+
+
+def _write_corpus_files(old: Path, new: Path, corpus: Corpus, change: Change) -> None:
+    """documents.json, provisions.jsonl (the old lines kept, the document's put in or
+    left out) and the frozen dictionary."""
+    from indexer.build import provision_rows
+    from indexer.store import write_json
+    from ontology.namespaces import doc_iri
+    rows = []
+    for f in corpus.order:
+        meta, state = corpus.metas[f], corpus.docs[f]
+        row = meta.to_dict()
+        row.update(key=meta.key, uri=str(doc_iri(meta.key)), provisions=state["provisions"],
+                   chars=state["chars"])
+        rows.append(row)
+    write_json(new / "documents.json", rows)
+    counts = [(d["doc"], d["provisions"]) for d in
+              json.loads((old / "documents.json").read_text(encoding="utf-8"))]
+    added = change.add
+    with open(old / "provisions.jsonl", encoding="utf-8") as src, \
+            open(new / "provisions.jsonl", "w", encoding="utf-8") as out:
+        def put_added() -> None:
+            out.writelines(_row_line(r) for r in provision_rows(added))
+
+        for file, n in counts:
+            if added is not None and added.file < file:
+                put_added()
+                added = None
+            lines = [src.readline() for _ in range(n)]
+            if file != change.remove:
+                out.writelines(lines)
+        if added is not None:
+            put_added()
+    os.link(old / "dict.txt", new / "dict.txt")
+
+
+def _update_index(old: Path, new: Path, corpus: Corpus, change: Change, old_aliases: dict,
+                  aliases: dict, document: Callable[[str], Document]) -> None:
+    """The whoosh index: the new document's provisions in, the removed one's out, and the
+    provisions whose departments' aliases changed written again."""
+    from indexer.index import update_index
+    changed = {name for name in set(old_aliases) | set(aliases)
+               if sorted(old_aliases.get(name, [])) != sorted(aliases.get(name, []))}
+    again: dict[str, list[str]] = defaultdict(list)
+    for f in corpus.order:
+        if change.add is not None and f == change.add.file:
+            continue
+        for pid, slot in corpus.docs[f]["facts"].items():
+            names = set(slot["departments"]["lead"]) | set(slot["departments"]["participants"])
+            if names & changed:
+                again[f].append(pid)
+    write = [(document(f), set(pids)) for f, pids in again.items()]
+    if change.add is not None:
+        write.append((change.add, {p.id for p in change.add.provisions}))
+    facts = {}
+    for doc, pids in write:
+        facts.update(_document_facts(doc.file, corpus, (), ([], {}, corpus.docs)))
+    tally: dict[str, dict] = defaultdict(lambda: {"aliases": set(), "docs": Counter(),
+                                                  "lead": 0, "participant": 0})
+    for f in corpus.order:
+        for name, (lead, participant) in corpus.docs[f]["tally"].items():
+            row = tally[name]
+            row["lead"] += lead
+            row["participant"] += participant
+            row["docs"][f] += lead + participant
+            row["aliases"].update(aliases.get(name, ()))
+    update_index(old / "index", new / "index", Tokenizer.from_file(new / "dict.txt"),
+                 delete_docs=[change.remove] if change.remove else [],
+                 delete_ids=[pid for pids in again.values() for pid in pids],
+                 write=write, facts=facts, aliases=aliases, departments=tally,
+                 count=sum(corpus.docs[f]["provisions"] for f in corpus.order))

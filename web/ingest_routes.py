@@ -1,0 +1,154 @@
+"""Adding a document over HTTP: `POST /api/documents` (JSON) and the upload form (/upload).
+
+Writes are closed unless an upload token is configured (Settings.upload_token, from
+POLICYKG_TOKEN): without one every write is refused with 403.  The API takes the token
+as `Authorization: Bearer …`, the HTML form as a field; both are compared in constant
+time.  The work is indexer.ingest's, exactly what `policykg add` does: the file is read
+and checked before anything is written, a refusal changes nothing and is answered with
+one line (JSON for the API, Chinese on the form), and a success switches the data folder
+to the new generation, which the running server serves from its next request on.
+"""
+from __future__ import annotations
+
+import hmac
+import logging
+
+from flask import Blueprint, current_app, jsonify, render_template, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from corpus.reader import UnreadableDocument
+from indexer import ingest
+from indexer.store import StoreBusy
+
+log = logging.getLogger("policykg.web")
+bp = Blueprint("ingest", __name__)
+
+# The metadata fields of `policykg add`, as form fields of the same names.
+FIELDS = ("title", "level", "region", "issuer", "number", "date", "status")
+LEVELS = {"": "从发文机关推断", "national": "国家级", "provincial": "省级", "municipal": "市级",
+          "county": "县级"}
+STATUSES = {"": "从正文推断", "issued": "已印发", "draft": "征求意见稿"}
+
+
+class Refused(Exception):
+    """A write refused before it reached the ingest library (no token, no file)."""
+
+    def __init__(self, status: int, message: str, chinese: str):
+        super().__init__(message)
+        self.status, self.chinese = status, chinese
+
+
+def _settings():
+    return current_app.config["SETTINGS"]
+
+
+def _check_token(given: str | None) -> None:
+    token = _settings().upload_token
+    if not token:
+        raise Refused(403, "uploads are closed: no upload token is configured on the server "
+                           "(POLICYKG_TOKEN)", "上传未开放：服务器未配置上传令牌（POLICYKG_TOKEN）。")
+    if not given or not hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8")):
+        raise Refused(403, "a valid upload token is required (Authorization: Bearer <token>)",
+                      "上传令牌无效或缺失。")
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else None
+
+
+def _add() -> ingest.AddResult:
+    """Read the uploaded file and the metadata fields, and add the document."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise Refused(400, "no file: send the document as the multipart field 'file'",
+                      "请选择要上传的文件。")
+    limit = _settings().max_upload_bytes
+    data = upload.stream.read(limit + 1)
+    given = {k: request.form.get(k, "").strip() for k in FIELDS}
+    given = {k: v for k, v in given.items() if v}
+    candidate = ingest.read_candidate(data, limit, name=upload.filename, given=given)
+    store = current_app.extensions["policykg"].store
+    return ingest.add_document(store, candidate)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:500] or type(exc).__name__
+
+
+def _refusal(exc: BaseException) -> tuple[int, str, str]:
+    """(status, message, Chinese message) of any reason an add did not happen."""
+    if isinstance(exc, Refused):
+        return exc.status, str(exc), exc.chinese
+    if isinstance(exc, RequestEntityTooLarge):
+        mb = _settings().max_upload_bytes / (1024 * 1024)
+        return 413, f"the upload is larger than the limit ({mb:g} MB)", f"文件过大（上限 {mb:g} MB）。"
+    status = ingest.http_status(exc)
+    message = _one_line(exc)
+    if status == 500:
+        log.exception("add failed")
+        return 500, "the document could not be added (server error); nothing changed", \
+            "服务器内部错误，文件未添加，数据未改变。"
+    return status, message, _chinese(exc, status) + message
+
+
+def _chinese(exc: BaseException, status: int) -> str:
+    if isinstance(exc, StoreBusy):
+        return "另有构建或添加正在进行，请稍后再试："
+    if isinstance(exc, ingest.DuplicateDocument):
+        return "该文件已在库中："
+    if isinstance(exc, UnreadableDocument):
+        return {413: "文件过大：", 415: "不支持的文件类型：", 400: "找不到文件："}.get(
+            status, "无法读取该文件：")
+    return "参数有误："
+
+
+def _result(result: ingest.AddResult) -> dict:
+    meta = result.inferred.meta if result.inferred is not None else None
+    return {"status": result.status, "doc": result.file,
+            "title": meta.title if meta else None, "number": meta.number if meta else None,
+            "level": meta.level if meta else None, "region": meta.region if meta else None,
+            "date": meta.date if meta else None, "provisions": result.provisions,
+            "generation": (result.generation or {}).get("generation"),
+            "message": result.message or f"added as {result.file}"}
+
+
+@bp.post("/api/documents")
+def api_add():
+    try:
+        _check_token(_bearer())
+        result = _add()
+    except Exception as exc:        # every refusal is one JSON line, never a traceback
+        status, message, _ = _refusal(exc)
+        name = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
+                413: "Payload Too Large", 415: "Unsupported Media Type",
+                422: "Unprocessable Entity"}.get(status, "Internal Server Error")
+        return jsonify(error=name, message=message, status=status), status
+    return jsonify(_result(result)), 201 if result.status in ("added", "restored") else 200
+
+
+def _form(status: int = 200, **context):
+    return render_template("upload.html", open=bool(_settings().upload_token), levels=LEVELS,
+                           statuses=STATUSES, values=context.pop("values", {}),
+                           limit_mb=_settings().max_upload_bytes / (1024 * 1024),
+                           **context), status
+
+
+@bp.get("/upload")
+def upload():
+    return _form()
+
+
+@bp.post("/upload")
+def upload_post():
+    values: dict = {}
+    try:
+        values = {k: request.form.get(k, "") for k in FIELDS}
+        _check_token(request.form.get("token"))
+        result = _add()
+    except Exception as exc:
+        status, _, chinese = _refusal(exc)
+        return _form(status, error=chinese, values=values)
+    return _form(201 if result.status in ("added", "restored") else 200, done=_result(result))
