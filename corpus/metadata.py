@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+
+from corpus.text import DOC_NUMBER
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,10 +32,7 @@ TAIL_LINES = 8            # the colophon: the last lines of the document
 
 # ---- 文号 ----------------------------------------------------------------------------------------
 
-_OPEN, _CLOSE = "〔\\[［【(（", "〕\\]］】)）"
-NUMBER_RE = re.compile(
-    rf"(?P<org>[{HAN}]{{1,15}}?)\s*[{_OPEN}]\s*(?P<year>(?:19|20)\d{{2}})\s*[{_CLOSE}]\s*"
-    r"第?\s*(?P<seq>\d{1,5})\s*号")
+NUMBER_RE = DOC_NUMBER
 _NUMBER_LINE = re.compile(rf"^[（(]?\s*{NUMBER_RE.pattern}\s*[）)]?\s*(签发人[:：].*)?$")
 _LABEL = re.compile(r"^(?P<label>发文字号|文号|发文号|索引号|发文机关|发布机构|发文单位|发布单位|"
                     r"成文日期|发文日期|印发日期|发布日期|公布日期|标题|名称|文件名称)\s*[:：]\s*(?P<value>.+)$")
@@ -45,7 +44,7 @@ def normalize_number(raw: str) -> str:
     m = NUMBER_RE.search(text)
     if not m:
         raise ValueError(f"not a document number (文号): {raw!r}")
-    return f"{m.group('org')}〔{m.group('year')}〕{int(m.group('seq'))}号"
+    return f"{m.group('org')}〔{m.group('year')}〕{int(m.group('serial'))}号"
 
 
 def _fold_digits(s: str) -> str:

@@ -73,3 +73,10 @@ def short_heading(rest: str, limit: int = 40) -> str:
         else:
             head = head[:limit] + "…"
     return head.rstrip("：:")
+
+
+# A 文号: issuer abbreviation, year in brackets of any width, serial number, 号 — spaces
+# allowed anywhere (PDF extraction puts them in).  Shared by metadata and citations.
+DOC_NUMBER = re.compile(
+    r"(?P<org>[\u4e00-\u9fff]{1,15}?)\s*[〔\[［【(（]\s*(?P<year>(?:19|20)\d\d)\s*[〕\]］】)）]\s*"
+    r"(?:第\s*)?(?P<serial>\d{1,5})\s*号")

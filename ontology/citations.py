@@ -16,14 +16,12 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from corpus.records import Document, DocumentMeta, Provision
-from corpus.text import fold_width, match_key
+from corpus.text import DOC_NUMBER, fold_width, match_key
 from ontology.spans import locate_in
 
 _OPEN, _CLOSE = "《", "》"
 # 文号: issuer abbreviation, year in brackets, serial number, 号 — spaces allowed anywhere.
-_NUMBER = re.compile(
-    r"(?P<org>[\u4e00-\u9fff]{1,15}?)\s*[〔\[［【(（]\s*(?P<year>(?:19|20)\d\d)\s*[〕\]］】)）]\s*"
-    r"(?:第\s*)?(?P<serial>\d{1,5})\s*号")
+_NUMBER = DOC_NUMBER
 # 部令 / 政府令: "国土资源部令第9号", "中华人民共和国国土资源部令第9号".
 _DECREE = re.compile(r"(?P<org>[\u4e00-\u9fff]{2,20}?令)\s*第\s*(?P<serial>\d{1,5})\s*号")
 _WRAPPER = re.compile(r"^(?P<issuer>.*?)关于(?:印发|转发|发布|颁布|公布|下发)"

@@ -155,6 +155,21 @@ class _Builder:
                                                                if within != "全国" else "national")))
         return iri
 
+    def alignment_node(self, higher_key: str, lower_key: str, higher: URIRef,
+                       lower: URIRef, kind: str, row: dict) -> URIRef:
+        """One pol:Alignment (text reuse between provisions, or target to target)."""
+        link = ns.alignment_iri(higher_key, lower_key, kind)
+        self.add((link, RDF.type, POL.Alignment))
+        self.add((link, POL["higher"], higher))
+        self.add((link, POL["lower"], lower))
+        self.add((link, DCTERMS.type, self.concept(ns.alignment_kind_iri(kind),
+                                                   ns.ALIGNMENT_SCHEME, kind, kind)))
+        if row.get("score") is not None:
+            self.add((link, POL.score, _lit(float(row["score"]))))
+        if row.get("evidence"):
+            self.add((link, POL.evidence, _zh(str(row["evidence"]))))
+        return link
+
     def span(self, doc: Document, start: int, end: int, quote: bool = True) -> URIRef:
         key = self.keys[doc.file]
         iri = ns.span_iri(key, start, end)
@@ -455,17 +470,8 @@ class _Builder:
                 continue
             kind = row.get("kind") or "text"
             h, l = self.prov_iri(higher), self.prov_iri(lower)
-            link = ns.alignment_iri(higher, lower, kind)
+            link = self.alignment_node(higher, lower, h, l, kind, row)
             self.add((l, POL.localises, h))
-            self.add((link, RDF.type, POL.Alignment))
-            self.add((link, POL["higher"], h))
-            self.add((link, POL["lower"], l))
-            self.add((link, DCTERMS.type, self.concept(ns.alignment_kind_iri(kind),
-                                                       ns.ALIGNMENT_SCHEME, kind, kind)))
-            if row.get("score") is not None:
-                self.add((link, POL.score, _lit(float(row["score"]))))
-            if row.get("evidence"):
-                self.add((link, POL.evidence, _zh(str(row["evidence"]))))
             for side, pid in (("higher", higher), ("lower", lower)):
                 span = _span_of(a, side) or (self.by_id[pid].start, self.by_id[pid].end)
                 self.derived(link, pid, *span)
@@ -479,17 +485,8 @@ class _Builder:
                 continue
             row = ta.to_export()
             kind = row.get("kind") or "target"
-            link = ns.alignment_iri(str(hi), str(li), kind)
+            link = self.alignment_node(str(hi), str(li), hi, li, kind, row)
             self.add((li, POL.alignsWithTarget, hi))
-            self.add((link, RDF.type, POL.Alignment))
-            self.add((link, POL["higher"], hi))
-            self.add((link, POL["lower"], li))
-            self.add((link, DCTERMS.type, self.concept(ns.alignment_kind_iri(kind),
-                                                       ns.ALIGNMENT_SCHEME, kind, kind)))
-            if row.get("score") is not None:
-                self.add((link, POL.score, _lit(float(row["score"]))))
-            if row.get("evidence"):
-                self.add((link, POL.evidence, _zh(str(row["evidence"]))))
             comparison = getattr(ta, "comparison", None)
             if comparison:
                 self.add((link, POL.comparison, self.concept(
