@@ -324,7 +324,12 @@ def render_markdown(results: dict) -> str:
         elif a.get("error"):
             L.append(f"- {n:,} documents: {a['error']}")
         else:
-            L.append(f"- {n:,} documents: {a['seconds']:.1f} s wall, {a['cpu_seconds']:.1f} s CPU "
+            ib = a.get("initial_build")
+            first = (f"into a `policykg build` of {ib['documents']} documents that took "
+                     f"{ib['seconds']:.0f} s ({ib['cpu_seconds']:.0f} s CPU): " if ib else
+                     "into sources never built (so the add is a full build): ")
+            L.append(f"- {n:,} documents, {first}**{a['seconds']:.1f} s** wall, "
+                     f"{a['cpu_seconds']:.1f} s CPU, peak RSS {_mb(a.get('peak_rss'))} "
                      f"({a.get('status')}, {a.get('documents')} documents in the new generation); "
                      "steps: " + ", ".join(f"{k} {s:.1f} s" for k, s in a.get("steps", {}).items()))
     if not any_add:
