@@ -161,8 +161,14 @@ def serve(ctx: Ctx, host: str | None, port: int | None) -> None:
 # ---- add / remove: thin wrappers over indexer.ingest --------------------------------------------
 
 def _progress(label: str):
-    """A progress bar over the build stages, and the step callback that advances it."""
-    bar = click.progressbar(length=len(stage_names()), label=label, file=sys.stderr,
+    """A progress bar over the steps of an add or remove, and the callback that advances it.
+
+    An add is incremental (indexer.incremental.STEPS) unless it falls back to a full build
+    (stage_names()); the bar is sized for the longer of the two so it never overshoots.
+    """
+    from indexer.incremental import STEPS
+    bar = click.progressbar(length=max(len(stage_names()), len(STEPS)), label=label,
+                            file=sys.stderr,
                             show_pos=True, item_show_func=lambda s: s)
     return bar, (lambda name: bar.update(1, name))
 
