@@ -13,11 +13,16 @@ import argparse
 import json
 import os
 import resource
+import signal
 import sys
 import threading
 import time
 import traceback
 from pathlib import Path
+
+
+class TimeLimit(BaseException):
+    """The build ran out of its time (raised by SIGALRM wherever Python code is running)."""
 
 
 class RssSampler(threading.Thread):
@@ -55,7 +60,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("data", type=Path)
     ap.add_argument("--profile", type=Path, default=None,
                     help="write a pyinstrument profile of the whole build (HTML or .txt)")
+    ap.add_argument("--time-limit", type=float, default=None,
+                    help="stop the build after this many seconds (the profile and the stages "
+                         "reached so far are still written)")
     args = ap.parse_args(argv)
+    if args.time_limit:
+        def _stop(signum, frame):
+            raise TimeLimit(f"stopped after {args.time_limit:.0f} s")
+        signal.signal(signal.SIGALRM, _stop)
+        signal.setitimer(signal.ITIMER_REAL, args.time_limit)
 
     sampler = RssSampler()
     sampler.start()
@@ -90,15 +103,18 @@ def main(argv: list[str] | None = None) -> None:
     try:
         docs = load_corpus(args.corpus)
         mark("segment")
-        meta = build(DataDir(args.data), docs=docs, step=mark)
-        out["meta"] = meta
         out["documents"] = len(docs)
         out["provisions"] = sum(len(d.provisions) for d in docs)
         out["chars"] = sum(len(d.source) for d in docs)
         out["bytes"] = sum(len(d.source.encode("utf-8")) for d in docs)
+        meta = build(DataDir(args.data), docs=docs, step=mark)
+        out["meta"] = meta
     except BaseException as exc:
         out["error"] = f"{type(exc).__name__}: {exc}"
         out["traceback"] = traceback.format_exc()[-3000:]
+        out["stage_running"] = next((n for n in out.get("stage_names", [])
+                                     if n not in out["stages"]), None)
+    signal.setitimer(signal.ITIMER_REAL, 0)
     out["seconds"] = round(time.perf_counter() - started, 3)
     out["cpu_seconds"] = round(time.process_time() - cpu_started, 3)
     if profiler is not None:

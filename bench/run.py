@@ -232,6 +232,9 @@ def measure_build(n: int, folder: Path, args) -> dict:
     if args.profile:
         cmd += ["--profile", str(OUT / "profiles" / f"build-{n}.html")]
     timeout = args.build_timeout.get(n, args.build_timeout.get(0, 3600))
+    # The worker stops itself a little before the hard limit, so that it still reports
+    # how far it got (and writes its profile).
+    cmd += ["--time-limit", str(max(30.0, timeout - 60))]
     log(f"build {n}: started (limit {timeout:.0f} s)")
     res = run_worker(cmd, timeout, f"build-{n}")
     res["load"] = _load()
@@ -349,20 +352,34 @@ def _get(url: str, timeout: float = 10) -> tuple[int, bytes]:
         return getattr(exc, "code", 0) or 0, b""
 
 
-def _tree_rss(pid: int) -> int:
+def _pss(pid: int) -> int:
+    """Proportional set size: a page shared by k processes counts 1/k in each (bytes)."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _tree_rss(pid: int) -> dict:
+    """Memory of a process and its children: summed PSS (shared pages split, the honest
+    total) and summed RSS (shared pages counted in every process)."""
     try:
         import psutil
         p = psutil.Process(pid)
         procs = [p, *p.children(recursive=True)]
     except Exception:   # noqa: BLE001
-        return 0
-    total = 0
+        return {}
+    rss = pss = 0
     for x in procs:     # a forked query worker may be gone by now
         try:
-            total += x.memory_info().rss
+            rss += x.memory_info().rss
+            pss += _pss(x.pid)
         except Exception:   # noqa: BLE001
             pass
-    return total
+    return {"processes": len(procs), "pss": pss, "rss": rss}
 
 
 def measure_server(n: int, args) -> dict:
