@@ -56,6 +56,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("extra", type=Path)
     for k in GIVEN_KEYS:
         ap.add_argument(f"--{k}")
+    ap.add_argument("--prebuilt", action="store_true",
+                    help="DATA already holds a build of CORPUS through its sources (what "
+                         "bench.build_worker leaves): add straight into it")
     ap.add_argument("--no-initial-build", action="store_true",
                     help="add into the seeded sources without building them first (the add "
                          "is then a full build)")
@@ -63,7 +66,8 @@ def main(argv: list[str] | None = None) -> None:
     out: dict = {"error": None, "steps": {}, "step_cpu": {}}
     t = time.perf_counter()
     try:
-        out["seeded"] = seed_sources(args.corpus, args.data)
+        if not args.prebuilt:
+            out["seeded"] = seed_sources(args.corpus, args.data)
     except Exception as exc:
         out["error"] = f"seeding the sources failed: {type(exc).__name__}: {exc}"
         print(json.dumps(out, ensure_ascii=False))
@@ -79,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
         pass
     # The build the add goes into: `policykg build` of bundled + added sources (it keeps
     # the state an incremental add starts from).
-    if not args.no_initial_build:
+    if not (args.no_initial_build or args.prebuilt):
         t, c = time.perf_counter(), time.process_time()
         try:
             meta = build(DataDir(args.data))

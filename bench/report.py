@@ -14,7 +14,7 @@ from pathlib import Path
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 GB = 1024 ** 3
 MB = 1024 ** 2
-STAGES = ("segment", "provisions", "dictionary", "graph", "index")
+STAGES = ("read", "provisions", "dictionary", "graph", "index", "incremental")
 STORES = ("memory", "oxigraph", "oxigraph-native")
 UI_QUESTIONS = ("department_tasks", "indicator_across_levels", "taken_up_by")
 COMMAND = ".venv/bin/python -m bench.run"
@@ -346,6 +346,8 @@ def render_markdown(results: dict) -> str:
             ib = a.get("initial_build")
             first = (f"into a `policykg build` of {ib['documents']} documents that took "
                      f"{ib['seconds']:.0f} s ({ib['cpu_seconds']:.0f} s CPU): " if ib else
+                     "into the build measured above: " if a.get("seed_s") is not None
+                     and a.get("seeded") is None else
                      "into sources never built (so the add is a full build): ")
             L.append(f"- {n:,} documents, {first}**{a['seconds']:.1f} s** wall, "
                      f"{a['cpu_seconds']:.1f} s CPU, peak RSS {_mb(a.get('peak_rss'))} "

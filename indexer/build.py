@@ -11,9 +11,8 @@ from corpus import Document, load_corpus
 from corpus.tokenize import Tokenizer, domain_terms
 from indexer.ingest import corpus_for_build, write_snapshot
 from indexer.store import DataDir, write_json, write_jsonl
-from indexer.incremental import incremental_stage
+from indexer.incremental import graph_stage, incremental_stage
 from indexer.index import index_stage
-from ontology.graph import graph_stage
 from ontology.namespaces import doc_iri, provision_iri
 
 Step = Callable[[str], None]
@@ -60,7 +59,7 @@ def document_rows(docs: Sequence[Document]) -> list[dict]:
 
 def stage_names() -> list[str]:
     """The progress steps a build reports, in order."""
-    return ["provisions", "dictionary", *[n for n, _ in EXTRA_STAGES], "done"]
+    return ["read", "provisions", "dictionary", *[n for n, _ in EXTRA_STAGES], "done"]
 
 
 def write_generation(folder: Path, docs: Sequence[Document], step: Step = lambda _: None) -> dict:
@@ -89,7 +88,8 @@ def write_generation(folder: Path, docs: Sequence[Document], step: Step = lambda
 
 # Stages after the provision tree and the dictionary, in order: (name, function(ctx)).
 EXTRA_STAGES: list[tuple[str, Callable[[BuildContext], None]]] = [
-    # graph.nt, facts.json and the graph export rows; fills ctx.graph and ctx.facts
+    # the graph's parts (the incremental state), graph.nt, facts.json and the export rows
+    # written from them; fills ctx.facts and ctx.graph (the global part: departments)
     ("graph", graph_stage),
     # the whoosh index over provisions and their graph facts (reads ctx.facts, ctx.graph)
     ("index", index_stage),
@@ -106,6 +106,7 @@ def build(data: DataDir, docs: Sequence[Document] | None = None,
         if docs is None:
             # Bundled + added documents; the sources list is saved in the generation.
             manifest, docs = corpus_for_build(data)
+        step("read")     # reading and segmenting is a minute at a few thousand documents
         with data.new_generation() as folder:
             meta = write_generation(folder, docs, step)
             if manifest is not None:
