@@ -2,11 +2,12 @@
 
     python -m bench.graph_worker DATA --store memory|oxigraph [--rounds 10] [--profile OUT]
 
-Loads graph.nt into an rdflib Graph backed by the named store (rdflib's default in-memory
-store, or Oxigraph through oxrdflib — the same rdflib API), then times the questions the
+Loads the generation's graph as the server does (ontology.graphstore: rdflib's default
+in-memory store, or pyoxigraph bulk-loaded and wrapped for rdflib through oxrdflib — the
+same rdflib API; queries.py runs its questions in Oxigraph's own engine there), then times the questions the
 UI asks (ontology/queries.py): a department's tasks, one indicator across levels, the
 alignment chain under a national provision, a provision's facts, a department's line
-upward; and, with the memory store, the networkx view (ontology/netview.py) built from
+upward; and, with the Oxigraph store, the networkx view (ontology/netview.py) built from
 the graph and its two path questions.  Prints JSON: load seconds, memory, p50/p95/p99.
 """
 from __future__ import annotations
@@ -15,7 +16,6 @@ import argparse
 import gc
 import json
 import random
-import re
 import signal
 import sys
 import time
@@ -44,36 +44,12 @@ def call_with_limit(fn, arg, limit: float):
         signal.setitimer(signal.ITIMER_REAL, 0)
 
 
-def native_select(graph, text: str, **bindings):
-    """ontology.queries.select, but as a query string with the bindings inlined as VALUES.
-
-    oxrdflib runs a query in Oxigraph's own engine only when it is given a string: a query
-    prepared by rdflib (prepareQuery, as queries.select does) makes it raise
-    NotImplementedError, and rdflib then evaluates the query itself over the store's
-    triples — the slowest of both.  Oxigraph's substitutions also need the variable in the
-    projection, hence VALUES.
-    """
-    from ontology import queries as Q
-    q = text
-    if bindings:
-        values = " ".join(f"VALUES ?{k} {{ {v.n3()} }}" for k, v in bindings.items())
-        m = re.search(r"WHERE\s*\{", q, re.I)
-        q = q[:m.end()] + " " + values + " " + q[m.end():]
-    res = graph.query(q)
-    return [{str(v): Q._py(r[v]) for v in res.vars} for r in res]
-
-
-def load(path: Path, store: str):
-    from rdflib import Graph
-    from ontology import namespaces as ns
-    if store.startswith("oxigraph"):
-        g = Graph(store="Oxigraph")
-        g.parse(str(path), format="ox-nt")
-    else:
-        g = Graph()
-        g.parse(str(path), format="nt")
-    ns.bind_prefixes(g)
-    return g
+def load(files: list[Path], store: str):
+    """The generation's graph as the server loads it (ontology.graphstore): rdflib's memory
+    store, or pyoxigraph bulk-loaded in memory and wrapped for rdflib (queries.py then runs
+    its questions in Oxigraph's own engine)."""
+    from ontology.graphstore import load_graph
+    return load_graph(files, store)
 
 
 def subjects(g) -> dict[str, list[str]]:
@@ -104,10 +80,8 @@ def subjects(g) -> dict[str, list[str]]:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("data", type=Path)
-    ap.add_argument("--store", choices=("memory", "oxigraph", "oxigraph-native"),
-                    default="memory",
-                    help="oxigraph: queries.py as written (prepared queries); "
-                         "oxigraph-native: the same queries as strings, run by Oxigraph")
+    ap.add_argument("--store", choices=("memory", "oxigraph"), default="oxigraph",
+                    help="the graph store, by its name in ontology.graphstore")
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--profile", type=Path, default=None)
     ap.add_argument("--budget", type=float, default=90.0,
@@ -122,13 +96,14 @@ def main(argv: list[str] | None = None) -> None:
     from indexer.store import DataDir
     from ontology import queries as Q
 
-    folder = DataDir(args.data).require_current()
-    path = folder / "graph.nt"
-    out: dict = {"store": args.store, "load_before": loadavg(), "graph_bytes": path.stat().st_size}
+    from indexer.generation import Generation
+    files = Generation(DataDir(args.data).require_current()).graph_files
+    out: dict = {"store": args.store, "load_before": loadavg(),
+                 "graph_bytes": sum(f.stat().st_size for f in files)}
     gc.collect()
     base = rss()
     t = time.perf_counter()
-    g = load(path, args.store)
+    g = load(files, args.store)
     out["load_s"] = round(time.perf_counter() - t, 3)
     gc.collect()
     out["graph_rss"] = rss() - base
@@ -143,8 +118,6 @@ def main(argv: list[str] | None = None) -> None:
         if args.subjects:
             args.subjects.write_text(json.dumps(subj, ensure_ascii=False), encoding="utf-8")
     out["subjects"] = {k: len(v) for k, v in subj.items()}
-    if args.store == "oxigraph-native":
-        Q.select = native_select
 
     questions = {
         "department_tasks": ("department", lambda s: Q.department_tasks(g, URIRef(s))),
@@ -196,7 +169,7 @@ def main(argv: list[str] | None = None) -> None:
     out["ui_overall"] = summary(ui)
     out["errors"] = errors
 
-    if args.store == "memory":
+    if args.store == "oxigraph":        # the server's store builds the server's view
         try:
             from ontology import netview
             t = time.perf_counter()

@@ -15,7 +15,7 @@ BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 GB = 1024 ** 3
 MB = 1024 ** 2
 STAGES = ("read", "provisions", "dictionary", "graph", "index", "incremental")
-STORES = ("memory", "oxigraph", "oxigraph-native")
+STORES = ("memory", "oxigraph")
 UI_QUESTIONS = ("department_tasks", "indicator_across_levels", "taken_up_by")
 COMMAND = ".venv/bin/python -m bench.run"
 
@@ -91,9 +91,8 @@ def verdicts(results: dict) -> list[tuple[str, str, str, str]]:
     n, v = at_largest(lambda r: ((r.get("search") or {}).get("overall") or {}).get("p99"))
     rows.append(("search p99", "≤ 50 ms", f"{_f(v, 1, ' ms')} at {n} docs" if n else "—",
                  verdict(n, v is not None and v <= 50)))
-    for store, label in (("memory", "rdflib memory store, the default"),
-                         ("oxigraph", "Oxigraph store, queries.py as written"),
-                         ("oxigraph-native", "Oxigraph's own engine: query strings")):
+    for store, label in (("oxigraph", "Oxigraph, the default store"),
+                         ("memory", "rdflib memory store")):
         n, v = at_largest(lambda r: _graph_ui_p95((r.get("graph") or {}).get(store)))
         worst = ""
         for m, r in sizes:
@@ -220,13 +219,17 @@ def render_markdown(results: dict) -> str:
               "jieba as corpus/tokenize.py adds it (`add_word` + `suggest_freq(tune=True)`) and to "
               "rjieba with the frequencies jieba's tuning settled on (`add_word(w, jieba.FREQ[w])`); "
               "*domain, rjieba's own tuning*: rjieba's `add_word(w, suggest_freq(w))` instead; "
-              "*search mode* is what the index is built from.", "",
+              "*search mode* is what the index is built from; *policykg Tokenizer* is "
+              "`corpus.tokenize.Tokenizer(engine=\"rjieba\")` against `engine=\"jieba\"` in search mode: "
+              "the project's rjieba engine (the default since issue 7) with jieba's tuned frequencies, "
+              "its totals balanced and jieba-rs's number-range cut corrected.", "",
               "| documents | dictionary | identical lines | identical Chinese words | boundary agreement | speed-up (CPU) |",
               "|---:|---|---:|---:|---:|---:|"]
         for n, rj in rj_rows:
             for key, label in (("general", "general"), ("domain", "domain"),
                                ("domain_naive", "domain, rjieba's own tuning"),
-                               ("domain_search_mode", "domain, search mode")):
+                               ("domain_search_mode", "domain, search mode"),
+                               ("policykg", "policykg Tokenizer (domain, search mode)")):
                 x = rj.get(key)
                 if x:
                     speed = f"{x['speedup_cpu']:.1f}×" if "speedup_cpu" in x else "—"
@@ -274,14 +277,13 @@ def render_markdown(results: dict) -> str:
             for a, b in zip(ks, ks[1:]) if p50s[a])]
 
     L += ["", "### Graph: the UI's questions, rdflib memory store vs Oxigraph (oxrdflib)", "",
-          "graph.nt loaded into `rdflib.Graph()` (*memory*) and into "
-          "`rdflib.Graph(store=\"Oxigraph\")` (parsed with `format=\"ox-nt\"`); the questions are "
-          "the functions of `ontology/queries.py` the pages call, each asked of the busiest "
-          "subjects and a seeded sample (5 each). *oxigraph* runs queries.py as written: its "
-          "`select()` hands rdflib a *prepared* query, which oxrdflib refuses "
-          "(NotImplementedError), so rdflib's own engine evaluates it over Oxigraph's triples. "
-          "*oxigraph-native* passes the same queries as strings with the bindings inlined as "
-          "`VALUES` (`bench/graph_worker.native_select`), so Oxigraph's engine runs them. "
+          "The generation's graph loaded as the server loads it (`ontology.graphstore.load_graph`): "
+          "*oxigraph* = pyoxigraph's bulk loader into an in-memory store, wrapped as an rdflib "
+          "Graph through oxrdflib, with `ontology/queries.py` handing Oxigraph's own engine the "
+          "query text with the bound values written in (`Query`: text and bindings kept apart "
+          "until run); *memory* = `rdflib.Graph()` parsing N-Triples, queries prepared once and "
+          "run with `initBindings`. The questions are the functions of `ontology/queries.py` the "
+          "pages call, each asked of the busiest subjects and a seeded sample (5 each). "
           "*UI* = department's tasks + indicator across levels + provisions taking up a "
           "national one.", "",
           "| documents | store | load | memory | " + " | ".join(
@@ -306,7 +308,7 @@ def render_markdown(results: dict) -> str:
     ratios = []
     for n, r in sizes:
         gm = (r.get("graph") or {}).get("memory")
-        go = (r.get("graph") or {}).get("oxigraph-native") or (r.get("graph") or {}).get("oxigraph")
+        go = (r.get("graph") or {}).get("oxigraph")
         if gm and go and gm.get("load_s") and go.get("load_s"):
             parts = [f"load {go['load_s'] / gm['load_s']:.2f}"]
             if gm.get("graph_rss") and go.get("graph_rss"):
@@ -315,14 +317,14 @@ def render_markdown(results: dict) -> str:
                 a, b = gm.get("questions", {}).get(k, {}), go.get("questions", {}).get(k, {})
                 if a.get("p50") and b.get("p50"):
                     parts.append(f"{k.replace('_', ' ')} p50 {b['p50'] / a['p50']:.2f}")
-            ratios.append(f"- {n:,} documents, Oxigraph ({go.get('store')}) ÷ rdflib: "
+            ratios.append(f"- {n:,} documents, Oxigraph ÷ rdflib: "
                           + ", ".join(parts))
     if ratios:
         L += ["", *ratios]
-    nx_rows = [(n, r["graph"]["memory"]) for n, r in sizes
-               if ((r.get("graph") or {}).get("memory") or {}).get("networkx")]
+    nx_rows = [(n, r["graph"]["oxigraph"]) for n, r in sizes
+               if ((r.get("graph") or {}).get("oxigraph") or {}).get("networkx")]
     if nx_rows:
-        L += ["", "networkx view (`ontology/netview.py`, built from the rdflib graph):", "",
+        L += ["", "networkx view (`ontology/netview.py`, built from the Oxigraph-backed graph, as the server builds it):", "",
               "| documents | build view | nodes | department reach p95 | takes up p95 |",
               "|---:|---:|---:|---:|---:|"]
         for n, g in nx_rows:
@@ -356,7 +358,7 @@ def render_markdown(results: dict) -> str:
     if not any_add:
         L.append("- not measured in this run.")
 
-    L += ["", "### Server (`policykg serve`, waitress, on 127.0.0.1; wrk)", ""]
+    L += ["", "### Server (`policykg serve`: gunicorn, one worker process per core; on 127.0.0.1; wrk)", ""]
     srows = [(n, r["server"]) for n, r in sizes if r.get("server")]
     if srows:
         L += ["| documents | traffic | connections | req/s | p50 | p90 | p99 | max | errors |",
@@ -426,14 +428,12 @@ def plot(results: dict, path: Path) -> None:
         for q in ("p50", "p95", "p99"):
             if o.get(q):
                 series.setdefault(f"search {q}", []).append((n, o[q]))
-        for store, label in (("memory", "rdflib"), ("oxigraph", "Oxigraph, prepared"),
-                             ("oxigraph-native", "Oxigraph, native")):
+        for store, label in (("memory", "rdflib"), ("oxigraph", "Oxigraph")):
             ui = ((r.get("graph") or {}).get(store) or {}).get("ui_overall") or {}
             if ui.get("p95"):
                 series.setdefault(f"UI SPARQL p95 ({label})", []).append((n, ui["p95"]))
     styles = {"search p50": "C0:", "search p95": "C0--", "search p99": "C0-",
-              "UI SPARQL p95 (rdflib)": "C3-", "UI SPARQL p95 (Oxigraph, prepared)": "C2--",
-              "UI SPARQL p95 (Oxigraph, native)": "C2-"}
+              "UI SPARQL p95 (rdflib)": "C3-", "UI SPARQL p95 (Oxigraph)": "C2-"}
     for name, pts in series.items():
         xs, ys = zip(*pts)
         ax1.plot(xs, ys, styles.get(name, "-"), marker="o", label=name)

@@ -99,7 +99,7 @@ def machine() -> dict:
     from importlib import metadata
     versions = {}
     for pkg in ("jieba", "rjieba", "whoosh-reloaded", "rdflib", "oxrdflib", "pyoxigraph",
-                "networkx", "flask", "waitress", "pyshacl"):
+                "networkx", "flask", "gunicorn", "pyshacl"):
         try:
             versions[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
@@ -255,9 +255,8 @@ def measure_tokenize(folder: Path, repeats: int) -> dict:
 
 def measure_rjieba(folder: Path, dict_path: Path | None) -> dict:
     from bench.tokenize_bench import compare_rjieba
-    terms = []
-    if dict_path and dict_path.is_file():
-        terms = [t for t in dict_path.read_text(encoding="utf-8").split("\n") if t.strip()]
+    from corpus.tokenize import Tokenizer
+    terms = list(Tokenizer.from_file(dict_path).terms) if dict_path and dict_path.is_file() else []
     return compare_rjieba(corpus_texts(folder), terms)
 
 
@@ -543,7 +542,7 @@ def main(argv: list[str] | None = None) -> None:
             save()
         if built and "graph" in only:
             r["graph"] = dict(r.get("graph") or {})
-            for store in ("memory", "oxigraph", "oxigraph-native"):
+            for store in ("memory", "oxigraph"):
                 log(f"graph {n} {store}")
                 r["graph"][store] = _at(measure_graph(n, store, args))
                 save()

@@ -135,4 +135,19 @@ def compare_rjieba(texts: Sequence[str], terms: Sequence[str] = (), max_lines: i
         out["domain_search_mode"] = {"jieba_cpu_s": round(cj, 3), "rjieba_cpu_s": round(cr, 3),
                                      "speedup_cpu": round(cj / max(cr, 1e-9), 1),
                                      **_agreement(sj, sr)}
+        out["policykg"] = _project_engines(lines, terms)
     return out
+
+
+def _project_engines(lines: Sequence[str], terms: Sequence[str]) -> dict:
+    """corpus.tokenize.Tokenizer with each engine, as the index cuts (search mode): the
+    project's own rjieba engine (jieba's tuned frequencies, its totals balanced, jieba-rs's
+    number-range cut corrected) against its jieba engine."""
+    from corpus.tokenize import Tokenizer, available_engines
+    if "rjieba" not in available_engines():
+        return {"error": "rjieba is not installed"}
+    tj, tr = Tokenizer(terms, engine="jieba"), Tokenizer(terms, engine="rjieba")
+    wj, cj, sj = _timed(lambda: [[w for w, _, _ in tj.tokens(ln)] for ln in lines])
+    wr, cr, sr = _timed(lambda: [[w for w, _, _ in tr.tokens(ln)] for ln in lines])
+    return {"jieba_cpu_s": round(cj, 3), "rjieba_cpu_s": round(cr, 3),
+            "speedup_cpu": round(cj / max(cr, 1e-9), 1), **_agreement(sj, sr)}

@@ -16,8 +16,9 @@ _META_FIELDS = {f for f in DocumentMeta.__dataclass_fields__}
 class Generation:
     """A built generation, loaded lazily and read-only: safe to share between threads."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, store: str = "oxigraph"):
         self.folder = folder
+        self.store = store          # the graph store: "oxigraph" or "memory" (ontology.graphstore)
         self.meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         self._graph_lock = threading.Lock()
         self._graph = None
@@ -74,24 +75,49 @@ class Generation:
         return self.folder / "graph.nt"
 
     @property
+    def graph_files(self) -> list[Path]:
+        """The N-Triples files whose union is the graph: graph.nt after a full build; after
+        an add the part files listed in graph.files (most of them hard links to the
+        previous generation's: an add does not copy the whole graph)."""
+        listed = self.folder / "graph.files"
+        if listed.is_file() and not self.graph_file.is_file():
+            names = json.loads(listed.read_text(encoding="utf-8"))
+            return [self.folder / name for name in names]
+        return [self.graph_file]
+
+    def graph_paths(self) -> list[Path]:
+        """The N-Triples file(s) holding the graph (several when the build splits it)."""
+        files = getattr(self, "graph_files", None)
+        files = files() if callable(files) else files
+        return [Path(f) for f in files] if files else [self.graph_file]
+
+    @property
     def graph(self):
-        """The rdflib Graph of this generation, loaded on first use (once, under a lock)."""
+        """The rdflib Graph of this generation, loaded on first use (once, under a lock),
+        backed by the store named at construction (Oxigraph unless told otherwise)."""
         if self._graph is None:
             with self._graph_lock:
                 if self._graph is None:
-                    from ontology.graph import load_graph
-                    if not self.graph_file.is_file():
+                    from ontology.graphstore import load_graph
+                    paths = self.graph_paths()
+                    missing = [p for p in paths if not p.is_file()]
+                    if missing or not paths:
                         raise FileNotFoundError(f"no graph in {self.folder} (rebuild)")
-                    self._graph = load_graph(self.graph_file)
+                    self._graph = load_graph(paths, self.store)
         return self._graph
 
     @functools.cached_property
     def facts(self) -> dict[str, dict]:
         """Provision id → its graph facts (departments, targets, cites, aligned, mentions)."""
         path = self.folder / "facts.json"
-        if not path.is_file():
-            return {}
-        return json.loads(path.read_text(encoding="utf-8"))
+        if path.is_file():
+            return json.loads(path.read_text(encoding="utf-8"))
+        # An add writes no corpus-wide facts.json: each document's fragment is kept in the
+        # incremental state (hard-linked when unchanged), and their union is the facts.
+        folder = self.folder / "incr" / "doc"
+        fragments = [(folder / f"{d['doc']}.facts") for d in self.documents]
+        texts = [p.read_text(encoding="utf-8") for p in fragments if p.is_file()]
+        return json.loads("{" + ",".join(t for t in texts if t) + "}")
 
     def provision_facts(self, pid: str) -> dict:
         """The graph facts of one provision, empty lists where there are none."""

@@ -6,7 +6,9 @@ again costs minutes at a few hundred documents; what one document changes is sma
 - its own provisions, departments, targets and citations (read from it alone);
 - the citations *of other documents* that name it (they now resolve to it, or no longer);
 - the alignments between it and the documents that share passages or indicators with it,
-  in both directions — never the pairs of old documents among themselves;
+  in both directions; and, since a lower document links to its few best sources of each
+  level (one claim per level, the nearest target counterpart), the links *at its level*
+  of the lower documents whose best sources it changes (_Realigner) — no other pairs;
 - what many documents share: the department registry (a new alias, a new body), cited
   documents, places and indicator concepts, the export rows and facts that list them.
 
@@ -48,8 +50,11 @@ Choices, and why:
 Costs: work proportional to the new document and its
 partners — extraction, alignment against the candidates the shingle index names — plus a
 linear but light pass over the per-document states (no extraction, no alignment) and the
-rewrite of the corpus-wide files (graph.nt, facts.json, the alignment rows), which are
-single files by the serving side's contract.  The whoosh index gains a segment per add
+rewrite of the export rows.  The graph and the facts are not rewritten: a full build
+writes graph.nt and facts.json, an add lists the graph's part files (graph.files) and
+leaves the facts in their per-document fragments, unchanged ones hard links to the
+previous generation's (indexer.generation reads both forms).  A full build makes each
+part once, as N-Triples lines, and graph.nt is those parts concatenated.  The whoosh index gains a segment per add
 (never merged here), so a document's provisions are no longer one run of document
 numbers; the query side then uses its term-based fallback for title matches.
 """
@@ -75,7 +80,7 @@ from ontology.alignment import Alignment
 from ontology.citations import Citation, CitationFacts, CitedDocument, RawCitation, read_citations, \
     resolve_citations
 from ontology.departments import Department, Mention, Responsibility, _dedupe as _dedupe_resps
-from ontology.graph import (FACTS_FILE, GRAPH_FILE, ROW_FILES, RecordingResolver,
+from ontology.graph import (FACTS_FILE, GRAPH_FILE, GRAPH_LIST, ROW_FILES, RecordingResolver,
                             citation_part, departments_by_doc, document_part, global_lines,
                             pair_part, replay, span_lines, stub)
 from ontology.targets import Target, TargetAlignment, align_targets, extract_targets
@@ -180,11 +185,8 @@ def shingle(doc: Document, df: al.DocumentFrequency, hashes: list[int] | None = 
 
 
 def _eligible(stream, df: al.DocumentFrequency) -> list[int]:
-    """The kept shingles find_alignments would post (see alignment._seeds)."""
-    counts, weights = df.counts(stream.fp_hash), df.weights(stream.fp_hash)
-    in_doc = Counter(stream.fp_hash)
-    return sorted({h for h, c, w in zip(stream.fp_hash, counts, weights)
-                   if c >= 2 and w >= al.SEED_MIN_WEIGHT and in_doc[h] <= al.MAX_POSTINGS})
+    """The kept shingles find_alignments seeds and votes with (alignment._eligible_positions)."""
+    return sorted(al._eligible_positions(stream, df))
 
 
 def corpus_frequency(docs: Sequence[Document]) -> tuple[FrozenFrequency, list[Shingled]]:
@@ -226,28 +228,11 @@ def load_stream(path: Path, doc: Document):
 
 
 def align_streams(streams: Sequence[object], df: al.DocumentFrequency,
-                  allowed: Callable[[Document, Document], bool] = al.may_take_up,
-                  seed_only: set[int] | None = None) -> list[Alignment]:
-    """find_alignments over prepared streams with given frequencies (same steps, same order).
-
-    `seed_only`: when only the pairs with one document are wanted, its kept shingles —
-    seeding then posts no other shingle (the same seeds for those pairs, far fewer)."""
-    seeding = list(streams) if seed_only is None else [_seeding(s, seed_only) for s in streams]
-    seeds = al._seeds(seeding, df, allowed)
-    offsets: dict = {}
-    out: list[Alignment] = []
-    for (ia, ib), pairs in sorted(seeds.items()):
-        fragments = al._fragments(streams[ia], streams[ib], pairs, df)
-        out.extend(al._links(streams[ia], streams[ib], fragments, al.MIN_WEIGHT, offsets, ia, ib))
-    out.sort(key=_alignment_order)
-    return out
-
-
-def _seeding(stream, keep: set[int]):
-    """A copy of `stream` whose kept shingles are only those in `keep` (all their places)."""
-    at = [i for i, h in enumerate(stream.fp_hash) if h in keep]
-    return dataclasses.replace(stream, fp_pos=array("i", (stream.fp_pos[i] for i in at)),
-                               fp_hash=array("I", (stream.fp_hash[i] for i in at)))
+                  allowed: Callable[[Document, Document], bool] | None = None
+                  ) -> list[Alignment]:
+    """find_alignments over prepared streams with given frequencies (the same steps)."""
+    hierarchy = al.Hierarchy(s.doc.meta for s in streams) if allowed is None else None
+    return al.align_corpus(streams, df, allowed or hierarchy.allows, hierarchy=hierarchy)
 
 
 def frozen_alignments(docs: Sequence[Document], df: al.DocumentFrequency) -> list[Alignment]:
@@ -577,16 +562,51 @@ def _pairs_by_doc(pairs: dict[str, dict]) -> dict[str, list[dict]]:
 
 # ---- the full build's stage -----------------------------------------------------------------------------
 
+def graph_stage(ctx) -> None:
+    """Build stage "graph": extract, write every part of the graph once (the incremental
+    state), then graph.nt, facts.json and the export rows from those parts — as an add
+    writes them.  No rdflib Graph of the corpus is ever held: assembling one cost more
+    than all the extraction, and its memory grew with the corpus."""
+    from rdflib import Graph
+    from ontology.graph import graph_parts
+    parts = graph_parts(ctx.docs)
+    corpus = write_full_state(ctx.folder, ctx.docs, parts)
+    root = state_dir(ctx.folder)
+    dept_rows = _write_graph_outputs(ctx.folder, root, corpus, parts.departments.resolver,
+                                     parts.citations.cited)
+    ctx.facts.update(_read_json(ctx.folder / FACTS_FILE))
+    # The index reads department names and aliases from the graph: all in the global part.
+    ctx.graph = Graph().parse(str(root / "global.nt"), format="nt")
+    ctx.department_rows = dept_rows
+    ctx.graph_parts = None                      # the incremental stage has nothing left to do
+
+
+def _write_graph_outputs(new: Path, root: Path, corpus: "Corpus", resolver,
+                         cited: dict[str, CitedDocument]) -> list[dict]:
+    """graph.nt, facts.json and the export rows of `new` from the parts in `root`."""
+    order = corpus.order
+    tasks, mentioned = _tasks(corpus)
+    targets = [_Indicator(t["indicator_key"], t["indicator"])
+               for f in order for t in corpus.docs[f]["targets"]]
+    lines, dept_rows = global_lines([corpus.metas[f] for f in order], resolver, tasks, mentioned,
+                                    cited, targets)
+    _write_graph(new, root, corpus, lines)
+    _write_outputs(new, root, corpus, dept_rows)
+    return dept_rows
+
+
 def incremental_stage(ctx) -> None:
     """Build stage "incremental": the parts of this build's graph and what each document
-    contributed, so that the next add can start from them (see the module docstring)."""
+    contributed, so that the next add can start from them (see the module docstring).
+    The graph stage above writes them already; this stays for builds that set
+    `ctx.graph_parts` themselves."""
     parts = getattr(ctx, "graph_parts", None)
     if parts is None:
-        return                                  # no graph stage: nothing to keep
+        return                                  # no graph stage, or it kept the state itself
     write_full_state(ctx.folder, ctx.docs, parts)
 
 
-def write_full_state(folder: Path, docs: Sequence[Document], parts) -> None:
+def write_full_state(folder: Path, docs: Sequence[Document], parts) -> "Corpus":
     root = state_dir(folder)
     root.mkdir(exist_ok=True)
     df, shingled = corpus_frequency(docs)
@@ -618,6 +638,7 @@ def write_full_state(folder: Path, docs: Sequence[Document], parts) -> None:
                    "spans": {}, "aliases": alias_map(parts.departments.resolver)}
     _write_document_outputs(root, corpus)
     _write_state(root, corpus)
+    return corpus
 
 
 def _group_by_doc(docs: Sequence[Document], parts) -> dict[str, dict]:
@@ -763,7 +784,7 @@ def update(old: Path, new: Path, change: Change, step: Step = lambda _: None) ->
     df = FrozenFrequency.load(root, corpus.info["df"])
     step("read")
     if change.remove:
-        _drop(corpus, root, change.remove)
+        _drop(corpus, root, change.remove, df)
     if change.add is not None:
         _add(corpus, root, change.add, df, step)
     else:
@@ -772,31 +793,78 @@ def update(old: Path, new: Path, change: Change, step: Step = lambda _: None) ->
     return _finish(corpus, old, new, change, started, step)
 
 
-def _drop(corpus: Corpus, root: Path, file: str) -> None:
+def _drop(corpus: Corpus, root: Path, file: str, df: FrozenFrequency) -> None:
     if file not in corpus.metas:
         raise NotIncremental(f"{file} is not in the incremental state")
+    meta = corpus.metas[file]
+    _check_region(corpus, meta)
+    realign = _Realigner(corpus, root, df, {})
+    eligible = corpus.docs[file].get("eligible")
+    if eligible is None:
+        eligible = _eligible(realign.stream(file), df)
+    suffixes = {t["indicator_key"][-2:] for t in corpus.docs[file]["targets"]}
+    lowers = realign.affected(meta, eligible, suffixes)
+    before = {f: realign.signature(f, meta) for f in lowers}
     del corpus.metas[file], corpus.docs[file], corpus.cites[file]
     for sub, ext in (("doc", ".json"), ("doc", ".nt"), ("doc", ".prov.json"), ("doc", ".rows"),
                      ("doc", ".facts"), ("cite", ".json"), ("cite", ".nt"), ("cite", ".rows"),
                      ("span", ".nt"), ("text", ".txt"), ("text", ".stream")):
         (root / sub / f"{file}{ext}").unlink(missing_ok=True)
-    gone = {name: s for name, s in corpus.pairs.items() if file in (s["higher"], s["lower"])}
-    for name, state in gone.items():
-        del corpus.pairs[name]
-        corpus.touched.update((state["higher"], state["lower"]))
-        corpus.packs.add(state["owner"])
+    gone = [name for name, s in corpus.pairs.items() if file in (s["higher"], s["lower"])]
+    _forget_pairs(corpus, root, gone)
     corpus.touched.discard(file)
-    for owner in corpus.packs:
+    level = LEVELS.index(meta.level) if meta.level in LEVELS else None
+    again = [f for f in lowers if realign.signature(f, meta, without=file) != before[f]]
+    _forget_pairs(corpus, root, [name for name, s in corpus.pairs.items()
+                                 if s["lower"] in set(again) and realign.level(s["higher"]) == level])
+    owner = _new_owner(root, file)
+    made = realign.regroup(again, level, file, owner)
+    if made:
+        corpus.pairs.update(write_pack(root, owner, made))
+    corpus.touched.update(f for part in made for f in (part.state["higher"], part.state["lower"]))
+
+
+def _check_region(corpus: Corpus, meta: DocumentMeta) -> None:
+    """Which plans are a lower plan's own is read against the regions the corpus has at
+    each level (alignment.Hierarchy): a region coming or going at a level with plans below
+    it can change that for any of them — a build reads them all again."""
+    if meta.level not in LEVELS or meta.level == LEVELS[0] or not meta.region:
+        return
+    level = LEVELS.index(meta.level)
+    same = any(m.level == meta.level and m.region == meta.region and f != meta.file
+               for f, m in corpus.metas.items())
+    below = any(m.level in LEVELS and LEVELS.index(m.level) > level
+                for f, m in corpus.metas.items() if f != meta.file)
+    if not same and below:
+        raise NotIncremental(f"{meta.region} comes or goes at level {meta.level}")
+
+
+def _new_owner(root: Path, file: str) -> str:
+    """A pack name not in use (a pack can outlive its document's removal)."""
+    owner, n = file, 1
+    while (root / "pair" / f"{owner}.json").exists():
+        owner, n = f"{file}~{n}", n + 1
+    return owner
+
+
+def _forget_pairs(corpus: Corpus, root: Path, names: Iterable[str]) -> None:
+    """Take pairs out, their packs written again without them."""
+    packs = set()
+    for name in names:
+        state = corpus.pairs.pop(name)
+        corpus.touched.update((state["higher"], state["lower"]))
+        packs.add(state["owner"])
+    for owner in sorted(packs):
         keep = {n: s for n, s in corpus.pairs.items() if s["owner"] == owner}
         corpus.pairs.update(_filter_pack(root, owner, keep))
-    corpus.packs.clear()
 
 
 def _add(corpus: Corpus, root: Path, doc: Document, df: FrozenFrequency, step: Step) -> None:
-    """Read the new document alone, then align it with the documents it shares text or
-    indicators with."""
+    """Read the new document alone; align it with its candidate sources; realign the lower
+    documents whose sources at its level it changes (see _Realigner)."""
     if doc.file in corpus.metas:
         raise NotIncremental(f"{doc.file} is already in the incremental state")
+    _check_region(corpus, doc.meta)
     before = [f for f in corpus.order if f < doc.file]
     resolver = replay((e for f in before for e in _events(corpus.docs[f])), RecordingResolver())
     dept_facts, events = departments_by_doc([doc], resolver)
@@ -810,28 +878,24 @@ def _add(corpus: Corpus, root: Path, doc: Document, df: FrozenFrequency, step: S
     corpus.docs[doc.file] = state
     corpus.touched.add(doc.file)
     step("extract")
-    partners = sorted(_text_partners(corpus, doc, own))
-    loaded = {f: load_document(root, corpus.metas[f]) for f in partners}
-    streams = [own.stream] + [_stream_of(root, loaded[f], df) for f in partners]
-    text = align_streams(streams, df, lambda a, b: (a is doc or b is doc) and al.may_take_up(a, b),
-                         seed_only=set(own.eligible))
-    links, target_iris = _target_links(corpus, doc, targets, iris)
-    groups: dict[tuple[str, str], dict] = defaultdict(lambda: {"text": [], "targets": []})
-    for a in text:
-        groups[(a.higher_doc, a.lower_doc)]["text"].append(a)
-    for key, found in links.items():
-        groups[key]["targets"] = found
-    made = []
-    for (h, l), group in sorted(groups.items()):
-        for f in (h, l):
-            if f != doc.file and f not in loaded:
-                loaded[f] = load_document(root, corpus.metas[f])
-        docs = {doc.file: doc, **loaded}
-        made.append(pair_part_of(docs[h], docs[l], doc.file, group["text"], group["targets"],
-                                 target_iris))
-        corpus.touched.update((h, l))
+    realign = _Realigner(corpus, root, df, {doc.file: doc}, {doc.file: own.stream})
+    level = LEVELS.index(doc.meta.level) if doc.meta.level in LEVELS else None
+    made: list[PairPart] = []
+    owner = _new_owner(root, doc.file)
+    if level is not None:
+        for above in range(level):
+            made += realign.regroup([doc.file], above, None, owner)
+        lowers = realign.affected(doc.meta, own.eligible,
+                                  {t.indicator_key[-2:] for t in targets})
+        again = [f for f in lowers if realign.signature(f, doc.meta, without=doc.file)
+                 != realign.signature(f, doc.meta)]
+        old = [name for name, s in corpus.pairs.items() if s["lower"] in set(again)
+               and realign.level(s["higher"]) == level]
+        _forget_pairs(corpus, root, old)
+        made += realign.regroup(again, level, None, owner)
     if made:
-        corpus.pairs.update(write_pack(root, doc.file, made))
+        corpus.pairs.update(write_pack(root, owner, made))
+    corpus.touched.update(f for part in made for f in (part.state["higher"], part.state["lower"]))
     step("align")
 
 
@@ -844,46 +908,151 @@ def _events(state: dict) -> list:
     return [(Department(**d), alias) for d, alias in state["events"]]
 
 
-def _text_partners(corpus: Corpus, doc: Document, own: Shingled) -> set[str]:
-    """Documents sharing a seed shingle with `doc`, at a level that can take up or be
-    taken up by it."""
-    added = {f: s["eligible"] for f, s in corpus.docs.items()
-             if s.get("eligible") is not None and f != doc.file}
-    index = ShingleIndex.load(state_dir(corpus.folder), corpus.info["base_docs"], added)
-    out = set()
-    for f in index.sharing(own.eligible):
-        if f == doc.file or f not in corpus.metas:
-            continue
-        other = stub(corpus.metas[f])
-        if al.may_take_up(other, doc) or al.may_take_up(doc, other):
-            out.add(f)
-    return out
+class _Realigner:
+    """A lower document's links from one higher level are a function of that level's
+    documents in its hierarchy (find_alignments: its candidate sources, then one claim per
+    level; align_targets: the nearest counterpart).  A document coming or going changes
+    only the lower documents below it that share a voting shingle or an indicator group
+    with it, and of those only where their candidates or target links change: those
+    (lower document, level) groups are aligned again whole, like a full build does.
+    Documents, streams and the shingle index are loaded once, when first asked for."""
 
+    def __init__(self, corpus: Corpus, root: Path, df: FrozenFrequency,
+                 docs: dict[str, Document], streams: dict | None = None):
+        self.corpus, self.root, self.df = corpus, root, df
+        self.docs = dict(docs)
+        self.streams = dict(streams or {})
+        self.sources: dict[str, Document] = {}
+        self.hierarchy = al.Hierarchy(corpus.metas.values())
+        added = {f: s["eligible"] for f, s in corpus.docs.items() if s.get("eligible") is not None}
+        self.index = ShingleIndex.load(root, corpus.info["base_docs"], added)
+        self.offsets: dict = {}
+        self.allowed: dict[tuple[str, str], bool] = {}
+        self.eligible: dict[str, list[int]] = {}
+        self.holding: dict[tuple[str, int], dict[int, list[str]]] = {}
 
-def _target_links(corpus: Corpus, doc: Document, targets: list[Target], iris: dict[int, str]
-                  ) -> tuple[dict[tuple[str, str], list], dict[int, str]]:
-    """The new document's targets against every other document's, as align_targets pairs
-    them: {(higher doc, lower doc): [(higher index, lower index, link)]}."""
-    out: dict[tuple[str, str], list] = defaultdict(list)
-    all_iris = dict(iris)
-    if doc.meta.level not in LEVELS or not targets:
-        return out, all_iris
-    mine = {id(t): i for i, t in enumerate(targets)}
-    suffixes = {t.indicator_key[-2:] for t in targets}
-    for f in corpus.order:
-        meta = corpus.metas[f]
-        if f == doc.file or meta.level not in LEVELS or meta.level == doc.meta.level:
-            continue
-        rows = corpus.docs[f]["targets"]
-        if not any(r["indicator_key"][-2:] in suffixes for r in rows):
-            continue
-        theirs = [_target(r) for r in rows]
-        index = {id(t): i for i, t in enumerate(theirs)}
-        all_iris.update({id(t): r["uri"] for t, r in zip(theirs, rows)})
-        for ta in align_targets(targets + theirs, [doc, stub(meta)]):
-            at = lambda t: mine[id(t)] if id(t) in mine else index[id(t)]   # noqa: E731
-            out[(ta.higher.doc, ta.lower.doc)].append((at(ta.higher), at(ta.lower), ta))
-    return out, all_iris
+    def level(self, f: str) -> int | None:
+        meta = self.corpus.metas.get(f)
+        return LEVELS.index(meta.level) if meta is not None and meta.level in LEVELS else None
+
+    def doc(self, f: str) -> Document:
+        if f not in self.docs:
+            self.docs[f] = load_document(self.root, self.corpus.metas[f])
+        return self.docs[f]
+
+    def source(self, f: str) -> Document:
+        """The document with its text only: what Hierarchy reads."""
+        if f in self.docs:
+            return self.docs[f]
+        if f not in self.sources:
+            text = (self.root / "text" / f"{f}.txt").read_text(encoding="utf-8")
+            self.sources[f] = Document(self.corpus.metas[f], text, ())
+        return self.sources[f]
+
+    def stream(self, f: str):
+        if f not in self.streams:
+            self.streams[f] = _stream_of(self.root, self.doc(f), self.df)
+        return self.streams[f]
+
+    def may(self, higher: DocumentMeta, lower: str) -> bool:
+        key = (higher.file, lower)
+        if key not in self.allowed:
+            h = stub(higher)
+            self.allowed[key] = (al.may_take_up(h, stub(self.corpus.metas[lower]))
+                                 and self.hierarchy.contains(h, self.source(lower)))
+        return self.allowed[key]
+
+    def affected(self, meta: DocumentMeta, eligible: Sequence[int], suffixes: set[str]
+                 ) -> list[str]:
+        """The lower documents `meta`'s document may be a source or counterpart of."""
+        level = self.level(meta.file)
+        if level is None or level == len(LEVELS) - 1:
+            return []
+        near = self.index.sharing(eligible)
+        near |= {f for f, s in self.corpus.docs.items()
+                 if any(t["indicator_key"][-2:] in suffixes for t in s["targets"])}
+        out = []
+        for f in sorted(near):
+            lv = self.level(f)
+            if f != meta.file and lv is not None and lv > level and self.may(meta, f):
+                out.append(f)
+        return out
+
+    def candidates(self, lower: str, level: int, without: str | None = None) -> list[str]:
+        """alignment.candidates for one level: the allowed documents of that level (few:
+        its own province's or city's, or the national ones) and the shingles each shares
+        with the lower one."""
+        key = (lower, level)
+        if key not in self.holding:
+            metas = self.corpus.metas
+            mine = set(self.eligible_of(lower))
+            holding: dict[int, list[str]] = defaultdict(list)
+            for f in metas:
+                if f != lower and self.level(f) == level and self.may(metas[f], lower):
+                    for h in mine.intersection(self.eligible_of(f)):
+                        holding[h].append(f)
+            self.holding[key] = holding
+        holding = {h: [f for f in fs if f != without]
+                   for h, fs in self.holding[key].items()} if without else self.holding[key]
+        hashes = sorted(h for h, fs in holding.items() if fs)
+        found = al.rank_candidates(hashes, self.df.weights(hashes), holding.__getitem__,
+                                   lambda f: level, lambda f: f)
+        return found.get(level, [])
+
+    def eligible_of(self, f: str) -> list[int]:
+        if f not in self.eligible:
+            state = self.corpus.docs[f].get("eligible")
+            self.eligible[f] = state if state is not None else _eligible(self.stream(f), self.df)
+        return self.eligible[f]
+
+    def target_links(self, lower: str, level: int, without: str | None = None
+                     ) -> list[tuple[int, int, TargetAlignment, str, str]]:
+        """align_targets for one lower document and one level: (higher index, lower
+        index, link, higher IRI, lower IRI)."""
+        metas = self.corpus.metas
+        rows = {lower: self.corpus.docs[lower]["targets"]}
+        if not rows[lower]:
+            return []
+        for f in self.corpus.order:
+            if (f != without and f != lower and self.level(f) == level
+                    and self.corpus.docs[f]["targets"] and self.may(metas[f], lower)):
+                rows[f] = self.corpus.docs[f]["targets"]
+        made = {f: [_target(r) for r in rs] for f, rs in rows.items()}
+        where = {id(t): (f, i) for f, ts in made.items() for i, t in enumerate(ts)}
+        docs = [self.source(lower)] + [stub(metas[f]) for f in made if f != lower]
+        out = []
+        for ta in align_targets([t for ts in made.values() for t in ts], docs, self.hierarchy):
+            (hf, i), (lf, j) = where[id(ta.higher)], where[id(ta.lower)]
+            out.append((i, j, ta, rows[hf][i]["uri"], rows[lf][j]["uri"]))
+        return out
+
+    def signature(self, lower: str, changed: DocumentMeta, without: str | None = None):
+        """What the lower document's links from `changed`'s level depend on."""
+        level = self.level(changed.file) if changed.file in self.corpus.metas \
+            else LEVELS.index(changed.level)
+        links = self.target_links(lower, level, without)
+        return (self.candidates(lower, level, without),
+                [(i, j, ta.higher.doc) for i, j, ta, _, _ in links])
+
+    def regroup(self, lowers: Sequence[str], level: int, without: str | None, owner: str
+                ) -> list[PairPart]:
+        """The pair parts of every (higher, lower) pair of `level`, made again."""
+        out = []
+        for lower in lowers:
+            cands = self.candidates(lower, level, without)
+            text = al.align_group([self.stream(f) for f in cands], self.stream(lower),
+                                  self.df, al.MIN_WEIGHT, self.offsets)
+            groups: dict[str, dict] = defaultdict(lambda: {"text": [], "targets": []})
+            for a in sorted(text, key=_alignment_order):
+                groups[a.higher_doc]["text"].append(a)
+            iris: dict[int, str] = {}
+            for i, j, ta, hi_iri, lo_iri in self.target_links(lower, level, without):
+                groups[ta.higher.doc]["targets"].append((i, j, ta))
+                iris[id(ta.higher)], iris[id(ta.lower)] = hi_iri, lo_iri
+            for h, group in sorted(groups.items()):
+                out.append(pair_part_of(self.doc(h), self.doc(lower), owner, group["text"],
+                                        group["targets"], iris))
+        return out
 
 
 def _finish(corpus: Corpus, old: Path, new: Path, change: Change, started: float,
@@ -909,9 +1078,9 @@ def _finish(corpus: Corpus, old: Path, new: Path, change: Change, started: float
                for f in order for t in corpus.docs[f]["targets"]]
     lines, dept_rows = global_lines([corpus.metas[f] for f in order], resolver, tasks, mentioned,
                                     cited, targets)
-    _write_graph(new, root, corpus, lines)
+    _write_graph(new, root, corpus, lines, one_file=False)
     step("graph")
-    _write_outputs(new, root, corpus, dept_rows)
+    _write_outputs(new, root, corpus, dept_rows, facts_file=False)
     _write_corpus_files(old, new, corpus, change)
     step("facts")
     aliases = alias_map(resolver)
@@ -971,15 +1140,40 @@ def _concat(out: Path, files: Iterable[Path], head: Iterable[str] = (), tail: It
             ) -> None:
     with open(out, "wb") as fh:
         fh.write("".join(head).encode("utf-8"))
+        fh.flush()
         for path in files:
             with open(path, "rb") as part:
-                shutil.copyfileobj(part, fh, 1 << 20)
+                _copy_into(part, fh)
         fh.write("".join(tail).encode("utf-8"))
 
 
-def _write_graph(new: Path, root: Path, corpus: Corpus, global_part: list[str]) -> None:
-    """graph.nt: the global part and the shared vocabulary once, then every part's own
-    lines (the parts never share a triple)."""
+def _copy_into(src, dst) -> None:
+    """Append file `src` to `dst` inside the kernel (copy_file_range): graph.nt is hundreds
+    of megabytes, and copying it through Python buffers was most of writing it."""
+    size = os.fstat(src.fileno()).st_size
+    try:
+        done = 0
+        while done < size:
+            n = os.copy_file_range(src.fileno(), dst.fileno(), size - done)
+            if n == 0:
+                break
+            done += n
+        if done == size:
+            return
+        src.seek(done)
+    except (AttributeError, OSError):
+        src.seek(0)
+        dst.seek(0, os.SEEK_END)
+    shutil.copyfileobj(src, dst, 1 << 20)
+
+
+def _write_graph(new: Path, root: Path, corpus: Corpus, global_part: list[str],
+                 one_file: bool = True) -> None:
+    """The graph: the global part and the shared vocabulary once, then every part's own
+    lines (the parts never share a triple).  A full build writes them into graph.nt; an
+    add lists the part files in graph.files instead (GRAPH_LIST), so that the parts it did
+    not change stay hard links and an add never copies the whole graph (see
+    indexer.generation.Generation.graph_files)."""
     seen = dict.fromkeys(global_part)
     for state in (*corpus.docs.values(), *corpus.cites.values(), *corpus.pairs.values()):
         for line in state["shared"]:
@@ -990,16 +1184,24 @@ def _write_graph(new: Path, root: Path, corpus: Corpus, global_part: list[str]) 
         files += [root / "doc" / f"{f}.nt", root / "cite" / f"{f}.nt", root / "span" / f"{f}.nt"]
     owners = sorted({s["owner"] for s in corpus.pairs.values()})
     files += [root / "pair" / f"{owner}.nt" for owner in owners]
-    _concat(new / GRAPH_FILE, files)
+    if one_file:
+        _concat(new / GRAPH_FILE, files)
+        return
+    listed = [str(f.relative_to(new)) for f in files if f.stat().st_size]
+    (new / GRAPH_LIST).write_text(json.dumps(listed, indent=0), encoding="utf-8")
 
 
-def _write_outputs(new: Path, root: Path, corpus: Corpus, dept_rows: list[dict]) -> None:
-    """facts.json from the documents' facts, the export rows (alignments in the order a
-    full build writes them: text links as find_alignments sorts them, then target links
-    in align_targets' order)."""
-    fragments = [(root / "doc" / f"{f}.facts").read_text(encoding="utf-8") for f in corpus.order]
-    with open(new / FACTS_FILE, "w", encoding="utf-8") as fh:
-        fh.write("{" + ",".join(x for x in fragments if x) + "}")
+def _write_outputs(new: Path, root: Path, corpus: Corpus, dept_rows: list[dict],
+                   facts_file: bool = True) -> None:
+    """facts.json from the documents' facts (a full build only: after an add the reader
+    joins the per-document fragments, indexer.generation), the export rows (alignments in
+    the order a full build writes them: text links as find_alignments sorts them, then
+    target links in align_targets' order)."""
+    if facts_file:
+        fragments = [(root / "doc" / f"{f}.facts").read_text(encoding="utf-8")
+                     for f in corpus.order]
+        with open(new / FACTS_FILE, "w", encoding="utf-8") as fh:
+            fh.write("{" + ",".join(x for x in fragments if x) + "}")
     with open(new / ROW_FILES["departments"], "w", encoding="utf-8") as fh:
         fh.writelines(map(_row_line, dept_rows))
     _concat(new / ROW_FILES["citations"], [root / "cite" / f"{f}.rows" for f in corpus.order])

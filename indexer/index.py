@@ -21,6 +21,7 @@ Two analyses of the same text, both with the project's one folding:
 from __future__ import annotations
 
 import json
+import pickle
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -29,6 +30,10 @@ from typing import Iterator, Mapping, Sequence
 
 from whoosh import columns, fields, index as whoosh_index
 from whoosh.analysis import SpaceSeparatedTokenizer, Token, Tokenizer as WhooshTokenizer
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+from whoosh.system import pack_uint
+from whoosh.util.numeric import byte_to_length
+from whoosh.writing import SegmentWriter
 
 from corpus.records import Document, Provision
 from corpus.text import CJK
@@ -79,12 +84,10 @@ def grams(seq: Sequence[str]) -> Iterator[tuple[int, str]]:
     Every character's position holds a gram that starts with it, so any run of two or
     more characters is a phrase of bigrams; a single character is a prefix.
     """
-    last = len(seq) - 1
-    for i, unit in enumerate(seq):
-        if i < last and is_cjk(unit) and is_cjk(seq[i + 1]):
-            yield i, unit + seq[i + 1]
-        else:
-            yield i, unit
+    cjk = [not u.isascii() for u in seq]
+    cjk.append(False)
+    return ((i, unit + seq[i + 1] if cjk[i] and cjk[i + 1] else unit)
+            for i, unit in enumerate(seq))
 
 
 @dataclass(frozen=True)
@@ -152,10 +155,76 @@ def words(tokenizer: Tokenizer, text: str) -> list[str]:
     return [w for w, _, _ in tokenizer.tokens(text, search=True) if _WORDLIKE.search(w)]
 
 
+# jieba never joins characters across these (they end its blocks of Han characters),
+# so a text's words are its sentences' words, in order.
+_SENTENCE_END = re.compile(r"(?<=[。；！？])")
+
+
+class WordCache:
+    """`words` by sentence, for one build: policy texts repeat sentences (a municipal
+    plan restates the provincial one), and each distinct sentence is cut once.
+    Bounded: emptied when it holds `limit` sentences."""
+
+    def __init__(self, tokenizer: Tokenizer, limit: int = 200_000):
+        self.tokenizer = tokenizer
+        self.limit = limit
+        self._cache: dict[str, list[str]] = {}
+
+    def __call__(self, text: str) -> list[str]:
+        out: list[str] = []
+        cache = self._cache
+        for sentence in _SENTENCE_END.split(text):
+            found = cache.get(sentence)
+            if found is None:
+                if len(cache) >= self.limit:
+                    cache.clear()
+                found = cache[sentence] = words(self.tokenizer, sentence)
+            out += found
+        return out
+
+
+class GramField(fields.TEXT):
+    """A gram field (GramTokenizer, with positions) whose postings are computed here in
+    one pass, without whoosh's Token objects: the same terms, frequencies, weights and
+    positions as the analyzer path, at a fraction of the indexing time."""
+
+    def __init__(self):
+        super().__init__(analyzer=GramTokenizer(), phrase=True)
+
+    def index(self, value, **kwargs):
+        poses: dict[str, list[int]] = defaultdict(list)
+        for i, gram in grams([u for u, _, _ in units(value)]):
+            poses[gram].append(i)
+        boost = self.format.field_boost
+        for gram, where in poses.items():
+            yield (gram.encode("utf-8"), len(where), len(where) * boost,
+                   _encode_positions(where))
+
+
+class WordsField(fields.TEXT):
+    """A field given a list of words (`words`), frequencies only: postings counted
+    directly, as whoosh's SpaceSeparatedTokenizer + Frequency format would give them."""
+
+    def __init__(self):
+        super().__init__(analyzer=SpaceSeparatedTokenizer(), phrase=False)
+
+    def index(self, value, **kwargs):
+        if isinstance(value, str):
+            value = value.split()
+        boost = self.format.field_boost
+        for word, freq in Counter(value).items():
+            yield word.encode("utf-8"), freq, freq * boost, pack_uint(freq)
+
+
+def _encode_positions(where: list[int]) -> bytes:
+    """whoosh's Positions.encode: the count, then the pickled position deltas."""
+    return pack_uint(len(where)) + pickle.dumps(
+        [b - a for a, b in zip([0, *where], where)], 2)
+
+
 # ---- schema ---------------------------------------------------------------------------
 
 def make_schema() -> fields.Schema:
-    gram = GramTokenizer()
     return fields.Schema(
         id=fields.ID(stored=True, unique=True),
         doc=fields.ID(stored=True, sortable=True),
@@ -169,12 +238,12 @@ def make_schema() -> fields.Schema:
         prior=fields.COLUMN(columns.NumericColumn("f", default=1.0)),   # see prior_of
         # Ranking and recall over the provision's own text and its heading.  The word
         # fields are given lists of words, cut by the project's tokenizer (`words`).
-        words=fields.TEXT(analyzer=SpaceSeparatedTokenizer(), phrase=False),
-        grams=fields.TEXT(analyzer=gram, phrase=True),
-        hwords=fields.TEXT(analyzer=SpaceSeparatedTokenizer(), phrase=False),
-        hgrams=fields.TEXT(analyzer=gram, phrase=True),
+        words=WordsField(),
+        grams=GramField(),
+        hwords=WordsField(),
+        hgrams=GramField(),
         # What the provision needs in order to be found and does not say itself.
-        context=fields.TEXT(analyzer=gram, phrase=True),
+        context=GramField(),
         # Shown in hits.
         number=fields.STORED(),
         heading=fields.STORED(),
@@ -283,8 +352,10 @@ def prior_of(p: Provision) -> float:
 
 
 def provision_fields(doc: Document, p: Provision, by_id: dict[str, Provision],
-                     tokenizer: Tokenizer, facts: ProvisionFacts) -> dict:
-    """The whoosh document for one provision."""
+                     tokenizer: Tokenizer, facts: ProvisionFacts,
+                     cut: WordCache | None = None) -> dict:
+    """The whoosh document for one provision (`cut`: `words` with a build's cache)."""
+    cut = cut or WordCache(tokenizer)
     meta = doc.meta
     trail = trail_of(p, by_id)
     context = [f"{t['number']} {t['heading']}" for t in trail] + list(p.columns)
@@ -298,9 +369,9 @@ def provision_fields(doc: Document, p: Provision, by_id: dict[str, Provision],
         "lead": [fold(n) for n in facts.lead],
         "dept_col": SEP.join(dict.fromkeys([*facts.lead, *facts.participants])).encode("utf-8"),
         "prior": prior_of(p),
-        "words": words(tokenizer, p.own_text),
+        "words": cut(p.own_text),
         "grams": p.own_text,
-        "hwords": words(tokenizer, p.heading),
+        "hwords": cut(p.heading),
         "hgrams": p.heading,
         "context": "\n".join(context),
         "number": p.number, "heading": p.heading, "body": p.own_text,
@@ -312,6 +383,45 @@ def provision_fields(doc: Document, p: Provision, by_id: dict[str, Provision],
 
 
 # ---- building ----------------------------------------------------------------------------
+
+class _Lengths:
+    """The per-document reader whoosh's writer asks for every posting's field length
+    while it writes the postings (for block statistics): the same answers, each field's
+    lengths read into memory once instead of one column read per posting."""
+
+    def __init__(self, reader):
+        self._reader = reader
+        self._cache: dict[str, list] = {}
+
+    def doc_field_length(self, docnum, fieldname, default=0):
+        lengths = self._cache.get(fieldname)
+        if lengths is None:
+            lengths = self._cache[fieldname] = self._read(fieldname)
+        if lengths is None:
+            return default
+        return lengths[docnum]
+
+    def _read(self, fieldname):
+        column = self._reader._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
+        if column is None:
+            return None
+        return [byte_to_length(b) if b else None for b in column]
+
+    def close(self):
+        self._reader.close()
+
+
+class _Writer(SegmentWriter):
+    """whoosh's SegmentWriter with `_Lengths` under the postings writer."""
+
+    def _flush_segment(self):
+        self.perdocwriter.close()
+        pdr = _Lengths(self.per_document_reader()) if self.codec.length_stats else None
+        self.fieldwriter.add_postings(self.schema, pdr, self.pool.iter_postings())
+        self.fieldwriter.close()
+        if pdr:
+            pdr.close()
+
 
 @dataclass(frozen=True)
 class IndexStats:
@@ -332,18 +442,19 @@ def build_index(folder: Path, docs: Sequence[Document], tokenizer: Tokenizer,
     facts = facts or {}
     folder.mkdir(parents=True, exist_ok=False)
     ix = whoosh_index.create_in(str(folder), make_schema())
-    writer = ix.writer(limitmb=limitmb, procs=1, multisegment=False)
+    writer = _Writer(ix, limitmb=limitmb)
     departments: dict[str, dict] = defaultdict(lambda: {"aliases": set(), "docs": Counter(),
                                                         "lead": 0, "participant": 0})
     ranges: dict[str, list[int]] = {}
     count = 0
+    cut = WordCache(tokenizer)
     try:
         for doc in docs:
             by_id = doc.by_id()
             start = count
             for p in doc.provisions:
                 pf = ProvisionFacts.read(facts.get(p.id), aliases)
-                writer.add_document(**provision_fields(doc, p, by_id, tokenizer, pf))
+                writer.add_document(**provision_fields(doc, p, by_id, tokenizer, pf, cut))
                 _tally(departments, doc.file, pf, aliases or {})
                 count += 1
             ranges[doc.file] = [start, count]
@@ -383,6 +494,7 @@ def update_index(old: Path, new: Path, tokenizer: Tokenizer, delete_docs: Sequen
             shutil.copy2(path, new / path.name)
     ix = whoosh_index.open_dir(str(new))
     writer = ix.writer(procs=1, multisegment=False)
+    cut = WordCache(tokenizer)
     try:
         for file in delete_docs:
             writer.delete_by_term("doc", file)
@@ -393,7 +505,7 @@ def update_index(old: Path, new: Path, tokenizer: Tokenizer, delete_docs: Sequen
             for p in doc.provisions:
                 if p.id in pids:
                     pf = ProvisionFacts.read(facts.get(p.id), aliases)
-                    writer.add_document(**provision_fields(doc, p, by_id, tokenizer, pf))
+                    writer.add_document(**provision_fields(doc, p, by_id, tokenizer, pf, cut))
     except BaseException:
         writer.cancel()
         raise

@@ -24,13 +24,18 @@ from __future__ import annotations
 
 import bisect
 import functools
+import pickle
+from itertools import accumulate
 import re
 import threading
 import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Mapping, Sequence
 
-from whoosh import matching, query as wq
+from whoosh import formats, matching, query as wq
+from whoosh.system import _INT_SIZE
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.scoring import BM25FScorer
 from whoosh.util import make_binary_tree
 
 from corpus.records import KINDS, LEVELS
@@ -554,8 +559,9 @@ class Compiled:
 
 
 class GramPhrase(wq.Phrase):
-    """whoosh's Phrase with a leaner matcher: the same documents, positions compared as
-    sets instead of whoosh's span objects (span checking is most of a search's time)."""
+    """whoosh's Phrase with a leaner matcher: the terms' whole posting lists read a block
+    at a time, intersected as sets, positions compared only there (`_phrase_postings`);
+    `_PhraseMatcher` when the terms are not plain posting lists."""
 
     def matcher(self, searcher, context=None):
         field = searcher.schema[self.fieldname] if self.fieldname in searcher.schema else None
@@ -565,8 +571,127 @@ class GramPhrase(wq.Phrase):
         for word in self.words:
             if (self.fieldname, field.to_bytes(word)) not in reader:
                 return matching.NullMatcher()
-        ms = [wq.Term(self.fieldname, w).matcher(searcher, context) for w in self.words]
+        # A query often holds the same phrase twice (a term's match, and the check that
+        # some term is in the provision itself): found once per searcher.
+        memo = searcher.__dict__.setdefault("_gram_phrases", {})
+        scored = context is None or context.weighting is not None
+        key = (self.fieldname, tuple(self.words), scored)
+        found = memo.get(key)
+        ms = None
+        if key not in memo:
+            ms = [wq.Term(self.fieldname, w).matcher(searcher, context) for w in self.words]
+            found = memo[key] = _phrase_postings(ms, field.format)
+        if found is not None:
+            ids, scores = found
+            return _ScoredListMatcher(ids, [x * self.boost for x in scores]) if ids \
+                else matching.NullMatcher()
+        ms = ms or [wq.Term(self.fieldname, w).matcher(searcher, context) for w in self.words]
         return _PhraseMatcher(ms, self.boost)
+
+
+def _block_postings(m) -> dict[int, tuple[float, bytes]] | None:
+    """docnum → (weight, value) of a whole posting list, read a block at a time (whoosh's
+    W3 leaf matcher; None for any other kind)."""
+    if not isinstance(m, W3LeafMatcher):
+        return None
+    out: dict[int, tuple[float, bytes]] = {}
+    while m.is_active():
+        if m._ids is None:
+            m._read_ids()
+        if m._weights is None:
+            m._read_weights()
+        if m._values is None:
+            m._read_values()
+        out.update(zip(m._ids, zip(m._weights, m._values)))
+        m._next_block()
+    return out
+
+
+def _list_postings(m) -> dict[int, tuple[float, bytes]]:
+    out = {}
+    while m.is_active():
+        out[m.id()] = (m.weight(), m.value())
+        m.next()
+    return out
+
+
+def _phrase_postings(ms: list, fmt) -> tuple[list[int], list[float]] | None:
+    """The documents where the terms of `ms` stand at consecutive positions, with the
+    score whoosh's matchers give them (the terms' BM25F scores summed as
+    `make_binary_tree` sums them), computed over whole posting lists at once: whoosh
+    steps a matcher posting by posting in Python, skip_to included.  None when a term's
+    matcher is not a plain posting list scored by BM25F (then `_PhraseMatcher` does it).
+    """
+    scorers = [getattr(m, "scorer", None) or getattr(m, "_scorer", None) for m in ms]
+    scored = all(isinstance(sc, BM25FScorer) for sc in scorers)
+    # In a boolean context (filters, exclusions) there are no scorers, and no scores.
+    if len(ms) < 2 or not (scored or all(sc is None for sc in scorers)):
+        return None
+    lists = []
+    for m in ms:
+        found = _block_postings(m)
+        if found is None:
+            if not isinstance(m, matching.ListMatcher):
+                return None
+            found = _list_postings(m)
+        lists.append(found)
+    common = set(min(lists, key=len))
+    for found in lists:
+        common.intersection_update(found.keys())
+    ids, scores = [], []
+    decode = _decode_positions if type(fmt) is formats.Positions else fmt.decode_positions
+    for doc in sorted(common):
+        starts = set(decode(lists[0][doc][1]))
+        for i, found in enumerate(lists[1:], 1):
+            starts &= {p - i for p in decode(found[doc][1])}
+            if not starts:
+                break
+        else:
+            ids.append(doc)
+            if scored:
+                scores.append(_tree_sum([sc._score(found[doc][0], sc.dfl(doc))
+                                         for sc, found in zip(scorers, lists)]))
+    return ids, (scores if scored else [1.0] * len(ids))
+
+
+def _decode_positions(value: bytes) -> Iterable[int]:
+    """whoosh's Positions.decode_positions (a count, then pickled deltas), summed in C."""
+    body = value[_INT_SIZE:]
+    return accumulate(pickle.loads(body if body.endswith(b".") else body + b"."))
+
+
+def _tree_sum(xs: list[float]) -> float:
+    """Summed in the order of `make_binary_tree(IntersectionMatcher, …)`'s scores."""
+    if len(xs) == 2:
+        return xs[0] + xs[1]
+    if len(xs) == 3:
+        return xs[0] + (xs[1] + xs[2])
+    if len(xs) == 1:
+        return xs[0]
+    half = len(xs) // 2
+    return _tree_sum(xs[:half]) + _tree_sum(xs[half:])
+
+
+class _ScoredListMatcher(matching.ListMatcher):
+    """A sorted list of document numbers with their scores; skips by bisection."""
+
+    def __init__(self, ids: list[int], scores: list[float]):
+        super().__init__(ids)
+        self._scores = scores
+
+    def copy(self):
+        m = _ScoredListMatcher(self._ids, self._scores)
+        m._i = self._i
+        return m
+
+    def skip_to(self, id):
+        self._i = bisect.bisect_left(self._ids, id, self._i)
+
+    def supports_block_quality(self):
+        return False
+
+    def score(self):
+        return self._scores[self._i]
 
 
 class _PhraseMatcher(matching.WrappingMatcher):

@@ -17,13 +17,20 @@ import json
 import math
 import re
 import threading
+import time
+from array import array
+from collections import Counter
+from itertools import chain
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-from whoosh import collectors, matching, query as wq, scoring, searching, sorting
+from whoosh import matching, query as wq, scoring, searching
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+from whoosh.util.numeric import byte_to_length
 
 from corpus.tokenize import Tokenizer
+from corpus.text import CJK
 from indexer.index import INDEX_DIR, SEP, open_index, read_catalog, units
 from indexer.query import Catalog, Compiled, Ignored, Limits, compile_query, parse
 from indexer.store import NotBuilt
@@ -33,22 +40,45 @@ class Ranking(scoring.BM25F):
     """BM25F, times each provision's static prior (indexer.index.prior_of).
 
     Length normalisation (B) is weaker on headings (all short) and on the context field
-    (its length says little about the provision).  One instance per search: it holds
-    that search's column reader.
+    (its length says little about the provision).  `Searcher._collect` applies the
+    priors itself; `final` is for whoosh's collectors.  `lengths` (reader, field → each
+    document's field length, or None) spares the scorers a column read per match.
     """
 
     use_final = True
     B, K1 = 0.75, 1.2
     FIELD_B = {"hwords_B": 0.3, "hgrams_B": 0.3, "context_B": 0.3}
 
-    def __init__(self):
+    def __init__(self, lengths=None):
         super().__init__(B=self.B, K1=self.K1, **self.FIELD_B)
+        self._lengths = lengths
         self._priors = None
 
     def final(self, searcher, docnum, score):
         if self._priors is None:
             self._priors = searcher.reader().column_reader("prior")
         return score * self._priors[docnum]
+
+    def scorer(self, searcher, fieldname, text, qf=1):
+        scorer = super().scorer(searcher, fieldname, text, qf)
+        if self._lengths is not None and isinstance(scorer, scoring.BM25FScorer):
+            table = self._lengths(searcher.reader(), fieldname)
+            if table is not None:
+                scorer.dfl = table.__getitem__
+        return scorer
+
+
+def field_lengths(reader, fieldname: str) -> list | None:
+    """Each document's length of `fieldname` in one segment, as whoosh's
+    doc_field_length gives it (None where the length byte is 0), or None when the
+    segment has no such column."""
+    perdoc = getattr(reader, "_perdoc", None)
+    if perdoc is None or not hasattr(perdoc, "_cached_reader"):
+        return None
+    column = perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
+    if column is None:
+        return None
+    return [byte_to_length(b) if b else None for b in column]
 
 
 # Host crowding: each document's first PER_DOC hits before any document's next ones,
@@ -245,31 +275,86 @@ class Exclude(wq.AndNot):
                               self.b.matcher(searcher, searcher.boolean_context()))
 
 
-class _NamesFacet(sorting.FacetType):
-    """Facet over the departments column: a provision counts for each of its departments."""
+def _match_into(items: list, m, priors, offset: int, deadline: float) -> bool:
+    """Append (score × prior, document number) for every match of `m`; True when the
+    deadline passed first (the time limit: checked every 256 matches)."""
+    append = items.append
+    n = 0
+    while m.is_active():
+        d = m.id()
+        append((m.score() * priors[d], d + offset))
+        m.next()
+        n += 1
+        if not n & 255:
+            if time.monotonic() > deadline:
+                return True
+            # whoosh's own collectors do this too: optional parts whose postings are
+            # exhausted drop out of the matcher tree.
+            m = m.replace(0)
+    return False
 
-    maptype = sorting.Count
 
-    def categorizer(self, global_searcher):
-        return _NamesCategorizer()
+@dataclass(frozen=True)
+class FacetTable:
+    """Each provision's level, document, kind and departments, by document number, read
+    once per reader from the index's columns, so that counting the facets of a search
+    is a few C-level passes over its matches instead of column reads per match."""
+
+    names: Mapping[str, tuple[str, ...]]     # facet → its values, by code
+    codes: Mapping[str, array]               # facet → value code per document number
+    depts: tuple[tuple[str, ...], ...]       # departments per document number
+    doc: tuple[str, ...]                     # document file per document number
+
+    @classmethod
+    def of(cls, reader) -> "FacetTable":
+        names, codes = {}, {}
+        doc: tuple[str, ...] = ()
+        for name in ("level", "doc", "kind"):
+            values = list(reader.column_reader(name, translate=True))
+            index: dict[str, int] = {}
+            codes[name] = array("i", (index.setdefault(v, len(index)) for v in values))
+            names[name] = tuple(index)
+            if name == "doc":
+                doc = tuple(values)
+        depts = tuple(tuple(raw.decode("utf-8").split(SEP)) if raw else ()
+                      for raw in reader.column_reader("dept_col"))
+        return cls(names, codes, depts, doc)
+
+    def count(self, docnums: Iterable[int]) -> dict[str, dict[str, int]]:
+        docnums = list(docnums)
+        out = {}
+        for name, codes in self.codes.items():
+            values = self.names[name]
+            out[name] = {values[c]: n for c, n in Counter(map(codes.__getitem__, docnums)).items()}
+        out["dept"] = dict(Counter(chain.from_iterable(map(self.depts.__getitem__, docnums))))
+        return out
 
 
-class _NamesCategorizer(sorting.Categorizer):
-    allow_overlap = True
-
-    def set_searcher(self, segment_searcher, docoffset):
-        self._col = segment_searcher.reader().column_reader("dept_col")
-
-    def keys_for(self, matcher, segment_docnum):
-        raw = self._col[segment_docnum]
-        return raw.decode("utf-8").split(SEP) if raw else ()
+def _stored(s, cache: dict, docnum: int) -> dict:
+    """A provision's stored fields, read once per search (diversify reads the first
+    hundred hits', the page's hits read theirs again)."""
+    if docnum not in cache:
+        cache[docnum] = s.stored_fields(docnum)
+    return cache[docnum]
 
 
-def _facets() -> dict:
-    return {"level": sorting.FieldFacet("level", maptype=sorting.Count),
-            "doc": sorting.FieldFacet("doc", maptype=sorting.Count),
-            "kind": sorting.FieldFacet("kind", maptype=sorting.Count),
-            "dept": _NamesFacet()}
+_CJK_CHAR = re.compile(f"[{CJK}]")
+
+
+def _cjk_ends(mark: str) -> bool:
+    """A mark that begins and ends with CJK characters: found as a substring, it is found
+    as units too (an ASCII mark "a" inside "ab" is not: units are whole runs)."""
+    return bool(_CJK_CHAR.match(mark[:1])) and bool(_CJK_CHAR.match(mark[-1:]))
+
+
+def has_mark(text: str, marks: Sequence[str]) -> bool:
+    """Whether one of `marks` occurs in `text` (as `match_spans` matches them).
+
+    Most provisions that have a mark have it as typed, which a substring test answers;
+    only the rest pay for unit matching (punctuation, width or case in between)."""
+    if any(m in text for m in marks if _cjk_ends(m)):
+        return True
+    return bool(match_spans(text, marks, max_spans=1))
 
 
 # ---- the searcher ----------------------------------------------------------------------
@@ -320,12 +405,14 @@ class Searcher:
             notes.append(Ignored(q.raw[:40], "nothing to search for"))
         if q.empty or compiled.nothing:
             return SearchResult(q.raw, str(q), 0, page, page_size, (), {}, tuple(notes))
-        with searching.Searcher(self._reader(), weighting=Ranking(), closereader=False) as s:
+        ranking = Ranking(self._field_lengths)
+        with searching.Searcher(self._reader(), weighting=ranking, closereader=False) as s:
             ranked, groups, partial = self._collect(s, compiled, options)
+            stored: dict[int, dict] = {}       # stored fields read in this search
             if q.positive:
-                ranked = self._diversify(s, ranked, compiled)
+                ranked = self._diversify(s, ranked, compiled, stored)
             start = (page - 1) * page_size
-            hits = tuple(self._hit(s, docnum, score, start + i + 1, compiled, options)
+            hits = tuple(self._hit(s, docnum, score, start + i + 1, compiled, options, stored)
                          for i, (score, docnum) in enumerate(ranked[start:start + page_size]))
         if partial:
             notes.append(Ignored("", f"the search took longer than {options.timeout:g} s: "
@@ -336,44 +423,56 @@ class Searcher:
     def _collect(self, s, compiled: Compiled, options: SearchOptions):
         """All matching provisions, scored and sorted, with facet counts.
 
-        Filters are part of the query (scoring nothing) rather than a FilterCollector,
-        so that the time limit really applies: whoosh's FilterCollector runs its own
-        loop, which would go around TimeLimitCollector's check.
+        Filters are part of the query (scoring nothing) rather than a FilterCollector.
+        The matcher is stepped here rather than through whoosh's collectors: their
+        layers (time limit → facets → unlimited) cost a few calls per match, and the
+        facet categorizers read columns per match; here a match costs its score, and
+        facets are counted afterwards over all matches at once (`FacetTable`).
         """
         final: wq.Query = compiled.scoring
         if compiled.filter is not None:
             final = wq.And([final, wq.ConstantScoreQuery(compiled.filter, 0.0)])
         if compiled.mask is not None:
             final = Exclude(final, compiled.mask)
-        inner = collectors.FacetCollector(collectors.UnlimitedCollector(), _facets())
-        timed = collectors.TimeLimitCollector(inner, options.timeout, use_alarm=False)
+        deadline = time.monotonic() + options.timeout
+        items: list[tuple[float, int]] = []
         partial = False
-        try:
-            s.search_with_collector(final, timed)
-        except collectors.TimeLimit:
-            partial = True
-        results = timed.results()
-        ranked = [(score, docnum) for score, docnum in results.top_n]
-        groups = {name: results.groups(name) for name in FACETS}
-        return ranked, groups, partial
+        context = s.context()
+        for sub, offset in s.leaf_searchers():
+            partial = _match_into(items, final.matcher(sub, context),
+                                  sub.reader().column_reader("prior"), offset, deadline)
+            if partial:
+                break
+        # whoosh's order: higher score first, then lower document number.
+        items.sort(key=lambda x: (-x[0], x[1]))
+        groups = self._facet_table().count(d for _, d in items)
+        return items, groups, partial
 
-    def _diversify(self, s, ranked, compiled: Compiled):
-        stored = {}
+    def _field_lengths(self, reader, fieldname: str) -> list | None:
+        """`field_lengths`, read once per segment reader of this thread."""
+        cache = self._local.__dict__.setdefault("lengths", {})
+        key = (id(reader), fieldname)
+        if key not in cache:
+            cache[key] = field_lengths(reader, fieldname)
+        return cache[key]
 
-        def fields(docnum: int) -> dict:
-            if docnum not in stored:
-                stored[docnum] = s.stored_fields(docnum)
-            return stored[docnum]
+    def _facet_table(self) -> "FacetTable":
+        table = getattr(self._local, "facets", None)
+        if table is None:
+            table = self._local.facets = FacetTable.of(self._reader())
+        return table
+
+    def _diversify(self, s, ranked, compiled: Compiled, stored: dict):
+        docs = self._facet_table().doc
 
         def direct(docnum: int) -> bool:
-            f = fields(docnum)
-            return bool(match_spans(f.get("body", ""), compiled.highlight, max_spans=1))
+            return has_mark(_stored(s, stored, docnum).get("body", ""), compiled.highlight)
 
-        return diversify(ranked, lambda d: fields(d)["doc"], direct)
+        return diversify(ranked, docs.__getitem__, direct)
 
     def _hit(self, s, docnum: int, score: float, rank: int, compiled: Compiled,
-             options: SearchOptions) -> Hit:
-        f = s.stored_fields(docnum)
+             options: SearchOptions, stored: dict) -> Hit:
+        f = _stored(s, stored, docnum)
         return Hit(id=f["id"], doc=f["doc"], doc_title=self.titles.get(f["doc"], f["doc"]),
                    level=f.get("level", ""), region=f.get("region", ""), kind=f["kind"],
                    number=f.get("number", ""), heading=f.get("heading", ""),

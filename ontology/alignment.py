@@ -19,19 +19,29 @@ The links are found from the texts alone:
    frequency normalised to 1 for a shingle only two documents share, falling towards 0 for
    one every document has.  Boilerplate every plan repeats (以习近平新时代中国特色社会主义
    思想为指导……) is discounted by the corpus itself, never by a stop list.
-4. Each shared kept shingle between a higher- and a lower-level document seeds a local
+4. Candidates first, as near-duplicate detection does: for each lower document and each
+   higher level, the allowed higher documents sharing its eligible kept shingles are ranked
+   by the rarity-weighted shingles they share, as a greedy cover (a second copy of the best
+   source adds nothing), and only the TOP_K best are compared closely.  A shingle more than
+   MAX_LEVEL_POSTINGS documents of one level keep is that level's formula and ranks nothing.
+5. Each shared kept shingle between a candidate and the lower document seeds a local
    alignment, extended to the maximal common substring; its weight is its length times the
-   mean weight of all its shingles.  Each lower character is credited to its best source in
-   each higher document (a sentence the higher plan repeats in three boxes is linked once).
-5. A provision pair is linked when its best passage — pieces in the same order in both
-   texts, a light edit between two pieces costing GAP_COST per character — reaches
-   MIN_WEIGHT weighted characters: about one distinctive clause.  Stock phrases scattered
-   through two paragraphs do not add up to a passage.
+   mean weight of all its shingles.  In each higher document each lower character is
+   credited to its best source (a sentence the higher plan repeats in three boxes is
+   linked once); a provision pair is a link when its best passage — pieces in the same
+   order in both texts, a light edit between two pieces costing GAP_COST per character —
+   reaches MIN_WEIGHT weighted characters: about one distinctive clause.  Stock phrases
+   scattered through two paragraphs do not add up to a passage.
+6. Once per level: the heaviest links of a level claim their lower characters first, and a
+   link is kept only if what it explains beyond them still reaches MIN_WEIGHT — a lower
+   provision links to its provincial and national sources, not to thirty copies of them.
 
 Direction comes from DocumentMeta.level (national > provincial > municipal > county);
-documents at the same level are never aligned, and a document never takes up one issued
-after it.  Cost grows with the text and with the pairs of documents that share passages,
-never with all pairs of provisions.
+documents at the same level are never aligned, a document never takes up one issued after
+it, and only the plans of its own hierarchy (Hierarchy: national, its province's, its
+city's).  Cost grows with the text and with TOP_K per level — never with all pairs of
+documents sharing a passage, nor with all pairs of provisions; the links are at most a few
+per lower provision and level.
 """
 from __future__ import annotations
 
@@ -41,9 +51,9 @@ import unicodedata
 import zlib
 from array import array
 from collections import Counter, defaultdict
-from itertools import groupby
+from itertools import accumulate
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from corpus.records import LEVELS, Document, Provision
 from ontology.targets import OffsetMap
@@ -92,6 +102,8 @@ class _Stream:
     at: array                       # per character: index into that provision's own_text
     fp_pos: array = field(default_factory=lambda: array("i"))   # kept shingles, ascending
     fp_hash: array = field(default_factory=lambda: array("I"))  # … and their hashes
+    posts: dict | None = None       # eligible kept shingle → places (see _eligible_positions)
+    cum: array | None = None        # running sum of shingle weights (see _weights_sum)
 
 
 # Titles, document numbers, titles inside titles: a shared citation is not a restatement.
@@ -213,11 +225,20 @@ class DocumentFrequency:
                 r1[j] += 1
 
     def weights(self, hashes: Sequence[int]) -> list[float]:
+        table, top = self._weight_table(), self.n_docs
+        return [table[min(c, top)] for c in self.counts(hashes)]
+
+    def _weight_table(self) -> list[float]:
         if len(self._table) != self.n_docs + 1:
             self._table = [0.0] + [idf_weight(df, self.n_docs)
                                    for df in range(1, self.n_docs + 1)]
-        table, top = self._table, self.n_docs
-        return [table[min(c, top)] for c in self.counts(hashes)]
+        return self._table
+
+    def seed_limit(self) -> int:
+        """The largest document frequency a seed may have (weight >= SEED_MIN_WEIGHT; the
+        weight falls as the frequency grows)."""
+        table = self._weight_table()
+        return max((c for c in range(len(table)) if table[c] >= SEED_MIN_WEIGHT), default=0)
 
 
 def idf_weight(df: int, n_docs: int) -> float:
@@ -229,6 +250,11 @@ def idf_weight(df: int, n_docs: int) -> float:
 
 
 # ---- the search -------------------------------------------------------------------------------
+
+TOP_K = 5               # candidate higher documents per level for one lower document
+MAX_LEVEL_POSTINGS = 24  # a fingerprint more allowed higher documents of one level keep is
+                         # that level's formula: it says nothing about which one is the source
+
 
 def _level(doc: Document) -> int | None:
     return LEVELS.index(doc.meta.level) if doc.meta.level in LEVELS else None
@@ -244,10 +270,95 @@ def may_take_up(higher: Document, lower: Document) -> bool:
     return True
 
 
+# A region's name without its administrative suffix, as texts name it ("广东省" → "广东").
+_REGION_SUFFIX = re.compile(r"(特别行政区|(壮族|回族|维吾尔)?自治区|自治州|省|市|地区|盟)$")
+
+
+_ENCLOSING = re.compile(r"(.{2,}?[市州盟])(?=..)")
+
+
+def region_stem(region: str) -> str:
+    stem = _REGION_SUFFIX.sub("", region)
+    return stem if len(stem) >= 2 else region
+
+
+class Hierarchy:
+    """Which higher documents are in a lower document's own line of government.
+
+    A plan takes up its own province's plans and the national ones, not another province's
+    (the same national text restated by 30 provinces is 30 restatements, not 30 sources).
+    The metadata gives each document its own region ("东莞市", "沈阳市铁西区"), not the
+    regions above it, so those are read: the region of the level above that the lower
+    region's name begins with (沈阳市铁西区 → 沈阳市), else the one the lower document's text
+    names most often (a 东莞 plan names 广东 far more than any other province).  The
+    candidates are the regions of the corpus's own documents at that level — no gazetteer.
+    A document naming none (or two equally) is not restricted: candidate ranking bounds it.
+    National documents are in every hierarchy.
+    """
+
+    def __init__(self, metas: Iterable):
+        regions: dict[int, set[str]] = defaultdict(set)
+        for m in metas:
+            if m.level in LEVELS and m.region:
+                regions[LEVELS.index(m.level)].add(m.region)
+        self.regions = {lv: tuple(sorted(rs)) for lv, rs in regions.items()}
+        self._patterns: dict[int, re.Pattern | None] = {}
+        self._parents: dict[tuple[str, int], str | None] = {}
+
+    def parent(self, doc: Document, level: int) -> str | None:
+        """The region at `level` that `doc` belongs to; None: unknown (no restriction)."""
+        key = (doc.file, level)
+        if key not in self._parents:
+            self._parents[key] = self._read_parent(doc, level)
+        return self._parents[key]
+
+    def _read_parent(self, doc: Document, level: int) -> str | None:
+        if level == 0:
+            return None
+        regions = self.regions.get(level, ())
+        own = doc.meta.region or ""
+        prefixed = [r for r in regions if r != own and own.startswith(r)]
+        if prefixed:
+            return max(prefixed, key=len)
+        # "佛山市三水区": the name says the city even when no plan of 佛山 is in the corpus
+        # (then no municipal plan is this district's: better none than a wrong one).
+        unit = _ENCLOSING.match(own)
+        if unit and _level(doc) == level + 1:
+            return unit.group(1)
+        pattern = self._pattern(level)
+        if pattern is None or not doc.source:
+            return None
+        named = Counter(m.group() for m in pattern.finditer(doc.source))
+        ranked = named.most_common(2)
+        if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
+            return None
+        stem = ranked[0][0]
+        owners = [r for r in regions if region_stem(r) == stem]
+        return owners[0] if len(owners) == 1 else None
+
+    def _pattern(self, level: int) -> re.Pattern | None:
+        if level not in self._patterns:
+            stems = sorted({region_stem(r) for r in self.regions.get(level, ())},
+                           key=lambda s: (-len(s), s))
+            self._patterns[level] = re.compile("|".join(map(re.escape, stems))) if stems else None
+        return self._patterns[level]
+
+    def contains(self, higher: Document, lower: Document) -> bool:
+        hl = _level(higher)
+        if hl is None or hl == 0 or not higher.meta.region:
+            return True
+        parent = self.parent(lower, hl)
+        return parent is None or parent == higher.meta.region
+
+    def allows(self, higher: Document, lower: Document) -> bool:
+        return may_take_up(higher, lower) and self.contains(higher, lower)
+
+
 def find_alignments(docs: Sequence[Document], *, min_weight: float = MIN_WEIGHT,
-                    allowed: Callable[[Document, Document], bool] = may_take_up
+                    allowed: Callable[[Document, Document], bool] | None = None
                     ) -> list[Alignment]:
-    """Every (higher provision → lower provision) text-reuse link among `docs`."""
+    """Every (higher provision → lower provision) text-reuse link among `docs`; `allowed`
+    (default: may_take_up within the document's hierarchy) says which pairs may link."""
     streams = [build_stream(d) for d in docs]
     df = DocumentFrequency(sum(len(s.text) for s in streams))
     for s in streams:
@@ -256,48 +367,177 @@ def find_alignments(docs: Sequence[Document], *, min_weight: float = MIN_WEIGHT,
         kept = winnow(hashes)
         s.fp_pos = array("i", kept)
         s.fp_hash = array("I", (hashes[i] for i in kept))
-    seeds = _seeds(streams, df, allowed)
-    offsets: dict = {}     # document index → OffsetMap; (index, provision id) → offsets
+    hierarchy = Hierarchy(d.meta for d in docs) if allowed is None else None
+    return align_corpus(streams, df, allowed or hierarchy.allows, min_weight=min_weight,
+                        hierarchy=hierarchy)
+
+
+def align_corpus(streams: Sequence[_Stream], df: DocumentFrequency,
+                 allowed: Callable[[Document, Document], bool], *,
+                 min_weight: float = MIN_WEIGHT, hierarchy: Hierarchy | None = None
+                 ) -> list[Alignment]:
+    """The links of every lower document, each document and higher level on its own: its
+    few best candidate sources of that level, then one claim per level.  `hierarchy`, when
+    `allowed` is its rule, lets a document look only at the postings of its own line."""
+    postings = _postings(streams, df)
+    offsets: dict = {}
     out: list[Alignment] = []
-    for (ia, ib), pairs in sorted(seeds.items()):
-        fragments = _fragments(streams[ia], streams[ib], pairs, df)
-        out.extend(_links(streams[ia], streams[ib], fragments, min_weight, offsets, ia, ib))
+    for ib in range(len(streams)):
+        keys = _buckets(streams[ib].doc, postings, hierarchy)
+        found = candidates(streams, ib, df, allowed, [postings[k] for k in keys])
+        for level, group in sorted(found.items()):
+            out.extend(align_group([streams[i] for i in group], streams[ib], df,
+                                   min_weight, offsets))
+        streams[ib].cum = None           # needed while it is the lower document only
     out.sort(key=lambda a: (a.lower_doc, a.lower_span, a.higher_doc, a.higher_span))
     return out
 
 
-def _seeds(streams: list[_Stream], df: DocumentFrequency,
-           allowed: Callable[[Document, Document], bool]) -> dict[tuple[int, int], array]:
-    """(higher doc, lower doc) → shared kept shingles, packed as higher pos << 32 | lower pos.
+_Bucket = tuple[int, str | None]     # (level, region): the higher documents of one place
 
-    Postings are packed integers (document << 32 | position), appended document by
-    document, so the entries of one shingle come grouped by document.
-    """
-    postings: dict[int, list[int]] = defaultdict(list)
+
+def _buckets(lower: Document, postings: dict[_Bucket, dict], hierarchy: Hierarchy | None
+             ) -> list[_Bucket]:
+    """The postings a lower document can find its sources in: every higher level's, or with
+    a hierarchy the nation's, its own province's and city's (and those of documents
+    without a region, which no hierarchy excludes)."""
+    level = _level(lower)
+    if level is None:
+        return []
+    out = []
+    for key in sorted(postings, key=lambda k: (k[0], k[1] or "")):
+        lv, region = key
+        if lv >= level:
+            continue
+        if hierarchy is None or lv == 0 or region is None:
+            out.append(key)
+            continue
+        parent = hierarchy.parent(lower, lv)
+        if parent is None or parent == region:
+            out.append(key)
+    return out
+
+
+def _eligible_positions(s: _Stream, df: DocumentFrequency) -> dict[int, list[int]]:
+    """Kept shingle → its places, for the shingles that can seed a link: in another
+    document too, not pure formula, not repeated more than MAX_POSTINGS times here."""
+    if s.posts is None:
+        top = df.seed_limit()
+        posts: dict[int, list[int]] = defaultdict(list)
+        for pos, h, c in zip(s.fp_pos, s.fp_hash, df.counts(s.fp_hash)):
+            if 2 <= c <= top:
+                posts[h].append(pos)
+        s.posts = {h: p for h, p in posts.items() if len(p) <= MAX_POSTINGS}
+    return s.posts
+
+
+def _postings(streams: Sequence[_Stream], df: DocumentFrequency
+              ) -> dict[_Bucket, dict[int, list[int]]]:
+    """(level, region) → eligible shingle → the documents (indices) of that level and
+    region that keep it: only documents that can be higher."""
+    last = len(LEVELS) - 1
+    out: dict[_Bucket, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
     for d, s in enumerate(streams):
-        counts, weights = df.counts(s.fp_hash), df.weights(s.fp_hash)
-        in_doc = Counter(s.fp_hash)
-        for pos, h, c, w in zip(s.fp_pos, s.fp_hash, counts, weights):
-            if c < 2 or w < SEED_MIN_WEIGHT or in_doc[h] > MAX_POSTINGS:
-                continue                 # in one document only, or formula
-            postings[h].append(d << 32 | pos)
-    ok: dict[tuple[int, int], bool] = {}
-    seeds: dict[tuple[int, int], array] = defaultdict(lambda: array("q"))
-    mask = (1 << 32) - 1
-    for entries in postings.values():
-        if entries[0] >> 32 == entries[-1] >> 32:
-            continue                     # one document only
-        by_doc = [(d, [e & mask for e in group])
-                  for d, group in groupby(entries, key=lambda e: e >> 32)]
-        for da, pa in by_doc:
-            for db, pb in by_doc:
-                if da == db:
-                    continue
-                if (da, db) not in ok:
-                    ok[(da, db)] = allowed(streams[da].doc, streams[db].doc)
-                if ok[(da, db)]:
-                    seeds[(da, db)].extend(x << 32 | y for x in pa for y in pb)
-    return seeds
+        lv = _level(s.doc)
+        if lv is None or lv == last:
+            continue
+        bucket = out[(lv, s.doc.meta.region or None)]
+        for h in _eligible_positions(s, df):
+            bucket[h].append(d)
+    return out
+
+
+def candidates(streams: Sequence[_Stream], ib: int, df: DocumentFrequency,
+               allowed: Callable[[Document, Document], bool],
+               postings: Sequence[dict[int, list[int]]]) -> dict[int, list[int]]:
+    """Level → the allowed higher documents (indices) worth comparing closely with
+    document `ib`, from the postings it may find them in (see rank_candidates)."""
+    lower = streams[ib].doc
+    if _level(lower) is None or not postings:
+        return {}
+    ok: dict[int, bool] = {}
+
+    def holders(h: int) -> list[int]:
+        out = []
+        for bucket in postings:
+            for d in bucket.get(h, ()):
+                if d not in ok:
+                    ok[d] = d != ib and allowed(streams[d].doc, lower)
+                if ok[d]:
+                    out.append(d)
+        return out
+
+    mine = list(_eligible_positions(streams[ib], df))
+    return rank_candidates(mine, df.weights(mine), holders,
+                           lambda d: _level(streams[d].doc), lambda d: streams[d].doc.file)
+
+
+def rank_candidates(hashes: Sequence[int], weights: Sequence[float],
+                    holders: Callable[[int], list], level_of: Callable, name_of: Callable
+                    ) -> dict[int, list]:
+    """Level → up to TOP_K higher documents, chosen as a greedy cover of the lower
+    document's rare passages: first the one sharing the most rarity-weighted kept shingles,
+    then the one sharing the most of those not yet covered, and so on — a second copy of
+    the first source adds nothing, a plan that alone holds some passage comes next.
+
+    `holders(h)`: the allowed higher documents keeping shingle h.  A shingle more than
+    MAX_LEVEL_POSTINGS of them at one level keep is that level's formula: it votes there for
+    none.  Ties go to the name, so the choice never depends on the order of the corpus."""
+    shared: dict = defaultdict(dict)          # document → {shingle: weight}
+    for h, w in sorted(zip(hashes, weights)):   # one order of summing, however they came
+        docs = holders(h)
+        if not docs:
+            continue
+        if len(docs) <= MAX_LEVEL_POSTINGS:   # no level over the cap: the usual case
+            for d in docs:
+                shared[d][h] = w
+            continue
+        by_level: dict[int, list] = defaultdict(list)
+        for d in docs:
+            by_level[level_of(d)].append(d)
+        for group in by_level.values():
+            if len(group) <= MAX_LEVEL_POSTINGS:
+                for d in group:
+                    shared[d][h] = w
+    levels: dict[int, list] = defaultdict(list)
+    for d in shared:
+        levels[level_of(d)].append(d)
+    return {lv: _cover(sorted(group, key=name_of), shared) for lv, group in levels.items()}
+
+
+def _cover(docs: list, shared: dict) -> list:
+    covered: set[int] = set()
+    chosen: list = []
+    left = list(docs)
+    while left and len(chosen) < TOP_K:
+        gains = [sum(w for h, w in shared[d].items() if h not in covered) for d in left]
+        best = max(range(len(left)), key=lambda i: (gains[i], -i))
+        if gains[best] <= 0:
+            break
+        d = left.pop(best)
+        chosen.append(d)
+        covered.update(shared[d])
+    return chosen
+
+
+def align_group(highers: Sequence[_Stream], sb: _Stream, df: DocumentFrequency,
+                min_weight: float = MIN_WEIGHT, offsets: dict | None = None
+                ) -> list[Alignment]:
+    """The links of lower document `sb` from the candidate documents `highers` of one
+    level: each lower character is claimed once for the whole level, by its best source."""
+    offsets = {} if offsets is None else offsets
+    found: list[tuple[_Stream, _Fragment]] = []
+    for sa in sorted(highers, key=lambda s: s.doc.file):
+        found.extend((sa, f) for f in _fragments(sa, sb, _pair_seeds(sa, sb, df), df))
+    return _links(found, sb, min_weight, offsets)
+
+
+def _pair_seeds(sa: _Stream, sb: _Stream, df: DocumentFrequency) -> list[tuple[int, int]]:
+    """(higher pos, lower pos) of every eligible kept shingle the two documents share."""
+    pa, pb = _eligible_positions(sa, df), _eligible_positions(sb, df)
+    if len(pa) > len(pb):
+        return [(x, y) for h, ys in pb.items() if h in pa for x in pa[h] for y in ys]
+    return [(x, y) for h, xs in pa.items() if h in pb for x in xs for y in pb[h]]
 
 
 @dataclass(frozen=True)
@@ -308,36 +548,67 @@ class _Fragment:
     weight: float   # IDF-weighted length
 
 
-def _fragments(sa: _Stream, sb: _Stream, pairs: array,
+def _fragments(sa: _Stream, sb: _Stream, pairs: Sequence[tuple[int, int]],
                df: DocumentFrequency) -> list[_Fragment]:
     """Seeds extended to maximal common substrings, each found once."""
     ta, tb = sa.text, sb.text
     found: dict[int, list[tuple[int, int]]] = defaultdict(list)   # diagonal → (b start, b end)
+    cum = _weights_sum(sb, df)
     out = []
-    mask = (1 << 32) - 1
-    for x, y in sorted({(p >> 32, p & mask) for p in pairs}, key=lambda p: (p[1], p[0])):
+    for x, y in sorted(set(pairs), key=lambda p: (p[1], p[0])):
         diag = x - y
         if any(lo <= y < hi for lo, hi in found[diag]):
             continue
-        lo_a, lo_b = x, y
-        while lo_a > 0 and lo_b > 0 and ta[lo_a - 1] == tb[lo_b - 1] != BREAK:
-            lo_a -= 1
-            lo_b -= 1
-        hi_a, hi_b = x, y
-        while hi_a < len(ta) and hi_b < len(tb) and ta[hi_a] == tb[hi_b] != BREAK:
-            hi_a += 1
-            hi_b += 1
+        back = _common_run(ta, tb, x, y, -1)
+        ahead = _common_run(ta, tb, x, y, 1)
+        lo_a, lo_b, hi_b = x - back, y - back, y + ahead
         found[diag].append((lo_b, hi_b))
         length = hi_b - lo_b
         if length >= MIN_FRAGMENT:
-            out.append(_Fragment(lo_a, lo_b, length, _weigh(tb[lo_b:hi_b], df)))
+            # length times the mean rarity of the passage's shingles
+            n = length - K + 1
+            out.append(_Fragment(lo_a, lo_b, length, length * (cum[lo_b + n] - cum[lo_b]) / n))
     return out
 
 
-def _weigh(passage: str, df: DocumentFrequency) -> float:
-    """Length times the mean rarity of all the passage's shingles."""
-    ws = df.weights(shingle_hashes(passage))
-    return len(passage) * (sum(ws) / len(ws)) if ws else 0.0
+def _common_run(ta: str, tb: str, x: int, y: int, step: int) -> int:
+    """How many characters ta and tb have in common going from x and y forwards (step 1,
+    from x and y on) or backwards (step -1, before x and y), never across a break.  Compares
+    slices, not characters: restatements run for hundreds of characters."""
+    if step > 0:
+        ea, eb = ta.find(BREAK, x), tb.find(BREAK, y)
+        room = min((ea if ea >= 0 else len(ta)) - x, (eb if eb >= 0 else len(tb)) - y)
+        n, chunk = 0, 32
+        while n < room:
+            c = min(chunk, room - n)
+            if ta[x + n:x + n + c] == tb[y + n:y + n + c]:
+                n += c
+            elif c > 1:
+                chunk = c // 2
+            else:
+                break
+        return n
+    ea, eb = ta.rfind(BREAK, 0, x), tb.rfind(BREAK, 0, y)
+    room = min(x - ea - 1, y - eb - 1)
+    n, chunk = 0, 32
+    while n < room:
+        c = min(chunk, room - n)
+        if ta[x - n - c:x - n] == tb[y - n - c:y - n]:
+            n += c
+        elif c > 1:
+            chunk = c // 2
+        else:
+            break
+    return n
+
+
+def _weights_sum(s: _Stream, df: DocumentFrequency) -> array:
+    """cum[i]: the summed weights of the stream's shingles before place i — a passage's
+    weight in two look-ups (the same shingles _weigh would hash again)."""
+    if s.cum is None:
+        ws = df.weights(shingle_hashes(s.text))
+        s.cum = array("d", accumulate(ws, initial=0.0))
+    return s.cum
 
 
 @dataclass(frozen=True)
@@ -348,14 +619,47 @@ class _Piece:
     weight: float
 
 
-def _links(sa: _Stream, sb: _Stream, fragments: list[_Fragment], min_weight: float,
-           offsets: dict, ia: int, ib: int) -> list[Alignment]:
-    """Credit each lower character to its best source, then link the provision pairs whose
-    best shared passage is heavy enough."""
+def _links(found: list[tuple[_Stream, _Fragment]], sb: _Stream, min_weight: float,
+           offsets: dict) -> list[Alignment]:
+    """The links of one level's candidates to lower document `sb`.
+
+    In each higher document each lower character is credited to its best source (a
+    sentence the higher plan repeats in three boxes is linked once); a provision pair is a
+    candidate link when its best passage is heavy enough.  Then once per level, not per
+    higher document: the heaviest links claim their lower characters first, and a later
+    link is kept only if what it explains beyond them is still heavy enough — a municipal
+    clause restating a provincial one links to that provincial provision and to the
+    national one it came from, not to every provincial copy of it, while a clause drawing
+    on two provincial plans keeps both.  Equal weights go to the file name: deterministic."""
+    by_doc: dict[int, list[_Fragment]] = defaultdict(list)
+    streams: dict[int, _Stream] = {}
+    for sa, f in found:
+        by_doc[id(sa)].append(f)
+        streams[id(sa)] = sa
+    links = []
+    for key, fragments in by_doc.items():
+        for (pa, pb), (total, chain) in _doc_links(fragments, streams[key], sb, min_weight):
+            links.append((-total, streams[key].doc.file, pa, pb, key, chain))
+    links.sort(key=lambda t: t[:4])
+    claimed: set[int] = set()
+    out = []
+    for neg, _, pa, pb, key, chain in links:
+        mine = {p.b + k for p in chain for k in range(p.length)}
+        free = len(mine - claimed)
+        if -neg * free / len(mine) < min_weight:
+            continue                     # a copy of what a heavier link of this level explains
+        claimed |= mine
+        out.append(_alignment(streams[key], sb, pa, pb, chain, -neg, offsets))
+    return out
+
+
+def _doc_links(fragments: list[_Fragment], sa: _Stream, sb: _Stream, min_weight: float
+               ) -> list[tuple[tuple[int, int], tuple[float, list]]]:
+    """(higher provision, lower provision) → (weight, chain) of one higher document: each
+    lower character credited to its best source there (the heaviest match first: a long
+    restatement explains a lower passage better than a short phrase that recurs)."""
     claimed: set[int] = set()
     credit: dict[tuple[int, int], list[_Piece]] = defaultdict(list)
-    # The heaviest match claims its characters first: a long restatement explains a lower
-    # passage better than a short phrase that happens to recur elsewhere.
     for f in sorted(fragments, key=lambda f: (-f.weight, -f.length, f.a, f.b)):
         free = [k for k in range(f.length) if f.b + k not in claimed]
         if len(free) < MIN_FRAGMENT:
@@ -365,10 +669,10 @@ def _links(sa: _Stream, sb: _Stream, fragments: list[_Fragment], min_weight: flo
         credit[(sa.prov[f.a], sb.prov[f.b])].append(
             _Piece(f.a + lo, f.b + lo, hi - lo, f.weight * len(free) / f.length))
     out = []
-    for (pa, pb), pieces in credit.items():
+    for pair, pieces in credit.items():
         total, chain = best_passage(pieces)
         if total >= min_weight:
-            out.append(_alignment(sa, sb, pa, pb, chain, total, offsets, ia, ib))
+            out.append((pair, (total, chain)))
     return out
 
 
@@ -407,7 +711,7 @@ def _own_range(s: _Stream, start: int, length: int) -> tuple[int, int]:
 
 
 def _alignment(sa: _Stream, sb: _Stream, pa: int, pb: int, chain: list[_Piece], total: float,
-               offsets: dict, ia: int, ib: int) -> Alignment:
+               offsets: dict) -> Alignment:
     higher, lower = sa.doc.provisions[pa], sb.doc.provisions[pb]
     low = [_own_range(sb, p.b, p.length) for p in chain]
     high = [_own_range(sa, p.a, p.length) for p in chain]
@@ -415,8 +719,8 @@ def _alignment(sa: _Stream, sb: _Stream, pa: int, pb: int, chain: list[_Piece], 
         higher=higher.id, lower=lower.id, kind="text_reuse",
         score=round(1.0 - math.exp(-total / SCORE_SCALE), 3),
         evidence=_passage(lower.own_text, low),
-        higher_span=_span(sa.doc, higher, high, offsets, ia),
-        lower_span=_span(sb.doc, lower, low, offsets, ib),
+        higher_span=_span(sa.doc, higher, high, offsets),
+        lower_span=_span(sb.doc, lower, low, offsets),
         higher_doc=sa.doc.file, lower_doc=sb.doc.file, weight=round(total, 2),
         higher_text=_passage(higher.own_text, high))
 
@@ -431,13 +735,15 @@ def _passage(text: str, pieces: list[tuple[int, int]]) -> str:
 
 
 def _span(doc: Document, p: Provision, pieces: list[tuple[int, int]],
-          offsets: dict, key: int) -> tuple[int, int]:
-    """Source span of own-text pieces; one offset map per document, one list per provision."""
+          offsets: dict) -> tuple[int, int]:
+    """Source span of own-text pieces; one offset map per document, one packed list per
+    provision (kept for the run: a higher provision is a source for many lower ones)."""
+    key = doc.file
     if key not in offsets:
         offsets[key] = OffsetMap(doc)
     m = offsets[key]
     if (key, p.id) not in offsets:
-        offsets[(key, p.id)] = m.offsets(p.own_text, p.start)
+        offsets[(key, p.id)] = array("i", m.offsets(p.own_text, p.start))
     offs = offsets[(key, p.id)]
     spans = [m.span(offs, i, j) for i, j in pieces]
     return min(s for s, _ in spans), max(e for _, e in spans)

@@ -30,6 +30,7 @@ The model (vocab.ttl declares our own terms, shapes.ttl says what must hold):
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ from ontology.namespaces import CV, ELI, OA, POL, SCHEMA
 
 ZH = "zh"
 GRAPH_FILE = "graph.nt"
+GRAPH_LIST = "graph.files"      # after an add: the part files whose union is the graph
 FACTS_FILE = "facts.json"
 ROW_FILES = {"departments": "departments.jsonl", "citations": "citations.jsonl",
              "targets": "targets.jsonl", "alignments": "alignments.jsonl"}
@@ -88,6 +90,25 @@ def _lit(value: Any) -> Literal:
 
 def _zh(text: str) -> Literal:
     return Literal(text, lang=ZH)
+
+
+@dataclass(frozen=True)
+class _SpanTerms:
+    """The terms of a span's triples, looked up once (rdflib namespace attributes are
+    method calls)."""
+
+    a: URIRef = RDF.type
+    specific: URIRef = OA.SpecificResource
+    source: URIRef = OA.hasSource
+    selector: URIRef = OA.hasSelector
+    position: URIRef = OA.TextPositionSelector
+    start: URIRef = OA.start
+    end: URIRef = OA.end
+    quote: URIRef = OA.TextQuoteSelector
+    exact: URIRef = OA.exact
+
+
+_SPAN_TERMS = _SpanTerms()
 
 
 class _Builder:
@@ -176,18 +197,19 @@ class _Builder:
         if iri in self.spans:
             return iri
         self.spans.add(iri)
-        self.add((iri, RDF.type, OA.SpecificResource))
-        self.add((iri, OA.hasSource, ns.doc_iri(key)))
+        add, t = self.add, _SPAN_TERMS      # a span per fact: the hottest method here
+        add((iri, t.a, t.specific))
+        add((iri, t.source, ns.doc_iri(key)))
         pos = ns.position_selector_iri(key, start, end)
-        self.add((iri, OA.hasSelector, pos))
-        self.add((pos, RDF.type, OA.TextPositionSelector))
-        self.add((pos, OA.start, _lit(start)))
-        self.add((pos, OA.end, _lit(end)))
+        add((iri, t.selector, pos))
+        add((pos, t.a, t.position))
+        add((pos, t.start, _lit(start)))
+        add((pos, t.end, _lit(end)))
         if quote:
             q = ns.quote_selector_iri(key, start, end)
-            self.add((iri, OA.hasSelector, q))
-            self.add((q, RDF.type, OA.TextQuoteSelector))
-            self.add((q, OA.exact, Literal(doc.source[start:end])))
+            add((iri, t.selector, q))
+            add((q, t.a, t.quote))
+            add((q, t.exact, Literal(doc.source[start:end])))
         return iri
 
     def derived(self, fact: URIRef, pid: str, start: int, end: int) -> None:
@@ -682,22 +704,18 @@ def write_graph_build(folder: Path, result: GraphBuild) -> None:
 
 
 def graph_stage(ctx) -> None:
-    """Build stage "graph": the graph into graph.nt, facts and export rows beside it.
-
-    What the graph was made from is left on the context as `graph_parts`, for the stage
-    that keeps the incremental state (indexer.incremental)."""
-    parts = graph_parts(ctx.docs)
-    result = graph_from_parts(ctx.docs, parts)
-    write_graph_build(ctx.folder, result)
-    ctx.graph = result.graph
-    ctx.facts.update(result.facts)
-    ctx.graph_parts = parts
+    """Build stage "graph": see indexer.incremental.graph_stage, which writes the graph's
+    parts once and graph.nt, facts and export rows from them (kept here for callers)."""
+    from indexer.incremental import graph_stage as from_parts
+    from_parts(ctx)
 
 
-def load_graph(path: Path) -> Graph:
-    """A graph file written by the build (N-Triples), with the project's prefixes bound."""
+def load_graph(path: Path | Sequence[Path]) -> Graph:
+    """A graph written by the build (N-Triples: one file, or a list of files whose union
+    is the graph), with the project's prefixes bound."""
     g = Graph()
-    g.parse(str(path), format="nt")
+    for one in ([path] if isinstance(path, (str, Path)) else path):
+        g.parse(str(one), format="nt")
     ns.bind_prefixes(g)
     return g
 
@@ -779,15 +797,32 @@ class PartBuilder(_Builder):
 
     def part(self, drop: Iterable[URIRef] = ()) -> Part:
         """The triples made so far, sorted into own lines and shared vocabulary."""
-        from rdflib.plugins.serializers.nt import _nt_row
         dropped = set(drop)
         own, shared = [], []
         for triple in self.g.triples:
             subject = triple[0]
             if subject in dropped or str(subject).startswith(_GLOBAL_SUBJECTS):
                 continue
-            (shared if subject in self.concepts else own).append(_nt_row(triple))
+            (shared if subject in self.concepts else own).append(nt_line(triple))
         return Part(own, shared, list(self.asked), self.facts)
+
+
+_NOT_IN_IRI = re.compile(r'[<>" {}|\\^`]')       # what rdflib's URIRef.n3() refuses
+
+
+def _nt_iri(term: URIRef) -> str:
+    if _NOT_IN_IRI.search(term):
+        raise ValueError(f"not an IRI N-Triples can hold: {term!r}")
+    return f"<{term}>"
+
+
+def nt_line(triple: tuple) -> str:
+    """One triple as rdflib's N-Triples serializer writes it (same escaping), without its
+    per-term method calls: the parts of a large corpus are millions of lines."""
+    from rdflib.plugins.serializers.nt import _quoteLiteral
+    s, p, o = triple
+    obj = _quoteLiteral(o) if isinstance(o, Literal) else _nt_iri(o)
+    return f"{_nt_iri(s)} {_nt_iri(p)} {obj} .\n"
 
 
 def stub(meta) -> Document:
@@ -861,7 +896,6 @@ def global_lines(metas: Sequence[Any], resolver: Resolver, tasks: dict[str, list
                  targets: Iterable[Any]) -> tuple[list[str], list[dict]]:
     """Part "global": places (in the order a full build meets them), departments, cited
     documents, indicator concepts; with the department export rows."""
-    from rdflib.plugins.serializers.nt import _nt_row
     b = PartBuilder([stub(m) for m in metas])
     for meta in metas:
         if meta.region:                                   # as _Builder.documents does
@@ -871,4 +905,4 @@ def global_lines(metas: Sequence[Any], resolver: Resolver, tasks: dict[str, list
     labelled: set[URIRef] = set()
     for t in targets:
         b.indicator(t, labelled)
-    return [_nt_row(t) for t in b.g.triples], rows
+    return [nt_line(t) for t in b.g.triples], rows

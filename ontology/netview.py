@@ -23,79 +23,119 @@ import networkx as nx
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, ORG, PROV, RDF, RDFS, SKOS
 
+from ontology import graphstore
 from ontology.namespaces import CV, ELI, POL
 
 LEVEL_ORDER = {"national": 0, "provincial": 1, "municipal": 2, "county": 3}
 
 
-def _label(g: Graph, node: URIRef) -> str:
-    for p in (SKOS.prefLabel, DCTERMS.title, RDFS.label, DCTERMS.identifier):
-        v = g.value(node, p)
-        if v is not None:
-            return str(v)
-    return str(node)
+def _pairs(g: Graph, predicate: URIRef) -> list[tuple[str, str]]:
+    """Every (subject, object) of one predicate, as strings (IRIs and lexical forms).
+
+    On Oxigraph one scan of its predicate index, without rdflib terms; on rdflib's store
+    its own index.  Reading each predicate once is what keeps building the view linear:
+    asking the graph node by node (g.value) costs a store call per node and property."""
+    store = graphstore.native(g)
+    if store is not None:
+        import pyoxigraph as ox
+        return [(q.subject.value, q.object.value) for q in
+                store.quads_for_pattern(None, ox.NamedNode(str(predicate)), None,
+                                        ox.DefaultGraph())]
+    return [(str(s), str(o)) for s, o in g.subject_objects(predicate)]
 
 
-def _notation(g: Graph, concept: URIRef | None) -> str | None:
-    if concept is None:
-        return None
-    v = g.value(concept, SKOS.notation)
-    return str(v) if v is not None else None
+def _first(g: Graph, predicate: URIRef) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for s, o in _pairs(g, predicate):
+        out.setdefault(s, o)
+    return out
+
+
+def _many(g: Graph, predicate: URIRef) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for s, o in _pairs(g, predicate):
+        out.setdefault(s, []).append(o)
+    return out
+
+
+def _of_type(g: Graph, cls: URIRef) -> list[str]:
+    store = graphstore.native(g)
+    if store is not None:
+        import pyoxigraph as ox
+        return [q.subject.value for q in store.quads_for_pattern(
+            None, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(cls)), ox.DefaultGraph())]
+    return [str(s) for s in g.subjects(RDF.type, cls)]
 
 
 def to_networkx(g: Graph) -> nx.MultiDiGraph:
     """The graph's documents, provisions, departments and targets as a MultiDiGraph."""
     G = nx.MultiDiGraph()
+    labels: dict[str, str] = {}
+    for p in reversed((SKOS.prefLabel, DCTERMS.title, RDFS.label, DCTERMS.identifier)):
+        labels.update(_first(g, p))       # the first property in this list wins
+    ident = _first(g, DCTERMS.identifier)
+    notation = _first(g, SKOS.notation)
+    admin_level = _first(g, POL.adminLevel)
 
-    def node(iri: URIRef, kind: str, **attrs) -> str:
-        key = str(iri)
+    def level_of(x: str) -> str | None:
+        concept = admin_level.get(x)
+        return notation.get(concept) if concept is not None else None
+
+    def node(key: str, kind: str, **attrs) -> str:
         if key not in G or "type" not in G.nodes[key]:
-            G.add_node(key, type=kind, label=_label(g, iri), **attrs)
+            G.add_node(key, type=kind, label=labels.get(key, key), **attrs)
         return key
 
     levels = {}
-    for d in g.subjects(RDF.type, ELI.LegalResource):
-        level = _notation(g, g.value(d, POL.adminLevel))
-        levels[d] = level
-        node(d, "document", level=level, doc=str(g.value(d, DCTERMS.identifier) or ""))
-    provisions = list(g.subjects(RDF.type, ELI.LegalResourceSubdivision))
+    for d in _of_type(g, ELI.LegalResource):
+        levels[d] = level_of(d)
+        node(d, "document", level=levels[d], doc=ident.get(d, ""))
+    in_doc = _first(g, POL.inDocument)
+    provisions = _of_type(g, ELI.LegalResourceSubdivision)
     for p in provisions:
-        doc = g.value(p, POL.inDocument)
-        node(p, "provision", level=levels.get(doc), id=str(g.value(p, DCTERMS.identifier)),
-             doc=str(g.value(doc, DCTERMS.identifier) or ""))
+        doc = in_doc.get(p)
+        node(p, "provision", level=levels.get(doc), id=str(ident.get(p)),
+             doc=ident.get(doc, "") if doc is not None else "")
+    part_of, cites, localises = (_first(g, ELI.is_part_of), _many(g, ELI.cites),
+                                 _many(g, POL.localises))
     for p in provisions:
-        parent = g.value(p, ELI.is_part_of)
-        if parent is not None:
-            G.add_edge(str(p), str(parent), rel="part_of")
-        for cited in g.objects(p, ELI.cites):
+        if p in part_of:
+            G.add_edge(p, part_of[p], rel="part_of")
+        for cited in cites.get(p, ()):
             node(cited, "document")
-            G.add_edge(str(p), str(cited), rel="cites")
-        for higher in g.objects(p, POL.localises):
-            G.add_edge(str(p), str(higher), rel="localises")
-    for d in g.subjects(RDF.type, ORG.Organization):
-        node(d, "department", level=_notation(g, g.value(d, POL.adminLevel)))
-        for up in g.objects(d, POL.functionalSuperior):
-            node(up, "department")
-            G.add_edge(str(d), str(up), rel="superior")
-        for gov in g.objects(d, ORG.subOrganizationOf):
-            node(gov, "department")
-            G.add_edge(str(d), str(gov), rel="government")
-        for part in g.objects(d, CV.playsRole):
-            role = _notation(g, g.value(part, CV.role)) or "participant"
-            for p in g.subjects(CV.hasParticipation, part):
-                G.add_edge(str(d), str(p), rel=role)
-    for t in g.subjects(RDF.type, POL.Target):
+            G.add_edge(p, cited, rel="cites")
+        for higher in localises.get(p, ()):
+            G.add_edge(p, higher, rel="localises")
+    superior, government = _many(g, POL.functionalSuperior), _many(g, ORG.subOrganizationOf)
+    plays, role = _many(g, CV.playsRole), _first(g, CV.role)
+    holders: dict[str, list[str]] = {}
+    for p, part in _pairs(g, CV.hasParticipation):
+        holders.setdefault(part, []).append(p)
+    for d in _of_type(g, ORG.Organization):
+        node(d, "department", level=level_of(d))
+        for up in superior.get(d, ()):
+            node(up, "department", level=level_of(up))   # the same whichever comes first
+            G.add_edge(d, up, rel="superior")
+        for gov in government.get(d, ()):
+            node(gov, "department", level=level_of(gov))
+            G.add_edge(d, gov, rel="government")
+        for part in plays.get(d, ()):
+            r = notation.get(role[part]) if part in role else None
+            for p in holders.get(part, ()):
+                G.add_edge(d, p, rel=r or "participant")
+    indicator, derived, aligns = (_first(g, POL.indicator), _many(g, PROV.wasDerivedFrom),
+                                  _many(g, POL.alignsWithTarget))
+    for t in _of_type(g, POL.Target):
         node(t, "target")
-        indicator = g.value(t, POL.indicator)
-        if indicator is not None:
-            node(indicator, "indicator")
-            G.add_edge(str(t), str(indicator), rel="measures")
-        for src in g.objects(t, PROV.wasDerivedFrom):
-            if str(src) in G and G.nodes[str(src)].get("type") == "provision":
-                G.add_edge(str(src), str(t), rel="has_target")
-        for higher in g.objects(t, POL.alignsWithTarget):
+        if t in indicator:
+            node(indicator[t], "indicator")
+            G.add_edge(t, indicator[t], rel="measures")
+        for src in derived.get(t, ()):
+            if src in G and G.nodes[src].get("type") == "provision":
+                G.add_edge(src, t, rel="has_target")
+        for higher in aligns.get(t, ()):
             node(higher, "target")
-            G.add_edge(str(t), str(higher), rel="aligns_with")
+            G.add_edge(t, higher, rel="aligns_with")
     return G
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import functools
 import json
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from pyparsing import ParseResults
@@ -24,6 +26,7 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.query import Result
 
+from ontology import graphstore
 from ontology.namespaces import PREFIXES
 
 INIT_NS = dict(PREFIXES)
@@ -72,6 +75,9 @@ def _keywords(parsed: Any) -> set[str]:
 def run_sparql(graph: Graph, text: str) -> Result:
     """Evaluate a read-only SPARQL query; the project's prefixes are predeclared."""
     check_read_only(text)
+    store = graphstore.native(graph)
+    if store is not None:
+        return graphstore.rdflib_result(store, text)
     return graph.query(text, initNs=INIT_NS)
 
 
@@ -101,13 +107,117 @@ def _prepared(text: str):
     return prepareQuery(text, initNs=INIT_NS)
 
 
+class Unbindable(ValueError):
+    """A binding that cannot be written into a query (an IRI with spaces or quotes …)."""
+
+
+_WHERE = re.compile(r"WHERE\s*\{", re.I)
+# What a variable must not be replaced inside of (strings, IRIs, comments), then variables.
+_TOKENS = re.compile(r'"(?:[^"\\\n]|\\.)*"' r"|'(?:[^'\\\n]|\\.)*'"
+                     r'|<[^<>"{}|^`\\\s]*>|#[^\n]*'
+                     r"|(?P<var>[?$][A-Za-z_][A-Za-z0-9_]*)")
+
+
+@dataclass(frozen=True)
+class Query:
+    """A query text and the values its variables are bound to, kept apart until it runs.
+
+    `inlined()` writes the bindings into the text as a VALUES block at the head of the
+    WHERE group, each value rendered by rdflib's `.n3()` (which escapes literals and
+    refuses malformed IRIs): Oxigraph's engine runs that string itself, where a query
+    prepared by rdflib would make oxrdflib fall back to rdflib's evaluator.
+    """
+    text: str
+    bindings: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def of(cls, text: str, **bindings: Any) -> "Query":
+        return cls(text, tuple(sorted(bindings.items())))
+
+    def substituted(self) -> str:
+        """The text with each bound variable replaced by its value, as initBindings does.
+
+        Oxigraph plans a constant in a pattern as an index lookup, where a VALUES block
+        is joined after the patterns are matched (seconds on a large graph, and a property
+        path walked from every node).  A variable that is projected or assigned (SELECT ?x,
+        AS ?x) cannot become a constant: such a query gets the VALUES block instead."""
+        if not self.bindings:
+            return self.text
+        names = [re.escape(name) for name, _ in self.bindings]
+        head = _WHERE.split(self.text, 1)[0]
+        if any(re.search(rf"[?$]{n}\b", head) or re.search(rf"\bAS\s+[?$]{n}\b", self.text, re.I)
+               for n in names):
+            return self.inlined()
+        values = {name: _n3(term) for name, term in self.bindings}
+
+        def swap(m: re.Match) -> str:
+            var = m.group("var")
+            return values.get(var[1:], var) if var else m.group(0)
+        return _TOKENS.sub(swap, self.text)
+
+    def inlined(self) -> str:
+        if not self.bindings:
+            return self.text
+        values = " ".join(f"VALUES ?{name} {{ {_n3(term)} }}" for name, term in self.bindings)
+        m = _WHERE.search(self.text)
+        if m is None:
+            raise ValueError("a bound query needs a WHERE { … } group")
+        return f"{self.text[:m.end()]} {values} {self.text[m.end():]}"
+
+
+def _n3(term: Any) -> str:
+    if not isinstance(term, (URIRef, Literal)):
+        raise Unbindable(f"only IRIs and literals can be bound, not {type(term).__name__}")
+    try:
+        return term.n3()
+    except Exception as exc:          # rdflib refuses IRIs that are not valid in N-Triples
+        raise Unbindable(str(exc)) from None
+
+
 def select(graph: Graph, text: str, **bindings: Any) -> list[dict[str, Any]]:
-    """Rows of a SELECT as dicts of Python values (IRIs as strings)."""
-    res = graph.query(_prepared(text), initBindings=bindings or None)
-    rows = []
-    for r in res:
-        rows.append({str(v): _py(r[v]) for v in res.vars})
-    return rows
+    """Rows of a SELECT as dicts of Python values (IRIs as strings).
+
+    On an Oxigraph-backed graph the query runs in Oxigraph's engine (bindings as VALUES);
+    on rdflib's memory store, as a cached prepared query with initBindings (parsing a new
+    string each time would cost rdflib more than evaluating it)."""
+    query = Query.of(text, **bindings)
+    store = graphstore.native(graph)
+    if store is None:
+        res = graph.query(_prepared(text), initBindings=bindings or None)
+        return [{str(v): _py(r[v]) for v in res.vars} for r in res]
+    try:
+        inlined = query.substituted()
+    except Unbindable:
+        return []                     # such a term cannot be in the graph
+    names, rows = graphstore.solution_rows(graphstore.query(store, inlined))
+    return [{n: _py_ox(t) for n, t in zip(names, row)} for row in rows]
+
+
+_XSD = str(XSD)
+_OX_INT = {f"{_XSD}{t}" for t in ("integer", "int", "long", "short", "byte",
+                                   "nonNegativeInteger", "positiveInteger")}
+_OX_FLOAT = {f"{_XSD}{t}" for t in ("decimal", "double", "float")}
+
+
+def _py_ox(term: Any) -> Any:
+    """`_py` for a pyoxigraph term, with the common datatypes converted without rdflib."""
+    if term is None:
+        return None
+    value = term.value
+    dt = getattr(term, "datatype", None)
+    if dt is None:                     # an IRI or a blank node
+        return value
+    dt = dt.value
+    if dt == graphstore._XSD_STRING or dt == graphstore._LANG_STRING:
+        return value
+    try:
+        if dt in _OX_INT:
+            return int(value)
+        if dt in _OX_FLOAT:
+            return float(value)
+    except ValueError:
+        pass
+    return _py(graphstore.to_rdflib(term))
 
 
 def _py(term: Any) -> Any:
@@ -130,11 +240,15 @@ def find_department(graph: Graph, ref: str | URIRef) -> URIRef | None:
     the full name wins, then the first alias match in IRI order)."""
     if isinstance(ref, URIRef) or str(ref).startswith("http"):
         return URIRef(str(ref))
+    # ?ref is compared at the top of the group, where the VALUES that binds it is in
+    # scope (a FILTER inside a UNION branch would not see it: SPARQL evaluates bottom-up)
     rows = select(graph, """
         SELECT ?d ?how WHERE {
-          { ?d a org:Organization ; dcterms:identifier ?ref . BIND(0 AS ?how) }
-          UNION { ?d a org:Organization ; skos:prefLabel ?l . FILTER(STR(?l) = ?ref) BIND(1 AS ?how) }
-          UNION { ?d a org:Organization ; skos:altLabel ?l . FILTER(STR(?l) = ?ref) BIND(2 AS ?how) }
+          ?d a org:Organization .
+          { ?d dcterms:identifier ?key . BIND(0 AS ?how) }
+          UNION { ?d skos:prefLabel ?key . BIND(1 AS ?how) }
+          UNION { ?d skos:altLabel ?key . BIND(2 AS ?how) }
+          FILTER(STR(?key) = ?ref)
         } ORDER BY ?how ?d LIMIT 1""", ref=Literal(str(ref)))
     return URIRef(rows[0]["d"]) if rows else None
 
@@ -180,9 +294,10 @@ def provision_facts(graph: Graph, provision: str | URIRef) -> dict:
         } ORDER BY ?target""", p=p)
     out["aligned"] = select(graph, """
         SELECT ?other ?direction ?score WHERE {
-          { ?a pol:lower ?p ; pol:higher ?other . BIND("higher" AS ?direction) }
-          UNION { ?a pol:higher ?p ; pol:lower ?other . BIND("lower" AS ?direction) }
-          ?a a pol:Alignment . OPTIONAL { ?a pol:score ?score }
+          { ?a pol:lower ?p ; pol:higher ?other ; a pol:Alignment . BIND("higher" AS ?direction) }
+          UNION { ?a pol:higher ?p ; pol:lower ?other ; a pol:Alignment .
+                  BIND("lower" AS ?direction) }
+          OPTIONAL { ?a pol:score ?score }
         } ORDER BY DESC(?score)""", p=p)
     out["mentions"] = [r["name"] for r in select(graph, """
         SELECT DISTINCT ?name WHERE { ?p schema:mentions ?d . ?d skos:prefLabel ?name }
@@ -199,8 +314,8 @@ def department_tasks(graph: Graph, department: str | URIRef) -> list[dict]:
         SELECT ?provision ?id ?heading ?role ?doc ?doc_title ?level WHERE {
           ?d cv:playsRole ?part . ?part cv:role ?r . ?r skos:notation ?role .
           ?provision cv:hasParticipation ?part ; dcterms:identifier ?id ; pol:inDocument ?docn .
-          OPTIONAL { ?provision dcterms:title ?heading }
           ?docn dcterms:identifier ?doc ; dcterms:title ?doc_title .
+          OPTIONAL { ?provision dcterms:title ?heading }
           OPTIONAL { ?docn pol:adminLevel ?l . ?l skos:notation ?level }
         } ORDER BY ?doc ?id""", d=d)
 
@@ -242,22 +357,36 @@ def indicator_across_levels(graph: Graph, indicator: str | URIRef) -> list[dict]
             name=Literal(str(indicator)))]
     rows: list[dict] = []
     for c in concepts:
-        rows += select(graph, """
-            SELECT ?target ?indicator ?doc ?level ?provision ?value ?unit ?year ?comparator
-                   ?higher ?comparison WHERE {
-              ?target pol:indicator ?c ; rdfs:label ?indicator ; pol:targetValue ?q ;
-                      pol:comparator ?cmp ; prov:wasDerivedFrom ?pn .
-              ?pn a eli:LegalResourceSubdivision ; dcterms:identifier ?provision ;
-                  pol:inDocument ?d .
-              ?d dcterms:identifier ?doc .
-              OPTIONAL { ?d pol:adminLevel ?l . ?l skos:notation ?level }
-              ?cmp skos:notation ?comparator . ?q schema:value ?value .
-              OPTIONAL { ?q schema:unitText ?unit } OPTIONAL { ?q dcterms:date ?year }
-              OPTIONAL { ?a a pol:Alignment ; pol:lower ?target ; pol:higher ?higher .
-                         OPTIONAL { ?a pol:comparison ?k . ?k skos:notation ?comparison } }
-            }""", c=c)
-    rows.sort(key=lambda r: (LEVEL_ORDER.get(r["level"], 9), r["doc"], r["provision"]))
+        rows += _targets_with_higher(graph, c)
+    rows.sort(key=lambda r: (LEVEL_ORDER.get(r["level"], 9), r["doc"], r["provision"],
+                             r["target"], r["higher"] or ""))
     return rows
+
+
+def _targets_with_higher(graph: Graph, concept: URIRef) -> list[dict]:
+    """The targets of one indicator concept, one row per higher target each is aligned with
+    (or one row with none).  Two queries joined here: as one query's nested OPTIONAL,
+    Oxigraph matched every alignment against every target (seconds for a busy indicator)."""
+    targets = select(graph, """
+        SELECT ?target ?indicator ?doc ?level ?provision ?value ?unit ?year ?comparator WHERE {
+          ?target pol:indicator ?c ; rdfs:label ?indicator ; pol:targetValue ?q ;
+                  pol:comparator ?cmp ; prov:wasDerivedFrom ?pn .
+          ?pn a eli:LegalResourceSubdivision ; dcterms:identifier ?provision ;
+              pol:inDocument ?d .
+          ?d dcterms:identifier ?doc .
+          ?cmp skos:notation ?comparator . ?q schema:value ?value .
+          OPTIONAL { ?d pol:adminLevel ?l . ?l skos:notation ?level }
+          OPTIONAL { ?q schema:unitText ?unit } OPTIONAL { ?q dcterms:date ?year }
+        }""", c=concept)
+    higher: dict[str, list[tuple[str, str | None]]] = {}
+    for r in select(graph, """
+        SELECT ?target ?higher ?comparison WHERE {
+          ?target pol:indicator ?c . ?a pol:lower ?target ; a pol:Alignment ; pol:higher ?higher .
+          OPTIONAL { ?a pol:comparison ?k . ?k skos:notation ?comparison }
+        }""", c=concept):
+        higher.setdefault(r["target"], []).append((r["higher"], r["comparison"]))
+    return [{**t, "higher": h, "comparison": k}
+            for t in targets for h, k in higher.get(t["target"], [(None, None)])]
 
 
 def taken_up_by(graph: Graph, provision: str | URIRef) -> list[dict]:
@@ -269,8 +398,8 @@ def taken_up_by(graph: Graph, provision: str | URIRef) -> list[dict]:
     rows = select(graph, """
         SELECT DISTINCT ?lower ?id ?heading ?doc ?level WHERE {
           ?lower pol:localises+ ?p ; dcterms:identifier ?id ; pol:inDocument ?d .
-          OPTIONAL { ?lower dcterms:title ?heading }
           ?d dcterms:identifier ?doc .
+          OPTIONAL { ?lower dcterms:title ?heading }
           OPTIONAL { ?d pol:adminLevel ?l . ?l skos:notation ?level }
         }""", p=p)
     direct = {r["x"] for r in select(graph, "SELECT ?x WHERE { ?x pol:localises ?p }", p=p)}

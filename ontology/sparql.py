@@ -1,7 +1,8 @@
 """Running untrusted SPARQL safely: read-only, no outbound reads, bounded in time and size.
 
-rdflib evaluates a query in pure Python and cannot be interrupted inside a thread, so
-queries run in a separate process.  One *zygote* process per generation loads the graph
+Queries run in Oxigraph's engine (ontology.graphstore; rdflib's pure-Python one with
+`store="memory"`); neither can be interrupted inside a thread, so queries run in a
+separate process.  One *zygote* process per generation loads the graph
 once and forks a child for every query (fork in a single-threaded process is safe and
 copy-on-write cheap); a child that runs past its deadline is killed, which really stops
 the query and frees its slot.  Before a query gets there it is checked here: updates,
@@ -10,6 +11,7 @@ and the size and nesting are capped.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import multiprocessing as mp
 import os
@@ -28,6 +30,7 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.algebra import translateQuery
 
+from ontology import graphstore
 from ontology.namespaces import PREFIXES
 
 
@@ -110,7 +113,15 @@ def _walk(node, seen=None):
 
 
 def check_query(text: str, limits: Limits) -> str:
-    """The query's form (SELECT/ASK/CONSTRUCT/DESCRIBE) if it may run; else SparqlError."""
+    """The query's form (SELECT/ASK/CONSTRUCT/DESCRIBE) if it may run; else SparqlError.
+
+    rdflib's parser takes milliseconds to tens of milliseconds per query, more than
+    Oxigraph takes to answer most: the verdict on a text seen before is remembered."""
+    return _checked(text, limits)
+
+
+@functools.lru_cache(maxsize=512)
+def _checked(text: str, limits: Limits) -> str:
     if not text or not text.strip():
         raise SparqlError("empty query")
     if len(text) > limits.max_chars:
@@ -147,7 +158,10 @@ def _is_update(text: str) -> bool:
 
 # ---- evaluation in a child process ---------------------------------------------------------------
 
-def _evaluate(graph: Graph, text: str, max_rows: int) -> Result:
+def _evaluate(graph: Graph, text: str, max_rows: int, kind: str = "CONSTRUCT") -> Result:
+    store = graphstore.native(graph)
+    if store is not None:
+        return _evaluate_native(store, text, max_rows, kind)
     started = time.perf_counter()
     res = graph.query(text, initNs=_INIT_NS)
     out = Result(kind=res.type)
@@ -170,9 +184,35 @@ def _evaluate(graph: Graph, text: str, max_rows: int) -> Result:
     return out
 
 
-def _child(graph: Graph, text: str, max_rows: int, conn: Connection) -> None:
+def _evaluate_native(store, text: str, max_rows: int, kind: str) -> Result:
+    """The same Result, evaluated by Oxigraph's engine, terms converted to rdflib's."""
+    import pyoxigraph as ox
+    started = time.perf_counter()
+    res = graphstore.query(store, text)
+    if isinstance(res, ox.QueryBoolean):
+        out = Result(kind="ASK", boolean=bool(res))
+    elif isinstance(res, ox.QuerySolutions):
+        names, rows = graphstore.solution_rows(res)
+        out = Result(kind="SELECT", vars=names)
+        for row in rows:
+            if len(out.rows) >= max_rows:
+                out.truncated = True
+                break
+            out.rows.append([graphstore.to_rdflib(t) for t in row])
+    else:
+        out = Result(kind=kind if kind in ("CONSTRUCT", "DESCRIBE") else "CONSTRUCT")
+        for triple in res:
+            if len(out.triples) >= max_rows:
+                out.truncated = True
+                break
+            out.triples.append(graphstore.to_rdflib(triple))
+    out.elapsed = time.perf_counter() - started
+    return out
+
+
+def _child(graph: Graph, text: str, kind: str, max_rows: int, conn: Connection) -> None:
     try:
-        conn.send(("ok", _evaluate(graph, text, max_rows)))
+        conn.send(("ok", _evaluate(graph, text, max_rows, kind)))
     except RecursionError:
         conn.send(("error", SparqlError("query nested too deeply")))
     except MemoryError:
@@ -184,22 +224,23 @@ def _child(graph: Graph, text: str, max_rows: int, conn: Connection) -> None:
         conn.close()
 
 
-def _zygote(graph_file: str, limits: Limits, conn: Connection) -> None:
+def _zygote(graph_files: list[str], store: str, limits: Limits, conn: Connection) -> None:
     """Load the graph once; fork a child per query; kill children past their deadline."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    graph = load_graph_file(Path(graph_file))
-    prepareQuery("ASK { }")
+    graph = load_graph_file([Path(f) for f in graph_files], store)
+    if graphstore.native(graph) is None:
+        prepareQuery("ASK { }")
     running: dict[Connection, tuple[int, int, float]] = {}   # pipe → (query id, pid, deadline)
-    waiting: list[tuple[int, str]] = []
+    waiting: list[tuple[int, str, str]] = []   # (query id, text, form checked by the caller)
     conn.send(("ready", len(graph)))
     while True:
         while waiting and len(running) < limits.max_parallel:
-            qid, text = waiting.pop(0)
+            qid, text, kind = waiting.pop(0)
             r, w = mp.Pipe(duplex=False)
             pid = os.fork()
             if pid == 0:           # the child: evaluate and leave without cleanup handlers
                 r.close()
-                _child(graph, text, limits.max_rows, w)
+                _child(graph, text, kind, limits.max_rows, w)
                 os._exit(0)
             w.close()
             running[r] = (qid, pid, time.monotonic() + limits.timeout)
@@ -245,22 +286,23 @@ def _kill_all(running) -> None:
             pass
 
 
-def load_graph_file(path: Path) -> Graph:
-    graph = Graph()
-    graph.parse(path, format="nt" if path.suffix == ".nt" else None)
-    for prefix, ns in PREFIXES.items():
-        graph.bind(prefix, ns, override=True)
-    return graph
+def load_graph_file(paths: Path | list[Path], store: str = graphstore.DEFAULT_STORE) -> Graph:
+    """The graph file(s) in the named store (an Oxigraph in-memory store starts no
+    threads, so forking a child per query stays safe)."""
+    return graphstore.load_graph(paths, store)
 
 
 class SparqlRunner:
     """The endpoint's side of the zygote: thread-safe, one instance per served generation."""
 
-    def __init__(self, graph_file: Path, limits: Limits):
+    def __init__(self, graph_files: Path | list[Path], limits: Limits,
+                 store: str = graphstore.DEFAULT_STORE):
         self.limits = limits
+        files = [str(p) for p in graphstore.graph_paths(graph_files)]
         ctx = mp.get_context("spawn")        # safe from a threaded server; loads the graph itself
         self._conn, child_conn = ctx.Pipe()
-        self._proc = ctx.Process(target=_zygote, args=(str(graph_file), limits, child_conn),
+        self._proc = ctx.Process(target=_zygote,
+                                 args=(files, graphstore.check_store(store), limits, child_conn),
                                  daemon=True, name="policykg-sparql")
         self._proc.start()
         child_conn.close()
@@ -307,7 +349,7 @@ class SparqlRunner:
 
     def run(self, text: str) -> Result:
         """Check and evaluate one query; SparqlError for anything the endpoint refuses."""
-        check_query(text, self.limits)
+        kind = check_query(text, self.limits)
         if not self._ready.wait(60):
             raise SparqlError("the graph is still loading; try again shortly", 503)
         qid = next(self._ids)
@@ -315,7 +357,7 @@ class SparqlRunner:
         with self._pending_lock:
             self._pending[qid] = (event, box)
         with self._send_lock:
-            self._conn.send((qid, text))
+            self._conn.send((qid, text, kind))
         # The zygote enforces the deadline; waiting here is bounded by it plus the queue.
         if not event.wait(self.limits.timeout * 4 + 30):
             raise SparqlError("query timed out waiting for a free slot", 503)

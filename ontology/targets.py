@@ -46,6 +46,7 @@ import bisect
 import math
 import re
 from array import array
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -832,35 +833,87 @@ def compare(higher: float, lower: float) -> str:
     return "below" if lower < higher else "above"
 
 
-def align_targets(targets: Sequence[Target], docs: Sequence[Document]) -> list[TargetAlignment]:
-    """The same indicator targeted by a higher- and a lower-level document.
+def align_targets(targets: Sequence[Target], docs: Sequence[Document],
+                  hierarchy=None) -> list[TargetAlignment]:
+    """The same indicator targeted by a lower-level document and its nearest counterparts.
 
     Pairs must share the unit and the cumulative flag (a five-year total is not a yearly
     level).  Equal keys are the same concept; rates whose keys differ by one short qualifier
-    are "related".  Keys are grouped by their last two characters so the work stays local.
+    are "related".  A lower target is compared, at each higher level, with one document
+    only: the nearest in its own hierarchy (its province's plan, the national one — see
+    alignment.Hierarchy) that it may take up, preferring the same concept to a related
+    one, then the latest issued, then the file name; and of that document's targets for
+    the indicator the one whose year is nearest (a plan's 2023 and 2025 goals).  So a municipal goal is set against its province's and the
+    nation's, not against every province's: the links grow with the targets, not with
+    their square.  Keys are grouped by their last two characters so the work stays local;
+    the links come in the order of the groups' first use, then of the higher and the
+    lower target in their group.  `hierarchy`: an alignment.Hierarchy of the whole corpus,
+    when `docs` are only some of its documents (the lower ones with their text).
     """
-    doc_levels = {d.file: LEVELS.index(d.meta.level) for d in docs if d.meta.level in LEVELS}
+    from ontology.alignment import Hierarchy, may_take_up
+    by_file = {d.file: d for d in docs if d.meta.level in LEVELS}
+    hierarchy = hierarchy or Hierarchy(d.meta for d in by_file.values())
+    allowed: dict[tuple[str, str], bool] = {}
+
+    def ok(hi: str, lo: str) -> bool:
+        if (hi, lo) not in allowed:
+            a, b = by_file[hi], by_file[lo]
+            allowed[(hi, lo)] = may_take_up(a, b) and hierarchy.contains(a, b)
+        return allowed[(hi, lo)]
+
     groups: dict[str, list[Target]] = {}
     for t in targets:
-        if t.doc in doc_levels:
+        if t.doc in by_file:
             groups.setdefault(t.indicator_key[-2:], []).append(t)
     out = []
     for members in groups.values():
-        for hi in members:
-            for lo in members:
-                if doc_levels[hi.doc] >= doc_levels[lo.doc]:
-                    continue
-                if _unit_key(hi.unit) != _unit_key(lo.unit) or hi.cumulative != lo.cumulative:
-                    continue
-                if hi.indicator_key == lo.indicator_key:
-                    relation = "same"
-                elif hi.unit in RATE_UNITS and related_keys(hi.indicator_key, lo.indicator_key):
-                    # Only rates: a qualifier on a rate (初次, 对口) changes how one ratio is
-                    # measured; on a count (高水平技工院校 of 技工院校) it picks out a subset, and
-                    # comparing the two counts says nothing.
-                    relation = "related"
-                else:
-                    continue
-                out.append(TargetAlignment(hi, lo, compare(hi.value, lo.value),
-                                           hi.indicator_key, lo.indicator_key, relation))
+        found: list[tuple[int, int, TargetAlignment]] = []
+        for j, lo in enumerate(members):
+            for i, hi, relation in _nearest(members, lo, by_file, ok):
+                found.append((i, j, TargetAlignment(hi, lo, compare(hi.value, lo.value),
+                                                    hi.indicator_key, lo.indicator_key,
+                                                    relation)))
+        out.extend(ta for _, _, ta in sorted(found, key=lambda f: (f[0], f[1])))
     return out
+
+
+def _relation(hi: Target, lo: Target) -> str | None:
+    if _unit_key(hi.unit) != _unit_key(lo.unit) or hi.cumulative != lo.cumulative:
+        return None
+    if hi.indicator_key == lo.indicator_key:
+        return "same"
+    if hi.unit in RATE_UNITS and related_keys(hi.indicator_key, lo.indicator_key):
+        # Only rates: a qualifier on a rate (初次, 对口) changes how one ratio is measured;
+        # on a count (高水平技工院校 of 技工院校) it picks out a subset, and comparing the two
+        # counts says nothing.
+        return "related"
+    return None
+
+
+def _nearest(members: Sequence[Target], lo: Target, by_file: dict[str, Document],
+             ok) -> list[tuple[int, Target, str]]:
+    """(position, higher target, relation) of `lo`'s counterparts: one per higher level,
+    of the nearest document (see align_targets)."""
+    level = LEVELS.index(by_file[lo.doc].meta.level)
+    matches: dict[int, list[tuple[tuple, int, Target, str]]] = defaultdict(list)
+    for i, hi in enumerate(members):
+        hl = LEVELS.index(by_file[hi.doc].meta.level)
+        if hl >= level or not ok(hi.doc, lo.doc):
+            continue
+        relation = _relation(hi, lo)
+        if relation is None:
+            continue
+        date = by_file[hi.doc].meta.date or ""
+        years = abs(hi.year - lo.year) if hi.year and lo.year else 10_000
+        rank = (relation != "same", _descending(date), hi.doc, years, i)
+        matches[hl].append((rank, i, hi, relation))
+    out = []
+    for found in matches.values():
+        _, i, hi, relation = min(found, key=lambda m: m[0])
+        out.append((i, hi, relation))
+    return out
+
+
+def _descending(text: str) -> tuple[int, ...]:
+    """A sort key putting later strings first."""
+    return tuple(-ord(c) for c in text) + (0,)

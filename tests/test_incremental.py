@@ -62,7 +62,10 @@ def reference(store: DataDir, stats, into: Path) -> Path:
 
 
 def graph(folder: Path) -> Graph:
-    return Graph().parse(str(folder / "graph.nt"), format="nt")
+    g = Graph()
+    for path in Generation(folder).graph_files:      # graph.nt, or the parts after an add
+        g.parse(str(path), format="nt")
+    return g
 
 
 def hits(folder: Path) -> dict[str, tuple[int, list[str]]]:
@@ -79,7 +82,8 @@ def assert_same(a: Path, b: Path, ranking: bool = True) -> None:
     ga, gb = graph(a), graph(b)
     assert set(ga) == set(gb), (len(set(ga) - set(gb)), len(set(gb) - set(ga)))
     assert isomorphic(ga, gb)
-    lines = (a / "graph.nt").read_text(encoding="utf-8").splitlines()
+    lines = [line for path in Generation(a).graph_files
+             for line in path.read_text(encoding="utf-8").splitlines()]
     assert len(lines) == len(set(lines)), "a triple written twice"
     gen_a, gen_b = Generation(a), Generation(b)
     assert gen_a.facts == gen_b.facts

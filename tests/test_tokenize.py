@@ -1,5 +1,8 @@
 """The one tokenizer: the domain dictionary comes from the corpus and keeps its terms whole."""
-from corpus.tokenize import (Tokenizer, department_names, domain_terms, fold, quoted_terms,
+import pytest
+
+from corpus.tokenize import (ENGINES, Tokenizer, available_engines, default_engine,
+                             department_names, domain_terms, fold, quoted_terms,
                              recurring_compounds)
 
 # Policy vocabulary an official would search for; jieba's general dictionary cuts most of
@@ -57,3 +60,50 @@ def test_tokens_carry_offsets_into_the_original_text():
 def test_width_folding_keeps_length():
     assert fold("（二）ＡＢＣ１２") == "(二)abc12"
     assert len(fold("（二）ＡＢＣ１２㎡")) == len("（二）ＡＢＣ１２㎡")
+
+
+def test_folding_never_changes_the_length():
+    # "İ".lower() is two characters: folding keeps the character instead.
+    assert fold("İ技ＡＢ") == "İ技ab"
+
+
+# ---- engines: jieba and rjieba cut alike, and a generation keeps the one it was built with --
+
+def test_rjieba_cuts_as_jieba_does(bundled_docs):
+    pytest.importorskip("rjieba")
+    texts = [p.own_text for d in bundled_docs for p in d.provisions]
+    titles = [p.heading for d in bundled_docs for p in d.provisions if p.kind in ("box", "annex")]
+    terms = domain_terms(texts, titles)
+    a, b = Tokenizer.shared(terms, "jieba"), Tokenizer.shared(terms, "rjieba")
+    for text in texts + titles + ["与1-2家企业、A-1类、10%-20%、1+1+9"]:
+        assert list(a.tokens(text)) == list(b.tokens(text)), text
+        assert list(a.tokens(text, search=False)) == list(b.tokens(text, search=False)), text
+        assert a.cut(text) == b.cut(text), text
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_dictionary_file_keeps_engine_terms_and_frequencies(tmp_path, engine):
+    if engine not in available_engines():
+        pytest.skip(f"{engine} is not installed")
+    tk = Tokenizer.shared(("技师学院", "产教融合"), engine)
+    tk.save(tmp_path / "dict.txt")
+    back = Tokenizer.from_file(tmp_path / "dict.txt")
+    assert (back.engine, back.terms, back.tuning) == (engine, tk.terms, tk.tuning)
+    assert back.cut("高水平技师学院建设") == tk.cut("高水平技师学院建设")
+
+
+def test_a_dictionary_file_without_an_engine_was_cut_by_jieba(tmp_path):
+    (tmp_path / "dict.txt").write_text("技师学院\n产教融合\n", encoding="utf-8")
+    tk = Tokenizer.from_file(tmp_path / "dict.txt")
+    assert tk.engine == "jieba" and tk.terms == ("产教融合", "技师学院")
+    assert "技师学院" in tk.cut("高水平技师学院建设")
+
+
+def test_an_engine_that_is_not_installed_is_an_error(tmp_path):
+    (tmp_path / "dict.txt").write_text("# engine: nosuch\n技师学院\t2\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="nosuch"):
+        Tokenizer.from_file(tmp_path / "dict.txt")
+
+
+def test_new_builds_use_rjieba_where_it_is_installed():
+    assert default_engine() == ("rjieba" if "rjieba" in available_engines() else "jieba")

@@ -44,7 +44,7 @@ class State:
             with self._lock:
                 if self._gen is None or self._gen.folder != folder:
                     old_runner, self._runner = self._runner, None
-                    self._gen = Generation(folder)
+                    self._gen = Generation(folder, self.settings.graph_store)
                     if old_runner is not None:   # queries running on it finish first
                         old_runner.close_when_idle()
                 gen = self._gen
@@ -55,9 +55,9 @@ class State:
         with self._lock:
             if self._runner is None or not self._runner.alive:
                 s = self.settings
-                self._runner = SparqlRunner(gen.folder / "graph.nt", Limits(
+                self._runner = SparqlRunner(gen.graph_paths(), Limits(
                     timeout=s.sparql_timeout, max_rows=s.sparql_max_rows,
-                    max_chars=s.sparql_max_chars))
+                    max_chars=s.sparql_max_chars), store=s.graph_store)
             return self._runner
 
     def close(self) -> None:

@@ -1,6 +1,7 @@
 """The `policykg` command line: thin, every command calls a library function."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -143,19 +144,27 @@ def eval_cmd(ctx: Ctx, eval_dir: Path | None, verbose: bool) -> None:
 @cli.command()
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 5000).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: one per core, at most 4).")
+@click.option("--store", type=click.Choice(["oxigraph", "memory"]), default=None,
+              help="Graph store for SPARQL (default oxigraph; env POLICYKG_STORE).")
 @pass_ctx
-def serve(ctx: Ctx, host: str | None, port: int | None) -> None:
+def serve(ctx: Ctx, host: str | None, port: int | None, workers: int | None,
+          store: str | None) -> None:
     """Serve the web UI and API with a production WSGI server (builds first if needed)."""
-    from waitress import serve as waitress_serve
     from web.app import create_app
+    from web.server import default_workers, serve as run_server
 
-    settings = Settings.from_env(data_dir=ctx.settings.data_dir, host=host, port=port)
+    settings = Settings.from_env(data_dir=ctx.settings.data_dir, host=host, port=port,
+                                 workers=workers, graph_store=store)
+    if not settings.workers:
+        settings = dataclasses.replace(settings, workers=default_workers())
     if ctx.store.current() is None:
         do_build(ctx)
-    app = create_app(settings)
-    click.echo(f"serving {ctx.store.root} at http://{settings.host}:{settings.port}/")
-    waitress_serve(app, host=settings.host, port=settings.port, threads=settings.threads,
-                   ident="policykg")
+    url = f"http://{settings.host}:{settings.port}/"
+    run_server(settings, lambda: create_app(settings), on_ready=lambda: click.echo(
+        f"serving {ctx.store.root} at {url} ({settings.workers} workers × "
+        f"{settings.threads} threads)"))
 
 
 # ---- add / remove: thin wrappers over indexer.ingest --------------------------------------------

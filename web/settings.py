@@ -19,7 +19,8 @@ class Settings:
     data_dir: Path
     host: str = "127.0.0.1"
     port: int = 5000
-    threads: int = 8
+    threads: int = 8               # per worker process
+    workers: int = 0               # worker processes; 0 = one per core, at most 4
     # Search
     max_query_chars: int = 200
     max_page_size: int = 100
@@ -29,6 +30,9 @@ class Settings:
     sparql_timeout: float = 10.0
     sparql_max_rows: int = 10_000
     sparql_max_chars: int = 20_000
+    # Graph store behind the SPARQL endpoint and /id/…: "oxigraph" (its own engine, small and
+    # fast to load) or "memory" (rdflib's pure-Python store); ontology.graphstore.STORES.
+    graph_store: str = "oxigraph"
     # Ingest over HTTP: closed unless a token is configured.
     upload_token: str | None = None
     max_upload_bytes: int = 20 * 1024 * 1024
@@ -40,6 +44,13 @@ class Settings:
                 upload_token=env.get("POLICYKG_TOKEN") or None)
         if env.get("POLICYKG_SPARQL_TIMEOUT"):
             s = replace(s, sparql_timeout=float(env["POLICYKG_SPARQL_TIMEOUT"]))
+        if env.get("POLICYKG_WORKERS"):
+            s = replace(s, workers=int(env["POLICYKG_WORKERS"]))
+        if env.get("POLICYKG_STORE"):
+            s = replace(s, graph_store=env["POLICYKG_STORE"])
         if env.get("POLICYKG_MAX_UPLOAD"):
             s = replace(s, max_upload_bytes=int(env["POLICYKG_MAX_UPLOAD"]))
-        return replace(s, **{k: v for k, v in overrides.items() if v is not None})
+        s = replace(s, **{k: v for k, v in overrides.items() if v is not None})
+        from ontology.graphstore import check_store
+        check_store(s.graph_store)        # a misspelt store fails at start, not at first query
+        return s

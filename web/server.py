@@ -1,0 +1,77 @@
+"""Serving the app in production: gunicorn, several worker processes of threads.
+
+Why gunicorn and processes: search and the graph questions are Python code, so one process
+uses one core however many threads it has (the GIL).  A pre-forked worker per core is what
+lets a 2-core machine answer twice the searches; threads inside each worker keep slow
+requests (a SPARQL query, an upload) from blocking quick ones.  Each worker loads the
+current generation itself, before it takes its first request (so no request pays for the
+load), and follows a rebuild on its own (web.app.State).
+"""
+from __future__ import annotations
+
+import os
+from typing import Callable
+
+from gunicorn.app.base import BaseApplication
+
+from web.settings import Settings
+
+
+def default_workers() -> int:
+    """One worker per core, at most 4: past that the memory (a graph per worker) costs
+    more than the throughput gained on the machines this runs on."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+class _Server(BaseApplication):
+    def __init__(self, make_app: Callable[[], object], options: dict):
+        self._make_app = make_app
+        self._options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        return self._make_app()
+
+
+def _warm(worker) -> None:
+    """Load the generation (index, graph, facts) in a new worker before it serves."""
+    state = worker.wsgi.extensions.get("policykg")
+    try:
+        state.generation().check_ready()
+    except Exception as exc:    # nothing built, or broken: /readyz says why, per request
+        worker.log.warning("not ready: %s", exc)
+
+
+def _close(worker) -> None:
+    state = worker.wsgi.extensions.get("policykg")
+    if state is not None:
+        state.close()
+
+
+def serve(settings: Settings, make_app: Callable[[], object],
+          on_ready: Callable[[], None] = lambda: None) -> None:
+    """Run until stopped (SIGINT/SIGTERM): `settings.workers` processes on host:port."""
+    options = {
+        "bind": f"{settings.host}:{settings.port}",
+        "workers": settings.workers,
+        "worker_class": "gthread",
+        "threads": settings.threads,
+        # A build or an upload runs inside a request: give it time before the arbiter
+        # decides the worker hangs (the main thread of a gthread worker keeps beating
+        # while a request runs, so this only catches a truly stuck worker).
+        "timeout": 120,
+        "graceful_timeout": 30,
+        "keepalive": 5,
+        "accesslog": None,          # web.app logs every request as one JSON line
+        "errorlog": "-",
+        "loglevel": "warning",
+        "proc_name": "policykg",
+        "post_worker_init": _warm,
+        "worker_exit": lambda arbiter, worker: _close(worker),
+        "when_ready": lambda arbiter: on_ready(),
+    }
+    _Server(make_app, options).run()
