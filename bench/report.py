@@ -88,9 +88,11 @@ def verdicts(results: dict) -> list[tuple[str, str, str, str]]:
         tag = "met" if ok else "**missed**"
         return tag if n >= 2000 else f"{tag} at {n} (2,000 not measured)"
 
-    n, v = at_largest(lambda r: ((r.get("search") or {}).get("overall") or {}).get("p99"))
-    rows.append(("search p99", "≤ 50 ms", f"{_f(v, 1, ' ms')} at {n} docs" if n else "—",
-                 verdict(n, v is not None and v <= 50)))
+    for key, label in (("search_whoosh", "search p99 (whoosh, the default engine)"),
+                       ("search", "search p99 (tantivy, `POLICYKG_ENGINE=tantivy`)")):
+        n, v = at_largest(lambda r: ((r.get(key) or {}).get("overall") or {}).get("p99"))
+        rows.append((label, "≤ 50 ms", f"{_f(v, 1, ' ms')} at {n} docs" if n else "—",
+                     verdict(n, v is not None and v <= 50)))
     for store, label in (("oxigraph", "Oxigraph, the default store"),
                          ("memory", "rdflib memory store")):
         n, v = at_largest(lambda r: _graph_ui_p95((r.get("graph") or {}).get(store)))
@@ -242,39 +244,49 @@ def render_markdown(results: dict) -> str:
             for e in ex[:2]:
                 L.append(f"- jieba `{e['jieba'][:70]}` · rjieba `{e['rjieba'][:70]}`")
 
-    L += ["", "### Search (through `indexer.search`, the library the API calls)", "",
+    L += ["", "### Search (through `Generation.searcher`, the library the API calls)", "",
           "Fixed mix of " + str(_mix_size()) + " queries (single terms, two-term AND, phrases, "
           "filters, OR / NOT, broad queries whose facet counts dominate), page 1 of 10 hits with "
-          "snippets, facets and `to_dict()`; one warm-up round, then shuffled rounds.", "",
-          "| documents | p50 | p95 | p99 | max | samples | slowest class (p99) |",
-          "|---:|---:|---:|---:|---:|---:|---|"]
-    p50s = {}
+          "snippets, facets and `to_dict()`; one warm-up round, then shuffled rounds. *whoosh* "
+          "(the default engine) and *tantivy* (`indexer/tantivy_engine.py`, selected by "
+          "`POLICYKG_ENGINE=tantivy`) answer the same parsed "
+          "query over the same tokens; totals and facet counts are equal (tests), except where "
+          "whoosh stops at its 5 s matching limit and reports a partial total.", "",
+          "| documents | engine | p50 | p95 | p99 | max | samples | slowest class (p99) |",
+          "|---:|---|---:|---:|---:|---:|---:|---|"]
+    p50s: dict[str, dict[int, float]] = {}
     for n, r in sizes:
-        s = r.get("search") or {}
-        o = s.get("overall")
-        if not o:
-            if s.get("error"):
-                L.append(f"| {n:,} | — | — | — | — | — | error: {s['error'][:80]} |")
-            continue
-        p50s[n] = o["p50"]
-        worst = max(s.get("classes", {}).items(), key=lambda kv: kv[1].get("p99", 0),
-                    default=(None, {}))
-        L.append(f"| {n:,} | {o['p50']:.1f} ms | {o['p95']:.1f} ms | {o['p99']:.1f} ms | "
-                 f"{o['max']:.1f} ms | {o['n']} | {worst[0]} ({worst[1].get('p99', 0):.0f} ms) |")
-    cls_rows = [(n, r["search"]["classes"]) for n, r in sizes
-                if (r.get("search") or {}).get("classes")]
+        for key, engine in (("search", "tantivy"), ("search_whoosh", "whoosh")):
+            s = r.get(key) or {}
+            engine = s.get("engine") or engine
+            o = s.get("overall")
+            if not o:
+                if s.get("error"):
+                    L.append(f"| {n:,} | {engine} | — | — | — | — | — | error: {s['error'][:80]} |")
+                continue
+            p50s.setdefault(engine, {})[n] = o["p50"]
+            worst = max(s.get("classes", {}).items(), key=lambda kv: kv[1].get("p99", 0),
+                        default=(None, {}))
+            L.append(f"| {n:,} | {engine} | {o['p50']:.1f} ms | {o['p95']:.1f} ms | "
+                     f"{o['p99']:.1f} ms | {o['max']:.1f} ms | {o['n']} | "
+                     f"{worst[0]} ({worst[1].get('p99', 0):.0f} ms) |")
+    cls_rows = [(n, key, r[key]) for n, r in sizes for key in ("search", "search_whoosh")
+                if (r.get(key) or {}).get("classes")]
     if cls_rows:
-        classes = list(cls_rows[-1][1])
-        L += ["", "p95 by query class:", "", "| documents | " + " | ".join(classes) + " |",
-              "|---:|" + "---:|" * len(classes)]
-        for n, cl in cls_rows:
-            L.append(f"| {n:,} | " + " | ".join(_f(cl.get(c, {}).get("p95"), 1, " ms")
-                                              for c in classes) + " |")
-    if len(p50s) > 1:
-        ks = sorted(p50s)
-        L += ["", "Whoosh query cost against corpus size (p50): " + ", ".join(
-            f"{b:,} ÷ {a:,} docs = {p50s[b] / p50s[a]:.1f}× for {b / a:.0f}× the documents"
-            for a, b in zip(ks, ks[1:]) if p50s[a])]
+        classes = list(cls_rows[-1][2]["classes"])
+        L += ["", "p95 by query class:", "",
+              "| documents | engine | " + " | ".join(classes) + " |",
+              "|---:|---|" + "---:|" * len(classes)]
+        for n, key, x in cls_rows:
+            cl = x["classes"]
+            L.append(f"| {n:,} | {x.get('engine', 'whoosh')} | " + " | ".join(
+                _f(cl.get(c, {}).get("p95"), 1, " ms") for c in classes) + " |")
+    for engine, by_n in p50s.items():
+        if len(by_n) > 1:
+            ks = sorted(by_n)
+            L += ["", f"{engine} query cost against corpus size (p50): " + ", ".join(
+                f"{b:,} ÷ {a:,} docs = {by_n[b] / by_n[a]:.1f}× for {b / a:.0f}× the documents"
+                for a, b in zip(ks, ks[1:]) if by_n[a])]
 
     L += ["", "### Graph: the UI's questions, rdflib memory store vs Oxigraph (oxrdflib)", "",
           "The generation's graph loaded as the server loads it (`ontology.graphstore.load_graph`): "
@@ -428,11 +440,15 @@ def plot(results: dict, path: Path) -> None:
         for q in ("p50", "p95", "p99"):
             if o.get(q):
                 series.setdefault(f"search {q}", []).append((n, o[q]))
+        w = (r.get("search_whoosh") or {}).get("overall") or {}
+        if w.get("p99"):
+            series.setdefault("search p99 (whoosh)", []).append((n, w["p99"]))
         for store, label in (("memory", "rdflib"), ("oxigraph", "Oxigraph")):
             ui = ((r.get("graph") or {}).get(store) or {}).get("ui_overall") or {}
             if ui.get("p95"):
                 series.setdefault(f"UI SPARQL p95 ({label})", []).append((n, ui["p95"]))
     styles = {"search p50": "C0:", "search p95": "C0--", "search p99": "C0-",
+              "search p99 (whoosh)": "C1-",
               "UI SPARQL p95 (rdflib)": "C3-", "UI SPARQL p95 (Oxigraph)": "C2-"}
     for name, pts in series.items():
         xs, ys = zip(*pts)

@@ -260,12 +260,12 @@ def measure_rjieba(folder: Path, dict_path: Path | None) -> dict:
     return compare_rjieba(corpus_texts(folder), terms)
 
 
-def measure_search(n: int, args) -> dict:
+def measure_search(n: int, args, engine: str = "tantivy") -> dict:
     data = OUT / f"data-{n}"
-    cmd = ["bench.search_worker", str(data), "--rounds", str(args.rounds)]
+    cmd = ["bench.search_worker", str(data), "--rounds", str(args.rounds), "--engine", engine]
     if args.profile:
-        cmd += ["--profile", str(OUT / "profiles" / f"search-{n}.txt")]
-    return run_worker(cmd, args.worker_timeout, f"search-{n}")
+        cmd += ["--profile", str(OUT / "profiles" / f"search-{engine}-{n}.txt")]
+    return run_worker(cmd, args.worker_timeout, f"search-{engine}-{n}")
 
 
 def measure_graph(n: int, store: str, args) -> dict:
@@ -537,8 +537,12 @@ def main(argv: list[str] | None = None) -> None:
             r["rjieba"] = _at(measure_rjieba(folder, OUT / f"data-{n}" / "current" / "dict.txt"
                                              if built else None))
         if built and "search" in only:
-            log(f"search {n}")
-            r["search"] = _at(measure_search(n, args))
+            # tantivy under "search", whoosh (the default engine) under "search_whoosh".
+            log(f"search {n} tantivy")
+            r["search"] = _at(measure_search(n, args, "tantivy"))
+            save()
+            log(f"search {n} whoosh")
+            r["search_whoosh"] = _at(measure_search(n, args, "whoosh"))
             save()
         if built and "graph" in only:
             r["graph"] = dict(r.get("graph") or {})

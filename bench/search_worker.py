@@ -37,15 +37,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("data", type=Path)
     ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--profile", type=Path, default=None)
+    ap.add_argument("--engine", choices=("tantivy", "whoosh"), default="tantivy",
+                    help="the search engine (indexer.tantivy_engine; tantivy is the default)")
     args = ap.parse_args(argv)
 
     from indexer.generation import Generation
     from indexer.store import DataDir
 
-    out: dict = {"load_before": loadavg()}
-    gen = Generation(DataDir(args.data).require_current())
+    out: dict = {"load_before": loadavg(), "engine": args.engine}
+    gen = Generation(DataDir(args.data).require_current(), engine=args.engine)
     t = time.perf_counter()
     searcher = gen.searcher
+    out["searcher"] = type(searcher).__name__     # proves which engine answered
     out["open_ms"] = round((time.perf_counter() - t) * 1000, 1)
 
     cpu_ms: list[float] = []

@@ -16,9 +16,10 @@ _META_FIELDS = {f for f in DocumentMeta.__dataclass_fields__}
 class Generation:
     """A built generation, loaded lazily and read-only: safe to share between threads."""
 
-    def __init__(self, folder: Path, store: str = "oxigraph"):
+    def __init__(self, folder: Path, store: str = "oxigraph", engine: str = "whoosh"):
         self.folder = folder
         self.store = store          # the graph store: "oxigraph" or "memory" (ontology.graphstore)
+        self.engine = engine        # the search engine: "whoosh" or "tantivy" (indexer.tantivy_engine)
         self.meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         self._graph_lock = threading.Lock()
         self._graph = None
@@ -65,9 +66,11 @@ class Generation:
 
     @functools.cached_property
     def searcher(self):
-        """The full-text search over this generation's index (indexer.search.Searcher)."""
-        from indexer.search import Searcher   # whoosh loads only when search is used
-        return Searcher.open(self.folder, self.tokenizer, self.documents)
+        """The full-text search over this generation's index (indexer.search.Searcher),
+        with the engine named at construction (whoosh when the generation has no tantivy
+        index or tantivy is not installed)."""
+        from indexer.tantivy_engine import open_searcher   # loads only when search is used
+        return open_searcher(self.folder, self.tokenizer, self.documents, self.engine)
 
     # ---- the graph and what was read into it (written by the "graph" build stage) -----------
     @property

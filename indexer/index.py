@@ -432,12 +432,13 @@ class IndexStats:
 def build_index(folder: Path, docs: Sequence[Document], tokenizer: Tokenizer,
                 facts: Mapping[str, dict] | None = None,
                 aliases: Mapping[str, Sequence[str]] | None = None,
-                limitmb: int = 256) -> IndexStats:
+                limitmb: int = 256, mirror=None) -> IndexStats:
     """Write the index of `docs` into `folder` (a new, empty directory).
 
     One writer, one commit, one segment: whoosh spills its sorting pool to disk past
     `limitmb`, so memory stays bounded however many provisions there are.  The folder
     is inside the generation being built, so the index appears atomically with it.
+    `mirror` (indexer.tantivy_engine.TantivyMirror) is given the same fields.
     """
     facts = facts or {}
     folder.mkdir(parents=True, exist_ok=False)
@@ -454,15 +455,22 @@ def build_index(folder: Path, docs: Sequence[Document], tokenizer: Tokenizer,
             start = count
             for p in doc.provisions:
                 pf = ProvisionFacts.read(facts.get(p.id), aliases)
-                writer.add_document(**provision_fields(doc, p, by_id, tokenizer, pf, cut))
+                row = provision_fields(doc, p, by_id, tokenizer, pf, cut)
+                writer.add_document(**row)
+                if mirror is not None:
+                    mirror.add(row)
                 _tally(departments, doc.file, pf, aliases or {})
                 count += 1
             ranges[doc.file] = [start, count]
     except BaseException:
         writer.cancel()
+        if mirror is not None:
+            mirror.cancel()
         raise
     writer.commit(optimize=False)
     ix.close()
+    if mirror is not None:
+        mirror.commit()
     write_catalog(folder / CATALOG_FILE, count, ranges, departments)
     return IndexStats(count, len(departments))
 
@@ -495,22 +503,37 @@ def update_index(old: Path, new: Path, tokenizer: Tokenizer, delete_docs: Sequen
     ix = whoosh_index.open_dir(str(new))
     writer = ix.writer(procs=1, multisegment=False)
     cut = WordCache(tokenizer)
+    # The tantivy index (when the old generation has one) kept in step, in the new
+    # generation folder (indexer.tantivy_engine).
+    from indexer.tantivy_engine import mirror_for_update
+    mirror = mirror_for_update(old.parent, new.parent)
     try:
         for file in delete_docs:
             writer.delete_by_term("doc", file)
+            if mirror is not None:
+                mirror.delete_doc(file)
         for pid in delete_ids:
             writer.delete_by_term("id", pid)
+            if mirror is not None:
+                mirror.delete_id(pid)
         for doc, pids in write:
             by_id = doc.by_id()
             for p in doc.provisions:
                 if p.id in pids:
                     pf = ProvisionFacts.read(facts.get(p.id), aliases)
-                    writer.add_document(**provision_fields(doc, p, by_id, tokenizer, pf, cut))
+                    row = provision_fields(doc, p, by_id, tokenizer, pf, cut)
+                    writer.add_document(**row)
+                    if mirror is not None:
+                        mirror.add(row)
     except BaseException:
         writer.cancel()
+        if mirror is not None:
+            mirror.cancel()
         raise
     writer.commit(merge=False, optimize=False)
     ix.close()
+    if mirror is not None:
+        mirror.commit()
     write_catalog(new / CATALOG_FILE, count, {}, departments)
 
 
@@ -575,8 +598,12 @@ def index_stage(ctx) -> None:
     Runs after the graph stage (see `register`); without a graph (facts empty) the
     index is still complete, only departments and targets are missing from it.
     """
+    from indexer.tantivy_engine import mirror_for_build
+    # The tantivy index too when tantivy is installed (indexer.tantivy_engine): the
+    # search engine is then a setting, not a rebuild.
     build_index(ctx.folder / INDEX_DIR, ctx.docs, ctx.tokenizer, getattr(ctx, "facts", None),
-                department_aliases(getattr(ctx, "graph", None)))
+                department_aliases(getattr(ctx, "graph", None)),
+                mirror=mirror_for_build(ctx.folder))
 
 
 def register(stages: list | None = None) -> None:

@@ -44,7 +44,8 @@ class State:
             with self._lock:
                 if self._gen is None or self._gen.folder != folder:
                     old_runner, self._runner = self._runner, None
-                    self._gen = Generation(folder, self.settings.graph_store)
+                    self._gen = Generation(folder, self.settings.graph_store,
+                                           self.settings.search_engine)
                     if old_runner is not None:   # queries running on it finish first
                         old_runner.close_when_idle()
                 gen = self._gen

@@ -27,7 +27,7 @@ class Ctx:
         self.store = DataDir(self.settings.data_dir)
 
     def generation(self) -> Generation:
-        return Generation(self.store.require_current())
+        return Generation(self.store.require_current(), engine=self.settings.search_engine)
 
 
 pass_ctx = click.make_pass_decorator(Ctx)

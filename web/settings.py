@@ -26,6 +26,12 @@ class Settings:
     max_page_size: int = 100
     max_query_terms: int = 12      # terms and filters per query (indexer.query.Limits)
     search_timeout: float = 5.0    # seconds of matching, then the hits found so far
+    # Search engine: "whoosh" (the default) or "tantivy" (built beside it when installed;
+    # p99 45 ms against whoosh's 1.8 s at 2,000 documents, BENCHMARKS.md — not yet the
+    # default: after an incremental add its BM25 statistics still count re-written
+    # provisions until segments merge, so ranking drifts from a full build's).  A
+    # generation without a tantivy index is searched with whoosh.  indexer.tantivy_engine.
+    search_engine: str = "whoosh"
     # SPARQL endpoint
     sparql_timeout: float = 10.0
     sparql_max_rows: int = 10_000
@@ -48,9 +54,13 @@ class Settings:
             s = replace(s, workers=int(env["POLICYKG_WORKERS"]))
         if env.get("POLICYKG_STORE"):
             s = replace(s, graph_store=env["POLICYKG_STORE"])
+        if env.get("POLICYKG_ENGINE"):
+            s = replace(s, search_engine=env["POLICYKG_ENGINE"])
         if env.get("POLICYKG_MAX_UPLOAD"):
             s = replace(s, max_upload_bytes=int(env["POLICYKG_MAX_UPLOAD"]))
         s = replace(s, **{k: v for k, v in overrides.items() if v is not None})
         from ontology.graphstore import check_store
         check_store(s.graph_store)        # a misspelt store fails at start, not at first query
+        if s.search_engine not in ("whoosh", "tantivy"):   # indexer.tantivy_engine.ENGINES
+            raise ValueError(f"unknown search engine {s.search_engine!r}: whoosh or tantivy")
         return s

@@ -1,0 +1,453 @@
+"""A second search engine: the same provisions, tokens and queries in tantivy (Rust).
+
+whoosh visits every match in Python (for the total and the facet counts), so a broad
+query over a 2,000-document corpus costs seconds; tantivy counts, ranks and aggregates
+in Rust.  Nothing about the search changes but the engine:
+
+- the index (`tindex/` beside whoosh's `index/` in a generation) holds the fields of
+  `indexer.index.provision_fields`, pre-tokenised by the same code (`grams(units(…))`
+  for the gram fields, the generation's Tokenizer for the word fields) and read by
+  tantivy's whitespace/raw tokenizers, so one tokenizer still serves indexing and
+  querying;
+- a query is parsed and compiled by `indexer.query` exactly as for whoosh, and the
+  compiled whoosh query tree is translated node by node (`translate`);
+- the result is the same `SearchResult`, snippets, diversification and facets included
+  (`TantivySearcher` is `indexer.search.Searcher` with another `run`).
+
+Ranking is tantivy's BM25 (per field, summed) instead of whoosh's BM25F, so scores and
+the order of near ties differ; the static priors are applied through tantivy's
+`weight_by_field` (see `prior_weight`).  Optional: without the tantivy package, nothing
+here is built or used (`available()`), and whoosh serves.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from whoosh import query as wq
+
+from corpus.tokenize import Tokenizer
+from indexer.index import grams, units
+from indexer.query import Compiled, DocumentsQuery, Ignored
+from indexer.search import (DIVERSITY_WINDOW, FACETS, Hit, SearchOptions, SearchResult,
+                            Searcher, diversify, has_mark, make_snippet)
+from indexer.store import NotBuilt
+
+TINDEX_DIR = "tindex"
+ENGINES = ("whoosh", "tantivy")
+GRAM_FIELDS = ("grams", "hgrams", "context")
+WORD_FIELDS = ("words", "hwords")
+TERM_FIELDS = ("id", "doc", "level", "kind", "year", "dept", "lead")
+STORED_FIELDS = ("region", "number", "heading", "body", "trail", "departments")
+FACET_DEPT = "dept_facet"       # canonical names, lead or participant (whoosh's dept_col)
+PRIOR = "prior_w"
+# tantivy multiplies a score by log2(2 + w), never by less than 1; priors go down to
+# 0.4 (a signpost in an annex), so every score is multiplied by prior × PRIOR_SCALE ≥ 1
+# and divided by PRIOR_SCALE afterwards.
+PRIOR_SCALE = 2.5
+FACET_LIMIT = 100_000           # values per facet asked of tantivy: all of them
+HEAP = 128_000_000
+
+
+TIE_MARGIN = 32     # hits fetched past the page, to order a tie at its edge by id
+
+
+def available() -> bool:
+    """Whether the tantivy package is installed."""
+    try:
+        import tantivy  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def check_engine(name: str) -> str:
+    """A known engine name (a misspelt setting fails at start, not at the first query)."""
+    if name not in ENGINES:
+        raise ValueError(f"unknown search engine {name!r}: one of {', '.join(ENGINES)}")
+    return name
+
+
+def prior_weight(prior: float) -> float:
+    """The fast-field value w with log2(2 + w) = prior × PRIOR_SCALE."""
+    return max(0.0, 2.0 ** (prior * PRIOR_SCALE) - 2.0)
+
+
+# ---- schema and documents ------------------------------------------------------------------
+
+def make_schema():
+    import tantivy
+    sb = tantivy.SchemaBuilder()
+    for name in GRAM_FIELDS:
+        sb.add_text_field(name, stored=False, tokenizer_name="whitespace",
+                          index_option="position")
+    for name in WORD_FIELDS:
+        sb.add_text_field(name, stored=False, tokenizer_name="whitespace", index_option="freq")
+    for name in TERM_FIELDS:
+        sb.add_text_field(name, stored=name in ("id", "doc", "level", "kind"),
+                          tokenizer_name="raw", index_option="basic",
+                          fast=name in ("doc", "level", "kind"))
+    sb.add_text_field(FACET_DEPT, stored=False, tokenizer_name="raw", index_option="basic",
+                      fast=True)
+    sb.add_float_field(PRIOR, stored=False, indexed=False, fast=True)
+    for name in STORED_FIELDS:
+        sb.add_text_field(name, stored=True, tokenizer_name="raw", index_option="basic")
+    return sb.build()
+
+
+def gram_text(text: str) -> str:
+    """A text's grams, space-separated, one per unit (their positions are whoosh's)."""
+    return " ".join(g for _, g in grams([u for u, _, _ in units(text)]))
+
+
+def _word_text(words: Sequence[str]) -> str:
+    # A jieba word never holds whitespace in practice; if one did, it would become two
+    # terms here and not match as one.
+    return " ".join(words)
+
+
+def tantivy_document(fields: Mapping):
+    """The tantivy document for one provision, from `indexer.index.provision_fields`."""
+    import tantivy
+    doc = tantivy.Document()
+    for name in GRAM_FIELDS:
+        doc.add_text(name, gram_text(fields[name]))
+    for name in WORD_FIELDS:
+        doc.add_text(name, _word_text(fields[name]))
+    for name in TERM_FIELDS:
+        value = fields[name]
+        for v in (value if isinstance(value, (list, tuple)) else [value]):
+            if v:
+                doc.add_text(name, v)
+    for name in fields["dept_col"].decode("utf-8").split("\x1f"):
+        if name:
+            doc.add_text(FACET_DEPT, name)
+    doc.add_float(PRIOR, prior_weight(fields["prior"]))
+    for name in STORED_FIELDS:
+        doc.add_text(name, fields[name] or "")
+    return doc
+
+
+# ---- writing -------------------------------------------------------------------------------
+
+class TantivyMirror:
+    """Mirrors what `indexer.index` writes to whoosh into a tantivy index: `add` each
+    provision's fields, `delete_doc`/`delete_id`, then `commit` (or `cancel`)."""
+
+    def __init__(self, index):
+        self.index = index
+        self.writer = index.writer(heap_size=HEAP, num_threads=1)
+
+    @classmethod
+    def create(cls, folder: Path) -> "TantivyMirror":
+        """A new index in `folder` (which must not exist)."""
+        import tantivy
+        folder.mkdir(parents=True, exist_ok=False)
+        return cls(tantivy.Index(make_schema(), path=str(folder)))
+
+    @classmethod
+    def copy_of(cls, old: Path, new: Path) -> "TantivyMirror":
+        """An index in `new` that starts as the committed index `old`, which is never
+        modified: segment files (immutable in tantivy) are hard-linked, the rest
+        copied; tantivy writes its new files beside them and replaces meta.json
+        atomically, in `new` only."""
+        new.mkdir(parents=True, exist_ok=False)
+        for path in old.iterdir():
+            if path.name.startswith(".tantivy") or not path.is_file():
+                continue          # lock files
+            if path.suffix == ".json":
+                shutil.copy2(path, new / path.name)
+                continue
+            try:
+                os.link(path, new / path.name)
+            except OSError:
+                shutil.copy2(path, new / path.name)
+        import tantivy
+        return cls(tantivy.Index.open(str(new)))
+
+    def add(self, fields: Mapping) -> None:
+        self.writer.add_document(tantivy_document(fields))
+
+    def delete_doc(self, file: str) -> None:
+        self.writer.delete_documents_by_term("doc", file)
+
+    def delete_id(self, pid: str) -> None:
+        self.writer.delete_documents_by_term("id", pid)
+
+    def commit(self) -> None:
+        self.writer.commit()
+        self.writer.wait_merging_threads()
+
+    def cancel(self) -> None:
+        try:
+            self.writer.rollback()
+        except Exception:       # the build is failing already; its error is the one to see
+            pass
+
+
+def mirror_for_build(generation: Path) -> TantivyMirror | None:
+    """The tantivy index of a generation being built, or None without tantivy."""
+    return TantivyMirror.create(generation / TINDEX_DIR) if available() else None
+
+
+def mirror_for_update(old_generation: Path, new_generation: Path) -> TantivyMirror | None:
+    """The tantivy index of a generation made from `old_generation` by an add or remove,
+    or None when the old one has none (then the new one has none either: it serves
+    with whoosh) or tantivy is not installed."""
+    old = old_generation / TINDEX_DIR
+    if not (old / "meta.json").is_file() or not available():
+        return None
+    return TantivyMirror.copy_of(old, new_generation / TINDEX_DIR)
+
+
+def build_tantivy_index(generation: Path, docs, tokenizer: Tokenizer,
+                        facts: Mapping[str, dict] | None = None,
+                        aliases: Mapping[str, Sequence[str]] | None = None) -> int:
+    """Only the tantivy index of `docs` into `generation/tindex` (for a generation built
+    without one); the same fields as the build writes.  Returns the provisions written."""
+    from indexer.index import ProvisionFacts, WordCache, provision_fields
+    facts = facts or {}
+    mirror = TantivyMirror.create(generation / TINDEX_DIR)
+    cut = WordCache(tokenizer)
+    count = 0
+    for doc in docs:
+        by_id = doc.by_id()
+        for p in doc.provisions:
+            pf = ProvisionFacts.read(facts.get(p.id), aliases)
+            mirror.add(provision_fields(doc, p, by_id, tokenizer, pf, cut))
+            count += 1
+    mirror.commit()
+    return count
+
+
+# ---- queries -------------------------------------------------------------------------------
+
+def _boosted(q, boost: float):
+    import tantivy
+    return q if boost == 1.0 else tantivy.Query.boost_query(q, float(boost))
+
+
+def _prefix_regex(text: str) -> str:
+    return re.escape(text) + ".*"
+
+
+def translate(q: wq.Query, schema):
+    """A compiled whoosh query (indexer.query's node types) → the tantivy query that
+    matches the same provisions, with the same boosts."""
+    import tantivy
+    Q, Occur = tantivy.Query, tantivy.Occur
+    boost = float(getattr(q, "boost", 1.0) or 1.0)
+    if q is wq.NullQuery or isinstance(q, wq.NullQuery.__class__):
+        return Q.empty_query()
+    if isinstance(q, wq.Every):
+        return Q.all_query()
+    if isinstance(q, DocumentsQuery):
+        if not q.files:
+            return Q.empty_query()
+        # One term set (a bitset of the documents' postings), not a union of hundreds of
+        # term scorers: a title word can name most documents of a corpus.
+        return Q.const_score_query(Q.term_set_query(schema, "doc", list(q.files)),
+                                   float(q.score))
+    if isinstance(q, wq.ConstantScoreQuery):
+        return Q.const_score_query(translate(q.child, schema), float(q.score))
+    if isinstance(q, wq.AndMaybe):
+        return _boosted(Q.boolean_query([(Occur.Must, translate(q.a, schema)),
+                                         (Occur.Should, translate(q.b, schema))]), boost)
+    if isinstance(q, (wq.And, wq.Or)):
+        subs = list(q.subqueries)
+        if isinstance(q, wq.And):
+            subs = _without_redundant_check(subs)
+        if not subs:
+            return Q.empty_query()
+        occur = Occur.Must if isinstance(q, wq.And) else Occur.Should
+        if len(subs) == 1:
+            return _boosted(translate(subs[0], schema), boost)
+        return _boosted(Q.boolean_query([(occur, translate(s, schema)) for s in subs]), boost)
+    if isinstance(q, wq.Phrase):      # GramPhrase too
+        words = list(q.words)
+        if len(words) == 1:
+            return _boosted(Q.term_query(schema, q.fieldname, words[0]), boost)
+        return _boosted(Q.phrase_query(schema, q.fieldname, words, slop=int(q.slop) - 1
+                                       if q.slop > 1 else 0), boost)
+    if isinstance(q, wq.Prefix):
+        return _boosted(Q.regex_query(schema, q.fieldname, _prefix_regex(q.text)), boost)
+    if isinstance(q, wq.Term):
+        return _boosted(Q.term_query(schema, q.fieldname, q.text), boost)
+    raise TypeError(f"no tantivy form for {type(q).__name__}")
+
+
+def _mentions_documents(q: wq.Query) -> bool:
+    if isinstance(q, DocumentsQuery):
+        return True
+    return any(_mentions_documents(c) for c in q.children())
+
+
+def _without_redundant_check(subs: list) -> list:
+    """indexer.query requires some piece to be in the provision itself (a constant-0
+    Or of the direct matches) when a piece may match by its document's title; when
+    another required part cannot match by title at all, that part is the check already,
+    and running the phrases a second time is only cost (whoosh memoises them)."""
+    checks = [s for s in subs if isinstance(s, wq.ConstantScoreQuery) and s.score == 0.0
+              and not _mentions_documents(s)]
+    direct = [s for s in subs if s not in checks and not _mentions_documents(s)]
+    return [s for s in subs if s not in checks] if checks and direct else subs
+
+
+def final_query(compiled: Compiled, schema):
+    """What `Searcher._collect` runs, in tantivy: scoring, AND the filter (scoring
+    nothing), NOT the mask."""
+    import tantivy
+    Occur = tantivy.Occur
+    parts = [(Occur.Must, translate(compiled.scoring, schema))]
+    if compiled.filter is not None:
+        parts.append((Occur.Must, tantivy.Query.const_score_query(
+            translate(compiled.filter, schema), 0.0)))
+    if compiled.mask is not None:
+        parts.append((Occur.MustNot, translate(compiled.mask, schema)))
+    return parts[0][1] if len(parts) == 1 else tantivy.Query.boolean_query(parts)
+
+
+# ---- searching -----------------------------------------------------------------------------
+
+_FACET_FIELDS = {"level": "level", "doc": "doc", "kind": "kind", "dept": FACET_DEPT}
+_TOTAL = "_matches"
+
+
+@dataclass(frozen=True)
+class _Page:
+    """The hits one search reads stored fields of, by their rank in tantivy's order."""
+
+    addresses: tuple
+    stored: dict
+
+
+class TantivySearcher(Searcher):
+    """`indexer.search.Searcher` over the tantivy index of a generation: the same
+    parsing, compiling, diversification, snippets and facets; tantivy matches, counts,
+    ranks and aggregates.  Thread-safe: tantivy's searcher is shared.  There is no
+    time limit (`SearchOptions.timeout`): tantivy cannot stop a search part-way, and
+    its slowest at 2,000 documents is tens of milliseconds, so a result is never
+    partial."""
+
+    def __init__(self, index, catalog):
+        super().__init__(None, catalog)
+        self.index = index
+        self.schema = index.schema
+        self._searcher = index.searcher()
+
+    @classmethod
+    def open(cls, folder: Path, tokenizer: Tokenizer, documents: Sequence[Mapping]
+             ) -> "TantivySearcher":
+        import tantivy
+        from indexer.index import read_catalog
+        from indexer.query import Catalog
+        if not (folder / TINDEX_DIR / "meta.json").is_file():
+            raise NotBuilt(f"{folder.name} has no tantivy index: run `policykg build`")
+        catalog = read_catalog(folder)
+        # Title words select documents by term here: ranges are a whoosh matter.
+        return cls(tantivy.Index.open(str(folder / TINDEX_DIR)),
+                   Catalog(tokenizer, list(documents), catalog["departments"], None))
+
+    def run(self, compiled: Compiled, page: int = 1, page_size: int = 10,
+            options: SearchOptions = SearchOptions()) -> SearchResult:
+        q = compiled.query
+        page_size = max(1, min(int(page_size), options.max_page_size))
+        page = max(1, min(int(page), 10_000))
+        notes = list(compiled.ignored)
+        if q.empty:
+            notes.append(Ignored(q.raw[:40], "nothing to search for"))
+        if q.empty or compiled.nothing:
+            return SearchResult(q.raw, str(q), 0, page, page_size, (), {}, tuple(notes))
+        query = final_query(compiled, self.schema)
+        start = (page - 1) * page_size
+        # The first DIVERSITY_WINDOW hits are re-ordered by `diversify`; past them the
+        # order is tantivy's, so the top (window or page end) hits are all a page needs.
+        # The total comes with the facets (one pass over the matches, unscored), so the
+        # scored pass only collects the top hits.
+        total, groups = self._facets(query, max(1, options.facet_size))
+        limit = min(max(DIVERSITY_WINDOW, start + page_size), total)
+        # Equal scores come back in tantivy's segment order, which an incremental add
+        # changes; a few more hits than needed, ordered by (score, provision id), make the
+        # order the same as a full build's (and stable across rebuilds).
+        found = self._searcher.search(query, min(limit + TIE_MARGIN, total), count=False,
+                                      weight_by_field=PRIOR) if total else None
+        rows = _Page(tuple(a for _, a in found.hits) if found is not None else (), {})
+        ranked = sorted(((score / PRIOR_SCALE, i) for i, (score, _) in
+                         enumerate(found.hits if found is not None else ())),
+                        key=lambda si: (-si[0], self._stored(rows, si[1])["id"]))[:limit]
+        if q.positive:
+            ranked = diversify(ranked, lambda i: self._stored(rows, i)["doc"],
+                               lambda i: has_mark(self._stored(rows, i)["body"],
+                                                  compiled.highlight))
+        hits = tuple(self._tantivy_hit(rows, i, score, start + k + 1, compiled, options)
+                     for k, (score, i) in enumerate(ranked[start:start + page_size]))
+        return SearchResult(q.raw, str(q), total, page, page_size, hits,
+                            self._facet_values(groups, options), tuple(notes), False)
+
+    def _stored(self, rows: _Page, i: int) -> dict:
+        if i not in rows.stored:
+            doc = self._searcher.doc(rows.addresses[i])
+            rows.stored[i] = {k: (doc.get_first(k) or "") for k in
+                              ("id", "doc", "level", "kind", *STORED_FIELDS)}
+        return rows.stored[i]
+
+    def _tantivy_hit(self, rows: _Page, i: int, score: float, rank: int, compiled: Compiled,
+                     options: SearchOptions) -> Hit:
+        f = self._stored(rows, i)
+        return Hit(id=f["id"], doc=f["doc"], doc_title=self.titles.get(f["doc"], f["doc"]),
+                   level=f["level"], region=f["region"], kind=f["kind"], number=f["number"],
+                   heading=f["heading"], breadcrumb=tuple(json.loads(f["trail"] or "[]")),
+                   snippet=make_snippet(f["body"], compiled.highlight, options.snippet_chars),
+                   score=score, departments=json.loads(f["departments"] or "{}"), rank=rank)
+
+    def _facets(self, query, size: int) -> tuple[int, dict[str, dict[str, int]]]:
+        """(matches, each facet's top value counts over them), from terms aggregations
+        on fast fields; the matches are counted by the prior, which every provision has.
+
+        Each segment counts all its values (exact counts); the top `2 × size` by count
+        come back, which hold whoosh's top `size` (by count, then value) exactly unless
+        values tied with the `size`-th fill them all: then that facet is asked again
+        whole.  (Listing all values costs: a corpus of 2,000 documents has 7,000
+        departments.)"""
+        def spec(names, limit: int) -> dict:
+            return {n: {"terms": {"field": _FACET_FIELDS[n], "size": limit,
+                                  "segment_size": FACET_LIMIT}} for n in names}
+
+        asked = spec(FACETS, 2 * size)
+        asked[_TOTAL] = {"value_count": {"field": PRIOR}}
+        got = self._searcher.aggregate(query, asked)
+        total = int((got.get(_TOTAL) or {}).get("value") or 0)
+        out = {n: _buckets(got.get(n)) for n in FACETS}
+        again = [n for n in FACETS if not _complete(out[n], size, 2 * size)]
+        if again:
+            got = self._searcher.aggregate(query, spec(again, FACET_LIMIT))
+            out.update({n: _buckets(got.get(n)) for n in again})
+        return total, {n: dict(b) for n, b in out.items()}
+
+
+def _buckets(agg) -> list[tuple[str, int]]:
+    """(value, count) of a terms aggregation, most first."""
+    return [(b["key"], int(b["doc_count"])) for b in (agg or {}).get("buckets", ())]
+
+
+def _complete(buckets: list[tuple[str, int]], size: int, asked: int) -> bool:
+    """Whether the top `asked` buckets hold every value that can be in the top `size`:
+    all values came back, or the last one counts less than the `size`-th."""
+    if len(buckets) < asked or len(buckets) <= size:
+        return True
+    return buckets[-1][1] < buckets[size - 1][1]
+
+
+def open_searcher(folder: Path, tokenizer: Tokenizer, documents: Sequence[Mapping],
+                  engine: str = "whoosh") -> Searcher:
+    """The searcher of a generation with the engine named; a generation without a
+    tantivy index (or a machine without tantivy) is searched with whoosh."""
+    if check_engine(engine) == "tantivy" and available() \
+            and (folder / TINDEX_DIR / "meta.json").is_file():
+        return TantivySearcher.open(folder, tokenizer, documents)
+    return Searcher.open(folder, tokenizer, documents)
