@@ -19,7 +19,9 @@ class Generation:
     def __init__(self, folder: Path, store: str = "oxigraph", engine: str = "whoosh"):
         self.folder = folder
         self.store = store          # the graph store: "oxigraph" or "memory" (ontology.graphstore)
-        self.engine = engine        # the search engine: "whoosh" or "tantivy" (indexer.tantivy_engine)
+        # The search engine, "whoosh" or "tantivy" (indexer.tantivy_engine).  Library callers
+        # choose; the service and the CLI pass Settings.search_engine (tantivy by default).
+        self.engine = engine
         self.meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         self._graph_lock = threading.Lock()
         self._graph = None

@@ -26,12 +26,11 @@ class Settings:
     max_page_size: int = 100
     max_query_terms: int = 12      # terms and filters per query (indexer.query.Limits)
     search_timeout: float = 5.0    # seconds of matching, then the hits found so far
-    # Search engine: "whoosh" (the default) or "tantivy" (built beside it when installed;
-    # p99 45 ms against whoosh's 1.8 s at 2,000 documents, BENCHMARKS.md — not yet the
-    # default: after an incremental add its BM25 statistics still count re-written
-    # provisions until segments merge, so ranking drifts from a full build's).  A
-    # generation without a tantivy index is searched with whoosh.  indexer.tantivy_engine.
-    search_engine: str = "whoosh"
+    # Search engine: "tantivy" (the default: p99 39 ms against whoosh's 1.9 s at 2,000
+    # documents, and complete totals where whoosh stops at its time limit; BENCHMARKS.md)
+    # or "whoosh".  Both indexes are built; a generation without a tantivy index, or a
+    # machine without tantivy, is searched with whoosh.  indexer.tantivy_engine.
+    search_engine: str = "tantivy"
     # SPARQL endpoint
     sparql_timeout: float = 10.0
     sparql_max_rows: int = 10_000
