@@ -88,8 +88,8 @@ def verdicts(results: dict) -> list[tuple[str, str, str, str]]:
         tag = "met" if ok else "**missed**"
         return tag if n >= 2000 else f"{tag} at {n} (2,000 not measured)"
 
-    for key, label in (("search_whoosh", "search p99 (whoosh, the default engine)"),
-                       ("search", "search p99 (tantivy, `POLICYKG_ENGINE=tantivy`)")):
+    for key, label in (("search", "search p99 (tantivy, the default engine)"),
+                       ("search_whoosh", "search p99 (whoosh, `POLICYKG_ENGINE=whoosh`)")):
         n, v = at_largest(lambda r: ((r.get(key) or {}).get("overall") or {}).get("p99"))
         rows.append((label, "≤ 50 ms", f"{_f(v, 1, ' ms')} at {n} docs" if n else "—",
                      verdict(n, v is not None and v <= 50)))
@@ -247,9 +247,9 @@ def render_markdown(results: dict) -> str:
     L += ["", "### Search (through `Generation.searcher`, the library the API calls)", "",
           "Fixed mix of " + str(_mix_size()) + " queries (single terms, two-term AND, phrases, "
           "filters, OR / NOT, broad queries whose facet counts dominate), page 1 of 10 hits with "
-          "snippets, facets and `to_dict()`; one warm-up round, then shuffled rounds. *whoosh* "
-          "(the default engine) and *tantivy* (`indexer/tantivy_engine.py`, selected by "
-          "`POLICYKG_ENGINE=tantivy`) answer the same parsed "
+          "snippets, facets and `to_dict()`; one warm-up round, then shuffled rounds. *tantivy* "
+          "(the default engine, `indexer/tantivy_engine.py`) and *whoosh* (selected by "
+          "`POLICYKG_ENGINE=whoosh`) answer the same parsed "
           "query over the same tokens; totals and facet counts are equal (tests), except where "
           "whoosh stops at its 5 s matching limit and reports a partial total.", "",
           "| documents | engine | p50 | p95 | p99 | max | samples | slowest class (p99) |",
@@ -439,7 +439,7 @@ def plot(results: dict, path: Path) -> None:
         o = (r.get("search") or {}).get("overall") or {}
         for q in ("p50", "p95", "p99"):
             if o.get(q):
-                series.setdefault(f"search {q}", []).append((n, o[q]))
+                series.setdefault(f"search {q} (tantivy)", []).append((n, o[q]))
         w = (r.get("search_whoosh") or {}).get("overall") or {}
         if w.get("p99"):
             series.setdefault("search p99 (whoosh)", []).append((n, w["p99"]))
@@ -447,7 +447,8 @@ def plot(results: dict, path: Path) -> None:
             ui = ((r.get("graph") or {}).get(store) or {}).get("ui_overall") or {}
             if ui.get("p95"):
                 series.setdefault(f"UI SPARQL p95 ({label})", []).append((n, ui["p95"]))
-    styles = {"search p50": "C0:", "search p95": "C0--", "search p99": "C0-",
+    styles = {"search p50 (tantivy)": "C0:", "search p95 (tantivy)": "C0--",
+              "search p99 (tantivy)": "C0-",
               "search p99 (whoosh)": "C1-",
               "UI SPARQL p95 (rdflib)": "C3-", "UI SPARQL p95 (Oxigraph)": "C2-"}
     for name, pts in series.items():
