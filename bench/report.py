@@ -411,7 +411,7 @@ def render_markdown(results: dict) -> str:
     L += ["", "![latency against corpus size](bench/latency.png)", "",
           "### How to reproduce", "",
           "```sh",
-          "bench/run.sh --quick      # 5 and 200 documents (sets up .venv with the bench extra and wrk)",
+          "bench/run.sh --quick      # 5 and 200 documents, 6 min (sets up .venv with the bench extra and wrk)",
           "bench/run.sh              # 5, 200 and 2,000 documents",
           "bench/run.sh --only search,graph --sizes 200   # one measurement again, on the last build",
           ".venv/bin/python -m bench.generate /tmp/corpus -n 2000    # just the corpus",
