@@ -75,6 +75,7 @@ from typing import Callable, Iterable, Sequence
 
 from corpus.records import LEVELS, Document, DocumentMeta, Provision
 from corpus.tokenize import Tokenizer
+from indexer.store import link_tree
 from ontology import alignment as al
 from ontology.alignment import Alignment
 from ontology.citations import Citation, CitationFacts, CitedDocument, RawCitation, read_citations, \
@@ -114,21 +115,6 @@ def _read_json(path: Path):
 
 def _write_lines(path: Path, lines: Iterable[str]) -> None:
     _write_bytes(path, "".join(lines).encode("utf-8"))
-
-
-def _link_tree(src: Path, dst: Path, skip: Callable[[Path], bool] = lambda p: False) -> None:
-    """Hard-link every file of `src` into `dst` (copy where the file system will not link)."""
-    for root, _, files in os.walk(src):
-        rel = Path(root).relative_to(src)
-        (dst / rel).mkdir(parents=True, exist_ok=True)
-        for name in files:
-            path = Path(root) / name
-            if skip(path):
-                continue
-            try:
-                os.link(path, dst / rel / name)
-            except OSError:
-                shutil.copy2(path, dst / rel / name)
 
 
 def _digest(data) -> str:
@@ -780,7 +766,7 @@ def update(old: Path, new: Path, change: Change, step: Step = lambda _: None) ->
         raise NotIncremental(f"{old.name} has no incremental state")
     corpus = load_corpus_state(old)
     root = state_dir(new)
-    _link_tree(state_dir(old), root, skip=lambda path: path.name == "state.json")
+    link_tree(state_dir(old), root, skip=lambda path: path.name == "state.json")
     df = FrozenFrequency.load(root, corpus.info["df"])
     step("read")
     if change.remove:

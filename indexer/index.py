@@ -487,19 +487,11 @@ def update_index(old: Path, new: Path, tokenizer: Tokenizer, delete_docs: Sequen
     ranges are left out of the catalog: with more than one segment a document's
     provisions are no longer one run of numbers (indexer.query falls back to terms).
     """
-    import os
-    import shutil
+    from indexer.store import link_tree
     new.mkdir(parents=True, exist_ok=False)
-    for path in old.iterdir():
-        if path.name in (CATALOG_FILE, "MAIN_WRITELOCK") or path.name.startswith("."):
-            continue
-        if path.suffix == ".toc":                 # rewritten by whoosh: never share it
-            shutil.copy2(path, new / path.name)
-            continue
-        try:
-            os.link(path, new / path.name)
-        except OSError:
-            shutil.copy2(path, new / path.name)
+    link_tree(old, new,
+              skip=lambda p: p.name in (CATALOG_FILE, "MAIN_WRITELOCK") or p.name.startswith("."),
+              copy=lambda p: p.suffix == ".toc")      # rewritten by whoosh: never share it
     ix = whoosh_index.open_dir(str(new))
     writer = ix.writer(procs=1, multisegment=False)
     cut = WordCache(tokenizer)

@@ -681,8 +681,18 @@ def _tree_sum(xs: list[float]) -> float:
     return _tree_sum(xs[:half]) + _tree_sum(xs[half:])
 
 
-class _ScoredListMatcher(matching.ListMatcher):
-    """A sorted list of document numbers with their scores; skips by bisection."""
+class _BisectListMatcher(matching.ListMatcher):
+    """A sorted in-memory list of document numbers: skipping is a bisection."""
+
+    def skip_to(self, id):
+        self._i = bisect.bisect_left(self._ids, id, self._i)
+
+    def supports_block_quality(self):
+        return False
+
+
+class _ScoredListMatcher(_BisectListMatcher):
+    """A sorted list of document numbers with their scores."""
 
     def __init__(self, ids: list[int], scores: list[float]):
         super().__init__(ids)
@@ -692,12 +702,6 @@ class _ScoredListMatcher(matching.ListMatcher):
         m = _ScoredListMatcher(self._ids, self._scores)
         m._i = self._i
         return m
-
-    def skip_to(self, id):
-        self._i = bisect.bisect_left(self._ids, id, self._i)
-
-    def supports_block_quality(self):
-        return False
 
     def score(self):
         return self._scores[self._i]
@@ -974,8 +978,8 @@ class DocumentsQuery(wq.Query):
         return _ConstantListMatcher(ids, self.score)
 
 
-class _ConstantListMatcher(matching.ListMatcher):
-    """A sorted list of document numbers, each scoring the same; skips by bisection."""
+class _ConstantListMatcher(_BisectListMatcher):
+    """A sorted list of document numbers, each scoring the same."""
 
     def __init__(self, ids: list[int], score: float):
         super().__init__(ids, all_weights=score)
@@ -985,12 +989,6 @@ class _ConstantListMatcher(matching.ListMatcher):
         m = _ConstantListMatcher(self._ids, self._score)
         m._i = self._i
         return m
-
-    def skip_to(self, id):
-        self._i = bisect.bisect_left(self._ids, id, self._i)
-
-    def supports_block_quality(self):
-        return False
 
     def score(self):
         return self._score

@@ -395,16 +395,27 @@ class Searcher:
         q = parse(text, options.limits, filters)
         return self.run(compile_query(q, self.catalog, options.limits), page, page_size, options)
 
-    def run(self, compiled: Compiled, page: int = 1, page_size: int = 10,
-            options: SearchOptions = SearchOptions()) -> SearchResult:
+    @staticmethod
+    def _paging(compiled: Compiled, page: int, page_size: int, options: SearchOptions
+                ) -> tuple[int, int, list, SearchResult | None]:
+        """Page and page size within bounds, the notes so far, and the empty result when
+        there is nothing to run (every engine starts here)."""
         q = compiled.query
         page_size = max(1, min(int(page_size), options.max_page_size))
         page = max(1, min(int(page), 10_000))
         notes = list(compiled.ignored)
         if q.empty:
             notes.append(Ignored(q.raw[:40], "nothing to search for"))
-        if q.empty or compiled.nothing:
-            return SearchResult(q.raw, str(q), 0, page, page_size, (), {}, tuple(notes))
+        empty = (SearchResult(q.raw, str(q), 0, page, page_size, (), {}, tuple(notes))
+                 if q.empty or compiled.nothing else None)
+        return page, page_size, notes, empty
+
+    def run(self, compiled: Compiled, page: int = 1, page_size: int = 10,
+            options: SearchOptions = SearchOptions()) -> SearchResult:
+        q = compiled.query
+        page, page_size, notes, empty = self._paging(compiled, page, page_size, options)
+        if empty is not None:
+            return empty
         ranking = Ranking(self._field_lengths)
         with searching.Searcher(self._reader(), weighting=ranking, closereader=False) as s:
             ranked, groups, partial = self._collect(s, compiled, options)

@@ -26,7 +26,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 KEEP_GENERATIONS = 3
 
@@ -143,6 +143,28 @@ class DataDir:
             shutil.rmtree(leftover, ignore_errors=True)
         for stale in self.root.glob(".current-*"):
             stale.unlink(missing_ok=True)
+
+
+def link_tree(src: Path, dst: Path, skip: Callable[[Path], bool] = lambda p: False,
+              copy: Callable[[Path], bool] = lambda p: False) -> None:
+    """Hard-link every file of `src` into `dst` (made if missing), except those `skip`
+    names; copy those `copy` names (files their owner rewrites in place) and any the file
+    system will not link.  How a new generation shares an old one's files without ever
+    writing to them."""
+    for root, _, files in os.walk(src):
+        rel = Path(root).relative_to(src)
+        (dst / rel).mkdir(parents=True, exist_ok=True)
+        for name in files:
+            path = Path(root) / name
+            if skip(path):
+                continue
+            if not copy(path):
+                try:
+                    os.link(path, dst / rel / name)
+                    continue
+                except OSError:
+                    pass
+            shutil.copy2(path, dst / rel / name)
 
 
 def write_json(path: Path, data) -> None:

@@ -22,9 +22,7 @@ here is built or used (`available()`), and whoosh serves.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -36,7 +34,7 @@ from indexer.index import grams, units
 from indexer.query import Compiled, DocumentsQuery, Ignored
 from indexer.search import (DIVERSITY_WINDOW, FACETS, Hit, SearchOptions, SearchResult,
                             Searcher, diversify, has_mark, make_snippet)
-from indexer.store import NotBuilt
+from indexer.store import NotBuilt, link_tree
 
 TINDEX_DIR = "tindex"
 ENGINES = ("whoosh", "tantivy")
@@ -157,16 +155,8 @@ class TantivyMirror:
         copied; tantivy writes its new files beside them and replaces meta.json
         atomically, in `new` only."""
         new.mkdir(parents=True, exist_ok=False)
-        for path in old.iterdir():
-            if path.name.startswith(".tantivy") or not path.is_file():
-                continue          # lock files
-            if path.suffix == ".json":
-                shutil.copy2(path, new / path.name)
-                continue
-            try:
-                os.link(path, new / path.name)
-            except OSError:
-                shutil.copy2(path, new / path.name)
+        link_tree(old, new, skip=lambda p: p.name.startswith(".tantivy"),   # lock files
+                  copy=lambda p: p.suffix == ".json")
         import tantivy
         return cls(tantivy.Index.open(str(new)))
 
@@ -356,13 +346,9 @@ class TantivySearcher(Searcher):
     def run(self, compiled: Compiled, page: int = 1, page_size: int = 10,
             options: SearchOptions = SearchOptions()) -> SearchResult:
         q = compiled.query
-        page_size = max(1, min(int(page_size), options.max_page_size))
-        page = max(1, min(int(page), 10_000))
-        notes = list(compiled.ignored)
-        if q.empty:
-            notes.append(Ignored(q.raw[:40], "nothing to search for"))
-        if q.empty or compiled.nothing:
-            return SearchResult(q.raw, str(q), 0, page, page_size, (), {}, tuple(notes))
+        page, page_size, notes, empty = self._paging(compiled, page, page_size, options)
+        if empty is not None:
+            return empty
         query = final_query(compiled, self.schema)
         start = (page - 1) * page_size
         # The first DIVERSITY_WINDOW hits are re-ordered by `diversify`; past them the

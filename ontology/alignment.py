@@ -578,22 +578,19 @@ def _common_run(ta: str, tb: str, x: int, y: int, step: int) -> int:
     if step > 0:
         ea, eb = ta.find(BREAK, x), tb.find(BREAK, y)
         room = min((ea if ea >= 0 else len(ta)) - x, (eb if eb >= 0 else len(tb)) - y)
-        n, chunk = 0, 32
-        while n < room:
-            c = min(chunk, room - n)
-            if ta[x + n:x + n + c] == tb[y + n:y + n + c]:
-                n += c
-            elif c > 1:
-                chunk = c // 2
-            else:
-                break
-        return n
+        return _grow(room, lambda n, c: ta[x + n:x + n + c] == tb[y + n:y + n + c])
     ea, eb = ta.rfind(BREAK, 0, x), tb.rfind(BREAK, 0, y)
     room = min(x - ea - 1, y - eb - 1)
+    return _grow(room, lambda n, c: ta[x - n - c:x - n] == tb[y - n - c:y - n])
+
+
+def _grow(room: int, same: Callable[[int, int], bool]) -> int:
+    """The longest n <= room for which same(k, c) held over every chunk: chunks of 32
+    characters, halved at the first difference."""
     n, chunk = 0, 32
     while n < room:
         c = min(chunk, room - n)
-        if ta[x - n - c:x - n] == tb[y - n - c:y - n]:
+        if same(n, c):
             n += c
         elif c > 1:
             chunk = c // 2
