@@ -2,7 +2,7 @@
 
     python -m bench.build_worker CORPUS DATA [--profile OUT.html] [--stop-after STAGE]
 
-Prints one JSON object: seconds per stage (segment = reading and cutting the texts into
+Prints one JSON object: the search engines indexed for, seconds per stage (segment = reading and cutting the texts into
 provision trees, then the build's own stages as it reports them), the peak RSS while each
 stage ran (sampled every 50 ms) and the process's max RSS (getrusage), the generation's
 size on disk.  The parent process also reads the max RSS of its children from getrusage.
@@ -63,6 +63,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--time-limit", type=float, default=None,
                     help="stop the build after this many seconds (the profile and the stages "
                          "reached so far are still written)")
+    ap.add_argument("--engines", default=None,
+                    help="search engines to index for, comma-separated (default: what "
+                         "`policykg build` indexes, web.settings.Settings.build_engines)")
     args = ap.parse_args(argv)
     if args.time_limit:
         def _stop(signum, frame):
@@ -110,7 +113,11 @@ def main(argv: list[str] | None = None) -> None:
         started, cpu_started = time.perf_counter(), time.process_time()
         last[:] = [started, cpu_started]
         sampler.take()
-        meta = build(DataDir(args.data), step=mark)
+        from web.settings import Settings
+        engines = (tuple(args.engines.split(",")) if args.engines
+                   else Settings.from_env(data_dir=args.data).build_engines)
+        out["engines"] = list(engines)
+        meta = build(DataDir(args.data), step=mark, engines=engines)
         out["meta"] = meta
         out["documents"] = meta.get("documents")
         out["provisions"] = meta.get("provisions")

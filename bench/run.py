@@ -545,9 +545,12 @@ def main(argv: list[str] | None = None) -> None:
             log(f"search {n} tantivy")
             r["search"] = _at(measure_search(n, args, "tantivy"))
             save()
-            log(f"search {n} whoosh")
-            r["search_whoosh"] = _at(measure_search(n, args, "whoosh"))
-            save()
+            # whoosh only when the build indexed for it (POLICYKG_INDEX_ENGINES=whoosh,tantivy)
+            from indexer.index import engines_of
+            if "whoosh" in engines_of((OUT / f"data-{n}" / "current").resolve()):
+                log(f"search {n} whoosh")
+                r["search_whoosh"] = _at(measure_search(n, args, "whoosh"))
+                save()
         if built and "graph" in only:
             r["graph"] = dict(r.get("graph") or {})
             for store in ("memory", "oxigraph"):

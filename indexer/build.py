@@ -9,6 +9,7 @@ from typing import Callable, Sequence
 
 from corpus import Document, load_corpus
 from corpus.tokenize import Tokenizer, domain_terms
+from indexer.catalog import catalog_stage
 from indexer.ingest import corpus_for_build, write_snapshot
 from indexer.store import DataDir, write_json, write_jsonl
 from indexer.incremental import graph_stage, incremental_stage
@@ -32,6 +33,8 @@ class BuildContext:
     tokenizer: Tokenizer
     graph: object | None = None
     facts: dict[str, dict] = field(default_factory=dict)
+    # the search engines to index for (indexer.index.index_engines; None: every one)
+    engines: Sequence[str] | None = None
 
 
 def provision_rows(doc: Document) -> list[dict]:
@@ -62,8 +65,10 @@ def stage_names() -> list[str]:
     return ["read", "provisions", "dictionary", *[n for n, _ in EXTRA_STAGES], "done"]
 
 
-def write_generation(folder: Path, docs: Sequence[Document], step: Step = lambda _: None) -> dict:
-    """Everything a generation holds, written into `folder`."""
+def write_generation(folder: Path, docs: Sequence[Document], step: Step = lambda _: None,
+                     engines: Sequence[str] | None = None) -> dict:
+    """Everything a generation holds, written into `folder`; its search index for
+    `engines` (None: every engine installed; see indexer.index.index_engines)."""
     started = time.time()
     write_json(folder / "documents.json", document_rows(docs))
     write_jsonl(folder / "provisions.jsonl", (r for d in docs for r in provision_rows(d)))
@@ -73,7 +78,7 @@ def write_generation(folder: Path, docs: Sequence[Document], step: Step = lambda
     tokenizer = Tokenizer.shared(domain_terms(texts, titles))
     tokenizer.save(folder / "dict.txt")
     step("dictionary")
-    ctx = BuildContext(folder, docs, tokenizer)
+    ctx = BuildContext(folder, docs, tokenizer, engines=engines)
     for name, stage in EXTRA_STAGES:
         stage(ctx)
         step(name)
@@ -95,12 +100,16 @@ EXTRA_STAGES: list[tuple[str, Callable[[BuildContext], None]]] = [
     ("index", index_stage),
     # what the graph was made from, in parts, for `policykg add` (indexer.incremental)
     ("incremental", incremental_stage),
+    # provisions, facts and export rows in one SQLite file the pages query (indexer.catalog)
+    ("catalog", catalog_stage),
 ]
 
 
 def build(data: DataDir, docs: Sequence[Document] | None = None,
-          step: Step = lambda _: None) -> dict:
-    """Build the bundled corpus (and added documents) into a new current generation."""
+          step: Step = lambda _: None, engines: Sequence[str] | None = None) -> dict:
+    """Build the bundled corpus (and added documents) into a new current generation,
+    indexed for the search `engines` (None: every engine installed; `policykg build`
+    passes the configured one, Settings.build_engines)."""
     with data.lock():
         manifest = None
         if docs is None:
@@ -108,7 +117,7 @@ def build(data: DataDir, docs: Sequence[Document] | None = None,
             manifest, docs = corpus_for_build(data)
         step("read")     # reading and segmenting is a minute at a few thousand documents
         with data.new_generation() as folder:
-            meta = write_generation(folder, docs, step)
+            meta = write_generation(folder, docs, step, engines)
             if manifest is not None:
                 write_snapshot(folder, manifest)
             return meta

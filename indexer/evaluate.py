@@ -72,9 +72,10 @@ def _under_box(p: dict, by_id: dict) -> bool:
 def score_outline(gen: Generation, gold: dict) -> Score:
     score = Score("outline")
     by_id = gen.provision_by_id
+    provisions = gen.provisions      # read once: each access reads the whole catalog
     for doc in gold["documents"]:
         name = doc["doc"][:3]
-        mine = [p for p in gen.provisions if p["doc"] == doc["doc"]]
+        mine = [p for p in provisions if p["doc"] == doc["doc"]]
         body = [p for p in mine if not p["annex"]]
         chapters = [match_key(p["heading"]) for p in body if p["kind"] == "chapter"]
         want = [match_key(h) for h in doc["chapters"]]

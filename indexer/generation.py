@@ -4,11 +4,12 @@ from __future__ import annotations
 import functools
 import json
 import threading
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from corpus.records import DocumentMeta
 from corpus.tokenize import Tokenizer
-from indexer.store import read_jsonl
+from indexer.catalog import Catalog, open_catalog
 
 _META_FIELDS = {f for f in DocumentMeta.__dataclass_fields__}
 
@@ -16,11 +17,12 @@ _META_FIELDS = {f for f in DocumentMeta.__dataclass_fields__}
 class Generation:
     """A built generation, loaded lazily and read-only: safe to share between threads."""
 
-    def __init__(self, folder: Path, store: str = "oxigraph", engine: str = "whoosh"):
+    def __init__(self, folder: Path, store: str = "oxigraph", engine: str | None = None):
         self.folder = folder
-        self.store = store          # the graph store: "oxigraph" or "memory" (ontology.graphstore)
+        self.store = store          # the graph store, one of ontology.graphstore.STORES
         # The search engine, "whoosh" or "tantivy" (indexer.tantivy_engine).  Library callers
         # choose; the service and the CLI pass Settings.search_engine (tantivy by default).
+        # None: the engine the generation was indexed for, whoosh when it has both.
         self.engine = engine
         self.meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         self._graph_lock = threading.Lock()
@@ -40,12 +42,20 @@ class Generation:
                 for d in self.documents]
 
     @functools.cached_property
-    def provisions(self) -> list[dict]:
-        return read_jsonl(self.folder / "provisions.jsonl")
+    def catalog(self) -> Catalog:
+        """Provisions, facts and export rows, looked up in SQLite (indexer.catalog) rather
+        than held in every worker's memory."""
+        return open_catalog(self.folder)
 
-    @functools.cached_property
-    def provision_by_id(self) -> dict[str, dict]:
-        return {p["id"]: p for p in self.provisions}
+    @property
+    def provisions(self) -> list[dict]:
+        """Every provision in document order, read from the catalog on each call (for
+        exports and evaluation; pages look provisions up one by one)."""
+        return self.catalog.provisions()
+
+    @property
+    def provision_by_id(self) -> "ProvisionLookup":
+        return ProvisionLookup(self.catalog)
 
     def document(self, ref: str) -> dict | None:
         """A document by its file name, key or file stem."""
@@ -59,7 +69,7 @@ class Generation:
         return Tokenizer.from_file(self.folder / "dict.txt")
 
     # The parts a server needs before it takes traffic; later stages add theirs.
-    READY_PARTS: tuple[str, ...] = ("documents", "provisions", "tokenizer", "graph", "searcher")
+    READY_PARTS: tuple[str, ...] = ("documents", "catalog", "tokenizer", "graph", "searcher")
 
     def check_ready(self) -> None:
         """Load every part a request may need; raises if any is missing or unreadable."""
@@ -71,8 +81,10 @@ class Generation:
         """The full-text search over this generation's index (indexer.search.Searcher),
         with the engine named at construction (whoosh when the generation has no tantivy
         index or tantivy is not installed)."""
+        from indexer.index import engines_of
         from indexer.tantivy_engine import open_searcher   # loads only when search is used
-        return open_searcher(self.folder, self.tokenizer, self.documents, self.engine)
+        engine = self.engine or ("whoosh" if "whoosh" in engines_of(self.folder) else "tantivy")
+        return open_searcher(self.folder, self.tokenizer, self.documents, engine)
 
     # ---- the graph and what was read into it (written by the "graph" build stage) -----------
     @property
@@ -97,11 +109,25 @@ class Generation:
         return [Path(f) for f in files] if files else [self.graph_file]
 
     @property
+    def store_folder(self) -> Path | None:
+        """The generation folder when its graph is to be read from the on-disk Oxigraph
+        store (ontology.diskstore); None for the memory store and for generations built
+        before there was one, whose graph files are loaded instead."""
+        from ontology import diskstore
+        if self.store == "oxigraph" and diskstore.present(self.folder):
+            return self.folder
+        return None
+
+    @property
     def graph(self):
-        """The rdflib Graph of this generation, loaded on first use (once, under a lock),
-        backed by the store named at construction (Oxigraph unless told otherwise)."""
+        """The rdflib Graph of this generation, opened on first use (once, under a lock):
+        the on-disk Oxigraph store read-only when the generation has one, else the graph
+        files loaded into the store named at construction (Oxigraph unless told otherwise)."""
         if self._graph is None:
             with self._graph_lock:
+                if self._graph is None and self.store_folder is not None:
+                    from ontology.graphstore import open_graph
+                    self._graph = open_graph(self.store_folder)
                 if self._graph is None:
                     from ontology.graphstore import load_graph
                     paths = self.graph_paths()
@@ -111,28 +137,41 @@ class Generation:
                     self._graph = load_graph(paths, self.store)
         return self._graph
 
-    @functools.cached_property
+    @property
     def facts(self) -> dict[str, dict]:
-        """Provision id → its graph facts (departments, targets, cites, aligned, mentions)."""
-        path = self.folder / "facts.json"
-        if path.is_file():
-            return json.loads(path.read_text(encoding="utf-8"))
-        # An add writes no corpus-wide facts.json: each document's fragment is kept in the
-        # incremental state (hard-linked when unchanged), and their union is the facts.
-        folder = self.folder / "incr" / "doc"
-        fragments = [(folder / f"{d['doc']}.facts") for d in self.documents]
-        texts = [p.read_text(encoding="utf-8") for p in fragments if p.is_file()]
-        return json.loads("{" + ",".join(t for t in texts if t) + "}")
+        """Provision id → its graph facts (departments, targets, cites, aligned, mentions),
+        all of them, read from the catalog on each call."""
+        return self.catalog.all_facts()
 
     def provision_facts(self, pid: str) -> dict:
         """The graph facts of one provision, empty lists where there are none."""
-        got = self.facts.get(pid) or {}
+        got = self.catalog.facts(pid) or {}
         return {"departments": got.get("departments") or {"lead": [], "participants": []},
                 "targets": got.get("targets", []), "cites": got.get("cites", []),
                 "aligned": got.get("aligned", []), "mentions": got.get("mentions", [])}
 
     def graph_rows(self, name: str) -> list[dict]:
         """The rows of one graph export: departments, citations, targets or alignments."""
-        from ontology.graph import ROW_FILES
-        path = self.folder / ROW_FILES[name]
-        return read_jsonl(path) if path.is_file() else []
+        return self.catalog.rows(name)
+
+
+class ProvisionLookup(Mapping):
+    """Provision id → provision, each looked up in the catalog when asked for."""
+
+    def __init__(self, catalog: Catalog):
+        self._catalog = catalog
+
+    def __getitem__(self, pid: str) -> dict:
+        got = self._catalog.provision(pid) if isinstance(pid, str) else None
+        if got is None:
+            raise KeyError(pid)
+        return got
+
+    def __contains__(self, pid: object) -> bool:
+        return isinstance(pid, str) and self._catalog.has_provision(pid)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._catalog.provision_ids())
+
+    def __len__(self) -> int:
+        return self._catalog.count("provisions")

@@ -21,7 +21,9 @@ the candidates the shingle index names, re-resolves the corpus's citations (chea
 union-find over what was read), replays the department events, and rewrites only the
 parts whose inputs changed.  The outputs a generation serves — graph.nt, facts.json, the
 export rows, documents.json, provisions.jsonl, the whoosh index — are then written from
-the parts, equal to what a full build of the same corpus would write.
+the parts, equal to what a full build of the same corpus would write; the catalog
+(indexer.catalog) is the previous one with the shares of the documents whose state files
+were rewritten replaced (_catalog_change).
 
 Choices, and why:
 
@@ -77,6 +79,7 @@ from corpus.records import LEVELS, Document, DocumentMeta, Provision
 from corpus.tokenize import Tokenizer
 from indexer.store import link_tree
 from ontology import alignment as al
+from ontology import diskstore
 from ontology.alignment import Alignment
 from ontology.citations import Citation, CitationFacts, CitedDocument, RawCitation, read_citations, \
     resolve_citations
@@ -175,8 +178,13 @@ def _eligible(stream, df: al.DocumentFrequency) -> list[int]:
     return sorted(al._eligible_positions(stream, df))
 
 
-def corpus_frequency(docs: Sequence[Document]) -> tuple[FrozenFrequency, list[Shingled]]:
-    """The frequencies find_alignments computes for `docs`, and each document's shingles."""
+def corpus_frequency(docs: Sequence[Document], prepared: tuple | None = None
+                     ) -> tuple[FrozenFrequency, list[Shingled]]:
+    """The frequencies find_alignments computes for `docs`, and each document's shingles;
+    `prepared`: what find_alignments started from (alignment.prepare_streams(docs)), taken
+    over instead of hashing the corpus again (and holding every document's hashes)."""
+    if prepared is not None:
+        return _frozen(*prepared)
     streams = [al.build_stream(d) for d in docs]
     df = FrozenFrequency(sum(len(s.text) for s in streams))
     hashes = [al.shingle_hashes(s.text) for s in streams]
@@ -189,6 +197,21 @@ def corpus_frequency(docs: Sequence[Document]) -> tuple[FrozenFrequency, list[Sh
         stream.fp_hash = array("I", (h[i] for i in kept))
         out.append(Shingled(stream, _eligible(stream, df)))
     return df, out
+
+
+def _frozen(streams: Sequence[object], df: al.DocumentFrequency
+            ) -> tuple[FrozenFrequency, list[Shingled]]:
+    """corpus_frequency from prepared streams: the same counts (the same sketch, filled
+    in the same order), read as frozen; the eligible shingles found again with them."""
+    frozen = FrozenFrequency.__new__(FrozenFrequency)
+    frozen.mask, frozen.rows, frozen.n_docs, frozen._table = df.mask, df.rows, df.n_docs, []
+    out = []
+    for stream in streams:
+        # Computed by the alignment with live counts; frozen ones may keep more shingles.
+        stream.posts = stream.cum = None
+        out.append(Shingled(stream, _eligible(stream, frozen)))
+        stream.posts = None               # only the sorted list is kept: memory
+    return frozen, out
 
 
 def save_stream(path: Path, stream) -> None:
@@ -595,7 +618,8 @@ def incremental_stage(ctx) -> None:
 def write_full_state(folder: Path, docs: Sequence[Document], parts) -> "Corpus":
     root = state_dir(folder)
     root.mkdir(exist_ok=True)
-    df, shingled = corpus_frequency(docs)
+    df, shingled = corpus_frequency(docs, getattr(parts, "prepared", None))
+    parts.prepared = None                 # the streams are the state's now
     metas = {d.file: d.meta for d in docs}
     by_doc = _group_by_doc(docs, parts)
     target_iris: dict[int, str] = {}
@@ -1064,10 +1088,11 @@ def _finish(corpus: Corpus, old: Path, new: Path, change: Change, started: float
                for f in order for t in corpus.docs[f]["targets"]]
     lines, dept_rows = global_lines([corpus.metas[f] for f in order], resolver, tasks, mentioned,
                                     cited, targets)
-    _write_graph(new, root, corpus, lines, one_file=False)
+    _write_graph(new, root, corpus, lines, one_file=False, previous=old)
     step("graph")
     _write_outputs(new, root, corpus, dept_rows, facts_file=False)
     _write_corpus_files(old, new, corpus, change)
+    _write_catalog(old, new, corpus, change)
     step("facts")
     aliases = alias_map(resolver)
     _update_index(old, new, corpus, change, corpus.info.get("aliases", {}), aliases, document)
@@ -1154,12 +1179,14 @@ def _copy_into(src, dst) -> None:
 
 
 def _write_graph(new: Path, root: Path, corpus: Corpus, global_part: list[str],
-                 one_file: bool = True) -> None:
+                 one_file: bool = True, previous: Path | None = None) -> None:
     """The graph: the global part and the shared vocabulary once, then every part's own
     lines (the parts never share a triple).  A full build writes them into graph.nt; an
     add lists the part files in graph.files instead (GRAPH_LIST), so that the parts it did
     not change stay hard links and an add never copies the whole graph (see
-    indexer.generation.Generation.graph_files)."""
+    indexer.generation.Generation.graph_files).  Either way the on-disk Oxigraph store
+    the servers open (ontology.diskstore) is written too: bulk-loaded by a full build,
+    the `previous` generation's store plus the delta of the parts by an add."""
     seen = dict.fromkeys(global_part)
     for state in (*corpus.docs.values(), *corpus.cites.values(), *corpus.pairs.values()):
         for line in state["shared"]:
@@ -1172,9 +1199,13 @@ def _write_graph(new: Path, root: Path, corpus: Corpus, global_part: list[str],
     files += [root / "pair" / f"{owner}.nt" for owner in owners]
     if one_file:
         _concat(new / GRAPH_FILE, files)
-        return
-    listed = [str(f.relative_to(new)) for f in files if f.stat().st_size]
-    (new / GRAPH_LIST).write_text(json.dumps(listed, indent=0), encoding="utf-8")
+    else:
+        listed = [str(f.relative_to(new)) for f in files if f.stat().st_size]
+        (new / GRAPH_LIST).write_text(json.dumps(listed, indent=0), encoding="utf-8")
+    if previous is None:
+        diskstore.write(new, files)
+    else:
+        diskstore.update(previous, new, files)
 
 
 def _write_outputs(new: Path, root: Path, corpus: Corpus, dept_rows: list[dict],
@@ -1239,6 +1270,48 @@ def _write_corpus_files(old: Path, new: Path, corpus: Corpus, change: Change) ->
         if added is not None:
             put_added()
     os.link(old / "dict.txt", new / "dict.txt")
+
+
+def _write_catalog(old: Path, new: Path, corpus: Corpus, change: Change) -> None:
+    """catalog.sqlite: the previous one with what this change rewrote put in (indexer.catalog),
+    or, when the previous generation has none, written from the new one's files."""
+    from indexer.catalog import has_catalog, update_catalog, write_catalog
+    if not has_catalog(old):
+        write_catalog(new)
+        return
+    update_catalog(old, new, _catalog_change(state_dir(old), state_dir(new), corpus, change))
+
+
+def _catalog_change(old_root: Path, root: Path, corpus: Corpus, change: Change):
+    """Each document's facts, target rows and citation rows this change wrote anew: the
+    state files it did not rewrite are hard links to the previous generation's (the
+    catalog already holds what they say)."""
+    from indexer.build import provision_rows
+    from indexer.catalog import CatalogChange
+
+    def rewritten(rel: str) -> bool:
+        try:
+            before = (old_root / rel).stat()
+        except FileNotFoundError:
+            return True
+        now = (root / rel).stat()
+        return (before.st_ino, before.st_dev) != (now.st_ino, now.st_dev)
+
+    def lines(rel: str) -> list[str]:
+        return [x for x in (root / rel).read_text(encoding="utf-8").splitlines() if x.strip()]
+
+    facts, targets, citations = {}, {}, {}
+    for f in corpus.order:
+        if rewritten(f"doc/{f}.facts"):
+            facts[f] = json.loads("{" + (root / "doc" / f"{f}.facts").read_text(
+                encoding="utf-8") + "}")
+        if rewritten(f"doc/{f}.rows"):
+            targets[f] = lines(f"doc/{f}.rows")
+        if rewritten(f"cite/{f}.rows"):
+            citations[f] = lines(f"cite/{f}.rows")
+    added = {change.add.file: provision_rows(change.add)} if change.add is not None else {}
+    return CatalogChange(removed=frozenset([change.remove] if change.remove else []),
+                         provisions=added, facts=facts, targets=targets, citations=citations)
 
 
 def _update_index(old: Path, new: Path, corpus: Corpus, change: Change, old_aliases: dict,

@@ -432,18 +432,20 @@ class IndexStats:
 def build_index(folder: Path, docs: Sequence[Document], tokenizer: Tokenizer,
                 facts: Mapping[str, dict] | None = None,
                 aliases: Mapping[str, Sequence[str]] | None = None,
-                limitmb: int = 256, mirror=None) -> IndexStats:
+                limitmb: int = 256, mirror=None, whoosh: bool = True) -> IndexStats:
     """Write the index of `docs` into `folder` (a new, empty directory).
 
     One writer, one commit, one segment: whoosh spills its sorting pool to disk past
     `limitmb`, so memory stays bounded however many provisions there are.  The folder
     is inside the generation being built, so the index appears atomically with it.
-    `mirror` (indexer.tantivy_engine.TantivyMirror) is given the same fields.
+    `mirror` (indexer.tantivy_engine.TantivyMirror) is given the same fields.  With
+    `whoosh` false only the catalog goes into `folder` (both engines read it) and the
+    rows only to the mirror: whoosh's Python writer is most of a build's indexing time.
     """
     facts = facts or {}
     folder.mkdir(parents=True, exist_ok=False)
-    ix = whoosh_index.create_in(str(folder), make_schema())
-    writer = _Writer(ix, limitmb=limitmb)
+    ix = whoosh_index.create_in(str(folder), make_schema()) if whoosh else None
+    writer = _Writer(ix, limitmb=limitmb) if whoosh else _NoWriter()
     departments: dict[str, dict] = defaultdict(lambda: {"aliases": set(), "docs": Counter(),
                                                         "lead": 0, "participant": 0})
     ranges: dict[str, list[int]] = {}
@@ -468,11 +470,28 @@ def build_index(folder: Path, docs: Sequence[Document], tokenizer: Tokenizer,
             mirror.cancel()
         raise
     writer.commit(optimize=False)
-    ix.close()
+    if ix is not None:
+        ix.close()
     if mirror is not None:
         mirror.commit()
     write_catalog(folder / CATALOG_FILE, count, ranges, departments)
     return IndexStats(count, len(departments))
+
+
+class _NoWriter:
+    """Stands in for the whoosh writer of a generation indexed without whoosh."""
+
+    def add_document(self, **fields) -> None:
+        pass
+
+    def delete_by_term(self, fieldname: str, text: str) -> None:
+        pass
+
+    def commit(self, **options) -> None:
+        pass
+
+    def cancel(self) -> None:
+        pass
 
 
 def update_index(old: Path, new: Path, tokenizer: Tokenizer, delete_docs: Sequence[str],
@@ -492,8 +511,9 @@ def update_index(old: Path, new: Path, tokenizer: Tokenizer, delete_docs: Sequen
     link_tree(old, new,
               skip=lambda p: p.name in (CATALOG_FILE, "MAIN_WRITELOCK") or p.name.startswith("."),
               copy=lambda p: p.suffix == ".toc")      # rewritten by whoosh: never share it
-    ix = whoosh_index.open_dir(str(new))
-    writer = ix.writer(procs=1, multisegment=False)
+    # Each engine the old generation was indexed for is kept in step, and only those.
+    ix = whoosh_index.open_dir(str(new)) if whoosh_index.exists_in(str(old)) else None
+    writer = ix.writer(procs=1, multisegment=False) if ix is not None else _NoWriter()
     cut = WordCache(tokenizer)
     # The tantivy index (when the old generation has one) kept in step, in the new
     # generation folder (indexer.tantivy_engine).
@@ -523,7 +543,8 @@ def update_index(old: Path, new: Path, tokenizer: Tokenizer, delete_docs: Sequen
             mirror.cancel()
         raise
     writer.commit(merge=False, optimize=False)
-    ix.close()
+    if ix is not None:
+        ix.close()
     if mirror is not None:
         mirror.commit()
     write_catalog(new / CATALOG_FILE, count, {}, departments)
@@ -591,11 +612,40 @@ def index_stage(ctx) -> None:
     index is still complete, only departments and targets are missing from it.
     """
     from indexer.tantivy_engine import mirror_for_build
-    # The tantivy index too when tantivy is installed (indexer.tantivy_engine): the
-    # search engine is then a setting, not a rebuild.
+    # Only the engines the build was asked for (ctx.engines, see index_engines): whoosh's
+    # Python writer is half a 2,000-document build and is idle when tantivy serves.
+    engines = index_engines(getattr(ctx, "engines", None))
     build_index(ctx.folder / INDEX_DIR, ctx.docs, ctx.tokenizer, getattr(ctx, "facts", None),
                 department_aliases(getattr(ctx, "graph", None)),
-                mirror=mirror_for_build(ctx.folder))
+                mirror=mirror_for_build(ctx.folder) if "tantivy" in engines else None,
+                whoosh="whoosh" in engines)
+
+
+ENGINES = ("whoosh", "tantivy")      # indexer.tantivy_engine.ENGINES
+
+
+def index_engines(wanted: Sequence[str] | None = None) -> tuple[str, ...]:
+    """The engines a build indexes for: `wanted` (None: every engine there is), whoosh in
+    place of tantivy when tantivy is not installed (so a generation is always searchable)."""
+    from indexer.tantivy_engine import available
+    out = []
+    for name in wanted if wanted is not None else ENGINES:
+        if name not in ENGINES:
+            raise ValueError(f"unknown search engine {name!r}: one of {', '.join(ENGINES)}")
+        name = "whoosh" if name == "tantivy" and not available() else name
+        if name not in out:
+            out.append(name)
+    if not out:
+        raise ValueError("a build indexes for at least one search engine")
+    return tuple(out)
+
+
+def engines_of(generation: Path) -> tuple[str, ...]:
+    """The engines a built generation has an index for."""
+    from indexer.tantivy_engine import TINDEX_DIR
+    has = {"whoosh": whoosh_index.exists_in(str(generation / INDEX_DIR)),
+           "tantivy": (generation / TINDEX_DIR / "meta.json").is_file()}
+    return tuple(name for name in ENGINES if has[name])
 
 
 def register(stages: list | None = None) -> None:

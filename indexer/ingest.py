@@ -147,9 +147,13 @@ def rebuild(data: DataDir, manifest: SourcesManifest, step: Step = lambda _: Non
             docs: Sequence[Document] | None = None) -> dict:
     """A new generation of bundled + `manifest`'s documents; under the lock."""
     from indexer.build import write_generation
+    from indexer.index import engines_of
     docs = docs if docs is not None else load_all(data.sources, manifest)
+    # An add or remove keeps the engines the served generation was indexed for.
+    current = data.current()
+    engines = (engines_of(current) or None) if current is not None else None
     with data.new_generation() as folder:
-        meta = write_generation(folder, docs, step)
+        meta = write_generation(folder, docs, step, engines)
         write_snapshot(folder, manifest)
     return meta
 

@@ -12,6 +12,7 @@ texts, so each document's best matches belong on the first page.
 """
 from __future__ import annotations
 
+import functools
 import html
 import json
 import math
@@ -137,6 +138,10 @@ def match_spans(text: str, marks: Iterable[str], max_spans: int = 200) -> list[t
     Matching is over the same units as the index (punctuation and spaces skipped, width
     and case folded), so what the index found is what gets marked.
     """
+    marks = tuple(marks)
+    patterns = _plain_patterns(text, marks)
+    if patterns is not None:
+        return _merge(_regex_spans(text, patterns, max_spans))
     found = units(text)
     seq = [u for u, _, _ in found]
     where: dict[str, list[int]] = {}
@@ -152,6 +157,10 @@ def match_spans(text: str, marks: Iterable[str], max_spans: int = 200) -> list[t
                 spans.append((found[i][1], found[i + len(mu) - 1][2]))
                 if len(spans) >= max_spans:
                     break
+    return _merge(spans)
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     spans.sort()
     merged: list[list[int]] = []
     for s, e in spans:
@@ -160,6 +169,48 @@ def match_spans(text: str, marks: Iterable[str], max_spans: int = 200) -> list[t
         else:
             merged.append([s, e])
     return [(s, e) for s, e in merged]
+
+
+# What `units` skips: neither a CJK character nor a letter/digit run (indexer.index._UNIT).
+_NOT_UNIT = f"[^{CJK}0-9A-Za-z\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]*"
+_COMPAT = re.compile("[\uf900-\ufaff]")      # the CJK characters `units` folds
+_NEVER = re.compile("(?!)")
+
+
+@functools.lru_cache(maxsize=1024)
+def _mark_pattern(mark: str) -> re.Pattern | None:
+    """A regex whose matches are where `match_spans` finds `mark` by units, for a mark of
+    unfolded CJK characters (each its own unit): its characters with anything but units
+    between them, looked for at every position (a lookahead, so overlaps are found as
+    the unit scan finds them).  None for a mark with letters, digits or folded
+    characters: those are matched by units."""
+    mu = [u for u, _, _ in units(mark)]
+    if not mu:
+        return _NEVER                     # nothing to find, as the unit scan skips it
+    if not all(len(u) == 1 and u < "\uf900" and _CJK_CHAR.match(u) for u in mu):
+        return None
+    return re.compile("(?=(" + _NOT_UNIT.join(map(re.escape, mu)) + "))")
+
+
+def _plain_patterns(text: str, marks: Iterable[str]) -> list[re.Pattern] | None:
+    """Each mark's `_mark_pattern`, or None when one has none or `text` holds characters
+    that `units` folds (a regex over the raw text would miss those)."""
+    patterns = [_mark_pattern(m) for m in marks]
+    if any(p is None for p in patterns) or _COMPAT.search(text):
+        return None
+    return patterns
+
+
+def _regex_spans(text: str, patterns: list[re.Pattern], max_spans: int) -> list[tuple[int, int]]:
+    """The spans `match_spans`' unit scan finds, in the same order and with the same cut
+    at `max_spans` (per mark: a mark's first span is taken before the count is checked)."""
+    spans: list[tuple[int, int]] = []
+    for pattern in patterns:
+        for m in pattern.finditer(text):
+            spans.append(m.span(1))
+            if len(spans) >= max_spans:
+                break
+    return spans
 
 
 def make_snippet(text: str, marks: Sequence[str], width: int = 160, lead: int = 24) -> Snippet:
@@ -341,6 +392,7 @@ def _stored(s, cache: dict, docnum: int) -> dict:
 _CJK_CHAR = re.compile(f"[{CJK}]")
 
 
+@functools.lru_cache(maxsize=1024)
 def _cjk_ends(mark: str) -> bool:
     """A mark that begins and ends with CJK characters: found as a substring, it is found
     as units too (an ASCII mark "a" inside "ab" is not: units are whole runs)."""

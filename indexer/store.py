@@ -5,7 +5,8 @@ Layout::
     DATA/
       current -> generations/g-…      the generation being served (a symlink)
       generations/g-…/                 documents.json, provisions.jsonl, dict.txt,
-                                       graph.nt, index/, meta.json
+                                       graph.nt, index/, catalog.sqlite (what the
+                                       pages look up: indexer.catalog), meta.json
       sources/                         documents added with `policykg add`
       .lock                            held while a build or add runs
 

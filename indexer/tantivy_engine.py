@@ -21,9 +21,10 @@ here is built or used (`available()`), and whoosh serves.
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -31,7 +32,7 @@ from whoosh import query as wq
 
 from corpus.tokenize import Tokenizer
 from indexer.index import grams, units
-from indexer.query import Compiled, DocumentsQuery, Ignored
+from indexer.query import Compiled, DocumentsQuery, Ignored, Limits, compile_query, parse
 from indexer.search import (DIVERSITY_WINDOW, FACETS, Hit, SearchOptions, SearchResult,
                             Searcher, diversify, has_mark, make_snippet)
 from indexer.store import NotBuilt, link_tree
@@ -53,6 +54,7 @@ HEAP = 128_000_000
 
 
 TIE_MARGIN = 32     # hits fetched past the page, to order a tie at its edge by id
+PREPARED = 512      # query strings whose compiled form and counts a searcher keeps
 
 
 def available() -> bool:
@@ -310,10 +312,28 @@ _TOTAL = "_matches"
 
 @dataclass(frozen=True)
 class _Page:
-    """The hits one search reads stored fields of, by their rank in tantivy's order."""
+    """The hits one search reads stored fields of, by their rank in tantivy's order: each
+    hit's document is read once, when a field of it is first asked for (most of the
+    fetched hits need only an id, a document and a body, and some not even those)."""
 
     addresses: tuple
-    stored: dict
+    docs: dict          # rank → tantivy Document
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A query string's compiled query and its tantivy form, and the counts (total and
+    facets, by facet size) once a search has made them."""
+
+    compiled: Compiled
+    query: object
+    counts: dict = field(default_factory=dict)
+
+
+def _filters_key(filters: Mapping | None) -> tuple:
+    """Filters as a hashable key, in their order (`parse` reads them in order)."""
+    return tuple((k, v if v is None or isinstance(v, str) else tuple(v))
+                 for k, v in (filters or {}).items())
 
 
 class TantivySearcher(Searcher):
@@ -329,6 +349,36 @@ class TantivySearcher(Searcher):
         self.index = index
         self.schema = index.schema
         self._searcher = index.searcher()
+        self._total_by_kind = self._one_kind_each()
+        # A query string is parsed, compiled and translated once, and its total and facet
+        # counts (most of a search's cost: every match is visited) are kept with it, as
+        # Elasticsearch's request cache keeps aggregations: a generation never changes,
+        # and paging through a result or coming back to a query asks for them again.
+        self._prepared = functools.lru_cache(maxsize=PREPARED)(self._prepare)
+
+    def _one_kind_each(self) -> bool:
+        """Whether every provision has exactly one kind: then the kind counts of a search
+        sum to its matches, and the aggregation needs no count of its own."""
+        import tantivy
+        n = self._searcher.num_docs
+        if not n:
+            return False
+        having = self._searcher.search(tantivy.Query.exists_query("kind"), 1, count=True).count
+        got = self._searcher.aggregate(tantivy.Query.all_query(), {"k": {"terms": {
+            "field": "kind", "size": FACET_LIMIT, "segment_size": FACET_LIMIT}}})
+        return having == n and sum(c for _, c in _buckets(got.get("k"))) == n
+
+    def _prepare(self, text: str, filters: tuple, limits: Limits) -> _Prepared:
+        compiled = compile_query(parse(text, limits, dict(filters)), self.catalog, limits)
+        return _Prepared(compiled, final_query(compiled, self.schema))
+
+    def search(self, text: str, filters: Mapping | None = None, page: int = 1,
+               page_size: int = 10, options: SearchOptions = SearchOptions()) -> SearchResult:
+        try:
+            prepared = self._prepared(text, _filters_key(filters), options.limits)
+        except TypeError:           # unhashable filter values: not kept
+            return super().search(text, filters, page, page_size, options)
+        return self._run(prepared.compiled, page, page_size, options, prepared)
 
     @classmethod
     def open(cls, folder: Path, tokenizer: Tokenizer, documents: Sequence[Mapping]
@@ -345,46 +395,74 @@ class TantivySearcher(Searcher):
 
     def run(self, compiled: Compiled, page: int = 1, page_size: int = 10,
             options: SearchOptions = SearchOptions()) -> SearchResult:
+        return self._run(compiled, page, page_size, options, None)
+
+    def _run(self, compiled: Compiled, page: int, page_size: int, options: SearchOptions,
+             prepared: _Prepared | None) -> SearchResult:
         q = compiled.query
         page, page_size, notes, empty = self._paging(compiled, page, page_size, options)
         if empty is not None:
             return empty
-        query = final_query(compiled, self.schema)
+        query = prepared.query if prepared is not None else final_query(compiled, self.schema)
         start = (page - 1) * page_size
         # The first DIVERSITY_WINDOW hits are re-ordered by `diversify`; past them the
         # order is tantivy's, so the top (window or page end) hits are all a page needs.
         # The total comes with the facets (one pass over the matches, unscored), so the
         # scored pass only collects the top hits.
-        total, groups = self._facets(query, max(1, options.facet_size))
+        size = max(1, options.facet_size)
+        counts = prepared.counts.get(size) if prepared is not None else None
+        if counts is None:
+            counts = self._facets(query, size)
+            if prepared is not None:
+                prepared.counts[size] = counts
+        total, groups = counts
         limit = min(max(DIVERSITY_WINDOW, start + page_size), total)
         # Equal scores come back in tantivy's segment order, which an incremental add
         # changes; a few more hits than needed, ordered by (score, provision id), make the
         # order the same as a full build's (and stable across rebuilds).
         found = self._searcher.search(query, min(limit + TIE_MARGIN, total), count=False,
                                       weight_by_field=PRIOR) if total else None
-        rows = _Page(tuple(a for _, a in found.hits) if found is not None else (), {})
-        ranked = sorted(((score / PRIOR_SCALE, i) for i, (score, _) in
-                         enumerate(found.hits if found is not None else ())),
-                        key=lambda si: (-si[0], self._stored(rows, si[1])["id"]))[:limit]
+        hits = found.hits if found is not None else []
+        rows = _Page(tuple(a for _, a in hits), {})
+        ranked = self._ranked(rows, [score / PRIOR_SCALE for score, _ in hits], limit)
         if q.positive:
-            ranked = diversify(ranked, lambda i: self._stored(rows, i)["doc"],
-                               lambda i: has_mark(self._stored(rows, i)["body"],
+            ranked = diversify(ranked, lambda i: self._field(rows, i, "doc"),
+                               lambda i: has_mark(self._field(rows, i, "body"),
                                                   compiled.highlight))
         hits = tuple(self._tantivy_hit(rows, i, score, start + k + 1, compiled, options)
                      for k, (score, i) in enumerate(ranked[start:start + page_size]))
         return SearchResult(q.raw, str(q), total, page, page_size, hits,
                             self._facet_values(groups, options), tuple(notes), False)
 
-    def _stored(self, rows: _Page, i: int) -> dict:
-        if i not in rows.stored:
-            doc = self._searcher.doc(rows.addresses[i])
-            rows.stored[i] = {k: (doc.get_first(k) or "") for k in
-                              ("id", "doc", "level", "kind", *STORED_FIELDS)}
-        return rows.stored[i]
+    def _field(self, rows: _Page, i: int, name: str) -> str:
+        doc = rows.docs.get(i)
+        if doc is None:
+            doc = rows.docs[i] = self._searcher.doc(rows.addresses[i])
+        return doc.get_first(name) or ""
+
+    def _ranked(self, rows: _Page, scores: list[float], limit: int) -> list[tuple[float, int]]:
+        """The first `limit` hits as (score, rank in tantivy's order), by score and then
+        provision id.  tantivy returns hits by score, so equal scores are neighbours: ids
+        are read only within a run of equal scores (a hit with a score of its own has its
+        place whatever its id) and only for runs that begin within `limit`."""
+        if any(a < b for a, b in zip(scores, scores[1:])):     # not by score: sort all
+            return sorted(((s, i) for i, s in enumerate(scores)),
+                          key=lambda si: (-si[0], self._field(rows, si[1], "id")))[:limit]
+        out: list[tuple[float, int]] = []
+        i = 0
+        while i < len(scores) and len(out) < limit:
+            j = i + 1
+            while j < len(scores) and scores[j] == scores[i]:
+                j += 1
+            run = sorted(range(i, j), key=lambda k: self._field(rows, k, "id")) \
+                if j - i > 1 else [i]
+            out.extend((scores[i], k) for k in run)
+            i = j
+        return out[:limit]
 
     def _tantivy_hit(self, rows: _Page, i: int, score: float, rank: int, compiled: Compiled,
                      options: SearchOptions) -> Hit:
-        f = self._stored(rows, i)
+        f = {k: self._field(rows, i, k) for k in ("id", "doc", "level", "kind", *STORED_FIELDS)}
         return Hit(id=f["id"], doc=f["doc"], doc_title=self.titles.get(f["doc"], f["doc"]),
                    level=f["level"], region=f["region"], kind=f["kind"], number=f["number"],
                    heading=f["heading"], breadcrumb=tuple(json.loads(f["trail"] or "[]")),
@@ -393,7 +471,8 @@ class TantivySearcher(Searcher):
 
     def _facets(self, query, size: int) -> tuple[int, dict[str, dict[str, int]]]:
         """(matches, each facet's top value counts over them), from terms aggregations
-        on fast fields; the matches are counted by the prior, which every provision has.
+        on fast fields; the matches are the kind counts summed when every provision has
+        one kind (`_one_kind_each`), else counted by the prior, which every one has.
 
         Each segment counts all its values (exact counts); the top `2 × size` by count
         come back, which hold whoosh's top `size` (by count, then value) exactly unless
@@ -404,12 +483,17 @@ class TantivySearcher(Searcher):
             return {n: {"terms": {"field": _FACET_FIELDS[n], "size": limit,
                                   "segment_size": FACET_LIMIT}} for n in names}
 
-        asked = spec(FACETS, 2 * size)
-        asked[_TOTAL] = {"value_count": {"field": PRIOR}}
+        limits = {n: 2 * size for n in FACETS}
+        if self._total_by_kind:         # every kind (a dozen at most), summed for the total
+            limits["kind"] = FACET_LIMIT
+        asked = {n: spec([n], limits[n])[n] for n in FACETS}
+        if not self._total_by_kind:
+            asked[_TOTAL] = {"value_count": {"field": PRIOR}}
         got = self._searcher.aggregate(query, asked)
-        total = int((got.get(_TOTAL) or {}).get("value") or 0)
         out = {n: _buckets(got.get(n)) for n in FACETS}
-        again = [n for n in FACETS if not _complete(out[n], size, 2 * size)]
+        total = sum(c for _, c in out["kind"]) if self._total_by_kind \
+            else int((got.get(_TOTAL) or {}).get("value") or 0)
+        again = [n for n in FACETS if not _complete(out[n], size, limits[n])]
         if again:
             got = self._searcher.aggregate(query, spec(again, FACET_LIMIT))
             out.update({n: _buckets(got.get(n)) for n in again})
@@ -432,8 +516,16 @@ def _complete(buckets: list[tuple[str, int]], size: int, asked: int) -> bool:
 def open_searcher(folder: Path, tokenizer: Tokenizer, documents: Sequence[Mapping],
                   engine: str = "whoosh") -> Searcher:
     """The searcher of a generation with the engine named; a generation without a
-    tantivy index (or a machine without tantivy) is searched with whoosh."""
-    if check_engine(engine) == "tantivy" and available() \
-            and (folder / TINDEX_DIR / "meta.json").is_file():
+    tantivy index (or a machine without tantivy) is searched with whoosh.  A generation
+    built for tantivy only has no whoosh index to fall back to: NotBuilt, saying so."""
+    from indexer.index import engines_of
+    has = engines_of(folder)
+    if check_engine(engine) == "tantivy" and available() and "tantivy" in has:
         return TantivySearcher.open(folder, tokenizer, documents)
+    if "whoosh" not in has and "tantivy" in has:
+        raise NotBuilt(f"{folder.name} was indexed for tantivy only: search it with tantivy "
+                       "(POLICYKG_ENGINE=tantivy), or rebuild with the whoosh index too "
+                       "(`POLICYKG_ENGINE=whoosh policykg build`, or `policykg build "
+                       "--engine whoosh`)" + ("" if available() else
+                                              "; tantivy is not installed here"))
     return Searcher.open(folder, tokenizer, documents)

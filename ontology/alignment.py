@@ -102,7 +102,7 @@ class _Stream:
     at: array                       # per character: index into that provision's own_text
     fp_pos: array = field(default_factory=lambda: array("i"))   # kept shingles, ascending
     fp_hash: array = field(default_factory=lambda: array("I"))  # … and their hashes
-    posts: dict | None = None       # eligible kept shingle → places (see _eligible_positions)
+    posts: dict | None = None       # eligible kept shingle → place(s) (see _eligible_positions)
     cum: array | None = None        # running sum of shingle weights (see _weights_sum)
 
 
@@ -354,11 +354,10 @@ class Hierarchy:
         return may_take_up(higher, lower) and self.contains(higher, lower)
 
 
-def find_alignments(docs: Sequence[Document], *, min_weight: float = MIN_WEIGHT,
-                    allowed: Callable[[Document, Document], bool] | None = None
-                    ) -> list[Alignment]:
-    """Every (higher provision → lower provision) text-reuse link among `docs`; `allowed`
-    (default: may_take_up within the document's hierarchy) says which pairs may link."""
+def prepare_streams(docs: Sequence[Document]) -> tuple[list[_Stream], DocumentFrequency]:
+    """Each document's stream with its kept shingles, and how many documents hold each
+    shingle: what find_alignments starts from (the build's incremental state keeps both,
+    indexer.incremental.corpus_frequency, instead of deriving them a second time)."""
     streams = [build_stream(d) for d in docs]
     df = DocumentFrequency(sum(len(s.text) for s in streams))
     for s in streams:
@@ -367,6 +366,17 @@ def find_alignments(docs: Sequence[Document], *, min_weight: float = MIN_WEIGHT,
         kept = winnow(hashes)
         s.fp_pos = array("i", kept)
         s.fp_hash = array("I", (hashes[i] for i in kept))
+    return streams, df
+
+
+def find_alignments(docs: Sequence[Document], *, min_weight: float = MIN_WEIGHT,
+                    allowed: Callable[[Document, Document], bool] | None = None,
+                    prepared: tuple[list[_Stream], DocumentFrequency] | None = None
+                    ) -> list[Alignment]:
+    """Every (higher provision → lower provision) text-reuse link among `docs`; `allowed`
+    (default: may_take_up within the document's hierarchy) says which pairs may link;
+    `prepared`: prepare_streams(docs), when the caller keeps it."""
+    streams, df = prepared if prepared is not None else prepare_streams(docs)
     hierarchy = Hierarchy(d.meta for d in docs) if allowed is None else None
     return align_corpus(streams, df, allowed or hierarchy.allows, min_weight=min_weight,
                         hierarchy=hierarchy)
@@ -389,6 +399,8 @@ def align_corpus(streams: Sequence[_Stream], df: DocumentFrequency,
             out.extend(align_group([streams[i] for i in group], streams[ib], df,
                                    min_weight, offsets))
         streams[ib].cum = None           # needed while it is the lower document only
+        if _level(streams[ib].doc) == len(LEVELS) - 1:
+            streams[ib].posts = None     # the last level is never a higher document
     out.sort(key=lambda a: (a.lower_doc, a.lower_span, a.higher_doc, a.higher_span))
     return out
 
@@ -418,32 +430,47 @@ def _buckets(lower: Document, postings: dict[_Bucket, dict], hierarchy: Hierarch
     return out
 
 
-def _eligible_positions(s: _Stream, df: DocumentFrequency) -> dict[int, list[int]]:
-    """Kept shingle → its places, for the shingles that can seed a link: in another
-    document too, not pure formula, not repeated more than MAX_POSTINGS times here."""
+def _eligible_positions(s: _Stream, df: DocumentFrequency) -> dict[int, int | tuple[int, ...]]:
+    """Kept shingle → its place (a tuple of places when it recurs; read with _places), for
+    the shingles that can seed a link: in another document too, not pure formula, not
+    repeated more than MAX_POSTINGS times here.  Held for every higher document through
+    the whole alignment, so one int per shingle rather than a list (half the memory)."""
     if s.posts is None:
         top = df.seed_limit()
         posts: dict[int, list[int]] = defaultdict(list)
         for pos, h, c in zip(s.fp_pos, s.fp_hash, df.counts(s.fp_hash)):
             if 2 <= c <= top:
                 posts[h].append(pos)
-        s.posts = {h: p for h, p in posts.items() if len(p) <= MAX_POSTINGS}
+        s.posts = {h: p[0] if len(p) == 1 else tuple(p)
+                   for h, p in posts.items() if len(p) <= MAX_POSTINGS}
     return s.posts
 
 
+def _places(held) -> Sequence[int]:
+    """The places (or documents) of a compact posting: one int, or a sequence of them."""
+    return (held,) if type(held) is int else held
+
+
 def _postings(streams: Sequence[_Stream], df: DocumentFrequency
-              ) -> dict[_Bucket, dict[int, list[int]]]:
-    """(level, region) → eligible shingle → the documents (indices) of that level and
-    region that keep it: only documents that can be higher."""
+              ) -> dict[_Bucket, dict[int, int | list[int]]]:
+    """(level, region) → eligible shingle → the documents (indices, read with _places) of
+    that level and region that keep it: only documents that can be higher."""
     last = len(LEVELS) - 1
-    out: dict[_Bucket, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
+    out: dict[_Bucket, dict[int, int | list[int]]] = defaultdict(dict)
     for d, s in enumerate(streams):
         lv = _level(s.doc)
         if lv is None or lv == last:
             continue
         bucket = out[(lv, s.doc.meta.region or None)]
         for h in _eligible_positions(s, df):
-            bucket[h].append(d)
+            # compact as in _eligible_positions: most shingles are kept by one document
+            held = bucket.get(h)
+            if held is None:
+                bucket[h] = d
+            elif type(held) is int:
+                bucket[h] = [held, d]
+            else:
+                held.append(d)
     return out
 
 
@@ -460,7 +487,7 @@ def candidates(streams: Sequence[_Stream], ib: int, df: DocumentFrequency,
     def holders(h: int) -> list[int]:
         out = []
         for bucket in postings:
-            for d in bucket.get(h, ()):
+            for d in _places(bucket.get(h, ())):
                 if d not in ok:
                     ok[d] = d != ib and allowed(streams[d].doc, lower)
                 if ok[d]:
@@ -536,8 +563,10 @@ def _pair_seeds(sa: _Stream, sb: _Stream, df: DocumentFrequency) -> list[tuple[i
     """(higher pos, lower pos) of every eligible kept shingle the two documents share."""
     pa, pb = _eligible_positions(sa, df), _eligible_positions(sb, df)
     if len(pa) > len(pb):
-        return [(x, y) for h, ys in pb.items() if h in pa for x in pa[h] for y in ys]
-    return [(x, y) for h, xs in pa.items() if h in pb for x in xs for y in pb[h]]
+        return [(x, y) for h, ys in pb.items() if h in pa
+                for x in _places(pa[h]) for y in _places(ys)]
+    return [(x, y) for h, xs in pa.items() if h in pb
+            for x in _places(xs) for y in _places(pb[h])]
 
 
 @dataclass(frozen=True)

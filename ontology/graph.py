@@ -624,6 +624,9 @@ class GraphParts:
     citations: CitationFacts
     raws: list[RawCitation]
     events: dict[str, list[tuple[Department, str | None]]]
+    # alignment.prepare_streams(docs) as the alignment used it, for the incremental state
+    # to reuse (indexer.incremental.corpus_frequency); None when alignments were given.
+    prepared: tuple | None = None
 
 
 def graph_from_parts(docs: Sequence[Document], parts: GraphParts) -> GraphBuild:
@@ -679,16 +682,17 @@ def replay(events: Iterable[tuple[Department, str | None]],
 
 def graph_parts(docs: Sequence[Document], alignments: Sequence[Any] | None = None) -> GraphParts:
     """Everything extracted from `docs`; text alignments computed unless given."""
-    from ontology.alignment import find_alignments
+    from ontology.alignment import find_alignments, prepare_streams
     from ontology.targets import align_targets, extract_targets
     targets = extract_targets(docs)
     target_alignments = align_targets(targets, docs)
-    alignments = find_alignments(docs) if alignments is None else alignments
+    prepared = prepare_streams(docs) if alignments is None else None
+    alignments = find_alignments(docs, prepared=prepared) if alignments is None else alignments
     dept_facts, events = departments_by_doc(docs)
     raws = [r for d in docs for r in read_citations(d)]
     cite_facts = resolve_citations([d.meta for d in docs], raws)
     return GraphParts(list(targets), list(target_alignments), list(alignments), dept_facts,
-                      cite_facts, raws, events)
+                      cite_facts, raws, events, prepared)
 
 
 # ---- the build stage -----------------------------------------------------------------------------

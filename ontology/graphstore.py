@@ -1,5 +1,9 @@
 """Where a generation's graph lives when it is read: Oxigraph (default) or rdflib's memory store.
 
+A built generation keeps its graph in an on-disk Oxigraph store (ontology.diskstore),
+opened read-only by `open_graph`; the N-Triples files are loaded only for the memory store
+and for generations built before there was one.
+
 Both are handed out as an `rdflib.Graph`, so exports, `/id/…` descriptions and the CLI keep
 the rdflib API.  With Oxigraph the triples are bulk-loaded by pyoxigraph (its N-Triples
 parser in Rust, ~10x faster than rdflib's and ~6x smaller in memory) and wrapped by
@@ -19,7 +23,12 @@ from rdflib.namespace import RDF, XSD
 
 from ontology import namespaces as ns
 
-STORES = ("oxigraph", "memory")
+# "oxigraph": the generation's on-disk store, opened read-only (ontology.diskstore; the
+# graph files loaded into Oxigraph in memory for a generation without one).
+# "oxigraph-memory": the graph files bulk-loaded into Oxigraph in memory in every process,
+# as before the disk store: faster on heavy questions (no RocksDB reads), the graph's size
+# again in every worker and SPARQL zygote.  "memory": rdflib's pure-Python store.
+STORES = ("oxigraph", "oxigraph-memory", "memory")
 DEFAULT_STORE = "oxigraph"
 
 _XSD_STRING = str(XSD.string)
@@ -51,6 +60,15 @@ def load_graph(files: Path | Sequence[Path], store: str = DEFAULT_STORE) -> Grap
             graph.parse(str(path), format="nt")
     else:
         graph = wrap(load_native(paths))
+    ns.bind_prefixes(graph)
+    return graph
+
+
+def open_graph(folder: Path) -> Graph:
+    """The on-disk store of a generation folder (ontology.diskstore), opened read-only and
+    wrapped as an rdflib Graph: nothing is loaded, every process shares the kernel's pages."""
+    from ontology import diskstore
+    graph = wrap(diskstore.open_read_only(folder))
     ns.bind_prefixes(graph)
     return graph
 

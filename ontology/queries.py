@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -342,25 +343,155 @@ def department_line(graph: Graph, department: str | URIRef) -> list[dict]:
     return out
 
 
-def indicator_across_levels(graph: Graph, indicator: str | URIRef) -> list[dict]:
+def indicator_across_levels(graph: Graph, indicator: str | URIRef, limit: int | None = None,
+                            offset: int = 0) -> list[dict]:
     """One indicator's targets at every level (highest first), each with the higher-level
-    targets it is aligned with and how it compares (below / equal / above)."""
-    if isinstance(indicator, URIRef) or str(indicator).startswith("http"):
-        concepts = [URIRef(str(indicator))]
-    else:
-        concepts = [URIRef(r["c"]) for r in select(graph, """
-            SELECT DISTINCT ?c WHERE {
-              ?c skos:inScheme id:scheme/indicator .
-              { ?c skos:prefLabel ?l } UNION { ?c skos:altLabel ?l }
-              FILTER(STR(?l) = ?name)
-            }""".replace("id:scheme/indicator", f"<{PREFIXES['id']}scheme/indicator>"),
-            name=Literal(str(indicator)))]
+    targets it is aligned with and how it compares (below / equal / above): one row per
+    target and higher target, ordered by level, document, provision, target, higher.
+
+    With `limit`, only rows `offset` … `offset + limit` of that order: a busy indicator
+    has thousands of targets at 2,000 documents, and a page of them is asked for level by
+    level, ordered and cut by the store (`indicator_page`); `indicator_level_counts` gives
+    the totals.  Without it, every row (from `offset` on)."""
+    concepts = _indicator_concepts(graph, indicator)
+    offset = max(0, int(offset))
+    if limit is not None and graphstore.native(graph) is not None:
+        return indicator_page(graph, concepts, offset, max(0, int(limit)))
+    # rdflib's engine joins a sub-select with what is outside it row by row (minutes):
+    # its memory store, for small corpora only, cuts the page from every row.
     rows: list[dict] = []
     for c in concepts:
         rows += _targets_with_higher(graph, c)
     rows.sort(key=lambda r: (LEVEL_ORDER.get(r["level"], 9), r["doc"], r["provision"],
                              r["target"], r["higher"] or ""))
-    return rows
+    return rows[offset:] if limit is None else rows[offset:offset + max(0, int(limit))]
+
+
+def _indicator_concepts(graph: Graph, indicator: str | URIRef) -> list[URIRef]:
+    """The indicator concepts an IRI or a label names."""
+    if isinstance(indicator, URIRef) or str(indicator).startswith("http"):
+        return [URIRef(str(indicator))]
+    return [URIRef(r["c"]) for r in select(graph, """
+        SELECT DISTINCT ?c WHERE {
+          ?c skos:inScheme id:scheme/indicator .
+          { ?c skos:prefLabel ?l } UNION { ?c skos:altLabel ?l }
+          FILTER(STR(?l) = ?name)
+        }""".replace("id:scheme/indicator", f"<{PREFIXES['id']}scheme/indicator>"),
+        name=Literal(str(indicator)))]
+
+
+# The targets of one indicator at one level (?lv bound) or at none of the known levels,
+# in the order of `indicator_across_levels`, cut at %(n)d rows.  The order is found over
+# the fewest patterns (target → provision → document: its level and identifiers), and
+# only the page's targets are joined with their label, value and comparator, which the
+# graph writer gives every pol:Target (ontology/graph.py): the cut is the same as over
+# the whole pattern, at half the cost for a busy indicator.
+_LEVEL_TARGETS = """
+    SELECT ?target ?indicator ?doc ?provision ?value ?unit ?year ?comparator %(level)s WHERE {
+      { SELECT ?target ?pn ?doc ?provision %(level)s WHERE {
+          ?target pol:indicator ?c ; prov:wasDerivedFrom ?pn .
+          ?pn pol:inDocument ?d ; dcterms:identifier ?provision .
+          ?d dcterms:identifier ?doc .
+          %(where)s
+        } ORDER BY ?doc ?provision ?target LIMIT %(n)d }
+      ?target rdfs:label ?indicator ; pol:targetValue ?q ; pol:comparator ?cmp .
+      ?pn a eli:LegalResourceSubdivision .
+      ?cmp skos:notation ?comparator . ?q schema:value ?value .
+      OPTIONAL { ?q schema:unitText ?unit } OPTIONAL { ?q dcterms:date ?year }
+    }"""
+# Required patterns, not OPTIONAL: Oxigraph matches an OPTIONAL level against every
+# notation in the graph (~40 ms whatever the indicator), a required one from ?d.
+_KNOWN_LEVEL = "?d pol:adminLevel ?l . ?l skos:notation ?lv ."
+_UNKNOWN_LEVEL = "?d pol:adminLevel ?l . ?l skos:notation ?level . FILTER(?level NOT IN (%s))"
+_NO_LEVEL = "FILTER NOT EXISTS { ?d pol:adminLevel ?l . ?l skos:notation ?any }"
+
+
+def _level_targets(graph: Graph, concept: URIRef, level: str | None, n: int) -> list[dict]:
+    """The first `n` target rows of one indicator concept at `level` (None: any other or
+    no level), by document, provision, target."""
+    if level is None:
+        known = ", ".join(json.dumps(lv) for lv in LEVEL_ORDER)
+        rows = select(graph, _LEVEL_TARGETS % {"level": "?level", "where": _UNKNOWN_LEVEL % known,
+                                               "n": n}, c=concept)
+        rows += [{**r, "level": None} for r in select(graph, _LEVEL_TARGETS % {
+            "level": "", "where": _NO_LEVEL, "n": n}, c=concept)]
+        return rows
+    text = _LEVEL_TARGETS % {"level": "", "where": _KNOWN_LEVEL, "n": n}
+    return [{**r, "level": level} for r in select(graph, text, c=concept, lv=Literal(level))]
+
+
+def indicator_page(graph: Graph, concepts: list[URIRef], offset: int, limit: int) -> list[dict]:
+    """Rows `offset` … `offset + limit` of `indicator_across_levels`: each level in turn
+    (highest first) gives its first targets in order, only as many as the page can still
+    take (a target is one row or more), and only those targets' alignments are read."""
+    need, targets = offset + limit, []
+    for level in (*LEVEL_ORDER, None):
+        if len(targets) >= need:        # a target is one row or more: enough rows
+            break
+        got = [t for c in concepts for t in _level_targets(graph, c, level, need - len(targets))]
+        got.sort(key=lambda t: (t["doc"], t["provision"], t["target"]))
+        targets += got[:need - len(targets)]
+    higher = _higher_of(graph, {t["target"] for t in targets})
+    rows = [{**t, "higher": h, "comparison": k} for t in targets
+            for h, k in sorted(higher.get(t["target"], [(None, None)]), key=lambda hk: hk[0] or "")]
+    return rows[offset:need]
+
+
+def _higher_of(graph: Graph, targets: set[str]) -> dict[str, list[tuple[str, str | None]]]:
+    """The higher targets (and comparisons) of some targets, one target at a time (its
+    IRI a constant in the pattern: an index lookup; a VALUES block of them would be
+    joined after matching every alignment)."""
+    out: dict[str, list[tuple[str, str | None]]] = {}
+    for t in sorted(targets):
+        for r in select(graph, _TARGET_HIGHER, t=URIRef(t)):
+            out.setdefault(t, []).append((r["higher"], r["comparison"]))
+    return out
+
+
+def indicator_level_counts(graph: Graph, indicator: str | URIRef) -> dict[str | None, int]:
+    """How many target rows an indicator has at each level (None: its document has no
+    level), for the totals beside a page of `indicator_across_levels` (whose rows can be
+    more: one per higher target a target is aligned with).  Counted over the patterns
+    that order a page (`_LEVEL_TARGETS`), by document, each document's levels read once."""
+    out: dict[str | None, int] = {}
+    if graphstore.native(graph) is None:        # rdflib: from every row (see above)
+        for r in {(r["target"], r["provision"], r["level"])
+                  for r in indicator_across_levels(graph, indicator)}:
+            out[r[2]] = out.get(r[2], 0) + 1
+        return out
+    levels = _document_levels(graph)
+    for c in _indicator_concepts(graph, indicator):
+        for r in select(graph, _DOC_COUNTS, c=c):
+            for level in levels.get(r["d"], (None,)):
+                out[level] = out.get(level, 0) + int(r["n"])
+    return out
+
+
+# An indicator's target rows per document (the patterns that order a page, less the
+# level): grouped by document from the concept, where joining each row with its level
+# made Oxigraph walk every document of a level.
+_DOC_COUNTS = """
+    SELECT ?d (COUNT(*) AS ?n) WHERE {
+      ?target pol:indicator ?c ; prov:wasDerivedFrom ?pn .
+      ?pn pol:inDocument ?d ; dcterms:identifier ?provision .
+      ?d dcterms:identifier ?doc .
+    } GROUP BY ?d"""
+_DOC_LEVELS: dict[int, tuple[Any, dict[str, tuple[str, ...]]]] = {}
+
+
+def _document_levels(graph: Graph) -> dict[str, tuple[str, ...]]:
+    """Each document's level notations, read once per graph (a generation's graph never
+    changes) and forgotten with it."""
+    key = id(graph)
+    held = _DOC_LEVELS.get(key)
+    if held is not None and held[0]() is graph:
+        return held[1]
+    levels: dict[str, tuple[str, ...]] = {}
+    for r in select(graph, "SELECT ?d ?level WHERE { ?d pol:adminLevel ?l . "
+                           "?l skos:notation ?level }"):
+        levels[r["d"]] = (*levels.get(r["d"], ()), r["level"])
+    _DOC_LEVELS[key] = (weakref.ref(graph, lambda _: _DOC_LEVELS.pop(key, None)), levels)
+    return levels
 
 
 def _targets_with_higher(graph: Graph, concept: URIRef) -> list[dict]:
@@ -379,14 +510,22 @@ def _targets_with_higher(graph: Graph, concept: URIRef) -> list[dict]:
           OPTIONAL { ?q schema:unitText ?unit } OPTIONAL { ?q dcterms:date ?year }
         }""", c=concept)
     higher: dict[str, list[tuple[str, str | None]]] = {}
-    for r in select(graph, """
-        SELECT ?target ?higher ?comparison WHERE {
-          ?target pol:indicator ?c . ?a pol:lower ?target ; a pol:Alignment ; pol:higher ?higher .
-          OPTIONAL { ?a pol:comparison ?k . ?k skos:notation ?comparison }
-        }""", c=concept):
+    for r in select(graph, _HIGHER, c=concept):
         higher.setdefault(r["target"], []).append((r["higher"], r["comparison"]))
     return [{**t, "higher": h, "comparison": k}
             for t in targets for h, k in higher.get(t["target"], [(None, None)])]
+
+
+_HIGHER = """
+    SELECT ?target ?higher ?comparison WHERE {
+      ?target pol:indicator ?c . ?a pol:lower ?target ; a pol:Alignment ; pol:higher ?higher .
+      OPTIONAL { ?a pol:comparison ?k . ?k skos:notation ?comparison }
+    }"""
+_TARGET_HIGHER = """
+    SELECT ?higher ?comparison WHERE {
+      ?a pol:lower ?t ; a pol:Alignment ; pol:higher ?higher .
+      OPTIONAL { ?a pol:comparison ?k . ?k skos:notation ?comparison }
+    }"""
 
 
 def taken_up_by(graph: Graph, provision: str | URIRef) -> list[dict]:

@@ -2,10 +2,12 @@
 
 Queries run in Oxigraph's engine (ontology.graphstore; rdflib's pure-Python one with
 `store="memory"`); neither can be interrupted inside a thread, so queries run in a
-separate process.  One *zygote* process per generation loads the graph
-once and forks a child for every query (fork in a single-threaded process is safe and
-copy-on-write cheap); a child that runs past its deadline is killed, which really stops
-the query and frees its slot.  Before a query gets there it is checked here: updates,
+separate process.  One *zygote* process per generation forks a child for every query
+(fork in a single-threaded process is safe and copy-on-write cheap); a child that runs
+past its deadline is killed, which really stops the query and frees its slot.  When the
+generation has an on-disk store (ontology.diskstore) the zygote holds no graph: each child
+opens the store read-only after the fork (RocksDB starts threads when a store opens, so
+the zygote never opens it).  Otherwise the zygote loads the graph files once, in memory.  Before a query gets there it is checked here: updates,
 SERVICE and FROM / FROM NAMED are refused (rdflib would otherwise fetch URLs or read files),
 and the size and nesting are capped.
 """
@@ -30,7 +32,7 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.algebra import translateQuery
 
-from ontology import graphstore
+from ontology import diskstore, graphstore
 from ontology.namespaces import PREFIXES
 
 
@@ -210,8 +212,13 @@ def _evaluate_native(store, text: str, max_rows: int, kind: str) -> Result:
     return out
 
 
-def _child(graph: Graph, text: str, kind: str, max_rows: int, conn: Connection) -> None:
+def _child(graph: Graph | None, text: str, kind: str, max_rows: int, conn: Connection,
+           store_folder: Path | None = None) -> None:
     try:
+        if graph is None:
+            # The on-disk store, opened here, after the fork: RocksDB starts threads when
+            # a store opens, and a process with threads must not fork.  (~10-30 ms.)
+            graph = diskstore.open_read_only(store_folder)
         conn.send(("ok", _evaluate(graph, text, max_rows, kind)))
     except RecursionError:
         conn.send(("error", SparqlError("query nested too deeply")))
@@ -224,15 +231,18 @@ def _child(graph: Graph, text: str, kind: str, max_rows: int, conn: Connection) 
         conn.close()
 
 
-def _zygote(graph_files: list[str], store: str, limits: Limits, conn: Connection) -> None:
-    """Load the graph once; fork a child per query; kill children past their deadline."""
+def _zygote(graph_files: list[str], store: str, limits: Limits, conn: Connection,
+            store_folder: str | None = None) -> None:
+    """Load the graph once (unless it is on disk: each child opens it); fork a child per
+    query; kill children past their deadline."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    graph = load_graph_file([Path(f) for f in graph_files], store)
-    if graphstore.native(graph) is None:
+    folder = Path(store_folder) if store_folder else None
+    graph = None if folder else load_graph_file([Path(f) for f in graph_files], store)
+    if graph is not None and graphstore.native(graph) is None:
         prepareQuery("ASK { }")
     running: dict[Connection, tuple[int, int, float]] = {}   # pipe → (query id, pid, deadline)
     waiting: list[tuple[int, str, str]] = []   # (query id, text, form checked by the caller)
-    conn.send(("ready", len(graph)))
+    conn.send(("ready", None if graph is None else len(graph)))   # on disk: not counted
     while True:
         while waiting and len(running) < limits.max_parallel:
             qid, text, kind = waiting.pop(0)
@@ -240,7 +250,7 @@ def _zygote(graph_files: list[str], store: str, limits: Limits, conn: Connection
             pid = os.fork()
             if pid == 0:           # the child: evaluate and leave without cleanup handlers
                 r.close()
-                _child(graph, text, kind, limits.max_rows, w)
+                _child(graph, text, kind, limits.max_rows, w, folder)
                 os._exit(0)
             w.close()
             running[r] = (qid, pid, time.monotonic() + limits.timeout)
@@ -296,13 +306,17 @@ class SparqlRunner:
     """The endpoint's side of the zygote: thread-safe, one instance per served generation."""
 
     def __init__(self, graph_files: Path | list[Path], limits: Limits,
-                 store: str = graphstore.DEFAULT_STORE):
+                 store: str = graphstore.DEFAULT_STORE, store_folder: Path | None = None):
+        """`store_folder`: a generation folder with an on-disk store (ontology.diskstore,
+        Generation.store_folder); queries then read it and `graph_files` are not loaded."""
         self.limits = limits
         files = [str(p) for p in graphstore.graph_paths(graph_files)]
+        folder = str(store_folder) if store_folder is not None else None
         ctx = mp.get_context("spawn")        # safe from a threaded server; loads the graph itself
         self._conn, child_conn = ctx.Pipe()
         self._proc = ctx.Process(target=_zygote,
-                                 args=(files, graphstore.check_store(store), limits, child_conn),
+                                 args=(files, graphstore.check_store(store), limits, child_conn,
+                                       folder),
                                  daemon=True, name="policykg-sparql")
         self._proc.start()
         child_conn.close()
@@ -311,7 +325,7 @@ class SparqlRunner:
         self._pending: dict[int, tuple[threading.Event, list]] = {}
         self._pending_lock = threading.Lock()
         self._ready = threading.Event()
-        self.triples = 0
+        self.triples: int | None = 0    # None when the graph is on disk (not counted)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 

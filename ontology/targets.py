@@ -46,7 +46,6 @@ import bisect
 import math
 import re
 from array import array
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -868,8 +867,9 @@ def align_targets(targets: Sequence[Target], docs: Sequence[Document],
     out = []
     for members in groups.values():
         found: list[tuple[int, int, TargetAlignment]] = []
+        nearest = _Nearest(members, by_file, ok)
         for j, lo in enumerate(members):
-            for i, hi, relation in _nearest(members, lo, by_file, ok):
+            for i, hi, relation in nearest(lo):
                 found.append((i, j, TargetAlignment(hi, lo, compare(hi.value, lo.value),
                                                     hi.indicator_key, lo.indicator_key,
                                                     relation)))
@@ -890,28 +890,45 @@ def _relation(hi: Target, lo: Target) -> str | None:
     return None
 
 
-def _nearest(members: Sequence[Target], lo: Target, by_file: dict[str, Document],
-             ok) -> list[tuple[int, Target, str]]:
-    """(position, higher target, relation) of `lo`'s counterparts: one per higher level,
-    of the nearest document (see align_targets)."""
-    level = LEVELS.index(by_file[lo.doc].meta.level)
-    matches: dict[int, list[tuple[tuple, int, Target, str]]] = defaultdict(list)
-    for i, hi in enumerate(members):
-        hl = LEVELS.index(by_file[hi.doc].meta.level)
-        if hl >= level or not ok(hi.doc, lo.doc):
-            continue
-        relation = _relation(hi, lo)
-        if relation is None:
-            continue
-        date = by_file[hi.doc].meta.date or ""
-        years = abs(hi.year - lo.year) if hi.year and lo.year else 10_000
-        rank = (relation != "same", _descending(date), hi.doc, years, i)
-        matches[hl].append((rank, i, hi, relation))
-    out = []
-    for found in matches.values():
-        _, i, hi, relation = min(found, key=lambda m: m[0])
-        out.append((i, hi, relation))
-    return out
+class _Nearest:
+    """`lo`'s counterparts in one group of targets: (position, higher target, relation),
+    one per higher level, of the nearest document (see align_targets).
+
+    The group's targets are bucketed by level and document once, and the higher documents
+    a lower one may take up are found once per lower document of the group: a target then
+    looks only at the targets of its own hierarchy, not at the whole group (which at 2,000
+    documents holds thousands of targets of every province)."""
+
+    def __init__(self, members: Sequence[Target], by_file: dict[str, Document], ok):
+        self.by_file, self.ok = by_file, ok
+        self.buckets: dict[str, tuple[int, list[tuple[int, Target]]]] = {}
+        for i, hi in enumerate(members):
+            level = LEVELS.index(by_file[hi.doc].meta.level)
+            self.buckets.setdefault(hi.doc, (level, []))[1].append((i, hi))
+        self.above: dict[str, list[tuple[int, tuple, list[tuple[int, Target]]]]] = {}
+
+    def _above(self, doc: str) -> list[tuple[int, tuple, list[tuple[int, Target]]]]:
+        """(level, date key, targets) of each document `doc` may take up, in the group."""
+        if doc not in self.above:
+            level = LEVELS.index(self.by_file[doc].meta.level)
+            self.above[doc] = [(hl, _descending(self.by_file[hd].meta.date or ""), items)
+                               for hd, (hl, items) in self.buckets.items()
+                               if hl < level and self.ok(hd, doc)]
+        return self.above[doc]
+
+    def __call__(self, lo: Target) -> list[tuple[int, Target, str]]:
+        best: dict[int, tuple[tuple, int, Target, str]] = {}
+        for hl, date, items in self._above(lo.doc):
+            for i, hi in items:
+                relation = _relation(hi, lo)
+                if relation is None:
+                    continue
+                years = abs(hi.year - lo.year) if hi.year and lo.year else 10_000
+                rank = (relation != "same", date, hi.doc, years, i)
+                if hl not in best or rank < best[hl][0]:
+                    best[hl] = (rank, i, hi, relation)
+        # align_targets sorts the links by position, so the order of levels is immaterial.
+        return [(i, hi, relation) for _, i, hi, relation in best.values()]
 
 
 def _descending(text: str) -> tuple[int, ...]:

@@ -30,5 +30,5 @@ def built(tmp_path_factory):
     from indexer.generation import Generation
     from indexer.store import DataDir
     store = DataDir(tmp_path_factory.mktemp("data"))
-    build(store)
+    build(store, engines=("whoosh", "tantivy"))    # both: the tests compare the engines
     return store, Generation(store.require_current())

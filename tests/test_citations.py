@@ -104,3 +104,28 @@ def test_fixtures_with_the_corpus(bundled_docs):
     assert not [c for c in mine if c.number == "江人社发〔2023〕15号"]
     assert not [c for c in mine if c.title == "江门市技工教育发展实施方案"]
     assert [c for c in mine if c.number == "江府办〔2022〕7号"][0].resolves_to is None
+
+
+def _regex_locate(source: str, lo: int, hi: int, fragment: str, nth: int):
+    """spans.locate as it was: always through the compiled gap-tolerant pattern."""
+    from ontology.spans import _pattern
+    pattern = _pattern(fragment)
+    found = list(pattern.finditer(source, max(0, lo), min(len(source), hi))) if pattern else []
+    return (found[nth].start(), found[nth].end()) if nth < len(found) else None
+
+
+def test_locate_without_a_pattern_finds_what_the_pattern_finds():
+    """The compile-free path of spans.locate: same occurrences, gaps and bounds included."""
+    import random
+    from ontology.spans import locate
+    rng = random.Random(5)
+    pieces = ["技", "工", "院", "校", "号", "〔", "2021", " ", "\n", "\u3000", "**", "*",
+              "[bookmark: OLE_LINK4]", "[", "]", "[bookmark:", "和", "and", "\ufeff"]
+    fragments = ["技工院校", "技工", "工院", "院校号", "〔2021〕", "2021", "技 工", "校号"]
+    for _ in range(3000):
+        source = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        lo, hi = rng.randint(-2, len(source)), rng.randint(0, len(source) + 2)
+        fragment, nth = rng.choice(fragments), rng.randint(0, 2)
+        assert locate(source, lo, hi, fragment, nth) == _regex_locate(source, lo, hi,
+                                                                      fragment, nth)
+    assert locate("人社部\n发〔2021〕 86 号", 0, 99, "人社部发〔2021〕86号") == (0, 16)

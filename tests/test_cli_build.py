@@ -113,3 +113,24 @@ def test_commands_on_an_empty_data_folder_fail_in_one_line(tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.strip().startswith("error: nothing is built")
     assert "Traceback" not in proc.stderr
+
+
+def test_build_indexes_for_the_configured_engine_only(tmp_path, monkeypatch):
+    """`policykg build` writes the index the server will search (tantivy unless told), and
+    asking a generation for an engine it was not indexed for is one line, not a traceback."""
+    from indexer.index import engines_of, index_engines
+    monkeypatch.delenv("POLICYKG_ENGINE", raising=False)
+    monkeypatch.delenv("POLICYKG_INDEX_ENGINES", raising=False)
+    data = tmp_path / "data"
+    assert run(data, "build").exit_code == 0
+    current = DataDir(data).require_current()
+    assert engines_of(current) == index_engines(["tantivy"])
+    if engines_of(current) != ("tantivy",):
+        return                                   # no tantivy here: whoosh serves anyway
+    proc = subprocess.run([sys.executable, "-m", "web.cli", "--data", str(data), "search", "技师"],
+                          capture_output=True, text=True, cwd=ROOT,
+                          env=dict(os.environ, POLICYKG_ENGINE="whoosh"))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "indexed for tantivy only" in proc.stderr and "policykg build" in proc.stderr
+    hits = json.loads(run(data, "search", "技师", "--json").output)
+    assert hits["total"] > 0

@@ -144,3 +144,27 @@ def test_the_endpoint_runs_on_either_store_and_serialises_the_same(nt_file):
         finally:
             runner.close()
     assert out["oxigraph"] == out["memory"]
+
+
+def _key(r: dict) -> tuple:
+    return (queries.LEVEL_ORDER.get(r["level"], 9), r["doc"], r["provision"], r["target"],
+            r["higher"] or "")
+
+
+@pytest.mark.parametrize("store", graphstore.STORES)
+def test_a_page_of_an_indicator_is_the_slice_of_all_its_rows(stores, store):
+    g = stores[store]
+    busiest = [r["c"] for r in queries.select(g, """SELECT ?c (COUNT(?t) AS ?n) WHERE {
+        ?t a pol:Target ; pol:indicator ?c } GROUP BY ?c ORDER BY DESC(?n) ?c LIMIT 4""")]
+    assert busiest
+    for c in [*busiest, "高级工班以上在校生比例"]:
+        full = queries.indicator_across_levels(g, c)
+        assert full == sorted(full, key=_key)
+        for offset, limit in ((0, 1), (0, 3), (2, 5), (len(full) - 1, 4), (0, len(full) + 3),
+                              (len(full) + 2, 5), (0, 0)):
+            page = queries.indicator_across_levels(g, c, limit=limit, offset=offset)
+            assert page == full[offset:offset + limit], (c, offset, limit)
+        counts = queries.indicator_level_counts(g, c)
+        assert sum(counts.values()) == len({(r["target"], r["provision"]) for r in full})
+        assert set(counts) == {r["level"] for r in full}
+    assert queries.indicator_across_levels(g, "no such indicator", limit=5) == []

@@ -126,3 +126,49 @@ def test_facet_table_counts_like_whoosh_facets(world):
             got = table.count(d for _, d in results.top_n)
             for name in facets:
                 assert got[name] == dict(results.groups(name)), (q, name)
+
+
+def _unit_spans(text, marks, max_spans=200):
+    """match_spans' matching done the plain way: every unit of the text, every mark's
+    units compared at every position where its first unit is."""
+    found = ix_mod.units(text)
+    seq = [u for u, _, _ in found]
+    spans = []
+    for mark in marks:
+        mu = [u for u, _, _ in ix_mod.units(mark)]
+        if not mu:
+            continue
+        for i in range(len(seq)):
+            if seq[i:i + len(mu)] == mu:
+                spans.append((found[i][1], found[i + len(mu) - 1][2]))
+                if len(spans) >= max_spans:
+                    break
+    spans.sort()
+    merged = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    return [(s, e) for s, e in merged]
+
+
+def test_match_spans_finds_what_the_unit_scan_finds():
+    import random
+    from indexer.search import _mark_pattern, match_spans
+    rng = random.Random(7)
+    # CJK characters, punctuation, spaces, letters and digits (half and full width), a
+    # compatibility ideograph (folded by units), and characters outside every class.
+    alphabet = list("技工院校教育技师学院哈") + list("，。、“” \n\t-·") + list("aB7９ＡｂX") \
+        + ["\uf900", "\u4dc0", "の"]
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
+             for _ in range(400)] + ["哈哈哈哈", "技 工，院“校”", "技工a院校", "ab技工"]
+    for text in texts:
+        marks = [text[i:j] for i, j in (sorted(rng.sample(range(len(text) + 1), 2))
+                                        for _ in range(3))] if len(text) > 1 else []
+        marks += rng.sample(["技工", "哈哈", "院校", "技工院校", "，", "a", "Ａ技", "\uf900"], 3)
+        for limit in (1, 2, 200):
+            assert match_spans(text, marks, limit) == _unit_spans(text, marks, limit), \
+                (text, marks, limit)
+    assert _mark_pattern("技工院校") is not None      # the regex path is the one tested
+    assert _mark_pattern("技工a") is None

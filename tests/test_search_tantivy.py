@@ -171,3 +171,24 @@ def test_the_top_facet_values_are_whooshs_when_values_are_cut(built):
         for q in ["*", "技工", "技师", "kind:item,section,table_row *", "就业 市"]:
             a, b = whoosh.search(q, options=options), tantivy.search(q, options=options)
             assert facets(a) == facets(b), (q, size)
+
+
+def test_a_tantivy_only_build_has_no_whoosh_index_and_an_add_keeps_it_so(built, tmp_path):
+    from indexer.build import build
+    from indexer.index import engines_of
+    from indexer.store import NotBuilt
+    store = DataDir(tmp_path / "data")
+    build(store, engines=("tantivy",))
+    base = store.require_current()
+    assert engines_of(base) == ("tantivy",)
+    assert isinstance(Generation(base).searcher, TantivySearcher)      # what it has
+    with pytest.raises(NotBuilt, match="tantivy only"):
+        Generation(base, engine="whoosh").searcher
+    full = Generation(built[1].folder, engine="tantivy").searcher
+    assert Generation(base).searcher.search("技师学院").total == full.search("技师学院").total
+    added = ingest.add_document(store, ingest.read_candidate(PLAN.encode("utf-8"), 20 << 20,
+                                                              name="江门方案.txt"))
+    new = store.require_current()
+    assert added.status == "added" and new != base and engines_of(new) == ("tantivy",)
+    assert Generation(new).searcher.search("江门 学徒制").total \
+        > Generation(base).searcher.search("江门 学徒制").total

@@ -14,15 +14,22 @@ from ontology.sparql import (Limits, SparqlError, SparqlRunner, check_query, neg
 LIMITS = Limits(timeout=1.5, max_rows=25, max_chars=2000, max_depth=20)
 
 
-@pytest.fixture(scope="module")
-def runner(tmp_path_factory):
+@pytest.fixture(scope="module", params=["loaded", "on-disk"])
+def runner(request, tmp_path_factory):
+    """The runner over the graph loaded from its file, and over an on-disk store that
+    each query's child opens (ontology.diskstore): the same guards hold for both."""
     path = tmp_path_factory.mktemp("g") / "graph.nt"
     g = Graph()
     for i in range(300):
         g.add((URIRef(f"http://example.org/s{i}"), URIRef("http://example.org/p"), Literal(i)))
     g.serialize(path, format="nt", encoding="utf-8")
     warm_up()
-    r = SparqlRunner(path, LIMITS)
+    folder = None
+    if request.param == "on-disk":
+        from ontology import diskstore
+        diskstore.write(path.parent, [path])
+        folder = path.parent
+    r = SparqlRunner(path, LIMITS, store_folder=folder)
     assert r.wait_ready(60)
     yield r
     r.close()

@@ -58,7 +58,8 @@ class State:
                 s = self.settings
                 self._runner = SparqlRunner(gen.graph_paths(), Limits(
                     timeout=s.sparql_timeout, max_rows=s.sparql_max_rows,
-                    max_chars=s.sparql_max_chars), store=s.graph_store)
+                    max_chars=s.sparql_max_chars), store=s.graph_store,
+                    store_folder=gen.store_folder)
             return self._runner
 
     def close(self) -> None:

@@ -42,13 +42,14 @@ def cli(ctx: click.Context, data: Path | None) -> None:
     ctx.obj = Ctx(data)
 
 
-def do_build(ctx: Ctx, quiet: bool = False) -> dict:
+def do_build(ctx: Ctx, quiet: bool = False, engines: tuple[str, ...] = ()) -> dict:
+    """A full build, indexed for `engines` (default: Settings.build_engines)."""
     names = stage_names()
     with click.progressbar(length=len(names), label="building", file=sys.stderr,
                            show_pos=True, item_show_func=lambda s: s) as bar:
         def step(name: str) -> None:
             bar.update(1, name)
-        meta = run_build(ctx.store, step=step)
+        meta = run_build(ctx.store, step=step, engines=engines or ctx.settings.build_engines)
     if not quiet:
         click.echo(f"built {meta['generation']}: {meta['documents']} documents, "
                    f"{meta['provisions']} provisions in {meta['seconds']} s "
@@ -57,10 +58,13 @@ def do_build(ctx: Ctx, quiet: bool = False) -> dict:
 
 
 @cli.command()
+@click.option("--engine", "engines", multiple=True, type=click.Choice(["tantivy", "whoosh"]),
+              help="Search engine to index for, repeatable (default: the one that serves, "
+                   "$POLICYKG_ENGINE, tantivy; or $POLICYKG_INDEX_ENGINES).")
 @pass_ctx
-def build(ctx: Ctx) -> None:
+def build(ctx: Ctx, engines: tuple[str, ...]) -> None:
     """Build the graph and the index from the corpus (atomically, as a new generation)."""
-    do_build(ctx)
+    do_build(ctx, engines=engines)
 
 
 @cli.command()
@@ -146,7 +150,8 @@ def eval_cmd(ctx: Ctx, eval_dir: Path | None, verbose: bool) -> None:
 @click.option("--port", type=int, default=None, help="Port (default 5000).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Worker processes (default: one per core, at most 4).")
-@click.option("--store", type=click.Choice(["oxigraph", "memory"]), default=None,
+@click.option("--store", type=click.Choice(["oxigraph", "oxigraph-memory", "memory"]),
+              default=None,
               help="Graph store for SPARQL (default oxigraph; env POLICYKG_STORE).")
 @pass_ctx
 def serve(ctx: Ctx, host: str | None, port: int | None, workers: int | None,
@@ -161,10 +166,22 @@ def serve(ctx: Ctx, host: str | None, port: int | None, workers: int | None,
         settings = dataclasses.replace(settings, workers=default_workers())
     if ctx.store.current() is None:
         do_build(ctx)
+    _check_engine(ctx.store.require_current(), settings.search_engine)
     url = f"http://{settings.host}:{settings.port}/"
     run_server(settings, lambda: create_app(settings), on_ready=lambda: click.echo(
         f"serving {ctx.store.root} at {url} ({settings.workers} workers × "
         f"{settings.threads} threads)"))
+
+
+def _check_engine(folder: Path, engine: str) -> None:
+    """Refuse to serve whoosh from a generation indexed for tantivy only (one line, at
+    start, rather than failing every worker at its first request); tantivy asked of a
+    whoosh-only generation falls back to whoosh (indexer.tantivy_engine.open_searcher)."""
+    from indexer.index import engines_of
+    has = engines_of(folder)
+    if engine == "whoosh" and has and "whoosh" not in has:
+        raise NotBuilt(f"the current generation was indexed for {', '.join(has)} only, not "
+                       f"whoosh: rebuild with `POLICYKG_ENGINE=whoosh policykg build`")
 
 
 # ---- add / remove: thin wrappers over indexer.ingest --------------------------------------------

@@ -54,9 +54,9 @@ def _view(fn, *args):
 def home():
     g = gen()
     return render_template("home.html", meta=g.meta, documents=views.documents(g),
-                           departments=len(views.catalog(g).departments),
-                           indicators=len(views.targets(g)),
-                           alignments=len(views.catalog(g).alignments))
+                           departments=views.catalog(g).db.count("departments"),
+                           indicators=views.catalog(g).db.indicator_count(),
+                           alignments=views.catalog(g).db.count("alignments"))
 
 
 @bp.get("/search")
@@ -163,7 +163,7 @@ def _page_for(rest: str) -> str | None:
     if parts[0] == "dept":
         from urllib.parse import unquote
         did = unquote("/".join(parts[1:]))
-        if did in views.catalog(g).departments:
+        if views.catalog(g).has_department(did):
             return url_for("pages.department", did=did)
     return None
 

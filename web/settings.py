@@ -28,15 +28,19 @@ class Settings:
     search_timeout: float = 5.0    # seconds of matching, then the hits found so far
     # Search engine: "tantivy" (the default: p99 39 ms against whoosh's 1.9 s at 2,000
     # documents, and complete totals where whoosh stops at its time limit; BENCHMARKS.md)
-    # or "whoosh".  Both indexes are built; a generation without a tantivy index, or a
-    # machine without tantivy, is searched with whoosh.  indexer.tantivy_engine.
+    # or "whoosh".  A generation without a tantivy index, or a machine without tantivy,
+    # is searched with whoosh.  indexer.tantivy_engine.
     search_engine: str = "tantivy"
+    # The engines `policykg build` indexes for (POLICYKG_INDEX_ENGINES=whoosh,tantivy);
+    # empty: search_engine's only, since whoosh's writer is half a large build's time.
+    index_engines: tuple[str, ...] = ()
     # SPARQL endpoint
     sparql_timeout: float = 10.0
     sparql_max_rows: int = 10_000
     sparql_max_chars: int = 20_000
-    # Graph store behind the SPARQL endpoint and /id/…: "oxigraph" (its own engine, small and
-    # fast to load) or "memory" (rdflib's pure-Python store); ontology.graphstore.STORES.
+    # Graph store behind the SPARQL endpoint and /id/…: "oxigraph" (the generation's on-disk
+    # store, opened read-only), "oxigraph-memory" (loaded into every process: faster heavy
+    # questions, far more memory) or "memory" (rdflib's store); ontology.graphstore.STORES.
     graph_store: str = "oxigraph"
     # Ingest over HTTP: closed unless a token is configured.
     upload_token: str | None = None
@@ -55,6 +59,9 @@ class Settings:
             s = replace(s, graph_store=env["POLICYKG_STORE"])
         if env.get("POLICYKG_ENGINE"):
             s = replace(s, search_engine=env["POLICYKG_ENGINE"])
+        if env.get("POLICYKG_INDEX_ENGINES"):
+            s = replace(s, index_engines=tuple(
+                e.strip() for e in env["POLICYKG_INDEX_ENGINES"].split(",") if e.strip()))
         if env.get("POLICYKG_MAX_UPLOAD"):
             s = replace(s, max_upload_bytes=int(env["POLICYKG_MAX_UPLOAD"]))
         s = replace(s, **{k: v for k, v in overrides.items() if v is not None})
@@ -62,4 +69,12 @@ class Settings:
         check_store(s.graph_store)        # a misspelt store fails at start, not at first query
         if s.search_engine not in ("whoosh", "tantivy"):   # indexer.tantivy_engine.ENGINES
             raise ValueError(f"unknown search engine {s.search_engine!r}: whoosh or tantivy")
+        for name in s.index_engines:
+            if name not in ("whoosh", "tantivy"):
+                raise ValueError(f"unknown search engine {name!r} in POLICYKG_INDEX_ENGINES")
         return s
+
+    @property
+    def build_engines(self) -> tuple[str, ...]:
+        """The engines a build indexes for: index_engines, else the one that serves."""
+        return self.index_engines or (self.search_engine,)

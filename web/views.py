@@ -2,7 +2,8 @@
 
 Routes stay thin: each JSON endpoint returns one of these dicts, each HTML page renders
 the same dict, so the two can never disagree.  Everything here reads the generation's
-files (provisions, facts, export rows); nothing writes.
+catalog (indexer.catalog: provisions, facts, export rows, looked up in SQLite per request,
+not held in each worker's memory); nothing writes.
 """
 from __future__ import annotations
 
@@ -34,40 +35,25 @@ def _catalog(gen: Generation) -> "Catalog":
 
 
 class Catalog:
-    """Indexes over one generation's rows, built once and shared by every request."""
+    """What the pages look up in one generation: its SQLite catalog (indexer.catalog:
+    provisions, facts, export rows, looked up per request rather than held in memory)
+    and its documents by file name."""
 
     def __init__(self, gen: Generation):
         self.gen = gen
+        self.db = gen.catalog
         self.docs = {d["doc"]: d for d in gen.documents}
-        self.provisions = gen.provision_by_id
-        self.departments = {d["id"]: d for d in gen.graph_rows("departments")}
-        self.dept_by_name: dict[str, str] = {}
-        for d in self.departments.values():
-            for name in [d["name"], *d.get("aliases", [])]:
-                self.dept_by_name.setdefault(name, d["id"])
-        self.targets = gen.graph_rows("targets")
-        self.alignments = gen.graph_rows("alignments")
-        self.citations = gen.graph_rows("citations")
-        self.children: dict[str | None, list[str]] = defaultdict(list)
-        for p in gen.provisions:
-            self.children[p["parent"]].append(p["id"])
-        self.up: dict[str, list[dict]] = defaultdict(list)     # lower id → links to higher
-        self.down: dict[str, list[dict]] = defaultdict(list)   # higher id → links to lower
-        for a in self.alignments:
-            self.up[a["lower"]].append(a)
-            self.down[a["higher"]].append(a)
-        self.subordinates: dict[str, list[str]] = defaultdict(list)
-        for d in self.departments.values():
-            if d.get("superior"):
-                self.subordinates[d["superior"]].append(d["id"])
 
     def level_of(self, pid: str) -> str | None:
-        p = self.provisions.get(pid)
+        p = self.db.ref(pid)
         return p["level"] if p else None
 
+    def has_department(self, did: str) -> bool:
+        return self.db.department_head(did) is not None
+
     def dept_ref(self, name: str) -> dict:
-        did = self.dept_by_name.get(name)
-        d = self.departments.get(did) if did else None
+        did = self.db.department_id(name)
+        d = self.db.department_head(did) if did else None
         return {"id": did, "name": d["name"] if d else name,
                 "level": d["level"] if d else None}
 
@@ -78,8 +64,10 @@ def catalog(gen: Generation) -> Catalog:
 
 # ---- small pieces ---------------------------------------------------------------------------------
 
-def provision_ref(cat: Catalog, pid: str) -> dict:
-    p = cat.provisions.get(pid)
+def provision_ref(cat: Catalog, pid: str, refs: dict[str, dict] | None = None) -> dict:
+    """A link to a provision; `refs` are the provisions' refs fetched beforehand (one
+    query for a page's many links), else it is looked up."""
+    p = refs.get(pid) if refs is not None else cat.db.ref(pid)
     if p is None:
         return {"id": pid, "heading": pid, "missing": True}
     doc = cat.docs.get(p["doc"], {})
@@ -88,11 +76,11 @@ def provision_ref(cat: Catalog, pid: str) -> dict:
 
 
 def breadcrumb(cat: Catalog, pid: str) -> list[dict]:
-    trail, cur = [], cat.provisions.get(pid)
+    trail, cur = [], cat.db.ref(pid)
     while cur is not None:
         trail.append({"id": cur["id"], "number": cur["number"], "heading": cur["heading"],
                       "kind": cur["kind"]})
-        cur = cat.provisions.get(cur["parent"]) if cur["parent"] else None
+        cur = cat.db.ref(cur["parent"]) if cur["parent"] else None
     return list(reversed(trail))
 
 
@@ -123,10 +111,9 @@ def documents(gen: Generation) -> list[dict]:
     return sorted(gen.documents, key=lambda d: (LEVEL_ORDER.get(d.get("level"), 9), d["doc"]))
 
 
-def _outline(cat: Catalog, pid: str) -> dict:
-    p = cat.provisions[pid]
-    return {"id": pid, "kind": p["kind"], "number": p["number"], "heading": p["heading"],
-            "children": [_outline(cat, c) for c in cat.children.get(pid, [])]}
+def _outline(p: dict, children: dict[str | None, list[dict]]) -> dict:
+    return {"id": p["id"], "kind": p["kind"], "number": p["number"], "heading": p["heading"],
+            "children": [_outline(c, children) for c in children.get(p["id"], [])]}
 
 
 def document(gen: Generation, ref: str) -> dict:
@@ -134,10 +121,12 @@ def document(gen: Generation, ref: str) -> dict:
     if doc is None:
         raise NotFound(f"no document {ref!r}")
     cat = catalog(gen)
-    roots = [pid for pid in cat.children.get(None, []) if cat.provisions[pid]["doc"] == doc["doc"]]
-    cited_by = [c for c in cat.citations if c.get("resolves_to") == doc["doc"]]
-    cites = [c for c in cat.citations if c["doc"] == doc["doc"]]
-    return {"document": doc, "outline": [_outline(cat, r) for r in roots],
+    children: dict[str | None, list[dict]] = defaultdict(list)
+    for p in cat.db.outline_rows(doc["doc"]):
+        children[p["parent"]].append(p)
+    cited_by = cat.db.citations_to(doc["doc"])
+    cites = cat.db.citations_of(doc["doc"])
+    return {"document": doc, "outline": [_outline(r, children) for r in children.get(None, [])],
             "cites": cites, "cited_by": cited_by,
             "matrix": responsibility_matrix(gen, doc["doc"])}
 
@@ -146,10 +135,9 @@ def responsibility_matrix(gen: Generation, doc: str) -> dict:
     """Departments × tasks of one document, each cell 牵头 / 参与."""
     cat = catalog(gen)
     tasks, columns = [], {}
-    for p in gen.provisions:
-        if p["doc"] != doc:
-            continue
-        depts = gen.provision_facts(p["id"])["departments"]
+    refs = {p["id"]: p for p in cat.db.outline_rows(doc)}
+    for pid, facts in cat.db.document_facts(doc):
+        depts = (facts or {}).get("departments") or {"lead": [], "participants": []}
         if not depts["lead"] and not depts["participants"]:
             continue
         cells = {}
@@ -159,7 +147,7 @@ def responsibility_matrix(gen: Generation, doc: str) -> dict:
                 key = ref["id"] or name
                 columns.setdefault(key, ref)
                 cells[key] = role
-        tasks.append({"provision": provision_ref(cat, p["id"]), "cells": cells})
+        tasks.append({"provision": provision_ref(cat, pid, refs), "cells": cells})
     ordered = sorted(columns.values(), key=lambda r: (-sum(
         1 for t in tasks if t["cells"].get(r["id"] or r["name"]) == "lead"), r["name"]))
     return {"departments": ordered, "tasks": tasks}
@@ -169,44 +157,46 @@ def responsibility_matrix(gen: Generation, doc: str) -> dict:
 
 def provision(gen: Generation, pid: str) -> dict:
     cat = catalog(gen)
-    p = cat.provisions.get(pid)
+    p = cat.db.provision(pid)
     if p is None:
         raise NotFound(f"no provision {pid!r}")
     facts = gen.provision_facts(pid)
     depts = facts["departments"]
     doc = cat.docs.get(p["doc"], {})
+    kids = cat.db.children(pid)
+    up, down = cat.db.aligned_up(pid), cat.db.aligned_down(pid)
+    refs = cat.db.refs([*kids, *(a["higher"] for a in up), *(a["lower"] for a in down)])
     return {
         "provision": {k: p[k] for k in ("id", "uri", "doc", "level", "kind", "number",
                                         "heading", "text", "parent", "path", "start", "end")},
         "document": {k: doc.get(k) for k in ("doc", "key", "title", "number", "level", "region")},
         "breadcrumb": breadcrumb(cat, pid),
-        "children": [provision_ref(cat, c) for c in cat.children.get(pid, [])],
+        "children": [provision_ref(cat, c, refs) for c in kids],
         "departments": {"lead": [cat.dept_ref(n) for n in depts["lead"]],
                         "participants": [cat.dept_ref(n) for n in depts["participants"]]},
         "mentions": [cat.dept_ref(n) for n in facts.get("mentions", [])],
         "targets": facts["targets"],
         "cites": facts["cites"],
-        "cited_by": [c for c in cat.citations if c.get("resolves_to") == p["doc"]]
-        if p["parent"] is None else [],
-        "higher": [_link(cat, a, a["higher"]) for a in
-                   sorted(cat.up.get(pid, []), key=lambda a: -a["score"])],
-        "lower": [_link(cat, a, a["lower"]) for a in
-                  sorted(cat.down.get(pid, []), key=lambda a: -a["score"])],
+        "cited_by": cat.db.citations_to(p["doc"]) if p["parent"] is None else [],
+        "higher": [_link(cat, a, a["higher"], refs) for a in
+                   sorted(up, key=lambda a: -a["score"])],
+        "lower": [_link(cat, a, a["lower"], refs) for a in
+                  sorted(down, key=lambda a: -a["score"])],
     }
 
 
-def _link(cat: Catalog, a: dict, other: str) -> dict:
-    return {**provision_ref(cat, other), "score": a["score"], "kind": a["kind"],
+def _link(cat: Catalog, a: dict, other: str, refs: dict[str, dict]) -> dict:
+    return {**provision_ref(cat, other, refs), "score": a["score"], "kind": a["kind"],
             "evidence": a.get("evidence")}
 
 
 def compare(gen: Generation, higher: str, lower: str) -> dict:
     """Two aligned provisions side by side, the text they share marked in both."""
     cat = catalog(gen)
-    hi, lo = cat.provisions.get(higher), cat.provisions.get(lower)
+    hi, lo = cat.db.provision(higher), cat.db.provision(lower)
     if hi is None or lo is None:
         raise NotFound("no such provision")
-    link = next((a for a in cat.up.get(lower, []) if a["higher"] == higher), None)
+    link = next((a for a in cat.db.aligned_up(lower) if a["higher"] == higher), None)
     runs_hi, runs_lo = shared_runs(hi["text"], lo["text"])
     return {"higher": provision_ref(cat, higher), "lower": provision_ref(cat, lower),
             "link": link, "higher_runs": runs_hi, "lower_runs": runs_lo}
@@ -216,26 +206,21 @@ def compare(gen: Generation, higher: str, lower: str) -> dict:
 
 def departments(gen: Generation) -> list[dict]:
     cat = catalog(gen)
-    rows = []
-    for d in cat.departments.values():
-        tasks = d.get("tasks", [])
-        rows.append({"id": d["id"], "name": d["name"], "level": d["level"],
-                     "region": d.get("region"), "kind": d.get("kind"),
-                     "lead": sum(t["role"] == "lead" for t in tasks),
-                     "participant": sum(t["role"] != "lead" for t in tasks),
-                     "mentions": len(d.get("mentions", []))})
+    # The counts are columns of the catalog: the list never reads the departments' tasks.
+    rows = cat.db.department_summaries()
     return sorted(rows, key=lambda r: (LEVEL_ORDER.get(r["level"], 9), -r["lead"] - r["participant"],
                                        r["name"]))
 
 
 def department(gen: Generation, did: str) -> dict:
     cat = catalog(gen)
-    d = cat.departments.get(did) or cat.departments.get(cat.dept_by_name.get(did, ""))
+    d = cat.db.department(did) or cat.db.department(cat.db.department_id(did) or "")
     if d is None:
         raise NotFound(f"no department {did!r}")
+    refs = cat.db.refs([*(t["provision"] for t in d.get("tasks", [])), *d.get("mentions", [])])
     by_doc: dict[str, list] = defaultdict(list)
     for t in d.get("tasks", []):
-        by_doc[t["doc"]].append({**provision_ref(cat, t["provision"]), "role": t["role"],
+        by_doc[t["doc"]].append({**provision_ref(cat, t["provision"], refs), "role": t["role"],
                                  "written": t.get("written")})
     groups = [{"document": cat.docs.get(doc, {"doc": doc}), "tasks": tasks}
               for doc, tasks in by_doc.items()]
@@ -244,14 +229,13 @@ def department(gen: Generation, did: str) -> dict:
                                                   "kind", "sector", "parent", "parent_name")},
             "up": _line_up(cat, d), "down": _line_down(cat, d["id"]),
             "tasks": groups,
-            "mentions": [provision_ref(cat, m) for m in d.get("mentions", [])]}
+            "mentions": [provision_ref(cat, m, refs) for m in d.get("mentions", [])]}
 
 
 def _line_up(cat: Catalog, d: dict) -> list[dict]:
     line, cur, seen = [], d.get("superior"), set()
-    while cur and cur not in seen and cur in cat.departments:
+    while cur and cur not in seen and (sup := cat.db.department_head(cur)) is not None:
         seen.add(cur)
-        sup = cat.departments[cur]
         line.append({"id": cur, "name": sup["name"], "level": sup["level"]})
         cur = sup.get("superior")
     if not line and d.get("line"):      # a line named in the text but not itself a party
@@ -260,8 +244,9 @@ def _line_up(cat: Catalog, d: dict) -> list[dict]:
 
 
 def _line_down(cat: Catalog, did: str) -> list[dict]:
-    return [{"id": s, "name": cat.departments[s]["name"], "level": cat.departments[s]["level"],
-             "below": _line_down(cat, s)} for s in cat.subordinates.get(did, [])]
+    heads = [cat.db.department_head(s) for s in cat.db.subordinates(did)]
+    return [{"id": h["id"], "name": h["name"], "level": h["level"],
+             "below": _line_down(cat, h["id"])} for h in heads]
 
 
 # ---- targets ----------------------------------------------------------------------------------
@@ -270,7 +255,7 @@ def targets(gen: Generation, indicator: str | None = None) -> list[dict]:
     """Each indicator with its targets at every level, and how lower levels compare."""
     cat = catalog(gen)
     groups: dict[str, list[dict]] = defaultdict(list)
-    for t in cat.targets:
+    for t in cat.db.targets(indicator or None):     # only the indicator's rows, if named
         groups[t["indicator_key"]].append(t)
     out = []
     for key, rows in groups.items():
@@ -314,22 +299,38 @@ def comparisons(entries: Iterable[dict]) -> list[dict]:
 def alignment_tree(gen: Generation, root: str | None = None) -> list[dict]:
     """Higher provisions with what takes them up below: national → provincial → municipal."""
     cat = catalog(gen)
+    down: dict[str, list[dict]] = defaultdict(list)
+    if not root:      # the whole tree reads every link: once, not one query per node
+        for a in cat.db.alignment_links():
+            down[a["higher"]].append(a)
+    refs = cat.db.refs([*down, *(a["lower"] for links in down.values() for a in links)])
+
+    def links_of(pid: str) -> list[dict]:
+        if root and pid not in down:
+            down[pid] = cat.db.aligned_down(pid)
+            refs.update(cat.db.refs(a["lower"] for a in down[pid] if a["lower"] not in refs))
+        return down.get(pid, [])
+
+    def level_of(pid: str) -> str | None:
+        return refs[pid]["level"] if pid in refs else None
 
     def node(pid: str, seen: frozenset) -> dict:
-        links = sorted(cat.down.get(pid, []), key=lambda a: (LEVEL_ORDER.get(
-            cat.level_of(a["lower"]), 9), -a["score"]))
+        links = sorted(links_of(pid), key=lambda a: (LEVEL_ORDER.get(level_of(a["lower"]), 9),
+                                                     -a["score"]))
         kids = [dict(node(a["lower"], seen | {pid}), score=a["score"],
                      evidence=a.get("evidence"))
                 for a in links if a["lower"] not in seen]
-        return {**provision_ref(cat, pid), "lower": kids}
+        return {**provision_ref(cat, pid, refs), "lower": kids}
 
     if root:
-        if root not in cat.provisions:
+        if not cat.db.has_provision(root):
             raise NotFound(f"no provision {root!r}")
+        refs.update(cat.db.refs([root]))
         return [node(root, frozenset())]
-    tops = [pid for pid in cat.down if not cat.up.get(pid)]
-    tops.sort(key=lambda pid: (LEVEL_ORDER.get(cat.level_of(pid), 9),
-                               cat.provisions.get(pid, {}).get("order", 0), pid))
+    lowers = {a["lower"] for links in down.values() for a in links}
+    tops = [pid for pid in down if pid not in lowers]
+    tops.sort(key=lambda pid: (LEVEL_ORDER.get(level_of(pid), 9),
+                               refs[pid].get("order", 0) if pid in refs else 0, pid))
     return [node(pid, frozenset()) for pid in tops]
 
 
@@ -345,11 +346,11 @@ def neighbourhood(gen: Generation, ref: str) -> dict:
         nodes.setdefault(nid, {"id": nid, "name": label, "category": category})
         return nid
 
-    if ref in cat.provisions:
+    if cat.db.has_provision(ref):
         view = provision(gen, ref)
         me = add(ref, view["provision"]["heading"], "provision")
         if view["provision"]["parent"]:
-            par = cat.provisions[view["provision"]["parent"]]
+            par = cat.db.ref(view["provision"]["parent"])
             links.append({"source": add(par["id"], par["heading"], "provision"), "target": me,
                           "label": "包含"})
         for c in view["children"]:
@@ -369,7 +370,7 @@ def neighbourhood(gen: Generation, ref: str) -> dict:
             links.append({"source": me, "target": add("ind:" + str(t.get("indicator_key") or t.get("indicator")),
                                                       t.get("indicator", ""), "indicator"),
                           "label": "目标"})
-    elif ref in cat.departments or ref in cat.dept_by_name:
+    elif cat.has_department(ref) or cat.db.department_id(ref) is not None:
         view = department(gen, ref)
         d = view["department"]
         me = add(d["id"], d["name"], "department")

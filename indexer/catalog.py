@@ -1,0 +1,489 @@
+"""The catalog: one SQLite file per generation holding what the pages look up.
+
+A generation's provisions (provisions.jsonl), their graph facts (facts.json or the
+per-document fragments an add leaves) and the export rows (departments, targets,
+citations, alignments) used to be read into every server process as Python dicts —
+gigabytes per worker at a few thousand documents.  They are written once more, here,
+into `catalog.sqlite` with the indexes the pages need (by id, document, parent,
+department name, indicator, higher and lower provision); a worker opens it read-only and
+asks for the few rows a request shows, and the operating system's page cache is shared
+by all the workers.
+
+Every row keeps the JSON it was written with (the line of its export file), so what a
+page or an export reads back is the same data; a few columns beside it exist only to be
+looked up or sorted by.  Rows are ordered as in their files: provisions, facts, targets
+and citations by (the document's place in documents.json, their place in the document's
+share), departments and alignments by their line.  So an add replaces one document's
+share without renumbering the others (indexer.incremental).
+
+The file is written beside the other outputs under a temporary name and renamed into
+place when complete; it is never modified afterwards (opened with `immutable=1`).  A
+generation built before the catalog existed has none: `open_catalog` then writes one from
+its files into a private temporary file (slower to start; `policykg build` writes it).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+CATALOG_FILE = "catalog.sqlite"
+SCHEMA_VERSION = 1
+
+log = logging.getLogger("policykg.catalog")
+
+
+def _row_files() -> dict[str, str]:
+    # ontology.graph names the export files; imported late, it brings rdflib.
+    from ontology.graph import ROW_FILES
+    return ROW_FILES
+
+_TABLES = """
+CREATE TABLE info(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE documents(doc TEXT PRIMARY KEY, rank INTEGER NOT NULL);
+CREATE TABLE provisions(id TEXT NOT NULL, doc TEXT NOT NULL, pos INTEGER NOT NULL,
+    parent TEXT, level TEXT, kind TEXT, number TEXT, heading TEXT, ord INTEGER,
+    json TEXT NOT NULL);
+CREATE TABLE facts(id TEXT NOT NULL, doc TEXT, pos INTEGER NOT NULL, json TEXT NOT NULL);
+CREATE TABLE departments(seq INTEGER PRIMARY KEY, id TEXT NOT NULL, superior TEXT,
+    name TEXT, level TEXT, region TEXT, kind TEXT, lead INTEGER, participant INTEGER,
+    mentions INTEGER, json TEXT NOT NULL);
+CREATE TABLE department_names(name TEXT PRIMARY KEY, id TEXT NOT NULL);
+CREATE TABLE targets(doc TEXT NOT NULL, pos INTEGER NOT NULL, indicator_key TEXT,
+    indicator TEXT, json TEXT NOT NULL);
+CREATE TABLE citations(doc TEXT NOT NULL, pos INTEGER NOT NULL, resolves_to TEXT,
+    json TEXT NOT NULL);
+CREATE TABLE alignments(seq INTEGER PRIMARY KEY, higher TEXT NOT NULL, lower TEXT NOT NULL,
+    json TEXT NOT NULL);
+"""
+
+# Made after the rows are in (faster than keeping them up to date row by row).
+_INDEXES = """
+CREATE INDEX provisions_doc ON provisions(doc, pos);
+CREATE INDEX provisions_parent ON provisions(parent, pos);
+CREATE UNIQUE INDEX facts_id ON facts(id);
+CREATE INDEX facts_doc ON facts(doc, pos);
+CREATE INDEX departments_id ON departments(id);
+CREATE INDEX departments_superior ON departments(superior);
+CREATE INDEX targets_doc ON targets(doc, pos);
+CREATE INDEX targets_key ON targets(indicator_key);
+CREATE INDEX targets_indicator ON targets(indicator);
+CREATE INDEX citations_doc ON citations(doc, pos);
+CREATE INDEX citations_to ON citations(resolves_to);
+CREATE INDEX alignments_higher ON alignments(higher, seq);
+CREATE INDEX alignments_lower ON alignments(lower, seq);
+"""
+
+
+# ---- writing -------------------------------------------------------------------------------------
+
+def _connect_for_writing(path: Path) -> sqlite3.Connection:
+    con = sqlite3.connect(str(path), isolation_level=None)
+    # The file is not live until renamed into place (and the store fsyncs the generation):
+    # no journal, no syncs while writing.
+    con.execute("PRAGMA journal_mode=OFF")
+    con.execute("PRAGMA synchronous=OFF")
+    con.execute("PRAGMA temp_store=MEMORY")
+    return con
+
+
+def _lines(path: Path) -> Iterator[str]:
+    if not path.is_file():
+        return
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield line.rstrip("\n")
+
+
+def _put_provisions(con: sqlite3.Connection, lines: Iterable[str]) -> None:
+    """Provision lines of many documents, each numbered from 0 within its document."""
+    counts: dict[str, int] = {}
+
+    def values():
+        for line in lines:
+            p = json.loads(line)
+            pos = counts[p["doc"]] = counts.get(p["doc"], -1) + 1
+            yield (p["id"], p["doc"], pos, p.get("parent"), p.get("level"), p.get("kind"),
+                   p.get("number"), p.get("heading"), p.get("order"), line)
+    con.executemany("INSERT INTO provisions VALUES (?,?,?,?,?,?,?,?,?,?)", values())
+
+
+def _put_facts(con: sqlite3.Connection, doc: str | None, facts: dict[str, dict],
+               start: int = 0) -> None:
+    """One document's facts (`doc` None: facts.json's, whose document is filled in
+    afterwards from the provisions)."""
+    con.executemany("INSERT INTO facts VALUES (?,?,?,?)",
+                    ((pid, doc, pos, json.dumps(value, ensure_ascii=False))
+                     for pos, (pid, value) in enumerate(facts.items(), start)))
+
+
+def _put_documents(con: sqlite3.Connection, folder: Path) -> list[str]:
+    docs = [d["doc"] for d in json.loads((folder / "documents.json").read_text(encoding="utf-8"))]
+    con.execute("DELETE FROM documents")
+    con.executemany("INSERT INTO documents VALUES (?,?)", ((d, i) for i, d in enumerate(docs)))
+    return docs
+
+
+def _put_departments(con: sqlite3.Connection, lines: Iterable[str]) -> None:
+    """Department rows with what the list page shows as columns, and every name and
+    alias → id (the first department to carry a name keeps it, as the pages always did)."""
+    con.execute("DELETE FROM departments")
+    con.execute("DELETE FROM department_names")
+    names: dict[str, str] = {}
+    values = []
+    for seq, line in enumerate(lines):
+        d = json.loads(line)
+        tasks = d.get("tasks", [])
+        lead = sum(t["role"] == "lead" for t in tasks)
+        values.append((seq, d["id"], d.get("superior"), d["name"], d.get("level"),
+                       d.get("region"), d.get("kind"), lead, len(tasks) - lead,
+                       len(d.get("mentions", [])), line))
+        for name in [d["name"], *d.get("aliases", [])]:
+            names.setdefault(name, d["id"])
+    con.executemany("INSERT INTO departments VALUES (?,?,?,?,?,?,?,?,?,?,?)", values)
+    con.executemany("INSERT INTO department_names VALUES (?,?)", names.items())
+
+
+def _put_alignments(con: sqlite3.Connection, lines: Iterable[str]) -> None:
+    con.execute("DELETE FROM alignments")
+
+    def values():
+        for seq, line in enumerate(lines):
+            a = json.loads(line)
+            yield seq, a["higher"], a["lower"], line
+    con.executemany("INSERT INTO alignments VALUES (?,?,?,?)", values())
+
+
+def _put_doc_rows(con: sqlite3.Connection, table: str, lines: Iterable[str],
+                  doc: str | None = None) -> None:
+    """Target or citation rows, numbered within their document (`doc`, else each row's)."""
+    counts: dict[str, int] = {}
+
+    def values():
+        for line in lines:
+            row = json.loads(line)
+            owner = doc or row["doc"]
+            pos = counts[owner] = counts.get(owner, -1) + 1
+            if table == "targets":
+                yield owner, pos, row.get("indicator_key"), row.get("indicator"), line
+            else:
+                yield owner, pos, row.get("resolves_to"), line
+    marks = ",".join("?" * (5 if table == "targets" else 4))
+    con.executemany(f"INSERT INTO {table} VALUES ({marks})", values())
+
+
+def read_fact_parts(folder: Path, docs: Iterable[str]) -> Iterator[tuple[str | None, dict]]:
+    """(document, its provisions' facts) of a generation: facts.json after a full build
+    (one part, document unknown), else each document's fragment an add keeps in the
+    incremental state (indexer.incremental)."""
+    from ontology.graph import FACTS_FILE
+    path = folder / FACTS_FILE
+    if path.is_file():
+        yield None, json.loads(path.read_text(encoding="utf-8"))
+        return
+    for doc in docs:
+        fragment = folder / "incr" / "doc" / f"{doc}.facts"
+        text = fragment.read_text(encoding="utf-8") if fragment.is_file() else ""
+        yield doc, json.loads("{" + text + "}")
+
+
+def write_catalog(folder: Path, out: Path | None = None) -> Path:
+    """The catalog of the generation in `folder`, written from its files into `out`
+    (default: folder/catalog.sqlite, renamed into place once complete)."""
+    out = out if out is not None else folder / CATALOG_FILE
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    con = _connect_for_writing(tmp)
+    try:
+        con.executescript(_TABLES)
+        con.execute("BEGIN")
+        docs = _put_documents(con, folder)
+        _put_provisions(con, _lines(folder / "provisions.jsonl"))
+        pos = 0
+        for doc, facts in read_fact_parts(folder, docs):
+            _put_facts(con, doc, facts, pos)
+            pos += len(facts)
+        # facts.json does not say whose facts they are: the provision does (indexed first,
+        # else this join is quadratic).
+        con.execute("CREATE UNIQUE INDEX provisions_id ON provisions(id)")
+        con.execute("UPDATE facts SET doc = (SELECT doc FROM provisions p WHERE p.id = facts.id)"
+                    " WHERE doc IS NULL")
+        _put_departments(con, _lines(folder / _row_files()["departments"]))
+        _put_doc_rows(con, "targets", _lines(folder / _row_files()["targets"]))
+        _put_doc_rows(con, "citations", _lines(folder / _row_files()["citations"]))
+        _put_alignments(con, _lines(folder / _row_files()["alignments"]))
+        con.execute("INSERT INTO info VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        con.execute("COMMIT")
+        con.executescript(_INDEXES)
+    finally:
+        con.close()
+    os.replace(tmp, out)
+    return out
+
+
+def catalog_stage(ctx) -> None:
+    """Build stage "catalog": written last, from the files the other stages wrote."""
+    write_catalog(ctx.folder)
+
+
+@dataclass(frozen=True)
+class CatalogChange:
+    """What an add or a remove changed, document by document (indexer.incremental):
+    the documents whose provisions go out or come in, and the new facts, target rows and
+    citation rows of the documents whose share of them was rewritten.  Departments and
+    alignments are read again whole from the new generation's files, which an add
+    rewrites whole."""
+
+    removed: frozenset[str] = frozenset()
+    provisions: dict[str, list[dict]] = field(default_factory=dict)
+    facts: dict[str, dict[str, dict]] = field(default_factory=dict)
+    targets: dict[str, list[str]] = field(default_factory=dict)
+    citations: dict[str, list[str]] = field(default_factory=dict)
+
+
+def update_catalog(old: Path, new: Path, change: CatalogChange) -> Path:
+    """new/catalog.sqlite: a copy of old/catalog.sqlite with `change` applied (the
+    provisions, facts and rows of the other documents are not read again)."""
+    out = new / CATALOG_FILE
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.copyfile(old / CATALOG_FILE, tmp)
+    con = _connect_for_writing(tmp)
+    try:
+        con.execute("BEGIN")
+        _put_documents(con, new)
+        for doc in (*change.removed, *change.provisions):
+            con.execute("DELETE FROM provisions WHERE doc = ?", (doc,))
+        for doc, rows in change.provisions.items():
+            _put_provisions(con, (json.dumps(r, ensure_ascii=False) for r in rows))
+        for doc in change.removed:
+            for table in ("facts", "targets", "citations"):
+                con.execute(f"DELETE FROM {table} WHERE doc = ?", (doc,))
+        for doc, facts in change.facts.items():
+            con.execute("DELETE FROM facts WHERE doc = ?", (doc,))
+            _put_facts(con, doc, facts)
+        for table, parts in (("targets", change.targets), ("citations", change.citations)):
+            for doc, lines in parts.items():
+                con.execute(f"DELETE FROM {table} WHERE doc = ?", (doc,))
+                _put_doc_rows(con, table, lines, doc)
+        _put_departments(con, _lines(new / _row_files()["departments"]))
+        _put_alignments(con, _lines(new / _row_files()["alignments"]))
+        con.execute("COMMIT")
+    finally:
+        con.close()
+    os.replace(tmp, out)
+    return out
+
+
+def has_catalog(folder: Path) -> bool:
+    """Does the generation have a catalog this code reads (of this schema)?"""
+    path = folder / CATALOG_FILE
+    if not path.is_file():
+        return False
+    try:
+        Catalog(path).close()
+    except (ValueError, sqlite3.Error):
+        return False
+    return True
+
+
+# ---- reading -------------------------------------------------------------------------------------
+
+_REF = "id, doc, level, kind, number, heading, parent, ord"
+_REF_KEYS = ("id", "doc", "level", "kind", "number", "heading", "parent", "order")
+
+
+class Catalog:
+    """Read-only queries over one catalog file; safe to share between threads.
+
+    One connection, opened at once and kept (the file may be unlinked later: a pruned
+    generation, or the private copy of `open_catalog`); a lock serialises its use, each
+    query being a few index lookups.
+    """
+
+    def __init__(self, path: Path, cache_mb: int = 16):
+        self.path = path
+        self._con = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True,
+                                    check_same_thread=False)
+        self._con.execute(f"PRAGMA cache_size=-{cache_mb * 1024}")
+        self._lock = threading.Lock()
+        try:
+            got = self._all("SELECT value FROM info WHERE key = 'schema'")
+        except sqlite3.Error:
+            got = []
+        if not got or got[0][0] != str(SCHEMA_VERSION):
+            self._con.close()
+            raise ValueError(f"{path}: not a catalog of schema {SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        self._con.close()
+
+    def _all(self, sql: str, args: tuple = ()) -> list[tuple]:
+        with self._lock:
+            return self._con.execute(sql, args).fetchall()
+
+    def _jsons(self, sql: str, args: tuple = ()) -> list[dict]:
+        return [json.loads(r[0]) for r in self._all(sql, args)]
+
+    def _one_json(self, sql: str, args: tuple = ()) -> dict | None:
+        got = self._all(sql, args)
+        return json.loads(got[0][0]) if got else None
+
+    def count(self, table: str) -> int:
+        """Rows of a table: provisions, facts, departments, targets, citations, alignments."""
+        if table not in ("provisions", "facts", "departments", "targets", "citations",
+                         "alignments"):
+            raise ValueError(table)
+        return self._all(f"SELECT count(*) FROM {table}")[0][0]
+
+    # -- provisions
+    def provisions(self) -> list[dict]:
+        """Every provision, in provisions.jsonl's order."""
+        return self._jsons("SELECT p.json FROM provisions p JOIN documents d ON d.doc = p.doc"
+                           " ORDER BY d.rank, p.pos")
+
+    def provision(self, pid: str) -> dict | None:
+        return self._one_json("SELECT json FROM provisions WHERE id = ?", (pid,))
+
+    def has_provision(self, pid: str) -> bool:
+        return bool(self._all("SELECT 1 FROM provisions WHERE id = ?", (pid,)))
+
+    def provision_ids(self) -> list[str]:
+        return [r[0] for r in self._all("SELECT p.id FROM provisions p JOIN documents d"
+                                        " ON d.doc = p.doc ORDER BY d.rank, p.pos")]
+
+    def ref(self, pid: str) -> dict | None:
+        """id, doc, level, kind, number, heading, parent and order of a provision
+        (without its text: what a link to it shows)."""
+        got = self._all(f"SELECT {_REF} FROM provisions WHERE id = ?", (pid,))
+        return dict(zip(_REF_KEYS, got[0])) if got else None
+
+    def refs(self, pids: Iterable[str]) -> dict[str, dict]:
+        pids = list(dict.fromkeys(pids))
+        out: dict[str, dict] = {}
+        for i in range(0, len(pids), 500):
+            chunk = pids[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self._all(f"SELECT {_REF} FROM provisions WHERE id IN ({marks})",
+                               tuple(chunk)):
+                out[r[0]] = dict(zip(_REF_KEYS, r))
+        return out
+
+    def children(self, pid: str) -> list[str]:
+        return [r[0] for r in self._all("SELECT id FROM provisions WHERE parent = ?"
+                                        " ORDER BY pos", (pid,))]
+
+    def outline_rows(self, doc: str) -> list[dict]:
+        """The refs of a document's provisions, in order."""
+        return [dict(zip(_REF_KEYS, r)) for r in self._all(
+            f"SELECT {_REF} FROM provisions WHERE doc = ? ORDER BY pos", (doc,))]
+
+    # -- facts
+    def facts(self, pid: str) -> dict | None:
+        return self._one_json("SELECT json FROM facts WHERE id = ?", (pid,))
+
+    def all_facts(self) -> dict[str, dict]:
+        return {pid: json.loads(text) for pid, text in self._all(
+            "SELECT f.id, f.json FROM facts f JOIN documents d ON d.doc = f.doc"
+            " ORDER BY d.rank, f.pos")}
+
+    def document_facts(self, doc: str) -> list[tuple[str, dict | None]]:
+        """(provision id, its facts or None) of a document's provisions, in order."""
+        return [(pid, json.loads(text) if text else None) for pid, text in self._all(
+            "SELECT p.id, f.json FROM provisions p LEFT JOIN facts f ON f.id = p.id"
+            " WHERE p.doc = ? ORDER BY p.pos", (doc,))]
+
+    # -- export rows
+    def rows(self, name: str) -> list[dict]:
+        """The rows of one export, in the order of its file."""
+        if name in ("departments", "alignments"):
+            return self._jsons(f"SELECT json FROM {name} ORDER BY seq")
+        if name in ("targets", "citations"):
+            return self._jsons(f"SELECT t.json FROM {name} t JOIN documents d ON d.doc = t.doc"
+                               " ORDER BY d.rank, t.pos")
+        raise KeyError(name)
+
+    def department(self, did: str) -> dict | None:
+        return self._one_json("SELECT json FROM departments WHERE id = ? ORDER BY seq DESC"
+                              " LIMIT 1", (did,))
+
+    def department_head(self, did: str) -> dict | None:
+        """id, name and level of a department (what a reference to it shows)."""
+        got = self._all("SELECT id, name, level, superior FROM departments WHERE id = ?"
+                        " ORDER BY seq DESC LIMIT 1", (did,))
+        return dict(zip(("id", "name", "level", "superior"), got[0])) if got else None
+
+    def department_id(self, name: str) -> str | None:
+        got = self._all("SELECT id FROM department_names WHERE name = ?", (name,))
+        return got[0][0] if got else None
+
+    def department_summaries(self) -> list[dict]:
+        keys = ("id", "name", "level", "region", "kind", "lead", "participant", "mentions")
+        return [dict(zip(keys, r)) for r in self._all(
+            f"SELECT {', '.join(keys)} FROM departments ORDER BY seq")]
+
+    def subordinates(self, did: str) -> list[str]:
+        return [r[0] for r in self._all("SELECT id FROM departments WHERE superior = ?"
+                                        " ORDER BY seq", (did,))]
+
+    def targets(self, indicator: str | None = None) -> list[dict]:
+        """Target rows in file order: all, or those of the indicators `indicator` names
+        (by key or by one of its names)."""
+        sql = "SELECT t.json FROM targets t JOIN documents d ON d.doc = t.doc"
+        args: tuple = ()
+        if indicator is not None:
+            sql += (" WHERE t.indicator_key IN (SELECT indicator_key FROM targets"
+                    " WHERE indicator_key = ? OR indicator = ?)")
+            args = (indicator, indicator)
+        return self._jsons(sql + " ORDER BY d.rank, t.pos", args)
+
+    def indicator_count(self) -> int:
+        return self._all("SELECT count(DISTINCT indicator_key) FROM targets")[0][0]
+
+    def citations_of(self, doc: str) -> list[dict]:
+        return self._jsons("SELECT json FROM citations WHERE doc = ? ORDER BY pos", (doc,))
+
+    def citations_to(self, doc: str) -> list[dict]:
+        return self._jsons("SELECT c.json FROM citations c JOIN documents d ON d.doc = c.doc"
+                           " WHERE c.resolves_to = ? ORDER BY d.rank, c.pos", (doc,))
+
+    def aligned_up(self, lower: str) -> list[dict]:
+        """Alignment rows linking `lower` to higher provisions, in file order."""
+        return self._jsons("SELECT json FROM alignments WHERE lower = ? ORDER BY seq", (lower,))
+
+    def aligned_down(self, higher: str) -> list[dict]:
+        return self._jsons("SELECT json FROM alignments WHERE higher = ? ORDER BY seq",
+                           (higher,))
+
+    def alignment_links(self) -> list[dict]:
+        """higher, lower, score and evidence of every alignment row, in file order (what
+        the alignment tree shows; SQLite picks them out of the JSON, cheaper than parsing
+        whole rows in Python)."""
+        return [{"higher": h, "lower": lo, "score": score, "evidence": evidence}
+                for h, lo, score, evidence in self._all(
+                    "SELECT higher, lower, json->>'score', json->>'evidence' FROM alignments"
+                    " ORDER BY seq")]
+
+
+def open_catalog(folder: Path) -> Catalog:
+    """The generation's catalog; for a generation written before there was one, a private
+    copy written from its files into a temporary file (removed when closed)."""
+    path = folder / CATALOG_FILE
+    if has_catalog(folder):
+        return Catalog(path)
+    log.warning("%s has no %s of schema %d: writing a private one from its files (rebuild "
+                "to skip this)", folder.name, CATALOG_FILE, SCHEMA_VERSION)
+    fd, name = tempfile.mkstemp(prefix="policykg-catalog-", suffix=".sqlite")
+    os.close(fd)
+    try:
+        write_catalog(folder, Path(name))
+        return Catalog(Path(name))
+    finally:
+        os.unlink(name)        # the open connection keeps it; nothing is left behind

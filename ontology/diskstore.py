@@ -1,0 +1,189 @@
+"""A generation's graph as an on-disk Oxigraph store (RocksDB), opened read-only by readers.
+
+Loading the whole graph into every server process cost each one the graph's size again
+(~2.5 GB per process at 2,000 documents, in every gunicorn worker and every SPARQL zygote).
+So the build writes the graph once into `oxigraph/` inside the generation folder, and
+readers open it with `Store.read_only` (milliseconds; the pages are the kernel's, shared).
+
+- **Written before the generation is current.**  The store is made in the generation's
+  temporary folder (indexer.store.DataDir.new_generation) and closed before the folder is
+  renamed; `oxigraph.json`, written last, names the part files it holds.  A reader uses
+  the store only when that file is there, so a half-written store is never opened.
+- **An add does not reload everything.**  The new store starts as a RocksDB checkpoint of
+  the previous one (`Store.backup`: its immutable SST files hard-linked, never written)
+  and gets the delta: the triples of the part files that went or changed are removed, the
+  triples of new or changed parts added.  A part the add did not touch is a hard link to
+  the previous generation's file (same inode); the parts never share a triple, so the
+  delta of a changed part is the difference of its lines.  A previous generation without
+  a store (older code) gets a full bulk load instead.
+- **Flushed before closing.**  A checkpoint of a read-only store carries no write-ahead
+  log, so every write is flushed into SST files before the store is closed.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import pyoxigraph as ox
+
+STORE_DIR = "oxigraph"
+MANIFEST = "oxigraph.json"    # written last: the store beside it is whole
+_NT = ox.RdfFormat.N_TRIPLES
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    parts: tuple[str, ...]    # the N-Triples part files, relative to the generation folder
+    mode: str                 # "bulk" (loaded from every part) or "delta" (from the previous)
+    seconds: float            # time spent writing the store
+    removed: int = 0          # triples removed and added by a delta
+    added: int = 0
+
+
+def store_path(folder: Path) -> Path:
+    return folder / STORE_DIR
+
+
+def present(folder: Path) -> bool:
+    """Whether `folder` holds a whole store (its manifest is written after it is closed)."""
+    return store_path(folder).is_dir() and (folder / MANIFEST).is_file()
+
+
+def read_info(folder: Path) -> StoreInfo | None:
+    if not present(folder):
+        return None
+    data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    return StoreInfo(parts=tuple(data["parts"]), mode=data["mode"], seconds=data["seconds"],
+                     removed=data.get("removed", 0), added=data.get("added", 0))
+
+
+def open_read_only(folder: Path) -> ox.Store:
+    """The generation's store, read-only: any number of processes may hold it open."""
+    return ox.Store.read_only(str(store_path(folder)))
+
+
+def write(folder: Path, parts: Sequence[Path]) -> StoreInfo:
+    """Bulk-load the part files (the graph is their union) into a new store in `folder`."""
+    started = time.perf_counter()
+    rels = _relative(folder, parts)
+    _discard(folder)
+    store = ox.Store(str(store_path(folder)))
+    with io.BufferedReader(_Chain([folder / r for r in rels]), 1 << 20) as reader:
+        store.bulk_load(input=reader, format=_NT)
+    store.flush()
+    del store              # the last reference: RocksDB closes before the folder is renamed
+    return _commit(folder, StoreInfo(rels, "bulk", round(time.perf_counter() - started, 3)))
+
+
+def update(previous: Path, folder: Path, parts: Sequence[Path]) -> StoreInfo:
+    """The store of `folder` from the previous generation's, with the delta of the parts
+    (a full bulk load when the previous generation has no store).  `previous` is only read."""
+    old = read_info(previous)
+    if old is None:
+        return write(folder, parts)
+    started = time.perf_counter()
+    rels = _relative(folder, parts)
+    removed, added = part_delta(previous, folder, old.parts, rels)
+    _discard(folder)
+    source = open_read_only(previous)
+    source.backup(str(store_path(folder)))
+    del source
+    store = ox.Store(str(store_path(folder)))
+    for quad in _quads(removed):
+        store.remove(quad)
+    store.extend(_quads(added))
+    store.flush()
+    del store
+    info = StoreInfo(rels, "delta", round(time.perf_counter() - started, 3),
+                     removed=len(removed), added=len(added))
+    return _commit(folder, info)
+
+
+def part_delta(previous: Path, folder: Path, old_parts: Sequence[str], new_parts: Sequence[str]
+               ) -> tuple[list[bytes], list[bytes]]:
+    """The N-Triples lines to remove from the previous store and to add to it.
+
+    A part under the same name and inode is unchanged (a hard link, never written); a
+    changed part contributes the difference of its lines; a part gone or new, all of them."""
+    new_set, old_set = set(new_parts), set(old_parts)
+    removed: set[bytes] = set()
+    added: set[bytes] = set()
+    for rel in old_parts:
+        if rel not in new_set:
+            removed |= _lines(previous / rel)
+        elif not os.path.samefile(previous / rel, folder / rel):
+            before, after = _lines(previous / rel), _lines(folder / rel)
+            removed |= before - after
+            added |= after - before
+    for rel in new_parts:
+        if rel not in old_set:
+            added |= _lines(folder / rel)
+    # A line that only moved between parts is removed and added again: removing first
+    # keeps it (the parts never share a triple, so nothing else is lost).
+    return sorted(removed), sorted(added)
+
+
+def _lines(path: Path) -> set[bytes]:
+    return {line for line in path.read_bytes().split(b"\n") if line.strip()}
+
+
+def _quads(lines: Iterable[bytes]) -> Iterable[ox.Quad]:
+    data = b"\n".join(lines)
+    if not data:
+        return iter(())
+    return (ox.Quad(t.subject, t.predicate, t.object)
+            for t in ox.parse(data + b"\n", format=_NT))
+
+
+def _relative(folder: Path, parts: Sequence[Path]) -> tuple[str, ...]:
+    """The non-empty parts, by their path relative to the generation folder."""
+    return tuple(str(Path(p).relative_to(folder)) for p in parts if Path(p).stat().st_size)
+
+
+def _discard(folder: Path) -> None:
+    """Remove what an earlier attempt in this (not yet current) folder left."""
+    (folder / MANIFEST).unlink(missing_ok=True)
+    shutil.rmtree(store_path(folder), ignore_errors=True)
+
+
+def _commit(folder: Path, info: StoreInfo) -> StoreInfo:
+    data = {"parts": list(info.parts), "mode": info.mode, "seconds": info.seconds,
+            "removed": info.removed, "added": info.added}
+    (folder / MANIFEST).write_text(json.dumps(data, indent=0), encoding="utf-8")
+    return info
+
+
+class _Chain(io.RawIOBase):
+    """The files read one after another, as one stream (bulk_load takes one input: one
+    load over all parts makes a few large SST files, not one small file per part)."""
+
+    def __init__(self, paths: Sequence[Path]):
+        self._paths = list(paths)
+        self._fh = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while True:
+            if self._fh is None:
+                if not self._paths:
+                    return 0
+                self._fh = open(self._paths.pop(0), "rb")
+            n = self._fh.readinto(buffer)
+            if n:
+                return n
+            self._fh.close()
+            self._fh = None
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+        super().close()

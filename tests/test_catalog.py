@@ -1,0 +1,123 @@
+"""The SQLite catalog (indexer.catalog): what it holds is what the generation's files say,
+an add's catalog equals one written from scratch, and a generation without one is served."""
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+
+from indexer import ingest
+from indexer.catalog import CATALOG_FILE, Catalog, has_catalog, open_catalog, write_catalog
+from indexer.generation import Generation
+from indexer.store import DataDir, read_jsonl
+from ingest_formats import PLAN
+from ontology.graph import ROW_FILES
+from web import views
+
+LIMIT = 20 * 1024 * 1024
+
+
+def dump(cat: Catalog) -> dict:
+    """Everything a reader can ask for, in the order it answers."""
+    provisions = cat.provisions()
+    depts = cat.department_summaries()
+    return {"provisions": provisions, "facts": list(cat.all_facts().items()),
+            **{name: cat.rows(name) for name in ROW_FILES},
+            "summaries": depts,
+            "names": {name: cat.department_id(name)
+                      for d in cat.rows("departments") for name in [d["name"], *d["aliases"]]},
+            "children": {p["id"]: cat.children(p["id"]) for p in provisions},
+            "refs": cat.refs(p["id"] for p in provisions),
+            "links": cat.alignment_links(), "indicators": cat.indicator_count()}
+
+
+def test_the_build_writes_a_catalog_holding_its_files_exactly(built):
+    _, gen = built
+    folder = gen.folder
+    assert (folder / CATALOG_FILE).is_file()
+    assert not list(folder.glob("*.tmp"))
+    cat = Catalog(folder / CATALOG_FILE)
+    assert cat.provisions() == read_jsonl(folder / "provisions.jsonl")
+    facts = json.loads((folder / "facts.json").read_text(encoding="utf-8"))
+    got = cat.all_facts()
+    assert got == facts and list(got) == list(facts)
+    for name, file in ROW_FILES.items():
+        assert cat.rows(name) == read_jsonl(folder / file), name
+    some = next(p for p in cat.provisions() if p["parent"])
+    assert cat.provision(some["id"]) == some
+    assert some["id"] in cat.children(some["parent"])
+    assert cat.facts(some["id"]) == facts.get(some["id"])
+    assert cat.provision("no-such-id") is None and cat.facts("no-such-id") is None
+
+
+def test_the_lookups_answer_as_a_scan_of_the_rows_would(built):
+    _, gen = built
+    cat = gen.catalog
+    aligns = cat.rows("alignments")
+    a = aligns[0]
+    assert cat.aligned_up(a["lower"]) == [x for x in aligns if x["lower"] == a["lower"]]
+    assert cat.aligned_down(a["higher"]) == [x for x in aligns if x["higher"] == a["higher"]]
+    assert cat.alignment_links() == [{k: x.get(k) for k in ("higher", "lower", "score", "evidence")}
+                                     for x in aligns]
+    cites = cat.rows("citations")
+    for doc in {c["doc"] for c in cites} | {c["resolves_to"] for c in cites if c["resolves_to"]}:
+        assert cat.citations_of(doc) == [c for c in cites if c["doc"] == doc]
+        assert cat.citations_to(doc) == [c for c in cites if c.get("resolves_to") == doc]
+    targets = cat.rows("targets")
+    t = targets[-1]
+    assert cat.targets(t["indicator"]) == [
+        r for r in targets if r["indicator_key"] == t["indicator_key"]]
+    depts = cat.rows("departments")
+    busy = max(depts, key=lambda d: len(d["tasks"]))
+    assert cat.department(busy["id"]) == busy
+    [summary] = [s for s in cat.department_summaries() if s["id"] == busy["id"]]
+    assert summary["lead"] + summary["participant"] == len(busy["tasks"]) > 0
+    assert cat.subordinates(busy["id"]) == [d["id"] for d in depts
+                                            if d.get("superior") == busy["id"]]
+
+
+def test_an_add_updates_the_catalog_to_what_a_fresh_one_holds(built, tmp_path):
+    source, _ = built
+    shutil.copytree(source.root, tmp_path / "data", symlinks=True)
+    store = DataDir(tmp_path / "data")
+    before = store.require_current()
+    candidate = ingest.read_candidate(PLAN.encode("utf-8"), LIMIT, name="江门方案.txt")
+    result = ingest.add_document(store, candidate)
+    new = store.require_current()
+    assert new != before and Generation(new).meta["update"]["incremental"]
+    added = Catalog(new / CATALOG_FILE)
+    assert any(p["doc"] == result.file for p in added.provisions())
+    fresh = Catalog(write_catalog(new, tmp_path / "fresh.sqlite"))
+    assert dump(added) == dump(fresh)
+    # and back out: the remove's catalog too
+    ingest.remove_document(store, result.file)
+    gone = store.require_current()
+    assert dump(Catalog(gone / CATALOG_FILE)) == dump(Catalog(before / CATALOG_FILE))
+
+
+def test_a_generation_without_a_catalog_is_served_from_its_files(built, tmp_path):
+    _, gen = built
+    old = tmp_path / "old"
+    shutil.copytree(gen.folder, old, symlinks=True)
+    (old / CATALOG_FILE).unlink()
+    cat = open_catalog(old)
+    assert not cat.path.exists()                  # a private copy, nothing left behind
+    assert not (old / CATALOG_FILE).exists()      # the generation itself is not written to
+    assert dump(cat) == dump(gen.catalog)
+    served = Generation(old)
+    pid = next(p["id"] for p in gen.provisions if p["parent"])
+    assert views.provision(served, pid) == views.provision(gen, pid)
+    assert views.departments(served) == views.departments(gen)
+
+
+def test_a_catalog_of_another_schema_is_not_read(built, tmp_path):
+    _, gen = built
+    old = tmp_path / "old"
+    shutil.copytree(gen.folder, old, symlinks=True)
+    (old / CATALOG_FILE).unlink()
+    con = sqlite3.connect(old / CATALOG_FILE)
+    con.executescript("CREATE TABLE info(key TEXT, value TEXT);"
+                      "INSERT INTO info VALUES ('schema', '0');")
+    con.close()
+    assert not has_catalog(old)
+    assert open_catalog(old).provisions() == gen.catalog.provisions()
