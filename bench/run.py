@@ -493,6 +493,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--add-sizes", default=None,
                     help="sizes to measure `add` at (default: every size whose build finished)")
     ap.add_argument("--profile", action="store_true", help="pyinstrument profiles into bench/out/profiles")
+    ap.add_argument("--stores", default="memory,oxigraph-memory,oxigraph",
+                    help="graph stores to measure (ontology.graphstore.STORES)")
     ap.add_argument("--no-install", action="store_true")
     ap.add_argument("--no-render", action="store_true")
     args = ap.parse_args(argv)
@@ -553,7 +555,7 @@ def main(argv: list[str] | None = None) -> None:
                 save()
         if built and "graph" in only:
             r["graph"] = dict(r.get("graph") or {})
-            for store in ("memory", "oxigraph"):
+            for store in args.stores.split(","):
                 log(f"graph {n} {store}")
                 r["graph"][store] = _at(measure_graph(n, store, args))
                 save()

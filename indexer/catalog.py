@@ -239,14 +239,17 @@ class CatalogChange:
     """What an add or a remove changed, document by document (indexer.incremental):
     the documents whose provisions go out or come in, and the new facts, target rows and
     citation rows of the documents whose share of them was rewritten.  Departments and
-    alignments are read again whole from the new generation's files, which an add
-    rewrites whole."""
+    alignments are put in again whole (an add rewrites their files whole): the alignments
+    from `alignments` when given, else read from the new generation's file."""
 
     removed: frozenset[str] = frozenset()
     provisions: dict[str, list[dict]] = field(default_factory=dict)
     facts: dict[str, dict[str, dict]] = field(default_factory=dict)
     targets: dict[str, list[str]] = field(default_factory=dict)
     citations: dict[str, list[str]] = field(default_factory=dict)
+    # Every alignment row as (higher, lower, line), in the file's order, when the caller
+    # has them at hand (indexer.incremental): the file is then not read and parsed again.
+    alignments: list[tuple[str, str, str]] | None = None
 
 
 def update_catalog(old: Path, new: Path, change: CatalogChange) -> Path:
@@ -274,7 +277,12 @@ def update_catalog(old: Path, new: Path, change: CatalogChange) -> Path:
                 con.execute(f"DELETE FROM {table} WHERE doc = ?", (doc,))
                 _put_doc_rows(con, table, lines, doc)
         _put_departments(con, _lines(new / _row_files()["departments"]))
-        _put_alignments(con, _lines(new / _row_files()["alignments"]))
+        if change.alignments is not None:
+            con.execute("DELETE FROM alignments")
+            con.executemany("INSERT INTO alignments VALUES (?,?,?,?)",
+                            ((seq, *row) for seq, row in enumerate(change.alignments)))
+        else:
+            _put_alignments(con, _lines(new / _row_files()["alignments"]))
         con.execute("COMMIT")
     finally:
         con.close()
@@ -446,6 +454,38 @@ class Catalog:
 
     def indicator_count(self) -> int:
         return self._all("SELECT count(DISTINCT indicator_key) FROM targets")[0][0]
+
+    def target_heads(self) -> list[dict]:
+        """indicator_key, doc, indicator, uri and unit of every target row, in file order:
+        what the list of indicators counts, picked out by SQLite rather than parsed."""
+        keys = ("indicator_key", "doc", "indicator", "uri", "unit")
+        return [dict(zip(keys, r)) for r in self._all(
+            "SELECT t.indicator_key, t.doc, t.indicator, t.json->>'uri', t.json->>'unit'"
+            " FROM targets t JOIN documents d ON d.doc = t.doc ORDER BY d.rank, t.pos")]
+
+    def target_links(self, lowers: Iterable[str] | None = None) -> list[tuple[str, str]]:
+        """(higher target IRI, lower target IRI) of the target alignment rows, in file
+        order: every one, or those whose lower provision is one of `lowers`.  These are
+        the pairs ontology.targets.align_targets chose (nearest in the hierarchy)."""
+        sql = ("SELECT json->>'higher_target', json->>'lower_target' FROM alignments"
+               " WHERE json->>'kind' = 'target'")
+        if lowers is None:
+            return [tuple(r) for r in self._all(sql + " ORDER BY seq")]
+        ids = list(dict.fromkeys(lowers))
+        out: list[tuple[str, str]] = []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            out.extend(tuple(r) for r in self._all(
+                f"{sql} AND lower IN ({','.join('?' * len(chunk))}) ORDER BY seq",
+                tuple(chunk)))
+        return out
+
+    def alignment_pairs(self) -> list[tuple[str, str, str | None]]:
+        """(higher, lower, the lower provision's level) of every alignment row, in file
+        order: what the list of aligned provisions counts, without parsing rows."""
+        return [tuple(r) for r in self._all(
+            "SELECT a.higher, a.lower, p.level FROM alignments a"
+            " LEFT JOIN provisions p ON p.id = a.lower ORDER BY a.seq")]
 
     def citations_of(self, doc: str) -> list[dict]:
         return self._jsons("SELECT json FROM citations WHERE doc = ? ORDER BY pos", (doc,))

@@ -17,8 +17,9 @@ ontology.graph: one part per document, per document's citations, per aligned pai
 documents, per document's spans, and one global part) and what each document contributed
 before any cross-document step (its department registry events, its citations as read,
 its targets, its kept shingles).  An add extracts the new document only, aligns it with
-the candidates the shingle index names, re-resolves the corpus's citations (cheap: a
-union-find over what was read), replays the department events, and rewrites only the
+the candidates the shingle index names, re-resolves the citations its 文号 and titles can
+reach (those joined to them through chains of shared keys: nothing else can resolve
+differently; _resolve_citations), replays the department events, and rewrites only the
 parts whose inputs changed.  The outputs a generation serves — graph.nt, facts.json, the
 export rows, documents.json, provisions.jsonl, the whoosh index — are then written from
 the parts, equal to what a full build of the same corpus would write; the catalog
@@ -64,6 +65,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import gc
 import hashlib
 import json
 import os
@@ -81,8 +83,9 @@ from indexer.store import link_tree
 from ontology import alignment as al
 from ontology import diskstore
 from ontology.alignment import Alignment
-from ontology.citations import Citation, CitationFacts, CitedDocument, RawCitation, read_citations, \
-    resolve_citations
+from ontology.citations import (Citation, CitationFacts, CitedDocument, RawCitation,
+                                normalise_number, number_key, read_citations, resolve_citations,
+                                title_key)
 from ontology.departments import Department, Mention, Responsibility, _dedupe as _dedupe_resps
 from ontology.graph import (FACTS_FILE, GRAPH_FILE, GRAPH_LIST, ROW_FILES, RecordingResolver,
                             citation_part, departments_by_doc, document_part, global_lines,
@@ -92,6 +95,10 @@ from ontology.targets import Target, TargetAlignment, align_targets, extract_tar
 Step = Callable[[str], None]
 STATE_DIR = "incr"
 FORMAT = 2
+# state.json "citations": every cite state holds its resolved citations ("citations",
+# "cited"), so an add re-resolves only what the change can reach (_resolve_citations).  A
+# state without it (written before) takes the full pass once, which writes them.
+CITE_FORMAT = 1
 STEPS = ("read", "extract", "align", "citations", "graph", "facts", "index", "done")
 
 
@@ -350,7 +357,8 @@ def _provision(d: dict) -> Provision:
 #                                   read, targets, tasks, facts, spans, …)
 #   incr/doc/<doc>.nt, .prov.json, .rows, .facts
 #                                   its graph part, provisions, target rows, facts as JSON
-#   incr/cite/<doc>.json, .nt, .rows its citations as they resolve now
+#   incr/cite/<doc>.json, .nt, .rows its citations as they resolve now (the json: the
+#                                   resolved citations and cited nodes, CITE_FORMAT)
 #   incr/span/<doc>.nt              spans of it other parts point at
 #   incr/pair/<owner>.json, .nt, .rows
 #                                   the pairs made when <owner> came in (a full build: the
@@ -368,6 +376,8 @@ class Corpus:
     cites: dict[str, dict]              # file → citation state
     pairs: dict[str, dict]              # pair name → pair state (in its owner's pack)
     touched: set[str] = dataclasses.field(default_factory=set)   # facts/spans to rewrite
+    cite_seeds: set[str] = dataclasses.field(default_factory=set)  # citation keys changed
+    cite_gone: set[str] = dataclasses.field(default_factory=set)   # cited by a removed doc
     packs: set[str] = dataclasses.field(default_factory=set)     # packs to rewrite
 
     @property
@@ -438,6 +448,7 @@ def write_document_state(root: Path, doc: Document, issuer: str | None, events: 
         "tasks": tasks, "mentioned": mentioned, "facts": part.facts,
         "spans": [[s, e] for _, s, e in part.spans], "shared": part.shared,
         "eligible": eligible, "tally": _tally(doc, part.facts),
+        "ckeys": cite_keys(doc.meta, raws),
     }
     folder = root / "doc"
     _write_bytes(root / "text" / f"{doc.file}.txt", doc.source.encode("utf-8"))
@@ -462,19 +473,52 @@ def _tally(doc: Document, facts: dict[str, dict]) -> dict[str, list[int]]:
     return out
 
 
-def _cite_inputs(citations: Sequence[Citation], cited: dict[str, CitedDocument]) -> list:
-    return [[_asdict(c), _asdict(cited[c.target])] for c in citations]
+def _keys(number: str | None, title: str | None) -> list[str]:
+    return ([f"n:{number}"] if number else []) + ([f"t:{title}"] if title else [])
+
+
+def cite_keys(meta: DocumentMeta, raws: Sequence[RawCitation]) -> dict[str, list]:
+    """The keys resolve_citations joins a document and each of its citations by (文号 and
+    title, as it computes them): two things can only end up in one cited node through a
+    chain of shared keys."""
+    number = number_key(normalise_number(meta.number or "") if meta.number else None)
+    return {"meta": _keys(number, title_key(meta.title)),
+            "raws": [_keys(number_key(r.number), title_key(r.title)) for r in raws]}
+
+
+def _ckeys(state: dict, cites: dict | None = None) -> dict[str, list]:
+    """A document's citation keys: in its state; for a state written before they were kept,
+    in its cite state (put there when the first add took the whole pass), else computed."""
+    if "ckeys" not in state:
+        state["ckeys"] = (cites or {}).get("ckeys") or cite_keys(
+            _meta(state["meta"]), [RawCitation(**r) for r in state["raws"]])
+    return state["ckeys"]
+
+
+def _cite_row(c: Citation) -> list:
+    return [c.provision, c.doc, c.title, c.number, c.start, c.end, c.target, c.resolves_to,
+            c.target_number]
+
+
+def _cited_map(citations: Sequence[Citation], cited: dict[str, CitedDocument]) -> dict[str, list]:
+    """What a citation part reads of the cited nodes (not cited_by: no part shows it)."""
+    return {c.target: [cited[c.target].title, cited[c.target].number, cited[c.target].resolves_to]
+            for c in citations}
 
 
 def write_cite_state(root: Path, doc: Document, citations: Sequence[Citation],
-                     cited: dict[str, CitedDocument], metas: dict[str, DocumentMeta]) -> dict:
-    """The part holding one document's citations as they resolve now."""
+                     cited: dict[str, CitedDocument], metas: dict[str, DocumentMeta],
+                     ckeys: dict | None = None) -> dict:
+    """The part holding one document's citations as they resolve now (`ckeys`: the
+    document's citation keys, kept here when its own state does not have them)."""
     own = {c.target: cited[c.target] for c in citations}
     targets = [metas[c.resolves_to] for c in own.values() if c.resolves_to in metas]
     part, rows = citation_part(doc, CitationFacts(list(citations), own), targets)
-    state = {"file": doc.file, "key": _digest(_cite_inputs(citations, cited)),
-             "facts": part.facts, "spans": [[s, e] for _, s, e in part.spans],
-             "shared": part.shared}
+    state = {"file": doc.file, "citations": [_cite_row(c) for c in citations],
+             "cited": _cited_map(citations, cited), "facts": part.facts,
+             "spans": [[s, e] for _, s, e in part.spans], "shared": part.shared}
+    if ckeys is not None:
+        state["ckeys"] = ckeys
     _write_lines(root / "cite" / f"{doc.file}.nt", part.lines)
     _write_lines(root / "cite" / f"{doc.file}.rows", map(_row_line, rows))
     _write_json(root / "cite" / f"{doc.file}.json", state)
@@ -645,7 +689,8 @@ def write_full_state(folder: Path, docs: Sequence[Document], parts) -> "Corpus":
     ShingleIndex.write(root, [d.file for d in docs], [s.eligible for s in shingled])
     corpus.touched = set(metas)
     corpus.info = {"format": FORMAT, "df": df.save(root), "base_docs": [d.file for d in docs],
-                   "spans": {}, "aliases": alias_map(parts.departments.resolver)}
+                   "spans": {}, "citations": CITE_FORMAT,
+                   "aliases": alias_map(parts.departments.resolver)}
     _write_document_outputs(root, corpus)
     _write_state(root, corpus)
     return corpus
@@ -788,19 +833,32 @@ def update(old: Path, new: Path, change: Change, step: Step = lambda _: None) ->
     started = time.time()
     if not usable(old):
         raise NotIncremental(f"{old.name} has no incremental state")
-    corpus = load_corpus_state(old)
-    root = state_dir(new)
-    link_tree(state_dir(old), root, skip=lambda path: path.name == "state.json")
-    df = FrozenFrequency.load(root, corpus.info["df"])
-    step("read")
-    if change.remove:
-        _drop(corpus, root, change.remove, df)
-    if change.add is not None:
-        _add(corpus, root, change.add, df, step)
-    else:
-        step("extract")
-        step("align")
-    return _finish(corpus, old, new, change, started, step)
+    # The corpus state is millions of small objects, read once and never a cycle: the
+    # cyclic collector need not walk them while they are read (gc off) nor afterwards on
+    # every full collection (frozen; unfrozen when the update ends).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        corpus = load_corpus_state(old)
+    finally:
+        if enabled:
+            gc.enable()
+    gc.freeze()
+    try:
+        root = state_dir(new)
+        link_tree(state_dir(old), root, skip=lambda path: path.name == "state.json")
+        df = FrozenFrequency.load(root, corpus.info["df"])
+        step("read")
+        if change.remove:
+            _drop(corpus, root, change.remove, df)
+        if change.add is not None:
+            _add(corpus, root, change.add, df, step)
+        else:
+            step("extract")
+            step("align")
+        return _finish(corpus, old, new, change, started, step)
+    finally:
+        gc.unfreeze()
 
 
 def _drop(corpus: Corpus, root: Path, file: str, df: FrozenFrequency) -> None:
@@ -815,6 +873,9 @@ def _drop(corpus: Corpus, root: Path, file: str, df: FrozenFrequency) -> None:
     suffixes = {t["indicator_key"][-2:] for t in corpus.docs[file]["targets"]}
     lowers = realign.affected(meta, eligible, suffixes)
     before = {f: realign.signature(f, meta) for f in lowers}
+    keys = _ckeys(corpus.docs[file], corpus.cites[file])
+    corpus.cite_seeds.update(keys["meta"], *keys["raws"])
+    corpus.cite_gone.update(corpus.cites[file].get("cited") or {})
     del corpus.metas[file], corpus.docs[file], corpus.cites[file]
     for sub, ext in (("doc", ".json"), ("doc", ".nt"), ("doc", ".prov.json"), ("doc", ".rows"),
                      ("doc", ".facts"), ("cite", ".json"), ("cite", ".nt"), ("cite", ".rows"),
@@ -887,6 +948,7 @@ def _add(corpus: Corpus, root: Path, doc: Document, df: FrozenFrequency, step: S
     corpus.metas = dict(sorted({**corpus.metas, doc.file: doc.meta}.items()))
     corpus.docs[doc.file] = state
     corpus.touched.add(doc.file)
+    corpus.cite_seeds.update(state["ckeys"]["meta"], *state["ckeys"]["raws"])
     step("extract")
     realign = _Realigner(corpus, root, df, {doc.file: doc}, {doc.file: own.stream})
     level = LEVELS.index(doc.meta.level) if doc.meta.level in LEVELS else None
@@ -1079,7 +1141,8 @@ def _finish(corpus: Corpus, old: Path, new: Path, change: Change, started: float
             loaded[f] = load_document(root, corpus.metas[f])
         return loaded[f]
 
-    cited = _resolve_citations(corpus, root, document)
+    cited = _resolve_citations(corpus, root, document,
+                               change.add.file if change.add is not None else None)
     step("citations")
     _write_document_outputs(root, corpus)
     resolver = replay(e for f in order for e in _events(corpus.docs[f]))
@@ -1090,9 +1153,9 @@ def _finish(corpus: Corpus, old: Path, new: Path, change: Change, started: float
                                     cited, targets)
     _write_graph(new, root, corpus, lines, one_file=False, previous=old)
     step("graph")
-    _write_outputs(new, root, corpus, dept_rows, facts_file=False)
+    alignment_rows = _write_outputs(new, root, corpus, dept_rows, facts_file=False)
     _write_corpus_files(old, new, corpus, change)
-    _write_catalog(old, new, corpus, change)
+    _write_catalog(old, new, corpus, change, alignment_rows)
     step("facts")
     aliases = alias_map(resolver)
     _update_index(old, new, corpus, change, corpus.info.get("aliases", {}), aliases, document)
@@ -1116,11 +1179,125 @@ class _Indicator:
     indicator: str
 
 
-def _resolve_citations(corpus: Corpus, root: Path, document: Callable[[str], Document]
-                       ) -> dict[str, CitedDocument]:
-    """Resolve every citation against the corpus as it is now; rewrite the citation parts
-    of the documents whose citations resolve differently (both ways: to a new document,
-    or back to an external node when one is removed)."""
+def _resolve_citations(corpus: Corpus, root: Path, document: Callable[[str], Document],
+                       added: str | None) -> dict[str, CitedDocument]:
+    """Resolve the citations the change can reach against the corpus as it is now; rewrite
+    the citation parts of the documents whose citations resolve differently (both ways: to
+    a new document, or back to an external node when one is removed).  Returns every
+    cited node of the corpus (their cited_by not complete: nothing written reads it).
+
+    resolve_citations joins things (documents, citations) that share a 文号 or title key,
+    in an order that depends only on the things joined; so the things connected to the
+    changed document's keys through chains of shared keys resolve, on their own, exactly
+    as in the whole corpus, and nothing else can change.  Only those are resolved again;
+    every other citation keeps what its cite state says.  The one thing that does not
+    decompose — two separate nodes with one identity (a full build keeps the last one
+    met) — sends the change to the full pass, as does a state without kept citations."""
+    if corpus.info.get("citations") != CITE_FORMAT or any(
+            f != added and "citations" not in corpus.cites.get(f, {}) for f in corpus.order):
+        return _resolve_all_citations(corpus, root, document)
+    states = corpus.docs
+    index: dict[str, list[str]] = defaultdict(list)
+    for f in corpus.order:
+        keys = _ckeys(states[f], corpus.cites.get(f))
+        for k in {*keys["meta"], *(k for ks in keys["raws"] for k in ks)}:
+            index[k].append(f)
+    # The closure of the changed keys: documents and citations joined to them.
+    metas_in: set[str] = set()
+    raws_in: dict[str, set[int]] = defaultdict(set)
+    if added is not None:
+        raws_in[added] = set(range(len(states[added]["raws"])))    # keyless ones too
+    seen: set[str] = set()
+    todo = list(corpus.cite_seeds)
+    while todo:
+        key = todo.pop()
+        if key in seen:
+            continue
+        seen.add(key)
+        for f in index.get(key, ()):
+            keys = _ckeys(states[f])
+            if key in keys["meta"] and f not in metas_in:
+                metas_in.add(f)
+                todo += keys["meta"]
+            for i, ks in enumerate(keys["raws"]):
+                if key in ks and i not in raws_in[f]:
+                    raws_in[f].add(i)
+                    todo += ks
+    affected = [f for f in corpus.order if raws_in.get(f)]
+    facts = resolve_citations(
+        [corpus.metas[f] for f in corpus.order if f in metas_in],
+        [RawCitation(**states[f]["raws"][i]) for f in affected for i in sorted(raws_in[f])],
+        titles={f: corpus.metas[f].title for f in affected})
+    new_of: dict[str, list[Citation]] = defaultdict(list)
+    for c in facts.citations:
+        new_of[c.doc].append(c)
+    # What the citations outside the closure say, and what they kept of the closure's.
+    outside: dict[str, list] = {}
+    kept_of: dict[str, list[Citation]] = {}
+    before = set(corpus.cite_gone)
+    for f in corpus.order:
+        old = corpus.cites.get(f)
+        if old is None:
+            continue
+        if f not in raws_in:
+            outside.update(old["cited"])
+            continue
+        kept = []
+        for row in old["citations"]:
+            c = Citation(*row)
+            if seen.intersection(_keys(number_key(c.number), title_key(c.title))):
+                before.add(c.target)
+            else:
+                kept.append(c)
+                outside[c.target] = old["cited"][c.target]
+        kept_of[f] = kept
+    if outside.keys() & (before | set(facts.cited)):
+        return _resolve_all_citations(corpus, root, document)
+    cited = {i: CitedDocument(i, *v) for i, v in outside.items()}
+    cited.update(facts.cited)
+    merged = {f: _in_reading_order(states[f]["raws"], kept_of.get(f, []), new_of.get(f, []))
+              for f in affected}
+    if any(mine is None for mine in merged.values()):
+        return _resolve_all_citations(corpus, root, document)     # a state out of step
+    for f, mine in merged.items():
+        _put_citations(corpus, root, document, f, mine, cited)
+    return cited
+
+
+def _in_reading_order(raws: Sequence[dict], *runs: Sequence[Citation]) -> list[Citation] | None:
+    """Citations from several runs, each in its document's reading order, merged into it
+    (None if a run does not follow the document's citations as read)."""
+    at = [0] * len(runs)
+    out = []
+    for r in raws:
+        for n, run in enumerate(runs):
+            if at[n] < len(run):
+                c = run[at[n]]
+                if (c.provision, c.start, c.end, c.title, c.number) == \
+                        (r["provision"], r["start"], r["end"], r["title"], r["number"]):
+                    out.append(c)
+                    at[n] += 1
+                    break
+    if any(i != len(run) for i, run in zip(at, runs)):
+        return None
+    return out
+
+
+def _put_citations(corpus: Corpus, root: Path, document: Callable[[str], Document], f: str,
+                   mine: list[Citation], cited: dict[str, CitedDocument]) -> None:
+    """Rewrite one document's citation part if its citations resolve differently now."""
+    old = corpus.cites.get(f)
+    if (old is None or old.get("citations") != [_cite_row(c) for c in mine]
+            or old.get("cited") != _cited_map(mine, cited)):
+        corpus.cites[f] = write_cite_state(root, document(f), mine, cited, corpus.metas,
+                                           None if "ckeys" in corpus.docs[f]
+                                           else _ckeys(corpus.docs[f], old))
+        corpus.touched.add(f)
+
+
+def _resolve_all_citations(corpus: Corpus, root: Path, document: Callable[[str], Document]
+                           ) -> dict[str, CitedDocument]:
+    """Every citation of the corpus resolved again (what a full build does)."""
     metas = [corpus.metas[f] for f in corpus.order]
     raws = [RawCitation(**r) for f in corpus.order for r in corpus.docs[f]["raws"]]
     facts = resolve_citations(metas, raws)
@@ -1128,11 +1305,21 @@ def _resolve_citations(corpus: Corpus, root: Path, document: Callable[[str], Doc
     for c in facts.citations:
         by_doc[c.doc].append(c)
     for f in corpus.order:
-        mine = by_doc.get(f, [])
-        old = corpus.cites.get(f)
-        if old is None or old["key"] != _digest(_cite_inputs(mine, facts.cited)):
-            corpus.cites[f] = write_cite_state(root, document(f), mine, facts.cited, corpus.metas)
-            corpus.touched.add(f)
+        mine, old = by_doc.get(f, []), corpus.cites.get(f)
+        if old is not None and "citations" not in old and \
+                old.get("key") == _digest([[_asdict(c), _asdict(facts.cited[c.target])]
+                                           for c in mine]):
+            # A state of before CITE_FORMAT whose citations resolve as they did: its part
+            # stays (a hard link); only its state gains the citations, for the next add.
+            state = {k: v for k, v in old.items() if k != "key"}
+            state.update(citations=[_cite_row(c) for c in mine],
+                         cited=_cited_map(mine, facts.cited),
+                         ckeys=_ckeys(corpus.docs[f]))    # its doc state is not rewritten
+            _write_json(root / "cite" / f"{f}.json", state)
+            corpus.cites[f] = state
+            continue
+        _put_citations(corpus, root, document, f, mine, facts.cited)
+    corpus.info["citations"] = CITE_FORMAT
     return facts.cited
 
 
@@ -1209,11 +1396,12 @@ def _write_graph(new: Path, root: Path, corpus: Corpus, global_part: list[str],
 
 
 def _write_outputs(new: Path, root: Path, corpus: Corpus, dept_rows: list[dict],
-                   facts_file: bool = True) -> None:
+                   facts_file: bool = True) -> list[tuple[str, str, str]]:
     """facts.json from the documents' facts (a full build only: after an add the reader
     joins the per-document fragments, indexer.generation), the export rows (alignments in
     the order a full build writes them: text links as find_alignments sorts them, then
-    target links in align_targets' order)."""
+    target links in align_targets' order).  Returns the alignment rows as the catalog
+    keeps them: (higher, lower, line), in that order."""
     if facts_file:
         fragments = [(root / "doc" / f"{f}.facts").read_text(encoding="utf-8")
                      for f in corpus.order]
@@ -1224,18 +1412,24 @@ def _write_outputs(new: Path, root: Path, corpus: Corpus, dept_rows: list[dict],
     _concat(new / ROW_FILES["citations"], [root / "cite" / f"{f}.rows" for f in corpus.order])
     _concat(new / ROW_FILES["targets"], [root / "doc" / f"{f}.rows" for f in corpus.order])
     positions = _target_positions(corpus)
-    rows: list[tuple[tuple, str]] = []
+    rows: list[tuple[tuple, str, str, str]] = []
     by_owner: dict[str, list[str]] = {}
     for name, pair in corpus.pairs.items():
         owner = pair["owner"]
         if owner not in by_owner:
+            # One JSON row per "\n" (json escapes newlines); kept without it, as the
+            # catalog stores them.
             by_owner[owner] = (root / "pair" / f"{owner}.rows").read_text(
-                encoding="utf-8").splitlines(keepends=True)
+                encoding="utf-8").split("\n")[:-1]
         mine = by_owner[owner][slice(*pair["rows"])]
-        rows += [(key, line) for (key, _, _, _), line in zip(_entries([pair], positions), mine)]
+        rows += [(key, line, entry[0], entry[1])
+                 for (key, entry, _, _), line in zip(_entries([pair], positions), mine)]
     rows.sort(key=lambda r: r[0])
     with open(new / ROW_FILES["alignments"], "w", encoding="utf-8") as fh:
-        fh.writelines(line for _, line in rows)
+        fh.writelines(line + "\n" for _, line, _, _ in rows)
+    # entry[0], entry[1] are the row's "higher" and "lower" (pair_part_of): the catalog
+    # need not parse the file again.
+    return [(higher, lower, line) for _, line, higher, lower in rows]
 
 
 def _write_corpus_files(old: Path, new: Path, corpus: Corpus, change: Change) -> None:
@@ -1272,14 +1466,17 @@ def _write_corpus_files(old: Path, new: Path, corpus: Corpus, change: Change) ->
     os.link(old / "dict.txt", new / "dict.txt")
 
 
-def _write_catalog(old: Path, new: Path, corpus: Corpus, change: Change) -> None:
+def _write_catalog(old: Path, new: Path, corpus: Corpus, change: Change,
+                   alignment_rows: list[tuple[str, str, str]] | None = None) -> None:
     """catalog.sqlite: the previous one with what this change rewrote put in (indexer.catalog),
     or, when the previous generation has none, written from the new one's files."""
     from indexer.catalog import has_catalog, update_catalog, write_catalog
     if not has_catalog(old):
         write_catalog(new)
         return
-    update_catalog(old, new, _catalog_change(state_dir(old), state_dir(new), corpus, change))
+    update_catalog(old, new, dataclasses.replace(
+        _catalog_change(state_dir(old), state_dir(new), corpus, change),
+        alignments=alignment_rows))
 
 
 def _catalog_change(old_root: Path, root: Path, corpus: Corpus, change: Change):

@@ -152,20 +152,23 @@ def link_tree(src: Path, dst: Path, skip: Callable[[Path], bool] = lambda p: Fal
     names; copy those `copy` names (files their owner rewrites in place) and any the file
     system will not link.  How a new generation shares an old one's files without ever
     writing to them."""
+    # Plain string paths: an add links tens of thousands of state files, and pathlib's
+    # joins cost more than the links themselves.
     for root, _, files in os.walk(src):
-        rel = Path(root).relative_to(src)
-        (dst / rel).mkdir(parents=True, exist_ok=True)
+        out = os.path.join(dst, os.path.relpath(root, src))
+        os.makedirs(out, exist_ok=True)
         for name in files:
-            path = Path(root) / name
-            if skip(path):
+            path = os.path.join(root, name)
+            checked = Path(path)
+            if skip(checked):
                 continue
-            if not copy(path):
+            if not copy(checked):
                 try:
-                    os.link(path, dst / rel / name)
+                    os.link(path, os.path.join(out, name))
                     continue
                 except OSError:
                     pass
-            shutil.copy2(path, dst / rel / name)
+            shutil.copy2(path, os.path.join(out, name))
 
 
 def write_json(path: Path, data) -> None:

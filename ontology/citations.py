@@ -230,15 +230,18 @@ def extract_citations(docs: Sequence[Document]) -> CitationFacts:
     return resolve_citations([d.meta for d in docs], [r for d in docs for r in read_citations(d)])
 
 
-def resolve_citations(metas: Sequence[DocumentMeta], raws: Sequence[RawCitation]) -> CitationFacts:
+def resolve_citations(metas: Sequence[DocumentMeta], raws: Sequence[RawCitation],
+                      titles: dict[str, str | None] | None = None) -> CitationFacts:
     """Resolve the citations of a corpus (`metas` in build order, `raws` in reading order)
-    against its documents and one another."""
+    against its documents and one another.  `titles`: every citing document's title, when
+    `metas` is only part of the corpus (an incremental add resolves only the citations the
+    change can reach, indexer.incremental._resolve_citations)."""
     # The things that can be cited: corpus documents first, then each citation.
     groups = _Groups()
     by_number: dict[str, list[int]] = defaultdict(list)
     by_title: dict[str, list[int]] = defaultdict(list)
     n_docs = len(metas)
-    titles = {m.file: m.title for m in metas}
+    titles = titles if titles is not None else {m.file: m.title for m in metas}
     for i, meta in enumerate(metas):
         nk = number_key(normalise_number(meta.number or "") if meta.number else None)
         groups.add(i, nk, meta.file)

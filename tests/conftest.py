@@ -32,3 +32,13 @@ def built(tmp_path_factory):
     store = DataDir(tmp_path_factory.mktemp("data"))
     build(store, engines=("whoosh", "tantivy"))    # both: the tests compare the engines
     return store, Generation(store.require_current())
+
+
+@pytest.fixture
+def data_copy(built, tmp_path):
+    """A private copy of the session's built data folder (a test may add, remove, break)."""
+    import shutil
+    from indexer.store import DataDir
+    root = tmp_path / "data"
+    shutil.copytree(built[0].root, root, symlinks=True)
+    return DataDir(root)

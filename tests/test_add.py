@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -28,12 +27,8 @@ LIMIT = 20 * 1024 * 1024
 
 
 @pytest.fixture
-def store(built, tmp_path) -> DataDir:
-    """A private copy of the session's built data folder."""
-    source, _ = built
-    root = tmp_path / "data"
-    shutil.copytree(source.root, root, symlinks=True)
-    return DataDir(root)
+def store(data_copy) -> DataDir:
+    return data_copy
 
 
 def state(root: Path) -> dict[str, str]:

@@ -87,6 +87,7 @@ def test_department_page_lists_tasks_and_its_line(page, server):
 
 def test_targets_chart_renders(page, server):
     page.goto(server.url + "/targets")
+    page.click("#indicators a:has-text('高级工班')")     # the list links to each indicator
     chart = page.locator(".chart[data-chart]").first
     chart.wait_for()
     page.wait_for_selector(".chart[data-rendered=true]")
@@ -97,6 +98,7 @@ def test_targets_chart_renders(page, server):
 
 def test_alignment_tree_expands(page, server):
     page.goto(server.url + "/alignment")
+    page.locator("#align-roots a:has-text('承接树')").first.click()    # the list links to trees
     first = page.locator("#align-tree > ul > li > details").first
     first.wait_for()
     assert first.get_attribute("open") is None
@@ -115,7 +117,7 @@ def test_alignment_tree_expands(page, server):
 
 def test_graph_view_and_sparql_page(page, server):
     page.goto(server.url + "/alignment")
-    href = page.locator("#align-tree a[href^='/provisions/']").first.get_attribute("href")
+    href = page.locator("#align-roots a[href^='/provisions/']").first.get_attribute("href")
     page.goto(server.url + href.replace("/provisions/", "/graph/"))
     page.wait_for_selector("#graph[data-rendered=true]")
     shot(page, "graph-view")

@@ -67,6 +67,16 @@ def test_the_lookups_answer_as_a_scan_of_the_rows_would(built):
     t = targets[-1]
     assert cat.targets(t["indicator"]) == [
         r for r in targets if r["indicator_key"] == t["indicator_key"]]
+    assert cat.target_heads() == [{k: r.get(k) for k in ("indicator_key", "doc", "indicator",
+                                                         "uri", "unit")} for r in targets]
+    pairs = [(a["higher_target"], a["lower_target"]) for a in aligns if a["kind"] == "target"]
+    assert pairs and cat.target_links() == pairs
+    lo = aligns[[a["kind"] for a in aligns].index("target")]["lower"]
+    assert cat.target_links([lo]) == [(a["higher_target"], a["lower_target"]) for a in aligns
+                                      if a["kind"] == "target" and a["lower"] == lo]
+    levels = {p["id"]: p["level"] for p in cat.provisions()}
+    assert cat.alignment_pairs() == [(a["higher"], a["lower"], levels.get(a["lower"]))
+                                     for a in aligns]
     depts = cat.rows("departments")
     busy = max(depts, key=lambda d: len(d["tasks"]))
     assert cat.department(busy["id"]) == busy

@@ -29,12 +29,8 @@ def loaded(paths) -> set[str]:
 
 
 @pytest.fixture
-def data(built, tmp_path) -> DataDir:
-    """A private copy of the session's built data folder."""
-    source, _ = built
-    root = tmp_path / "data"
-    shutil.copytree(source.root, root, symlinks=True)
-    return DataDir(root)
+def data(data_copy) -> DataDir:
+    return data_copy
 
 
 def test_a_build_writes_a_store_equal_to_graph_nt(built):
@@ -145,3 +141,34 @@ def test_the_endpoint_answers_from_the_store_and_the_zygote_holds_none(built, tm
         assert len(os.listdir(f"/proc/{runner._proc.pid}/task")) == 1
     finally:
         runner.close()
+
+
+@pytest.mark.parametrize("sparql_store, opens_disk", [("oxigraph-memory", False),
+                                                      ("oxigraph", True)])
+def test_the_server_s_sparql_store_is_its_own_setting(built, monkeypatch, sparql_store,
+                                                      opens_disk):
+    """Workers keep the disk store (lookups), the endpoint's zygote loads the graph in
+    memory unless told otherwise (scans): POLICYKG_SPARQL_STORE chooses."""
+    from web.app import State
+    from web.settings import Settings
+    data, gen = built
+    monkeypatch.setenv("POLICYKG_SPARQL_STORE", sparql_store)
+    settings = Settings.from_env(data_dir=data.root)
+    assert settings.graph_store == "oxigraph" and settings.sparql_store == sparql_store
+    state = State(settings)
+    try:
+        runner = state.sparql()
+        assert runner.wait_ready(60)
+        assert int(runner.run(COUNT).rows[0][0]) == len(loaded(gen.folder / "graph.nt"))
+        # the zygote holds a counted graph only when it loaded one
+        assert (runner.triples is None) is opens_disk
+        assert state.generation().store_folder == gen.folder     # workers: on disk
+    finally:
+        state.close()
+
+
+def test_a_misspelt_sparql_store_fails_at_start(monkeypatch):
+    from web.settings import Settings
+    monkeypatch.setenv("POLICYKG_SPARQL_STORE", "oxigraf")
+    with pytest.raises(ValueError, match="oxigraf"):
+        Settings.from_env(data_dir=None)

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from corpus.tokenize import Tokenizer
 from indexer import exports, incremental, ingest
 from indexer.generation import Generation
 from indexer.store import DataDir
+from ontology.citations import RawCitation, resolve_citations
 from ingest_formats import PLAN, PLAN_OUTLINE, to_docx, to_html, to_markdown, to_pdf
 
 LIMIT = 20 * 1024 * 1024
@@ -280,3 +282,52 @@ def test_a_generation_without_state_gets_a_full_build(built, tmp_path):
     gen = Generation(store.require_current())
     assert result.status == "added" and "update" not in gen.meta
     assert incremental.usable(gen.folder)       # the build kept the state for the next add
+
+
+# ---- citations: only what the change can reach is resolved again ----------------------------------
+
+def test_an_add_resolves_only_the_citations_its_keys_reach(built, tmp_path, monkeypatch):
+    """With kept citations, an add never takes the whole-corpus pass, and still equals a
+    full build (the plan cites 人社部发〔2021〕86号, which others cite too)."""
+    store = copy_store(built, tmp_path / "data")
+    base = frozen(store.require_current())
+
+    def whole(*_a, **_k):
+        raise AssertionError("the whole-corpus citation pass was taken")
+
+    monkeypatch.setattr(incremental, "_resolve_all_citations", whole)
+    add_text(store, PLAN, "plan.txt")
+    assert_same(store.require_current(), reference(store, base, tmp_path / "ref"))
+
+
+def test_a_state_without_kept_citations_takes_the_whole_pass_once(built, tmp_path):
+    """A state written before cite states kept their citations (no "citations" mark):
+    the add resolves the whole corpus, equal to a full build, and marks the state."""
+    store = copy_store(built, tmp_path / "data")
+    current = store.require_current()
+    base = frozen(current)
+    root = current / "incr"
+    info = json.loads((root / "state.json").read_text(encoding="utf-8"))
+    del info["citations"]
+    (root / "state.json").write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
+    # The key those states had (a digest of the citations as resolved, cited_by too); a
+    # stale one on every other document, whose part is then made again.
+    corpus = incremental.load_corpus_state(current)
+    facts = resolve_citations([corpus.metas[f] for f in corpus.order],
+                              [RawCitation(**r) for f in corpus.order
+                               for r in corpus.docs[f]["raws"]])
+    for i, f in enumerate(corpus.order):
+        path = root / "cite" / f"{f}.json"
+        state = json.loads(path.read_text(encoding="utf-8"))
+        del state["citations"], state["cited"]
+        mine = [c for c in facts.citations if c.doc == f]
+        state["key"] = "stale" if i % 2 else incremental._digest(
+            [[asdict(c), asdict(facts.cited[c.target])] for c in mine])
+        path.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+    add_text(store, PLAN, "plan.txt")
+    new = store.require_current()
+    assert_same(new, reference(store, base, tmp_path / "ref"))
+    state = json.loads((new / "incr" / "state.json").read_text(encoding="utf-8"))
+    assert state["citations"] == incremental.CITE_FORMAT
+    assert all("citations" in json.loads(p.read_text(encoding="utf-8"))
+               for p in (new / "incr" / "cite").glob("*.json"))

@@ -17,7 +17,7 @@ from whoosh.analysis import SpaceSeparatedTokenizer
 
 from indexer import index as ix_mod
 from indexer.query import GramPhrase, _PhraseMatcher, _phrase_postings
-from indexer.search import FacetTable, Ranking
+from indexer.search import FacetTable, Ranking, _merge
 from tests.test_search import build_world, load_docs
 
 
@@ -143,14 +143,7 @@ def _unit_spans(text, marks, max_spans=200):
                 spans.append((found[i][1], found[i + len(mu) - 1][2]))
                 if len(spans) >= max_spans:
                     break
-    spans.sort()
-    merged = []
-    for s, e in spans:
-        if merged and s <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], e)
-        else:
-            merged.append([s, e])
-    return [(s, e) for s, e in merged]
+    return _merge(spans)         # (the overlap merge is shared: only the scan is compared)
 
 
 def test_match_spans_finds_what_the_unit_scan_finds():

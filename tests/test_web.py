@@ -239,3 +239,153 @@ def test_sparqlwrapper_against_a_live_server(app):
         from rdflib import Graph
         g = Graph().parse(data=sw.query().convert(), format="turtle")
         assert len(g) > 20
+
+
+# ---- paged targets and alignment ------------------------------------------------------------
+
+def _old_targets(gen) -> list[dict]:
+    """What /api/targets returned before it was paged: every indicator with every target,
+    each lower-level target compared with every higher-level one of the same unit."""
+    from collections import defaultdict
+    from web.views import LEVEL_ORDER
+    docs = {d["doc"]: d for d in gen.documents}
+    groups = defaultdict(list)
+    for t in gen.graph_rows("targets"):
+        groups[t["indicator_key"]].append(t)
+    out = []
+    for key, rows in groups.items():
+        rows = sorted(rows, key=lambda r: (LEVEL_ORDER.get(docs[r["doc"]].get("level"), 9), r["doc"]))
+        entries = [{**r, "level": docs[r["doc"]].get("level"), "doc_title": docs[r["doc"]].get("title"),
+                    "region": docs[r["doc"]].get("region")} for r in rows]
+        comps = [{"lower": lo["provision"], "higher": hi["provision"], "lower_doc": lo["doc"],
+                  "higher_doc": hi["doc"], "lower_value": lo["target"]["value"],
+                  "higher_value": hi["target"]["value"], "unit": lo.get("unit"),
+                  "comparison": "equal" if lo["target"]["value"] == hi["target"]["value"] else
+                  ("below" if lo["target"]["value"] < hi["target"]["value"] else "above")}
+                 for lo in entries for hi in entries if lo["level"] and hi["level"]
+                 and LEVEL_ORDER[hi["level"]] < LEVEL_ORDER[lo["level"]] and hi.get("unit") == lo.get("unit")]
+        out.append({"key": key, "label": min((r["indicator"] for r in rows), key=len),
+                    "names": sorted({r["indicator"] for r in rows}), "targets": entries,
+                    "levels": sorted({e["level"] for e in entries if e["level"]},
+                                     key=lambda lv: LEVEL_ORDER[lv]), "comparisons": comps})
+    out.sort(key=lambda g: (-len(g["levels"]), -len(g["targets"]), g["label"]))
+    return out
+
+
+def _all_pages(client, url: str, key: str, size: int) -> tuple[list[dict], list[dict]]:
+    """Every item of a paged list, and each page's envelope."""
+    items, envelopes, page = [], [], 1
+    while True:
+        data = client.get(f"{url}?page={page}&size={size}").get_json()
+        envelopes.append(data)
+        items.extend(data[key])
+        if page >= data["pages"]:
+            return items, envelopes
+        page += 1
+
+
+def test_indicator_list_pages_add_up_to_every_indicator_in_the_old_order(client, built):
+    _, gen = built
+    old = _old_targets(gen)
+    items, envelopes = _all_pages(client, "/api/targets", "indicators", 7)
+    assert [i["key"] for i in items] == [g["key"] for g in old]
+    assert {e["total"] for e in envelopes} == {len(old)}
+    assert envelopes[0]["pages"] == len(envelopes) == -(-len(old) // 7) > 1
+    assert all(len(e["indicators"]) == 7 for e in envelopes[:-1])
+    for item, g in zip(items, old):
+        assert "targets" not in item and "comparisons" not in item
+        assert (item["label"], item["names"], item["levels"]) == (g["label"], g["names"], g["levels"])
+        assert item["target_count"] == len(g["targets"]) == sum(item["counts"].values())
+    past = client.get(f"/api/targets?page={len(envelopes) + 1}&size=7").get_json()
+    assert past["indicators"] == [] and past["total"] == len(old)
+
+
+def test_indicator_detail_equals_the_old_output_on_the_bundled_corpus(client, built):
+    _, gen = built
+    summaries = {i["key"]: i for i in _all_pages(client, "/api/targets", "indicators", 200)[0]}
+    for g in _old_targets(gen):
+        data = client.get("/api/targets", query_string={"indicator": g["key"]}).get_json()
+        [ind] = data["indicators"]
+        assert data["total"] == len(g["targets"]) and data["pages"] == 1
+        for field in ("key", "label", "names", "levels", "targets"):
+            assert ind[field] == g[field], (g["key"], field)
+        shown = [{k: c[k] for k in g["comparisons"][0]} for c in ind["comparisons"]] \
+            if g["comparisons"] else ind["comparisons"]
+        assert shown == g["comparisons"], g["key"]
+        assert ind["comparison_count"] == summaries[g["key"]]["comparison_count"] == len(shown)
+
+
+def test_target_comparisons_on_the_bundled_corpus_are_unchanged(client):
+    """广东 ≥55% vs 东莞 ≥40%: the one comparison of the five documents, found by name too."""
+    data = client.get("/api/targets", query_string={"indicator": "高级工班及以上在校生比例"}).get_json()
+    [ind] = data["indicators"]
+    assert [(c["lower_value"], c["higher_value"], c["comparison"]) for c in ind["comparisons"]] \
+        == [(40, 55, "below")]
+    every = _all_pages(client, "/api/targets", "indicators", 50)[0]
+    assert sum(i["comparison_count"] for i in every) == 1
+
+
+def test_indicator_detail_pages_its_targets_and_their_comparisons(client):
+    key = "高级工班在校生比例"
+    whole = client.get("/api/targets", query_string={"indicator": key}).get_json()["indicators"][0]
+    assert whole["target_count"] >= 2
+    seen_targets, seen_comparisons = [], []
+    for page in range(1, whole["target_count"] + 1):
+        data = client.get("/api/targets", query_string={"indicator": key, "page": page,
+                                                        "size": 1}).get_json()
+        assert (data["total"], data["pages"]) == (whole["target_count"], whole["target_count"])
+        [ind] = data["indicators"]
+        seen_targets.extend(ind["targets"])
+        seen_comparisons.extend(ind["comparisons"])
+        assert all(c["lower"] == ind["targets"][0]["provision"] for c in ind["comparisons"])
+    assert seen_targets == whole["targets"] and seen_comparisons == whole["comparisons"]
+
+
+def test_alignment_list_pages_are_the_roots_of_the_tree_with_their_counts(client, built):
+    _, gen = built
+    from web import views
+    tree = views.alignment_tree(gen)
+
+    def below(node) -> set[str]:
+        return {i for kid in node["lower"] for i in {kid["id"], *below(kid)}}
+    roots, envelopes = _all_pages(client, "/api/alignment", "roots", 5)
+    assert [r["id"] for r in roots] == [n["id"] for n in tree]
+    assert {e["total"] for e in envelopes} == {len(tree)} and len(envelopes) == -(-len(tree) // 5)
+    for r, node in zip(roots, tree):
+        assert r["below"] == len(below(node)) == sum(r["counts"].values()) >= r["direct"] >= 1
+    one = client.get("/api/alignment", query_string={"root": roots[0]["id"]}).get_json()
+    assert one["tree"] == [tree[0]]
+
+
+@pytest.mark.parametrize("url", ["/api/targets", "/api/alignment", "/targets", "/alignment",
+                                 "/api/targets?indicator=技工院校"])
+@pytest.mark.parametrize("query", ["page=0", "page=-3", "page=abc", "size=0", "size=1.5",
+                                   "page=" + "9" * 5000])
+def test_bad_page_or_size_is_a_clear_400(client, url, query):
+    resp = client.get(url + ("&" if "?" in url else "?") + query)
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "Traceback" not in body
+    assert ("page" in body) if query.startswith("page") else ("size" in body)
+    if url.startswith("/api/"):
+        assert resp.get_json()["status"] == 400
+
+
+def test_a_size_over_the_cap_is_the_cap(client):
+    from web.views import MAX_PAGE_SIZE
+    for url in ("/api/targets", "/api/alignment"):
+        assert client.get(url + "?size=100000").get_json()["size"] == MAX_PAGE_SIZE
+
+
+def test_targets_and_alignment_pages_link_list_to_detail_and_page_without_js(client):
+    html = client.get("/targets?size=5").get_data(as_text=True)
+    hrefs = links(html)
+    assert any(h.startswith("/targets?indicator=") for h in hrefs)
+    assert "/targets?size=5&page=2" in hrefs and "下一页" in html
+    assert "上一页" in client.get("/targets?size=5&page=2").get_data(as_text=True)
+    detail = client.get("/targets?indicator=高级工班在校生比例").get_data(as_text=True)
+    assert 'class="below"' in detail and "data-chart" in detail
+    html = client.get("/alignment?size=3").get_data(as_text=True)
+    roots = [h for h in links(html) if h.startswith("/alignment?root=")]
+    assert len(roots) == 3 and "/alignment?size=3&page=2" in links(html)
+    tree = client.get(roots[0]).get_data(as_text=True)
+    assert 'id="align-tree"' in tree and "/compare?" in tree

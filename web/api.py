@@ -31,6 +31,24 @@ def _int(name: str, default: int, lo: int, hi: int) -> int:
     return max(lo, min(value, hi))
 
 
+def paging() -> views.Paging:
+    """`page` and `size` of a paged list: whole numbers from 1 (else a 400 saying so); a
+    size over the cap is the cap, as in search."""
+    values = {}
+    for name, default in (("page", 1), ("size", views.PAGE_SIZE)):
+        raw = request.args.get(name, "").strip()
+        if not raw:
+            values[name] = default
+            continue
+        try:
+            values[name] = int(raw)
+        except ValueError:
+            abort(400, f"{name} must be a whole number")
+        if values[name] < 1:
+            abort(400, f"{name} must be at least 1")
+    return views.Paging(page=values["page"], size=min(values["size"], views.MAX_PAGE_SIZE))
+
+
 def _view(fn, *args):
     try:
         return fn(gen(), *args)
@@ -90,12 +108,12 @@ def department(did: str):
 
 @bp.get("/targets")
 def targets():
-    return jsonify(indicators=views.targets(gen(), request.args.get("indicator") or None))
+    return jsonify(views.targets(gen(), request.args.get("indicator") or None, paging()))
 
 
 @bp.get("/alignment")
 def alignment():
-    return jsonify(tree=_view(views.alignment_tree, request.args.get("root") or None))
+    return jsonify(_view(views.alignment, request.args.get("root") or None, paging()))
 
 
 @bp.get("/neighbourhood/<path:ref>")

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from indexer.generation import Generation
 from indexer.store import DataDir, NotBuilt
+from ontology import diskstore
 from ontology.sparql import Limits, SparqlRunner, warm_up
 from web.settings import Settings
 
@@ -58,8 +59,10 @@ class State:
                 s = self.settings
                 self._runner = SparqlRunner(gen.graph_paths(), Limits(
                     timeout=s.sparql_timeout, max_rows=s.sparql_max_rows,
-                    max_chars=s.sparql_max_chars), store=s.graph_store,
-                    store_folder=gen.store_folder)
+                    max_chars=s.sparql_max_chars), store=s.sparql_store,
+                    # only the disk store is opened per query; the others are loaded
+                    store_folder=gen.folder if s.sparql_store == "oxigraph"
+                    and diskstore.present(gen.folder) else None)
             return self._runner
 
     def close(self) -> None:

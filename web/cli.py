@@ -152,16 +152,22 @@ def eval_cmd(ctx: Ctx, eval_dir: Path | None, verbose: bool) -> None:
               help="Worker processes (default: one per core, at most 4).")
 @click.option("--store", type=click.Choice(["oxigraph", "oxigraph-memory", "memory"]),
               default=None,
-              help="Graph store for SPARQL (default oxigraph; env POLICYKG_STORE).")
+              help="Graph store of the workers: /id/ pages, exports (default oxigraph, "
+                   "on disk; env POLICYKG_STORE).")
+@click.option("--sparql-store", type=click.Choice(["oxigraph", "oxigraph-memory", "memory"]),
+              default=None,
+              help="Graph store of the SPARQL endpoint's query processes (default "
+                   "oxigraph-memory; env POLICYKG_SPARQL_STORE).")
 @pass_ctx
 def serve(ctx: Ctx, host: str | None, port: int | None, workers: int | None,
-          store: str | None) -> None:
+          store: str | None, sparql_store: str | None) -> None:
     """Serve the web UI and API with a production WSGI server (builds first if needed)."""
     from web.app import create_app
     from web.server import default_workers, serve as run_server
 
     settings = Settings.from_env(data_dir=ctx.settings.data_dir, host=host, port=port,
-                                 workers=workers, graph_store=store)
+                                 workers=workers, graph_store=store,
+                                 sparql_store=sparql_store)
     if not settings.workers:
         settings = dataclasses.replace(settings, workers=default_workers())
     if ctx.store.current() is None:

@@ -5,6 +5,8 @@ against them with a plain JSON Schema validator.
 """
 from __future__ import annotations
 
+from web.views import MAX_PAGE_SIZE, PAGE_SIZE
+
 STR = {"type": "string"}
 NSTR = {"type": ["string", "null"]}
 INT = {"type": "integer"}
@@ -84,13 +86,23 @@ SCHEMAS = {
                            "tasks": arr(obj({"document": {"type": "object"},
                                              "tasks": arr({"type": "object"})})),
                            "mentions": arr(ref("ProvisionRef"))}),
-    "Indicator": obj({"key": STR, "label": STR, "names": arr(STR), "targets": arr(ref("Target")),
-                      "levels": arr(STR), "comparisons": arr(obj({
-                          "lower": STR, "higher": STR, "lower_value": NUM, "higher_value": NUM,
-                          "comparison": {"enum": ["below", "equal", "above"]}},
-                          ["lower", "higher", "comparison"]))}),
+    # /api/targets lists IndicatorSummary rows; with ?indicator= the one Indicator, whose
+    # targets are a page of its targets and comparisons those of the page's lower targets.
+    "IndicatorSummary": obj({"key": STR, "label": STR, "names": arr(STR), "levels": arr(STR),
+                             "counts": {"type": "object", "additionalProperties": INT},
+                             "target_count": INT, "comparison_count": INT}),
+    "Indicator": {"allOf": [ref("IndicatorSummary"), obj({
+        "targets": arr(ref("Target")), "comparisons": arr(obj({
+            "lower": STR, "higher": STR, "lower_value": NUM, "higher_value": NUM,
+            "lower_target": NSTR, "higher_target": NSTR,
+            "comparison": {"enum": ["below", "equal", "above"]}},
+            ["lower", "higher", "comparison"]))})]},
     "AlignmentNode": obj({"id": STR, "heading": STR, "lower": arr(ref("AlignmentNode"))},
                          ["id", "heading", "lower"]),
+    "AlignmentRoot": obj({"id": STR, "heading": STR, "level": LEVEL, "direct": INT,
+                          "below": INT, "counts": {"type": "object",
+                                                   "additionalProperties": INT}},
+                         ["id", "heading", "direct", "below", "counts"]),
     "Neighbourhood": obj({"center": STR, "nodes": arr(obj({"id": STR, "name": STR,
                                                             "category": STR})),
                           "links": arr(obj({"source": STR, "target": STR, "label": STR})),
@@ -168,6 +180,15 @@ SEARCH_PARAMS = [
 ]
 
 
+# The paged lists (/api/targets, /api/alignment): `total` counts what is paged.
+PAGED = {"total": INT, "page": INT, "size": INT, "pages": INT}
+PAGING_PARAMS = [
+    _param("page", schema={"type": "integer", "minimum": 1}),
+    _param("size", schema={"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+           description=f"每页条数，默认 {PAGE_SIZE}，最多 {MAX_PAGE_SIZE}（更大按 {MAX_PAGE_SIZE}）"),
+]
+
+
 def openapi_document() -> dict:
     return {
         "openapi": "3.1.0",
@@ -194,12 +215,20 @@ def openapi_document() -> dict:
             "/api/departments/{id}": _get(
                 "One department: tasks by document, functional line up and down",
                 ref("DepartmentView"), [_param("id", "path", True)], ("404", "503")),
-            "/api/targets": _get("Indicators with their targets at every level",
-                                 obj({"indicators": arr(ref("Indicator"))}),
-                                 [_param("indicator")]),
-            "/api/alignment": _get("Higher provisions with what takes them up below",
-                                   obj({"tree": arr(ref("AlignmentNode"))}),
-                                   [_param("root")], ("404", "503")),
+            "/api/targets": _get(
+                "A page of the indicators with their counts; with `indicator`, that indicator "
+                "with a page of its targets and their comparisons with higher levels",
+                {"anyOf": [
+                    obj({"indicators": arr(ref("IndicatorSummary")), **PAGED}),
+                    obj({"indicators": arr(ref("Indicator")), **PAGED})]},
+                [_param("indicator", description="指标键或名称；省略则列出指标"),
+                 *PAGING_PARAMS], ("400", "503")),
+            "/api/alignment": _get(
+                "With `root`, the tree of what takes that provision up; else a page of the "
+                "tree's roots with their counts",
+                {"anyOf": [obj({"tree": arr(ref("AlignmentNode"))}),
+                           obj({"roots": arr(ref("AlignmentRoot")), **PAGED})]},
+                [_param("root"), *PAGING_PARAMS], ("400", "404", "503")),
             "/api/neighbourhood/{ref}": _get(
                 "Graph neighbourhood of a provision or a department", ref("Neighbourhood"),
                 [_param("ref", "path", True)], ("404", "503")),

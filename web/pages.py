@@ -8,7 +8,7 @@ from flask import (Blueprint, Response, abort, current_app, redirect, render_tem
 
 from ontology.namespaces import ID
 from web import views
-from web.api import FILTERS, run_search
+from web.api import FILTERS, paging, run_search
 
 bp = Blueprint("pages", __name__)
 
@@ -38,9 +38,16 @@ def helpers():
                 args[key] = [value]
         return url_for("pages.search") + "?" + urlencode(args, doseq=True)
 
+    def page_url(page: int) -> str:
+        """This page's address with another page number (the other arguments kept)."""
+        args = request.args.to_dict(flat=False)
+        args["page"] = [str(page)]
+        return (url_for(request.endpoint, **(request.view_args or {})) + "?"
+                + urlencode(args, doseq=True))
+
     return {"generation_name": generation_name, "level_label": level_label,
             "kind_label": kind_label, "role_label": views.ROLE_LABELS.get,
-            "search_url": search_url}
+            "search_url": search_url, "page_url": page_url}
 
 
 def _view(fn, *args):
@@ -109,15 +116,16 @@ def department(did: str):
 
 @bp.get("/targets")
 def targets():
-    return render_template("targets.html",
-                           indicators=views.targets(gen(), request.args.get("indicator") or None))
+    indicator = request.args.get("indicator") or None
+    return render_template("targets.html", v=views.targets(gen(), indicator, paging()),
+                           indicator=indicator)
 
 
 @bp.get("/alignment")
 def alignment():
-    return render_template("alignment.html",
-                           tree=_view(views.alignment_tree, request.args.get("root") or None),
-                           root=request.args.get("root"))
+    root = request.args.get("root") or None
+    return render_template("alignment.html", v=_view(views.alignment, root, paging()),
+                           root=root)
 
 
 @bp.get("/graph/<path:ref>")

@@ -42,6 +42,12 @@ class Settings:
     # store, opened read-only), "oxigraph-memory" (loaded into every process: faster heavy
     # questions, far more memory) or "memory" (rdflib's store); ontology.graphstore.STORES.
     graph_store: str = "oxigraph"
+    # Where the SPARQL endpoint's query processes hold the graph.  Ad-hoc queries scan
+    # (an indicator across levels: 1.6 s on the disk store, 80 ms in memory at 2,000
+    # documents, BENCHMARKS.md), so by default the endpoint's one zygote per worker loads it
+    # into Oxigraph in memory, while the workers themselves, which only look things up,
+    # keep the disk store.  "oxigraph" bounds memory instead (POLICYKG_SPARQL_STORE).
+    sparql_store: str = "oxigraph-memory"
     # Ingest over HTTP: closed unless a token is configured.
     upload_token: str | None = None
     max_upload_bytes: int = 20 * 1024 * 1024
@@ -57,6 +63,8 @@ class Settings:
             s = replace(s, workers=int(env["POLICYKG_WORKERS"]))
         if env.get("POLICYKG_STORE"):
             s = replace(s, graph_store=env["POLICYKG_STORE"])
+        if env.get("POLICYKG_SPARQL_STORE"):
+            s = replace(s, sparql_store=env["POLICYKG_SPARQL_STORE"])
         if env.get("POLICYKG_ENGINE"):
             s = replace(s, search_engine=env["POLICYKG_ENGINE"])
         if env.get("POLICYKG_INDEX_ENGINES"):
@@ -67,6 +75,7 @@ class Settings:
         s = replace(s, **{k: v for k, v in overrides.items() if v is not None})
         from ontology.graphstore import check_store
         check_store(s.graph_store)        # a misspelt store fails at start, not at first query
+        check_store(s.sparql_store)
         if s.search_engine not in ("whoosh", "tantivy"):   # indexer.tantivy_engine.ENGINES
             raise ValueError(f"unknown search engine {s.search_engine!r}: whoosh or tantivy")
         for name in s.index_engines:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import difflib
 import functools
 from collections import defaultdict
-from typing import Iterable
+from dataclasses import dataclass
+from typing import Iterable, Sequence
 
 from corpus.text import squash
 from indexer.generation import Generation
@@ -249,47 +250,139 @@ def _line_down(cat: Catalog, did: str) -> list[dict]:
              "below": _line_down(cat, h["id"])} for h in heads]
 
 
+# ---- paging ------------------------------------------------------------------------------------
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+
+@dataclass(frozen=True)
+class Paging:
+    """Which page of a long list to show (1-based); the routes check the numbers."""
+
+    page: int = 1
+    size: int = PAGE_SIZE
+
+    def slice(self, items: Sequence) -> list:
+        start = (self.page - 1) * self.size
+        return list(items[start:start + self.size])
+
+    def totals(self, total: int) -> dict:
+        return {"total": total, "page": self.page, "size": self.size,
+                "pages": max(1, -(-total // self.size))}
+
+
 # ---- targets ----------------------------------------------------------------------------------
 
-def targets(gen: Generation, indicator: str | None = None) -> list[dict]:
-    """Each indicator with its targets at every level, and how lower levels compare."""
+def targets(gen: Generation, indicator: str | None = None, paging: Paging = Paging()) -> dict:
+    """No indicator: a page of the indicators, each with its counts (the full list with
+    every target and comparison is megabytes at a few thousand documents).  An indicator
+    (key or one of its names): it with a page of its targets, lowest levels last, and the
+    comparisons of the targets on that page."""
+    if not indicator:
+        rows = _indicator_summaries(gen)
+        return {"indicators": paging.slice(rows), **paging.totals(len(rows))}
+    groups = _indicator_groups(gen, indicator, paging)
+    return {"indicators": groups,
+            **paging.totals(max((g["target_count"] for g in groups), default=0))}
+
+
+def _level_key(cat: Catalog, doc: str) -> tuple[int, str]:
+    return LEVEL_ORDER.get(cat.docs.get(doc, {}).get("level"), 9), doc
+
+
+def _summary(key: str, rows: list[dict], comparison_count: int) -> dict:
+    """An indicator's counts from its rows (sorted by level and document)."""
+    counts: dict[str, int] = defaultdict(int)
+    for r in rows:
+        if r["level"]:
+            counts[r["level"]] += 1
+    levels = sorted(counts, key=lambda lv: LEVEL_ORDER.get(lv, 9))
+    return {"key": key, "label": min((r["indicator"] for r in rows), key=len),
+            "names": sorted({r["indicator"] for r in rows}), "levels": levels,
+            "counts": {lv: counts[lv] for lv in levels}, "target_count": len(rows),
+            "comparison_count": comparison_count}
+
+
+def _order(summaries: list[dict]) -> list[dict]:
+    return sorted(summaries, key=lambda g: (-len(g["levels"]), -g["target_count"], g["label"]))
+
+
+@functools.lru_cache(maxsize=2)
+def _indicator_summaries(gen: Generation) -> tuple[dict, ...]:
+    """Every indicator's counts, once per generation (its catalog never changes): a few
+    columns of each target row and the recorded target links, no row parsed whole."""
     cat = catalog(gen)
     groups: dict[str, list[dict]] = defaultdict(list)
-    for t in cat.db.targets(indicator or None):     # only the indicator's rows, if named
+    by_uri: dict[str, dict] = {}
+    for t in cat.db.target_heads():
+        t["level"] = cat.docs.get(t["doc"], {}).get("level")
+        groups[t["indicator_key"]].append(t)
+        if t["uri"]:
+            by_uri[t["uri"]] = t
+    compared: dict[str, int] = defaultdict(int)
+    for hi_uri, lo_uri in set(cat.db.target_links()):
+        hi, lo = by_uri.get(hi_uri), by_uri.get(lo_uri)
+        if hi and lo and hi["indicator_key"] == lo["indicator_key"] and _comparable(hi, lo):
+            compared[lo["indicator_key"]] += 1
+    return tuple(_order([_summary(key, sorted(rows, key=lambda r: _level_key(cat, r["doc"])),
+                                  compared[key]) for key, rows in groups.items()]))
+
+
+def _indicator_groups(gen: Generation, indicator: str, paging: Paging) -> list[dict]:
+    cat = catalog(gen)
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for t in cat.db.targets(indicator):     # only the indicator's rows
         groups[t["indicator_key"]].append(t)
     out = []
     for key, rows in groups.items():
-        if indicator and indicator not in (key, *[r["indicator"] for r in rows]):
+        if indicator not in (key, *[r["indicator"] for r in rows]):
             continue
-        rows = sorted(rows, key=lambda r: (LEVEL_ORDER.get(cat.docs.get(r["doc"], {}).get("level"), 9),
-                                           r["doc"]))
+        rows = sorted(rows, key=lambda r: _level_key(cat, r["doc"]))
         entries = [{**r, "level": cat.docs.get(r["doc"], {}).get("level"),
                     "doc_title": cat.docs.get(r["doc"], {}).get("title"),
                     "region": cat.docs.get(r["doc"], {}).get("region")} for r in rows]
-        out.append({"key": key, "label": min((r["indicator"] for r in rows), key=len),
-                    "names": sorted({r["indicator"] for r in rows}), "targets": entries,
-                    "levels": sorted({e["level"] for e in entries if e["level"]},
-                                     key=lambda lv: LEVEL_ORDER.get(lv, 9)),
-                    "comparisons": comparisons(entries)})
-    out.sort(key=lambda g: (-len(g["levels"]), -len(g["targets"]), g["label"]))
-    return out
+        compared = comparisons(entries, cat.db.target_links(r["provision"] for r in rows))
+        shown = paging.slice(entries)
+        on_page = {e.get("uri") for e in shown}
+        # A comparison is shown with its lower target, so each is on exactly one page.
+        out.append({**_summary(key, entries, len(compared)), "targets": shown,
+                    "comparisons": [c for c in compared if c["lower_target"] in on_page]})
+    return _order(out)
 
 
-def comparisons(entries: Iterable[dict]) -> list[dict]:
-    """Each lower-level target against each higher-level one of the same indicator and unit."""
-    entries = [e for e in entries if e.get("level")]
+def _comparable(hi: dict, lo: dict) -> bool:
+    """A higher level's target the lower one can be read against: the same unit as written."""
+    if not hi.get("level") or not lo.get("level"):
+        return False
+    return (LEVEL_ORDER.get(hi["level"], 9) < LEVEL_ORDER.get(lo["level"], 9)
+            and hi.get("unit") == lo.get("unit"))
+
+
+def comparisons(entries: Sequence[dict], links: Iterable[tuple[str, str]]) -> list[dict]:
+    """Each lower-level target of one indicator against the higher-level targets the graph
+    paired it with (`links`: (higher, lower) target IRIs, as ontology.targets.align_targets
+    chose them: the nearest document of its own hierarchy at each higher level) — not
+    against every higher target of the indicator, which grows with the square of the
+    corpus and sets a city against other provinces.  Lower targets in the entries' order,
+    each one's higher targets in that order too."""
+    pos = {e["uri"]: i for i, e in enumerate(entries) if e.get("uri")}
+    above: dict[str, set[int]] = defaultdict(set)
+    for hi, lo in links:
+        if hi in pos and lo in pos:
+            above[lo].add(pos[hi])
     out = []
     for lo in entries:
-        for hi in entries:
-            if LEVEL_ORDER.get(hi["level"], 9) >= LEVEL_ORDER.get(lo["level"], 9):
-                continue
-            if hi.get("unit") != lo.get("unit"):
+        for i in sorted(above.get(lo.get("uri"), ())):
+            hi = entries[i]
+            if not _comparable(hi, lo):
                 continue
             a, b = lo["target"]["value"], hi["target"]["value"]
             verdict = "equal" if a == b else ("below" if a < b else "above")
             out.append({"lower": lo["provision"], "higher": hi["provision"],
                         "lower_doc": lo["doc"], "higher_doc": hi["doc"],
                         "lower_value": a, "higher_value": b, "unit": lo.get("unit"),
+                        "lower_target": lo.get("uri"), "higher_target": hi.get("uri"),
                         "comparison": verdict})
     return out
 
@@ -332,6 +425,48 @@ def alignment_tree(gen: Generation, root: str | None = None) -> list[dict]:
     tops.sort(key=lambda pid: (LEVEL_ORDER.get(level_of(pid), 9),
                                refs[pid].get("order", 0) if pid in refs else 0, pid))
     return [node(pid, frozenset()) for pid in tops]
+
+
+def alignment(gen: Generation, root: str | None = None, paging: Paging = Paging()) -> dict:
+    """Under a root, the tree of what takes it up; else a page of the tree's roots (the
+    provisions taken up that take up nothing themselves), each with its counts — the
+    whole tree is megabytes at a few thousand documents."""
+    if root:
+        return {"tree": alignment_tree(gen, root)}
+    roots = _alignment_roots(gen)
+    return {"roots": paging.slice(roots), **paging.totals(len(roots))}
+
+
+@functools.lru_cache(maxsize=2)
+def _alignment_roots(gen: Generation) -> tuple[dict, ...]:
+    """The roots alignment_tree starts from, in its order, with how many provisions take
+    each up directly (`direct`) and below it at all, by level (`counts`, `below`); once
+    per generation, from three columns of the alignment rows."""
+    cat = catalog(gen)
+    down: dict[str, dict[str, str | None]] = defaultdict(dict)
+    for higher, lower, level in cat.db.alignment_pairs():
+        down[higher][lower] = level
+    lowers = {lo for links in down.values() for lo in links}
+    tops = [pid for pid in down if pid not in lowers]
+    refs = cat.db.refs(tops)
+    tops.sort(key=lambda pid: (LEVEL_ORDER.get(refs[pid]["level"] if pid in refs else None, 9),
+                               refs[pid].get("order", 0) if pid in refs else 0, pid))
+    return tuple({**provision_ref(cat, pid, refs), "direct": len(down[pid]),
+                  **_below(pid, down)} for pid in tops)
+
+
+def _below(root: str, down: dict[str, dict[str, str | None]]) -> dict:
+    """How many distinct provisions the tree under `root` holds, in all and by level."""
+    seen, stack = {root}, [root]
+    counts: dict[str, int] = defaultdict(int)
+    while stack:
+        for lower, level in down.get(stack.pop(), {}).items():
+            if lower not in seen:
+                seen.add(lower)
+                stack.append(lower)
+                counts[level or "unknown"] += 1
+    ordered = sorted(counts, key=lambda lv: LEVEL_ORDER.get(lv, 9))
+    return {"below": len(seen) - 1, "counts": {lv: counts[lv] for lv in ordered}}
 
 
 # ---- neighbourhood graph -------------------------------------------------------------------------
