@@ -147,8 +147,8 @@ def test_the_endpoint_answers_from_the_store_and_the_zygote_holds_none(built, tm
                                                       ("oxigraph", True)])
 def test_the_server_s_sparql_store_is_its_own_setting(built, monkeypatch, sparql_store,
                                                       opens_disk):
-    """Workers keep the disk store (lookups), the endpoint's zygote loads the graph in
-    memory unless told otherwise (scans): POLICYKG_SPARQL_STORE chooses."""
+    """Workers keep the disk store; the endpoint's zygote opens it per query too, or loads
+    the graph in memory when POLICYKG_SPARQL_STORE says so."""
     from web.app import State
     from web.settings import Settings
     data, gen = built

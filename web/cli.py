@@ -157,7 +157,7 @@ def eval_cmd(ctx: Ctx, eval_dir: Path | None, verbose: bool) -> None:
 @click.option("--sparql-store", type=click.Choice(["oxigraph", "oxigraph-memory", "memory"]),
               default=None,
               help="Graph store of the SPARQL endpoint's query processes (default "
-                   "oxigraph-memory; env POLICYKG_SPARQL_STORE).")
+                   "oxigraph, on disk; env POLICYKG_SPARQL_STORE).")
 @pass_ctx
 def serve(ctx: Ctx, host: str | None, port: int | None, workers: int | None,
           store: str | None, sparql_store: str | None) -> None:

@@ -42,12 +42,12 @@ class Settings:
     # store, opened read-only), "oxigraph-memory" (loaded into every process: faster heavy
     # questions, far more memory) or "memory" (rdflib's store); ontology.graphstore.STORES.
     graph_store: str = "oxigraph"
-    # Where the SPARQL endpoint's query processes hold the graph.  Ad-hoc queries scan
-    # (an indicator across levels: 1.6 s on the disk store, 80 ms in memory at 2,000
-    # documents, BENCHMARKS.md), so by default the endpoint's one zygote per worker loads it
-    # into Oxigraph in memory, while the workers themselves, which only look things up,
-    # keep the disk store.  "oxigraph" bounds memory instead (POLICYKG_SPARQL_STORE).
-    sparql_store: str = "oxigraph-memory"
+    # Where the SPARQL endpoint's query processes hold the graph: like the workers, on
+    # disk by default.  "oxigraph-memory" loads it into each worker's SPARQL process: scans
+    # run up to 20x faster (an indicator across levels 80 ms against 1.6 s at 2,000
+    # documents), but the server then holds 11.8 GB instead of 0.6 GB there and the
+    # benchmark's heavy queries gain only 2x (BENCHMARKS.md).  POLICYKG_SPARQL_STORE.
+    sparql_store: str = "oxigraph"
     # Ingest over HTTP: closed unless a token is configured.
     upload_token: str | None = None
     max_upload_bytes: int = 20 * 1024 * 1024
