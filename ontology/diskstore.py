@@ -171,8 +171,9 @@ def _commit(folder: Path, info: StoreInfo) -> StoreInfo:
 
 
 class _Chain(io.RawIOBase):
-    """The files read one after another, as one stream (bulk_load takes one input: one
-    load over all parts makes a few large SST files, not one small file per part)."""
+    """The files read one after another, as one stream of lines: the bulk load takes it
+    in even chunks whatever the parts' sizes (one call per part would make a small file
+    per document, and one call for them all holds the whole graph's indexes)."""
 
     def __init__(self, paths: Sequence[Path]):
         self._paths = list(paths)

@@ -30,11 +30,6 @@ class NotFound(LookupError):
 
 # ---- lookups cached per generation ------------------------------------------------------------
 
-@functools.lru_cache(maxsize=2)
-def _catalog(gen: Generation) -> "Catalog":
-    return Catalog(gen)
-
-
 class Catalog:
     """What the pages look up in one generation: its SQLite catalog (indexer.catalog:
     provisions, facts, export rows, looked up per request rather than held in memory)
@@ -59,8 +54,11 @@ class Catalog:
                 "level": d["level"] if d else None}
 
 
+@functools.lru_cache(maxsize=2)
 def catalog(gen: Generation) -> Catalog:
-    return _catalog(gen)
+    """The generation's lookups, made once per generation (the current and the previous
+    one while requests on it finish)."""
+    return Catalog(gen)
 
 
 # ---- small pieces ---------------------------------------------------------------------------------
@@ -421,10 +419,16 @@ def alignment_tree(gen: Generation, root: str | None = None) -> list[dict]:
         refs.update(cat.db.refs([root]))
         return [node(root, frozenset())]
     lowers = {a["lower"] for links in down.values() for a in links}
-    tops = [pid for pid in down if pid not in lowers]
-    tops.sort(key=lambda pid: (LEVEL_ORDER.get(level_of(pid), 9),
-                               refs[pid].get("order", 0) if pid in refs else 0, pid))
+    tops = _root_order([pid for pid in down if pid not in lowers], refs)
     return [node(pid, frozenset()) for pid in tops]
+
+
+def _root_order(tops: list[str], refs: dict[str, dict]) -> list[str]:
+    """The alignment tree's roots, highest level first, then in document order."""
+    def key(pid: str) -> tuple:
+        ref = refs.get(pid) or {}
+        return LEVEL_ORDER.get(ref.get("level"), 9), ref.get("order", 0), pid
+    return sorted(tops, key=key)
 
 
 def alignment(gen: Generation, root: str | None = None, paging: Paging = Paging()) -> dict:
@@ -449,8 +453,7 @@ def _alignment_roots(gen: Generation) -> tuple[dict, ...]:
     lowers = {lo for links in down.values() for lo in links}
     tops = [pid for pid in down if pid not in lowers]
     refs = cat.db.refs(tops)
-    tops.sort(key=lambda pid: (LEVEL_ORDER.get(refs[pid]["level"] if pid in refs else None, 9),
-                               refs[pid].get("order", 0) if pid in refs else 0, pid))
+    tops = _root_order(tops, refs)
     return tuple({**provision_ref(cat, pid, refs), "direct": len(down[pid]),
                   **_below(pid, down)} for pid in tops)
 
