@@ -6,6 +6,13 @@ Prints one JSON object: the search engines indexed for, seconds per stage (segme
 provision trees, then the build's own stages as it reports them), the peak RSS while each
 stage ran (sampled every 50 ms) and the process's max RSS (getrusage), the generation's
 size on disk.  The parent process also reads the max RSS of its children from getrusage.
+
+The build runs work in child processes (the graph store's bulk load, ontology.diskstore),
+so CPU and memory are counted for the whole process tree, never for this process alone:
+`stage_cpu` and `cpu_seconds` are this process's CPU plus its children's (live ones read
+from /proc, finished ones from getrusage), `stage_peak_rss` and `max_rss` the peak of the
+tree's summed RSS; the process's own figures are beside them (`parent_*`), and the
+children's share of each stage's CPU in `stage_child_cpu`.
 """
 from __future__ import annotations
 
@@ -25,28 +32,92 @@ class TimeLimit(BaseException):
     """The build ran out of its time (raised by SIGALRM wherever Python code is running)."""
 
 
+PAGE = os.sysconf("SC_PAGE_SIZE")
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def descendants(pid: int) -> list[int]:
+    """The live processes below `pid` (children, their children, …), from /proc."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{p}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open(f"/proc/{p}/task/{tid}/children") as fh:
+                    kids = [int(k) for k in fh.read().split()]
+            except OSError:
+                continue
+            out += kids
+            todo += kids
+    return out
+
+
+def _rss(pid: int | str) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as fh:
+            return int(fh.read().split()[1]) * PAGE
+    except OSError:          # it ended between the listing and the read
+        return 0
+
+
+def live_children_cpu(pid: int | None = None) -> float:
+    """CPU seconds (user + system) of the live processes below `pid` so far."""
+    total = 0
+    for child in descendants(pid or os.getpid()):
+        try:
+            with open(f"/proc/{child}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])      # utime, stime (clock ticks)
+    return total / TICK
+
+
+def tree_cpu() -> float:
+    """This process's CPU seconds plus its children's: those waited for (getrusage) and
+    those still running (/proc).  Read from the thread that waits for the children, so
+    none moves from one count to the other meanwhile."""
+    done = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + done.ru_utime + done.ru_stime + live_children_cpu()
+
+
 class RssSampler(threading.Thread):
-    """Peak resident memory between marks, sampled from /proc (no psutil needed)."""
+    """Peak resident memory between marks, sampled from /proc (no psutil needed): of this
+    process (`peak`) and of it plus every process below it, summed (`tree_peak`)."""
 
     def __init__(self, interval: float = 0.05):
         super().__init__(daemon=True)
         self.interval = interval
         self.peak = 0
+        self.tree_peak = 0
         self.stop_flag = threading.Event()
-        self.page = os.sysconf("SC_PAGE_SIZE")
+        self.page = PAGE
 
     def rss(self) -> int:
-        with open("/proc/self/statm") as fh:
-            return int(fh.read().split()[1]) * self.page
+        return _rss("self")
+
+    def tree_rss(self) -> int:
+        return self.rss() + sum(map(_rss, descendants(os.getpid())))
 
     def run(self) -> None:
         while not self.stop_flag.is_set():
-            self.peak = max(self.peak, self.rss())
+            own = self.rss()
+            self.peak = max(self.peak, own)
+            self.tree_peak = max(self.tree_peak, own + sum(map(_rss, descendants(os.getpid()))))
             time.sleep(self.interval)
 
     def take(self) -> int:
         """The peak since the last take, and start again from now."""
         peak, self.peak = max(self.peak, self.rss()), 0
+        return peak
+
+    def take_tree(self) -> int:
+        """The process tree's peak since the last take_tree, and start again from now."""
+        peak, self.tree_peak = max(self.tree_peak, self.tree_rss()), 0
         return peak
 
 
@@ -75,7 +146,8 @@ def main(argv: list[str] | None = None) -> None:
 
     sampler = RssSampler()
     sampler.start()
-    out: dict = {"stages": {}, "stage_cpu": {}, "stage_peak_rss": {}, "error": None}
+    out: dict = {"stages": {}, "stage_cpu": {}, "stage_peak_rss": {}, "stage_child_cpu": {},
+                 "stage_parent_cpu": {}, "stage_parent_peak_rss": {}, "error": None}
     profiler = None
     if args.profile:
         from pyinstrument import Profiler
@@ -92,15 +164,19 @@ def main(argv: list[str] | None = None) -> None:
     out["import_seconds"] = round(time.perf_counter() - t_import, 3)
     out["stage_names"] = stage_names()
     sampler.take()
-    started, cpu_started = time.perf_counter(), time.process_time()
-    last = [started, cpu_started]
+    sampler.take_tree()
+    started, cpu_started, own_started = time.perf_counter(), tree_cpu(), time.process_time()
+    last = [started, cpu_started, own_started]
 
     def mark(name: str) -> None:
-        now, cpu = time.perf_counter(), time.process_time()
+        now, cpu, own = time.perf_counter(), tree_cpu(), time.process_time()
         out["stages"][name] = round(now - last[0], 3)
         out["stage_cpu"][name] = round(cpu - last[1], 3)
-        out["stage_peak_rss"][name] = sampler.take()
-        last[0], last[1] = now, cpu
+        out["stage_parent_cpu"][name] = round(own - last[2], 3)
+        out["stage_child_cpu"][name] = round((cpu - last[1]) - (own - last[2]), 3)
+        out["stage_parent_peak_rss"][name] = sampler.take()
+        out["stage_peak_rss"][name] = sampler.take_tree()
+        last[:] = [now, cpu, own]
         print(f"[build_worker] {name} {now - started:.1f}s", file=sys.stderr, flush=True)
 
     try:
@@ -110,9 +186,10 @@ def main(argv: list[str] | None = None) -> None:
         seed_started = time.perf_counter()
         out["seeded"] = seed_sources(args.corpus, args.data)
         out["seed_seconds"] = round(time.perf_counter() - seed_started, 3)
-        started, cpu_started = time.perf_counter(), time.process_time()
-        last[:] = [started, cpu_started]
+        started, cpu_started, own_started = time.perf_counter(), tree_cpu(), time.process_time()
+        last[:] = [started, cpu_started, own_started]
         sampler.take()
+        sampler.take_tree()
         from web.settings import Settings
         engines = (tuple(args.engines.split(",")) if args.engines
                    else Settings.from_env(data_dir=args.data).build_engines)
@@ -131,7 +208,8 @@ def main(argv: list[str] | None = None) -> None:
                                      if n not in out["stages"]), None)
     signal.setitimer(signal.ITIMER_REAL, 0)
     out["seconds"] = round(time.perf_counter() - started, 3)
-    out["cpu_seconds"] = round(time.process_time() - cpu_started, 3)
+    out["cpu_seconds"] = round(tree_cpu() - cpu_started, 3)
+    out["parent_cpu_seconds"] = round(time.process_time() - own_started, 3)
     if profiler is not None:
         profiler.stop()
         text = profiler.output_text(unicode=True, color=False)
@@ -142,7 +220,15 @@ def main(argv: list[str] | None = None) -> None:
         else:
             args.profile.write_text(text, encoding="utf-8")
     sampler.stop_flag.set()
-    out["max_rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    # The peak to report is the tree's: work moved into a child must not hide its memory.
+    # getrusage gives this process's own peak and the largest single child's (not their
+    # sum while they ran together: that is the sampler's; and a child's counts the pages
+    # it shared with this process until its exec, so it is never below this process's
+    # size when the child started: an upper bound, kept so that nothing is missed).
+    out["parent_max_rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    out["children_max_rss"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    out["tree_peak_rss"] = max([sampler.tree_peak, *out["stage_peak_rss"].values()])
+    out["max_rss"] = max(out["parent_max_rss"], out["children_max_rss"], out["tree_peak_rss"])
     current = args.data / "current"
     if current.exists():
         folder = current.resolve()

@@ -156,6 +156,9 @@ def main(argv: list[str] | None = None) -> None:
             for s in subj.get(kind, []):
                 if spent[name] > args.budget:
                     break
+                # each call a fresh question: nothing remembered from the last round but
+                # the document table a server reads once per generation
+                Q.forget_indicator_counts(g)
                 t, c = time.perf_counter(), time.process_time()
                 try:
                     res = call_with_limit(fn, s, args.call_limit)

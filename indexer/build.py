@@ -14,6 +14,7 @@ from indexer.ingest import corpus_for_build, write_snapshot
 from indexer.store import DataDir, write_json, write_jsonl
 from indexer.incremental import graph_stage, incremental_stage
 from indexer.index import index_stage
+from ontology import diskstore
 from ontology.namespaces import doc_iri, provision_iri
 
 Step = Callable[[str], None]
@@ -61,8 +62,9 @@ def document_rows(docs: Sequence[Document]) -> list[dict]:
 
 
 def stage_names() -> list[str]:
-    """The progress steps a build reports, in order."""
-    return ["read", "provisions", "dictionary", *[n for n, _ in EXTRA_STAGES], "done"]
+    """The progress steps a build reports, in order ("store": the graph store, loaded in
+    a child process since the graph stage, is whole)."""
+    return ["read", "provisions", "dictionary", *[n for n, _ in EXTRA_STAGES], "store", "done"]
 
 
 def write_generation(folder: Path, docs: Sequence[Document], step: Step = lambda _: None,
@@ -79,9 +81,17 @@ def write_generation(folder: Path, docs: Sequence[Document], step: Step = lambda
     tokenizer.save(folder / "dict.txt")
     step("dictionary")
     ctx = BuildContext(folder, docs, tokenizer, engines=engines)
-    for name, stage in EXTRA_STAGES:
-        stage(ctx)
-        step(name)
+    try:
+        for name, stage in EXTRA_STAGES:
+            stage(ctx)
+            step(name)
+        # The graph stage started the store's bulk load in a child process (it needs only
+        # the graph's parts) so that it runs beside the index and the catalog; the
+        # generation is whole only with it.
+        diskstore.finish(folder)
+        step("store")
+    finally:
+        diskstore.abandon(folder)     # a failed build stops it before the folder goes
     meta = {"format": FORMAT_VERSION, "generation": folder.name.replace(".tmp-", ""),
             "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "seconds": round(time.time() - started, 3), "documents": len(docs),

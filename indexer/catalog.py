@@ -13,8 +13,9 @@ Every row keeps the JSON it was written with (the line of its export file), so w
 page or an export reads back is the same data; a few columns beside it exist only to be
 looked up or sorted by.  Rows are ordered as in their files: provisions, facts, targets
 and citations by (the document's place in documents.json, their place in the document's
-share), departments and alignments by their line.  So an add replaces one document's
-share without renumbering the others (indexer.incremental).
+share), departments by their line, alignments by their line numbered SEQ_GAP apart.  So
+an add replaces one document's share without renumbering the others, and puts its
+alignment rows in between the others (indexer.incremental).
 
 The file is written beside the other outputs under a temporary name and renamed into
 place when complete; it is never modified afterwards (opened with `immutable=1`).  A
@@ -30,9 +31,10 @@ import shutil
 import sqlite3
 import tempfile
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 CATALOG_FILE = "catalog.sqlite"
 SCHEMA_VERSION = 1
@@ -133,14 +135,18 @@ def _put_documents(con: sqlite3.Connection, folder: Path) -> list[str]:
 
 
 def _put_departments(con: sqlite3.Connection, lines: Iterable[str]) -> None:
-    """Department rows with what the list page shows as columns, and every name and
-    alias → id (the first department to carry a name keeps it, as the pages always did)."""
+    _put_department_rows(con, ((json.loads(line), line) for line in lines))
+
+
+def _put_department_rows(con: sqlite3.Connection, rows: Iterable[tuple[dict, str]]) -> None:
+    """Department rows (each as a dict and as its line) with what the list page shows as
+    columns, and every name and alias → id (the first department to carry a name keeps
+    it, as the pages always did)."""
     con.execute("DELETE FROM departments")
     con.execute("DELETE FROM department_names")
     names: dict[str, str] = {}
     values = []
-    for seq, line in enumerate(lines):
-        d = json.loads(line)
+    for seq, (d, line) in enumerate(rows):
         tasks = d.get("tasks", [])
         lead = sum(t["role"] == "lead" for t in tasks)
         values.append((seq, d["id"], d.get("superior"), d["name"], d.get("level"),
@@ -152,14 +158,80 @@ def _put_departments(con: sqlite3.Connection, lines: Iterable[str]) -> None:
     con.executemany("INSERT INTO department_names VALUES (?,?)", names.items())
 
 
-def _put_alignments(con: sqlite3.Connection, lines: Iterable[str]) -> None:
-    con.execute("DELETE FROM alignments")
+# Alignment rows are numbered SEQ_GAP apart: only their order is ever read (ORDER BY seq),
+# and the gaps let an add put its rows in between instead of numbering 140,000 rows again
+# (_update_alignments).
+SEQ_GAP = 1 << 16
 
-    def values():
-        for seq, line in enumerate(lines):
+
+def _put_alignments(con: sqlite3.Connection, lines: Iterable[str]) -> None:
+    def rows():
+        for line in lines:
             a = json.loads(line)
-            yield seq, a["higher"], a["lower"], line
-    con.executemany("INSERT INTO alignments VALUES (?,?,?,?)", values())
+            yield a["higher"], a["lower"], line
+    _put_alignment_rows(con, rows())
+
+
+def _put_alignment_rows(con: sqlite3.Connection, rows: Iterable[tuple[str, str, str]]) -> None:
+    """The whole alignments table: (higher, lower, line) in order."""
+    con.execute("DELETE FROM alignments")
+    con.executemany("INSERT INTO alignments VALUES (?,?,?,?)",
+                    ((seq * SEQ_GAP, *row) for seq, row in enumerate(rows)))
+
+
+def _update_alignments(con: sqlite3.Connection, rows: Sequence[tuple[str, str, str]]) -> bool:
+    """Make the alignments table hold `rows` (higher, lower, line; in order) by deleting
+    the rows no longer there and numbering the new ones into the gaps between the rows
+    they come between.  False, with nothing changed, when the rows kept do not keep their
+    order or a gap is too narrow (the caller then writes the table whole)."""
+    old = con.execute("SELECT seq, json FROM alignments ORDER BY seq").fetchall()
+    new = [line for _, _, line in rows]
+    gone = Counter(line for _, line in old)
+    gone.subtract(new)
+    fresh = Counter(new)
+    fresh.subtract(line for _, line in old)
+    deletes: list[int] = []
+    inserts: list[tuple[int, tuple[str, str, str]]] = []
+    pending: list[int] = []                   # new rows since the last row kept
+    last: int | None = None                   # seq of the last row kept
+
+    def place(upto: int | None) -> bool:
+        if not pending:
+            return True
+        if last is None and upto is None:
+            return False
+        lo = last if last is not None else upto - (len(pending) + 1) * SEQ_GAP
+        hi = upto if upto is not None else lo + (len(pending) + 1) * SEQ_GAP
+        if hi - lo <= len(pending):
+            return False
+        step = len(pending) + 1
+        inserts.extend((lo + (hi - lo) * k // step, rows[j]) for k, j in enumerate(pending, 1))
+        pending.clear()
+        return True
+
+    i = j = 0
+    while i < len(old) or j < len(new):
+        if i < len(old) and j < len(new) and old[i][1] == new[j]:
+            if not place(old[i][0]):
+                return False
+            last = old[i][0]
+            i, j = i + 1, j + 1
+        elif i < len(old) and gone[old[i][1]] > 0:
+            gone[old[i][1]] -= 1
+            deletes.append(old[i][0])
+            i += 1
+        elif j < len(new) and fresh[new[j]] > 0:
+            fresh[new[j]] -= 1
+            pending.append(j)
+            j += 1
+        else:
+            return False                      # the rows kept changed their order
+    if not place(None):
+        return False
+    con.executemany("DELETE FROM alignments WHERE seq = ?", ((s,) for s in deletes))
+    con.executemany("INSERT INTO alignments VALUES (?,?,?,?)",
+                    ((seq, *row) for seq, row in inserts))
+    return True
 
 
 def _put_doc_rows(con: sqlite3.Connection, table: str, lines: Iterable[str],
@@ -238,9 +310,11 @@ def catalog_stage(ctx) -> None:
 class CatalogChange:
     """What an add or a remove changed, document by document (indexer.incremental):
     the documents whose provisions go out or come in, and the new facts, target rows and
-    citation rows of the documents whose share of them was rewritten.  Departments and
-    alignments are put in again whole (an add rewrites their files whole): the alignments
-    from `alignments` when given, else read from the new generation's file."""
+    citation rows of the documents whose share of them was rewritten.  Departments are
+    put in again whole (an add rewrites their file whole), from `departments` when given,
+    else read from the new generation's file; alignments likewise, except that rows given
+    in `alignments` are applied as a delta when the rows kept keep their order
+    (_update_alignments)."""
 
     removed: frozenset[str] = frozenset()
     provisions: dict[str, list[dict]] = field(default_factory=dict)
@@ -250,6 +324,8 @@ class CatalogChange:
     # Every alignment row as (higher, lower, line), in the file's order, when the caller
     # has them at hand (indexer.incremental): the file is then not read and parsed again.
     alignments: list[tuple[str, str, str]] | None = None
+    # Likewise every department row as (the row, its line), in the file's order.
+    departments: list[tuple[dict, str]] | None = None
 
 
 def update_catalog(old: Path, new: Path, change: CatalogChange) -> Path:
@@ -276,11 +352,13 @@ def update_catalog(old: Path, new: Path, change: CatalogChange) -> Path:
             for doc, lines in parts.items():
                 con.execute(f"DELETE FROM {table} WHERE doc = ?", (doc,))
                 _put_doc_rows(con, table, lines, doc)
-        _put_departments(con, _lines(new / _row_files()["departments"]))
+        if change.departments is not None:
+            _put_department_rows(con, change.departments)
+        else:
+            _put_departments(con, _lines(new / _row_files()["departments"]))
         if change.alignments is not None:
-            con.execute("DELETE FROM alignments")
-            con.executemany("INSERT INTO alignments VALUES (?,?,?,?)",
-                            ((seq, *row) for seq, row in enumerate(change.alignments)))
+            if not _update_alignments(con, change.alignments):
+                _put_alignment_rows(con, change.alignments)
         else:
             _put_alignments(con, _lines(new / _row_files()["alignments"]))
         con.execute("COMMIT")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import html
+from bisect import bisect_right
 import json
 import math
 import re
@@ -218,8 +219,7 @@ def make_snippet(text: str, marks: Sequence[str], width: int = 160, lead: int = 
     spans = match_spans(text, marks)
     start = 0
     if spans:
-        best = max(range(len(spans)), key=lambda i: (_covered(spans, spans[i][0] - lead, width), -i))
-        start = max(0, spans[best][0] - lead)
+        start = max(0, spans[_best_window(spans, lead, width)][0] - lead)
         if len(text) - start < width:          # show a full window when near the end
             start = max(0, len(text) - width)
     end = min(len(text), start + width)
@@ -235,14 +235,39 @@ def make_snippet(text: str, marks: Sequence[str], width: int = 160, lead: int = 
         pos = e
     if pos < end:
         parts.append((text[pos:end], False))
-    parts = [(re.sub(r"\s+", " ", t), m) for t, m in parts]
+    parts = [(_SPACES.sub(" ", t), m) for t, m in parts]
     return Snippet(tuple(p for p in parts if p[0]), start > 0, end < len(text))
 
 
-def _covered(spans: list[tuple[int, int]], start: int, width: int) -> int:
+_SPACES = re.compile(r"\s+")
+
+
+def _best_window(spans: list[tuple[int, int]], lead: int, width: int) -> int:
+    """The span whose window (from `lead` characters before it, `width` long) covers
+    the most marked characters; the first of equals."""
+    ends = [e for _, e in spans]
+    best, most = 0, -1
+    for i, (s, _) in enumerate(spans):
+        covered = _covered(spans, s - lead, width, ends)
+        if covered > most:
+            best, most = i, covered
+    return best
+
+
+def _covered(spans: list[tuple[int, int]], start: int, width: int,
+             ends: list[int] | None = None) -> int:
+    """Marked characters in [start, start + width).  `spans` are sorted and disjoint
+    (`_merge`), so those in the window are a run found by bisection (`ends`: their
+    ends), not a scan of every span for every window (a long provision has hundreds)."""
     start = max(0, start)
-    return sum(min(e, start + width) - max(s, start) for s, e in spans
-               if e > start and s < start + width)
+    stop = start + width
+    i = bisect_right(ends if ends is not None else [e for _, e in spans], start)
+    total = 0
+    while i < len(spans) and spans[i][0] < stop:
+        s, e = spans[i]
+        total += min(e, stop) - max(s, start)
+        i += 1
+    return total
 
 
 # ---- results -------------------------------------------------------------------------

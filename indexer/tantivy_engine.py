@@ -22,11 +22,12 @@ here is built or used (`available()`), and whoosh serves.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from whoosh import query as wq
 
@@ -44,6 +45,18 @@ WORD_FIELDS = ("words", "hwords")
 TERM_FIELDS = ("id", "doc", "level", "kind", "year", "dept", "lead")
 STORED_FIELDS = ("region", "number", "heading", "body", "trail", "departments")
 FACET_DEPT = "dept_facet"       # canonical names, lead or participant (whoosh's dept_col)
+# The same department names and the document file as u64 codes (`facet_code`), for the
+# facet counts: a terms aggregation over a text fast field turns every value a segment
+# holds into a string (all of them, for exact counts: 8,000 departments at 2,000
+# documents), over integers it only hashes them; the few values listed are named from
+# the catalog afterwards (`code_table`).
+DEPT_CODE = "dept_code"
+DOC_CODE = "doc_code"
+# The index's own format, in FORMAT_FILE beside tantivy's files (none: 1).  1: facets
+# over the text fields only; 2: the code fields too.  A generation of an older format
+# is searched as it is (its facets over text), and an add into it keeps its format.
+TINDEX_FORMAT = 2
+FORMAT_FILE = "policykg.json"
 PRIOR = "prior_w"
 # tantivy multiplies a score by log2(2 + w), never by less than 1; priors go down to
 # 0.4 (a signpost in an annex), so every score is multiplied by prior × PRIOR_SCALE ≥ 1
@@ -80,7 +93,8 @@ def prior_weight(prior: float) -> float:
 
 # ---- schema and documents ------------------------------------------------------------------
 
-def make_schema():
+def make_schema(fmt: int = TINDEX_FORMAT):
+    """The schema of an index of format `fmt` (see TINDEX_FORMAT)."""
     import tantivy
     sb = tantivy.SchemaBuilder()
     for name in GRAM_FIELDS:
@@ -94,6 +108,9 @@ def make_schema():
                           fast=name in ("doc", "level", "kind"))
     sb.add_text_field(FACET_DEPT, stored=False, tokenizer_name="raw", index_option="basic",
                       fast=True)
+    if fmt >= 2:
+        for name in (DEPT_CODE, DOC_CODE):
+            sb.add_unsigned_field(name, stored=False, indexed=False, fast=True)
     sb.add_float_field(PRIOR, stored=False, indexed=False, fast=True)
     for name in STORED_FIELDS:
         sb.add_text_field(name, stored=True, tokenizer_name="raw", index_option="basic")
@@ -111,8 +128,27 @@ def _word_text(words: Sequence[str]) -> str:
     return " ".join(words)
 
 
-def tantivy_document(fields: Mapping):
-    """The tantivy document for one provision, from `indexer.index.provision_fields`."""
+@functools.lru_cache(maxsize=1 << 16)
+def facet_code(value: str) -> int:
+    """A facet value as a u64: the first 8 bytes of its BLAKE2b digest.  A hash, not a
+    number handed out in order, so that an add codes a new department without a table
+    to keep in step; a collision among the values a generation knows is found when the
+    searcher opens (`code_table`), and that facet is then counted over its text."""
+    return int.from_bytes(hashlib.blake2b(value.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+def code_table(values: Iterable[str]) -> dict[int, str] | None:
+    """code → value for `values`, or None when two of them share a code."""
+    table: dict[int, str] = {}
+    for value in values:
+        if table.setdefault(facet_code(value), value) != value:
+            return None
+    return table
+
+
+def tantivy_document(fields: Mapping, fmt: int = TINDEX_FORMAT):
+    """The tantivy document for one provision, from `indexer.index.provision_fields`, for
+    an index of format `fmt`."""
     import tantivy
     doc = tantivy.Document()
     for name in GRAM_FIELDS:
@@ -127,6 +163,10 @@ def tantivy_document(fields: Mapping):
     for name in fields["dept_col"].decode("utf-8").split("\x1f"):
         if name:
             doc.add_text(FACET_DEPT, name)
+            if fmt >= 2:
+                doc.add_unsigned(DEPT_CODE, facet_code(name))
+    if fmt >= 2:
+        doc.add_unsigned(DOC_CODE, facet_code(fields["doc"]))
     doc.add_float(PRIOR, prior_weight(fields["prior"]))
     for name in STORED_FIELDS:
         doc.add_text(name, fields[name] or "")
@@ -135,20 +175,42 @@ def tantivy_document(fields: Mapping):
 
 # ---- writing -------------------------------------------------------------------------------
 
+def index_format(folder: Path) -> int:
+    """The format of the tantivy index in `folder` (see TINDEX_FORMAT); NotBuilt when it
+    is unreadable or newer than this program reads."""
+    path = folder / FORMAT_FILE
+    if not path.is_file():
+        return 1                       # written before the format was recorded
+    try:
+        fmt = int(json.loads(path.read_text(encoding="utf-8"))["format"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise NotBuilt(f"{folder.parent.name}: unreadable {FORMAT_FILE} in its search index "
+                       f"({exc}): run `policykg build`") from exc
+    if fmt > TINDEX_FORMAT:
+        raise NotBuilt(f"{folder.parent.name}: its search index has format {fmt}, newer than "
+                       f"this version reads ({TINDEX_FORMAT}): run `policykg build`")
+    return fmt
+
+
 class TantivyMirror:
     """Mirrors what `indexer.index` writes to whoosh into a tantivy index: `add` each
     provision's fields, `delete_doc`/`delete_id`, then `commit` (or `cancel`)."""
 
-    def __init__(self, index):
+    def __init__(self, index, fmt: int = TINDEX_FORMAT):
         self.index = index
+        self.fmt = fmt                  # documents are written in the index's own format
         self.writer = index.writer(heap_size=HEAP, num_threads=1)
 
     @classmethod
-    def create(cls, folder: Path) -> "TantivyMirror":
-        """A new index in `folder` (which must not exist)."""
+    def create(cls, folder: Path, fmt: int = TINDEX_FORMAT) -> "TantivyMirror":
+        """A new index in `folder` (which must not exist), of format `fmt` (an older one
+        only to test that such indexes are still served)."""
         import tantivy
         folder.mkdir(parents=True, exist_ok=False)
-        return cls(tantivy.Index(make_schema(), path=str(folder)))
+        if fmt >= 2:                    # format 1 had no format file
+            (folder / FORMAT_FILE).write_text(json.dumps({"format": fmt}) + "\n",
+                                              encoding="utf-8")
+        return cls(tantivy.Index(make_schema(fmt), path=str(folder)), fmt)
 
     @classmethod
     def copy_of(cls, old: Path, new: Path) -> "TantivyMirror":
@@ -156,14 +218,15 @@ class TantivyMirror:
         modified: segment files (immutable in tantivy) are hard-linked, the rest
         copied; tantivy writes its new files beside them and replaces meta.json
         atomically, in `new` only."""
+        fmt = index_format(old)
         new.mkdir(parents=True, exist_ok=False)
         link_tree(old, new, skip=lambda p: p.name.startswith(".tantivy"),   # lock files
-                  copy=lambda p: p.suffix == ".json")
+                  copy=lambda p: p.suffix == ".json")       # FORMAT_FILE too
         import tantivy
-        return cls(tantivy.Index.open(str(new)))
+        return cls(tantivy.Index.open(str(new)), fmt)
 
     def add(self, fields: Mapping) -> None:
-        self.writer.add_document(tantivy_document(fields))
+        self.writer.add_document(tantivy_document(fields, self.fmt))
 
     def delete_doc(self, file: str) -> None:
         self.writer.delete_documents_by_term("doc", file)
@@ -199,12 +262,14 @@ def mirror_for_update(old_generation: Path, new_generation: Path) -> TantivyMirr
 
 def build_tantivy_index(generation: Path, docs, tokenizer: Tokenizer,
                         facts: Mapping[str, dict] | None = None,
-                        aliases: Mapping[str, Sequence[str]] | None = None) -> int:
+                        aliases: Mapping[str, Sequence[str]] | None = None,
+                        fmt: int = TINDEX_FORMAT) -> int:
     """Only the tantivy index of `docs` into `generation/tindex` (for a generation built
-    without one); the same fields as the build writes.  Returns the provisions written."""
+    without one); the same fields as the build writes, in format `fmt`.  Returns the
+    provisions written."""
     from indexer.index import ProvisionFacts, WordCache, provision_fields
     facts = facts or {}
-    mirror = TantivyMirror.create(generation / TINDEX_DIR)
+    mirror = TantivyMirror.create(generation / TINDEX_DIR, fmt)
     cut = WordCache(tokenizer)
     count = 0
     for doc in docs:
@@ -307,6 +372,7 @@ def final_query(compiled: Compiled, schema):
 # ---- searching -----------------------------------------------------------------------------
 
 _FACET_FIELDS = {"level": "level", "doc": "doc", "kind": "kind", "dept": FACET_DEPT}
+_CODE_FIELDS = {"doc": DOC_CODE, "dept": DEPT_CODE}
 _TOTAL = "_matches"
 
 
@@ -344,9 +410,11 @@ class TantivySearcher(Searcher):
     its slowest at 2,000 documents is tens of milliseconds, so a result is never
     partial."""
 
-    def __init__(self, index, catalog):
+    def __init__(self, index, catalog, codes: Mapping[str, Mapping[int, str]] | None = None):
         super().__init__(None, catalog)
         self.index = index
+        # Facet → code → value, for the facets counted over code fields (`_facets`).
+        self._codes = dict(codes or {})
         self.schema = index.schema
         self._searcher = index.searcher()
         self._total_by_kind = self._one_kind_each()
@@ -389,9 +457,16 @@ class TantivySearcher(Searcher):
         if not (folder / TINDEX_DIR / "meta.json").is_file():
             raise NotBuilt(f"{folder.name} has no tantivy index: run `policykg build`")
         catalog = read_catalog(folder)
+        codes = {}
+        if index_format(folder / TINDEX_DIR) >= 2:
+            # Every department the index holds is in the catalog, every document in the
+            # documents list; a facet whose values collide is counted over its text.
+            values = {"doc": [d["doc"] for d in documents], "dept": catalog["departments"]}
+            codes = {name: table for name, table in
+                     ((name, code_table(v)) for name, v in values.items()) if table is not None}
         # Title words select documents by term here: ranges are a whoosh matter.
         return cls(tantivy.Index.open(str(folder / TINDEX_DIR)),
-                   Catalog(tokenizer, list(documents), catalog["departments"], None))
+                   Catalog(tokenizer, list(documents), catalog["departments"], None), codes)
 
     def run(self, compiled: Compiled, page: int = 1, page_size: int = 10,
             options: SearchOptions = SearchOptions()) -> SearchResult:
@@ -477,27 +552,50 @@ class TantivySearcher(Searcher):
         Each segment counts all its values (exact counts); the top `2 × size` by count
         come back, which hold whoosh's top `size` (by count, then value) exactly unless
         values tied with the `size`-th fill them all: then that facet is asked again
-        whole.  (Listing all values costs: a corpus of 2,000 documents has 7,000
-        departments.)"""
-        def spec(names, limit: int) -> dict:
-            return {n: {"terms": {"field": _FACET_FIELDS[n], "size": limit,
-                                  "segment_size": FACET_LIMIT}} for n in names}
-
+        whole.  (Listing all values costs: a corpus of 2,000 documents has 8,000
+        departments; so documents and departments are counted by their codes, and only
+        the values that come back are named.)"""
         limits = {n: 2 * size for n in FACETS}
         if self._total_by_kind:         # every kind (a dozen at most), summed for the total
             limits["kind"] = FACET_LIMIT
-        asked = {n: spec([n], limits[n])[n] for n in FACETS}
+        asked = {n: self._terms(n, limits[n]) for n in FACETS}
         if not self._total_by_kind:
             asked[_TOTAL] = {"value_count": {"field": PRIOR}}
         got = self._searcher.aggregate(query, asked)
-        out = {n: _buckets(got.get(n)) for n in FACETS}
+        out = {n: self._named(n, _buckets(got.get(n))) for n in FACETS}
         total = sum(c for _, c in out["kind"]) if self._total_by_kind \
             else int((got.get(_TOTAL) or {}).get("value") or 0)
-        again = [n for n in FACETS if not _complete(out[n], size, limits[n])]
+        # Cut among ties: asked again, whole.  Then a code the tables do not know (a
+        # catalog out of step with its index) is not guessed at: that facet is counted
+        # over its text, whole.
+        again = [n for n in FACETS if out[n] is not None and not _complete(out[n], size, limits[n])]
         if again:
-            got = self._searcher.aggregate(query, spec(again, FACET_LIMIT))
-            out.update({n: _buckets(got.get(n)) for n in again})
+            got = self._searcher.aggregate(query, {n: self._terms(n, FACET_LIMIT) for n in again})
+            out.update({n: self._named(n, _buckets(got.get(n))) for n in again})
+        unknown = [n for n in FACETS if out[n] is None]
+        if unknown:
+            got = self._searcher.aggregate(query, {n: self._terms(n, FACET_LIMIT, coded=False)
+                                                   for n in unknown})
+            out.update({n: _buckets(got.get(n)) for n in unknown})
         return total, {n: dict(b) for n, b in out.items()}
+
+    def _terms(self, name: str, limit: int, coded: bool = True) -> dict:
+        """The terms aggregation of facet `name`'s top `limit` values, over its code
+        field when it has one (and `coded`), else over its text field; every segment
+        counts all its values, so the counts are exact."""
+        field = _CODE_FIELDS[name] if coded and name in self._codes else _FACET_FIELDS[name]
+        return {"terms": {"field": field, "size": limit, "segment_size": FACET_LIMIT}}
+
+    def _named(self, name: str, buckets: list[tuple]) -> list[tuple[str, int]] | None:
+        """Buckets of facet `name` with their values named (codes looked up), or None
+        when a code is not in the table."""
+        table = self._codes.get(name)
+        if table is None:
+            return buckets
+        try:
+            return [(table[code], count) for code, count in buckets]
+        except KeyError:
+            return None
 
 
 def _buckets(agg) -> list[tuple[str, int]]:

@@ -51,9 +51,10 @@ import unicodedata
 import zlib
 from array import array
 from collections import Counter, defaultdict
-from itertools import accumulate
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
+
+import numpy as np
 
 from corpus.records import LEVELS, Document, Provision
 from ontology.targets import OffsetMap
@@ -98,11 +99,12 @@ class Alignment:
 class _Stream:
     doc: Document
     text: str
-    prov: array                     # per character: index into doc.provisions (-1: a break)
+    prov: array                     # per character: index into doc.provisions (-1: a break);
+                                    # 2-byte ints where they fit (_narrow)
     at: array                       # per character: index into that provision's own_text
     fp_pos: array = field(default_factory=lambda: array("i"))   # kept shingles, ascending
     fp_hash: array = field(default_factory=lambda: array("I"))  # … and their hashes
-    posts: dict | None = None       # eligible kept shingle → place(s) (see _eligible_positions)
+    posts: "_Posts | None" = None   # eligible kept shingles and places (_eligible_positions)
     cum: array | None = None        # running sum of shingle weights (see _weights_sum)
 
 
@@ -149,7 +151,24 @@ def build_stream(doc: Document) -> _Stream:
                 brk()
                 pos = m.end()
         brk()
-    return _Stream(doc, "".join(parts), prov, at)
+    return _Stream(doc, "".join(parts), _narrow(prov), _narrow(at))
+
+
+def _narrow(places: array) -> array:
+    """Per-character indices as 2-byte ints when they fit (they nearly always do: a
+    provision index, a place in one provision's text), else as they are: every higher
+    document's stream is held through the whole alignment."""
+    values = np.frombuffer(places, dtype=np.int32)
+    if len(values) and (values.min() < -1 or values.max() > 32767):
+        return places
+    return array("h", values.astype(np.int16).tobytes())
+
+
+def wide(places: array) -> array:
+    """A stream's per-character indices as 4-byte ints (the stream file's format)."""
+    if places.typecode == "i":
+        return places
+    return array("i", np.frombuffer(places, dtype=np.int16).astype(np.int32).tobytes())
 
 
 _NONE = 1 << 32          # above every crc32: a shingle across a break is never kept
@@ -157,35 +176,70 @@ _NONE = 1 << 32          # above every crc32: a shingle across a break is never 
 
 def shingle_hashes(text: str) -> list[int]:
     """crc32 of every K-character shingle (of its UTF-32 bytes); _NONE across a break."""
-    raw = text.encode("utf-32-le")
-    crc = zlib.crc32
-    out: list[int] = []
-    start = 0
-    for segment in text.split(BREAK):
-        end = start + len(segment)
-        out.extend(crc(raw[4 * i:4 * i + 4 * K]) for i in range(start, end - K + 1))
-        # the shingles that start in this segment but run into the break (or the end)
-        out.extend([_NONE] * (min(end + 1, len(text) - K + 1) - max(start, end - K + 1)))
-        start = end + 1
-    return out[:max(len(text) - K + 1, 0)]
+    return shingle_hash_array(text).tolist()
+
+
+def _crc_tables() -> tuple[int, np.ndarray]:
+    """crc32 is affine over GF(2) for a fixed length: crc32(m) = crc32(zeros) xor, for each
+    byte place k, table[k][m[k]].  The tables of a K-character (4K-byte) shingle."""
+    size = 4 * K
+    zero = zlib.crc32(bytes(size))
+    table = np.zeros((size, 256), dtype=np.uint32)
+    for k in range(size):
+        for v in range(256):
+            one = bytearray(size)
+            one[k] = v
+            table[k, v] = zlib.crc32(bytes(one)) ^ zero
+    return zero, table
+
+
+_CRC: tuple[int, np.ndarray] | None = None
+
+
+def shingle_hash_array(text: str) -> np.ndarray:
+    """shingle_hashes as an int64 array, every crc32 at once: the same values as
+    zlib.crc32 of each shingle's bytes (tests/test_alignment.py checks), not one call per
+    character — hashing was a fifth of the alignment's time."""
+    global _CRC
+    n = max(len(text) - K + 1, 0)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    if _CRC is None:
+        _CRC = _crc_tables()
+    zero, table = _CRC
+    raw = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint8)
+    out = np.full(n, zero, dtype=np.uint32)
+    for k in range(4 * K):
+        out ^= table[k][raw[k:k + 4 * n:4]]
+    hashes = out.astype(np.int64)
+    # a shingle with a break in it is never a shingle of the text
+    codes = raw.view("<u4")                  # one code point per character
+    breaks = np.concatenate([[0], np.cumsum(codes == ord(BREAK))])
+    hashes[breaks[K:K + n] - breaks[:n] > 0] = _NONE
+    return hashes
 
 
 def winnow(hashes: Sequence[int]) -> list[int]:
     """Positions holding the minimum hash of some WINDOW consecutive ones.
 
     A position is kept when its hash equals the largest of the window minima around it —
-    every window minimum, computed with C-level map/min/max instead of a Python loop.
+    every window minimum, computed over numpy arrays instead of a Python loop.
     """
     n = len(hashes)
     if n < WINDOW:
         low = min(hashes, default=_NONE)
         return [i for i, h in enumerate(hashes) if h == low != _NONE][-1:]
-    h = list(hashes)
-    minima = list(map(min, *(h[k:n - WINDOW + 1 + k] for k in range(WINDOW))))
-    pad = [-1] * (WINDOW - 1)
-    padded = pad + minima + pad           # padded[j + WINDOW - 1] = minimum of window j
-    around = map(max, *(padded[k:k + n] for k in range(WINDOW)))
-    return [i for i, (x, y) in enumerate(zip(h, around)) if x == y and x != _NONE]
+    return _winnow_array(np.asarray(hashes, dtype=np.int64)).tolist()
+
+
+def _winnow_array(h: np.ndarray) -> np.ndarray:
+    """winnow over an int64 array of at least WINDOW hashes: the kept positions."""
+    n = len(h)
+    minima = np.lib.stride_tricks.sliding_window_view(h, WINDOW).min(axis=1)
+    pad = np.full(WINDOW - 1, -1, dtype=np.int64)
+    padded = np.concatenate([pad, minima, pad])   # padded[j + WINDOW - 1] = min of window j
+    around = np.lib.stride_tricks.sliding_window_view(padded, WINDOW)[:n].max(axis=1)
+    return np.flatnonzero((h == around) & (h != _NONE))
 
 
 # ---- document frequency -----------------------------------------------------------------------
@@ -211,22 +265,40 @@ class DocumentFrequency:
         return [min(r0[h & mask], r1[((h * 0x9E3779B1) >> 13) & mask]) if h != _NONE else 0
                 for h in hashes]
 
+    def counts_array(self, hashes: np.ndarray) -> np.ndarray:
+        """counts() of an array of hashes (never _NONE: kept shingles), as an int64 array."""
+        h = np.asarray(hashes, dtype=np.uint64)
+        r0, r1 = (np.frombuffer(r, dtype=np.uint16) for r in self.rows)
+        i, j = self._cells(h)
+        return np.minimum(r0[i], r1[j]).astype(np.int64)
+
+    def _cells(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The sketch cells of uint64 hashes (< 2**32: the product fits in 64 bits)."""
+        mask = np.uint64(self.mask)
+        return h & mask, ((h * np.uint64(0x9E3779B1)) >> np.uint64(13)) & mask
+
     def add_document(self, hashes: Sequence[int]) -> None:
         self.n_docs += 1
-        r0, r1 = self.rows
-        mask = self.mask
-        distinct = set(hashes)
-        distinct.discard(_NONE)
-        for h in distinct:
-            i, j = h & mask, ((h * 0x9E3779B1) >> 13) & mask
-            if r0[i] < 0xFFFF:
-                r0[i] += 1
-            if r1[j] < 0xFFFF:
-                r1[j] += 1
+        h = np.asarray(hashes, dtype=np.int64)
+        distinct = np.unique(h[h != _NONE]).astype(np.uint64)
+        for row, cells in zip(self.rows, self._cells(distinct)):
+            # each distinct hash adds one to its cell, saturating (as one at a time would)
+            view = np.frombuffer(row, dtype=np.uint16)
+            at, times = np.unique(cells, return_counts=True)
+            view[at] = np.minimum(view[at].astype(np.int64) + times, 0xFFFF)
 
     def weights(self, hashes: Sequence[int]) -> list[float]:
         table, top = self._weight_table(), self.n_docs
         return [table[min(c, top)] for c in self.counts(hashes)]
+
+    def weights_array(self, hashes: np.ndarray) -> np.ndarray:
+        """weights() of an int64 array of hashes (_NONE weighs 0), as a float64 array."""
+        h = np.asarray(hashes, dtype=np.int64)
+        real = h != _NONE
+        counts = np.zeros(len(h), dtype=np.int64)
+        counts[real] = self.counts_array(h[real])
+        table = np.array(self._weight_table(), dtype=np.float64)
+        return table[np.minimum(counts, self.n_docs)]
 
     def _weight_table(self) -> list[float]:
         if len(self._table) != self.n_docs + 1:
@@ -361,12 +433,18 @@ def prepare_streams(docs: Sequence[Document]) -> tuple[list[_Stream], DocumentFr
     streams = [build_stream(d) for d in docs]
     df = DocumentFrequency(sum(len(s.text) for s in streams))
     for s in streams:
-        hashes = shingle_hashes(s.text)
+        hashes = shingle_hash_array(s.text)
         df.add_document(hashes)
-        kept = winnow(hashes)
-        s.fp_pos = array("i", kept)
-        s.fp_hash = array("I", (hashes[i] for i in kept))
+        keep_fingerprints(s, hashes)
     return streams, df
+
+
+def keep_fingerprints(s: _Stream, hashes: np.ndarray) -> None:
+    """The stream's kept shingles (winnow) and their hashes, from all its shingle hashes."""
+    kept = (_winnow_array(hashes) if len(hashes) >= WINDOW
+            else np.array(winnow(hashes.tolist()), dtype=np.int64))
+    s.fp_pos = array("i", kept.astype(np.int32).tobytes())
+    s.fp_hash = array("I", hashes[kept].astype(np.uint32).tobytes())
 
 
 def find_alignments(docs: Sequence[Document], *, min_weight: float = MIN_WEIGHT,
@@ -430,73 +508,149 @@ def _buckets(lower: Document, postings: dict[_Bucket, dict], hierarchy: Hierarch
     return out
 
 
-def _eligible_positions(s: _Stream, df: DocumentFrequency) -> dict[int, int | tuple[int, ...]]:
-    """Kept shingle → its place (a tuple of places when it recurs; read with _places), for
-    the shingles that can seed a link: in another document too, not pure formula, not
-    repeated more than MAX_POSTINGS times here.  Held for every higher document through
-    the whole alignment, so one int per shingle rather than a list (half the memory)."""
+@dataclass(frozen=True)
+class _Posts:
+    """Eligible kept shingles of one stream and their places, as flat arrays: `keys` the
+    shingle hashes (sorted, unique), `places` their places grouped by key (ascending in
+    each group), `starts[k]:starts[k + 1]` key k's group.  Held for every higher document
+    through the whole alignment: 12 bytes a shingle, where a dict of ints took ~100."""
+
+    keys: np.ndarray                # uint32
+    places: np.ndarray              # int32
+    starts: np.ndarray              # int64, len(keys) + 1
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def seeds(self, other: "_Posts") -> tuple[np.ndarray, np.ndarray]:
+        """(my places, other's places) of every pair of places of a shingle both keep."""
+        _, mine, theirs = np.intersect1d(self.keys, other.keys, assume_unique=True,
+                                         return_indices=True)
+        xs, ys = _expand(self, mine, other, theirs)
+        return xs, ys
+
+
+def _expand(pa: _Posts, ia: np.ndarray, pb: _Posts, ib: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Every (place in a, place in b) of the shared keys ia (of a) and ib (of b)."""
+    na = pa.starts[ia + 1] - pa.starts[ia]
+    nb = pb.starts[ib + 1] - pb.starts[ib]
+    if len(na) == 0 or (na.max() == 1 and nb.max() == 1):   # the usual case: one place each
+        return pa.places[pa.starts[ia]], pb.places[pb.starts[ib]]
+    per = na * nb                                  # pairs per shared key
+    key = np.repeat(np.arange(len(ia)), per)
+    k = np.arange(len(key)) - np.repeat(np.cumsum(per) - per, per)   # index within the key
+    xa = pa.starts[ia][key] + k // nb[key]
+    xb = pb.starts[ib][key] + k % nb[key]
+    return pa.places[xa], pb.places[xb]
+
+
+def _eligible_positions(s: _Stream, df: DocumentFrequency) -> _Posts:
+    """The kept shingles that can seed a link, with their places (see _Posts): in another
+    document too, not pure formula, not repeated more than MAX_POSTINGS times here."""
     if s.posts is None:
         top = df.seed_limit()
-        posts: dict[int, list[int]] = defaultdict(list)
-        for pos, h, c in zip(s.fp_pos, s.fp_hash, df.counts(s.fp_hash)):
-            if 2 <= c <= top:
-                posts[h].append(pos)
-        s.posts = {h: p[0] if len(p) == 1 else tuple(p)
-                   for h, p in posts.items() if len(p) <= MAX_POSTINGS}
+        hashes = np.frombuffer(s.fp_hash, dtype=np.uint32)
+        places = np.frombuffer(s.fp_pos, dtype=np.int32)
+        counts = df.counts_array(hashes)
+        ok = (counts >= 2) & (counts <= top)
+        hashes, places = hashes[ok], places[ok]
+        order = np.argsort(hashes, kind="stable")      # places stay ascending in a group
+        hashes, places = hashes[order], places[order]
+        keys, first, sizes = np.unique(hashes, return_index=True, return_counts=True)
+        if len(keys) and sizes.max() > MAX_POSTINGS:
+            wanted = sizes <= MAX_POSTINGS
+            places = places[np.repeat(wanted, sizes)]
+            keys, sizes = keys[wanted], sizes[wanted]
+        starts = np.zeros(len(keys) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=starts[1:])
+        s.posts = _Posts(keys.astype(np.uint32), places.astype(np.int32), starts)
     return s.posts
 
 
-def _places(held) -> Sequence[int]:
-    """The places (or documents) of a compact posting: one int, or a sequence of them."""
-    return (held,) if type(held) is int else held
+@dataclass(frozen=True)
+class _Holders:
+    """The eligible shingles of one (level, region) of higher documents: `hashes` sorted,
+    `docs` the document (index) keeping each, ascending within a hash."""
+
+    hashes: np.ndarray              # uint32
+    docs: np.ndarray                # int32
 
 
-def _postings(streams: Sequence[_Stream], df: DocumentFrequency
-              ) -> dict[_Bucket, dict[int, int | list[int]]]:
-    """(level, region) → eligible shingle → the documents (indices, read with _places) of
-    that level and region that keep it: only documents that can be higher."""
+def _postings(streams: Sequence[_Stream], df: DocumentFrequency) -> dict[_Bucket, _Holders]:
+    """(level, region) → which documents of that level and region keep each eligible
+    shingle: only documents that can be higher."""
     last = len(LEVELS) - 1
-    out: dict[_Bucket, dict[int, int | list[int]]] = defaultdict(dict)
+    members: dict[_Bucket, list[int]] = defaultdict(list)
     for d, s in enumerate(streams):
         lv = _level(s.doc)
-        if lv is None or lv == last:
-            continue
-        bucket = out[(lv, s.doc.meta.region or None)]
-        for h in _eligible_positions(s, df):
-            # compact as in _eligible_positions: most shingles are kept by one document
-            held = bucket.get(h)
-            if held is None:
-                bucket[h] = d
-            elif type(held) is int:
-                bucket[h] = [held, d]
-            else:
-                held.append(d)
+        if lv is not None and lv != last:
+            members[(lv, s.doc.meta.region or None)].append(d)
+    out: dict[_Bucket, _Holders] = {}
+    for bucket, ds in members.items():
+        keys = [_eligible_positions(streams[d], df).keys for d in ds]
+        hashes = np.concatenate(keys) if keys else np.zeros(0, dtype=np.uint32)
+        docs = np.repeat(np.array(ds, dtype=np.int32), [len(k) for k in keys])
+        order = np.argsort(hashes, kind="stable")       # documents ascending per hash
+        out[bucket] = _Holders(hashes[order], docs[order])
     return out
+
+
+def _held(mine: np.ndarray, postings: Sequence[_Holders]) -> tuple[np.ndarray, np.ndarray]:
+    """(index into `mine`, document) of every holder of each of the sorted hashes `mine`
+    in `postings`, by hash, then in the order of `postings`, then of the documents."""
+    found_at, found_doc = [], []
+    for bucket in postings:
+        lo = np.searchsorted(bucket.hashes, mine, "left")
+        hi = np.searchsorted(bucket.hashes, mine, "right")
+        n = hi - lo
+        hit = np.flatnonzero(n)
+        if not len(hit):
+            continue
+        per = n[hit]
+        at = np.repeat(hit, per)
+        k = np.arange(len(at)) - np.repeat(np.cumsum(per) - per, per)
+        found_at.append(at)
+        found_doc.append(bucket.docs[np.repeat(lo[hit], per) + k])
+    if not found_at:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
+    at, docs = np.concatenate(found_at), np.concatenate(found_doc)
+    order = np.argsort(at, kind="stable")      # by hash, buckets and documents kept in order
+    return at[order], docs[order]
 
 
 def candidates(streams: Sequence[_Stream], ib: int, df: DocumentFrequency,
                allowed: Callable[[Document, Document], bool],
-               postings: Sequence[dict[int, list[int]]]) -> dict[int, list[int]]:
+               postings: Sequence[_Holders]) -> dict[int, list[int]]:
     """Level → the allowed higher documents (indices) worth comparing closely with
-    document `ib`, from the postings it may find them in (see rank_candidates)."""
+    document `ib`, from the postings it may find them in: rank_candidates, with the
+    shingles each document shares found over arrays (every holder of every shingle of the
+    lower document, hundreds of thousands at 2,000 documents, never one at a time)."""
     lower = streams[ib].doc
     if _level(lower) is None or not postings:
         return {}
-    ok: dict[int, bool] = {}
-
-    def holders(h: int) -> list[int]:
-        out = []
-        for bucket in postings:
-            for d in _places(bucket.get(h, ())):
-                if d not in ok:
-                    ok[d] = d != ib and allowed(streams[d].doc, lower)
-                if ok[d]:
-                    out.append(d)
-        return out
-
-    mine = list(_eligible_positions(streams[ib], df))
-    return rank_candidates(mine, df.weights(mine), holders,
-                           lambda d: _level(streams[d].doc), lambda d: streams[d].doc.file)
+    mine = _eligible_positions(streams[ib], df).keys
+    at, docs = _held(mine, postings)
+    found = np.unique(docs)
+    ok = np.zeros(len(streams), dtype=bool)
+    ok[found] = [d != ib and allowed(streams[d].doc, lower) for d in found.tolist()]
+    at, docs = at[ok[docs]], docs[ok[docs]]
+    levels = np.zeros(len(streams), dtype=np.int64)
+    levels[found] = [_level(streams[d].doc) for d in found.tolist()]
+    # A shingle kept by more than MAX_LEVEL_POSTINGS documents of one level votes there
+    # for none (rank_candidates: whether or not other levels keep it too).
+    group = at * len(LEVELS) + levels[docs]
+    _, which, size = np.unique(group, return_inverse=True, return_counts=True)
+    voting = size[which] <= MAX_LEVEL_POSTINGS
+    at, docs = at[voting], docs[voting]
+    order = np.argsort(docs, kind="stable")       # by document, shingles ascending in each
+    at, docs = at[order], docs[order]
+    weights = df.weights_array(mine.astype(np.int64))
+    cuts = [0, *(np.flatnonzero(np.diff(docs)) + 1).tolist(), len(docs)]
+    hashes, values, owners = mine[at].tolist(), weights[at].tolist(), docs.tolist()
+    shared = {owners[i]: dict(zip(hashes[i:j], values[i:j])) for i, j in zip(cuts, cuts[1:])
+              if j > i}
+    return _choose(shared, lambda d: _level(streams[d].doc), lambda d: streams[d].doc.file)
 
 
 def rank_candidates(hashes: Sequence[int], weights: Sequence[float],
@@ -526,6 +680,12 @@ def rank_candidates(hashes: Sequence[int], weights: Sequence[float],
             if len(group) <= MAX_LEVEL_POSTINGS:
                 for d in group:
                     shared[d][h] = w
+    return _choose(shared, level_of, name_of)
+
+
+def _choose(shared: dict, level_of: Callable, name_of: Callable) -> dict[int, list]:
+    """Per level, the greedy cover of `shared` (document → {shingle: weight}, shingles
+    ascending: the order the gains are summed in)."""
     levels: dict[int, list] = defaultdict(list)
     for d in shared:
         levels[level_of(d)].append(d)
@@ -536,14 +696,21 @@ def _cover(docs: list, shared: dict) -> list:
     covered: set[int] = set()
     chosen: list = []
     left = list(docs)
+    gains = [sum(shared[d].values()) for d in left]
     while left and len(chosen) < TOP_K:
-        gains = [sum(w for h, w in shared[d].items() if h not in covered) for d in left]
         best = max(range(len(left)), key=lambda i: (gains[i], -i))
         if gains[best] <= 0:
             break
         d = left.pop(best)
+        gains.pop(best)
         chosen.append(d)
-        covered.update(shared[d])
+        new = shared[d].keys() - covered
+        covered |= new
+        # A document sharing none of the newly covered shingles keeps its gain: the same
+        # weights summed in the same order.  The others are summed again.
+        gains = [g if shared[o].keys().isdisjoint(new)
+                 else sum(w for h, w in shared[o].items() if h not in covered)
+                 for g, o in zip(gains, left)]
     return chosen
 
 
@@ -559,14 +726,13 @@ def align_group(highers: Sequence[_Stream], sb: _Stream, df: DocumentFrequency,
     return _links(found, sb, min_weight, offsets)
 
 
-def _pair_seeds(sa: _Stream, sb: _Stream, df: DocumentFrequency) -> list[tuple[int, int]]:
-    """(higher pos, lower pos) of every eligible kept shingle the two documents share."""
-    pa, pb = _eligible_positions(sa, df), _eligible_positions(sb, df)
-    if len(pa) > len(pb):
-        return [(x, y) for h, ys in pb.items() if h in pa
-                for x in _places(pa[h]) for y in _places(ys)]
-    return [(x, y) for h, xs in pa.items() if h in pb
-            for x in _places(xs) for y in _places(pb[h])]
+def _pair_seeds(sa: _Stream, sb: _Stream, df: DocumentFrequency
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """(higher places, lower places) of every eligible kept shingle the two documents
+    share, each pair once, ordered by lower place, then higher place."""
+    xs, ys = _eligible_positions(sa, df).seeds(_eligible_positions(sb, df))
+    pairs = np.unique((ys.astype(np.int64) << 32) | xs.astype(np.int64))
+    return pairs & 0xFFFFFFFF, pairs >> 32
 
 
 @dataclass(frozen=True)
@@ -577,21 +743,25 @@ class _Fragment:
     weight: float   # IDF-weighted length
 
 
-def _fragments(sa: _Stream, sb: _Stream, pairs: Sequence[tuple[int, int]],
+def _fragments(sa: _Stream, sb: _Stream, pairs: tuple[np.ndarray, np.ndarray],
                df: DocumentFrequency) -> list[_Fragment]:
-    """Seeds extended to maximal common substrings, each found once."""
+    """Seeds (_pair_seeds: by lower place, then higher) extended to maximal common
+    substrings, each found once."""
     ta, tb = sa.text, sb.text
-    found: dict[int, list[tuple[int, int]]] = defaultdict(list)   # diagonal → (b start, b end)
+    # diagonal → the furthest end (in b) of the runs found on it.  Seeds come by ascending
+    # lower place and a run starts at or before its seed, so a seed lies in an earlier run
+    # of its diagonal exactly when it lies before the furthest end.
+    found: dict[int, int] = {}
     cum = _weights_sum(sb, df)
     out = []
-    for x, y in sorted(set(pairs), key=lambda p: (p[1], p[0])):
+    for x, y in zip(pairs[0].tolist(), pairs[1].tolist()):
         diag = x - y
-        if any(lo <= y < hi for lo, hi in found[diag]):
+        if y < found.get(diag, -1):
             continue
         back = _common_run(ta, tb, x, y, -1)
         ahead = _common_run(ta, tb, x, y, 1)
         lo_a, lo_b, hi_b = x - back, y - back, y + ahead
-        found[diag].append((lo_b, hi_b))
+        found[diag] = max(hi_b, found.get(diag, -1))
         length = hi_b - lo_b
         if length >= MIN_FRAGMENT:
             # length times the mean rarity of the passage's shingles
@@ -632,8 +802,10 @@ def _weights_sum(s: _Stream, df: DocumentFrequency) -> array:
     """cum[i]: the summed weights of the stream's shingles before place i — a passage's
     weight in two look-ups (the same shingles _weigh would hash again)."""
     if s.cum is None:
-        ws = df.weights(shingle_hashes(s.text))
-        s.cum = array("d", accumulate(ws, initial=0.0))
+        ws = df.weights_array(shingle_hash_array(s.text))
+        # np.cumsum adds in order, one after another: the sums itertools.accumulate made
+        cum = np.concatenate([np.zeros(1), np.cumsum(ws)])
+        s.cum = array("d", cum.tobytes())          # read back as Python floats
     return s.cum
 
 
@@ -667,14 +839,16 @@ def _links(found: list[tuple[_Stream, _Fragment]], sb: _Stream, min_weight: floa
         for (pa, pb), (total, chain) in _doc_links(fragments, streams[key], sb, min_weight):
             links.append((-total, streams[key].doc.file, pa, pb, key, chain))
     links.sort(key=lambda t: t[:4])
-    claimed: set[int] = set()
+    claimed = bytearray(len(sb.text))           # 1: a lower character a kept link explains
     out = []
     for neg, _, pa, pb, key, chain in links:
-        mine = {p.b + k for p in chain for k in range(p.length)}
-        free = len(mine - claimed)
-        if -neg * free / len(mine) < min_weight:
+        # a chain's pieces never overlap (best_passage): its characters are their ranges
+        size = sum(p.length for p in chain)
+        free = sum(claimed.count(0, p.b, p.b + p.length) for p in chain)
+        if -neg * free / size < min_weight:
             continue                     # a copy of what a heavier link of this level explains
-        claimed |= mine
+        for p in chain:
+            claimed[p.b:p.b + p.length] = b"\x01" * p.length
         out.append(_alignment(streams[key], sb, pa, pb, chain, -neg, offsets))
     return out
 
@@ -684,16 +858,18 @@ def _doc_links(fragments: list[_Fragment], sa: _Stream, sb: _Stream, min_weight:
     """(higher provision, lower provision) → (weight, chain) of one higher document: each
     lower character credited to its best source there (the heaviest match first: a long
     restatement explains a lower passage better than a short phrase that recurs)."""
-    claimed: set[int] = set()
+    claimed = bytearray(len(sb.text))           # 1: a lower character already credited
     credit: dict[tuple[int, int], list[_Piece]] = defaultdict(list)
     for f in sorted(fragments, key=lambda f: (-f.weight, -f.length, f.a, f.b)):
-        free = [k for k in range(f.length) if f.b + k not in claimed]
-        if len(free) < MIN_FRAGMENT:
+        start, stop = f.b, f.b + f.length
+        free = claimed.count(0, start, stop)
+        if free < MIN_FRAGMENT:
             continue
-        claimed.update(f.b + k for k in free)
-        lo, hi = free[0], free[-1] + 1       # the part this fragment explains
+        # the part this fragment explains: from its first free character to its last
+        lo, hi = claimed.find(0, start, stop) - start, claimed.rfind(0, start, stop) + 1 - start
+        claimed[start:stop] = b"\x01" * f.length
         credit[(sa.prov[f.a], sb.prov[f.b])].append(
-            _Piece(f.a + lo, f.b + lo, hi - lo, f.weight * len(free) / f.length))
+            _Piece(f.a + lo, f.b + lo, hi - lo, f.weight * free / f.length))
     out = []
     for pair, pieces in credit.items():
         total, chain = best_passage(pieces)
@@ -760,16 +936,25 @@ def _passage(text: str, pieces: list[tuple[int, int]]) -> str:
     return re.sub(r"\s+", "", out)
 
 
+OFFSET_DOCUMENTS = 256    # documents whose offset maps _span keeps (least recently used go)
+
+
 def _span(doc: Document, p: Provision, pieces: list[tuple[int, int]],
           offsets: dict) -> tuple[int, int]:
     """Source span of own-text pieces; one offset map per document, one packed list per
-    provision (kept for the run: a higher provision is a source for many lower ones)."""
+    provision (a higher provision is a source for many lower ones).  `offsets` keeps them
+    for the OFFSET_DOCUMENTS documents used last (in that order: a document's entry is
+    put back at the end on each use) — all of them took ~300 MB at 2,000 documents."""
     key = doc.file
-    if key not in offsets:
-        offsets[key] = OffsetMap(doc)
-    m = offsets[key]
-    if (key, p.id) not in offsets:
-        offsets[(key, p.id)] = array("i", m.offsets(p.own_text, p.start))
-    offs = offsets[(key, p.id)]
+    held = offsets.pop(key, None)
+    if held is None:
+        while len(offsets) >= OFFSET_DOCUMENTS:
+            del offsets[next(iter(offsets))]
+        held = (OffsetMap(doc), {})
+    offsets[key] = held
+    m, provisions = held
+    if p.id not in provisions:
+        provisions[p.id] = array("i", m.offsets(p.own_text, p.start))
+    offs = provisions[p.id]
     spans = [m.span(offs, i, j) for i, j in pieces]
     return min(s for s, _ in spans), max(e for _, e in spans)

@@ -29,17 +29,20 @@ The model (vocab.ttl declares our own terms, shapes.ttl says what must hold):
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, ORG, PROV, RDF, RDFS, SKOS, XSD
+from rdflib.plugins.serializers.nt import _quoteLiteral     # rdflib's own literal escaping
 
 from corpus.records import Document, Provision
 from ontology import namespaces as ns
@@ -48,6 +51,33 @@ from ontology.citations import (CitationFacts, RawCitation, extract_citations,
 from ontology.departments import (Department, DepartmentFacts, Resolver,
                                   extract_departments)
 from ontology.namespaces import CV, ELI, OA, POL, SCHEMA
+
+
+class _Terms:
+    """A namespace whose terms are made once.  rdflib makes and validates a new URIRef on
+    every attribute access (`POL.inDocument`), and the parts of a large corpus ask for
+    their predicates millions of times: here the first access stores the term as an
+    ordinary attribute of the wrapper."""
+
+    def __init__(self, namespace) -> None:
+        self._namespace = namespace
+        self._items: dict[str, URIRef] = {}
+
+    def __getattr__(self, name: str) -> URIRef:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        term = getattr(self._namespace, name)
+        setattr(self, name, term)
+        return term
+
+    def __getitem__(self, name: str) -> URIRef:
+        if name not in self._items:
+            self._items[name] = self._namespace[name]
+        return self._items[name]
+
+
+DCTERMS, ORG, PROV, RDF, RDFS, SKOS, XSD, CV, ELI, OA, POL, SCHEMA = map(
+    _Terms, (DCTERMS, ORG, PROV, RDF, RDFS, SKOS, XSD, CV, ELI, OA, POL, SCHEMA))
 
 ZH = "zh"
 GRAPH_FILE = "graph.nt"
@@ -82,10 +112,17 @@ def _lit(value: Any) -> Literal:
     if isinstance(value, bool):
         return Literal(value)
     if isinstance(value, int):
-        return Literal(value, datatype=XSD.integer)
+        return _integer(value)
     if isinstance(value, float):
         return Literal(Decimal(repr(value)), datatype=XSD.decimal)
     return Literal(value)
+
+
+@lru_cache(maxsize=1 << 16)
+def _integer(value: int) -> Literal:
+    """An xsd:integer literal, made once per value (positions and offsets recur; rdflib's
+    Literal constructor is slow) — never a bool: _lit takes those first (True == 1)."""
+    return Literal(value, datatype=XSD.integer)
 
 
 def _zh(text: str) -> Literal:
@@ -803,11 +840,18 @@ class PartBuilder(_Builder):
         """The triples made so far, sorted into own lines and shared vocabulary."""
         dropped = set(drop)
         own, shared = [], []
-        for triple in self.g.triples:
-            subject = triple[0]
-            if subject in dropped or str(subject).startswith(_GLOBAL_SUBJECTS):
+        concepts = self.concepts
+        # A part's subjects and predicates recur line after line: each IRI is checked and
+        # written once per part (the memo lives only as long as the part).
+        iris: dict[URIRef, str] = {}
+        for s, p, o in self.g.triples:
+            if s in dropped or str.startswith(s, _GLOBAL_SUBJECTS):   # not rdflib's slow one
                 continue
-            (shared if subject in self.concepts else own).append(nt_line(triple))
+            obj = (_quoteLiteral(o) if isinstance(o, Literal)
+                   else iris.get(o) or iris.setdefault(o, _nt_iri(o)))
+            line = (f"{iris.get(s) or iris.setdefault(s, _nt_iri(s))} "
+                    f"{iris.get(p) or iris.setdefault(p, _nt_iri(p))} {obj} .\n")
+            (shared if s in concepts else own).append(line)
         return Part(own, shared, list(self.asked), self.facts)
 
 
@@ -823,7 +867,6 @@ def _nt_iri(term: URIRef) -> str:
 def nt_line(triple: tuple) -> str:
     """One triple as rdflib's N-Triples serializer writes it (same escaping), without its
     per-term method calls: the parts of a large corpus are millions of lines."""
-    from rdflib.plugins.serializers.nt import _quoteLiteral
     s, p, o = triple
     obj = _quoteLiteral(o) if isinstance(o, Literal) else _nt_iri(o)
     return f"{_nt_iri(s)} {_nt_iri(p)} {obj} .\n"
@@ -897,16 +940,159 @@ def span_lines(doc: Document, spans: Iterable[tuple[int, int]]) -> list[str]:
 
 def global_lines(metas: Sequence[Any], resolver: Resolver, tasks: dict[str, list[dict]],
                  mentioned: dict[str, list[str]], cited: dict[str, Any],
-                 targets: Iterable[Any]) -> tuple[list[str], list[dict]]:
+                 targets: Iterable[Any], cache: "DepartmentLines | None" = None
+                 ) -> tuple[list[str], list[dict]]:
     """Part "global": places (in the order a full build meets them), departments, cited
-    documents, indicator concepts; with the department export rows."""
-    b = PartBuilder([stub(m) for m in metas])
+    documents, indicator concepts; with the department export rows.  `cache`: the
+    department nodes' lines of an earlier run (see DepartmentLines), used and updated."""
+    b = _GlobalBuilder([stub(m) for m in metas], cache)
     for meta in metas:
         if meta.region:                                   # as _Builder.documents does
             b.place(meta.region, meta.level)
     rows = b.department_nodes(resolver, tasks, mentioned)
     b.citations(CitationFacts([], dict(cited)))
     labelled: set[URIRef] = set()
-    for t in targets:
-        b.indicator(t, labelled)
-    return [nt_line(t) for t in b.g.triples], rows
+    # Only the key and the wording make an indicator's lines, and a repeated pair adds
+    # nothing: each pair once, in order of first use (tens of thousands of targets, a few
+    # thousand pairs).
+    for key, indicator in dict.fromkeys((t.indicator_key, t.indicator) for t in targets):
+        b.indicator(_IndicatorKey(key, indicator), labelled)
+    return [t if isinstance(t, str) else nt_line(t) for t in b.g.triples], rows
+
+
+_SOURCES = ("graph.py", "namespaces.py", "departments.py")
+_CALL = "\x00"
+
+
+def _code_digest() -> str:
+    """The code a department node's lines come from: a cache made by other code is void."""
+    here = Path(__file__).parent
+    h = hashlib.sha1()
+    for name in _SOURCES:
+        h.update((here / name).read_bytes())
+    return h.hexdigest()
+
+
+@dataclass
+class DepartmentLines:
+    """The lines of every department node of the global part, by what they are made of.
+
+    A department node is a function of the department and its aliases alone; at a few
+    thousand documents the global part has ~10,000 of them, and an add changes a few, yet
+    making them all again was a fifth of an add's time.  Each entry is what
+    PartBuilder.department did, in order: its own lines (N-Triples text), and the calls
+    for the shared nodes it uses (places, concepts, levels), which are made again so that
+    the part comes out exactly as without the cache — line for line, in the same order."""
+
+    code: str
+    entries: dict[str, list]                  # slug → [inputs, ops as text]
+    used: dict[str, list] = field(default_factory=dict)
+    made: int = 0                             # entries made (not found) this time
+
+    @classmethod
+    def empty(cls) -> "DepartmentLines":
+        return cls(_code_digest(), {})
+
+    @classmethod
+    def from_data(cls, data: dict | None) -> "DepartmentLines":
+        """The cache as to_data left it; empty if made by other code or not well formed."""
+        code = _code_digest()
+        if not isinstance(data, dict) or data.get("code") != code:
+            return cls(code, {})
+        entries = data.get("entries")
+        if not isinstance(entries, dict) or not all(
+                isinstance(e, list) and len(e) == 2 and all(isinstance(x, str) for x in e)
+                for e in entries.values()):
+            return cls(code, {})
+        return cls(code, entries)
+
+    def to_data(self) -> dict:
+        """What was used this time (a department no longer in the corpus is dropped)."""
+        return {"code": self.code, "entries": self.used}
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.made) or self.used.keys() != self.entries.keys()
+
+
+class _GlobalBuilder(PartBuilder):
+    """PartBuilder for the global part, its department nodes replayed from a cache."""
+
+    def __init__(self, docs: Sequence[Document], cache: DepartmentLines | None):
+        super().__init__(docs)
+        self.cache = cache
+        self.called: set[str] = set()           # the calls replayed (few, much repeated)
+
+    def department(self, dept: Department, aliases: Iterable[str]) -> None:
+        if self.cache is None:
+            super().department(dept, aliases)
+            return
+        aliases = list(aliases)
+        inputs = f"{dept!r} {aliases!r}"      # every field (a dataclass's repr), in order
+        entry = self.cache.entries.get(dept.slug)
+        if entry is None or entry[0] != inputs:
+            # made now (its lines are in), and kept for the next time
+            self.cache.used[dept.slug] = [inputs, self._record(dept, aliases)]
+            self.cache.made += 1
+            return
+        self.cache.used[dept.slug] = entry
+        for line in entry[1].split("\n")[:-1]:
+            if not line.startswith(_CALL):
+                self.add(line + "\n")
+                continue
+            if line in self.called:
+                continue            # the same call again adds nothing (its node is there)
+            self.called.add(line)
+            op = json.loads(line[1:])
+            if op[0] == "place":
+                self.place(*op[1:])
+            elif op[0] == "level":
+                self.level(op[1])
+            else:
+                self.concept(URIRef(op[1]), URIRef(op[2]), *op[3:])
+
+    def _record(self, dept: Department, aliases: list[str]) -> str:
+        """PartBuilder.department, run, with what it did: the lines it added itself and
+        the shared-node calls it made (what those add inside is theirs, not recorded), as
+        one text: a line per op, a call written as _CALL + its JSON (an N-Triples line
+        never starts with it).  One string per department: the cache loads in a blink."""
+        ops: list[str] = []
+        depth = [0]
+        add, place, level, concept = self.add, self.place, self.level, self.concept
+
+        def calling(name: str, method, encode):
+            def call(*args):
+                if depth[0] == 0:
+                    ops.append(_CALL + json.dumps([name, *encode(args)], ensure_ascii=False)
+                               + "\n")
+                depth[0] += 1
+                try:
+                    return method(*args)
+                finally:
+                    depth[0] -= 1
+            return call
+
+        def adding(triple: tuple) -> None:
+            if depth[0] == 0:
+                ops.append(nt_line(triple))
+            add(triple)
+
+        self.add = adding
+        self.place = calling("place", place, list)
+        self.level = calling("level", level, list)
+        self.concept = calling("concept", concept,
+                               lambda a: [str(a[0]), str(a[1]), *a[2:]])
+        try:
+            super().department(dept, aliases)
+        finally:
+            self.add = add
+            del self.place, self.level, self.concept
+        return "".join(ops)
+
+
+@dataclass(frozen=True)
+class _IndicatorKey:
+    """What PartBuilder.indicator reads of a target."""
+
+    indicator_key: str
+    indicator: str

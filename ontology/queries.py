@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import threading
 import weakref
 from dataclasses import dataclass
 from typing import Any
@@ -311,14 +312,34 @@ def department_tasks(graph: Graph, department: str | URIRef) -> list[dict]:
     d = find_department(graph, department)
     if d is None:
         return []
-    return select(graph, """
-        SELECT ?provision ?id ?heading ?role ?doc ?doc_title ?level WHERE {
-          ?d cv:playsRole ?part . ?part cv:role ?r . ?r skos:notation ?role .
-          ?provision cv:hasParticipation ?part ; dcterms:identifier ?id ; pol:inDocument ?docn .
-          ?docn dcterms:identifier ?doc ; dcterms:title ?doc_title .
-          OPTIONAL { ?provision dcterms:title ?heading }
-          OPTIONAL { ?docn pol:adminLevel ?l . ?l skos:notation ?level }
-        } ORDER BY ?doc ?id""", d=d)
+    if graphstore.native(graph) is None:
+        return select(graph, _TASKS, d=d)
+    # Oxigraph: each row's document (identifier, title, level) from the table read once
+    # per graph, not looked up and read again per row (on disk a third of the time)
+    rows = select(graph, _TASK_KEYS, d=d)
+    docs = _documents(graph, {r["docn"] for r in rows})
+    out = [{"provision": r["provision"], "id": r["id"], "heading": r["heading"],
+            "role": r["role"], "doc": doc, "doc_title": title, "level": level}
+           for r in rows for doc in docs[r["docn"]].identifiers
+           for title in docs[r["docn"]].titles for level in docs[r["docn"]].levels or (None,)]
+    out.sort(key=lambda r: (r["doc"], r["id"]))      # stable: ties keep the store's order
+    return out
+
+
+_TASKS = """
+    SELECT ?provision ?id ?heading ?role ?doc ?doc_title ?level WHERE {
+      ?d cv:playsRole ?part . ?part cv:role ?r . ?r skos:notation ?role .
+      ?provision cv:hasParticipation ?part ; dcterms:identifier ?id ; pol:inDocument ?docn .
+      ?docn dcterms:identifier ?doc ; dcterms:title ?doc_title .
+      OPTIONAL { ?provision dcterms:title ?heading }
+      OPTIONAL { ?docn pol:adminLevel ?l . ?l skos:notation ?level }
+    } ORDER BY ?doc ?id"""
+_TASK_KEYS = """
+    SELECT ?provision ?id ?heading ?role ?docn WHERE {
+      ?d cv:playsRole ?part . ?part cv:role ?r . ?r skos:notation ?role .
+      ?provision cv:hasParticipation ?part ; dcterms:identifier ?id ; pol:inDocument ?docn .
+      OPTIONAL { ?provision dcterms:title ?heading }
+    }"""
 
 
 def department_line(graph: Graph, department: str | URIRef) -> list[dict]:
@@ -350,13 +371,17 @@ def indicator_across_levels(graph: Graph, indicator: str | URIRef, limit: int | 
     target and higher target, ordered by level, document, provision, target, higher.
 
     With `limit`, only rows `offset` … `offset + limit` of that order: a busy indicator
-    has thousands of targets at 2,000 documents, and a page of them is asked for level by
-    level, ordered and cut by the store (`indicator_page`); `indicator_level_counts` gives
-    the totals.  Without it, every row (from `offset` on)."""
+    has thousands of targets at 2,000 documents, and only the documents a page reaches
+    are read (`indicator_page`); `indicator_level_counts` gives the totals.  Without it,
+    every row (from `offset` on)."""
     concepts = _indicator_concepts(graph, indicator)
     offset = max(0, int(offset))
-    if limit is not None and graphstore.native(graph) is not None:
-        return indicator_page(graph, concepts, offset, max(0, int(limit)))
+    if graphstore.native(graph) is not None:
+        if limit is not None:
+            return indicator_page(graph, concepts, offset, max(0, int(limit)))
+        # every row: the same walk, the fields in the order the all-rows form has had
+        return [{k: r[k] for k in _ALL_ROWS_FIELDS}
+                for r in indicator_page(graph, concepts, offset, _EVERY_ROW)]
     # rdflib's engine joins a sub-select with what is outside it row by row (minutes):
     # its memory store, for small corpora only, cuts the page from every row.
     rows: list[dict] = []
@@ -380,124 +405,280 @@ def _indicator_concepts(graph: Graph, indicator: str | URIRef) -> list[URIRef]:
         name=Literal(str(indicator)))]
 
 
-# The targets of one indicator at one level (?lv bound) or at none of the known levels,
-# in the order of `indicator_across_levels`, cut at %(n)d rows.  The order is found over
-# the fewest patterns (target → provision → document: its level and identifiers), and
-# only the page's targets are joined with their label, value and comparator, which the
-# graph writer gives every pol:Target (ontology/graph.py): the cut is the same as over
-# the whole pattern, at half the cost for a busy indicator.
-_LEVEL_TARGETS = """
-    SELECT ?target ?indicator ?doc ?provision ?value ?unit ?year ?comparator %(level)s WHERE {
-      { SELECT ?target ?pn ?doc ?provision %(level)s WHERE {
-          ?target pol:indicator ?c ; prov:wasDerivedFrom ?pn .
-          ?pn pol:inDocument ?d ; dcterms:identifier ?provision .
-          ?d dcterms:identifier ?doc .
-          %(where)s
-        } ORDER BY ?doc ?provision ?target LIMIT %(n)d }
+# ---- one indicator, a page at a time ---------------------------------------------------------
+#
+# On the on-disk store (ontology.diskstore) every pattern matched from a bound term is a
+# RocksDB seek and every IRI or string returned another read (~10 µs each, where Oxigraph
+# in memory takes well under one): a question that walks every target of a busy indicator
+# (2,640 at 2,000 documents) costs ~60 ms however it is written, and the page used to
+# walk them once per level and once more for the counts (seven times: 1.6 s).  So:
+#
+# - the targets are walked once, counted per document without reading their IRIs
+#   (`_DOC_COUNTS`), and the counts are remembered per graph: the page and the totals
+#   beside it share them, and the next page needs no walk;
+# - the documents are put in page order from a table read once per graph (`_documents`:
+#   every document's identifiers and levels), so the counts say which documents the page
+#   reaches;
+# - only those documents' targets are read (`_KEYS_FROM_DOCS`, `_KEYS_FROM_CONCEPT`), then
+#   only the page's targets' values and alignments, each target IRI at the head of a VALUES
+#   block (an index lookup per target).
+
+_DOC_COUNTS = """
+    SELECT ?d (COUNT(*) AS ?n) WHERE {
+      ?target pol:indicator ?c ; prov:wasDerivedFrom ?pn . ?pn pol:inDocument ?d .
+    } GROUP BY ?d"""
+# (A provision's dcterms:identifier, which the page's rows also require, is written with
+# its pol:inDocument (ontology/graph.py): matching it here too cost a third more seeks.)
+#
+# The targets of one concept in some documents, two ways.  From the documents: as two
+# sub-selects Oxigraph hashes the concept's targets (one range of the index, no seek per
+# target) and probes them with what is derived from the documents' provisions — its cost
+# is the documents' size.  From the concept: each target's provision and document looked
+# up, kept when the document is one of them — its cost is the concept's targets.  (As one
+# pattern from the documents, Oxigraph looked every derivation's indicator up: 10x slower;
+# with the documents as a VALUES block in it, 100x.)
+_KEYS_FROM_DOCS = """
+    SELECT ?d ?target ?provision WHERE {
+      { SELECT ?target WHERE { ?target pol:indicator ?c } }
+      { SELECT ?d ?target ?pn WHERE { VALUES ?d { %s }
+          ?pn pol:inDocument ?d . ?target prov:wasDerivedFrom ?pn } }
+      ?pn dcterms:identifier ?provision ; a eli:LegalResourceSubdivision .
+    }"""
+_KEYS_FROM_CONCEPT = """
+    SELECT ?d ?target ?provision WHERE {
+      ?target pol:indicator ?c ; prov:wasDerivedFrom ?pn . ?pn pol:inDocument ?d . %s
+      ?pn dcterms:identifier ?provision ; a eli:LegalResourceSubdivision .
+    }"""
+_EVERY_ROW = 1 << 62        # the `limit` of a page that is every row
+_ALL_ROWS_FIELDS = ("target", "indicator", "doc", "level", "provision", "value", "unit",
+                    "year", "comparator", "higher", "comparison")
+# Targets of the concept per document above which reading from the documents is cheaper
+# (measured at 2,000 documents: the two ways cost the same at 60-90 targets a document).
+_TARGETS_PER_DOC = 60
+# The values of some targets; the graph writer gives every pol:Target these.
+_TARGET_VALUES = """
+    SELECT ?target ?indicator ?value ?unit ?year ?comparator WHERE { VALUES ?target { %s }
       ?target rdfs:label ?indicator ; pol:targetValue ?q ; pol:comparator ?cmp .
-      ?pn a eli:LegalResourceSubdivision .
       ?cmp skos:notation ?comparator . ?q schema:value ?value .
       OPTIONAL { ?q schema:unitText ?unit } OPTIONAL { ?q dcterms:date ?year }
     }"""
-# Required patterns, not OPTIONAL: Oxigraph matches an OPTIONAL level against every
-# notation in the graph (~40 ms whatever the indicator), a required one from ?d.
-_KNOWN_LEVEL = "?d pol:adminLevel ?l . ?l skos:notation ?lv ."
-_UNKNOWN_LEVEL = "?d pol:adminLevel ?l . ?l skos:notation ?level . FILTER(?level NOT IN (%s))"
-_NO_LEVEL = "FILTER NOT EXISTS { ?d pol:adminLevel ?l . ?l skos:notation ?any }"
+_DOC_IDS = "SELECT ?d ?doc WHERE { ?d a eli:LegalResource ; dcterms:identifier ?doc }"
+_DOC_TITLES = "SELECT ?d ?title WHERE { ?d a eli:LegalResource ; dcterms:title ?title }"
+_DOC_LEVELS = """SELECT ?d ?level WHERE { ?d a eli:LegalResource ; pol:adminLevel ?l .
+                                           ?l skos:notation ?level }"""
+_ONE_DOC_IDS = "SELECT ?doc WHERE { ?d dcterms:identifier ?doc }"
+_ONE_DOC_TITLES = "SELECT ?title WHERE { ?d dcterms:title ?title }"
+_ONE_DOC_LEVELS = "SELECT ?level WHERE { ?d pol:adminLevel ?l . ?l skos:notation ?level }"
+_COUNTS_HELD = 64          # indicators whose per-document counts a graph keeps
 
 
-def _level_targets(graph: Graph, concept: URIRef, level: str | None, n: int) -> list[dict]:
-    """The first `n` target rows of one indicator concept at `level` (None: any other or
-    no level), by document, provision, target."""
-    if level is None:
-        known = ", ".join(json.dumps(lv) for lv in LEVEL_ORDER)
-        rows = select(graph, _LEVEL_TARGETS % {"level": "?level", "where": _UNKNOWN_LEVEL % known,
-                                               "n": n}, c=concept)
-        rows += [{**r, "level": None} for r in select(graph, _LEVEL_TARGETS % {
-            "level": "", "where": _NO_LEVEL, "n": n}, c=concept)]
-        return rows
-    text = _LEVEL_TARGETS % {"level": "", "where": _KNOWN_LEVEL, "n": n}
-    return [{**r, "level": level} for r in select(graph, text, c=concept, lv=Literal(level))]
+@dataclass(frozen=True)
+class DocumentKey:
+    """What the questions show of a document (a row per value, as a joined pattern gives)."""
+    identifiers: tuple[str, ...]    # dcterms:identifier (the corpus file)
+    levels: tuple[str, ...]         # its level notations; none: the rows' level is None
+    titles: tuple[str, ...] = ()
+
+
+_MEMO: dict[int, tuple[Any, dict[str, Any]]] = {}
+_MEMO_LOCK = threading.Lock()
+
+
+def _memo(graph: Graph) -> dict[str, Any]:
+    """A dict kept as long as `graph` lives: a generation's graph never changes."""
+    key = id(graph)
+    held = _MEMO.get(key)
+    if held is not None and held[0]() is graph:
+        return held[1]
+    memo: dict[str, Any] = {}
+    _MEMO[key] = (weakref.ref(graph, lambda _: _MEMO.pop(key, None)), memo)
+    return memo
+
+
+def forget_indicator_counts(graph: Graph) -> None:
+    """Drop the per-document target counts remembered for `graph` (the benchmark asks
+    each question afresh; the document table stays, as a server keeps it)."""
+    with _MEMO_LOCK:
+        _memo(graph).pop("doc_counts", None)
+
+
+def _doc_counts(graph: Graph, concept: URIRef) -> dict[str, int]:
+    """Target rows (target, provision) of one indicator concept per document IRI: the
+    one walk over all its targets, shared by a page and its counts."""
+    key = str(concept)
+    with _MEMO_LOCK:                       # a server's threads share the memo
+        held = _memo(graph).setdefault("doc_counts", {})
+        counts = held.pop(key, None)
+        if counts is not None:
+            held[key] = counts             # most recently used last
+            return counts
+    counts = {r["d"]: int(r["n"]) for r in select(graph, _DOC_COUNTS, c=concept)}
+    with _MEMO_LOCK:
+        held[key] = counts
+        while len(held) > _COUNTS_HELD:
+            del held[next(iter(held))]
+    return counts
+
+
+def _documents(graph: Graph, docs: Any) -> dict[str, DocumentKey]:
+    """The identifiers, levels and titles of the documents `docs` (IRIs): every
+    eli:LegalResource read once per graph (2,000 rows, ~0.1 s on disk), anything else on
+    first use.  Read from here, a question's rows need no lookups per row for what they
+    show of their document (on disk, a third of a department's tasks)."""
+    table: dict[str, DocumentKey] | None = _memo(graph).get("documents")
+    if table is None:
+        found: dict[str, dict[str, tuple[str, ...]]] = {}
+        for text, field in ((_DOC_IDS, "doc"), (_DOC_LEVELS, "level"), (_DOC_TITLES, "title")):
+            for r in select(graph, text):
+                held = found.setdefault(r["d"], {})
+                held[field] = (*held.get(field, ()), r[field])
+        table = {d: DocumentKey(f.get("doc", ()), f.get("level", ()), f.get("title", ()))
+                 for d, f in found.items()}
+        _memo(graph)["documents"] = table
+    for d in docs:
+        if d not in table:          # a subject of pol:inDocument that is no eli:LegalResource
+            iri = URIRef(d)
+            table[d] = DocumentKey(
+                tuple(r["doc"] for r in select(graph, _ONE_DOC_IDS, d=iri)),
+                tuple(r["level"] for r in select(graph, _ONE_DOC_LEVELS, d=iri)),
+                tuple(r["title"] for r in select(graph, _ONE_DOC_TITLES, d=iri)))
+    return table
 
 
 def indicator_page(graph: Graph, concepts: list[URIRef], offset: int, limit: int) -> list[dict]:
-    """Rows `offset` … `offset + limit` of `indicator_across_levels`: each level in turn
-    (highest first) gives its first targets in order, only as many as the page can still
-    take (a target is one row or more), and only those targets' alignments are read."""
+    """Rows `offset` … `offset + limit` of `indicator_across_levels`: the documents in
+    page order give their targets (by provision, target) until the page is full (a
+    target is one row or more), and only those targets' values and alignments are read."""
     need, targets = offset + limit, []
-    for level in (*LEVEL_ORDER, None):
-        if len(targets) >= need:        # a target is one row or more: enough rows
-            break
-        got = [t for c in concepts for t in _level_targets(graph, c, level, need - len(targets))]
-        got.sort(key=lambda t: (t["doc"], t["provision"], t["target"]))
-        targets += got[:need - len(targets)]
-    higher = _higher_of(graph, {t["target"] for t in targets})
-    rows = [{**t, "higher": h, "comparison": k} for t in targets
-            for h, k in sorted(higher.get(t["target"], [(None, None)]), key=lambda hk: hk[0] or "")]
+    groups = _page_groups(graph, concepts)
+    start = 0
+    while start < len(groups) and len(targets) < need:
+        # the groups the counts say the page reaches (fewer rows come back only from a
+        # graph missing what the writer gives every target: then the next groups)
+        stop, expect = start, len(targets)
+        while stop < len(groups) and expect < need:
+            expect += sum(n for _, _, _, n in groups[stop][1])
+            stop += 1
+        keys = _group_keys(graph, groups[start:stop])
+        for doc, group in groups[start:stop]:
+            got = sorted((k for d, c, level, _ in group for k in keys.get((d, c, level, doc), ())),
+                         key=lambda k: (k[0], k[1]))
+            targets += [(doc, level, provision, target)
+                        for provision, target, level in got[:max(0, need - len(targets))]]
+        start = stop
+    values = _target_values(graph, {t for _, _, _, t in targets})
+    higher = _higher_of(graph, {t for _, _, _, t in targets})
+    rows = [{"target": t, "indicator": v["indicator"], "doc": doc, "provision": provision,
+             "value": v["value"], "unit": v["unit"], "year": v["year"],
+             "comparator": v["comparator"], "level": level, "higher": h, "comparison": k}
+            for doc, level, provision, t in targets for v in values.get(t, ())
+            for h, k in sorted(higher.get(t, [(None, None)]), key=lambda hk: hk[0] or "")]
     return rows[offset:need]
 
 
-def _higher_of(graph: Graph, targets: set[str]) -> dict[str, list[tuple[str, str | None]]]:
-    """The higher targets (and comparisons) of some targets, one target at a time (its
-    IRI a constant in the pattern: an index lookup; a VALUES block of them would be
-    joined after matching every alignment)."""
-    out: dict[str, list[tuple[str, str | None]]] = {}
-    for t in sorted(targets):
-        for r in select(graph, _TARGET_HIGHER, t=URIRef(t)):
-            out.setdefault(t, []).append((r["higher"], r["comparison"]))
+def _page_groups(graph: Graph, concepts: list[URIRef]
+                 ) -> list[tuple[str, list[tuple[str, URIRef, str | None, int]]]]:
+    """Every document with targets as (document, concept, level, target rows), grouped by
+    what orders its rows — the level (known ones highest first, then any other or none)
+    and the document's identifier — in page order, each group with that identifier.  A
+    document under two identifiers or levels is in two groups, as the joined pattern gives
+    it a row per identifier and level."""
+    groups: dict[tuple[int, str], list[tuple[str, URIRef, str | None, int]]] = {}
+    for c in concepts:
+        counts = _doc_counts(graph, c)
+        docs = _documents(graph, counts)
+        for d, n in counts.items():
+            for ident in docs[d].identifiers:
+                for level in docs[d].levels or (None,):
+                    rank = LEVEL_ORDER.get(level, len(LEVEL_ORDER))
+                    groups.setdefault((rank, ident), []).append((d, c, level, n))
+    return [(key[1], groups[key]) for key in sorted(groups)]
+
+
+def _group_keys(graph: Graph, groups: list) -> dict[tuple, list[tuple[str, str, str | None]]]:
+    """(provision id, target, level) of the targets in some groups' documents, by
+    (document, concept, level, identifier)."""
+    wanted: dict[URIRef, set[str]] = {}
+    for _, group in groups:
+        for d, c, _, _ in group:
+            wanted.setdefault(c, set()).add(d)
+    found: dict[str, dict[URIRef, list[tuple[str, str]]]] = {}
+    for c, docs in wanted.items():
+        iris = [_n3(URIRef(d)) for d in sorted(docs)]
+        counts = _doc_counts(graph, c)
+        if sum(counts.values()) > _TARGETS_PER_DOC * len(iris):
+            text = _KEYS_FROM_DOCS % " ".join(iris)
+        elif docs == counts.keys():         # every document: nothing to keep out
+            text = _KEYS_FROM_CONCEPT % ""
+        else:
+            text = _KEYS_FROM_CONCEPT % f"FILTER(?d IN ({', '.join(iris)}))"
+        for r in select(graph, text, c=c):
+            found.setdefault(r["d"], {}).setdefault(c, []).append((r["provision"], r["target"]))
+    return {(d, c, level, doc): [(p, t, level) for p, t in found.get(d, {}).get(c, ())]
+            for doc, group in groups for d, c, level, _ in group}
+
+
+def _target_values(graph: Graph, targets: set[str]) -> dict[str, list[dict]]:
+    """The label, value, unit, year and comparator of some targets."""
+    out: dict[str, list[dict]] = {}
+    for r in _rows_of(graph, _TARGET_VALUES, targets):
+        out.setdefault(r["target"], []).append(r)
     return out
+
+
+def _higher_of(graph: Graph, targets: set[str]) -> dict[str, list[tuple[str, str | None]]]:
+    """The higher targets (and comparisons) of some targets."""
+    out: dict[str, list[tuple[str, str | None]]] = {}
+    for r in _rows_of(graph, _TARGETS_HIGHER, targets):
+        out.setdefault(r["t"], []).append((r["higher"], r["comparison"]))
+    return out
+
+
+_VALUES_AT_ONCE = 64
+
+
+def _rows_of(graph: Graph, text: str, iris: set[str]) -> list[dict]:
+    """`text` asked of some IRIs, written as a VALUES block at the head of its pattern: an
+    index lookup per IRI.  A few dozen at a time: with thousands, Oxigraph plans the
+    block as a join after the pattern (the higher targets of 2,640 targets: 30 s on disk,
+    where 64 at a time take ~5 ms)."""
+    ordered = sorted(iris)
+    rows: list[dict] = []
+    for i in range(0, len(ordered), _VALUES_AT_ONCE):
+        block = " ".join(_n3(URIRef(t)) for t in ordered[i:i + _VALUES_AT_ONCE])
+        rows += select(graph, text % block)
+    return rows
 
 
 def indicator_level_counts(graph: Graph, indicator: str | URIRef) -> dict[str | None, int]:
     """How many target rows an indicator has at each level (None: its document has no
     level), for the totals beside a page of `indicator_across_levels` (whose rows can be
-    more: one per higher target a target is aligned with).  Counted over the patterns
-    that order a page (`_LEVEL_TARGETS`), by document, each document's levels read once."""
+    more: one per higher target a target is aligned with), in level order.  From the
+    per-document counts the page is ordered by: no second walk over the targets."""
     out: dict[str | None, int] = {}
     if graphstore.native(graph) is None:        # rdflib: from every row (see above)
         for r in {(r["target"], r["provision"], r["level"])
                   for r in indicator_across_levels(graph, indicator)}:
             out[r[2]] = out.get(r[2], 0) + 1
         return out
-    levels = _document_levels(graph)
     for c in _indicator_concepts(graph, indicator):
-        for r in select(graph, _DOC_COUNTS, c=c):
-            for level in levels.get(r["d"], (None,)):
-                out[level] = out.get(level, 0) + int(r["n"])
-    return out
-
-
-# An indicator's target rows per document (the patterns that order a page, less the
-# level): grouped by document from the concept, where joining each row with its level
-# made Oxigraph walk every document of a level.
-_DOC_COUNTS = """
-    SELECT ?d (COUNT(*) AS ?n) WHERE {
-      ?target pol:indicator ?c ; prov:wasDerivedFrom ?pn .
-      ?pn pol:inDocument ?d ; dcterms:identifier ?provision .
-      ?d dcterms:identifier ?doc .
-    } GROUP BY ?d"""
-_DOC_LEVELS: dict[int, tuple[Any, dict[str, tuple[str, ...]]]] = {}
-
-
-def _document_levels(graph: Graph) -> dict[str, tuple[str, ...]]:
-    """Each document's level notations, read once per graph (a generation's graph never
-    changes) and forgotten with it."""
-    key = id(graph)
-    held = _DOC_LEVELS.get(key)
-    if held is not None and held[0]() is graph:
-        return held[1]
-    levels: dict[str, tuple[str, ...]] = {}
-    for r in select(graph, "SELECT ?d ?level WHERE { ?d pol:adminLevel ?l . "
-                           "?l skos:notation ?level }"):
-        levels[r["d"]] = (*levels.get(r["d"], ()), r["level"])
-    _DOC_LEVELS[key] = (weakref.ref(graph, lambda _: _DOC_LEVELS.pop(key, None)), levels)
-    return levels
+        counts = _doc_counts(graph, c)
+        docs = _documents(graph, counts)
+        for d, n in counts.items():
+            # a (target, provision) once per level, as rdflib's store counts it, however
+            # many identifiers its document has (the page gives a row per identifier)
+            for level in (docs[d].levels or (None,)) if docs[d].identifiers else ():
+                out[level] = out.get(level, 0) + n
+    rank = {level: i for i, level in enumerate(LEVEL_ORDER)}
+    return dict(sorted(out.items(), key=lambda kv: (rank.get(kv[0], len(rank)),
+                                                    kv[0] is None, kv[0] or "")))
 
 
 def _targets_with_higher(graph: Graph, concept: URIRef) -> list[dict]:
     """The targets of one indicator concept, one row per higher target each is aligned with
-    (or one row with none).  Two queries joined here: as one query's nested OPTIONAL,
-    Oxigraph matched every alignment against every target (seconds for a busy indicator)."""
+    (or one row with none): every row of `indicator_across_levels` on rdflib's store
+    (Oxigraph reads them as pages do).  Two queries joined here, not one query's nested
+    OPTIONAL, which matched every alignment against every target."""
     targets = select(graph, """
         SELECT ?target ?indicator ?doc ?level ?provision ?value ?unit ?year ?comparator WHERE {
           ?target pol:indicator ?c ; rdfs:label ?indicator ; pol:targetValue ?q ;
@@ -521,8 +702,8 @@ _HIGHER = """
       ?target pol:indicator ?c . ?a pol:lower ?target ; a pol:Alignment ; pol:higher ?higher .
       OPTIONAL { ?a pol:comparison ?k . ?k skos:notation ?comparison }
     }"""
-_TARGET_HIGHER = """
-    SELECT ?higher ?comparison WHERE {
+_TARGETS_HIGHER = """
+    SELECT ?t ?higher ?comparison WHERE { VALUES ?t { %s }
       ?a pol:lower ?t ; a pol:Alignment ; pol:higher ?higher .
       OPTIONAL { ?a pol:comparison ?k . ?k skos:notation ?comparison }
     }"""
@@ -534,18 +715,42 @@ def taken_up_by(graph: Graph, provision: str | URIRef) -> list[dict]:
     p = find_provision(graph, provision)
     if p is None:
         return []
-    rows = select(graph, """
-        SELECT DISTINCT ?lower ?id ?heading ?doc ?level WHERE {
-          ?lower pol:localises+ ?p ; dcterms:identifier ?id ; pol:inDocument ?d .
-          ?d dcterms:identifier ?doc .
-          OPTIONAL { ?lower dcterms:title ?heading }
-          OPTIONAL { ?d pol:adminLevel ?l . ?l skos:notation ?level }
-        }""", p=p)
+    if graphstore.native(graph) is None:
+        rows = select(graph, _TAKEN_UP, p=p)
+    else:
+        # Oxigraph: the documents' identifiers and levels from the table read once per
+        # graph; an OPTIONAL level in the pattern was matched against every notation
+        # in the graph (half the time on disk)
+        found = select(graph, _TAKEN_UP_KEYS, p=p)
+        docs = _documents(graph, {r["d"] for r in found})
+        rows, seen = [], set()
+        for r in found:
+            for doc in docs[r["d"]].identifiers:
+                for level in docs[r["d"]].levels or (None,):
+                    row = {"lower": r["lower"], "id": r["id"], "heading": r["heading"],
+                           "doc": doc, "level": level}
+                    if tuple(row.values()) not in seen:     # DISTINCT, as the joined pattern
+                        seen.add(tuple(row.values()))
+                        rows.append(row)
     direct = {r["x"] for r in select(graph, "SELECT ?x WHERE { ?x pol:localises ?p }", p=p)}
     for r in rows:
         r["direct"] = r["lower"] in direct
     rows.sort(key=lambda r: (not r["direct"], LEVEL_ORDER.get(r["level"], 9), r["id"]))
     return rows
+
+
+_TAKEN_UP = """
+    SELECT DISTINCT ?lower ?id ?heading ?doc ?level WHERE {
+      ?lower pol:localises+ ?p ; dcterms:identifier ?id ; pol:inDocument ?d .
+      ?d dcterms:identifier ?doc .
+      OPTIONAL { ?lower dcterms:title ?heading }
+      OPTIONAL { ?d pol:adminLevel ?l . ?l skos:notation ?level }
+    }"""
+_TAKEN_UP_KEYS = """
+    SELECT DISTINCT ?lower ?id ?heading ?d WHERE {
+      ?lower pol:localises+ ?p ; dcterms:identifier ?id ; pol:inDocument ?d .
+      OPTIONAL { ?lower dcterms:title ?heading }
+    }"""
 
 
 def to_json(rows: Any) -> str:

@@ -131,3 +131,52 @@ def test_a_catalog_of_another_schema_is_not_read(built, tmp_path):
     con.close()
     assert not has_catalog(old)
     assert open_catalog(old).provisions() == gen.catalog.provisions()
+
+
+def _alignment_table(rows, gap=None):
+    from indexer import catalog
+    con = sqlite3.connect(":memory:", isolation_level=None)
+    con.execute("CREATE TABLE alignments(seq INTEGER PRIMARY KEY, higher TEXT NOT NULL,"
+                " lower TEXT NOT NULL, json TEXT NOT NULL)")
+    if gap is None:
+        catalog._put_alignment_rows(con, rows)
+    else:
+        con.executemany("INSERT INTO alignments VALUES (?,?,?,?)",
+                        ((i * gap, *r) for i, r in enumerate(rows)))
+    return con
+
+
+def _rows(*names):
+    return [(n, n.lower(), json.dumps({"higher": n, "n": i})) for i, n in enumerate(names)]
+
+
+def test_an_add_puts_its_alignment_rows_between_the_others():
+    """The rows kept keep their numbers; new ones go into the gaps, gone ones out; read in
+    order, the table holds exactly the new rows."""
+    from indexer.catalog import _update_alignments
+    old = _rows("A", "B", "C", "D")
+    con = _alignment_table(old)
+    before = dict(con.execute("SELECT json, seq FROM alignments"))
+    new = [old[0], ("X", "x", "{}"), old[1], old[3], ("Y", "y", "{}"), ("Y", "y", "{}")]
+    new = [("W", "w", "[]")] + new
+    assert _update_alignments(con, new)
+    got = con.execute("SELECT higher, lower, json FROM alignments ORDER BY seq").fetchall()
+    assert got == new
+    after = dict(con.execute("SELECT json, seq FROM alignments"))
+    assert all(after[r[2]] == before[r[2]] for r in (old[0], old[1], old[3]))
+
+
+def test_alignment_rows_out_of_their_order_or_without_room_are_written_whole():
+    from indexer.catalog import _put_alignment_rows, _update_alignments
+    old = _rows("A", "B", "C")
+    con = _alignment_table(old)
+    swapped = [old[1], old[0], old[2]]
+    assert not _update_alignments(con, swapped)
+    assert con.execute("SELECT count(*) FROM alignments").fetchone()[0] == 3   # untouched
+    dense = _alignment_table(old, gap=1)          # a catalog written before the gaps
+    between = [old[0], ("X", "x", "{}"), old[1], old[2]]
+    assert not _update_alignments(dense, between)
+    _put_alignment_rows(dense, between)
+    assert dense.execute("SELECT higher, lower, json FROM alignments ORDER BY seq"
+                         ).fetchall() == between
+    assert _update_alignments(dense, between + [("Z", "z", "{}")])    # room at the end

@@ -2,8 +2,14 @@
 opened read-only by every reader; generations without one are still served."""
 from __future__ import annotations
 
+import io
+import json
 import os
 import shutil
+import subprocess
+import sys
+import textwrap
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -17,6 +23,7 @@ from ontology import diskstore, graphstore
 from ontology.sparql import Limits, SparqlRunner
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def triples(store: ox.Store) -> set[str]:
@@ -109,21 +116,117 @@ def test_a_store_without_its_manifest_is_never_opened(data):
     assert Generation(folder, store="memory").store_folder is None
 
 
+def _child(code: str) -> list[str]:
+    """A stand-in for the build's loading child: reads its request, then runs `code`."""
+    return [sys.executable, "-c", "import sys, time; sys.stdin.buffer.read()\n" + code]
+
+
 def test_a_failed_store_write_leaves_the_current_generation(data, monkeypatch):
     before = data.require_current()
 
     def broken(*args):
         raise OSError("disk full")
-    # Mid-write: a build's bulk load reading the parts; an add's delta after the checkpoint.
-    monkeypatch.setattr(diskstore._Chain, "readinto", broken)
+    # Mid-write: an add's delta after the checkpoint (in this process); a build's bulk load
+    # in its child process, failing as main() reports it.
     monkeypatch.setattr(diskstore, "_quads", broken)
+    monkeypatch.setattr(diskstore, "_child_command", lambda folder: _child(
+        "print('OSError: disk full', file=sys.stderr); sys.exit(1)"))
     name = Generation(before).documents[-1]["doc"]
     with pytest.raises(OSError):
         ingest.remove_document(data, name)
-    with pytest.raises(OSError):
+    with pytest.raises(diskstore.StoreWriteFailed, match="graph store failed: OSError: disk full"):
         build(data)
     assert data.require_current() == before and diskstore.present(before)
     assert not list(data.generations.glob(".tmp-*"))
+
+
+def test_the_loading_child_reports_a_failure_in_one_line(tmp_path, monkeypatch, capsys):
+    part = tmp_path / "a.nt"
+    part.write_text("<http://e/s> <http://e/p> \"1\" .\n", encoding="utf-8")
+
+    def broken(*args):
+        raise OSError("disk full")
+    monkeypatch.setattr(diskstore._Chain, "readinto", broken)
+    request = json.dumps({"parent": os.getppid(), "parts": [str(part)]}).encode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(request)))
+    assert diskstore.main([str(tmp_path)]) == 1
+    assert capsys.readouterr().err == "OSError: disk full\n"
+    assert not diskstore.present(tmp_path)
+
+
+def test_the_build_loads_the_store_in_a_child_and_reports_it(data, monkeypatch):
+    started = []
+    real_start = diskstore.start
+    monkeypatch.setattr(diskstore, "start", lambda *a: started.append(real_start(*a)) or started[-1])
+    steps = []
+    build(data, step=steps.append)
+    assert steps[-2:] == ["store", "done"] and steps.index("graph") < steps.index("store")
+    assert len(started) == 1 and started[0].process.returncode == 0
+    folder = data.require_current()
+    assert diskstore.read_info(folder).mode == "bulk"
+    assert triples(diskstore.open_read_only(folder)) == loaded(folder / "graph.nt")
+
+
+def test_a_failed_build_stops_the_store_load_first(data, monkeypatch):
+    """The build fails while its store is loading: the child is stopped before the
+    generation's folder is removed (it would write into it meanwhile)."""
+    import indexer.build as b
+    before = data.require_current()
+    started = []
+    real_start = diskstore.start
+    monkeypatch.setattr(diskstore, "_child_command", lambda folder: _child("time.sleep(60)"))
+    monkeypatch.setattr(diskstore, "start", lambda *a: started.append(real_start(*a)) or started[-1])
+
+    def boom(ctx):
+        assert started and started[0].process.poll() is None     # still loading
+        raise RuntimeError("disk on fire")
+    monkeypatch.setattr(b, "EXTRA_STAGES", [*b.EXTRA_STAGES, ("boom", boom)])
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        build(data)
+    assert started[0].process.returncode is not None                # killed and waited for
+    assert data.require_current() == before
+    assert not list(data.generations.glob(".tmp-*"))
+
+
+def test_the_loading_child_dies_with_its_build(tmp_path):
+    """kill -9 of the build: its loading child must not go on writing into the folder the
+    next build removes (PR_SET_PDEATHSIG)."""
+    # The real child: reads the request and arms the death signal, then sleeps.
+    script = textwrap.dedent(f"""
+        import os, sys
+        from ontology import diskstore
+        child = (
+            "import json, sys, time\\n"
+            "from ontology import diskstore\\n"
+            "diskstore._die_with_parent(json.loads(sys.stdin.buffer.read())['parent'])\\n"
+            "open(sys.argv[1] + '/armed', 'w').close()\\n"
+            "time.sleep(60)")
+        diskstore._child_command = lambda folder: [sys.executable, "-c", child, str(folder)]
+        loading = diskstore.start({str(tmp_path)!r}, [])
+        print(loading.process.pid, flush=True)
+        sys.stdin.read()                 # until the test kills this process
+        """)
+    parent = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    child = int(parent.stdout.readline())
+    deadline = time.monotonic() + 30
+    while not (tmp_path / "armed").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (tmp_path / "armed").exists() and _alive(child)
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(child)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def test_the_endpoint_answers_from_the_store_and_the_zygote_holds_none(built, tmp_path):
@@ -172,3 +275,20 @@ def test_a_misspelt_sparql_store_fails_at_start(monkeypatch):
     monkeypatch.setenv("POLICYKG_SPARQL_STORE", "oxigraf")
     with pytest.raises(ValueError, match="oxigraf"):
         Settings.from_env(data_dir=None)
+
+
+@pytest.mark.parametrize("size", [1, 7, 64, 1 << 20])
+def test_the_bulk_load_reads_whole_lines_in_blocks(tmp_path, size):
+    """Blocks end at line ends (a line is one triple), whatever the block size and the
+    part files' boundaries, and together they are the parts' bytes in order."""
+    texts = ["<http://e/a> <http://e/p> \"1\" .\n<http://e/b> <http://e/p> \"2\" .\n",
+             "", "<http://e/c> <http://e/p> \"três\" .\n", "<http://e/d> <http://e/p> <http://e/e> ."]
+    paths = []
+    for i, text in enumerate(texts):
+        paths.append(tmp_path / f"{i}.nt")
+        paths[-1].write_text(text, encoding="utf-8")
+    blocks = list(diskstore._blocks(diskstore._Chain(paths), size))
+    assert b"".join(blocks) == "".join(texts).encode("utf-8")
+    assert all(b.endswith(b"\n") for b in blocks[:-1]) and all(blocks)
+    diskstore.write(tmp_path, paths)
+    assert len(diskstore.open_read_only(tmp_path)) == 4

@@ -331,3 +331,65 @@ def test_a_state_without_kept_citations_takes_the_whole_pass_once(built, tmp_pat
     assert state["citations"] == incremental.CITE_FORMAT
     assert all("citations" in json.loads(p.read_text(encoding="utf-8"))
                for p in (new / "incr" / "cite").glob("*.json"))
+
+
+# ---- the add's shortcuts: each equal to the long way ----------------------------------------------
+
+def _global_inputs(folder: Path):
+    from ontology.graph import replay
+    corpus = incremental.load_corpus_state(folder)
+    order = corpus.order
+    resolver = replay(e for f in order for e in incremental._events(corpus.docs[f]))
+    tasks, mentioned = incremental._tasks(corpus)
+    targets = [incremental._Indicator(t["indicator_key"], t["indicator"])
+               for f in order for t in corpus.docs[f]["targets"]]
+    return [corpus.metas[f] for f in order], resolver, tasks, mentioned, {}, targets
+
+
+def test_the_department_lines_cache_gives_the_global_part_line_for_line(built):
+    """global_lines with no cache, while filling one, and from it: the same lines in the
+    same order, the same rows; a cache of other code or ill-formed is not used."""
+    from ontology.graph import DepartmentLines, global_lines
+    _, gen = built
+    inputs = _global_inputs(gen.folder)
+    plain = global_lines(*inputs)
+    cache = DepartmentLines.empty()
+    assert global_lines(*inputs, cache=cache) == plain
+    assert cache.made == len(cache.used) > 0 and cache.changed
+    again = DepartmentLines.from_data(cache.to_data())
+    assert global_lines(*inputs, cache=again) == plain
+    assert again.made == 0 and not again.changed
+    assert not DepartmentLines.from_data(dict(cache.to_data(), code="other")).entries
+    assert not DepartmentLines.from_data({"code": cache.code, "entries": {"x": [1]}}).entries
+    # a department whose inputs changed is made again, not replayed
+    slug = next(iter(again.entries))
+    stale = DepartmentLines.from_data(cache.to_data())
+    stale.entries[slug] = ["changed inputs", stale.entries[slug][1]]
+    assert global_lines(*inputs, cache=stale) == plain and stale.made == 1
+
+
+def test_the_build_keeps_the_department_lines_for_the_next_add(built):
+    import marshal
+    from ontology.graph import DepartmentLines
+    _, gen = built
+    data = marshal.loads((gen.folder / "incr" / incremental.DEPARTMENT_LINES).read_bytes())
+    assert DepartmentLines.from_data(data).entries
+
+
+@pytest.mark.parametrize("added, removed, expect", [
+    ("b", None, ["a1", "a2", "B", "c1", "d1", "d2", "d3"]),
+    ("0", None, ["B", "a1", "a2", "c1", "d1", "d2", "d3"]),
+    ("z", None, ["a1", "a2", "c1", "d1", "d2", "d3", "B"]),
+    (None, "c", ["a1", "a2", "d1", "d2", "d3"]),
+    (None, "a", ["c1", "d1", "d2", "d3"]),
+    ("e", "d", ["a1", "a2", "c1", "B"]),
+])
+def test_provisions_jsonl_is_spliced_from_the_old_lines(tmp_path, added, removed, expect):
+    counts = [("a", 2), ("c", 1), ("d", 3)]
+    lines = ["a1", "a2", "c1", "d1", "d2", "d3"]
+    (tmp_path / "old").write_bytes("".join(f'{{"x": "{x}", "文": 1}}\n' for x in lines).encode())
+    pieces = incremental._provision_pieces(counts, added, removed)
+    with open(tmp_path / "old", "rb") as src, open(tmp_path / "new", "wb") as out:
+        incremental._splice(src, out, pieces, '{"x": "B", "文": 1}\n'.encode())
+    got = [json.loads(x)["x"] for x in (tmp_path / "new").read_text(encoding="utf-8").splitlines()]
+    assert got == expect

@@ -165,3 +165,26 @@ def test_match_spans_finds_what_the_unit_scan_finds():
                 (text, marks, limit)
     assert _mark_pattern("技工院校") is not None      # the regex path is the one tested
     assert _mark_pattern("技工a") is None
+
+
+def test_the_snippet_window_is_the_one_a_scan_of_every_span_picks():
+    """`_best_window` bisects to the spans in each window: the same window (the first of
+    equals) as summing every span's overlap for every window."""
+    import random
+    from indexer.search import _best_window, _covered
+
+    def scan(spans, start, width):
+        start = max(0, start)
+        return sum(min(e, start + width) - max(s, start) for s, e in spans
+                   if e > start and s < start + width)
+
+    rng = random.Random(3)
+    for _ in range(2000):
+        n = rng.randint(1, 25)
+        ends = sorted(rng.sample(range(500), 2 * n))
+        spans = _merge([(ends[2 * i], ends[2 * i + 1]) for i in range(n)])
+        lead, width = rng.randint(0, 40), rng.randint(1, 200)
+        want = max(range(len(spans)), key=lambda i: (scan(spans, spans[i][0] - lead, width), -i))
+        assert _best_window(spans, lead, width) == want
+        start = rng.randint(-50, 520)
+        assert _covered(spans, start, width) == scan(spans, start, width)

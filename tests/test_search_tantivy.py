@@ -192,3 +192,76 @@ def test_a_tantivy_only_build_has_no_whoosh_index_and_an_add_keeps_it_so(built, 
     assert added.status == "added" and new != base and engines_of(new) == ("tantivy",)
     assert Generation(new).searcher.search("江门 学徒制").total \
         > Generation(base).searcher.search("江门 学徒制").total
+
+
+def test_documents_and_departments_are_counted_by_code_as_by_text(built):
+    """A build indexes documents and departments as u64 codes too (format 2); facets
+    counted over the codes and named from the catalog are the facets counted over the
+    text fields, for every facet size (cuts among ties included)."""
+    from indexer.search import SearchOptions
+    from indexer.tantivy_engine import TINDEX_FORMAT, index_format
+    assert index_format(built[1].folder / TINDEX_DIR) == TINDEX_FORMAT == 2
+    _, coded = both(built[1].folder)
+    assert set(coded._codes) == {"doc", "dept"}
+    plain = TantivySearcher(coded.index, coded.catalog)         # no code tables: text
+    for size in (1, 2, 3, 30):
+        options = SearchOptions(facet_size=size)
+        for q in QUERIES:
+            assert coded.search(q, options=options).to_dict() \
+                == plain.search(q, options=options).to_dict(), (q, size)
+
+
+def test_a_code_the_catalog_does_not_name_is_counted_over_text(built):
+    from indexer.tantivy_engine import facet_code
+    _, coded = both(built[1].folder)
+    busiest = coded.search("*").facets["dept"][0].value
+    codes = {name: dict(table) for name, table in coded._codes.items()}
+    del codes["dept"][facet_code(busiest)]
+    partial = TantivySearcher(coded.index, coded.catalog, codes)
+    for q in ["*", "技工", "技师学院", "就业 市"]:
+        assert partial.search(q).to_dict() == coded.search(q).to_dict(), q
+
+
+def test_values_that_share_a_code_get_no_table(monkeypatch):
+    from indexer import tantivy_engine as te
+    assert te.code_table(["甲", "乙", "甲"]) == {te.facet_code("甲"): "甲", te.facet_code("乙"): "乙"}
+    monkeypatch.setattr(te, "facet_code", lambda value: 7)
+    assert te.code_table(["甲", "乙"]) is None
+
+
+def test_an_index_of_the_first_format_is_served_and_an_add_keeps_its_format(
+        built, bundled_docs, tmp_path):
+    """A generation indexed before the code fields (format 1: no format file) opens,
+    counts its facets over text, and an add into it writes format-1 documents."""
+    import json
+    from rdflib import Graph
+    from indexer.index import department_aliases
+    from indexer.tantivy_engine import FORMAT_FILE, build_tantivy_index, index_format
+    shutil.copytree(built[0].root, tmp_path / "data", symlinks=True)
+    store = DataDir(tmp_path / "data")
+    base = store.require_current()
+    shutil.rmtree(base / TINDEX_DIR)
+    facts = json.loads((base / "facts.json").read_text(encoding="utf-8"))
+    aliases = department_aliases(Graph().parse(str(base / "incr" / "global.nt"), format="nt"))
+    build_tantivy_index(base, bundled_docs, Generation(base).tokenizer, facts, aliases, fmt=1)
+    assert not (base / TINDEX_DIR / FORMAT_FILE).exists() and index_format(base / TINDEX_DIR) == 1
+    old = Generation(base, engine="tantivy").searcher
+    assert old._codes == {}
+    current = Generation(built[1].folder, engine="tantivy").searcher
+    for q in QUERIES:
+        assert old.search(q).to_dict() == current.search(q).to_dict(), q
+    added = ingest.add_document(store, ingest.read_candidate(PLAN.encode("utf-8"), 20 << 20,
+                                                              name="江门方案.txt"))
+    new = store.require_current()
+    assert added.status == "added" and index_format(new / TINDEX_DIR) == 1
+    assert_equal_matches(new, QUERIES + ["江门", "开平 技工"])
+
+
+def test_an_index_of_a_newer_format_asks_for_a_rebuild(built, tmp_path):
+    from indexer.store import NotBuilt
+    from indexer.tantivy_engine import FORMAT_FILE
+    folder = tmp_path / "gen"
+    shutil.copytree(built[1].folder, folder)
+    (folder / TINDEX_DIR / FORMAT_FILE).write_text('{"format": 99}', encoding="utf-8")
+    with pytest.raises(NotBuilt, match="newer.*policykg build"):
+        Generation(folder, engine="tantivy").searcher

@@ -14,11 +14,14 @@ from indexer.build import build as run_build, stage_names
 from indexer.evaluate import evaluate, find_eval_dir, format_table
 from indexer.generation import Generation
 from indexer.store import DataDir, NotBuilt, StoreBusy
+from ontology.diskstore import StoreWriteFailed
 from web.settings import Settings
 
 # Errors a user can act on: shown as one line, never as a traceback.
+# StoreWriteFailed: the graph store's loader (a child process) stopped, e.g. a full disk;
+# its one-line reason is the message, and the build left nothing behind.
 USER_ERRORS: tuple[type[BaseException], ...] = (StoreBusy, NotBuilt, FileNotFoundError,
-                                                 PermissionError, ValueError)
+                                                 PermissionError, ValueError, StoreWriteFailed)
 
 
 class Ctx:
