@@ -17,13 +17,16 @@ _META_FIELDS = {f for f in DocumentMeta.__dataclass_fields__}
 class Generation:
     """A built generation, loaded lazily and read-only: safe to share between threads."""
 
-    def __init__(self, folder: Path, store: str = "oxigraph", engine: str | None = None):
+    def __init__(self, folder: Path, store: str = "oxigraph", engine: str | None = None,
+                 search_cache: int | None = None):
         self.folder = folder
         self.store = store          # the graph store, one of ontology.graphstore.STORES
         # The search engine, "whoosh" or "tantivy" (indexer.tantivy_engine).  Library callers
         # choose; the service and the CLI pass Settings.search_engine (tantivy by default).
         # None: the engine the generation was indexed for, whoosh when it has both.
         self.engine = engine
+        # Query strings the searcher keeps (Settings.search_cache); None: the engine's default.
+        self.search_cache = search_cache
         self.meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         self._graph_lock = threading.Lock()
         self._graph = None
@@ -84,7 +87,8 @@ class Generation:
         from indexer.index import engines_of
         from indexer.tantivy_engine import open_searcher   # loads only when search is used
         engine = self.engine or ("whoosh" if "whoosh" in engines_of(self.folder) else "tantivy")
-        return open_searcher(self.folder, self.tokenizer, self.documents, engine)
+        return open_searcher(self.folder, self.tokenizer, self.documents, engine,
+                             cache=self.search_cache)
 
     # ---- the graph and what was read into it (written by the "graph" build stage) -----------
     @property

@@ -410,7 +410,8 @@ class TantivySearcher(Searcher):
     its slowest at 2,000 documents is tens of milliseconds, so a result is never
     partial."""
 
-    def __init__(self, index, catalog, codes: Mapping[str, Mapping[int, str]] | None = None):
+    def __init__(self, index, catalog, codes: Mapping[str, Mapping[int, str]] | None = None,
+                 cache: int = PREPARED):
         super().__init__(None, catalog)
         self.index = index
         # Facet → code → value, for the facets counted over code fields (`_facets`).
@@ -422,7 +423,8 @@ class TantivySearcher(Searcher):
         # counts (most of a search's cost: every match is visited) are kept with it, as
         # Elasticsearch's request cache keeps aggregations: a generation never changes,
         # and paging through a result or coming back to a query asks for them again.
-        self._prepared = functools.lru_cache(maxsize=PREPARED)(self._prepare)
+        # `cache` strings are kept (Settings.search_cache); 0 keeps none.
+        self._prepared = functools.lru_cache(maxsize=cache)(self._prepare)
 
     def _one_kind_each(self) -> bool:
         """Whether every provision has exactly one kind: then the kind counts of a search
@@ -449,8 +451,8 @@ class TantivySearcher(Searcher):
         return self._run(prepared.compiled, page, page_size, options, prepared)
 
     @classmethod
-    def open(cls, folder: Path, tokenizer: Tokenizer, documents: Sequence[Mapping]
-             ) -> "TantivySearcher":
+    def open(cls, folder: Path, tokenizer: Tokenizer, documents: Sequence[Mapping],
+             cache: int = PREPARED) -> "TantivySearcher":
         import tantivy
         from indexer.index import read_catalog
         from indexer.query import Catalog
@@ -466,7 +468,8 @@ class TantivySearcher(Searcher):
                      ((name, code_table(v)) for name, v in values.items()) if table is not None}
         # Title words select documents by term here: ranges are a whoosh matter.
         return cls(tantivy.Index.open(str(folder / TINDEX_DIR)),
-                   Catalog(tokenizer, list(documents), catalog["departments"], None), codes)
+                   Catalog(tokenizer, list(documents), catalog["departments"], None), codes,
+                   cache)
 
     def run(self, compiled: Compiled, page: int = 1, page_size: int = 10,
             options: SearchOptions = SearchOptions()) -> SearchResult:
@@ -612,14 +615,16 @@ def _complete(buckets: list[tuple[str, int]], size: int, asked: int) -> bool:
 
 
 def open_searcher(folder: Path, tokenizer: Tokenizer, documents: Sequence[Mapping],
-                  engine: str = "whoosh") -> Searcher:
+                  engine: str = "whoosh", cache: int | None = None) -> Searcher:
     """The searcher of a generation with the engine named; a generation without a
     tantivy index (or a machine without tantivy) is searched with whoosh.  A generation
-    built for tantivy only has no whoosh index to fall back to: NotBuilt, saying so."""
+    built for tantivy only has no whoosh index to fall back to: NotBuilt, saying so.
+    `cache`: query strings tantivy's searcher keeps (None: PREPARED; 0: none)."""
     from indexer.index import engines_of
     has = engines_of(folder)
     if check_engine(engine) == "tantivy" and available() and "tantivy" in has:
-        return TantivySearcher.open(folder, tokenizer, documents)
+        return TantivySearcher.open(folder, tokenizer, documents,
+                                    PREPARED if cache is None else cache)
     if "whoosh" not in has and "tantivy" in has:
         raise NotBuilt(f"{folder.name} was indexed for tantivy only: search it with tantivy "
                        "(POLICYKG_ENGINE=tantivy), or rebuild with the whoosh index too "

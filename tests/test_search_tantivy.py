@@ -104,6 +104,25 @@ def test_the_engine_is_a_setting(built, monkeypatch):
         Settings.from_env(data_dir=gen.folder)
 
 
+def test_the_request_cache_is_a_setting(built, monkeypatch):
+    """POLICYKG_SEARCH_CACHE sizes each searcher's request cache; 0 keeps nothing and
+    answers the same."""
+    _, gen = built
+    from web.settings import Settings
+    monkeypatch.setenv("POLICYKG_SEARCH_CACHE", "0")
+    settings = Settings.from_env(data_dir=gen.folder)
+    assert settings.search_cache == 0
+    off = Generation(gen.folder, engine="tantivy", search_cache=settings.search_cache).searcher
+    on = Generation(gen.folder, engine="tantivy").searcher
+    for _ in range(2):
+        assert off.search("校企双制").to_dict() == on.search("校企双制").to_dict()
+    assert off._prepared.cache_info().currsize == 0
+    assert on._prepared.cache_info().hits == 1 and on._prepared.cache_info().maxsize == 512
+    monkeypatch.setenv("POLICYKG_SEARCH_CACHE", "-1")
+    with pytest.raises(ValueError):
+        Settings.from_env(data_dir=gen.folder)
+
+
 def test_a_generation_without_tantivy_index_is_searched_with_whoosh(built, tmp_path):
     folder = tmp_path / "gen"
     shutil.copytree(built[1].folder, folder, ignore=shutil.ignore_patterns(TINDEX_DIR))

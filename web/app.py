@@ -46,7 +46,8 @@ class State:
                 if self._gen is None or self._gen.folder != folder:
                     old_runner, self._runner = self._runner, None
                     self._gen = Generation(folder, self.settings.graph_store,
-                                           self.settings.search_engine)
+                                           self.settings.search_engine,
+                                           self.settings.search_cache)
                     if old_runner is not None:   # queries running on it finish first
                         old_runner.close_when_idle()
                 gen = self._gen

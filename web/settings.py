@@ -48,6 +48,11 @@ class Settings:
     # documents), but the server then holds 11.8 GB instead of 0.6 GB there and the
     # benchmark's heavy queries gain only 2x (BENCHMARKS.md).  POLICYKG_SPARQL_STORE.
     sparql_store: str = "oxigraph"
+    # Query strings each worker's searcher keeps with their compiled query, total and facet
+    # counts (tantivy's request cache): repeated searches and paging skip the pass over
+    # every match.  0 turns it off (the benchmark's "fresh" server traffic; a tight memory
+    # budget).  POLICYKG_SEARCH_CACHE.
+    search_cache: int = 512
     # Ingest over HTTP: closed unless a token is configured.
     upload_token: str | None = None
     max_upload_bytes: int = 20 * 1024 * 1024
@@ -70,12 +75,16 @@ class Settings:
         if env.get("POLICYKG_INDEX_ENGINES"):
             s = replace(s, index_engines=tuple(
                 e.strip() for e in env["POLICYKG_INDEX_ENGINES"].split(",") if e.strip()))
+        if env.get("POLICYKG_SEARCH_CACHE"):
+            s = replace(s, search_cache=int(env["POLICYKG_SEARCH_CACHE"]))
         if env.get("POLICYKG_MAX_UPLOAD"):
             s = replace(s, max_upload_bytes=int(env["POLICYKG_MAX_UPLOAD"]))
         s = replace(s, **{k: v for k, v in overrides.items() if v is not None})
         from ontology.graphstore import check_store
         check_store(s.graph_store)        # a misspelt store fails at start, not at first query
         check_store(s.sparql_store)
+        if s.search_cache < 0:
+            raise ValueError(f"POLICYKG_SEARCH_CACHE must be 0 or more, not {s.search_cache}")
         if s.search_engine not in ("whoosh", "tantivy"):   # indexer.tantivy_engine.ENGINES
             raise ValueError(f"unknown search engine {s.search_engine!r}: whoosh or tantivy")
         for name in s.index_engines:
