@@ -16,10 +16,13 @@ EXAMPLES = [
   ?d cv:playsRole ?part ; skos:prefLabel ?dept .
 } ORDER BY ?task"""),
     ("同一指标在各层级的目标",
+     # The indicators first, then their targets: the store starts from the few concepts
+     # the filter keeps instead of every target (4.3 s against 9.5 s at 2,000 documents).
      """SELECT ?indicator ?level ?doc ?value ?unit ?comparator ?comparison WHERE {
-  ?target a pol:Target ; pol:indicator ?c ; rdfs:label ?indicator ; pol:targetValue ?q ;
-          pol:comparator/skos:notation ?comparator ; prov:wasDerivedFrom ?p .
   ?c skos:prefLabel ?concept . FILTER(CONTAINS(STR(?concept), "在校生"))
+  ?target pol:indicator ?c .
+  ?target a pol:Target ; rdfs:label ?indicator ; pol:targetValue ?q ;
+          pol:comparator/skos:notation ?comparator ; prov:wasDerivedFrom ?p .
   ?p pol:inDocument ?d . ?d dcterms:identifier ?doc ; pol:adminLevel/skos:notation ?level .
   ?q schema:value ?value . OPTIONAL { ?q schema:unitText ?unit }
   OPTIONAL { ?a a pol:Alignment ; pol:lower ?target ; pol:comparison/skos:notation ?comparison }
