@@ -26,7 +26,10 @@ class BuildContext:
     """What the stages of one build share; each stage reads what earlier ones left here.
 
     `facts` maps a provision id to the graph facts the index and the exports show for it
-    (departments, targets, citations, alignments), filled in by the graph stage.
+    (departments, targets, citations, alignments); the graph stage gives them per document
+    instead, `facts_of(file)` (read from its state as the index reaches the document: the
+    whole corpus's were ~0.5 GB of Python objects at 2,000 documents), and the department
+    aliases as `department_aliases` (canonical name → other names), not as `graph`.
     """
 
     folder: Path
@@ -34,6 +37,8 @@ class BuildContext:
     tokenizer: Tokenizer
     graph: object | None = None
     facts: dict[str, dict] = field(default_factory=dict)
+    facts_of: Callable[[str], dict[str, dict]] | None = None
+    department_aliases: dict[str, list[str]] | None = None
     # the search engines to index for (indexer.index.index_engines; None: every one)
     engines: Sequence[str] | None = None
 
@@ -104,9 +109,10 @@ def write_generation(folder: Path, docs: Sequence[Document], step: Step = lambda
 # Stages after the provision tree and the dictionary, in order: (name, function(ctx)).
 EXTRA_STAGES: list[tuple[str, Callable[[BuildContext], None]]] = [
     # the graph's parts (the incremental state), graph.nt, facts.json and the export rows
-    # written from them; fills ctx.facts and ctx.graph (the global part: departments)
+    # written from them; sets ctx.facts_of and ctx.department_aliases
     ("graph", graph_stage),
-    # the whoosh index over provisions and their graph facts (reads ctx.facts, ctx.graph)
+    # the index over provisions and their graph facts (reads ctx.facts_of or ctx.facts, and
+    # ctx.department_aliases or ctx.graph)
     ("index", index_stage),
     # what the graph was made from, in parts, for `policykg add` (indexer.incremental)
     ("incremental", incremental_stage),

@@ -179,6 +179,20 @@ def _put_alignment_rows(con: sqlite3.Connection, rows: Iterable[tuple[str, str, 
                     ((seq * SEQ_GAP, *row) for seq, row in enumerate(rows)))
 
 
+def _differences(old: Sequence[str], new: Sequence[str]) -> tuple[Counter, Counter]:
+    """(lines of `old` not in `new`, lines of `new` not in `old`), counted with
+    multiplicity.  The rows are nearly always distinct: then two set differences (in C)
+    say it, instead of counting 140,000 lines through Counter.subtract's Python loop."""
+    old_set, new_set = set(old), set(new)
+    if len(old_set) == len(old) and len(new_set) == len(new):
+        return Counter(old_set - new_set), Counter(new_set - old_set)
+    gone = Counter(old)
+    gone.subtract(new)
+    fresh = Counter(new)
+    fresh.subtract(old)
+    return gone, fresh
+
+
 def _update_alignments(con: sqlite3.Connection, rows: Sequence[tuple[str, str, str]]) -> bool:
     """Make the alignments table hold `rows` (higher, lower, line; in order) by deleting
     the rows no longer there and numbering the new ones into the gaps between the rows
@@ -186,10 +200,7 @@ def _update_alignments(con: sqlite3.Connection, rows: Sequence[tuple[str, str, s
     order or a gap is too narrow (the caller then writes the table whole)."""
     old = con.execute("SELECT seq, json FROM alignments ORDER BY seq").fetchall()
     new = [line for _, _, line in rows]
-    gone = Counter(line for _, line in old)
-    gone.subtract(new)
-    fresh = Counter(new)
-    fresh.subtract(line for _, line in old)
+    gone, fresh = _differences([line for _, line in old], new)
     deletes: list[int] = []
     inserts: list[tuple[int, tuple[str, str, str]]] = []
     pending: list[int] = []                   # new rows since the last row kept
@@ -253,12 +264,14 @@ def _put_doc_rows(con: sqlite3.Connection, table: str, lines: Iterable[str],
 
 
 def read_fact_parts(folder: Path, docs: Iterable[str]) -> Iterator[tuple[str | None, dict]]:
-    """(document, its provisions' facts) of a generation: facts.json after a full build
-    (one part, document unknown), else each document's fragment an add keeps in the
-    incremental state (indexer.incremental)."""
+    """(document, its provisions' facts) of a generation: each document's fragment the
+    incremental state keeps (indexer.incremental; facts.json is their join), one at a
+    time — facts.json whole is ~0.4 GB of objects at 2,000 documents, the build's peak
+    when read at once; facts.json (one part, document unknown) for a generation without
+    the state."""
     from ontology.graph import FACTS_FILE
     path = folder / FACTS_FILE
-    if path.is_file():
+    if path.is_file() and not (folder / "incr" / "doc").is_dir():
         yield None, json.loads(path.read_text(encoding="utf-8"))
         return
     for doc in docs:

@@ -76,6 +76,7 @@ import time
 from array import array
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
@@ -124,7 +125,9 @@ def _write_json(path: Path, data) -> None:
 
 
 def _read_json(path: Path):
-    return json.loads(path.read_text(encoding="utf-8"))
+    # bytes straight to the parser: no text layer (newline translation, a second decode
+    # buffer) — an add reads ~6,000 state files at 2,000 documents, a third faster so.
+    return json.loads(path.read_bytes())
 
 
 def _write_lines(path: Path, lines: Iterable[str]) -> None:
@@ -155,7 +158,11 @@ class FrozenFrequency(al.DocumentFrequency):
         return np.maximum(super().counts_array(hashes), 2)
 
     def save(self, folder: Path) -> dict:
-        _write_bytes(folder / "df.bin", self.rows[0].tobytes() + self.rows[1].tobytes())
+        # The rows written from their own buffers: tobytes() and the join copied the
+        # sketch (134 MB at 2,000 documents) twice over, at the graph stage's peak.
+        with _fresh(folder / "df.bin") as fh:
+            for row in self.rows:
+                fh.write(memoryview(row).cast("B"))
         return {"mask": self.mask, "n_docs": self.n_docs}
 
     @classmethod
@@ -310,10 +317,18 @@ class ShingleIndex:
 
     @staticmethod
     def write(folder: Path, docs: Sequence[str], eligible: Sequence[list[int]]) -> None:
-        pairs = sorted((h, i) for i, hs in enumerate(eligible) for h in hs)
-        hashes = array("I", (h for h, _ in pairs))
-        owners = array("I", (i for _, i in pairs))
-        _write_bytes(folder / "shingles.bin", hashes.tobytes() + owners.tobytes())
+        # (hash, document) sorted, as two uint32 columns.  Sorted as one uint64 key per
+        # shingle, in place, not as tuples: ~5 M shingles at 2,000 documents were ~650 MB
+        # of tuples, the build's peak; the key sorts exactly as the (hash, document) tuple.
+        sizes = [len(hs) for hs in eligible]
+        keys = np.fromiter((h for hs in eligible for h in hs), dtype=np.uint64,
+                           count=sum(sizes))
+        keys <<= np.uint64(32)
+        keys |= np.repeat(np.arange(len(sizes), dtype=np.uint64), sizes)
+        keys.sort()
+        with _fresh(folder / "shingles.bin") as fh:
+            fh.write((keys >> np.uint64(32)).astype(np.uint32))
+            fh.write((keys & np.uint64(0xFFFFFFFF)).astype(np.uint32))
 
     @classmethod
     def load(cls, folder: Path, base_docs: list[str], added: dict[str, list[int]]) -> "ShingleIndex":
@@ -587,20 +602,30 @@ def pair_part_of(higher: Document, lower: Document, owner: str,
                     [_row_line(r) for r in rows])
 
 
-def write_pack(root: Path, owner: str, parts: Sequence[PairPart]) -> dict[str, dict]:
-    """The pairs `owner` brought, in one pack: states with their line ranges."""
-    states, lines, rows = {}, [], []
-    for part in parts:
-        state = dict(part.state, nt=[len(lines), len(lines) + len(part.lines)],
-                     rows=[len(rows), len(rows) + len(part.rows)])
-        lines += part.lines
-        rows += part.rows
-        states[part.name] = state
+def write_pack(root: Path, owner: str, parts: Iterable[PairPart]) -> dict[str, dict]:
+    """The pairs `owner` brought, in one pack: states with their line ranges.  Each part
+    is written as it comes (`parts` may be a generator): a pack joined whole in memory,
+    as text and again as UTF-8, was tens of MB for the owner of many pairs."""
+    states: dict[str, dict] = {}
+    n_lines = n_rows = 0
     folder = root / "pair"
-    _write_lines(folder / f"{owner}.nt", lines)
-    _write_lines(folder / f"{owner}.rows", rows)
+    with _fresh(folder / f"{owner}.nt") as nt, _fresh(folder / f"{owner}.rows") as rows:
+        for part in parts:
+            states[part.name] = dict(part.state, nt=[n_lines, n_lines + len(part.lines)],
+                                     rows=[n_rows, n_rows + len(part.rows)])
+            n_lines, n_rows = n_lines + len(part.lines), n_rows + len(part.rows)
+            nt.write("".join(part.lines).encode("utf-8"))
+            rows.write("".join(part.rows).encode("utf-8"))
     _write_json(folder / f"{owner}.json", states)
     return states
+
+
+def _fresh(path: Path):
+    """`path` opened for writing under a fresh inode, as _write_bytes writes (binary)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() or path.is_symlink():
+        path.unlink()          # a hard link to the old generation's file: never write into it
+    return open(path, "wb")
 
 
 def _filter_pack(root: Path, owner: str, keep: dict[str, dict]) -> dict[str, dict]:
@@ -650,7 +675,6 @@ def graph_stage(ctx) -> None:
     state), then graph.nt, facts.json and the export rows from those parts — as an add
     writes them.  No rdflib Graph of the corpus is ever held: assembling one cost more
     than all the extraction, and its memory grew with the corpus."""
-    from rdflib import Graph
     from ontology.graph import graph_parts
     parts = graph_parts(ctx.docs)
     corpus = write_full_state(ctx.folder, ctx.docs, parts)
@@ -661,13 +685,38 @@ def graph_stage(ctx) -> None:
     # at 200 documents, +1.8 GB at 2,000), and the parts need not sit under it.
     del parts
     _release_written(corpus)
-    gc.collect()
+    release_memory()
     dept_rows = _write_graph_outputs(ctx.folder, root, corpus, resolver, cited)
-    ctx.facts.update(_read_json(ctx.folder / FACTS_FILE))
-    # The index reads department names and aliases from the graph: all in the global part.
-    ctx.graph = Graph().parse(str(root / "global.nt"), format="nt")
+    # The index reads each document's facts as it reaches the document, and the department
+    # aliases from the state: facts.json whole (~60 MB at 2,000 documents) and the global
+    # part parsed into an rdflib Graph (~20 MB of N-Triples) were ~0.7 GB of Python objects
+    # held under the index and beside the graph store's load.
+    ctx.facts_of = partial(document_facts, root)
+    ctx.department_aliases = alias_map(resolver)
     ctx.department_rows = dept_rows
     ctx.graph_parts = None                      # the incremental stage has nothing left to do
+    del corpus
+    release_memory()
+
+
+def document_facts(root: Path, file: str) -> dict[str, dict]:
+    """The facts of one document's provisions (provision id → facts), from the fragment
+    the state keeps for it (incr/doc/<file>.facts; facts.json is their join)."""
+    path = root / "doc" / f"{file}.facts"
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    return json.loads("{" + text + "}")
+
+
+def release_memory() -> None:
+    """Collect, and hand the freed heap back to the system (glibc malloc_trim): CPython
+    keeps freed arenas of small objects mapped, so without it the RSS of what a stage
+    dropped would stay under the next stage's peak and under the graph store's child."""
+    gc.collect()
+    try:
+        import ctypes
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):         # not glibc: the collection alone
+        pass
 
 
 # What the outputs after write_full_state never read of the states it returns: written
@@ -738,6 +787,12 @@ def write_full_state(folder: Path, docs: Sequence[Document], parts) -> "Corpus":
     root.mkdir(exist_ok=True)
     df, shingled = corpus_frequency(docs, getattr(parts, "prepared", None))
     parts.prepared = None                 # the streams are the state's now
+    # The shingle index first, then the documents' shingle lists go (a full build's
+    # document states do not keep them): ~5 M Python ints at 2,000 documents, ~180 MB
+    # that sat under the rest of this function.
+    ShingleIndex.write(root, [d.file for d in docs], [s.eligible for s in shingled])
+    for sh in shingled:
+        sh.eligible = []
     metas = {d.file: d.meta for d in docs}
     by_doc = _group_by_doc(docs, parts)
     target_iris: dict[int, str] = {}
@@ -760,15 +815,10 @@ def write_full_state(folder: Path, docs: Sequence[Document], parts) -> "Corpus":
     for owner, names in _pairs_by_owner(groups).items():
         # one owner's pack at a time, written as soon as it is made: the N-Triples lines
         # of every pair (hundreds of MB at 2,000 documents) are never held at once
-        items = []
-        for h, l in names:
-            group = groups.pop((h, l))
-            links = [(index_of[id(ta.higher)], index_of[id(ta.lower)], ta)
-                     for ta in group["targets"]]
-            items.append(pair_part_of(by_file[h], by_file[l], owner, group["text"], links,
-                                      target_iris))
+        # (and within a pack, each pair's lines are written and dropped before the next's)
+        items = (_pair_part_from(groups.pop((h, l)), by_file[h], by_file[l], owner, index_of,
+                                 target_iris) for h, l in names)
         corpus.pairs.update(write_pack(root, owner, items))
-    ShingleIndex.write(root, [d.file for d in docs], [s.eligible for s in shingled])
     corpus.touched = set(metas)
     corpus.info = {"format": FORMAT, "df": df.save(root), "base_docs": [d.file for d in docs],
                    "spans": {}, "citations": CITE_FORMAT,
@@ -776,6 +826,12 @@ def write_full_state(folder: Path, docs: Sequence[Document], parts) -> "Corpus":
     _write_document_outputs(root, corpus)
     _write_state(root, corpus)
     return corpus
+
+
+def _pair_part_from(group: dict, higher: Document, lower: Document, owner: str,
+                    index_of: dict[int, int], target_iris: dict[int, str]) -> PairPart:
+    links = [(index_of[id(ta.higher)], index_of[id(ta.lower)], ta) for ta in group["targets"]]
+    return pair_part_of(higher, lower, owner, group["text"], links, target_iris)
 
 
 def _group_by_doc(docs: Sequence[Document], parts) -> dict[str, dict]:
@@ -1499,7 +1555,14 @@ def _write_graph(new: Path, root: Path, corpus: Corpus, global_part: list[str],
     if one_file:
         _concat(new / GRAPH_FILE, files)
     else:
-        listed = [str(f.relative_to(new)) for f in files if f.stat().st_size]
+        # Cut as strings (every part sits under `new`): Path.relative_to for thousands of
+        # files cost more than their stats.
+        head = str(new) + os.sep
+        paths = [str(f) for f in files]
+        if all(p.startswith(head) for p in paths):
+            listed = [p[len(head):] for p in paths if os.stat(p).st_size]
+        else:                                 # e.g. `new` given as "."
+            listed = [str(f.relative_to(new)) for f in files if f.stat().st_size]
         (new / GRAPH_LIST).write_text(json.dumps(listed, indent=0), encoding="utf-8")
     if previous is not None:
         diskstore.update(previous, new, files)
@@ -1531,8 +1594,8 @@ def _write_outputs(new: Path, root: Path, corpus: Corpus, dept_rows: list[dict],
         if owner not in by_owner:
             # One JSON row per "\n" (json escapes newlines); kept without it, as the
             # catalog stores them.
-            by_owner[owner] = (root / "pair" / f"{owner}.rows").read_text(
-                encoding="utf-8").split("\n")[:-1]
+            by_owner[owner] = (root / "pair" / f"{owner}.rows").read_bytes().decode(
+                "utf-8").split("\n")[:-1]
         mine = by_owner[owner][slice(*pair["rows"])]
         rows += [(key, line, entry[0], entry[1])
                  for (key, entry, _, _), line in zip(_entries([pair], positions), mine)]
@@ -1674,12 +1737,16 @@ def _catalog_change(old_root: Path, root: Path, corpus: Corpus, change: Change):
     from indexer.build import provision_rows
     from indexer.catalog import CatalogChange
 
+    # Plain strings, not Paths: three pairs of stats for each of thousands of documents,
+    # where building the Path objects cost more than the system calls.
+    old_dir, new_dir = str(old_root), str(root)
+
     def rewritten(rel: str) -> bool:
         try:
-            before = (old_root / rel).stat()
+            before = os.stat(f"{old_dir}/{rel}")
         except FileNotFoundError:
             return True
-        now = (root / rel).stat()
+        now = os.stat(f"{new_dir}/{rel}")
         return (before.st_ino, before.st_dev) != (now.st_ino, now.st_dev)
 
     def lines(rel: str) -> list[str]:

@@ -26,7 +26,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Mapping, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 from whoosh import columns, fields, index as whoosh_index
 from whoosh.analysis import SpaceSeparatedTokenizer, Token, Tokenizer as WhooshTokenizer
@@ -432,7 +432,8 @@ class IndexStats:
 def build_index(folder: Path, docs: Sequence[Document], tokenizer: Tokenizer,
                 facts: Mapping[str, dict] | None = None,
                 aliases: Mapping[str, Sequence[str]] | None = None,
-                limitmb: int = 256, mirror=None, whoosh: bool = True) -> IndexStats:
+                limitmb: int = 256, mirror=None, whoosh: bool = True,
+                facts_of: Callable[[str], Mapping[str, dict]] | None = None) -> IndexStats:
     """Write the index of `docs` into `folder` (a new, empty directory).
 
     One writer, one commit, one segment: whoosh spills its sorting pool to disk past
@@ -441,6 +442,8 @@ def build_index(folder: Path, docs: Sequence[Document], tokenizer: Tokenizer,
     `mirror` (indexer.tantivy_engine.TantivyMirror) is given the same fields.  With
     `whoosh` false only the catalog goes into `folder` (both engines read it) and the
     rows only to the mirror: whoosh's Python writer is most of a build's indexing time.
+    `facts_of(file)`, when given, stands for `facts`: one document's facts at a time, so
+    that the corpus's are never all in memory.
     """
     facts = facts or {}
     folder.mkdir(parents=True, exist_ok=False)
@@ -455,8 +458,9 @@ def build_index(folder: Path, docs: Sequence[Document], tokenizer: Tokenizer,
         for doc in docs:
             by_id = doc.by_id()
             start = count
+            doc_facts = facts_of(doc.file) if facts_of is not None else facts
             for p in doc.provisions:
-                pf = ProvisionFacts.read(facts.get(p.id), aliases)
+                pf = ProvisionFacts.read(doc_facts.get(p.id), aliases)
                 row = provision_fields(doc, p, by_id, tokenizer, pf, cut)
                 writer.add_document(**row)
                 if mirror is not None:
@@ -615,10 +619,12 @@ def index_stage(ctx) -> None:
     # Only the engines the build was asked for (ctx.engines, see index_engines): whoosh's
     # Python writer is half a 2,000-document build and is idle when tantivy serves.
     engines = index_engines(getattr(ctx, "engines", None))
+    aliases = getattr(ctx, "department_aliases", None)
+    if aliases is None:
+        aliases = department_aliases(getattr(ctx, "graph", None))
     build_index(ctx.folder / INDEX_DIR, ctx.docs, ctx.tokenizer, getattr(ctx, "facts", None),
-                department_aliases(getattr(ctx, "graph", None)),
-                mirror=mirror_for_build(ctx.folder) if "tantivy" in engines else None,
-                whoosh="whoosh" in engines)
+                aliases, mirror=mirror_for_build(ctx.folder) if "tantivy" in engines else None,
+                whoosh="whoosh" in engines, facts_of=getattr(ctx, "facts_of", None))
 
 
 ENGINES = ("whoosh", "tantivy")      # indexer.tantivy_engine.ENGINES

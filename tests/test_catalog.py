@@ -180,3 +180,31 @@ def test_alignment_rows_out_of_their_order_or_without_room_are_written_whole():
     assert dense.execute("SELECT higher, lower, json FROM alignments ORDER BY seq"
                          ).fetchall() == between
     assert _update_alignments(dense, between + [("Z", "z", "{}")])    # room at the end
+
+
+def test_alignment_differences_count_lines_with_or_without_repeats():
+    """The set shortcut for distinct rows says what the counting says."""
+    from collections import Counter
+    from indexer.catalog import _differences
+
+    def counted(old, new):
+        gone, fresh = Counter(old), Counter(new)
+        gone.subtract(new)
+        fresh.subtract(old)
+        return +gone, +fresh
+
+    for old, new in ((["a", "b", "c"], ["b", "d", "c", "e"]),       # distinct: sets
+                     (["a", "b", "b"], ["b", "c", "c"]),             # repeats: counted
+                     ([], ["x"]), (["x"], [])):
+        gone, fresh = _differences(old, new)
+        assert (+gone, +fresh) == counted(old, new)
+
+
+def test_an_add_of_distinct_rows_deletes_and_inserts_only_the_difference():
+    from indexer.catalog import _update_alignments
+    old = _rows("A", "B", "C", "D")
+    con = _alignment_table(old)
+    new = [old[0], ("X", "x", "{}"), old[2], old[3], ("Y", "y", "[]")]
+    assert _update_alignments(con, new)
+    assert con.execute("SELECT higher, lower, json FROM alignments ORDER BY seq"
+                       ).fetchall() == new
