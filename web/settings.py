@@ -44,7 +44,7 @@ class Settings:
     graph_store: str = "oxigraph"
     # Where the SPARQL endpoint's query processes hold the graph: like the workers, on
     # disk by default.  "oxigraph-memory" loads it into each worker's SPARQL process: scans
-    # run up to 20x faster (an indicator across levels 80 ms against 1.6 s at 2,000
+    # run faster (an indicator page 80 ms against 155 ms at 2,000
     # documents), but the server then holds 11.8 GB instead of 0.6 GB there and the
     # benchmark's heavy queries gain only 2x (BENCHMARKS.md).  POLICYKG_SPARQL_STORE.
     sparql_store: str = "oxigraph"
