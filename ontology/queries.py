@@ -300,7 +300,7 @@ def provision_facts(graph: Graph, provision: str | URIRef) -> dict:
           UNION { ?a pol:higher ?p ; pol:lower ?other ; a pol:Alignment .
                   BIND("lower" AS ?direction) }
           OPTIONAL { ?a pol:score ?score }
-        } ORDER BY DESC(?score)""", p=p)
+        } ORDER BY DESC(?score) ?direction ?other""", p=p)   # ties: the same order on every store
     out["mentions"] = [r["name"] for r in select(graph, """
         SELECT DISTINCT ?name WHERE { ?p schema:mentions ?d . ?d skos:prefLabel ?name }
         ORDER BY ?name""", p=p)]

@@ -66,6 +66,9 @@ def test_the_ui_questions_answer_alike_on_disk(bundled_stores):
             assert queries.department_tasks(g, d) == queries.department_tasks(ref, d), name
         for p in national:
             assert queries.taken_up_by(g, p) == queries.taken_up_by(ref, p), name
+            # a national provision's facts list its aligned provisions: ties in score
+            # must come out in the same order on every store
+            assert queries.provision_facts(g, p) == queries.provision_facts(ref, p), name
     _assert_indicators_alike(bundled_stores, [*_busiest_indicators(ref), "高级工班以上在校生比例"])
 
 
@@ -159,3 +162,27 @@ def test_counts_are_remembered_until_forgotten(bundled_stores):
     assert queries.indicator_level_counts(g, c) == first       # from the memo
     queries.forget_indicator_counts(g)
     assert "doc_counts" not in queries._memo(g)
+
+
+def test_aligned_provisions_tied_in_score_come_in_one_order_on_every_store(tmp_path):
+    """provision_facts lists a provision's aligned provisions best first; ties in score are
+    ordered by direction, then provision, so every store gives the same list."""
+    p = f"<{ID}doc/m/s0>"
+    lines = []
+    for i, (role, other) in enumerate([("higher", "n/s2"), ("higher", "n/s1"),
+                                       ("lower", "c/s9"), ("lower", "c/s3"), ("higher", "n/s0")]):
+        a = f"<{ID}alignment/tie{i}>"
+        lines += [f"{a} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{POL}Alignment> .",
+                  f"{a} <{POL}{role}> <{ID}doc/{other}> .",
+                  f"{a} <{POL}{'lower' if role == 'higher' else 'higher'}> {p} .",
+                  f'{a} <{POL}score> "0.5"^^<http://www.w3.org/2001/XMLSchema#decimal> .']
+    nt = tmp_path / "graph.nt"
+    nt.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    diskstore.write(tmp_path, [nt])
+    stores = {name: graphstore.load_graph(nt, name) for name in graphstore.STORES}
+    stores["disk"] = graphstore.open_graph(tmp_path)
+    listed = {name: [(r["direction"], str(r["other"])) for r in
+                     queries.provision_facts(g, URIRef(p[1:-1]))["aligned"]]
+              for name, g in stores.items()}
+    expected = sorted(listed["memory"])
+    assert all(rows == expected for rows in listed.values()), listed
