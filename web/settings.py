@@ -85,11 +85,9 @@ class Settings:
         check_store(s.sparql_store)
         if s.search_cache < 0:
             raise ValueError(f"POLICYKG_SEARCH_CACHE must be 0 or more, not {s.search_cache}")
-        if s.search_engine not in ("whoosh", "tantivy"):   # indexer.tantivy_engine.ENGINES
-            raise ValueError(f"unknown search engine {s.search_engine!r}: whoosh or tantivy")
-        for name in s.index_engines:
-            if name not in ("whoosh", "tantivy"):
-                raise ValueError(f"unknown search engine {name!r} in POLICYKG_INDEX_ENGINES")
+        from indexer.tantivy_engine import check_engine
+        for name in (s.search_engine, *s.index_engines):
+            check_engine(name)
         return s
 
     @property
