@@ -64,10 +64,10 @@ def _rss(pid: int | str) -> int:
         return 0
 
 
-def live_children_cpu(pid: int | None = None) -> float:
-    """CPU seconds (user + system) of the live processes below `pid` so far."""
+def live_children_cpu() -> float:
+    """CPU seconds (user + system) of the live processes below this one so far."""
     total = 0
-    for child in descendants(pid or os.getpid()):
+    for child in descendants(os.getpid()):
         try:
             with open(f"/proc/{child}/stat") as fh:
                 fields = fh.read().rsplit(")", 1)[1].split()
@@ -95,7 +95,6 @@ class RssSampler(threading.Thread):
         self.peak = 0
         self.tree_peak = 0
         self.stop_flag = threading.Event()
-        self.page = PAGE
 
     def rss(self) -> int:
         return _rss("self")
@@ -163,10 +162,16 @@ def main(argv: list[str] | None = None) -> None:
         out["index_stage_missing"] = f"{type(exc).__name__}: {exc}"
     out["import_seconds"] = round(time.perf_counter() - t_import, 3)
     out["stage_names"] = stage_names()
-    sampler.take()
-    sampler.take_tree()
-    started, cpu_started, own_started = time.perf_counter(), tree_cpu(), time.process_time()
-    last = [started, cpu_started, own_started]
+    last: list[float] = []
+
+    def restart() -> None:
+        """Start the clocks (wall, tree CPU, own CPU) and both peaks again from now."""
+        sampler.take()
+        sampler.take_tree()
+        last[:] = [time.perf_counter(), tree_cpu(), time.process_time()]
+
+    restart()
+    started, cpu_started, own_started = last
 
     def mark(name: str) -> None:
         now, cpu, own = time.perf_counter(), tree_cpu(), time.process_time()
@@ -186,10 +191,8 @@ def main(argv: list[str] | None = None) -> None:
         seed_started = time.perf_counter()
         out["seeded"] = seed_sources(args.corpus, args.data)
         out["seed_seconds"] = round(time.perf_counter() - seed_started, 3)
-        started, cpu_started, own_started = time.perf_counter(), tree_cpu(), time.process_time()
-        last[:] = [started, cpu_started, own_started]
-        sampler.take()
-        sampler.take_tree()
+        restart()
+        started, cpu_started, own_started = last
         from web.settings import Settings
         engines = (tuple(args.engines.split(",")) if args.engines
                    else Settings.from_env(data_dir=args.data).build_engines)

@@ -48,15 +48,6 @@ def call_with_limit(fn, arg, limit: float):
         signal.setitimer(signal.ITIMER_REAL, 0)
 
 
-def load(gen):
-    """The generation's graph as the server gets it (indexer.generation.Generation.graph):
-    rdflib's memory store; or with "oxigraph" the generation's on-disk store opened
-    read-only (ontology.diskstore), or pyoxigraph bulk-loaded in memory for a generation
-    built without one — wrapped for rdflib, queries.py running its questions in Oxigraph's
-    own engine."""
-    return gen.graph
-
-
 def subjects(g) -> dict[str, list[str]]:
     """Deterministic subjects for each question: the busiest ones and a seeded sample."""
     from ontology.queries import select
@@ -105,17 +96,17 @@ def main(argv: list[str] | None = None) -> None:
     from indexer.generation import Generation
     from ontology import diskstore
     gen = Generation(DataDir(args.data).require_current(), store=args.store)
-    files = gen.graph_files
+    on_disk = gen.store_folder is not None
     out: dict = {"store": args.store, "load_before": loadavg(),
-                 "graph_bytes": sum(f.stat().st_size for f in files),
-                 "on_disk": gen.store_folder is not None}
-    if gen.store_folder is not None:
+                 "graph_bytes": sum(f.stat().st_size for f in gen.graph_files),
+                 "on_disk": on_disk}
+    if on_disk:
         folder = diskstore.store_path(gen.folder)
         out["store_bytes"] = sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
     gc.collect()
     base = rss()
     t = time.perf_counter()
-    g = load(gen)
+    g = gen.graph       # as the server gets it (the module's docstring)
     out["load_s"] = round(time.perf_counter() - t, 3)
     gc.collect()
     out["graph_rss"] = rss() - base

@@ -207,7 +207,7 @@ def render_markdown(results: dict) -> str:
         status = "ok" if _build_ok(r) else f"stopped: {b.get('error')}" + (
             f"; reached {', '.join(f'{s} at {x}s' for s, x in b.get('reached', []))}"
             if b.get("reached") else "")
-        L.append(f"| {n:,} | {_f(b.get('seconds') or b.get('process', {}).get('wall_s'))} | "
+        L.append(f"| {n:,} | {_f(wall)} | "
                  f"{_f(cpu)} | {_f(n / cpu if cpu and _build_ok(r) else None, 2)} | "
                  f"{_f(mbs / cpu if cpu and _build_ok(r) else None, 3)} | {_f(t.get('mb_per_s_cpu'), 3)} | "
                  f"{_f(ratio, 1, '×')} | {_f(wall_ratio, 1, '×')} | {_f((_peak(b) or 0) / GB, 2, ' GiB')} | "
@@ -396,8 +396,8 @@ def render_markdown(results: dict) -> str:
             if s.get("error"):
                 L.append(f"| {n:,} | — | — | — | — | — | — | — | {s['error'][:80]} |")
                 continue
-            for key in ("search", "search_fresh", "provision", "sparql"):
-                x, kind = s.get(key), SERVER_TRAFFIC[key]
+            for key, kind in SERVER_TRAFFIC.items():
+                x = s.get(key)
                 if not x:
                     continue
                 if x.get("error"):

@@ -400,10 +400,8 @@ def measure_server(n: int, args) -> dict:
     out: dict = {"load_before": _load()}
     # What to ask: the query mix, provision pages, the UI's SPARQL examples.
     searches = [f"/api/search?q={quote(q)}" for _, q in QUERY_MIX]
-    rows = []
     with (data / "current" / "provisions.jsonl").open(encoding="utf-8") as fh:
-        for line in fh:
-            rows.append(json.loads(line)["id"])
+        rows = [json.loads(line)["id"] for line in fh]
     rng = random.Random(5)
     provisions = [f"/provisions/{quote(pid)}" for pid in rng.sample(rows, min(200, len(rows)))]
     sparql = []
@@ -412,8 +410,8 @@ def measure_server(n: int, args) -> dict:
         sparql = [f"/sparql?query={quote(q)}" for _, q in EXAMPLES]
     except Exception as exc:   # noqa: BLE001
         out["sparql_examples_error"] = str(exc)
-    with _server(data, n, args, out, {}) as ok:
-        if not ok:
+    with _server(data, n, args, out, {}) as pid:
+        if pid is None:
             return out
         # One request of each first: the SPARQL worker forks on first use.
         out["warm_up"] = _warm(args.port, searches[:3] + provisions[:3] + sparql)
@@ -422,18 +420,17 @@ def measure_server(n: int, args) -> dict:
                                     ("sparql", sparql, "application/sparql-results+json")):
             if paths:
                 out[name] = _wrk_pass(n, name, paths, accept, args)
-        out["server_rss"] = _tree_rss(out.pop("_pid"))
+        out["server_rss"] = _tree_rss(pid)
     # The mix repeats 27 query strings, so after its first round every search above is a
     # hit of the workers' request cache.  The same mix again with the cache off
     # (POLICYKG_SEARCH_CACHE=0): every search compiled, matched and counted afresh.
     fresh: dict = {}
-    with _server(data, n, args, fresh, {"POLICYKG_SEARCH_CACHE": "0"}) as ok:
-        if ok:
-            fresh.pop("_pid", None)
+    with _server(data, n, args, fresh, {"POLICYKG_SEARCH_CACHE": "0"}) as pid:
+        if pid is not None:
             _warm(args.port, searches[:3])
             out["search_fresh"] = _wrk_pass(n, "search_fresh", searches, "application/json", args)
         else:
-            out["search_fresh"] = {"error": fresh.get("error", "the server did not start")}
+            out["search_fresh"] = {"error": fresh["error"]}
     return out
 
 
@@ -455,8 +452,8 @@ def _warm(port: int, paths: list[str]) -> dict:
 
 @contextlib.contextmanager
 def _server(data: Path, n: int, args, out: dict, extra_env: dict):
-    """`policykg serve` on `data` until ready (yields whether it became ready; its pid in
-    out["_pid"], its time to ready in out["ready_s"]); stopped on leaving."""
+    """`policykg serve` on `data` until ready (yields its pid, or None if it did not become
+    ready: out["error"] says why; its time to ready in out["ready_s"]); stopped on leaving."""
     env = dict(os.environ, POLICYKG_DATA=str(data), **extra_env)
     suffix = "-fresh" if extra_env else ""
     with (OUT / f"server-{n}{suffix}.log").open("w") as log_fh:
@@ -476,12 +473,10 @@ def _server(data: Path, n: int, args, out: dict, extra_env: dict):
                     break
                 time.sleep(1)
             out["ready_s"] = round(time.perf_counter() - t, 1)
-            out["_pid"] = server.pid
             if not ready:
                 out["error"] = "the server did not become ready" + (
                     f" (exit {server.returncode})" if server.poll() is not None else "")
-                out.pop("_pid")
-            yield ready
+            yield server.pid if ready else None
         finally:
             try:
                 os.killpg(server.pid, signal.SIGTERM)
