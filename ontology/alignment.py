@@ -52,6 +52,7 @@ import zlib
 from array import array
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
@@ -179,6 +180,7 @@ def shingle_hashes(text: str) -> list[int]:
     return shingle_hash_array(text).tolist()
 
 
+@cache
 def _crc_tables() -> tuple[int, np.ndarray]:
     """crc32 is affine over GF(2) for a fixed length: crc32(m) = crc32(zeros) xor, for each
     byte place k, table[k][m[k]].  The tables of a K-character (4K-byte) shingle."""
@@ -193,20 +195,14 @@ def _crc_tables() -> tuple[int, np.ndarray]:
     return zero, table
 
 
-_CRC: tuple[int, np.ndarray] | None = None
-
-
 def shingle_hash_array(text: str) -> np.ndarray:
     """shingle_hashes as an int64 array, every crc32 at once: the same values as
     zlib.crc32 of each shingle's bytes (tests/test_alignment.py checks), not one call per
     character — hashing was a fifth of the alignment's time."""
-    global _CRC
     n = max(len(text) - K + 1, 0)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    if _CRC is None:
-        _CRC = _crc_tables()
-    zero, table = _CRC
+    zero, table = _crc_tables()
     raw = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint8)
     out = np.full(n, zero, dtype=np.uint32)
     for k in range(4 * K):
@@ -519,15 +515,11 @@ class _Posts:
     places: np.ndarray              # int32
     starts: np.ndarray              # int64, len(keys) + 1
 
-    def __len__(self) -> int:
-        return len(self.keys)
-
     def seeds(self, other: "_Posts") -> tuple[np.ndarray, np.ndarray]:
         """(my places, other's places) of every pair of places of a shingle both keep."""
         _, mine, theirs = np.intersect1d(self.keys, other.keys, assume_unique=True,
                                          return_indices=True)
-        xs, ys = _expand(self, mine, other, theirs)
-        return xs, ys
+        return _expand(self, mine, other, theirs)
 
 
 def _expand(pa: _Posts, ia: np.ndarray, pb: _Posts, ib: np.ndarray
@@ -539,10 +531,15 @@ def _expand(pa: _Posts, ia: np.ndarray, pb: _Posts, ib: np.ndarray
         return pa.places[pa.starts[ia]], pb.places[pb.starts[ib]]
     per = na * nb                                  # pairs per shared key
     key = np.repeat(np.arange(len(ia)), per)
-    k = np.arange(len(key)) - np.repeat(np.cumsum(per) - per, per)   # index within the key
+    k = _within(per)                               # index within the key
     xa = pa.starts[ia][key] + k // nb[key]
     xb = pb.starts[ib][key] + k % nb[key]
     return pa.places[xa], pb.places[xb]
+
+
+def _within(per: np.ndarray) -> np.ndarray:
+    """0, 1, … per[0] - 1, 0, 1, … per[1] - 1, …: each item's index within its group."""
+    return np.arange(per.sum()) - np.repeat(np.cumsum(per) - per, per)
 
 
 def _eligible_positions(s: _Stream, df: DocumentFrequency) -> _Posts:
@@ -557,7 +554,7 @@ def _eligible_positions(s: _Stream, df: DocumentFrequency) -> _Posts:
         hashes, places = hashes[ok], places[ok]
         order = np.argsort(hashes, kind="stable")      # places stay ascending in a group
         hashes, places = hashes[order], places[order]
-        keys, first, sizes = np.unique(hashes, return_index=True, return_counts=True)
+        keys, sizes = np.unique(hashes, return_counts=True)
         if len(keys) and sizes.max() > MAX_POSTINGS:
             wanted = sizes <= MAX_POSTINGS
             places = places[np.repeat(wanted, sizes)]
@@ -589,7 +586,7 @@ def _postings(streams: Sequence[_Stream], df: DocumentFrequency) -> dict[_Bucket
     out: dict[_Bucket, _Holders] = {}
     for bucket, ds in members.items():
         keys = [_eligible_positions(streams[d], df).keys for d in ds]
-        hashes = np.concatenate(keys) if keys else np.zeros(0, dtype=np.uint32)
+        hashes = np.concatenate(keys)                   # a bucket has a document or more
         docs = np.repeat(np.array(ds, dtype=np.int32), [len(k) for k in keys])
         order = np.argsort(hashes, kind="stable")       # documents ascending per hash
         out[bucket] = _Holders(hashes[order], docs[order])
@@ -609,9 +606,8 @@ def _held(mine: np.ndarray, postings: Sequence[_Holders]) -> tuple[np.ndarray, n
             continue
         per = n[hit]
         at = np.repeat(hit, per)
-        k = np.arange(len(at)) - np.repeat(np.cumsum(per) - per, per)
         found_at.append(at)
-        found_doc.append(bucket.docs[np.repeat(lo[hit], per) + k])
+        found_doc.append(bucket.docs[np.repeat(lo[hit], per) + _within(per)])
     if not found_at:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
     at, docs = np.concatenate(found_at), np.concatenate(found_doc)
@@ -645,7 +641,7 @@ def candidates(streams: Sequence[_Stream], ib: int, df: DocumentFrequency,
     at, docs = at[voting], docs[voting]
     order = np.argsort(docs, kind="stable")       # by document, shingles ascending in each
     at, docs = at[order], docs[order]
-    weights = df.weights_array(mine.astype(np.int64))
+    weights = df.weights_array(mine)
     cuts = [0, *(np.flatnonzero(np.diff(docs)) + 1).tolist(), len(docs)]
     hashes, values, owners = mine[at].tolist(), weights[at].tolist(), docs.tolist()
     shared = {owners[i]: dict(zip(hashes[i:j], values[i:j])) for i, j in zip(cuts, cuts[1:])

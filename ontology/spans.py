@@ -29,18 +29,15 @@ def _pattern(fragment: str) -> re.Pattern | None:
 # Characters that can start a gap (or are matched specially): a fragment without them is
 # matched by _walk, without compiling a pattern (compiling was 30 s of a 2,000-document
 # build, nearly every fragment being new).
-_SPECIAL = frozenset("*[和\u3000\u00a0\ufeff")
-
-
-def _is_gap_char(ch: str) -> bool:
-    return ch.isspace() or ch in "\u3000\u00a0\ufeff"
+_SPACES = "\u3000\u00a0\ufeff"           # removable besides whitespace (as in _GAP)
+_SPECIAL = frozenset("*[和" + _SPACES)
 
 
 def _gap_end(source: str, i: int, hi: int) -> int:
     """The end of the run of removable material (_GAP) starting at source[i], within hi."""
     while i < hi:
         ch = source[i]
-        if _is_gap_char(ch):
+        if ch.isspace() or ch in _SPACES:
             i += 1
         elif ch == "*" and source.startswith("**", i, hi):
             i += 2
