@@ -114,10 +114,8 @@ class NotIncremental(Exception):
 # ---- small file helpers: every file is written once, under a fresh inode -------------------
 
 def _write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists() or path.is_symlink():
-        path.unlink()          # a hard link to the old generation's file: never write into it
-    path.write_bytes(data)
+    with _fresh(path) as fh:
+        fh.write(data)
 
 
 def _write_json(path: Path, data) -> None:
@@ -190,13 +188,10 @@ class Shingled:
     eligible: list[int]          # kept shingle hashes that can seed a link (sorted, unique)
 
 
-def shingle(doc: Document, df: al.DocumentFrequency, hashes: list[int] | None = None) -> Shingled:
+def shingle(doc: Document, df: al.DocumentFrequency) -> Shingled:
     """The stream and kept shingles of one document, as find_alignments prepares them."""
     stream = al.build_stream(doc)
-    hashes = hashes if hashes is not None else al.shingle_hashes(stream.text)
-    kept = al.winnow(hashes)
-    stream.fp_pos = array("i", kept)
-    stream.fp_hash = array("I", (hashes[i] for i in kept))
+    al.keep_fingerprints(stream, al.shingle_hash_array(stream.text))
     return Shingled(stream, _eligible(stream, df))
 
 
@@ -214,14 +209,12 @@ def corpus_frequency(docs: Sequence[Document], prepared: tuple | None = None
         return _frozen(*prepared)
     streams = [al.build_stream(d) for d in docs]
     df = FrozenFrequency(sum(len(s.text) for s in streams))
-    hashes = [al.shingle_hashes(s.text) for s in streams]
+    hashes = [al.shingle_hash_array(s.text) for s in streams]
     for h in hashes:
         df.add_document(h)
     out = []
-    for doc, stream, h in zip(docs, streams, hashes):
-        kept = al.winnow(h)
-        stream.fp_pos = array("i", kept)
-        stream.fp_hash = array("I", (h[i] for i in kept))
+    for stream, h in zip(streams, hashes):
+        al.keep_fingerprints(stream, h)
         out.append(Shingled(stream, _eligible(stream, df)))
     return df, out
 
@@ -621,7 +614,7 @@ def write_pack(root: Path, owner: str, parts: Iterable[PairPart]) -> dict[str, d
 
 
 def _fresh(path: Path):
-    """`path` opened for writing under a fresh inode, as _write_bytes writes (binary)."""
+    """`path` opened for writing (binary) under a fresh inode."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists() or path.is_symlink():
         path.unlink()          # a hard link to the old generation's file: never write into it
@@ -686,14 +679,13 @@ def graph_stage(ctx) -> None:
     del parts
     _release_written(corpus)
     release_memory()
-    dept_rows = _write_graph_outputs(ctx.folder, root, corpus, resolver, cited)
+    _write_graph_outputs(ctx.folder, root, corpus, resolver, cited)
     # The index reads each document's facts as it reaches the document, and the department
     # aliases from the state: facts.json whole (~60 MB at 2,000 documents) and the global
     # part parsed into an rdflib Graph (~20 MB of N-Triples) were ~0.7 GB of Python objects
     # held under the index and beside the graph store's load.
     ctx.facts_of = partial(document_facts, root)
     ctx.department_aliases = alias_map(resolver)
-    ctx.department_rows = dept_rows
     ctx.graph_parts = None                      # the incremental stage has nothing left to do
     del corpus
     release_memory()
@@ -735,26 +727,19 @@ def _release_written(corpus: "Corpus") -> None:
 
 
 def _write_graph_outputs(new: Path, root: Path, corpus: "Corpus", resolver,
-                         cited: dict[str, CitedDocument]) -> list[dict]:
+                         cited: dict[str, CitedDocument]) -> None:
     """graph.nt, facts.json and the export rows of `new` from the parts in `root`."""
-    order = corpus.order
-    tasks, mentioned = _tasks(corpus)
-    targets = [_Indicator(t["indicator_key"], t["indicator"])
-               for f in order for t in corpus.docs[f]["targets"]]
-    lines, dept_rows = _global_part(root, [corpus.metas[f] for f in order], resolver, tasks,
-                                    mentioned, cited, targets)
+    lines, dept_rows = _global_part(root, corpus, resolver, cited)
     _write_graph(new, root, corpus, lines)
     _write_outputs(new, root, corpus, dept_rows)
-    return dept_rows
 
 
 DEPARTMENT_LINES = "global.lines"
 
 
-def _global_part(root: Path, metas: Sequence[DocumentMeta], resolver, tasks: dict,
-                 mentioned: dict, cited: dict[str, CitedDocument], targets: list
+def _global_part(root: Path, corpus: "Corpus", resolver, cited: dict[str, CitedDocument]
                  ) -> tuple[list[str], list[dict]]:
-    """global_lines with the department nodes' lines of the previous generation
+    """global_lines of the corpus with the department nodes' lines of the previous generation
     (incr/global.lines, ontology.graph.DepartmentLines; an absent or unreadable file is an
     empty cache), written again only when a department node changed.  marshal, not JSON:
     the file is ~28 MB at 2,000 documents and a cache (a file another Python cannot read
@@ -765,7 +750,12 @@ def _global_part(root: Path, metas: Sequence[DocumentMeta], resolver, tasks: dic
         cache = DepartmentLines.from_data(marshal.loads(path.read_bytes()))
     except (OSError, ValueError, EOFError, TypeError):
         cache = DepartmentLines.empty()
-    out = global_lines(metas, resolver, tasks, mentioned, cited, targets, cache=cache)
+    order = corpus.order
+    tasks, mentioned = _tasks(corpus)
+    targets = [_Indicator(t["indicator_key"], t["indicator"])
+               for f in order for t in corpus.docs[f]["targets"]]
+    out = global_lines([corpus.metas[f] for f in order], resolver, tasks, mentioned, cited,
+                       targets, cache=cache)
     if cache.changed or not path.is_file():
         _write_bytes(path, marshal.dumps(cache.to_data()))
     return out
@@ -1295,11 +1285,7 @@ def _finish(corpus: Corpus, old: Path, new: Path, change: Change, started: float
     step("citations")
     _write_document_outputs(root, corpus)
     resolver = _registry(corpus, change)
-    tasks, mentioned = _tasks(corpus)
-    targets = [_Indicator(t["indicator_key"], t["indicator"])
-               for f in order for t in corpus.docs[f]["targets"]]
-    lines, dept_rows = _global_part(root, [corpus.metas[f] for f in order], resolver, tasks,
-                                    mentioned, cited, targets)
+    lines, dept_rows = _global_part(root, corpus, resolver, cited)
     _write_graph(new, root, corpus, lines, one_file=False, previous=old)
     step("graph")
     dept_lines = [_row_line(r) for r in dept_rows]
@@ -1623,14 +1609,13 @@ def _write_corpus_files(old: Path, new: Path, corpus: Corpus, change: Change) ->
     write_json(new / "documents.json", rows)
     counts = [(d["doc"], d["provisions"]) for d in
               json.loads((old / "documents.json").read_text(encoding="utf-8"))]
-    added = None
-    if change.add is not None:
-        added = "".join(_row_line(r) for r in provision_rows(change.add)).encode("utf-8")
+    added = ("".join(_row_line(r) for r in provision_rows(change.add)).encode("utf-8")
+             if change.add is not None else b"")
     pieces = _provision_pieces(counts, change.add.file if change.add is not None else None,
                                change.remove)
     with open(old / "provisions.jsonl", "rb") as src, \
             open(new / "provisions.jsonl", "wb") as out:
-        _splice(src, out, pieces, added or b"")
+        _splice(src, out, pieces, added)
     os.link(old / "dict.txt", new / "dict.txt")
 
 
@@ -1755,8 +1740,7 @@ def _catalog_change(old_root: Path, root: Path, corpus: Corpus, change: Change):
     facts, targets, citations = {}, {}, {}
     for f in corpus.order:
         if rewritten(f"doc/{f}.facts"):
-            facts[f] = json.loads("{" + (root / "doc" / f"{f}.facts").read_text(
-                encoding="utf-8") + "}")
+            facts[f] = document_facts(root, f)
         if rewritten(f"doc/{f}.rows"):
             targets[f] = lines(f"doc/{f}.rows")
         if rewritten(f"cite/{f}.rows"):
