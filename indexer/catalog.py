@@ -301,10 +301,11 @@ def write_catalog(folder: Path, out: Path | None = None) -> Path:
         con.execute("CREATE UNIQUE INDEX provisions_id ON provisions(id)")
         con.execute("UPDATE facts SET doc = (SELECT doc FROM provisions p WHERE p.id = facts.id)"
                     " WHERE doc IS NULL")
-        _put_departments(con, _lines(folder / _row_files()["departments"]))
-        _put_doc_rows(con, "targets", _lines(folder / _row_files()["targets"]))
-        _put_doc_rows(con, "citations", _lines(folder / _row_files()["citations"]))
-        _put_alignments(con, _lines(folder / _row_files()["alignments"]))
+        files = _row_files()
+        _put_departments(con, _lines(folder / files["departments"]))
+        _put_doc_rows(con, "targets", _lines(folder / files["targets"]))
+        _put_doc_rows(con, "citations", _lines(folder / files["citations"]))
+        _put_alignments(con, _lines(folder / files["alignments"]))
         con.execute("INSERT INTO info VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
         con.execute("COMMIT")
         con.executescript(_INDEXES)
@@ -395,6 +396,15 @@ def has_catalog(folder: Path) -> bool:
 
 # ---- reading -------------------------------------------------------------------------------------
 
+def _chunks(ids: Iterable[str], size: int = 500) -> Iterator[tuple[tuple[str, ...], str]]:
+    """The distinct ids, in order, in chunks of at most `size` (under SQLite's limit on
+    query parameters), each with the `?,?,…` it is bound to."""
+    ids = list(dict.fromkeys(ids))
+    for i in range(0, len(ids), size):
+        chunk = tuple(ids[i:i + size])
+        yield chunk, ",".join("?" * len(chunk))
+
+
 _REF = "id, doc, level, kind, number, heading, parent, ord"
 _REF_KEYS = ("id", "doc", "level", "kind", "number", "heading", "parent", "order")
 
@@ -465,13 +475,9 @@ class Catalog:
         return dict(zip(_REF_KEYS, got[0])) if got else None
 
     def refs(self, pids: Iterable[str]) -> dict[str, dict]:
-        pids = list(dict.fromkeys(pids))
         out: dict[str, dict] = {}
-        for i in range(0, len(pids), 500):
-            chunk = pids[i:i + 500]
-            marks = ",".join("?" * len(chunk))
-            for r in self._all(f"SELECT {_REF} FROM provisions WHERE id IN ({marks})",
-                               tuple(chunk)):
+        for chunk, marks in _chunks(pids):
+            for r in self._all(f"SELECT {_REF} FROM provisions WHERE id IN ({marks})", chunk):
                 out[r[0]] = dict(zip(_REF_KEYS, r))
         return out
 
@@ -562,13 +568,10 @@ class Catalog:
                " WHERE json->>'kind' = 'target'")
         if lowers is None:
             return [tuple(r) for r in self._all(sql + " ORDER BY seq")]
-        ids = list(dict.fromkeys(lowers))
         out: list[tuple[str, str]] = []
-        for i in range(0, len(ids), 500):
-            chunk = ids[i:i + 500]
-            out.extend(tuple(r) for r in self._all(
-                f"{sql} AND lower IN ({','.join('?' * len(chunk))}) ORDER BY seq",
-                tuple(chunk)))
+        for chunk, marks in _chunks(lowers):
+            out.extend(tuple(r) for r in self._all(f"{sql} AND lower IN ({marks}) ORDER BY seq",
+                                                   chunk))
         return out
 
     def alignment_pairs(self) -> list[tuple[str, str, str | None]]:
@@ -607,8 +610,11 @@ def open_catalog(folder: Path) -> Catalog:
     """The generation's catalog; for a generation written before there was one, a private
     copy written from its files into a temporary file (removed when closed)."""
     path = folder / CATALOG_FILE
-    if has_catalog(folder):
-        return Catalog(path)
+    if path.is_file():
+        try:
+            return Catalog(path)        # not has_catalog first: that opens it once more
+        except (ValueError, sqlite3.Error):
+            pass
     log.warning("%s has no %s of schema %d: writing a private one from its files (rebuild "
                 "to skip this)", folder.name, CATALOG_FILE, SCHEMA_VERSION)
     fd, name = tempfile.mkstemp(prefix="policykg-catalog-", suffix=".sqlite")

@@ -129,9 +129,9 @@ class Generation:
         files loaded into the store named at construction (Oxigraph unless told otherwise)."""
         if self._graph is None:
             with self._graph_lock:
-                if self._graph is None and self.store_folder is not None:
+                if self._graph is None and (store_folder := self.store_folder) is not None:
                     from ontology.graphstore import open_graph
-                    self._graph = open_graph(self.store_folder)
+                    self._graph = open_graph(store_folder)
                 if self._graph is None:
                     from ontology.graphstore import load_graph
                     paths = self.graph_paths()

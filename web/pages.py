@@ -60,10 +60,10 @@ def _view(fn, *args):
 @bp.get("/")
 def home():
     g = gen()
+    db = views.catalog(g).db
     return render_template("home.html", meta=g.meta, documents=views.documents(g),
-                           departments=views.catalog(g).db.count("departments"),
-                           indicators=views.catalog(g).db.indicator_count(),
-                           alignments=views.catalog(g).db.count("alignments"))
+                           departments=db.count("departments"),
+                           indicators=db.indicator_count(), alignments=db.count("alignments"))
 
 
 @bp.get("/search")

@@ -40,10 +40,6 @@ class Catalog:
         self.db = gen.catalog
         self.docs = {d["doc"]: d for d in gen.documents}
 
-    def level_of(self, pid: str) -> str | None:
-        p = self.db.ref(pid)
-        return p["level"] if p else None
-
     def has_department(self, did: str) -> bool:
         return self.db.department_head(did) is not None
 
@@ -330,16 +326,14 @@ def _indicator_summaries(gen: Generation) -> tuple[dict, ...]:
 def _indicator_groups(gen: Generation, indicator: str, paging: Paging) -> list[dict]:
     cat = catalog(gen)
     groups: dict[str, list[dict]] = defaultdict(list)
-    for t in cat.db.targets(indicator):     # only the indicator's rows
+    for t in cat.db.targets(indicator):     # only the rows of the indicators it names
         groups[t["indicator_key"]].append(t)
     out = []
     for key, rows in groups.items():
-        if indicator not in (key, *[r["indicator"] for r in rows]):
-            continue
         rows = sorted(rows, key=lambda r: _level_key(cat, r["doc"]))
-        entries = [{**r, "level": cat.docs.get(r["doc"], {}).get("level"),
-                    "doc_title": cat.docs.get(r["doc"], {}).get("title"),
-                    "region": cat.docs.get(r["doc"], {}).get("region")} for r in rows]
+        entries = [{**r, "level": d.get("level"), "doc_title": d.get("title"),
+                    "region": d.get("region")}
+                   for r in rows for d in [cat.docs.get(r["doc"], {})]]
         compared = comparisons(entries, cat.db.target_links(r["provision"] for r in rows))
         shown = paging.slice(entries)
         on_page = {e.get("uri") for e in shown}
