@@ -627,18 +627,13 @@ def index_stage(ctx) -> None:
                 whoosh="whoosh" in engines, facts_of=getattr(ctx, "facts_of", None))
 
 
-ENGINES = ("whoosh", "tantivy")      # indexer.tantivy_engine.ENGINES
-
-
 def index_engines(wanted: Sequence[str] | None = None) -> tuple[str, ...]:
     """The engines a build indexes for: `wanted` (None: every engine there is), whoosh in
     place of tantivy when tantivy is not installed (so a generation is always searchable)."""
-    from indexer.tantivy_engine import available
+    from indexer.tantivy_engine import ENGINES, available, check_engine
     out = []
     for name in wanted if wanted is not None else ENGINES:
-        if name not in ENGINES:
-            raise ValueError(f"unknown search engine {name!r}: one of {', '.join(ENGINES)}")
-        name = "whoosh" if name == "tantivy" and not available() else name
+        name = "whoosh" if check_engine(name) == "tantivy" and not available() else name
         if name not in out:
             out.append(name)
     if not out:
@@ -648,7 +643,7 @@ def index_engines(wanted: Sequence[str] | None = None) -> tuple[str, ...]:
 
 def engines_of(generation: Path) -> tuple[str, ...]:
     """The engines a built generation has an index for."""
-    from indexer.tantivy_engine import TINDEX_DIR
+    from indexer.tantivy_engine import ENGINES, TINDEX_DIR
     has = {"whoosh": whoosh_index.exists_in(str(generation / INDEX_DIR)),
            "tantivy": (generation / TINDEX_DIR / "meta.json").is_file()}
     return tuple(name for name in ENGINES if has[name])

@@ -464,8 +464,8 @@ class TantivySearcher(Searcher):
             # Every department the index holds is in the catalog, every document in the
             # documents list; a facet whose values collide is counted over its text.
             values = {"doc": [d["doc"] for d in documents], "dept": catalog["departments"]}
-            codes = {name: table for name, table in
-                     ((name, code_table(v)) for name, v in values.items()) if table is not None}
+            codes = {name: table for name, v in values.items()
+                     if (table := code_table(v)) is not None}
         # Title words select documents by term here: ranges are a whoosh matter.
         return cls(tantivy.Index.open(str(folder / TINDEX_DIR)),
                    Catalog(tokenizer, list(documents), catalog["departments"], None), codes,
@@ -620,15 +620,24 @@ def open_searcher(folder: Path, tokenizer: Tokenizer, documents: Sequence[Mappin
     tantivy index (or a machine without tantivy) is searched with whoosh.  A generation
     built for tantivy only has no whoosh index to fall back to: NotBuilt, saying so.
     `cache`: query strings tantivy's searcher keeps (None: PREPARED; 0: none)."""
+    if serving_engine(folder, engine) == "tantivy":
+        return TantivySearcher.open(folder, tokenizer, documents,
+                                    PREPARED if cache is None else cache)
+    return Searcher.open(folder, tokenizer, documents)
+
+
+def serving_engine(folder: Path, engine: str) -> str:
+    """The engine that searches the generation in `folder` when `engine` is asked for
+    (see open_searcher); NotBuilt when it cannot be searched that way — `policykg serve`
+    asks at start, so a misconfigured server fails in one line, not at every request."""
     from indexer.index import engines_of
     has = engines_of(folder)
     if check_engine(engine) == "tantivy" and available() and "tantivy" in has:
-        return TantivySearcher.open(folder, tokenizer, documents,
-                                    PREPARED if cache is None else cache)
+        return "tantivy"
     if "whoosh" not in has and "tantivy" in has:
         raise NotBuilt(f"{folder.name} was indexed for tantivy only: search it with tantivy "
                        "(POLICYKG_ENGINE=tantivy), or rebuild with the whoosh index too "
                        "(`POLICYKG_ENGINE=whoosh policykg build`, or `policykg build "
                        "--engine whoosh`)" + ("" if available() else
                                               "; tantivy is not installed here"))
-    return Searcher.open(folder, tokenizer, documents)
+    return "whoosh"

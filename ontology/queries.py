@@ -669,8 +669,7 @@ def indicator_level_counts(graph: Graph, indicator: str | URIRef) -> dict[str | 
             # many identifiers its document has (the page gives a row per identifier)
             for level in (docs[d].levels or (None,)) if docs[d].identifiers else ():
                 out[level] = out.get(level, 0) + n
-    rank = {level: i for i, level in enumerate(LEVEL_ORDER)}
-    return dict(sorted(out.items(), key=lambda kv: (rank.get(kv[0], len(rank)),
+    return dict(sorted(out.items(), key=lambda kv: (LEVEL_ORDER.get(kv[0], len(LEVEL_ORDER)),
                                                     kv[0] is None, kv[0] or "")))
 
 
@@ -727,11 +726,10 @@ def taken_up_by(graph: Graph, provision: str | URIRef) -> list[dict]:
         for r in found:
             for doc in docs[r["d"]].identifiers:
                 for level in docs[r["d"]].levels or (None,):
-                    row = {"lower": r["lower"], "id": r["id"], "heading": r["heading"],
-                           "doc": doc, "level": level}
-                    if tuple(row.values()) not in seen:     # DISTINCT, as the joined pattern
-                        seen.add(tuple(row.values()))
-                        rows.append(row)
+                    key = (r["lower"], r["id"], r["heading"], doc, level)
+                    if key not in seen:     # DISTINCT, as the joined pattern
+                        seen.add(key)
+                        rows.append(dict(zip(("lower", "id", "heading", "doc", "level"), key)))
     direct = {r["x"] for r in select(graph, "SELECT ?x WHERE { ?x pol:localises ?p }", p=p)}
     for r in rows:
         r["direct"] = r["lower"] in direct

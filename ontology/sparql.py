@@ -7,9 +7,10 @@ separate process.  One *zygote* process per generation forks a child for every q
 past its deadline is killed, which really stops the query and frees its slot.  When the
 generation has an on-disk store (ontology.diskstore) the zygote holds no graph: each child
 opens the store read-only after the fork (RocksDB starts threads when a store opens, so
-the zygote never opens it).  Otherwise the zygote loads the graph files once, in memory.  Before a query gets there it is checked here: updates,
-SERVICE and FROM / FROM NAMED are refused (rdflib would otherwise fetch URLs or read files),
-and the size and nesting are capped.
+the zygote never opens it).  Otherwise the zygote loads the graph files once, in memory.
+Before a query gets there it is checked here: updates, SERVICE and FROM / FROM NAMED are
+refused (rdflib would otherwise fetch URLs or read files), and the size and nesting are
+capped.
 """
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ from indexer.build import build as run_build, stage_names
 from indexer.evaluate import evaluate, find_eval_dir, format_table
 from indexer.generation import Generation
 from indexer.store import DataDir, NotBuilt, StoreBusy
+from indexer.tantivy_engine import serving_engine
 from ontology.diskstore import StoreWriteFailed
 from web.settings import Settings
 
@@ -175,22 +176,12 @@ def serve(ctx: Ctx, host: str | None, port: int | None, workers: int | None,
         settings = dataclasses.replace(settings, workers=default_workers())
     if ctx.store.current() is None:
         do_build(ctx)
-    _check_engine(ctx.store.require_current(), settings.search_engine)
+    # whoosh asked of a tantivy-only generation: refused here, in one line
+    serving_engine(ctx.store.require_current(), settings.search_engine)
     url = f"http://{settings.host}:{settings.port}/"
     run_server(settings, lambda: create_app(settings), on_ready=lambda: click.echo(
         f"serving {ctx.store.root} at {url} ({settings.workers} workers × "
         f"{settings.threads} threads)"))
-
-
-def _check_engine(folder: Path, engine: str) -> None:
-    """Refuse to serve whoosh from a generation indexed for tantivy only (one line, at
-    start, rather than failing every worker at its first request); tantivy asked of a
-    whoosh-only generation falls back to whoosh (indexer.tantivy_engine.open_searcher)."""
-    from indexer.index import engines_of
-    has = engines_of(folder)
-    if engine == "whoosh" and has and "whoosh" not in has:
-        raise NotBuilt(f"the current generation was indexed for {', '.join(has)} only, not "
-                       f"whoosh: rebuild with `POLICYKG_ENGINE=whoosh policykg build`")
 
 
 # ---- add / remove: thin wrappers over indexer.ingest --------------------------------------------
