@@ -596,6 +596,20 @@ class Catalog:
         return self._jsons("SELECT json FROM alignments WHERE higher = ? ORDER BY seq",
                            (higher,))
 
+    def alignments_below(self, doc: str) -> list[dict]:
+        """Alignment rows whose lower provision is one of `doc`'s, in file order (what
+        the document takes up from the plans above it)."""
+        return self._jsons("SELECT a.json FROM alignments a JOIN provisions p ON p.id = a.lower"
+                           " WHERE p.doc = ? ORDER BY a.seq", (doc,))
+
+    def outline_bodies(self, doc: str) -> list[dict]:
+        """outline_rows with each provision's own text (without its children's) and
+        whether it stands in an annex: what indexer.coverage weighs."""
+        keys = (*_REF_KEYS, "own_text", "annex")
+        return [dict(zip(keys, r)) for r in self._all(
+            f"SELECT {_REF}, json->>'own_text', json->>'annex' FROM provisions WHERE doc = ?"
+            " ORDER BY pos", (doc,))]
+
     def alignment_links(self) -> list[dict]:
         """higher, lower, score and evidence of every alignment row, in file order (what
         the alignment tree shows; SQLite picks them out of the JSON, cheaper than parsing
