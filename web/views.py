@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from corpus.text import squash
+from indexer.coverage import document_coverage
 from indexer.generation import Generation
 
 LEVEL_ORDER = {"national": 0, "provincial": 1, "municipal": 2, "county": 3}
@@ -123,7 +124,8 @@ def document(gen: Generation, ref: str) -> dict:
     cites = cat.db.citations_of(doc["doc"])
     return {"document": doc, "outline": [_outline(r, children) for r in children.get(None, [])],
             "cites": cites, "cited_by": cited_by,
-            "matrix": responsibility_matrix(gen, doc["doc"])}
+            "matrix": responsibility_matrix(gen, doc["doc"]),
+            "coverage": document_coverage(cat.db, cat.docs, doc["doc"])}
 
 
 def responsibility_matrix(gen: Generation, doc: str) -> dict:
