@@ -4,7 +4,9 @@ Every character of a cleaned line carries its offset in the source, so the provi
 built from the lines can always point back at the text as received.  What is cleaned:
 Word bookmarks, Markdown emphasis left by conversion, the odd English "and" that a
 converter put between Chinese words, spacing artefacts around numbers and punctuation,
-and the table of contents (目录 with dotted leaders and page numbers).
+the furniture of a web page (breadcrumbs, header bars, tool links, the site footer:
+corpus.webpage) and the table of contents (目录, with or without dotted leaders and page
+numbers, recognised by its headings coming back in the body: corpus.toc).
 """
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from corpus.text import CJK, CJK_PUNCT, TERMINAL
+from corpus.toc import is_toc_entry, toc_lines
+from corpus.webpage import chrome_lines
 
 SPACES = " \u3000\u00a0\u2002\u2003\u2009\ufeff"
 
@@ -82,16 +86,17 @@ def clean_line(raw: str, start: int) -> tuple[str, list[int]]:
     return text, offs
 
 
-_LEADER = re.compile(r"(\.{3,}|…{2,}|·{3,}|-{4,}|_{4,})[\s\t]*\d{1,4}\s*$")
-_TOC_HEAD = re.compile(r"^目\s*录$")
+# "（此件公开发布）", "（此件主动公开）", "（此件不予公开）": the publication note, which web
+# copies glue to the end of the title or of the date line.
+_PUBLICATION_NOTE = re.compile(r"[（(]此件[^（）()]{0,8}公开[^（）()]{0,4}[）)]$")
 
 
-def is_toc_entry(text: str) -> bool:
-    return bool(_LEADER.search(text))
+def read_lines(source: str, furniture: bool = True) -> list[Line]:
+    """Cleaned non-blank physical lines, without tables of contents.
 
-
-def read_lines(source: str) -> list[Line]:
-    """Cleaned non-blank physical lines, with the table of contents left out."""
+    `furniture=False` also leaves out what a web page puts around the document (the
+    segmenter's view); metadata keeps it, since an info table's 成文日期 and 发文字号 are facts.
+    """
     lines: list[Line] = []
     gap, pos = 0, 0
     for index, raw in enumerate(source.splitlines(keepends=True)):
@@ -101,15 +106,32 @@ def read_lines(source: str) -> list[Line]:
         if not text:
             gap += 1
             continue
-        lines.append(Line(text, tuple(offs), gap, index))
+        lines.extend(_split_note(Line(text, tuple(offs), gap, index)))
         gap = 0
-    return _drop_toc(lines)
+    return _drop_toc(lines if furniture else _drop_chrome(lines))
+
+
+def _split_note(line: Line) -> list[Line]:
+    """A publication note glued to a line becomes a line of its own."""
+    m = _PUBLICATION_NOTE.search(line.text)
+    if not m or m.start() == 0:
+        return [line]
+    cut = m.start()
+    return [Line(line.text[:cut].rstrip(), line.offs[:len(line.text[:cut].rstrip())],
+                 line.gap, line.index),
+            Line(line.text[cut:], line.offs[cut:], 0, line.index)]
+
+
+def _drop_chrome(lines: list[Line]) -> list[Line]:
+    drop = chrome_lines([line.text for line in lines])
+    return [line for i, line in enumerate(lines) if i not in drop]
 
 
 def _drop_toc(lines: list[Line]) -> list[Line]:
+    drop = toc_lines([line.text for line in lines])
     keep: list[Line] = []
     for i, line in enumerate(lines):
-        if is_toc_entry(line.text):
+        if i in drop or is_toc_entry(line.text):
             continue
         if _TOC_HEAD.match(line.text.replace(" ", "")):
             nxt = lines[i + 1].text if i + 1 < len(lines) else ""
@@ -117,6 +139,9 @@ def _drop_toc(lines: list[Line]) -> list[Line]:
                 continue
         keep.append(line)
     return keep
+
+
+_TOC_HEAD = re.compile(r"^目\s*录$")
 
 
 def usual_gap(lines: list[Line]) -> int:

@@ -17,6 +17,8 @@ import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from corpus import script
+
 TEXT_FORMATS = ("txt", "md", "html")
 FORMATS = TEXT_FORMATS + ("docx", "pdf")
 EXTENSIONS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md",
@@ -43,6 +45,9 @@ class ReadResult:
     format: str                    # one of FORMATS
     encoding: str | None = None    # for text formats: the encoding the bytes were in
     notes: tuple[str, ...] = ()    # what a user may want to know (renamed, repaired, …)
+    # The text as written when it was in traditional characters (`text` is then its
+    # simplified form, of the same length: offsets into `text` are offsets into this).
+    original: str | None = None
 
     def describe(self) -> str:
         what = self.format + (f", {self.encoding}" if self.encoding else "")
@@ -51,10 +56,10 @@ class ReadResult:
 
 # ---- entry points ---------------------------------------------------------------------------
 
-def read_path(path: Path, max_bytes: int) -> ReadResult:
+def read_path(path: Path, max_bytes: int, simplify: bool = True) -> ReadResult:
     """Read a file from disk; its size is checked before a byte is read."""
     path = Path(path)
-    return read_bytes(load_file(path, max_bytes), path.name or str(path), max_bytes)
+    return read_bytes(load_file(path, max_bytes), path.name or str(path), max_bytes, simplify)
 
 
 def load_file(path: Path, max_bytes: int) -> bytes:
@@ -75,8 +80,12 @@ def load_file(path: Path, max_bytes: int) -> bytes:
     return data
 
 
-def read_bytes(data: bytes, name: str, max_bytes: int) -> ReadResult:
-    """Read a document received as bytes (an upload), `name` being its original file name."""
+def read_bytes(data: bytes, name: str, max_bytes: int, simplify: bool = True) -> ReadResult:
+    """Read a document received as bytes (an upload), `name` being its original file name.
+
+    Traditional characters are read as simplified (corpus.script) unless `simplify` is
+    False, which gives the wording as written, for display, at the same offsets.
+    """
     _check_size(name, len(data), max_bytes)
     if not data.strip():
         raise UnreadableDocument(name, "empty file", "empty")
@@ -92,12 +101,24 @@ def read_bytes(data: bytes, name: str, max_bytes: int) -> ReadResult:
     result = replace(result, text=normalize_text(result.text))
     if not result.text.strip():
         raise UnreadableDocument(name, f"no text in this {result.format} file", "no_text")
+    if simplify:
+        result = _simplified(result)
     declared = EXTENSIONS.get(Path(name).suffix.lower())
     if declared and declared != result.format and not (
             declared in TEXT_FORMATS and result.format in TEXT_FORMATS):
         note = f"named {Path(name).suffix} but read as {result.format} by its content"
         result = replace(result, notes=(note,) + result.notes)
     return result
+
+
+def _simplified(result: ReadResult) -> ReadResult:
+    conv = script.simplify(result.text)
+    if not conv.converted:
+        return result
+    note = (f"traditional characters ({conv.share:.0%} of the Chinese text) read as "
+            "simplified (OpenCC t2s); the original wording keeps the same offsets")
+    return replace(result, text=conv.text, original=conv.original,
+                   notes=result.notes + (note,))
 
 
 def unpacked_limit(max_bytes: int) -> int:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from corpus.clean import Line, read_lines, usual_gap, wrap_width
 from corpus.records import Document, DocumentMeta, Provision, doc_key
+from corpus.script import simplify
 from corpus.text import (CIRCLED, SENTENCE_END, TERMINAL, cn_to_int, match_key,
                          short_heading)
 
@@ -590,6 +591,11 @@ def to_provisions(root: Node, meta: DocumentMeta) -> tuple[Provision, ...]:
 
 
 def segment_document(source: str, meta: DocumentMeta) -> Document:
-    """A document's text as received → its provision tree."""
-    root = Segmenter(read_lines(source), meta).run()
+    """A document's text as received → its provision tree.
+
+    A text in traditional characters is cut (and kept as the document's source) in its
+    simplified form, which has the same length; corpus.reader has usually done so already.
+    """
+    source = simplify(source).text
+    root = Segmenter(read_lines(source, furniture=False), meta).run()
     return Document(meta=meta, source=source, provisions=to_provisions(root, meta))

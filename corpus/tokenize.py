@@ -26,6 +26,7 @@ from typing import Iterable, Iterator, Sequence
 
 import jieba
 
+from corpus.script import simplify_query
 from corpus.text import CJK
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,16 @@ def fold(text: str) -> str:
     str.translate looks each character up in C; a character is normalised once.
     """
     return text.translate(_FOLD)
+
+
+def query_text(text: str) -> str:
+    """A query as the index reads text: in simplified characters, one for one.
+
+    Documents are read in simplified characters (corpus.script converts traditional
+    copies when they are read), so a query typed in traditional ones (技師學院) is
+    converted the same way before it is parsed and cut.
+    """
+    return simplify_query(text)
 
 
 def quoted_terms(text: str) -> set[str]:

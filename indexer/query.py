@@ -40,7 +40,7 @@ from whoosh.util import make_binary_tree
 
 from corpus.records import KINDS, LEVELS
 from corpus.text import match_key
-from corpus.tokenize import Tokenizer, fold
+from corpus.tokenize import Tokenizer, fold, query_text
 from indexer.index import gram_pattern, is_cjk, units
 
 # The query language as users read it: the README's section and the UI's help.
@@ -202,7 +202,7 @@ def clean(text: str, limits: Limits) -> tuple[str, list[Ignored]]:
             out.append(ch)
     if dropped:
         notes.append(Ignored(f"{dropped} control character(s)", "control characters are ignored"))
-    return _width("".join(out)), notes
+    return query_text(_width("".join(out))), notes
 
 
 def _width(text: str) -> str:
