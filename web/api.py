@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, jsonify, request
 
 from indexer.search import SearchOptions
-from web import views
+from web import tables, views
+from web.downloads import offers
 from web.openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -68,6 +69,7 @@ def run_search():
 
 
 @bp.get("/search")
+@offers(tables.search_table)
 def search():
     return jsonify(run_search().to_dict())
 
@@ -78,6 +80,7 @@ def documents():
 
 
 @bp.get("/documents/<path:ref>")
+@offers(tables.document_table)
 def document(ref: str):
     return jsonify(_view(views.document, ref))
 
@@ -102,11 +105,13 @@ def departments():
 
 
 @bp.get("/departments/<path:did>")
+@offers(tables.department_tasks)
 def department(did: str):
     return jsonify(_view(views.department, did))
 
 
 @bp.get("/targets")
+@offers(tables.targets_table)
 def targets():
     return jsonify(views.targets(gen(), request.args.get("indicator") or None, paging()))
 
