@@ -7,8 +7,9 @@ from flask import (Blueprint, Response, abort, current_app, redirect, render_tem
                    request, url_for)
 
 from ontology.namespaces import ID
-from web import views
+from web import tables, views
 from web.api import FILTERS, paging, run_search
+from web.downloads import download_links, offers
 
 bp = Blueprint("pages", __name__)
 
@@ -47,7 +48,7 @@ def helpers():
 
     return {"generation_name": generation_name, "level_label": level_label,
             "kind_label": kind_label, "role_label": views.ROLE_LABELS.get,
-            "search_url": search_url, "page_url": page_url}
+            "search_url": search_url, "page_url": page_url, "download_links": download_links}
 
 
 def _view(fn, *args):
@@ -67,6 +68,7 @@ def home():
 
 
 @bp.get("/search")
+@offers(tables.search_table)
 def search():
     result = run_search() if request.args.get("q", "").strip() or any(
         request.args.get(k) for k in FILTERS) else None
@@ -85,6 +87,7 @@ def documents():
 
 
 @bp.get("/documents/<path:ref>")
+@offers(tables.document_table)
 def document(ref: str):
     return render_template("document.html", v=_view(views.document, ref))
 
@@ -110,11 +113,13 @@ def departments():
 
 
 @bp.get("/departments/<path:did>")
+@offers(tables.department_tasks)
 def department(did: str):
     return render_template("department.html", v=_view(views.department, did))
 
 
 @bp.get("/targets")
+@offers(tables.targets_table)
 def targets():
     indicator = request.args.get("indicator") or None
     return render_template("targets.html", v=views.targets(gen(), indicator, paging()),
