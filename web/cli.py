@@ -12,6 +12,7 @@ import click
 from indexer import exports as export_mod
 from indexer.build import build as run_build, stage_names
 from indexer.evaluate import evaluate, find_eval_dir, format_table
+from indexer.evaluate_wild import evaluate_wild, find_wild_dir, format_document, format_total
 from indexer.generation import Generation
 from indexer.store import DataDir, NotBuilt, StoreBusy
 from indexer.tantivy_engine import serving_engine
@@ -139,14 +140,34 @@ def search(ctx: Ctx, query: tuple[str, ...], limit: int, page: int, as_json: boo
 @click.option("--eval-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder of evaluation files (default: ../shared/eval).")
 @click.option("--verbose", "-v", is_flag=True, help="List every miss.")
+@click.option("--no-wild", is_flag=True, help="Skip the wild documents (eval/wild/).")
+@click.option("--one-by-one", is_flag=True,
+              help="Add the wild documents one at a time (slower) instead of one build.")
 @pass_ctx
-def eval_cmd(ctx: Ctx, eval_dir: Path | None, verbose: bool) -> None:
-    """Score the build against the hand-checked facts in ../shared/eval."""
+def eval_cmd(ctx: Ctx, eval_dir: Path | None, verbose: bool, no_wild: bool,
+             one_by_one: bool) -> None:
+    """Score the build against the hand-checked facts in ../shared/eval, and the wild
+    documents (eval/wild/), added with no flags to a scratch corpus, against theirs.
+
+    Printed: one table per wild document, the bundled table, then the wild total."""
     folder = find_eval_dir(eval_dir)
     if folder is None:
         click.echo("no evaluation data found (../shared/eval); nothing to score")
         return
-    click.echo(format_table(evaluate(ctx.generation(), folder), verbose=verbose))
+    bundled = format_table(evaluate(ctx.generation(), folder), verbose=verbose)
+    wild = None if no_wild else find_wild_dir(folder)
+    report = None
+    if wild is not None:
+        click.echo(f"adding the wild documents ({wild}) to a scratch corpus…", err=True)
+        report = evaluate_wild(wild, ctx.settings.max_upload_bytes,
+                               engines=ctx.settings.build_engines,
+                               search_engine=ctx.settings.search_engine, one_by_one=one_by_one)
+        for result in report.results:
+            click.echo(format_document(result, verbose=verbose))
+        click.echo("bundled corpus (this data folder's build):")
+    click.echo(bundled)
+    if report is not None:
+        click.echo(format_total(report))
 
 
 @cli.command()
