@@ -40,6 +40,12 @@ _STATUS_LINE = re.compile(r"^[（(](公开)?征求意见稿[）)]$")
 _TITLE_NOTE = re.compile(r"^[（(][^（）()。，]{1,10}[）)]$")    # （试行）, （2023年修订）
 _NOTICE_TITLE = re.compile(r"关于(印发|转发|发布)《(?P<inner>.+)》的(通知|函)")
 _FRONT_MISC = re.compile(r"^(公开方式|抄送|信息公开选项|签发人)[：:]")
+_COLOPHON = re.compile(r"^(抄送|抄报|分送)[：:]")
+# Notes about the whole document, set in brackets on a line of their own: the publication
+# note, and the reading rule of the responsibility lists ("各项任务第一个单位为牵头单位").
+# A bracketed list of departments on its own line is a provision's, and stays with it.
+_DOC_NOTE = re.compile(r"^[（(](此件[^（）()]{0,8}公开[^（）()]{0,4}|"
+                       r"[^（）()、，,]{0,30}为牵头(单位|部门)[^（）()]{0,10})[）)]$")
 
 # Where each kind sits: a new marker closes every open provision of its rank or deeper.
 RANK = {"root": 0.0, "annex": 0.5, "chapter": 1.0, "section": 2.0, "box": 2.5,
@@ -142,6 +148,7 @@ class Segmenter:
         self.buf_line: Line | None = None
         self.last_section: dict[int, int] = {}   # per annex context: last section value
         self.pending_annex_title: Node | None = None
+        self.placed: tuple[Node, Para] | None = None   # where the last paragraph went
 
     # ---- the stack -------------------------------------------------------------------
     @property
@@ -374,9 +381,13 @@ class Segmenter:
                 annex.heading = text
                 annex.paras.append(para)
                 return
-        if _CLOSING.match(text) or _ATTACH_LIST.match(text) or _DATE_LINE.match(text):
+        if (_CLOSING.match(text) or _ATTACH_LIST.match(text) or _DATE_LINE.match(text)
+                or _COLOPHON.match(text) or _DOC_NOTE.match(text)):
             self.pop_to(0.1)   # closing words, attachment list, colophon: the document's own
+            if _DATE_LINE.match(text):
+                self._signature_to_root()
             self.root.add(Node("paragraph", paras=[para]))
+            self.placed = None
             return
         if self.top.kind == "table" and text.startswith(("注：", "注:", "说明：", "资料来源")):
             self.top.paras.append(para)
@@ -394,6 +405,23 @@ class Segmenter:
             target.add(Node("paragraph", paras=[para]))
         else:
             target.paras.append(para)
+        self.placed = (target, para)
+
+    def _signature_to_root(self) -> None:
+        """The issuer's name over the date is the document's signature, not the last
+        paragraph of the last provision (a short notice ends inside its last chapter)."""
+        if self.placed is None:
+            return
+        holder, para = self.placed
+        if not all(_ORG_LINE.match(part) for part in para.text.split()):
+            return
+        if holder.children and holder.children[-1].paras == [para]:
+            holder.children.pop()
+        elif holder.paras and holder.paras[-1] is para and len(holder.paras) > 1:
+            holder.paras.pop()
+        else:
+            return
+        self.root.add(Node("paragraph", paras=[para]))
 
     # ---- tables --------------------------------------------------------------------------
     def _table_line(self, line: Line) -> bool:

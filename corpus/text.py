@@ -8,7 +8,8 @@ CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CJK_RE = re.compile(f"[{CJK}]")
 # Chinese punctuation next to which a space is never meaningful.
 CJK_PUNCT = "，。、；：？！“”‘’（）《》〔〕【】—…·「」『』"
-SENTENCE_END = "。！？；!?;"
+# ｡ (U+FF61) is the half-width full stop some web copies carry.
+SENTENCE_END = "。｡！？；!?;"
 TERMINAL = SENTENCE_END + "：:"
 QUOTES = "“”‘’\"'「」『』"
 
