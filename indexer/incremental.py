@@ -1373,7 +1373,9 @@ def _resolve_citations(corpus: Corpus, root: Path, document: Callable[[str], Doc
                 if key in ks and i not in raws_in[f]:
                     raws_in[f].add(i)
                     todo += ks
-    affected = [f for f in corpus.order if raws_in.get(f)]
+    # The added document always gets a cite state, even with nothing to resolve: a full
+    # build writes one for every document, and the outputs read it (asked_spans).
+    affected = [f for f in corpus.order if raws_in.get(f) or f == added]
     facts = resolve_citations(
         [corpus.metas[f] for f in corpus.order if f in metas_in],
         [RawCitation(**states[f]["raws"][i]) for f in affected for i in sorted(raws_in[f])],
