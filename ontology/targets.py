@@ -208,12 +208,12 @@ def _unit_key(unit: str | None) -> str:
 # ---- prose ------------------------------------------------------------------------------------
 
 _CN = "零〇一二两三四五六七八九十百千"
-_CLASSIFIER = ("个百分点|百分点|人次|学时|课时|小时|平方米|所|个|名|人|家|项|支|门|种|座|批|期|条|套|"
+_CLASSIFIER = ("个百分点|百分点|人次|学时|课时|小时|平方米|个月|天|周(?!岁)|所|个|名|人|家|项|支|门|种|座|批|期|条|套|"
                "本|部|篇|场|台|户|间|处|类|册|张|次|位|倍|%|‰")
 _QUANTITY = re.compile(
     r"(?P<ratio>(?P<ra>\d+(?:\.\d+)?)\s*[:：]\s*(?P<rb>\d+(?:\.\d+)?))"
     r"|(?:(?P<num>\d+(?:\.\d+)?|[" + _CN + r"]+)"
-    r"(?:\s*[-—–~～至到]\s*(?P<num2>\d+(?:\.\d+)?))?"
+    r"(?:\s*[-—–~～至到]\s*(?P<num2>\d+(?:\.\d+)?|[" + _CN + r"]+))?"
     r"\s*(?P<approx>多|余)?(?P<mult>万|亿)?(?P<cls>" + _CLASSIFIER + r"))"
     r"(?:\s*(?P<suf>及以上|或以上|以上|及以下|以下|以内|左右|上下))?")
 
@@ -221,9 +221,12 @@ _QUANTITY = re.compile(
 _LEVEL_CUES = {
     "不低于": ">=", "不少于": ">=", "不小于": ">=", "不得低于": ">=", "不得少于": ">=",
     "至少": ">=", "最少": ">=", "超过": ">=", "高于": ">=", "多于": ">=", "突破": ">=",
-    "力争达到": ">=", "达到": ">=", "提高到": ">=", "提高至": ">=", "提升到": ">=",
-    "提升至": ">=", "增加到": ">=", "增加至": ">=", "增至": ">=", "扩大到": ">=",
-    "扩大至": ">=", "超": ">=", "达": ">=",
+    "超": ">=",
+    # Reaching a level states the level itself: "技师学院达到12所" is 12, "达到12所以上" ≥ 12
+    # (the bound after the number decides, as 以上 does in the gold of real plans' tables).
+    "力争达到": "=", "达到": "=", "提高到": "=", "提高至": "=", "提升到": "=",
+    "提升至": "=", "增加到": "=", "增加至": "=", "增至": "=", "扩大到": "=",
+    "扩大至": "=", "达": "=",
     "不超过": "<=", "不高于": "<=", "不多于": "<=", "不大于": "<=", "最多": "<=",
     "低于": "<=", "少于": "<=", "控制在": "<=",
     "保持在": "=", "稳定在": "=", "维持在": "=",
@@ -248,7 +251,7 @@ _SUFFIX_CMP = {"及以上": ">=", "或以上": ">=", "以上": ">=", "及以下"
 _CLAUSE_END = "，。；：,;:！？!?\n"
 _RATE = re.compile(r"每(学年|年度|年|学期|期|季度|月)")
 _PER = re.compile(r"每(个|所|家|位)?(市|县|区|校|院|学校|专业|镇)")
-_PRESENT_TIME = re.compile(r"^(争取|力争)?(到|至|在)?\s*\d{4}\s*年(底|末|前)?|^“?十[一二三四五六七八九]五”?"
+_PRESENT_TIME = re.compile(r"^(争取|力争)?(到|至|在)?\s*\d{4}\s*年(底|末|前)?|^[“\"]?十[一二三四五六七八九]五[”\"]?"
                            r"(期间|时期|末)?|^(期间|时期)")
 _LEAD_WORDS = re.compile(r"^(其中|并且|并|且|使|让|推动|确保|实现|力争|争取|同时|全部|均|要|预计|"
                          r"在此基础上|此外|另外|以及|及|和)")
@@ -264,6 +267,21 @@ _PERIOD = re.compile(r"十([一二三四五六七八九])五")
 _YEAR_AHEAD = re.compile(r"(?:(?:到|至|在|于|截至|截止到?)\s*)?(\d{4})\s*年(?:底|末|前|内)?")
 _YEAR_LABEL = re.compile(r"^\s*(\d{4})\s*年\s*[：:]")
 _PAST_FRAME = re.compile(r"(截至|截止到?|截止)\s*(\d{4})\s*年")
+# Words that date a sentence before the plan: "“十三五”以来", "五年来", "连续多年保持在95%以上".
+_PAST_WORDS = re.compile(r"以来|(近|多|五|三|十)年来|连续多年|历年|多年保持|曾经|已经|已达|已有|现有|共有")
+# The base of a relative figure ("比2020年提高3个百分点", "较2015年末", "在2020年基础上"): the
+# year it names is where the change is measured from, never the target year.
+_BASE_YEAR = re.compile(r"(?:比|较|与|同|由|从)\s*(?P<y1>\d{4})\s*年(?:底|末)?(?:的|相比|比)?"
+                        r"|在\s*(?P<y2>\d{4})\s*年(?:底|末)?(?:的)?基础上")
+_DOUBLING = re.compile(r"(?:实现)?翻(?P<n>一|两|二|三|\d)番")
+# An aside in brackets names what is included, not what is measured: "技工院校（含技师学院）
+# 在校生" is 技工院校在校生 — and must not pass for an indicator of 技师学院.
+_ASIDE = re.compile(r"\([^()]*\)")
+_SHARE_ONLY = re.compile(r"^(占|所占)?[^占]{0,12}?(的)?(比例|比重|占比)?$")
+# Where a clause's own subject ends and what it says of it begins ("高技能人才总量持续增长").
+_PREDICATE = re.compile(r"持续|不断|稳步|逐步|明显|显著|进一步|大幅|达到|增长|增加|提高|提升|扩大|"
+                        r"保持|稳定|超过|不低于|不少于|实现|得到|更加|基本|力争|要|将|为|是|有")
+_DURATION_UNITS = ("个月", "天", "周")
 _EXCLUDE_BEFORE = re.compile(r"(按照?|每人|每生|乘以|第|排名|前)\s*$")
 
 
@@ -291,6 +309,8 @@ class Found:
     end: int
     upper: float | None = None
     baseline_value: float | None = None
+    baseline_year: int | None = None
+    relative: bool = False         # a change from a base ("比2020年提高3个百分点"), not a level
 
 
 def period_of(text: str | None) -> tuple[int, int] | None:
@@ -367,7 +387,7 @@ def _sentence_bounds(text: str, i: int) -> tuple[int, int]:
 
 
 def _clean_subject(s: str) -> str:
-    s = s.strip(" \t“”\"'（）()、")
+    s = _ASIDE.sub("", s).strip(" \t“”\"'（）()、:")
     for _ in range(4):
         before = s
         s = _PRESENT_TIME.sub("", s).lstrip("，, ")
@@ -375,14 +395,14 @@ def _clean_subject(s: str) -> str:
         s = _DEIXIS.sub("", s)
         s = _TRAIL_WORDS.sub("", s)
         s = _RATE.sub("", s) if s.startswith("每") else s
-        s = s.strip(" \t、")
+        s = s.strip(" \t、:")
         if s == before:
             break
     return s[-40:]
 
 
 def _clean_object(s: str) -> str:
-    s = s.strip(" \t、")
+    s = _ASIDE.sub("", s).strip(" \t、")
     if "的" in s:
         head = s.rsplit("的", 1)[1]
         if len(head) >= 2:
@@ -391,16 +411,45 @@ def _clean_object(s: str) -> str:
     return s.strip(" \t、")[:40]
 
 
-def _is_past(sentence: str, ctx: Context) -> bool:
+def _is_past(text: str, s_lo: int, pos: int, ctx: Context) -> bool:
+    """Whether the sentence frames the number at `pos` as a fact of the past: 截至 a year not
+    after the document, an earlier five-year period, a year before the plan as the nearest
+    year named, or past-tense words ("以来", "连续多年") with no target year in between."""
+    before = text[s_lo:pos]
     start = ctx.period[0] if ctx.period else ctx.doc_year
+    for m in _PAST_FRAME.finditer(before):
+        # 截至 dates a count of what is; only a year after the document's own is a deadline
+        if ctx.doc_year is None or int(m.group(2)) <= ctx.doc_year:
+            return True
+    bases = _base_spans(before)
     if start is not None:
-        for m in _PAST_FRAME.finditer(sentence):
-            if int(m.group(2)) < start:
+        for m in _PERIOD.finditer(before):
+            if _five_year(m.group(1))[1] < start and not _in_spans(m.start(), bases) \
+                    and not re.search(r"(比|较|与|同)[“\"]?$", before[:m.start()]):
                 return True
-        for m in _PERIOD.finditer(sentence):
-            if _five_year(m.group(1))[1] < start:
-                return True
-    return False
+    named = [m for m in _YEAR_AHEAD.finditer(before) if not _in_spans(m.start(1), bases)]
+    if named and start is not None and int(named[-1].group(1)) < start:
+        return True
+    floor = start if start is not None else 0
+    forward = any(int(m.group(1)) >= floor for m in named) or any(
+        _five_year(m.group(1))[1] >= floor for m in _PERIOD.finditer(before))
+    return not forward and bool(_PAST_WORDS.search(before))
+
+
+def _base_spans(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _BASE_YEAR.finditer(text)]
+
+
+def _in_spans(pos: int, spans: list[tuple[int, int]]) -> bool:
+    return any(a <= pos < b for a, b in spans)
+
+
+def _base_year(prefix: str) -> int | None:
+    """The base year of a relative figure named in the clause before it."""
+    found = None
+    for m in _BASE_YEAR.finditer(prefix):
+        found = int(m.group("y1") or m.group("y2"))
+    return found
 
 
 def _year_for(text: str, pos: int, ctx: Context) -> tuple[int | None, bool]:
@@ -413,9 +462,11 @@ def _year_for(text: str, pos: int, ctx: Context) -> tuple[int | None, bool]:
     label = _YEAR_LABEL.match(before)
     found: int | None = int(label.group(1)) if label else None
     floor = ctx.period[0] if ctx.period else (ctx.doc_year or 1990)
+    bases = _base_spans(before)
     for m in _YEAR_AHEAD.finditer(before):
         y = int(m.group(1))
-        if y >= floor and not m.group(0).startswith(("截至", "截止")):
+        if y >= floor and not m.group(0).startswith(("截至", "截止")) \
+                and not _in_spans(m.start(1), bases):
             found = y
     for m in _PERIOD.finditer(before):
         end = _five_year(m.group(1))[1]
@@ -448,7 +499,8 @@ def parse_targets(text: str, ctx: Context = Context()) -> list[Found]:
     out: list[Found] = []
     governing: tuple[str, int] | None = None     # the goal verb a coordination inherits
     for m in _QUANTITY.finditer(folded):
-        found = _read_quantity(folded, m, mask, ctx, governing)
+        previous = out[-1] if out and "\n" not in folded[out[-1].end:m.start()] else None
+        found = _read_quantity(folded, m, mask, ctx, governing, previous)
         governing = None
         if found is None:
             continue
@@ -456,6 +508,32 @@ def parse_targets(text: str, ctx: Context = Context()) -> list[Found]:
         out.append(target)
         if verb and coord_at is not None:
             governing = (verb, coord_at)
+    out.extend(_doublings(folded, mask, ctx))
+    return sorted(out, key=lambda f: f.start)
+
+
+def _doublings(text: str, mask: list[bool], ctx: Context) -> list[Found]:
+    """"技师学院数量比2020年翻一番": the level the plan aims at, as a multiple of its base."""
+    out = []
+    for m in _DOUBLING.finditer(text):
+        i = m.start()
+        lo, hi = _clause_bounds(text, i, m.end())
+        s_lo, _ = _sentence_bounds(text, i)
+        if mask[i] or _is_past(text, s_lo, i, ctx):
+            continue
+        prefix = text[lo:i]
+        base = _base_year(prefix)
+        if base is None and ctx.period:
+            base = ctx.period[0] - 1           # a plan's base year ends the period before it
+        name = _clean_subject(_BASE_YEAR.sub("", prefix))
+        if len(name) < 2:
+            continue
+        n = _cn_value(m.group("n")) if m.group("n") != "一" else 1.0
+        if n is None:
+            continue
+        year, _ = _year_for(text, i, ctx)
+        out.append(Found(name + (f"为{base}年的" if base else "为基期的"), 2.0 ** n, "倍",
+                         "=", year, False, lo, m.end(), baseline_year=base, relative=True))
     return out
 
 
@@ -474,7 +552,7 @@ class _Reading:
 
 
 def _read_quantity(text: str, m: re.Match, mask: list[bool], ctx: Context,
-                   governing: tuple[str, int] | None
+                   governing: tuple[str, int] | None, previous: Found | None = None
                    ) -> tuple[Found, str | None, int | None] | None:
     """The target a quantity states, the goal verb it was governed by, and where a
     coordinated quantity may follow ("建成20所A和30所B": the second inherits 建成)."""
@@ -482,36 +560,80 @@ def _read_quantity(text: str, m: re.Match, mask: list[bool], ctx: Context,
     if any(mask[i:j]) or (i > 0 and (text[i - 1].isdigit() or text[i - 1] in ".．")):
         return None
     value, upper, unit = _value_and_unit(m)
-    lo, hi = _clause_bounds(text, i, j)
-    s_lo, s_hi = _sentence_bounds(text, i)
-    if value is None or _is_past(text[s_lo:s_hi], ctx):
+    lo, hi = _aside_bounds(text, i, *_clause_bounds(text, i, j))
+    s_lo, _ = _sentence_bounds(text, i)
+    if value is None or _is_past(text, s_lo, i, ctx):
         return None
     r = _reading(text, m, lo, governing)
     if r is None:
         return None
     rest = text[j:hi]
     if m.group("cls") == "个" and _DURATION.match(rest):
-        return None                          # "5个工作日", "3个月": a duration
+        return None                          # "5个工作日": a duration, not a figure to reach
+    if unit in _DURATION_UNITS and not (r.bound or (r.cue and _LEVEL_CUES[r.cue[0]] != "=")):
+        return None                          # "3个月" is a target only bounded: 不少于2个月
     stop = _OBJECT_STOP.search(rest)
     obj = rest[: stop.start()] if stop else rest
     has_object = bool(re.match(r"[\u4e00-\u9fff“\"（(]", obj)) and not obj.startswith(
         ("的水平", "的比例", "的目标", "并", "且"))
-    indicator, comparator = _name_and_comparator(r, obj, has_object)
+    indicator, comparator = _name_and_comparator(r, obj, has_object, unit)
     comparator = _adjust_comparator(comparator, r, upper, bool(m.group("ratio")))
     per = _PER.search(r.prefix)
     if per and not r.rate and per.group(0) not in indicator:
         indicator = per.group(0) + indicator
+    indicator = _with_subject(indicator, text, lo, previous)
+    if r.rate and indicator and not indicator.startswith(("每", "年")):
+        indicator = f"每{r.rate}{indicator}"   # a figure per year: the unit stays the count's
     indicator = _finish_name(indicator, unit)
     if len(indicator) < 2:
         return None
     year, cumulative = _year_for(text, i, ctx)
     if r.rate:
-        unit, cumulative = f"{unit}/{r.rate}", False
+        cumulative = False
+    base = _base_year(r.prefix) if r.cue and r.cue[0] in _DELTA_CUES else None
     span_lo = lo + (len(r.prefix) - len(r.prefix.lstrip(" \u3000")))
     span_hi = hi if has_object and (r.verb or unit == "%") else j
     found = Found(indicator, value, unit, comparator, year, cumulative, span_lo,
-                  max(span_hi, j), upper, _baseline(r.prefix))
+                  max(span_hi, j), upper, _baseline(r.prefix), base, base is not None)
     return found, r.verb, (j + stop.start() if stop else None)
+
+
+def _aside_bounds(text: str, i: int, lo: int, hi: int) -> tuple[int, int]:
+    """A number inside brackets ("技工院校20所（其中技师学院8所）") belongs to the bracket:
+    its clause starts after the opening bracket and ends at the closing one."""
+    depth, opened = 0, None
+    for k in range(i - 1, lo - 1, -1):
+        c = text[k]
+        if c == ")":
+            depth += 1
+        elif c == "(":
+            if depth == 0:
+                opened = k
+                break
+            depth -= 1
+    if opened is None:
+        return lo, hi
+    close = text.find(")", i, hi)
+    return opened + 1, close if close >= 0 else hi
+
+
+def _with_subject(name: str, text: str, lo: int, previous: Found | None) -> str:
+    """A clause whose subject is in the clause before it: "…，占技能人才的比例达到30%" takes
+    the previous clause's subject; "…；到2025年，达到18所" the previous figure's indicator."""
+    if name and not _SHARE_ONLY.fullmatch(name):
+        return name
+    if not name.startswith(("占", "所占")) and name:
+        return name
+    if not name:
+        return previous.indicator if previous is not None else name
+    k = lo - 1
+    if k < 0 or text[k] not in ",，":
+        return name
+    p_lo, _ = _clause_bounds(text, k, k)
+    head = _clean_subject(text[p_lo:k])
+    cut = _PREDICATE.search(head)
+    head = head[: cut.start()] if cut else head
+    return head + name if len(head) >= 2 else name
 
 
 def _reading(text: str, m: re.Match, lo: int, governing: tuple[str, int] | None
@@ -542,7 +664,8 @@ def _reading(text: str, m: re.Match, lo: int, governing: tuple[str, int] | None
     return _Reading(prefix, bare, verb, bool(verb_m), cue, near, bound, rate)
 
 
-def _name_and_comparator(r: _Reading, obj: str, has_object: bool) -> tuple[str, str]:
+def _name_and_comparator(r: _Reading, obj: str, has_object: bool,
+                         unit: str | None = None) -> tuple[str, str]:
     if r.verb:
         if has_object:
             name = _clean_object(obj)
@@ -551,16 +674,32 @@ def _name_and_comparator(r: _Reading, obj: str, has_object: bool) -> tuple[str, 
         before_verb = r.bare[: len(r.bare) - len(r.verb)] if r.direct else ""
         return name, r.bound or _prefix_comparator(before_verb) or "="
     if r.cue:
-        word, c_start, _ = r.cue
-        name = _clean_subject(r.prefix[:c_start])
+        word, c_start, c_end = r.cue
+        before = r.prefix[:c_start]
+        base = _base_year(before) if word in _DELTA_CUES else None
+        name = _clean_subject(_BASE_YEAR.sub("", before) if base else before)
         if word in _DELTA_CUES and name:
-            name += word                     # a change: 年均增长, 占比提高
+            # a change: 年均增长, 占比提高; measured from a base year, it says so
+            name += (f"较{base}年" if base else "") + word
+        elif unit == "%" and name:
+            name = _share_of(name, r.prefix[c_end:])
         if not name and has_object:
             name = _clean_object(obj)
         return name, r.bound or _LEVEL_CUES[word]
     subject = _clean_subject(r.prefix)
     tail = _clean_object(obj.lstrip("的")) if has_object or obj.startswith("的") else ""
     return (subject + tail if subject and tail else subject or tail), r.bound or "="
+
+
+def _share_of(name: str, gap: str) -> str:
+    """"企业导师占比不低于师资队伍的30%": the whole the share is of stands between the cue
+    and the number; it belongs in the name (企业导师占师资队伍比例), or two shares of one
+    population in different wholes would read as one indicator."""
+    whole = _clean_subject(gap.strip())
+    if not whole.endswith("的") or len(whole) < 3:
+        return name
+    head = re.sub(r"(所占比例|所占比重|占比|比例|比重)$", "", name)
+    return f"{head}占{whole[:-1]}比例"
 
 
 def _adjust_comparator(comparator: str, r: _Reading, upper: float | None,
@@ -588,7 +727,7 @@ def _value_and_unit(m: re.Match) -> tuple[float | None, float | None, str | None
     value = _cn_value(m.group("num"))
     if value is None or math.isinf(value) or math.isnan(value):
         return None, None, None
-    upper = float(m.group("num2")) if m.group("num2") else None
+    upper = _cn_value(m.group("num2")) if m.group("num2") else None
     cls = m.group("cls")
     unit = (m.group("mult") or "") + cls
     return value, upper, unit

@@ -89,7 +89,7 @@ def test_export_row_has_the_contract_fields(targets):
     ("我市技工院校在校生规模保持在3万人以上", "技工院校在校生规模", 3, "万人", ">="),
     ("高级工班及以上在校生比例达40%以上", "高级工班及以上在校生比例", 40, "%", ">="),
     ("学制技师班毕业生对口就业率不低于60%", "学制技师班毕业生对口就业率", 60, "%", ">="),
-    ("企业导师占比不低于师资队伍的30%", "企业导师占比", 30, "%", ">="),
+    ("企业导师占比不低于师资队伍的30%", "企业导师占师资队伍比例", 30, "%", ">="),
     ("具备高级职称的专家不少于5人", "具备高级职称的专家", 5, "人", ">="),
     ("工作待遇高于同类岗位的毕业生占比超60%", "工作待遇高于同类岗位的毕业生占比", 60, "%", ">="),
     ("建成20所高水平技师学院", "高水平技师学院", 20, "所", "="),
@@ -117,7 +117,7 @@ def test_coordinated_figures_share_the_verb():
 
 def test_percent_subject_becomes_a_share():
     [t] = parse_targets("高级工班以上在校生力争达到55%")
-    assert (t.indicator, t.comparator) == ("高级工班以上在校生比例", ">=")
+    assert (t.indicator, t.comparator) == ("高级工班以上在校生比例", "=")
     assert indicator_key(t.indicator) == indicator_key("高级工班以上在校生比例")
 
 
@@ -131,11 +131,15 @@ def test_ranges_keep_both_bounds():
     assert (t.indicator, t.value, t.upper, t.comparator) == ("中职学校", 2, 3, ">=")
 
 
-def test_rates_per_period_go_into_the_unit():
+def test_rates_per_period_go_into_the_name_not_the_unit():
+    # A figure per year keeps the count's unit, as tables write it (年职业培训规模（万人次）).
     [t] = parse_targets("每年扶持建设50个省级重点专业，每个专业扶持资金150万元")
-    assert (t.indicator, t.value, t.unit, t.cumulative) == ("省级重点专业", 50, "个/年", False)
+    assert (t.indicator, t.value, t.unit, t.cumulative) == ("每年省级重点专业", 50, "个", False)
+    [t] = parse_targets("每年面向社会开展职业技能培训8万人次以上", PLAN)
+    assert (t.indicator, t.value, t.unit, t.comparator) == (
+        "每年面向社会开展职业技能培训", 8, "万人次", ">=")
     [t] = parse_targets("专题教育不少于每学年16学时")
-    assert (t.unit, t.comparator) == ("学时/学年", ">=")
+    assert (t.indicator, t.unit, t.comparator) == ("每学年专题教育", "学时", ">=")
 
 
 @pytest.mark.parametrize("text", [
