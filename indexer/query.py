@@ -190,7 +190,7 @@ def clean(text: str, limits: Limits) -> tuple[str, list[Ignored]]:
     notes = []
     if len(text) > limits.max_chars:
         notes.append(Ignored(text[limits.max_chars:limits.max_chars + 20] + "…",
-                             f"the query is cut to {limits.max_chars} characters"))
+                             f"查询超过 {limits.max_chars} 个字符，其后部分未使用"))
         text = text[:limits.max_chars]
     out, dropped = [], 0
     for ch in text:
@@ -201,7 +201,7 @@ def clean(text: str, limits: Limits) -> tuple[str, list[Ignored]]:
         else:
             out.append(ch)
     if dropped:
-        notes.append(Ignored(f"{dropped} control character(s)", "control characters are ignored"))
+        notes.append(Ignored(f"{dropped} 个控制字符", "控制字符不参与检索"))
     return query_text(_width("".join(out))), notes
 
 
@@ -246,7 +246,7 @@ def lex(text: str) -> tuple[list[_Lexeme], list[Ignored]]:
         if text[i] in _QUOTE_PAIRS:
             close = text.find(_QUOTE_PAIRS[text[i]], i + 1)
             if close < 0:
-                notes.append(Ignored(text[i], "unclosed quote: the rest is read as words"))
+                notes.append(Ignored(text[i], "引号未闭合：其后内容按普通词检索"))
                 i += 1
                 continue
             out.append(_Lexeme("phrase", text[i + 1:close], neg))
@@ -267,7 +267,7 @@ def lex(text: str) -> tuple[list[_Lexeme], list[Ignored]]:
             out.append(_Lexeme("all", word))
         else:
             if "*" in word or "?" in word:
-                notes.append(Ignored(word, "wildcards are not supported: * and ? are ignored"))
+                notes.append(Ignored(word, "不支持通配符：* 和 ? 不参与检索"))
             out.append(_Lexeme("word", word, neg))
     return out, notes
 
@@ -284,7 +284,7 @@ def _filter_values(text: str, i: int) -> tuple[int, tuple[str, ...], Ignored | N
     while j < n and not text[j].isspace():
         j += 1
     values = _split_values(text[i:j])
-    note = None if values else Ignored(text[max(0, i - 6):i], "a filter without a value")
+    note = None if values else Ignored(text[max(0, i - 6):i], "筛选条件缺少取值")
     return j, values, note
 
 
@@ -308,12 +308,12 @@ def parse(text: str, limits: Limits = Limits(),
     for lx in lexemes:
         if lx.kind == "not":
             if pending_not:
-                notes.append(Ignored("NOT", "NOT twice"))
+                notes.append(Ignored("NOT", "连续两个 NOT"))
             pending_not = lx
             continue
         if lx.kind == "or":
             if pending_or or not last_positive or pending_not:
-                notes.append(Ignored(lx.text, "OR needs a term on each side"))
+                notes.append(Ignored(lx.text, "OR 两侧都需要检索词"))
             else:
                 pending_or = lx
             continue
@@ -321,10 +321,10 @@ def parse(text: str, limits: Limits = Limits(),
         if lx.kind == "all":
             match_all = True
             if pending_or or pending_not:
-                notes.append(Ignored((pending_or or pending_not).text, "an operator before *"))
+                notes.append(Ignored((pending_or or pending_not).text, "* 前不能有运算符"))
         elif lx.kind == "filter":
             if pending_or:
-                notes.append(Ignored("OR", "OR between filters: give the values as level:a,b"))
+                notes.append(Ignored("OR", "筛选条件之间不能用 OR：请写成 层级:省级,市级"))
             f = _check_filter(lx.name, lx.values, negated, limits, notes)
             if f:
                 found_filters.append(f)
@@ -336,10 +336,10 @@ def parse(text: str, limits: Limits = Limits(),
                 if len(clauses[-1].terms) < limits.max_alternatives:
                     clauses[-1] = replace(clauses[-1], terms=clauses[-1].terms + (term,))
                 else:
-                    notes.append(Ignored(term.text, f"more than {limits.max_alternatives} terms joined by OR"))
+                    notes.append(Ignored(term.text, f"用 OR 连接的词超过 {limits.max_alternatives} 个"))
             else:
                 if pending_or:
-                    notes.append(Ignored("OR", "OR before an excluded term"))
+                    notes.append(Ignored("OR", "OR 后不能接排除词"))
                 clauses.append(Clause((term,), negated))
             last_positive = term is not None and not negated
         if lx.kind != "word" and lx.kind != "phrase":
@@ -347,7 +347,7 @@ def parse(text: str, limits: Limits = Limits(),
         pending_not = pending_or = None
     for dangling in (pending_or, pending_not):
         if dangling:
-            notes.append(Ignored(dangling.text, f"{dangling.text} at the end of the query"))
+            notes.append(Ignored(dangling.text, f"查询末尾的 {dangling.text} 没有作用对象"))
     for name, value in (filters or {}).items():
         values = (value,) if isinstance(value, str) else tuple(value or ())
         values = tuple(v for raw in values for v in _split_values(fold(str(raw))))
@@ -364,12 +364,12 @@ def _term(lx: _Lexeme, limits: Limits, notes: list[Ignored]) -> Term | None:
     seq = units(lx.text)
     if not seq:
         if lx.text.strip() and lx.text not in ("-",):
-            notes.append(Ignored(lx.text, "no letters, digits or Chinese characters to search for"))
+            notes.append(Ignored(lx.text, "没有可检索的文字、数字或汉字"))
         return None
     if len(seq) > limits.max_term_units:
         cut = seq[limits.max_term_units - 1][2]
         notes.append(Ignored(lx.text[cut:cut + 20] + "…",
-                             f"a term is cut to {limits.max_term_units} characters"))
+                             f"单个检索词最多 {limits.max_term_units} 个字符，其后部分未使用"))
         return Term(lx.text[:cut], lx.kind == "phrase")
     return Term(lx.text, lx.kind == "phrase")
 
@@ -379,10 +379,10 @@ def _check_filter(name: str, values: tuple[str, ...], negated: bool, limits: Lim
     """Filter values normalised; values that cannot be right are dropped with a note."""
     name = FILTER_ALIASES.get(name, name).lower()
     if name not in FILTERS:
-        notes.append(Ignored(f"{name}:", "unknown filter"))
+        notes.append(Ignored(f"{name}:", "未知的筛选条件"))
         return None
     if len(values) > limits.max_filter_values:
-        notes.append(Ignored(f"{name}:…", f"only the first {limits.max_filter_values} values are used"))
+        notes.append(Ignored(f"{name}:…", f"只使用前 {limits.max_filter_values} 个取值"))
         values = values[:limits.max_filter_values]
     good = []
     for v in values:
@@ -395,10 +395,10 @@ def _check_filter(name: str, values: tuple[str, ...], negated: bool, limits: Lim
 
 
 _BAD_VALUE = {
-    "level": "level is one of " + ", ".join(LEVELS) + " (or 国家/省/市/县)",
-    "kind": "kind is one of " + ", ".join(KINDS),
-    "year": "year is a four-digit year or a range such as 2021-2025",
-    "doc": "an empty document name", "dept": "an empty department name",
+    "level": "层级须为 国家、省、市、县 之一（或 " + ", ".join(LEVELS) + "）",
+    "kind": "类型须为 章、节、条、款、目、专栏、表、表行、附件、段 之一（或 " + ", ".join(KINDS) + "）",
+    "year": "年份须为四位年份或区间，如 2021-2025",
+    "doc": "文件名称为空", "dept": "部门名称为空",
 }
 
 
@@ -429,7 +429,7 @@ def _cap(clauses: list[Clause], filters: list[Filter], limits: Limits,
     kept_c = clauses[:limits.max_terms]
     kept_f = filters[:max(0, limits.max_terms - len(kept_c))]
     for dropped in [*clauses[len(kept_c):], *filters[len(kept_f):]]:
-        notes.append(Ignored(str(dropped), f"more than {limits.max_terms} terms in one query"))
+        notes.append(Ignored(str(dropped), f"一次查询最多 {limits.max_terms} 个词项和筛选条件"))
     return kept_c, kept_f
 
 
@@ -904,7 +904,7 @@ def compile_query(q: Query, catalog: Catalog, limits: Limits = Limits()) -> Comp
             req, used = term_query(catalog, term, budget, parts, alone)
             budget -= used
             if req is None:
-                notes.append(Ignored(str(term), f"more than {limits.max_words} words in one query"))
+                notes.append(Ignored(str(term), f"一次查询最多 {limits.max_words} 个词"))
                 continue
             reqs.append(req)
         if reqs:
@@ -1006,7 +1006,7 @@ def _filter_query(f: Filter, catalog: Catalog, scope: set[str] | None
         for v in f.values:
             found = resolve_documents(v, catalog.documents)
             if not found:
-                notes.append(Ignored(f"doc:{v}", "no document matches"))
+                notes.append(Ignored(f"doc:{v}", "没有匹配的文件"))
             files += found
         files = list(dict.fromkeys(files))
         return (wq.Or([wq.Term("doc", d) for d in files]) if files else None), [], notes
@@ -1014,8 +1014,8 @@ def _filter_query(f: Filter, catalog: Catalog, scope: set[str] | None
     for v in f.values:
         found = resolve_departments(v, catalog, scope)
         if not found:
-            notes.append(Ignored(f"dept:{v}", "no department with tasks goes by that name"
-                                 + (" in these documents" if scope is not None else "")))
+            notes.append(Ignored(f"dept:{v}", "没有承担任务的部门叫这个名称"
+                                 + ("（在所选文件中）" if scope is not None else "")))
         names += found
     names = list(dict.fromkeys(fold(n) for n in names))
     if not names:

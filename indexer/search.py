@@ -482,7 +482,7 @@ class Searcher:
         page = max(1, min(int(page), 10_000))
         notes = list(compiled.ignored)
         if q.empty:
-            notes.append(Ignored(q.raw[:40], "nothing to search for"))
+            notes.append(Ignored(q.raw[:40], "没有可检索的内容"))
         empty = (SearchResult(q.raw, str(q), 0, page, page_size, (), {}, tuple(notes))
                  if q.empty or compiled.nothing else None)
         return page, page_size, notes, empty
@@ -503,8 +503,8 @@ class Searcher:
             hits = tuple(self._hit(s, docnum, score, start + i + 1, compiled, options, stored)
                          for i, (score, docnum) in enumerate(ranked[start:start + page_size]))
         if partial:
-            notes.append(Ignored("", f"the search took longer than {options.timeout:g} s: "
-                                     "these are the hits found until then"))
+            notes.append(Ignored("", f"检索超过 {options.timeout:g} 秒："
+                                     "以下是此前找到的结果"))
         return SearchResult(q.raw, str(q), len(ranked), page, page_size, hits,
                             self._facet_values(groups, options), tuple(notes), partial)
 

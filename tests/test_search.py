@@ -239,7 +239,7 @@ def test_star_lists_everything_and_empty_lists_nothing(world):
     _, docs, _ = world
     assert search(world, "*").total == sum(len(d.provisions) for d in docs)
     empty = search(world, "   ")
-    assert empty.total == 0 and empty.ignored and "nothing to search for" in empty.ignored[-1].reason
+    assert empty.total == 0 and empty.ignored and "没有可检索的内容" in empty.ignored[-1].reason
 
 
 # ---- facets and pages -------------------------------------------------------------------------
