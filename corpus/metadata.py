@@ -7,9 +7,11 @@ notice or the body, and the colophon at the very end ("X办公室 2022年5月5�
 pages add labelled fields ("发文字号：", "成文日期：").  Only those places are read: a
 number or date quoted in the body is another document's, or a deadline.
 
-Level and region follow from the issuer's place name (广东省… → provincial, 东莞市… →
-municipal, …区/县 → county, a ministry or 国务院 → national), or from the title when no
-issuer is found.  Flags given by the user always win.
+Every issuer of a co-issued document is kept, in order (the issuer lines over the 文号,
+the notice "A B关于印发…", the signature block).  A web page's header bar (来源：… 发布日期：…
+浏览次数：… 字号：大 中 小) is neither the issuer nor the date, and the publicity note
+（此件公开发布） is never part of the title.  Level and region are read by corpus.origin
+against the gazetteer of China's divisions.  Flags given by the user always win.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Mapping
 
 from corpus.clean import read_lines
+from corpus.origin import infer_origin
 from corpus.records import LEVELS, DocumentMeta
 from corpus.text import cn_to_int
 
@@ -36,6 +39,12 @@ NUMBER_RE = DOC_NUMBER
 _NUMBER_LINE = re.compile(rf"^[（(]?\s*{NUMBER_RE.pattern}\s*[）)]?\s*(签发人[:：].*)?$")
 _LABEL = re.compile(r"^(?P<label>发文字号|文号|发文号|索引号|发文机关|发布机构|发文单位|发布单位|"
                     r"成文日期|发文日期|印发日期|发布日期|公布日期|标题|名称|文件名称)\s*[:：]\s*(?P<value>.+)$")
+# The fields of a web page's header bar and info table, several to a line: a value runs to
+# the next field's label.  来源, 发布时间 … are the page's, not the document's.
+_PAGE_FIELDS = ("发文字号|文号|发文号|索引号|发文机关|发布机构|发文单位|发布单位|成文日期|发文日期|印发日期|"
+                "发布日期|公布日期|发布时间|更新时间|信息来源|文章来源|来源|浏览次数|访问次数|点击数|点击次数|"
+                "阅读次数|浏览量|字号|字体|作者|责任编辑|编辑|主题分类|公文种类|有效性|文件名称|标题|名称")
+_PAGE_FIELD = re.compile(rf"(?:^|(?<=[\s【\[［|｜]))({_PAGE_FIELDS})\s*[:：]")
 
 
 def normalize_number(raw: str) -> str:
@@ -88,62 +97,10 @@ ORG_SUFFIX = ("委员会", "办公厅", "办公室", "人民政府", "政府", "
               "部", "厅", "局", "委", "署", "院", "办", "中心", "联合会", "协会", "小组")
 _ORG = re.compile(rf"^[{HAN}（）()“”]{{2,40}}?({'|'.join(ORG_SUFFIX)})$")
 _RED_HEAD = re.compile(rf"^(?P<org>[{HAN}（）() ]{{2,80}}?)\s*文件$")
-_NOTICE = re.compile(r"关于(印发|转发|发布|公布|印送)\s*《(?P<inner>.+?)》\s*(的)?(通知|函|公告|决定)")
+_NOTICE = re.compile(r"关于(印发|转发|发布|公布|印送)\s*(?:《(?P<inner>.+?)》|(?P<bare>[^《》，。；]+?))\s*"
+                     r"(的)?(通知|函|公告|决定)(?(bare)$|)")
 _ABOUT = re.compile(r"^(?P<org>.+?)关于")
 _COLOPHON = re.compile(rf"^(?P<org>[{HAN}（）() ]{{2,60}}?)\s*(?P<date>{DATE_RE.pattern})\s*(印发|发布|印制)$")
-
-DIRECT_MUNICIPALITIES = ("北京市", "天津市", "上海市", "重庆市")
-_PROVINCE = (r"(?P<prov>北京市|天津市|上海市|重庆市|内蒙古自治区|广西壮族自治区|西藏自治区|"
-             rf"宁夏回族自治区|新疆维吾尔自治区|香港特别行政区|澳门特别行政区|[{HAN}]{{2,3}}?省)")
-_CITY = rf"(?P<city>[{HAN}]{{2,6}}?(?:市|自治州|州|盟|地区))"
-_COUNTY = rf"(?P<county>[{HAN}]{{1,6}}?(?:自治县|区|县|旗|市))"
-_PLACE = re.compile(rf"^(?:中共|中国共产党)?{_PROVINCE}?{_CITY}?{_COUNTY}?")
-# Zones named …区 that are not counties: a bay area, a pilot or development zone.
-_NOT_COUNTY = re.compile(r"(湾区|经济区|特区|试验区|示范区|开发区|高新区|园区|片区|社区|景区|城区|辖区|新区)$")
-_NATIONAL = re.compile(r"^(国务院|中共中央|党中央|中央|全国|中华人民共和国|国家|最高人民)")
-_MINISTRY = re.compile(rf"^[{HAN}]{{1,14}}(部|总局|署)(办公厅|[{HAN}]{{1,8}}司)?$")
-
-
-@dataclass(frozen=True)
-class Place:
-    level: str
-    region: str | None
-
-
-def place_of(name: str) -> Place | None:
-    """The administrative level and region an issuer (or a title) names at its start.
-
-    "广东省人力资源和社会保障厅" → provincial 广东省; "东莞市人力资源和社会保障局" → municipal
-    东莞市; "广州市黄埔区人民政府" → county 广州市黄埔区; "人力资源社会保障部" → national 全国.
-    A name without its place ("市人社局") still has a level, but no region.
-    """
-    name = re.sub(r"\s+", "", name)
-    m = _PLACE.match(name)
-    prov, city, county = (m.group(k) for k in ("prov", "city", "county")) if m else (None,) * 3
-    if county and (_NOT_COUNTY.search(county) or county == name):
-        county = None
-    if county and city is None and prov is None and county.endswith("市"):
-        city, county = county, None        # "东莞市…": a city read as a county-level 市
-    if county:
-        return Place("county", (city or prov or "") + county)
-    if city and city != name:
-        if prov in DIRECT_MUNICIPALITIES:
-            return Place("county", prov + city)
-        return Place("municipal", city)
-    if prov:
-        return Place("provincial", prov)
-    return _abbreviated_place(name)
-
-
-def _abbreviated_place(name: str) -> Place | None:
-    if _NATIONAL.match(name) or _MINISTRY.match(name):
-        return Place("national", "全国")
-    for prefix, level in (("省", "provincial"), ("自治区", "provincial"), ("市", "municipal"),
-                          ("州", "municipal"), ("区", "county"), ("县", "county")):
-        if name.startswith(prefix) and len(name) > len(prefix) + 1:
-            return Place(level, None)
-    return None
-
 
 def split_orgs(text: str) -> list[str]:
     """"人力资源社会保障部 国家发展改革委 财政部" → its three organisations (or [] if not orgs)."""
@@ -151,8 +108,8 @@ def split_orgs(text: str) -> list[str]:
     return parts if parts and all(_ORG.match(p) for p in parts) else []
 
 
-def _issuer_name(orgs: list[str]) -> str:
-    return "、".join(orgs)
+def _issuer_name(orgs: list[str]) -> tuple[str, ...]:
+    return tuple(orgs)
 
 
 # ---- the document's regions ------------------------------------------------------------------------
@@ -162,6 +119,9 @@ _TITLE_END = re.compile(r"(规划|方案|意见|办法|细则|纲要|计划|条�
                         r"标准|制度|规则|公告|通告|批复|报告|函|指南|目录|章程|准则)"
                         r"([（(][^）)]{1,20}[）)])*$")
 _PAREN_LINE = re.compile(r"^[（(][^）)]{1,24}[）)]$")
+# The publicity note under the signature (党政机关公文格式 GB/T 9704: 附注), never a title's.
+_PUBLICITY = re.compile(r"[（(]\s*此件(?:公开发布|主动公开|不予?公开|依申请公开|删减后公开|"
+                        r"不公开发布|公开)\s*[）)]")
 _STATUS_DRAFT = re.compile(r"征求意见稿|送审稿|讨论稿|草案|（草稿）|\(草稿\)")
 _ANNEX_LINE = re.compile(r"^附\s*件\s*\d{0,2}\s*[:：]?$")
 _SENTENCE = re.compile(r"[。；！？]|[，,].*[，,]")
@@ -173,7 +133,8 @@ class TextFacts:
 
     title: str | None = None
     number: str | None = None
-    issuer: str | None = None
+    issuer: str | None = None           # the first issuer
+    issuers: tuple[str, ...] = ()       # every issuer, in order
     date: str | None = None
     status: str | None = None
     period: str | None = None
@@ -188,12 +149,16 @@ def read_text_facts(text: str) -> TextFacts:
     labelled = _labelled(front + tail + _label_cells(physical[:FRONT_LINES]))
     evidence: dict[str, str] = {}
     number = _pick(evidence, "number", labelled.get("number"), _number_from(front + tail))
+    # The signing date; a page's 发布日期 is when a website posted it, not a fact of the text.
     date = _pick(evidence, "date", labelled.get("date"), _signature_date(lines, front),
-                 _colophon(tail)[1], labelled.get("published"))
-    issuer = _pick(evidence, "issuer", labelled.get("issuer"), _notice_issuer(front),
-                   _red_head(front), _signature_issuer(lines, front), _colophon(tail)[0])
+                 _colophon(tail)[1])
+    issuer = _issuers(evidence, [labelled.get("issuer"), _notice_issuer(front),
+                                 _issuer_lines(front), _red_head(front),
+                                 _signature_issuer(lines, front), _colophon(tail)[0]])
     title = _pick(evidence, "title", labelled.get("title"), _notice_title(front),
                   _title_lines(front))
+    if title:
+        title = (_PUBLICITY.sub("", title[0]).strip(), title[1])
     if title and issuer is None:
         issuer = _pick(evidence, "issuer", _title_issuer(title[0]))
     status_src = " ".join(front[:12]) + (title[0] if title else "")
@@ -201,8 +166,31 @@ def read_text_facts(text: str) -> TextFacts:
     period = plan_period(title[0]) if title else None
     if period:
         evidence["period"] = title[1]
-    return TextFacts(title=_value(title), number=_value(number), issuer=_value(issuer),
+    issuers = tuple(issuer[0]) if issuer else ()
+    return TextFacts(title=_value(title) or None, number=_value(number),
+                     issuer=issuers[0] if issuers else None, issuers=issuers,
                      date=_value(date), status=status, period=period, evidence=evidence)
+
+
+def _issuers(evidence: dict, candidates: list) -> tuple[tuple[str, ...], str] | None:
+    """The first place that names the issuers; a later one that names the same bodies and
+    more (the signature block of a co-issued notice whose heading shows one), or names
+    them in full ("武汉市人民政府办公厅" signing under "市人民政府办公厅关于…"), completes it."""
+    found = [c for c in candidates if c and c[0]]
+    if not found:
+        return None
+    best = found[0]
+    for other in found[1:]:
+        if other[0] != best[0] and len(other[0]) >= len(best[0]) and _in_order(best[0], other[0]):
+            best = other
+    evidence["issuer"] = best[1]
+    return best
+
+
+def _in_order(few: tuple[str, ...], many: tuple[str, ...]) -> bool:
+    """Every body of `few` is in `many`, in the same order, as written or in full."""
+    it = iter(many)
+    return all(any(y == x or (y.endswith(x) and x[0] in "省市县区") for y in it) for x in few)
 
 
 def _pick(evidence: dict, key: str, *candidates):
@@ -231,7 +219,7 @@ def _front(lines: list[str]) -> list[str]:
 LABELS = {"发文字号": "number", "文号": "number", "发文号": "number",
           "发文机关": "issuer", "发布机构": "issuer", "发文单位": "issuer", "发布单位": "issuer",
           "成文日期": "date", "发文日期": "date", "印发日期": "date",
-          "发布日期": "published", "公布日期": "published",
+          "发布日期": "published", "公布日期": "published", "发布时间": "published",
           "标题": "title", "名称": "title", "文件名称": "title"}
 
 
@@ -256,20 +244,40 @@ def _label_cells(lines: list[str]) -> list[str]:
 def _labelled(lines: list[str]) -> dict[str, tuple[str, str]]:
     found: dict[str, tuple[str, str]] = {}
     for line in lines:
-        m = _LABEL.match(line)
-        if not m:
-            continue
-        label, value = m.group("label"), m.group("value").strip()
-        key = LABELS.get(label)
-        if key == "number" and NUMBER_RE.search(_fold_digits(value)):
-            found.setdefault(key, (normalize_number(value), line))
-        elif key in ("date", "published") and parse_date(value):
-            found.setdefault(key, (parse_date(value), line))
-        elif key == "issuer" and split_orgs(value):
-            found.setdefault(key, (_issuer_name(split_orgs(value)), line))
-        elif key == "title":
-            found.setdefault(key, (value, line))
+        for label, value in _fields(line):
+            key = LABELS.get(label)
+            if key == "number" and NUMBER_RE.search(_fold_digits(value)):
+                found.setdefault(key, (normalize_number(value), line))
+            elif key in ("date", "published") and parse_date(value):
+                found.setdefault(key, (parse_date(value), line))
+            elif key == "issuer" and split_orgs(value):
+                found.setdefault(key, (_issuer_name(split_orgs(value)), line))
+            elif key == "title" and len(_page_fields(line)) == 1:
+                found.setdefault(key, (value, line))
     return found
+
+
+def _page_fields(line: str) -> list[re.Match]:
+    return list(_PAGE_FIELD.finditer(line))
+
+
+def _fields(line: str) -> list[tuple[str, str]]:
+    """"文号:武政办〔2022〕41号  成文日期:2022-05-18" → both (label, value) pairs."""
+    m = _LABEL.match(line)
+    if m is None:
+        return []
+    marks = _page_fields(line) or [m]
+    out = []
+    for here, nxt in zip(marks, marks[1:] + [None]):
+        value = line[here.end():nxt.start() if nxt else len(line)].strip(" 　[]【】|｜")
+        if value:
+            out.append((here.group(1) if here.re is _PAGE_FIELD else here.group("label"), value))
+    return out
+
+
+def _is_header_bar(line: str) -> bool:
+    """来源：… 发布时间：… 浏览次数：… — a web page's bar over the article."""
+    return len(_page_fields(line)) >= 2 or bool(re.search(r"大\s*中\s*小", line))
 
 
 def _number_from(lines: list[str]) -> tuple[str, str] | None:
@@ -300,7 +308,7 @@ def _colophon(tail: list[str]) -> tuple[tuple[str, str] | None, tuple[str, str] 
         m = _COLOPHON.match(_fold_digits(line))
         if m:
             org = _printing_office_owner(m.group("org").strip())
-            issuer = (org, line) if org else None
+            issuer = ((org,), line) if org else None
             return issuer, (parse_date(m.group("date")), line)
     return None, None
 
@@ -336,7 +344,8 @@ def _notice_title(front: list[str]) -> tuple[str, str] | None:
     span = _notice_span(front)
     if span is None:
         return None
-    inner = _NOTICE.search(span[1]).group("inner").strip()
+    m = _NOTICE.search(span[1])
+    inner = (m.group("inner") or m.group("bare") or "").strip()
     return (inner, span[1]) if inner else None
 
 
@@ -360,18 +369,40 @@ def _red_head(front: list[str]) -> tuple[str, str] | None:
     return None
 
 
-def _signature_issuer(lines: list[str], front: list[str]) -> tuple[str, str] | None:
-    """The organisation(s) signing just above a date line."""
+def _signature_issuer(lines: list[str], front: list[str]) -> tuple[tuple[str, ...], str] | None:
+    """The organisation(s) signing just above a date line, over one or several lines
+    ("A　　B" / "C　　D" under a notice of four bodies)."""
     for i, line in enumerate(lines):
-        if i and _is_date_line(line):
-            orgs = split_orgs(lines[i - 1])
-            if orgs:
-                return _issuer_name(orgs), lines[i - 1]
+        if not (i and _is_date_line(line)):
+            continue
+        block, j = [], i - 1
+        while j >= 0 and split_orgs(lines[j]) and len(block) < 8:
+            block[:0] = split_orgs(lines[j])
+            j -= 1
+        if block:
+            return _issuer_name(block), " / ".join(lines[j + 1:i])
     return None
+
+
+def _issuer_lines(front: list[str]) -> tuple[tuple[str, ...], str] | None:
+    """The issuing bodies printed one or more to a line over the 文号 (联合行文 heads)."""
+    block: list[str] = []
+    start = None
+    for i, line in enumerate(front[:12]):
+        orgs = split_orgs(line)
+        if orgs:
+            start = i if start is None else start
+            block += orgs
+        elif start is not None:
+            break
+        elif i >= 3 or not (_is_header_bar(line) or re.search(r"[>＞»]", line)):
+            return None                 # the head must open the text (past a page's crumbs)
+    return (_issuer_name(block), " / ".join(front[start:start + len(block)])) if block else None
 
 
 def _skip_as_title(line: str) -> bool:
     return bool(_ANNEX_LINE.match(line) or _NUMBER_LINE.match(_fold_digits(line))
+                or _PUBLICITY.fullmatch(line.strip()) or _is_header_bar(line)
                 or _is_date_line(line) or _RED_HEAD.match(line) or split_orgs(line)
                 or line.endswith(("：", ":")) or _LABEL.match(line) or _NOTICE.search(line))
 
@@ -429,15 +460,47 @@ def plan_period(title: str) -> str | None:
 META_FIELDS = ("title", "number", "issuer", "level", "region", "date", "status", "period")
 
 
+# What `add` reports on its first line, and the flag that sets each when the text does not.
+SUMMARY_FIELDS = (("level", "--level"), ("region", "--region"), ("issuers", "--issuer"),
+                  ("number", "--number"), ("date", "--date"))
+_SUMMARY_LABEL = {"number": "文号"}
+
+
 @dataclass(frozen=True)
 class InferredMeta:
     meta: DocumentMeta
-    sources: Mapping[str, str]       # field → "flag", "text: <line>", "issuer", "title", …
+    sources: Mapping[str, str]       # field → "flag", "text: <line>", "from the issuer", …
+    unsettled: Mapping[str, str] = field(default_factory=dict)   # field → why it is open
+
+    def summary(self) -> str:
+        """One line: level, region, issuers, 文号 and date as inferred ("—" where open)."""
+        parts = []
+        for name, _ in SUMMARY_FIELDS:
+            value = getattr(self.meta, name)
+            if name == "issuers":
+                value = "、".join(value) if value else None
+            parts.append(f"{_SUMMARY_LABEL.get(name, name)} {value or '—'}")
+        return " · ".join(parts)
+
+    def warnings(self) -> list[str]:
+        """One line for each summary field the text did not settle, naming its flag."""
+        out = []
+        for name, flag in SUMMARY_FIELDS:
+            if getattr(self.meta, name):
+                continue
+            label = _SUMMARY_LABEL.get(name, name)
+            why = self.unsettled.get(name) or self.unsettled.get(name.rstrip("s"))
+            out.append(f"{label} not settled: {why + '; ' if why else ''}pass {flag}")
+        return out
 
     def report(self) -> list[str]:
         out = []
-        for name in META_FIELDS:
+        for name in META_FIELDS[:3] + ("issuers",) + META_FIELDS[3:]:
             value = getattr(self.meta, name)
+            if name == "issuers":
+                if len(value) < 2:
+                    continue
+                value = "、".join(value)
             source = self.sources.get(name)
             if value is None:
                 out.append(f"{name:7} —   (not found)")
@@ -491,38 +554,32 @@ def explain_metadata(text: str, file: str, given: Mapping[str, str | None] | Non
             sources[name] = source
 
     for name, value in flags.items():
-        put(name, value, "flag")
+        if name not in ("level", "region"):
+            put(name, value, "flag")
     for name in ("title", "number", "issuer", "date", "status", "period"):
         value = getattr(facts, name)
         put(name, value, f"text: {facts.evidence.get(name, '')[:60]}".rstrip(": "))
-    _derive_place(values, sources)
+    issuers = _flag_issuers(flags["issuer"]) if "issuer" in flags else facts.issuers
+    if issuers:
+        values["issuer"] = issuers[0]
+        sources["issuers"] = sources.get("issuer", "")
+    origin = infer_origin(issuers, values.get("number"), values.get("title"), text, flags)
+    for key in ("level", "region"):
+        values[key] = getattr(origin, key)
+        if key in origin.sources:
+            sources[key] = origin.sources[key]
+    unsettled = dict(origin.unsettled)
     if not values.get("title"):
         put("title", fallback_title or Path(file).stem, "file name")
         values["title"] = fallback_title or Path(file).stem
     meta = DocumentMeta(file=file, title=values["title"], number=values.get("number"),
                         issuer=values.get("issuer"), level=values.get("level"),
                         region=values.get("region"), date=values.get("date"),
-                        status=values.get("status") or "issued", period=values.get("period"))
-    return InferredMeta(meta, sources)
+                        status=values.get("status") or "issued", period=values.get("period"),
+                        issuers=tuple(issuers), unsettled=tuple(unsettled.items()))
+    return InferredMeta(meta, sources, unsettled)
 
 
-def _derive_place(values: dict, sources: dict) -> None:
-    """Level and region from the issuer, else from the title, else from the 文号."""
-    for name in ("issuer", "title"):
-        source = values.get(name)
-        if not source:
-            continue
-        first = split_orgs(source.replace("、", " "))[:1] or [source]
-        place = place_of(first[0])
-        if place is None:
-            continue
-        for key, value in (("level", place.level), ("region", place.region)):
-            if values.get(key) is None and value is not None:
-                values[key] = value
-                sources[key] = f"from the {name}"
-        return
-    number = values.get("number")
-    if number and values.get("level") is None and re.match(r"^(国|[^〔]*部)", number):
-        values["level"], sources["level"] = "national", "from the 文号"
-        if values.get("region") is None:
-            values["region"], sources["region"] = "全国", "from the 文号"
+def _flag_issuers(value: str) -> tuple[str, ...]:
+    """--issuer "A、B": the bodies of a co-issued document, in the order given."""
+    return tuple(p for p in re.split(r"[、，,；;\s]+", value) if p)

@@ -18,12 +18,22 @@ class DocumentMeta:
     file: str                      # file name in corpus/: the `doc` key of every export
     title: str
     number: str | None = None      # 文号, e.g. 人社部发〔2021〕86号
-    issuer: str | None = None
+    issuer: str | None = None      # the first issuer (what readers before `issuers` knew)
     level: str | None = None       # one of LEVELS
     region: str | None = None
     date: str | None = None        # ISO date
     status: str = "issued"         # issued | draft
     period: str | None = None      # plan period, "2021-2025"
+    issuers: tuple[str, ...] = ()  # every issuing body of a co-issued document, in order
+    # what the text could not settle, field → why (level, region …), for the document page
+    unsettled: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        # rows read back from JSON carry a list and a dict: the same facts, hashable
+        issuers = tuple(self.issuers or ((self.issuer,) if self.issuer else ()))
+        unsettled = self.unsettled.items() if isinstance(self.unsettled, dict) else self.unsettled
+        object.__setattr__(self, "issuers", issuers)
+        object.__setattr__(self, "unsettled", tuple((str(k), str(v)) for k, v in unsettled))
 
     @property
     def key(self) -> str:
@@ -31,8 +41,9 @@ class DocumentMeta:
 
     def to_dict(self) -> dict:
         return {"doc": self.file, "title": self.title, "number": self.number,
-                "issuer": self.issuer, "level": self.level, "region": self.region,
-                "date": self.date, "status": self.status, "period": self.period}
+                "issuer": self.issuer, "issuers": list(self.issuers), "level": self.level,
+                "region": self.region, "date": self.date, "status": self.status,
+                "period": self.period, "unsettled": dict(self.unsettled)}
 
 
 def doc_key(meta: DocumentMeta) -> str:

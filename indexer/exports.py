@@ -8,8 +8,8 @@ from typing import Iterable, Iterator
 
 from indexer.generation import Generation
 
-DOCUMENT_FIELDS = ("doc", "uri", "title", "number", "issuer", "level", "region", "date",
-                   "status", "period", "key", "provisions")
+DOCUMENT_FIELDS = ("doc", "uri", "title", "number", "issuer", "issuers", "level", "region",
+                   "date", "status", "period", "key", "provisions", "unsettled")
 PROVISION_FIELDS = ("id", "uri", "doc", "level", "kind", "number", "heading", "text",
                     "parent", "departments", "targets", "cites", "aligned", "path",
                     "start", "end", "depth", "annex")

@@ -7,15 +7,19 @@ import pytest
 
 from corpus.manifest import bundled_dir
 from corpus.metadata import (check_given, explain_metadata, infer_metadata, normalize_number,
-                             parse_date, place_of, plan_period, read_text_facts)
+                             parse_date, plan_period, read_text_facts)
+from corpus.origin import place_of
 from corpus.text import squash
 from indexer.evaluate import find_eval_dir
 from ingest_formats import PLAN
 
 # Facts of the bundled documents that their texts do not state (see documents.json): the
-# reader must leave them out rather than guess.
+# reader must leave them out rather than guess.  (003 names no issuer, but its body speaks
+# of 全省 and names 广东省 most: provincial 广东省, as the manifest has it.)
 NOT_IN_TEXT = {("004", "number"), ("004", "issuer"), ("004", "level"), ("004", "region"),
-               ("002", "issuer"), ("003", "issuer"), ("003", "level"), ("003", "region")}
+               ("002", "issuer"), ("003", "issuer")}
+# The hand-checked region of 003 adds the area it is about: 广东省（粤港澳大湾区）.
+WITHIN = {("003", "region")}
 FIELDS = ("title", "number", "issuer", "level", "region", "date", "status")
 
 
@@ -40,6 +44,8 @@ def test_bundled_texts_against_the_hand_checked_metadata():
                 continue
             if field == "title":     # 003's title keeps a line-break space of its PDF
                 mine, want = squash(mine), squash(want)
+            if (gold["file"][:3], field) in WITHIN:
+                mine, want = bool(mine) and want.startswith(mine), True
             assert mine == want, (gold["file"], field, mine, want)
             right += 1
     assert right == 5 * len(FIELDS) - len(NOT_IN_TEXT)
@@ -112,7 +118,8 @@ def test_joint_issuers_from_the_notice_title():
     text = ("人力资源社会保障部 国家发展改革委 财政部关于印发《某某意见》的通知\n人社部发〔2021〕30号\n"
             "各省、自治区、直辖市人力资源社会保障厅（局）：\n现将……印发给你们。\n")
     meta = infer_metadata(text, "x.txt", {})
-    assert meta.issuer == "人力资源社会保障部、国家发展改革委、财政部"
+    assert meta.issuers == ("人力资源社会保障部", "国家发展改革委", "财政部")
+    assert meta.issuer == "人力资源社会保障部"          # the first, for readers of one issuer
     assert (meta.level, meta.region) == ("national", "全国")
     assert meta.title == "某某意见"
 
@@ -178,7 +185,7 @@ def test_plan_period():
     ("广西壮族自治区教育厅", "provincial", "广西壮族自治区"), ("北京市教育委员会", "provincial", "北京市"),
     ("北京市海淀区人民政府", "county", "北京市海淀区"), ("东莞市人力资源和社会保障局", "municipal", "东莞市"),
     ("广东省东莞市人民政府", "municipal", "东莞市"), ("东莞市市场监督管理局", "municipal", "东莞市"),
-    ("深圳市南山区教育局", "county", "深圳市南山区"), ("台山市人民政府", "municipal", "台山市"),
+    ("深圳市南山区教育局", "county", "深圳市南山区"), ("台山市人民政府", "county", "台山市"),
     ("博罗县人民政府", "county", "博罗县"), ("省人力资源社会保障厅", "provincial", None),
     ("市人社局", "municipal", None),
 ])

@@ -224,9 +224,9 @@ def _progress(label: str):
 @click.argument("file", type=click.Path(dir_okay=True, path_type=Path))
 @click.option("--title", help="Title (default: read from the text).")
 @click.option("--level", type=click.Choice(["national", "provincial", "municipal", "county"]),
-              help="Administrative level of the issuer (default: from the issuer).")
-@click.option("--region", help="Region, e.g. 东莞市 (default: from the issuer).")
-@click.option("--issuer", help="Issuing body (default: read from the text).")
+              help="Administrative level (default: from the issuers, 文号, title or body).")
+@click.option("--region", help="Region, e.g. 东莞市, 浏阳市, 北京市朝阳区 (default: from the text).")
+@click.option("--issuer", help="Issuing body; co-issuers separated by 、 (default: from the text).")
 @click.option("--number", help="文号, e.g. 江人社发〔2023〕15号 (default: read from the text).")
 @click.option("--date", help="Issuing date, 2023-03-08 or 2023年3月8日 (default: from the text).")
 @click.option("--status", type=click.Choice(["issued", "draft"]), help="Default: from the text.")
@@ -244,8 +244,11 @@ def add(ctx: Ctx, file: Path, wait: bool, dry_run: bool, **given) -> None:
         click.echo(f"{result.status}: {file.name}: {result.message}")
         return
     verb = "would add" if result.status == "dry-run" else "added"
+    # The first line says what was inferred; what the text left open is a warning each.
     click.echo(f"{verb} {file.name} as {result.file} ({result.read.describe()}; "
-               f"{result.provisions} provisions)")
+               f"{result.provisions} provisions): {result.inferred.summary()}")
+    for warning in result.inferred.warnings():
+        click.echo(f"warning: {warning}", err=True)
     for line in result.inferred.report():
         click.echo(f"  {line}")
     if result.generation:
