@@ -5,6 +5,7 @@ against them with a plain JSON Schema validator.
 """
 from __future__ import annotations
 
+from web.downloads import FORMATS
 from web.views import MAX_PAGE_SIZE, PAGE_SIZE
 
 STR = {"type": "string"}
@@ -77,7 +78,18 @@ SCHEMAS = {
     "DocumentView": obj({"document": ref("Document"), "outline": arr(ref("Outline")),
                          "cites": arr({"type": "object"}), "cited_by": arr({"type": "object"}),
                          "matrix": obj({"departments": arr(ref("DeptRef")),
-                                        "tasks": arr({"type": "object"})})}),
+                                        "tasks": arr({"type": "object"})}),
+                         "coverage": arr(ref("Coverage"))}),
+    # indexer.coverage: for each higher plan the document takes up, its counted provisions
+    # taken up (with the lower provisions, score, evidence) and not, per chapter and overall.
+    "Coverage": obj({"higher_doc": STR, "higher_title": NSTR, "higher_level": LEVEL,
+                     "taken_up": arr(obj({"higher": ref("ProvisionRef"),
+                                          "chapter": NSTR,
+                                          "lower": arr(ref("AlignedRef"))})),
+                     "not_taken_up": arr(obj({"higher": ref("ProvisionRef"), "chapter": NSTR})),
+                     "total": INT, "taken_up_count": INT, "ratio": NUM,
+                     "chapters": arr(obj({"id": NSTR, "heading": STR, "total": INT,
+                                          "taken_up": INT, "ratio": NUM}))}),
     "DepartmentSummary": obj({"id": STR, "name": STR, "level": NSTR, "region": NSTR,
                               "kind": NSTR, "lead": INT, "participant": INT, "mentions": INT}),
     "DepartmentView": obj({"department": obj({"id": STR, "name": STR, "level": NSTR},
@@ -166,6 +178,19 @@ def _get(summary: str, schema: dict, params: list | None = None, errors=("503",)
                     "responses": {"200": _ok(schema), **{c: ERRORS[c] for c in errors}}}}
 
 
+def _downloadable(item: dict, what: str, extra: list | None = None) -> dict:
+    """A GET that also answers ?format=xlsx|docx|csv with the table as a file
+    (web.downloads, web.tables)."""
+    op = item["get"]
+    op["parameters"] = [*op["parameters"], *(extra or []), _param(
+        "format", schema={"enum": list(FORMATS)},
+        description=f"下载{what}：xlsx、docx 或 csv（中文文件名）")]
+    op["responses"]["200"]["content"].update(
+        {mime.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
+         for mime in FORMATS.values()})
+    return item
+
+
 SEARCH_PARAMS = [
     _param("q", description="查询语句：词（默认 AND）、\"短语\"、OR、NOT / -词，"
                             "过滤 level: doc: dept: kind: year:"),
@@ -197,13 +222,17 @@ def openapi_document() -> dict:
                                 "targets and browse cross-level alignment of Chinese policy "
                                 "plans. SPARQL 1.1 Protocol at /sparql."},
         "paths": {
-            "/api/search": _get("Full-text search over provisions", ref("SearchResult"),
-                                SEARCH_PARAMS, ("400", "503")),
+            "/api/search": _downloadable(
+                _get("Full-text search over provisions", ref("SearchResult"),
+                     SEARCH_PARAMS, ("400", "503")), "检索结果（全部页，至多 1000 条）"),
             "/api/documents": {**_get("All documents", obj({"documents": arr(ref("Document"))})),
                                "post": _post_document()},
-            "/api/documents/{ref}": _get(
-                "One document: metadata, outline, citations, responsibility matrix",
+            "/api/documents/{ref}": _downloadable(_get(
+                "One document: metadata, outline, citations, responsibility matrix, coverage "
+                "of the plans it takes up",
                 ref("DocumentView"), [_param("ref", "path", True)], ("404", "503")),
+                "责任分工表；带 higher 时为对该上级规划的落实对照表",
+                [_param("higher", description="上级规划（文件名或文件键），与 format 同用")]),
             "/api/provisions/{id}": _get(
                 "One provision: text, departments, targets, citations, alignment",
                 ref("ProvisionView"), [_param("id", "path", True)], ("404", "503")),
@@ -212,17 +241,18 @@ def openapi_document() -> dict:
                                   _param("lower", required=True)], ("404", "503")),
             "/api/departments": _get("All departments",
                                      obj({"departments": arr(ref("DepartmentSummary"))})),
-            "/api/departments/{id}": _get(
+            "/api/departments/{id}": _downloadable(_get(
                 "One department: tasks by document, functional line up and down",
                 ref("DepartmentView"), [_param("id", "path", True)], ("404", "503")),
-            "/api/targets": _get(
+                "分工台账"),
+            "/api/targets": _downloadable(_get(
                 "A page of the indicators with their counts; with `indicator`, that indicator "
                 "with a page of its targets and their comparisons with higher levels",
                 {"anyOf": [
                     obj({"indicators": arr(ref("IndicatorSummary")), **PAGED}),
                     obj({"indicators": arr(ref("Indicator")), **PAGED})]},
                 [_param("indicator", description="指标键或名称；省略则列出指标"),
-                 *PAGING_PARAMS], ("400", "503")),
+                 *PAGING_PARAMS], ("400", "404", "503")), "指标对比表（带 indicator）或指标一览表"),
             "/api/alignment": _get(
                 "With `root`, the tree of what takes that provision up; else a page of the "
                 "tree's roots with their counts",
