@@ -52,6 +52,7 @@ from typing import Iterable, Sequence
 from corpus.clean import read_lines
 from corpus.records import LEVELS, Document, Provision
 from corpus.text import fold_width, match_key
+from ontology.target_tables import row_targets, table_layout, transposed_targets
 
 COMPARATORS = (">=", "<=", "=", "~")
 
@@ -85,6 +86,9 @@ class Target:
     end: int
     upper: float | None = None     # a range "2—3个": value is the lower bound, upper the upper
     origin: str = "prose"          # "table" or "prose"
+    # a change from a base year ("比2020年提高3个百分点": baseline_year 2020, value 3), never
+    # a level of 3
+    relative: bool = False
 
     def to_export(self) -> dict:
         baseline = None
@@ -757,104 +761,6 @@ def _finish_name(name: str, unit: str | None) -> str:
     return name
 
 
-# ---- tables -----------------------------------------------------------------------------------
-
-_YEAR_HEADER = re.compile(r"(\d{4})\s*年?")
-_CELL = re.compile(r"^(?P<open>[\[［【〔(（])?\s*(?P<cmp>≥|≤|>=|<=|>|<|≈|~|～|约)?\s*"
-                   r"(?P<num>\d+(?:\.\d+)?)\s*(?P<pct>%)?\s*(?P<suf>以上|以下|左右)?\s*"
-                   r"(?P<close>[\]］】〕)）])?$")
-_UNIT_IN_NAME = re.compile(r"[（(](?P<unit>[^（）()]{1,6})[）)]\s*$")
-_ATTRIBUTES = ("预期性", "约束性")
-
-
-@dataclass(frozen=True)
-class Cell:
-    value: float
-    comparator: str
-    bracketed: bool
-    percent: bool
-
-
-def parse_cell(text: str) -> Cell | None:
-    m = _CELL.match(fold_width(text).strip())
-    if not m:
-        return None
-    cmp = {"≥": ">=", ">=": ">=", ">": ">=", "≤": "<=", "<=": "<=", "<": "<=", "≈": "~",
-           "~": "~", "～": "~", "约": "~"}.get(m.group("cmp") or "")
-    cmp = cmp or _SUFFIX_CMP.get(m.group("suf") or "") or "="
-    return Cell(float(m.group("num")), cmp, bool(m.group("open") and m.group("close")),
-                bool(m.group("pct")))
-
-
-@dataclass(frozen=True)
-class TableLayout:
-    name_col: int
-    base_col: int | None
-    base_year: int | None
-    target_col: int
-    target_year: int | None
-    attribute_col: int | None
-    unit_col: int | None
-    brackets_cumulative: bool
-
-
-def table_layout(columns: Sequence[str], note: str,
-                 period: tuple[int, int] | None) -> TableLayout | None:
-    """Which column is what, read from the header; None when the table holds no targets."""
-    years = [(i, int(m.group(1))) for i, c in enumerate(columns)
-             if (m := _YEAR_HEADER.search(fold_width(c))) and 1990 <= int(m.group(1)) <= 2100]
-    base = next((i for i, c in enumerate(columns) if re.search(r"基期|基准|现状|基数", c)), None)
-    goal = next((i for i, c in enumerate(columns) if re.search(r"目标", c)), None)
-    if goal is None and years:
-        goal = max(years, key=lambda t: t[1])[0]
-    if goal is None:
-        return None
-    year_of = dict(years)
-    if base is None:
-        earlier = [t for t in years if t[0] != goal and t[1] < year_of.get(goal, 10**4)]
-        base = max(earlier, key=lambda t: t[1])[0] if earlier else None
-    target_year = year_of.get(goal) or (period[1] if period else None)
-    attr = next((i for i, c in enumerate(columns) if "属性" in c or "性质" in c), None)
-    unit = next((i for i, c in enumerate(columns) if c.strip() in ("单位", "计量单位")), None)
-    name = next((i for i, c in enumerate(columns)
-                 if i not in (goal, base, attr, unit) and not re.fullmatch(r"序号|编号", c.strip())), 0)
-    # "注：[]内为五年累计数": brackets mean a period total, unless a note gives them another sense.
-    says_other = bool(re.search(r"[\[［]\s*[\]］]\s*内为(?!.*累计)", note))
-    return TableLayout(name, base, year_of.get(base) if base is not None else None, goal,
-                       target_year, attr, unit, not says_other)
-
-
-def _row_targets(row: Provision, table: Provision, period: tuple[int, int] | None) -> list[dict]:
-    layout = table_layout(table.columns, table.own_text, period)
-    cells = list(row.cells)
-    if layout is None or len(cells) <= layout.target_col:
-        return []
-    target = parse_cell(cells[layout.target_col])
-    if target is None:
-        return []
-    raw_name = cells[layout.name_col] if layout.name_col < len(cells) else ""
-    raw_name = re.sub(r"^\s*\d{1,3}\s*[.．、]\s*", "", raw_name).strip()
-    unit = None
-    um = _UNIT_IN_NAME.search(raw_name)
-    if um:
-        unit = fold_width(um.group("unit")).strip()
-        raw_name = raw_name[: um.start()].strip()
-    if layout.unit_col is not None and layout.unit_col < len(cells):
-        unit = cells[layout.unit_col].strip() or unit
-    if unit is None and target.percent:
-        unit = "%"
-    base = parse_cell(cells[layout.base_col]) if layout.base_col is not None \
-        and layout.base_col < len(cells) else None
-    attr = cells[layout.attribute_col].strip() if layout.attribute_col is not None \
-        and layout.attribute_col < len(cells) else None
-    return [{"indicator": raw_name, "unit": unit, "value": target.value,
-             "comparator": target.comparator, "year": layout.target_year,
-             "baseline_value": base.value if base else None,
-             "baseline_year": layout.base_year if base else None,
-             "cumulative": target.bracketed and layout.brackets_cumulative,
-             "attribute": attr if attr in _ATTRIBUTES else None}]
-
-
 # ---- documents --------------------------------------------------------------------------------
 
 def _context(doc: Document, p: Provision, by_id: dict[str, Provision]) -> Context:
@@ -893,32 +799,52 @@ def _document_targets(doc: Document) -> list[Target]:
     offsets = OffsetMap(doc)
     period = period_of(doc.meta.period)
     table_rows, prose = [], []
+    rows_of: dict[str, list[Provision]] = {}
     for p in doc.provisions:
         if p.kind == "table_row":
             table = by_id.get(p.parent) if p.parent else None
-            if table is None or table.kind != "table":
-                continue
-            ctx = _context(doc, p, by_id)
-            if ctx.background:
-                continue
-            offs = offsets.offsets(p.own_text, p.start)
-            start, end = offsets.span(offs, 0, len(p.own_text))
-            for row in _row_targets(p, table, period):
-                table_rows.append(_make(doc, p, row, p.own_text, start, end, "table"))
+            if table is not None and table.kind == "table":
+                rows_of.setdefault(table.id, []).append(p)
         elif p.kind != "table":
-            body, cut = _own_body(p)
-            found = parse_targets(body, _context(doc, p, by_id))
-            if not found:
-                continue
-            offs = offsets.offsets(p.own_text, p.start)
-            for f in found:
-                start, end = offsets.span(offs, f.start + cut, f.end + cut)
-                row = {"indicator": f.indicator, "unit": f.unit, "value": f.value,
-                       "comparator": f.comparator, "year": f.year,
-                       "baseline_value": f.baseline_value, "baseline_year": None,
-                       "cumulative": f.cumulative, "attribute": None, "upper": f.upper}
-                prose.append(_make(doc, p, row, body[f.start:f.end], start, end, "prose"))
+            prose.extend(_prose_targets(doc, p, by_id, offsets))
+    for table_id, rows in rows_of.items():
+        table = by_id[table_id]
+        if _context(doc, table, by_id).background:
+            continue                          # a table of what was done, under 发展基础
+        for row, found in _table_targets(table, rows, period):
+            offs = offsets.offsets(row.own_text, row.start)
+            start, end = offsets.span(offs, 0, len(row.own_text))
+            table_rows.append(_make(doc, row, found, row.own_text, start, end, "table"))
     return table_rows + prose
+
+
+def _table_targets(table: Provision, rows: list[Provision],
+                   period: tuple[int, int] | None) -> list[tuple[Provision, dict]]:
+    """Each row with the targets it states, in row order."""
+    note = table.own_text
+    if table_layout(table.columns, note, period) is None:
+        cells = [r.cells for r in rows]
+        return [(rows[k], t) for k, t in transposed_targets(cells, table.columns, note, period)]
+    return [(r, t) for r in rows for t in row_targets(r.cells, table.columns, note, period)]
+
+
+def _prose_targets(doc: Document, p: Provision, by_id: dict[str, Provision],
+                   offsets: OffsetMap) -> list[Target]:
+    body, cut = _own_body(p)
+    found = parse_targets(body, _context(doc, p, by_id))
+    if not found:
+        return []
+    offs = offsets.offsets(p.own_text, p.start)
+    out = []
+    for f in found:
+        start, end = offsets.span(offs, f.start + cut, f.end + cut)
+        row = {"indicator": f.indicator, "unit": f.unit, "value": f.value,
+               "comparator": f.comparator, "year": f.year,
+               "baseline_value": f.baseline_value, "baseline_year": f.baseline_year,
+               "cumulative": f.cumulative, "attribute": None, "upper": f.upper,
+               "relative": f.relative}
+        out.append(_make(doc, p, row, body[f.start:f.end], start, end, "prose"))
+    return out
 
 
 def _make(doc: Document, p: Provision, row: dict, text: str, start: int, end: int,
@@ -928,18 +854,23 @@ def _make(doc: Document, p: Provision, row: dict, text: str, start: int, end: in
                   value=row["value"], comparator=row["comparator"], year=row["year"],
                   baseline_value=row["baseline_value"], baseline_year=row["baseline_year"],
                   cumulative=row["cumulative"], attribute=row["attribute"], text=text.strip(),
-                  start=start, end=end, upper=row.get("upper"), origin=origin)
+                  start=start, end=end, upper=row.get("upper"), origin=origin,
+                  relative=row.get("relative", False))
 
 
 def _dedupe(targets: Iterable[Target]) -> list[Target]:
-    """A goal restated in prose after its table row is one target: the table row is kept."""
+    """A goal restated in prose after its table row is one target: the table row is kept.
+    The same figure for two years (a 2023 milestone and the 2025 goal) is two targets; a
+    figure the prose gives without a year is the one the table dated."""
     seen: set[tuple] = set()
+    undated: set[tuple] = set()
     out = []
     for t in targets:
         key = (t.indicator_key, _unit_key(t.unit), t.value, t.cumulative)
-        if key in seen:
+        if (*key, t.year) in seen or (t.year is None and key in undated):
             continue
-        seen.add(key)
+        seen.add((*key, t.year))
+        undated.add(key)
         out.append(t)
     return out
 

@@ -9,8 +9,9 @@ from hypothesis import given, settings, strategies as st
 from corpus.records import DocumentMeta
 from corpus.segment import segment_document
 from corpus.text import squash
+from ontology.target_tables import parse_cell
 from ontology.targets import (Context, align_targets, extract_targets, indicator_key,
-                              parse_cell, parse_targets, related_keys)
+                              parse_targets, related_keys)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "targets"
 PLAN = Context(period=(2021, 2025))
