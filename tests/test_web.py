@@ -215,11 +215,11 @@ def test_sparql_protocol_routes(client):
 
 def test_sparql_example_queries_run_and_return_rows(client):
     from web.sparql_routes import EXAMPLES
-    for label, q in EXAMPLES:
-        resp = client.get("/sparql", query_string={"query": q},
+    for ex in EXAMPLES:
+        resp = client.get("/sparql", query_string={"query": ex.query},
                           headers={"Accept": "application/sparql-results+json"})
-        assert resp.status_code == 200, (label, resp.get_data(as_text=True)[:300])
-        assert resp.get_json()["results"]["bindings"], label
+        assert resp.status_code == 200, (ex.label, resp.get_data(as_text=True)[:300])
+        assert resp.get_json()["results"]["bindings"], ex.label
 
 
 def test_sparqlwrapper_against_a_live_server(app):

@@ -1,10 +1,14 @@
-"""Helpers for the web tests: a real server on a free loopback port."""
+"""Helpers for the web tests: a real server on a free loopback port, and a crawl of the
+pages a person can reach from the home page."""
 from __future__ import annotations
 
+import html as html_mod
+import re
 import socket
 import threading
 import time
 import urllib.request
+from collections import deque
 
 from waitress.server import create_server
 
@@ -37,3 +41,38 @@ class LiveServer:
 
     def __exit__(self, *exc) -> None:
         self.server.close()
+
+
+# ---- crawling the pages -------------------------------------------------------------------------
+
+def page_links(html: str) -> set[str]:
+    """The site-relative links of a page, static files left out."""
+    return {html_mod.unescape(h) for h in re.findall(r'href="(/[^"#]*)"', html)
+            if not h.startswith("/static/")}
+
+
+def route_shape(url: str) -> str:
+    """/provisions/abc__ch_1 → /provisions; /search?q=… → /search: one name per kind of page."""
+    return "/" + url.split("?")[0].split("/")[1]
+
+
+def crawl(client, start: str = "/") -> dict[str, str]:
+    """Every HTML page reachable by links from `start` (the API and downloads left out):
+    url → body.  A search page's own links to other searches are not followed (the facet
+    and paging variants of every query are many and show the same kinds of thing)."""
+    seen, queue, pages = {start}, deque([start]), {}
+    while queue:
+        url = queue.popleft()
+        resp = client.get(url, headers={"Accept": "text/html"})
+        assert resp.status_code == 200, (url, resp.status_code)
+        if resp.mimetype != "text/html":
+            continue
+        body = resp.get_data(as_text=True)
+        pages[url] = body
+        for link in page_links(body):
+            if link in seen or link.startswith(("/api/", "/id/")) \
+                    or (link.startswith("/search?") and url.startswith("/search?")):
+                continue
+            seen.add(link)
+            queue.append(link)
+    return pages

@@ -28,7 +28,7 @@ def _int(name: str, default: int, lo: int, hi: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        abort(400, f"{name} must be a whole number")
+        abort(400, f"参数 {name} 须为整数")
     return max(lo, min(value, hi))
 
 
@@ -44,9 +44,9 @@ def paging() -> views.Paging:
         try:
             values[name] = int(raw)
         except ValueError:
-            abort(400, f"{name} must be a whole number")
+            abort(400, f"参数 {name} 须为整数")
         if values[name] < 1:
-            abort(400, f"{name} must be at least 1")
+            abort(400, f"参数 {name} 须不小于 1")
     return views.Paging(page=values["page"], size=min(values["size"], views.MAX_PAGE_SIZE))
 
 

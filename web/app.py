@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import secrets
 import threading
 import time
@@ -71,6 +72,26 @@ class State:
             self._runner.close()
 
 
+# Error pages are read by people: a Chinese title per status, and the description only
+# when it is ours (Chinese); werkzeug's stock descriptions are English.
+ERROR_TITLES = {400: "请求有误", 403: "无权访问", 404: "未找到", 405: "不支持该请求方式",
+                409: "操作冲突", 413: "内容过大", 415: "不支持的格式", 422: "无法读取",
+                429: "请求过多", 500: "服务器内部错误", 503: "服务暂不可用"}
+ERROR_HINTS = {404: "没有这个页面或资源，请检查网址，或从首页重新查找。",
+               405: "这个地址不接受这种请求方式。", 413: "提交的内容超过了上限。"}
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def error_title(code: int | None) -> str:
+    return ERROR_TITLES.get(code or 500, "出错了")
+
+
+def error_message(code: int | None, description: str | None) -> str:
+    if description and _CJK.search(description):
+        return description
+    return ERROR_HINTS.get(code or 500, "请求未能完成，请返回上一页或首页重试。")
+
+
 def wants_json() -> bool:
     return request.path.startswith(("/api/", "/sparql", "/healthz", "/readyz"))
 
@@ -110,13 +131,15 @@ def create_app(settings: Settings) -> Flask:
     def http_error(exc: HTTPException):
         if wants_json():
             return jsonify(error=exc.name, message=exc.description, status=exc.code), exc.code
-        return render_template("error.html", code=exc.code, message=exc.description), exc.code
+        return render_template("error.html", code=exc.code, title=error_title(exc.code),
+                               message=error_message(exc.code, exc.description)), exc.code
 
     @app.errorhandler(NotBuilt)
     def not_built(exc: NotBuilt):
         if wants_json():
             return jsonify(error="Service Unavailable", message=str(exc), status=503), 503
-        return render_template("error.html", code=503, message="数据尚未构建，请先运行 policykg build。"), 503
+        return render_template("error.html", code=503, title=error_title(503),
+                               message="数据尚未构建，请先运行 policykg build。"), 503
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
@@ -124,8 +147,8 @@ def create_app(settings: Settings) -> Flask:
         if wants_json():
             return jsonify(error="Internal Server Error", status=500,
                            message=f"unexpected error; request id {g.get('request_id')}"), 500
-        return render_template("error.html", code=500,
-                               message=f"服务器内部错误（请求编号 {g.get('request_id')}）"), 500
+        return render_template("error.html", code=500, title=error_title(500),
+                               message=f"服务器出错了（请求编号 {g.get('request_id')}）。"), 500
 
     @app.get("/healthz")
     def healthz():

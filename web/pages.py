@@ -1,15 +1,19 @@
 """HTML pages in Chinese; each renders one view dict (the same one the API returns)."""
 from __future__ import annotations
 
-from urllib.parse import urlencode
+import re
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from flask import (Blueprint, Response, abort, current_app, redirect, render_template,
                    request, url_for)
 
-from ontology.namespaces import ID
+from rdflib import Graph, URIRef
+
+from ontology.namespaces import ID, bind_prefixes
 from web import tables, views
 from web.api import FILTERS, paging, run_search
 from web.downloads import download_links, offers
+from web.openapi import openapi_document
 
 bp = Blueprint("pages", __name__)
 
@@ -140,7 +144,6 @@ def graph(ref: str):
 
 @bp.get("/api")
 def api_docs():
-    from web.openapi import openapi_document
     return render_template("api.html", spec=openapi_document())
 
 
@@ -154,14 +157,32 @@ RDF_TYPES = {"text/turtle": "turtle", "application/ld+json": "json-ld",
 def resource(rest: str):
     """Dereference a minted IRI (…/id/doc/<key>/<path>, …/id/dept/<slug>), as
     legislation.gov.uk does: 303 to the page, or the resource's triples in RDF."""
-    iri = ID[rest]
     best = request.accept_mimetypes.best_match([*RDF_TYPES, "text/html"], default="text/html")
     if best in RDF_TYPES and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]:
-        return _describe(iri, best)
+        return _describe(_iri_candidates(rest), best)
     target = _page_for(rest)
     if target is None:
-        abort(404, f"no resource {iri}")
+        abort(404, f"没有这个资源：{ID[rest]}")
     return redirect(target, code=303)
+
+
+def _iri_candidates(rest: str) -> list[URIRef]:
+    """The IRIs a request for /id/<rest> may name.  The graph mints some IRIs with
+    percent-encoded segments (a department's "%E5%85%A8%E5%9B%BD/hrss"), which the WSGI
+    server decodes before routing: so the path as the client sent it comes first (the IRI
+    exactly as minted), then the decoded path with each segment quoted as the graph
+    quotes it, then the decoded path itself (IRIs minted with plain characters, and
+    clients that encode twice)."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or ""
+    raw_rest = urlsplit(raw).path.partition("/id/")[2]
+    # %e5 and %E5 are the same octet; the graph writes upper case (urllib's quote).
+    raw_rest = re.sub(r"%[0-9a-fA-F]{2}", lambda m: m.group(0).upper(), raw_rest)
+    requoted = "/".join(quote(seg, safe="") for seg in rest.split("/"))
+    out: list[URIRef] = []
+    for form in (raw_rest, requoted, rest):
+        if form and ID[form] not in out:
+            out.append(ID[form])
+    return out
 
 
 def _page_for(rest: str) -> str | None:
@@ -174,26 +195,25 @@ def _page_for(rest: str) -> str | None:
         if pid in g.provision_by_id:
             return url_for("pages.provision", pid=pid)
     if parts[0] == "dept":
-        from urllib.parse import unquote
         did = unquote("/".join(parts[1:]))
         if views.catalog(g).has_department(did):
             return url_for("pages.department", did=did)
     return None
 
 
-def _describe(iri, mime: str) -> Response:
-    from rdflib import Graph
-    from ontology.namespaces import bind_prefixes
+def _describe(iris: list[URIRef], mime: str) -> Response:
+    """The triples of the first of `iris` the graph knows, in and out, in `mime`."""
     source = gen().graph
-    out = Graph()
-    bind_prefixes(out)
-    for triple in source.triples((iri, None, None)):
-        out.add(triple)
-    for triple in source.triples((None, None, iri)):
-        out.add(triple)
-    if len(out) == 0:
-        abort(404, f"no resource {iri}")
-    body = out.serialize(format=RDF_TYPES[mime], encoding="utf-8")
-    resp = Response(body, mimetype=mime)
-    resp.headers["Vary"] = "Accept"
-    return resp
+    for iri in iris:
+        out = Graph()
+        bind_prefixes(out)
+        for triple in source.triples((iri, None, None)):
+            out.add(triple)
+        for triple in source.triples((None, None, iri)):
+            out.add(triple)
+        if len(out):
+            body = out.serialize(format=RDF_TYPES[mime], encoding="utf-8")
+            resp = Response(body, mimetype=mime)
+            resp.headers["Vary"] = "Accept"
+            return resp
+    abort(404, f"没有这个资源：{iris[0]}")

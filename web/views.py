@@ -115,7 +115,7 @@ def _outline(p: dict, children: dict[str | None, list[dict]]) -> dict:
 def document(gen: Generation, ref: str) -> dict:
     doc = gen.document(ref)
     if doc is None:
-        raise NotFound(f"no document {ref!r}")
+        raise NotFound(f"没有文件“{ref}”")
     cat = catalog(gen)
     children: dict[str | None, list[dict]] = defaultdict(list)
     for p in cat.db.outline_rows(doc["doc"]):
@@ -156,7 +156,7 @@ def provision(gen: Generation, pid: str) -> dict:
     cat = catalog(gen)
     p = cat.db.provision(pid)
     if p is None:
-        raise NotFound(f"no provision {pid!r}")
+        raise NotFound(f"没有条款“{pid}”")
     facts = gen.provision_facts(pid)
     depts = facts["departments"]
     doc = cat.docs.get(p["doc"], {})
@@ -192,7 +192,7 @@ def compare(gen: Generation, higher: str, lower: str) -> dict:
     cat = catalog(gen)
     hi, lo = cat.db.provision(higher), cat.db.provision(lower)
     if hi is None or lo is None:
-        raise NotFound("no such provision")
+        raise NotFound("找不到要对照的条款")
     link = next((a for a in cat.db.aligned_up(lower) if a["higher"] == higher), None)
     runs_hi, runs_lo = shared_runs(hi["text"], lo["text"])
     return {"higher": provision_ref(cat, higher), "lower": provision_ref(cat, lower),
@@ -213,7 +213,7 @@ def department(gen: Generation, did: str) -> dict:
     cat = catalog(gen)
     d = cat.db.department(did) or cat.db.department(cat.db.department_id(did) or "")
     if d is None:
-        raise NotFound(f"no department {did!r}")
+        raise NotFound(f"没有部门“{did}”")
     refs = cat.db.refs([*(t["provision"] for t in d.get("tasks", [])), *d.get("mentions", [])])
     by_doc: dict[str, list] = defaultdict(list)
     for t in d.get("tasks", []):
@@ -411,7 +411,7 @@ def alignment_tree(gen: Generation, root: str | None = None) -> list[dict]:
 
     if root:
         if not cat.db.has_provision(root):
-            raise NotFound(f"no provision {root!r}")
+            raise NotFound(f"没有条款“{root}”")
         refs.update(cat.db.refs([root]))
         return [node(root, frozenset())]
     lowers = {a["lower"] for links in down.values() for a in links}
@@ -519,7 +519,7 @@ def neighbourhood(gen: Generation, ref: str) -> dict:
                 links.append({"source": me, "target": add(t["id"], t["heading"], "provision"),
                               "label": ROLE_LABELS.get(t["role"], t["role"])})
     else:
-        raise NotFound(f"no provision or department {ref!r}")
+        raise NotFound(f"没有条款或部门“{ref}”")
     return {"center": ref, "nodes": list(nodes.values()), "links": links,
             "categories": ["provision", "department", "aligned", "indicator"]}
 
