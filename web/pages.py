@@ -10,7 +10,7 @@ from flask import (Blueprint, Response, abort, current_app, redirect, render_tem
 from rdflib import Graph, URIRef
 
 from ontology.namespaces import ID, bind_prefixes
-from web import tables, views
+from web import reading, tables, views
 from web.api import FILTERS, paging, run_search
 from web.downloads import download_links, offers
 from web.openapi import openapi_document
@@ -50,9 +50,19 @@ def helpers():
         return (url_for(request.endpoint, **(request.view_args or {})) + "?"
                 + urlencode(args, doseq=True))
 
+    def document_of(file: str | None) -> dict | None:
+        return views.catalog(gen()).docs.get(file or "")
+
     return {"generation_name": generation_name, "level_label": level_label,
             "kind_label": kind_label, "role_label": views.ROLE_LABELS.get,
-            "search_url": search_url, "page_url": page_url, "download_links": download_links}
+            "search_url": search_url, "page_url": page_url, "download_links": download_links,
+            "document_of": document_of, "doc_name": reading.doc_name,
+            "target_text": reading.target_text}
+
+
+def _doc_title(ref: str) -> str | None:
+    doc = gen().document(ref)
+    return doc.get("title") if doc else None
 
 
 def _view(fn, *args):
@@ -74,10 +84,25 @@ def home():
 @bp.get("/search")
 @offers(tables.search_table)
 def search():
+    """The search page.  Its form carries only the query: a facet clicked puts a filter in
+    the address, shown as a chip that removes it, and a new query typed in starts afresh
+    (filters kept in hidden fields narrowed it without the person seeing why)."""
     result = run_search() if request.args.get("q", "").strip() or any(
         request.args.get(k) for k in FILTERS) else None
+    args = request.args.to_dict(flat=False)
+    chips = [(c, _search_href({**args, c.key: [v for v in args[c.key] if v != c.value],
+                               "page": []}))
+             for c in reading.chips(args, FILTERS, _doc_title)]
+    clear = _search_href({k: v for k, v in args.items() if k not in (*FILTERS, "page")})
+    reads = reading.interpreted(result.interpreted, _doc_title) if result else ""
     return render_template("search.html", result=result, q=request.args.get("q", ""),
-                           filters={k: request.args.get(k) for k in FILTERS})
+                           filters={k: request.args.get(k) for k in FILTERS},
+                           chips=chips, clear_url=clear, reads=reads)
+
+
+def _search_href(args: dict[str, list[str]]) -> str:
+    return url_for("pages.search") + "?" + urlencode(
+        {k: v for k, v in args.items() if v}, doseq=True)
 
 
 @bp.get("/help/query")

@@ -1,0 +1,83 @@
+"""How the pages say things to a person, in Chinese: a query as the search understood it,
+the filters in force, a document's name, a target with its comparator.
+
+The API keeps the machine forms (`level:municipal`, file names, ">="); these functions are
+what the templates show instead, so an official never reads a file name or an English
+filter name.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+from indexer.query import Clause, Filter, parse
+from web.views import KIND_LABELS, LEVEL_LABELS
+
+FILTER_LABELS = {"level": "层级", "doc": "文件", "dept": "部门", "kind": "类型", "year": "年份"}
+COMPARATORS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "", "~": "约"}
+
+DocTitle = Callable[[str], "str | None"]
+
+
+@dataclass(frozen=True)
+class Chip:
+    """One filter in force on a search page, and the address without it."""
+
+    key: str
+    value: str
+    label: str
+
+
+def value_label(name: str, value: str, doc_title: DocTitle) -> str:
+    """A filter value as a person names it: 市级 for municipal, a document's title for its
+    file name; what the tables do not know stays as it was typed."""
+    if name == "level":
+        return LEVEL_LABELS.get(value, value)
+    if name == "kind":
+        return KIND_LABELS.get(value, value)
+    if name == "doc":
+        return doc_title(value) or value
+    return value
+
+
+def filter_label(name: str, values: tuple[str, ...] | list[str], doc_title: DocTitle,
+                 negated: bool = False) -> str:
+    shown = "、".join(value_label(name, v, doc_title) for v in values)
+    return f"{'排除' if negated else ''}{FILTER_LABELS.get(name, name)}：{shown}"
+
+
+def _clause(c: Clause) -> str:
+    words = " 或 ".join(f"“{t.text}”" if t.phrase else t.text for t in c.terms)
+    return f"不含 {words}" if c.negated else words
+
+
+def interpreted(text: str, doc_title: DocTitle) -> str:
+    """The search's reading of a query (`SearchResult.interpreted`, the query language
+    normalised) said in Chinese: 层级：市级 · 就业率."""
+    q = parse(text)
+    parts = (["全部条款"] if q.match_all else []) + [_clause(c) for c in q.clauses]
+    parts += [filter_label(f.name, f.values, doc_title, f.negated) for f in q.filters]
+    return " · ".join(parts)
+
+
+def chips(args: Mapping[str, list[str]], names: tuple[str, ...], doc_title: DocTitle) -> list[Chip]:
+    """The filters a search page carries in its address (a facet clicked), each shown."""
+    return [Chip(name, value, filter_label(name, [value], doc_title))
+            for name in names for value in args.get(name, []) if value]
+
+
+def target_text(target: Mapping, unit: str | None) -> str:
+    """≥55 %: the value with its comparator and unit, as the plan states it."""
+    sign = COMPARATORS.get(target.get("comparator") or "=", "")
+    value = target.get("value")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f"{sign}{value}{' ' + unit if unit else ''}"
+
+
+def doc_name(doc: Mapping | None, number: bool = True) -> str:
+    """A document as an official names it: its title, and its 文号 when it has one."""
+    if not doc:
+        return "（未知文件）"
+    title = doc.get("title") or "（无标题文件）"
+    return f"{title}（{doc['number']}）" if number and doc.get("number") else title
