@@ -216,6 +216,7 @@ _CLASSIFIER = ("个百分点|百分点|人次|学时|课时|小时|平方米|个
                "本|部|篇|场|台|户|间|处|类|册|张|次|位|倍|%|‰")
 _QUANTITY = re.compile(
     r"(?P<ratio>(?P<ra>\d+(?:\.\d+)?)\s*[:：]\s*(?P<rb>\d+(?:\.\d+)?))"
+    r"|(?P<frac>(?P<fa>\d+)\s*/\s*(?P<fb>\d+)(?![\d/])|(?P<cfb>[" + _CN + r"]+)分之(?P<cfa>[" + _CN + r"]+))"
     r"|(?:(?P<num>\d+(?:\.\d+)?|[" + _CN + r"]+)"
     r"(?:\s*[-—–~～至到]\s*(?P<num2>\d+(?:\.\d+)?|[" + _CN + r"]+))?"
     r"\s*(?P<approx>多|余)?(?P<mult>万|亿)?(?P<cls>" + _CLASSIFIER + r"))"
@@ -271,8 +272,11 @@ _PERIOD = re.compile(r"十([一二三四五六七八九])五")
 _YEAR_AHEAD = re.compile(r"(?:(?:到|至|在|于|截至|截止到?)\s*)?(\d{4})\s*年(?:底|末|前|内)?")
 _YEAR_LABEL = re.compile(r"^\s*(\d{4})\s*年\s*[：:]")
 _PAST_FRAME = re.compile(r"(截至|截止到?|截止)\s*(\d{4})\s*年")
+# 截至 a month, today or last year: a count of what is, whatever the year
+_PAST_NOW = re.compile(r"(截至|截止到?)\s*(目前|当前|现在|今年|去年|上年|年底|\d{1,2}\s*月)")
 # Words that date a sentence before the plan: "“十三五”以来", "五年来", "连续多年保持在95%以上".
-_PAST_WORDS = re.compile(r"以来|(近|多|五|三|十)年来|连续多年|历年|多年保持|曾经|已经|已达|已有|现有|共有")
+_PAST_WORDS = re.compile(r"以来|(近|多|五|三|十)年来|连续多年|历年|多年保持|曾经|已经|已达|已有|现有|共有|"
+                         r"目前|当前|十年前|去年|上年")
 # The base of a relative figure ("比2020年提高3个百分点", "较2015年末", "在2020年基础上"): the
 # year it names is where the change is measured from, never the target year.
 _BASE_YEAR = re.compile(r"(?:比|较|与|同|由|从)\s*(?P<y1>\d{4})\s*年(?:底|末)?(?:的|相比|比)?"
@@ -351,6 +355,11 @@ def _cn_value(s: str) -> float | None:
     return float(total + (digit or 0))
 
 
+def _cn_part(s: str) -> float | None:
+    """A numeral of a fraction, where 一 is one ("三分之一")."""
+    return 1.0 if s == "一" else _cn_value(s)
+
+
 def _fold(text: str) -> str:
     """Width folded, one character for one character, so positions stay valid."""
     folded = fold_width(text)
@@ -425,6 +434,8 @@ def _is_past(text: str, s_lo: int, pos: int, ctx: Context) -> bool:
         # 截至 dates a count of what is; only a year after the document's own is a deadline
         if ctx.doc_year is None or int(m.group(2)) <= ctx.doc_year:
             return True
+    if _PAST_NOW.search(before):
+        return True
     bases = _base_spans(before)
     if start is not None:
         for m in _PERIOD.finditer(before):
@@ -661,7 +672,7 @@ def _reading(text: str, m: re.Match, lo: int, governing: tuple[str, int] | None
     bound = _SUFFIX_CMP.get(m.group("suf") or "") or (">=" if m.group("approx") else None)
     if not (verb or cue or near or bound):
         return None
-    if m.group("ratio") and not cue:
+    if (m.group("ratio") or m.group("frac")) and not cue:
         return None                          # a bare "1:2" is a proportion, not a target
     if _cn_only(m) and not (verb or cue or near):
         return None                          # "三项工程", "四个平台": names, not figures
@@ -721,6 +732,13 @@ def _cn_only(m: re.Match) -> bool:
 
 
 def _value_and_unit(m: re.Match) -> tuple[float | None, float | None, str | None]:
+    if m.group("frac"):
+        # "占比达到1/3", "三分之一": a share, in percent as the other shares are
+        a = float(m.group("fa")) if m.group("fa") else _cn_part(m.group("cfa"))
+        b = float(m.group("fb")) if m.group("fb") else _cn_part(m.group("cfb"))
+        if not a or not b or a >= b:
+            return None, None, None
+        return round(100 * a / b, 2), None, "%"
     if m.group("ratio"):
         a, b = float(m.group("ra")), float(m.group("rb"))
         if b == 1 and a > 0:

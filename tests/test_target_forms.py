@@ -98,6 +98,12 @@ def test_doubling_is_twice_the_base():
         "技师学院数量为2020年的", 2, "倍", 2025, True)
 
 
+@pytest.mark.parametrize("text", ["高技能人才占技能人才的比例达到1/3", "高技能人才占技能人才的比例达到三分之一"])
+def test_a_fraction_is_a_share_in_percent(text):
+    t = only(text)
+    assert (t.indicator, t.value, t.unit, t.comparator) == ("高技能人才占技能人才的比例", 33.33, "%", "=")
+
+
 def test_a_share_keeps_its_subject_and_its_whole():
     a = only("到2025年，甲市技工院校毕业生占新增技能人才的比例达到40%")
     b = only("到2025年，高技能人才占技能人才的比例达到30%以上")
@@ -138,6 +144,8 @@ def test_a_clause_without_a_subject_continues_the_figure_before():
     "2020年，全市技工院校在校生达到4.2万人。",
     "技工院校毕业生就业率连续多年保持在95%以上。",
     "五年来，全省技工院校累计向社会输送毕业生17.4万人。",
+    "截至8月底，城镇新增就业累计达到59万人。",
+    "目前全市有技工院校12所，在校生达到3万人。",
 ])
 def test_past_statistics_are_not_targets(text):
     assert parse_targets(text, LATE) == []
