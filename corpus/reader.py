@@ -1,6 +1,6 @@
 """Reading any supported file into the text the pipeline cuts into provisions.
 
-Formats: plain text (UTF-8, GBK/GB18030, UTF-16/32, detected), Markdown, HTML, Word .docx
+Formats: plain text (UTF-8, GBK/GB18030, Big5, UTF-16/32, detected), Markdown, HTML, Word .docx
 and PDF (its text layer).  The format is decided by the content (magic bytes, then what
 the decoded text looks like); the extension only breaks ties between text formats, so a
 wrong or missing extension still works, or fails with a message that says what the file
@@ -12,6 +12,7 @@ Nothing here writes anywhere: reading is safe to run before taking the data fold
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, replace
@@ -260,7 +261,8 @@ def decode_text(data: bytes, name: str, declared: str | None = None
 
     BOMs first, then strict decodings in the order that is right most often for Chinese
     policy texts, each checked for plausibility (a strict decoding of the wrong encoding
-    usually yields control characters), then a lenient fallback that says what it lost.
+    usually yields control characters; Big5 after GB18030, see `_big5_instead`), then a
+    lenient fallback that says what it lost.
     """
     for bom, codec, label in _BOMS:
         if data.startswith(bom):
@@ -274,18 +276,54 @@ def decode_text(data: bytes, name: str, declared: str | None = None
             text = _plausible(data.decode(codec))
         except (UnicodeDecodeError, LookupError, _Implausible):
             continue
+        if codec == "gb18030" and declared != "gb18030":
+            big5 = _big5_instead(data, text)
+            if big5 is not None:
+                return big5, "big5", ()
         return text, _codec_label(data, codec), ()
     return _lenient(data, name)
+
+
+def _big5_instead(data: bytes, gbk_text: str) -> str | None:
+    """The Big5 reading of bytes that also decode as GB18030, when it is the real one.
+
+    Traditional texts from Hong Kong, Macao and Taiwan come in Big5, and almost any Big5
+    byte pair is a valid GBK pair too, so a strict decoding cannot tell them apart: the
+    wrong one yields Chinese characters at random.  The right one yields common ones, so
+    the decoding whose characters (compared in simplified form) are mostly among the
+    3,755 most common (GB2312 level 1) wins.
+    """
+    try:
+        text = _plausible(data.decode("big5"))
+    except (UnicodeDecodeError, _Implausible):
+        return None
+    return text if _common_share(text) > _common_share(gbk_text) + 0.1 else None
+
+
+def _common_share(text: str) -> float:
+    han = [c for c in script.to_simplified_chars(text) if "\u4e00" <= c <= "\u9fff"]
+    if not han:
+        return 0.0
+    common = _common_han()
+    return sum(c in common for c in han) / len(han)
+
+
+@functools.cache
+def _common_han() -> frozenset[str]:
+    """GB2312's level-1 characters (the 3,755 most used), from the codec itself."""
+    pairs = bytes(b for lead in range(0xB0, 0xD8) for trail in range(0xA1, 0xFF)
+                  for b in (lead, trail))
+    return frozenset(pairs.decode("gb2312", errors="ignore")) - {"\ufffd"}
 
 
 def _candidate_codecs(data: bytes, declared: str | None) -> list[str]:
     """UTF-16 first when NUL bytes say so, then UTF-8 (which GBK bytes practically never
     pass), then what an HTML page declares (pages that say gb2312 but are UTF-8 exist, the
-    reverse decodes to garbage that looks like text), then GB18030."""
+    reverse decodes to garbage that looks like text), then GB18030, then Big5."""
     zeros_even, zeros_odd = data[0::2].count(0), data[1::2].count(0)
     utf16 = ["utf-16-le", "utf-16-be"] if zeros_odd >= zeros_even else ["utf-16-be", "utf-16-le"]
     codecs = list(utf16) if zeros_even + zeros_odd > len(data) // 20 else []
-    codecs += ["utf-8"] + ([declared] if declared else []) + ["gb18030"] + utf16
+    codecs += ["utf-8"] + ([declared] if declared else []) + ["gb18030", "big5"] + utf16
     return list(dict.fromkeys(codecs))
 
 
@@ -332,7 +370,7 @@ def _lenient(data: bytes, name: str) -> tuple[str, str, tuple[str, ...]]:
     junk = sum(1 for ch in text if _junk_char(ch) and ch != "\ufffd")
     if lost <= max(2, len(text) // 100) and junk <= max(2, len(text) // 200):
         return text, codec, (f"{lost} undecodable byte sequence(s) replaced with U+FFFD",)
-    raise UnreadableDocument(name, "binary data: not text in UTF-8, GBK/GB18030 or UTF-16, and "
+    raise UnreadableDocument(name, "binary data: not text in UTF-8, GBK/GB18030, Big5 or UTF-16, and "
                              "not a supported document format (.docx, .pdf)", "binary")
 
 

@@ -109,6 +109,12 @@ def _line_to_simplified(line: str) -> str:
     return out if len(out) == len(line) else line.translate(_char_table())
 
 
+def to_simplified_chars(text: str) -> str:
+    """Character by character, without phrase context: for comparing characters, not for
+    reading (乾隆 would become 干隆)."""
+    return text.translate(_char_table())
+
+
 def simplify(text: str) -> Conversion:
     """The text the pipeline reads: converted when it is written in traditional characters."""
     share = traditional_share(text)

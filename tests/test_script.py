@@ -67,6 +67,15 @@ def test_reading_a_traditional_file_gives_simplified_text_and_keeps_the_original
     assert as_written.text == TRADITIONAL and as_written.original is None
 
 
+def test_big5_bytes_are_read_as_big5_and_gbk_bytes_as_gbk():
+    # Almost every Big5 byte pair is a GBK pair too: the reading with common characters wins.
+    big5 = read_bytes(TRADITIONAL.encode("big5"), "trad.txt", 10 ** 6)
+    assert big5.encoding == "big5" and big5.original == TRADITIONAL
+    assert big5.text == simplify(TRADITIONAL).text
+    gbk = read_bytes(SIMPLIFIED.encode("gbk"), "simp.txt", 10 ** 6)
+    assert gbk.encoding == "gbk" and gbk.text == SIMPLIFIED
+
+
 def test_a_traditional_document_is_cut_like_a_simplified_one():
     doc = segment_document(TRADITIONAL, META_T)
     chapters = [p.heading for p in doc.provisions if p.kind == "chapter"]
