@@ -48,14 +48,19 @@ region, departments, 文号) must come out simplified as they are.
 """
 from __future__ import annotations
 
+import contextlib
 import difflib
+import hashlib
+import importlib.metadata
 import json
+import os
 import re
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import opencc
 
@@ -588,21 +593,115 @@ class WildReport:
 
 
 def evaluate_wild(folder: Path, max_bytes: int, engines: Sequence[str] | None = None,
-                  search_engine: str | None = None, one_by_one: bool = False) -> WildReport:
-    """Add every wild document to a scratch corpus and score each against its gold."""
+                  search_engine: str | None = None, one_by_one: bool = False,
+                  cache: bool = True) -> WildReport:
+    """Add every wild document to a scratch corpus and score each against its gold.
+
+    With `cache`, the scratch corpus is kept (in the system's temporary folder) under a
+    hash of everything its build depends on — the code and data of corpus/, ontology/ and
+    indexer/, the wild folder's files, the installed packages, the engines — so a second
+    eval of the same code scores the same build again without rebuilding it."""
     started = time.monotonic()
     docs = load_golds(folder)
-    with tempfile.TemporaryDirectory(prefix="policykg-eval-") as scratch:
+    key = build_key(folder, engines, one_by_one) if cache else None
+    with _scratch(key) as (scratch, ready):
+        loaded = _load_added(scratch, docs) if ready else None
+        reused = loaded is not None
+        if ready and not reused:                # a damaged kept corpus: build it again
+            shutil.rmtree(scratch, ignore_errors=True)
+            scratch.mkdir(parents=True)
         try:
-            data, added = add_wild(DataDir(Path(scratch)), folder, docs, max_bytes, engines,
-                                   one_by_one)
+            if reused:
+                data, added = loaded
+            else:
+                data, added = add_wild(DataDir(scratch / "data"), folder, docs, max_bytes,
+                                       engines, one_by_one)
             corpus = Corpus.read(Generation(data.require_current(), engine=search_engine))
+            if not reused:
+                _save_added(scratch, data, added)
         except Exception as exc:   # the pipeline itself is broken: every fact is missed
             why = f"scratch build of the bundled corpus failed: {_reason(exc)}"
             added, corpus = [replace(d, file=None, error=why) for d in docs], NOTHING
         results = [score_document(corpus, d) for d in added]
     mode = "one by one" if one_by_one else "staged, one build"
-    return WildReport(results, time.monotonic() - started, mode)
+    return WildReport(results, time.monotonic() - started, mode + (", cached" if reused else ""))
+
+
+# ---- the kept scratch corpus -------------------------------------------------------------------
+
+CACHE_KEEP = 3                                  # scratch corpora kept, newest first
+_ADDED = "added.json"
+_BUILD_INPUTS = ("corpus", "ontology", "indexer")
+
+
+def cache_root() -> Path:
+    return Path(tempfile.gettempdir()) / "policykg-eval-cache"
+
+
+def build_key(folder: Path, engines: Sequence[str] | None, one_by_one: bool) -> str:
+    """A hash of everything the scratch build's result depends on."""
+    project = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256(repr((sorted(engines or ()), one_by_one)).encode())
+    files = [p for d in _BUILD_INPUTS for p in sorted((project / d).rglob("*"))
+             if p.is_file() and "__pycache__" not in p.parts]
+    for path in files + sorted(p for p in folder.iterdir() if p.is_file()):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    packages = sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions())
+    digest.update("\n".join(packages).encode())
+    return digest.hexdigest()[:24]
+
+
+@contextlib.contextmanager
+def _scratch(key: str | None) -> Iterator[tuple[Path, bool]]:
+    """(folder, already built?): a temporary folder, or the kept one for `key` — a new
+    one is built beside it and renamed into place when whole, then old ones pruned."""
+    if key is None:
+        with tempfile.TemporaryDirectory(prefix="policykg-eval-") as tmp:
+            yield Path(tmp), False
+        return
+    root = cache_root()
+    kept = root / key
+    if (kept / _ADDED).is_file():
+        os.utime(kept)                          # newest used: pruned last
+        yield kept, True
+        return
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
+    try:
+        yield tmp, False
+        if (tmp / _ADDED).is_file():
+            tmp.rename(kept)                    # atomic; fails if a twin got there first
+    except OSError:
+        pass
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        _prune(root)
+
+
+def _prune(root: Path) -> None:
+    entries = sorted((p for p in root.iterdir() if not p.name.startswith(".")),
+                     key=lambda p: p.stat().st_mtime, reverse=True)
+    stale = [p for p in root.glob(".tmp-*") if time.time() - p.stat().st_mtime > 3600]
+    for old in entries[CACHE_KEEP:] + stale:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _save_added(folder: Path, data: DataDir, added: Sequence[WildDoc]) -> None:
+    rows = {"data": str(data.root.relative_to(folder)),
+            "docs": [{"name": d.name, "file": d.file, "error": d.error,
+                      "provisions": d.provisions} for d in added]}
+    (folder / _ADDED).write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+
+
+def _load_added(folder: Path, docs: Sequence[WildDoc]) -> tuple[DataDir, list[WildDoc]] | None:
+    try:
+        rows = json.loads((folder / _ADDED).read_text(encoding="utf-8"))
+        by_name = {r["name"]: r for r in rows["docs"]}
+        added = [replace(d, file=by_name[d.name]["file"], error=by_name[d.name]["error"],
+                         provisions=by_name[d.name]["provisions"]) for d in docs]
+        return DataDir(folder / rows["data"]), added
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _pct(right: float, total: int) -> str:

@@ -10,8 +10,10 @@ from click.testing import CliRunner
 
 from indexer.build import build
 from indexer.store import DataDir
-from indexer.evaluate_wild import (Corpus, WildDoc, evaluate_wild, format_document,
-                                   format_total, score_document, SCORERS)
+from indexer import evaluate_wild as evaluate_wild_mod
+from indexer.evaluate_wild import build_key as real_build_key
+from indexer.evaluate_wild import (SCORERS, Corpus, WildDoc, evaluate_wild, format_document,
+                                   format_total, score_document)
 from web.cli import cli
 
 DOC = "005_test.txt"
@@ -227,9 +229,38 @@ def wild(tmp_path_factory):
     return folder
 
 
+@pytest.fixture(scope="module", autouse=True)
+def kept(tmp_path_factory):
+    """Scratch corpora kept in a folder of this module's, not the system's, under a key
+    that does not follow the code (other work may change it while the tests run)."""
+    root = tmp_path_factory.mktemp("kept")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(evaluate_wild_mod, "cache_root", lambda: root)
+        mp.setattr(evaluate_wild_mod, "build_key",
+                   lambda folder, engines, one_by_one: f"{sorted(engines)}{one_by_one}")
+        yield root
+
+
 @pytest.fixture(scope="module")
-def report(wild):
+def report(wild, kept):
     return evaluate_wild(wild, max_bytes=1 << 20, engines=("tantivy",))
+
+
+def test_a_second_eval_of_the_same_code_and_inputs_reuses_the_kept_build(wild, report):
+    again = evaluate_wild(wild, max_bytes=1 << 20, engines=("tantivy",))
+    assert "cached" in again.mode and "cached" not in report.mode
+    assert [(r.doc.file, r.right, r.total) for r in again.results] == \
+        [(r.doc.file, r.right, r.total) for r in report.results]
+
+
+def test_the_build_key_follows_the_inputs(tmp_path):
+    (tmp_path / "a.txt").write_text("一", encoding="utf-8")
+    build_key = real_build_key            # the module's fixture replaces the attribute
+    before = build_key(tmp_path, ("tantivy",), False)
+    assert build_key(tmp_path, ("tantivy",), False) == before
+    assert build_key(tmp_path, ("whoosh",), False) != before
+    (tmp_path / "a.txt").write_text("二", encoding="utf-8")
+    assert build_key(tmp_path, ("tantivy",), False) != before
 
 
 def test_end_to_end_facts_right_and_missed(report):
@@ -272,7 +303,7 @@ def test_cli_prints_wild_tables_then_bundled_then_the_total(data, wild, monkeypa
     out = run("--eval-dir", str(wild.parent), "-v").stdout.splitlines()
     assert out[0].startswith("wild T1_yichang.txt → ")
     assert any("miss [T1 not_citations] false positive" in line for line in out)
-    assert out[-1].startswith("wild total: 7/12 facts")
+    assert out[-1].startswith("wild total: 7/12 facts") and "cached" in out[-1], out[-1]
     assert out.index("bundled corpus (this data folder's build):") > max(
         i for i, line in enumerate(out) if line.startswith("wild T2_broken.txt"))
     quiet = run("--eval-dir", str(wild.parent), "--no-wild").stdout

@@ -143,9 +143,12 @@ def search(ctx: Ctx, query: tuple[str, ...], limit: int, page: int, as_json: boo
 @click.option("--no-wild", is_flag=True, help="Skip the wild documents (eval/wild/).")
 @click.option("--one-by-one", is_flag=True,
               help="Add the wild documents one at a time (slower) instead of one build.")
+@click.option("--no-cache", is_flag=True,
+              help="Build the wild scratch corpus afresh and keep nothing (by default it is "
+                   "kept under a hash of the code and inputs, and reused while they match).")
 @pass_ctx
 def eval_cmd(ctx: Ctx, eval_dir: Path | None, verbose: bool, no_wild: bool,
-             one_by_one: bool) -> None:
+             one_by_one: bool, no_cache: bool) -> None:
     """Score the build against the hand-checked facts in ../shared/eval, and the wild
     documents (eval/wild/), added with no flags to a scratch corpus, against theirs.
 
@@ -161,7 +164,8 @@ def eval_cmd(ctx: Ctx, eval_dir: Path | None, verbose: bool, no_wild: bool,
         click.echo(f"adding the wild documents ({wild}) to a scratch corpus…", err=True)
         report = evaluate_wild(wild, ctx.settings.max_upload_bytes,
                                engines=ctx.settings.build_engines,
-                               search_engine=ctx.settings.search_engine, one_by_one=one_by_one)
+                               search_engine=ctx.settings.search_engine, one_by_one=one_by_one,
+                               cache=not no_cache)
         for result in report.results:
             click.echo(format_document(result, verbose=verbose))
         click.echo("bundled corpus (this data folder's build):")
