@@ -3,6 +3,10 @@
 Each file has its own scorer; a file that is absent is skipped.  Scores are facts right
 out of facts checked, with the misses listed so that a regression can be read, not
 guessed at.  The facts are a sample: these scorers measure, they never feed the build.
+
+These score the bundled corpus as built in the data folder; indexer.evaluate_wild scores
+the documents of eval/wild/, added with no flags to a scratch corpus (`policykg eval`
+prints both, the wild total last).
 """
 from __future__ import annotations
 
