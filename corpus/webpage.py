@@ -17,13 +17,18 @@ from __future__ import annotations
 import re
 
 # Labels of the header bar and the info table: "label：value" pairs, several to a line.
-# (公开方式 is left out: it is printed on the paper document itself, under the signature.)
-_FIELDS = ("来源", "信息来源", "文章来源", "发布时间", "发布日期", "发布机构", "更新时间", "浏览次数",
-           "访问次数", "点击数", "点击次数", "阅读次数", "阅读量", "浏览量", "字号", "字体", "作者",
-           "编辑", "责任编辑", "索引号", "主题分类", "主题词", "发文机关", "成文日期", "发文字号",
-           "文号", "公文种类", "体裁分类", "有效性", "信息分类",
-           "所属机构", "标题", "生成日期", "组配分类", "服务对象")
-_FIELD = re.compile(r"(?:^|[\s【\[［|｜])(" + "|".join(sorted(_FIELDS, key=len, reverse=True))
+# Only a web page prints these (公开方式 is left out: it is printed on the paper document
+# itself, under the signature).
+_WEB_FIELDS = ("来源", "信息来源", "文章来源", "发布时间", "发布日期", "发布机构", "公开日期", "公开时间",
+               "更新时间", "浏览次数", "访问次数", "点击数", "点击次数", "阅读次数", "阅读量", "浏览量",
+               "访问量", "字号", "字体", "索引号", "主题分类", "主题词", "发文机关", "成文日期",
+               "发文字号", "公文种类", "体裁分类", "有效性", "信息分类", "组配分类", "生成日期",
+               "所属机构", "责任编辑")
+# These also head lines of real text (时间：… in an event notice), so they count only on a
+# line that also has a web-only label.
+_SHARED_FIELDS = ("时间", "日期", "作者", "编辑", "审核", "标题", "文号", "摄影")
+_FIELD = re.compile(r"(?:^|[\s【\[［|｜])("
+                    + "|".join(sorted(_WEB_FIELDS + _SHARED_FIELDS, key=len, reverse=True))
                     + r")\s*[：:]")
 # Words that are only ever links or buttons on a page.
 _TOOLS = re.compile(r"打印本页|打印此页|打印文章|打印|关闭本页|关闭窗口|关闭|分享到|分享|收藏本页|收藏|"
@@ -31,7 +36,7 @@ _TOOLS = re.compile(r"打印本页|打印此页|打印文章|打印|关闭本页
                     r"字号|字体|默认|大|中|小|微信|微博|QQ空间|qq|【|】|\[|\]|［|］|"
                     r"[：:|｜/、,，·•\s]")
 _TOOL_WORD = re.compile(r"打印|关闭|分享|收藏|扫一扫|返回")
-_CRUMB = re.compile(r"^(当前位置|您当前的位置|您的位置|您现在的位置|所在位置|位置)\s*[：:]"
+_CRUMB = re.compile(r"^(当前位置|您当前的位置|您的位置|您现在的位置|所在位置)\s*[：:]"
                     r"|^(网站)?首页\s*[>＞»›→/]")
 # A footer line names the site's owner, licence or registration.
 _FOOTER_STRONG = re.compile(r"版权所有|ICP\s*备|ICP\s*证|公网安备|网站标识码|网站识别码|Copyright|©|"
@@ -47,9 +52,12 @@ def is_header_bar(text: str) -> bool:
     if len(text) > MAX_CHROME or _SENTENCE.search(text):
         return False
     fields = {m.group(1) for m in _FIELD.finditer(text)}
+    web = fields & set(_WEB_FIELDS)
+    if not web:
+        return False
     # One field alone only when it opens a short line: "发布时间：2022-01-07".
-    return len(fields) >= 2 or (len(fields) == 1 and _FIELD.match(text) is not None
-                                and len(text) <= 40)
+    first = _FIELD.match(text)
+    return len(fields) >= 2 or (first is not None and first.group(1) in web and len(text) <= 40)
 
 
 def is_tool_line(text: str) -> bool:
