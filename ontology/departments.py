@@ -31,6 +31,9 @@ from typing import Iterable, Sequence
 from corpus.gazetteer import Division, gazetteer, short_name
 from corpus.records import Document, DocumentMeta, Provision
 from corpus.text import CJK, fold_width, match_key
+from ontology.naming import (MUNICIPALITIES, SECTOR_BY_KEY, SECTORS, WHOLE_WORDS, Sector,
+                             convention, full_suffix, sector_of_word, with_place, written_core)
+from ontology.naming import sector_of_stem as _sector_of_stem
 from ontology.spans import locate_in
 
 LEVELS = ("national", "provincial", "municipal", "county")
@@ -168,91 +171,12 @@ _PLACE_RE = re.compile(_trie_pattern(_KNOWN_PLACES))
 _OTHER_PLACE_RE = re.compile(f"^(?![省市县区各])[{CJK}]{{2,3}}?(?:市|县|区|省|自治州|盟)")
 
 
-# ---- sectors: how each line of government names its bodies ------------------------------
+# ---- sectors: how each line of government names its bodies (data: ontology/naming.py) ----
 
-@dataclass(frozen=True)
-class Sector:
-    key: str
-    label: str                     # the sector's own name
-    stems: tuple[str, ...]         # how texts write it: 人力资源和社会保障, 人力资源社会保障, 人社
-    suffixes: tuple[str, ...]      # the body words that follow: 部, 厅, 局, 委 …
-    national: str | None           # the ministry's name, e.g. 人力资源社会保障部
-    provincial: str | None         # after the province, e.g. 人力资源和社会保障厅
-    municipal: str | None          # after the city, e.g. 人力资源和社会保障局
-    county: str | None = None
-    old: tuple[str, ...] = ()      # former names, recognised but never offered as aliases
-
-    @property
-    def all_stems(self) -> tuple[str, ...]:
-        return self.stems + self.old
-
-    def core(self, level: str) -> str | None:
-        if level == "county":
-            return self.county or self.municipal
-        return getattr(self, level)
-
-
-def _s(key, label, stems, suffixes, national, provincial, municipal, county=None,
-       old="") -> Sector:
-    return Sector(key, label, tuple(stems.split("|")), tuple(suffixes.split("|")), national,
-                  provincial, municipal, county, tuple(old.split("|")) if old else ())
-
-
-SECTORS: tuple[Sector, ...] = (
-    _s("hrss", "人力资源社会保障", "人力资源和社会保障|人力资源社会保障|人社", "部|厅|局",
-       "人力资源社会保障部", "人力资源和社会保障厅", "人力资源和社会保障局"),
-    _s("education", "教育", "教育", "部|厅|局|委员会|委", "教育部", "教育厅", "教育局"),
-    _s("finance", "财政", "财政", "部|厅|局", "财政部", "财政厅", "财政局"),
-    _s("development", "发展改革", "发展和改革|发展改革|发改", "委员会|委|局",
-       "国家发展和改革委员会", "发展和改革委员会", "发展和改革局"),
-    _s("science", "科学技术", "科学技术|科技", "部|厅|局", "科学技术部", "科学技术厅", "科学技术局"),
-    _s("industry", "工业和信息化", "工业和信息化|工信", "部|厅|局",
-       "工业和信息化部", "工业和信息化厅", "工业和信息化局", old="经济和信息化|经信"),
-    _s("natural-resources", "自然资源", "自然资源", "部|厅|局", "自然资源部", "自然资源厅",
-       "自然资源局"),
-    _s("agriculture", "农业农村", "农业农村", "部|厅|局", "农业农村部", "农业农村厅",
-       "农业农村局", old="农业"),
-    _s("civil-affairs", "民政", "民政", "部|厅|局", "民政部", "民政厅", "民政局"),
-    _s("housing", "住房城乡建设", "住房和城乡建设|住房城乡建设|住建", "部|厅|局",
-       "住房和城乡建设部", "住房和城乡建设厅", "住房和城乡建设局"),
-    _s("transport", "交通运输", "交通运输", "部|厅|局", "交通运输部", "交通运输厅", "交通运输局",
-       old="交通"),
-    _s("water", "水利", "水利", "部|厅|局", "水利部", "水利厅", "水务局", old="水务"),
-    _s("commerce", "商务", "商务", "部|厅|局", "商务部", "商务厅", "商务局"),
-    _s("culture-tourism", "文化和旅游", "文化和旅游|文旅", "部|厅|局",
-       "文化和旅游部", "文化和旅游厅", "文化广电旅游体育局", old="文化广电旅游"),
-    _s("health", "卫生健康", "卫生健康|卫健", "委员会|委|局",
-       "国家卫生健康委员会", "卫生健康委员会", "卫生健康局", old="卫生"),
-    _s("radio-tv", "广播电视", "广播电视|广电", "总局|局", "国家广播电视总局", "广播电视局",
-       "广播电视局"),
-    _s("sport", "体育", "体育", "总局|局", "国家体育总局", "体育局", "体育局"),
-    _s("state-assets", "国有资产监督管理", "国有资产监督管理|国资", "委员会|委",
-       "国务院国有资产监督管理委员会", "人民政府国有资产监督管理委员会",
-       "人民政府国有资产监督管理委员会"),
-    _s("market-regulation", "市场监督管理", "市场监督管理|市场监管", "总局|局",
-       "国家市场监督管理总局", "市场监督管理局", "市场监督管理局"),
-    _s("ecology", "生态环境", "生态环境", "部|厅|局", "生态环境部", "生态环境厅",
-       "生态环境局", old="环境保护|环保"),
-    _s("public-security", "公安", "公安", "部|厅|局", "公安部", "公安厅", "公安局"),
-    _s("justice", "司法", "司法", "部|厅|局", "司法部", "司法厅", "司法局"),
-    _s("audit", "审计", "审计", "署|厅|局", "审计署", "审计厅", "审计局"),
-    _s("statistics", "统计", "统计", "总局|局", "国家统计局", "统计局", "统计局"),
-    _s("emergency", "应急管理", "应急管理|应急", "部|厅|局", "应急管理部", "应急管理厅", "应急管理局"),
-    _s("veterans", "退役军人事务", "退役军人事务|退役军人", "部|厅|局", "退役军人事务部",
-       "退役军人事务厅", "退役军人事务局"),
-    _s("medical-security", "医疗保障", "医疗保障|医保", "局", "国家医疗保障局", "医疗保障局",
-       "医疗保障局"),
-    _s("taxation", "税务", "税务", "总局|局", "国家税务总局", "税务局", "税务局"),
-    _s("rural-revitalisation", "乡村振兴", "乡村振兴", "局|办", "国家乡村振兴局", "乡村振兴局",
-       "乡村振兴局", old="扶贫"),
-    _s("foreign-affairs", "外事", "外事", "办公室|办|局", "外交部", "人民政府外事办公室",
-       "人民政府外事局"),
-    _s("staffing", "机构编制", "机构编制", "委员会办公室|办公室|办", "中央机构编制委员会办公室",
-       "机构编制委员会办公室", "机构编制委员会办公室"),
-)
-SECTOR_BY_KEY = {s.key: s for s in SECTORS}
 # Bodies under the party committee rather than the government: the 委 before them is 中共…委.
-PARTY_SECTORS = {"staffing"}
+PARTY_SECTORS = {s.key for s in SECTORS if s.owner == "party"}
+# People's organisations (共青团, 工会, 妇联 …): named after their place, in no government.
+GROUP_SECTORS = {s.key for s in SECTORS if s.owner == "none"}
 # Abbreviations of bodies that are not a sector of their own.
 UNIT_ABBREVIATIONS = {
     "港澳办": "港澳工作办公室", "港澳事务办": "港澳事务办公室", "台办": "台湾工作办公室",
@@ -270,7 +194,25 @@ _NATIONAL_BODIES = {
     "中共中央办公厅": ("other", "中共中央办公厅"), "中央": ("party", "中共中央"),
 }
 
-_STEM_ALT = "|".join(sorted({st for s in SECTORS for st in s.all_stems}, key=len, reverse=True))
+# A collective party: 各区人民政府, 各县（市、区）人民政府, 各园区、镇街 — never a sentence
+# (各项任务中排在第一位的为牵头单位).
+_COLLECTIVE = re.compile(r"^各(?!项)[^，,。；;：:为是的]{1,24}?(?:人民政府|政府|部门|单位|镇街|园区|"
+                         r"街道|乡镇|镇|[部厅局委办会]|（[^）]*）|\([^)]*\))$")
+# The youth league committee: 团省委, 团市委, 共青团浙江省委, 共青团杭州市委员会, 团中央.
+_LEAGUE = re.compile(rf"^(?:共青团|团)(?:(?P<where>省|市|县|区|[{CJK}]{{2,10}}?(?:省|市|县|区|自治区|"
+                     rf"自治州|盟))委(?:员会)?|(?P<central>中央))$")
+# A document-level note on how to read its lists, never a department: 各项任务中排在第一位的
+# 为牵头单位, 列第一位的为牵头单位, 第一个单位为牵头单位.
+_NOTE = re.compile(r"(第一|首位|首个|居首)[^，,。；;]{0,8}(为|是)[^，,。；;]{0,4}牵头"
+                   r"|牵头单位[^，,。；;]{0,4}(列|排)[^，,。；;]{0,3}(第一|首)")
+
+
+def is_note(text: str) -> bool:
+    """Is `text` a note on how responsibility lists read (排在第一位的为牵头单位)?"""
+    return bool(_NOTE.search(fold_width(text)))
+
+
+_STEM_ALT = "|".join(sorted({st for s in SECTORS for st in s.stems}, key=len, reverse=True))
 # In lists of sectors ("教育、财政、编制等有关部门") a sector may be named by a shorter word.
 _LIST_STEMS = {"编制": "staffing", "人力资源": "hrss", "发展和改革": "development"}
 _LIST_STEM_ALT = "|".join(sorted(set(_STEM_ALT.split("|")) | set(_LIST_STEMS), key=len,
@@ -280,24 +222,39 @@ _SECTOR_BODY = re.compile(rf"^(?P<nat>国家|国务院)?(?P<stem>{_STEM_ALT})(?P
 _SECTOR_GENERIC = re.compile(rf"^(?P<stem>{_STEM_ALT})(?:等)?(?:有关|相关)?(?:部门|系统)$")
 
 
+# Full stems (the families' own), which a name written in full is built on.
+_FULL_STEM_ALT = "|".join(sorted({full for s in SECTORS for full, _ in s.families}, key=len,
+                                 reverse=True))
+_FULL_BODY = re.compile(rf"(?P<gov>人民政府)?(?P<stem>{_FULL_STEM_ALT})(?P<suffix>委员会|厅|局|部)")
+
+
 def sector_of_stem(stem: str) -> Sector | None:
-    for s in SECTORS:
-        if stem in s.all_stems:
-            return s
-    if stem in _LIST_STEMS:
-        return SECTOR_BY_KEY[_LIST_STEMS[stem]]
-    return None
+    return _sector_of_stem(stem) or (SECTOR_BY_KEY[_LIST_STEMS[stem]] if stem in _LIST_STEMS
+                                     else None)
 
 
-def _sector_match(rest: str) -> tuple[Sector, bool] | None:
-    """(sector, named as national) when `rest` is a sector body's name: 人社局, 国家发展改革委."""
+@dataclass(frozen=True)
+class SectorName:
+    """A sector body's name as written: 人社局 is (hrss, 人社, 局)."""
+
+    sector: Sector
+    national: bool                 # written with 国家 / 国务院
+    stem: str | None = None        # None for a whole word (总工会, 残联)
+    suffix: str | None = None
+
+
+def _sector_match(rest: str) -> SectorName | None:
+    """The sector body `rest` names (人社局, 国家发展改革委, 总工会), or None."""
+    word = sector_of_word(rest)
+    if word is not None:
+        return SectorName(*word[:1], False, *word[1:])
     m = _SECTOR_BODY.match(rest)
     if not m:
         return None
     sector = sector_of_stem(m.group("stem"))
     if sector is None or m.group("suffix") not in sector.suffixes:
         return None
-    return sector, bool(m.group("nat"))
+    return SectorName(sector, bool(m.group("nat")), m.group("stem"), m.group("suffix"))
 
 
 # ---- canonical departments ------------------------------------------------------------------
@@ -314,11 +271,15 @@ class Department:
     sector: str | None = None      # Sector.key
     government: str | None = None  # slug of the government it belongs to (org:subOrganizationOf)
     superior: str | None = None    # slug of the next body up its functional line
+    # False when no source gives the full name: the name as written, with its place put in
+    # front (市数据局 → 武汉市数据局); the graph and the exports show it as unconfirmed.
+    resolved: bool = True
 
     def to_dict(self) -> dict:
         return {"slug": self.slug, "name": self.name, "level": self.level,
                 "region": self.region, "kind": self.kind, "sector": self.sector,
-                "government": self.government, "superior": self.superior}
+                "government": self.government, "superior": self.superior,
+                "resolved": self.resolved}
 
 
 @dataclass(frozen=True)
@@ -327,9 +288,12 @@ class Context:
 
     place: Place
     issuer: str | None = None      # the issuer as written in the metadata
+    # full names of sector bodies the document writes itself (its issuers first), by slug:
+    # a name written in full is the body's name, whatever the naming table says
+    written: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def of(cls, meta: DocumentMeta) -> "Context":
+    def of(cls, meta: DocumentMeta, text: str | None = None) -> "Context":
         place = place_of(meta.region, meta.level)
         if place is None and meta.issuer:
             # no region in the metadata: the place the issuer's name starts with
@@ -343,7 +307,12 @@ class Context:
             place = NATIONAL if meta.level == "national" else Place("", meta.level or "municipal")
         if meta.level and place.level != meta.level and meta.level in LEVELS:
             place = Place(place.name, meta.level, place.province)
-        return cls(place, meta.issuer)
+        ctx = cls(place, meta.issuer)
+        sources = [*_issuer_names(meta), text or ""]
+        return cls(place, meta.issuer, written_full_names("\n".join(sources), ctx))
+
+    def written_name(self, slug: str) -> str | None:
+        return next((name for s, name in self.written if s == slug), None)
 
     @property
     def province(self) -> Place | None:
@@ -353,6 +322,36 @@ class Context:
         if p.province:
             return Place(p.province, "provincial", p.province)
         return None
+
+
+def _issuer_names(meta: DocumentMeta) -> list[str]:
+    """Every issuer of a document: its `issuers` where the metadata lists them."""
+    listed = getattr(meta, "issuers", None)
+    if listed:
+        return list(listed)
+    return [x for x in re.split(r"[、，,\s]+", meta.issuer or "") if x]
+
+
+def written_full_names(text: str, ctx: Context) -> tuple[tuple[str, str], ...]:
+    """(slug, name) of each sector body of the document's places that `text` names in full
+    with its place (北京市教育委员会), first writing first."""
+    here = ctx.place
+    places = [p for p in dict.fromkeys((here.name, here.province, here.city)) if p]
+    if not text or not places:
+        return ()
+    alt = "|".join(map(re.escape, sorted(places, key=len, reverse=True)))
+    out: dict[str, str] = {}
+    for m in re.finditer(rf"(?P<place>{alt}){_FULL_BODY.pattern}", match_key(text)):
+        sector = sector_of_stem(m.group("stem"))
+        place = place_of(m.group("place"))
+        if sector is None or place is None or sector.key in PARTY_SECTORS:
+            continue
+        if m.group("gov") and not (_usual(sector, place) or "").startswith("人民政府"):
+            continue
+        if m.group("suffix") not in (sector.suffixes + ("委员会",)):
+            continue
+        out.setdefault(f"{place.name}/{sector.key}", m.group(0))
+    return tuple(out.items())
 
 
 def _government(place: Place) -> Department:
@@ -372,26 +371,51 @@ def _party(place: Place) -> Department:
                       "party", superior=f"{higher.name}/party" if higher else None)
 
 
-def _sector_body(sector: Sector, place: Place) -> Department | None:
-    core = sector.core(place.level)
-    if core is None:
+def _usual(sector: Sector, place: Place) -> str | None:
+    """What `place` calls its body of `sector` (after the place's name), from the table."""
+    return convention(sector, place.level, place.name, place.province)
+
+
+def _sector_body(sector: Sector, place: Place, written: SectorName | None = None,
+                 ctx: "Context | None" = None) -> Department | None:
+    """The body of `sector` at `place`; its name from, in turn: the document's own full
+    name for it, the written stem and body word (经信局 → 经济和信息化局), the place's usual
+    name (naming table)."""
+    slug = f"{place.name}/{sector.key}"
+    usual = _usual(sector, place)
+    if usual is None:
         return None
-    if place.level == "national":
-        name = core
-    elif sector.key in PARTY_SECTORS:
-        name = f"中共{place.name}委{core}"
+    in_full = ctx.written_name(slug) if ctx is not None and place.name else None
+    if in_full and written and written.stem and not _same_body(sector, written, in_full):
+        in_full = None                 # the text writes another body's name in this line
+    if in_full:
+        name = in_full
     else:
-        name = f"{place.name}{core}"
+        core = written_core(sector, written.stem, written.suffix, usual) \
+            if written and written.stem else usual
+        if sector.key in PARTY_SECTORS and place.level != "national":
+            name = f"中共{place.name}委{core}"
+        else:
+            name = with_place(core, place.name, place.level)
     superior = None
     higher = place.higher
     while higher is not None:
-        if sector.core(higher.level):
+        if _usual(sector, higher):
             superior = f"{higher.name}/{sector.key}"
             break
         higher = higher.higher
+    if sector.key in GROUP_SECTORS:
+        return Department(slug, name, place.level, place.name, "other", sector.key, None,
+                          superior)
     gov = _party(place) if sector.key in PARTY_SECTORS else _government(place)
-    return Department(f"{place.name}/{sector.key}", name, place.level, place.name, "department",
+    return Department(slug, name, place.level, place.name, "department",
                       sector.key, gov.slug if place.name else None, superior)
+
+
+def _same_body(sector: Sector, written: SectorName, full: str) -> bool:
+    """Can the written stem + body word stand for `full` (人社局 for …人力资源和社会保障局)?"""
+    return (sector.family_in(full) in sector.families_of(written.stem or "")
+            and full.endswith(full_suffix(written.suffix or "")))
 
 
 def _better(new: Department, old: Department) -> bool:
@@ -399,7 +423,7 @@ def _better(new: Department, old: Department) -> bool:
     jump to the national level)?  Decided on the values alone, whatever the reading order."""
     def rank(d: Department) -> tuple:
         up = d.superior or ""
-        return (bool(up) and not up.startswith(f"{NATIONAL_PLACE}/"), bool(up),
+        return (d.resolved, bool(up) and not up.startswith(f"{NATIONAL_PLACE}/"), bool(up),
                 bool(d.government), d.superior or "", d.government or "")
     return rank(new) > rank(old)
 
@@ -469,10 +493,13 @@ class Resolver:
         raw = re.sub(r"\s+", "", written).strip("，,、；;。:：")
         s = fold_width(raw)
         s = re.sub(r"^(由|请|经|各有关|有关)", "", s) if not s.startswith("各") else s
-        if len(s) < 2:
+        if len(s) < 2 or is_note(s):
             return None
         if s.startswith("各"):
-            return self._collective(raw, ctx)
+            return self._collective(raw, ctx) if _COLLECTIVE.match(s) else None
+        league = _LEAGUE.match(s)
+        if league:
+            return self._league(league.group("where"), ctx)
         if s in _NATIONAL_BODIES:
             kind, name = _NATIONAL_BODIES[s]
             if kind == "government":
@@ -486,10 +513,25 @@ class Resolver:
             unit = _expand_unit(s[4:])
             return Department(f"全国/中共中央{unit}", f"中共中央{unit}", "national",
                               NATIONAL_PLACE, "other", government="全国/party")
-        place, party, gov_unit, rest = self._split_place(s, ctx)
+        place, party, gov_unit, rest, explicit = self._split_place(s, ctx)
         if place is None:
             return None
-        return self._body(rest, place, party, gov_unit, ctx)
+        return self._body(rest, place, party, gov_unit, ctx, explicit)
+
+    def _league(self, where: str, ctx: Context) -> Department | None:
+        """团省委, 团市委, 共青团浙江省委: the youth league committee of that place."""
+        sector = SECTOR_BY_KEY["youth-league"]
+        if where in ("中央", ""):
+            place = NATIONAL if where == "中央" else ctx.place
+        elif where in ("省", "市", "县", "区"):
+            place = self._level_place(where, ctx)
+        else:
+            m = _PLACE_RE.fullmatch(where)
+            place = place_of(where, ctx.place.level) if m or _OTHER_PLACE_RE.fullmatch(where) \
+                else None
+        if place is None or not place.name:
+            return None
+        return _sector_body(sector, place, None, ctx)
 
     def _collective(self, s: str, ctx: Context) -> Department:
         place = ctx.place
@@ -503,6 +545,7 @@ class Resolver:
         if s.startswith("中共"):
             s, party = s[2:], True
         place = None
+        explicit = True
         m = _PLACE_RE.match(s)
         if m:
             place = place_of(m.group(0))
@@ -531,17 +574,18 @@ class Resolver:
                 s = s[1:]
                 place = self._level_place(word, ctx)
                 if place is None:
-                    return None, party, gov_unit, s
+                    return None, party, gov_unit, s, False
             elif s.startswith(("国家", "国务院")) or re.search(r"(部|总局|署)$", s):
                 place = NATIONAL
             else:
                 place = ctx.place
+            explicit = False
         if s.startswith("委") and not s.startswith(("委员会",)):
             party, s = True, s[1:]
         elif s.startswith(("政府", "人民政府")) and len(s) > 4 and not _GOV.match(s):
             gov_unit = True
             s = s[4:] if s.startswith("人民政府") else s[2:]
-        return place, party, gov_unit, s
+        return place, party, gov_unit, s, explicit
 
     @staticmethod
     def _level_place(word: str, ctx: Context) -> Place | None:
@@ -549,7 +593,9 @@ class Resolver:
         if word == "省":
             return ctx.province
         if word == "市":
-            if here.level == "municipal":
+            # a city's own text, a county-level city's (浏阳市) and a 直辖市's (北京市)
+            if here.level == "municipal" or here.name.endswith("市") and (
+                    here.level == "county" or here.name in MUNICIPALITIES):
                 return here
             if here.level == "county" and here.city:
                 return Place(here.city, "municipal", here.province)
@@ -564,7 +610,7 @@ class Resolver:
                     or ORG_END.search(rest))
 
     def _body(self, rest: str, place: Place, party: bool, gov_unit: bool,
-              ctx: Context) -> Department | None:
+              ctx: Context, explicit: bool = True) -> Department | None:
         if not rest or _GOV.match(rest):
             if party and not rest:
                 return _party(place)
@@ -572,10 +618,12 @@ class Resolver:
         if rest in ("厅", "局", "委", "办") and not party:
             return self._issuer_body(rest, place, ctx)
         unit = _expand_unit(rest)
-        found = None if gov_unit else (_sector_match(rest) or _sector_match(unit))
+        found = _sector_match(rest) or _sector_match(unit)
+        if found is not None and gov_unit and not (_usual(found.sector, place) or "").startswith(
+                "人民政府"):
+            found = None               # 市政府办公室 is the government's, not a sector's
         if found is not None:
-            sector, national = found
-            body = _sector_body(sector, NATIONAL if national else place)
+            body = _sector_body(found.sector, NATIONAL if found.national else place, found, ctx)
             if body is not None:
                 return body
         if party:
@@ -591,8 +639,12 @@ class Resolver:
         if not ORG_END.search(name):
             return None
         own = name[len(place.name):] if place.name and name.startswith(place.name) else name
+        # a full name with its place, or a known abbreviation (编办), is a source; a bare
+        # unit given the document's place (市数据局 → 武汉市数据局) is not
+        resolved = explicit or unit != rest or place.level == "national"
         return Department(f"{place.name}/{match_key(own)}", name, place.level, place.name,
-                          "other", government=owner.slug if place.name else None)
+                          "other", government=owner.slug if place.name else None,
+                          resolved=resolved)
 
     def _issuer_body(self, word: str, place: Place, ctx: Context) -> Department | None:
         """省厅 / 市局: the issuing body itself, when it is a 厅 / 局 of that place."""
@@ -608,7 +660,7 @@ class Resolver:
         sector = sector_of_stem(stem)
         if sector is None:
             return None
-        body = _sector_body(sector, ctx.place)
+        body = _sector_body(sector, ctx.place, None, ctx)
         return self._add(body) if body else None
 
     def alias_list(self, slug: str) -> list[str]:
@@ -620,25 +672,27 @@ class Resolver:
 
 
 def _standard_aliases(dept: Department) -> set[str]:
-    """The usual other forms of a sector body's name: 东莞市人社局, 广东省发展改革委."""
+    """The usual other forms of a sector body's name: 东莞市人社局, 广东省发展改革委 — the
+    other stems of the family its name is built on (never another family's: 经信 ≠ 工信)."""
     out: set[str] = set()
     if dept.kind != "department" or not dept.sector:
         return out
     sector = SECTOR_BY_KEY[dept.sector]
-    core = sector.core(dept.level or "municipal") or ""
-    stem = next((st for st in sector.stems if st in core), None)
-    if stem is None:
-        return out
-    before, after = core.split(stem, 1)
-    # the body word in its short form: 委员会 → 委 (发改委, 卫健委, 国资委)
-    short_after = "委" if after == "委员会" else after
     place = "" if dept.level == "national" else dept.region or ""
     if sector.key in PARTY_SECTORS and place:
         place = f"中共{place}委"
-    for other in sector.stems:
-        if other == stem:
-            continue
-        out.add(f"{place}{before}{other}{short_after}")
+    core = dept.name[len(place):] if place and dept.name.startswith(place) else dept.name
+    family = sector.family_in(core)
+    if family is None:
+        return out
+    stems = next(w for f, w in sector.families if f == family)
+    stem = max((st for st in (family, *stems) if st in core), key=len)
+    before, after = core.split(stem, 1)
+    # the body word in its short form: 委员会 → 委 (发改委, 卫健委, 国资委)
+    short_after = "委" if after == "委员会" else after
+    for other in (family, *stems):
+        if other != stem and len(sector.families_of(other)) == 1:
+            out.add(f"{place}{before}{other}{short_after}")
     return out
 
 
@@ -709,8 +763,14 @@ _LABEL = re.compile(r"^(?P<label>牵头单位|牵头部门|主责单位|主责�
                     r"参与单位|参与部门|协同单位|协办单位)[:：]")
 _LEAD_MARK = re.compile(r"(牵头负责|负责牵头|牵头落实|牵头组织|牵头)$")
 _PART_MARK = re.compile(r"等?(按职责分工负责|按职责分工落实|按职能分工负责|按职责负责|分工负责|"
-                        r"共同负责|配合落实|配合|参与|协同|协助|协办)$")
+                        r"分别负责|分别落实|共同负责|配合落实|配合|参与|协同|协助|协办)$")
+# "A负责", "A、B负责": no role word, so the list reads as a bare list (the first leads)
 _SOLE_MARK = re.compile(r"(负责落实|负责|主责|落实)$")
+# A role written after one name of a list: 省人力资源社会保障厅（牵头）、省教育厅
+_ITEM_ROLE = re.compile(r"\s*[（(]\s*(?P<mark>牵头|主责|配合|参与|协办|协同)\s*[）)]$")
+# What may stand before a responsibility sentence in running text: 此项工作由…负责
+_PROSE_LEAD_IN = re.compile(r"(?:此项工作|该项工作|这项工作|本项工作|此项任务|该项任务|上述工作|以上工作)?"
+                            r"(?=由)")
 _CLAUSE_SPLIT = re.compile(r"[，,；;。]")
 _JOIN = re.compile(r"(?<=[部厅局委办府室会院署区街])(?:和|及|与|以及)(?=\S)")
 
@@ -818,25 +878,41 @@ def parse_roles(text: str) -> list[tuple[str, str, int]]:
                             _distribute(_items(right, off + len(left) + 2))))
             continue
         for mark, r in ((_LEAD_MARK, "lead"), (_PART_MARK, "participant"),
-                        (_SOLE_MARK, "lead")):
+                        (_SOLE_MARK, None)):
             mm = mark.search(clause)
             if mm and mm.start() > 0:
                 clause = clause[:mm.start()]
                 role = role or r
                 break
         clauses.append((role, _distribute(_items(clause, off))))
-    has_lead = any(role == "lead" for role, _ in clauses)
+    # a role written after a name (A（牵头）、B) is that name's own
+    marked = [(role, [_item_role(name, off) for name, off in items]) for role, items in clauses]
+    has_lead = any(role == "lead" or any(r == "lead" for _, _, r in items)
+                   for role, items in marked)
     out: list[tuple[str, str, int]] = []
     first = True
-    for role, items in clauses:
-        for name, off in items:
-            if role is None:
+    for role, items in marked:
+        for name, off, own in items:
+            r = own or role
+            if r is None:
                 r = "lead" if (first and not has_lead) else "participant"
-            else:
-                r = role
             first = False
             out.append((r, name, off))
     return out
+
+
+def _item_role(name: str, off: int) -> tuple[str, int, str | None]:
+    """(name, offset, its own role) of a list item: 省教育厅（牵头） leads."""
+    m = _ITEM_ROLE.search(name)
+    if not m or m.start() == 0:
+        return name, off, None
+    role = "lead" if m.group("mark") in ("牵头", "主责") else "participant"
+    return name[:m.start()], off, role
+
+
+def has_lead_word(phrase: str) -> bool:
+    """Does a responsibility phrase name its lead (牵头, 主责)?"""
+    return bool(re.search(r"牵头|主责", phrase))
 
 
 _RESP_COLUMN = re.compile(r"(责任单位|责任部门|牵头单位|牵头部门|配合单位|配合部门|参与单位|负责单位|"
@@ -882,14 +958,35 @@ class _DocReader:
                 continue
             for para_start, para in _paragraphs(p.own_text):
                 found = _trailing_bracket(para) or _trailing_label(para)
-                if found is None:
-                    continue
-                a, b = found
-                inner = para[a:b]
-                parsed = self._resolve_phrase(inner)
-                if not parsed:
-                    continue
-                self._assign(p, p, para_start + a, inner, parsed, "bracket", p.own_text)
+                if found is not None and is_note(para[found[0]:found[1]]):
+                    continue           # 各项任务中排在第一位的为牵头单位: how to read, not who
+                if found is not None:
+                    a, b = found
+                    inner = para[a:b]
+                    parsed = self._resolve_phrase(inner)
+                    if parsed:
+                        self._assign(p, p, para_start + a, inner, parsed, "bracket", p.own_text)
+                        continue
+                self._prose(p, para_start, para)
+
+    def _prose(self, p: Provision, para_start: int, para: str) -> None:
+        """由省人社厅牵头，省教育厅配合。 / 此项工作由…负责。 / 省发展改革委负责… in the text."""
+        for a, b in _prose_phrases(para):
+            phrase = para[a:b].rstrip("；;，, ")
+            if not _DOES.search(phrase) or is_note(phrase):
+                continue
+            by = phrase.startswith("由")
+            parsed = self._resolve_phrase(phrase)
+            if not parsed and not by:
+                cut = _first_doer(phrase)
+                parsed = self._resolve_phrase(cut) if cut else None
+                phrase = cut or phrase
+            # without 由, the sentence must open on a body's own name (省…, 市…, 北京市…),
+            # not on a verb whose last character reads as a place (建立市人社局牵头)
+            if parsed and not by and not _has_prefix(parsed[0][1]):
+                parsed = None
+            if parsed:
+                self._assign(p, p, para_start + a, phrase, parsed, "prose", p.own_text)
 
     def _resolve_phrase(self, phrase: str):
         parsed = parse_roles(phrase)
@@ -931,11 +1028,17 @@ class _DocReader:
         for table in (p for p in self.doc.provisions if p.kind == "table"):
             cols = [match_key(c) for c in table.columns]
             rows = [self.by_id[c] for c in table.children if self.by_id[c].kind == "table_row"]
-            for row in rows:
-                got = self._row(row, cols)
+            read = [(row, self._row(row, cols)) for row in rows]
+            marks_lead = any(has_lead_word(phrase) for _, got in read if got
+                             for _, phrase, _ in got[1])
+            for row, got in read:
                 if got is None:
                     continue
                 task_text, assignments = got
+                if marks_lead and not _lead_column(cols):
+                    # where rows mark their lead (（牵头）), a row that marks none has none
+                    assignments = [(at, phrase, _no_lead(phrase, parsed))
+                                   for at, phrase, parsed in assignments]
                 row_parsed[row.id] = assignments
                 for phrase_at, phrase, parsed in assignments:
                     self._assign(row, row, phrase_at, phrase, parsed, "table", row.own_text)
@@ -1040,6 +1143,18 @@ class _DocReader:
             yield m.start(), m.end(), written, dept, False
 
 
+def _lead_column(cols: list[str]) -> bool:
+    """Does a table give leads a column of their own (牵头单位 | 配合单位)?"""
+    return any(c.startswith(("牵头", "主责")) for c in cols)
+
+
+def _no_lead(phrase: str, parsed: list) -> list:
+    """A row's list read as participants only, unless the row itself names a lead."""
+    if has_lead_word(phrase):
+        return parsed
+    return [("participant",) + tuple(x[1:]) for x in parsed]
+
+
 def _paragraphs(text: str) -> Iterable[tuple[int, str]]:
     pos = 0
     for para in text.split("\n"):
@@ -1047,18 +1162,24 @@ def _paragraphs(text: str) -> Iterable[tuple[int, str]]:
         pos += len(para) + 1
 
 
+_BRACKETS = {"）": "（(", ")": "（(", "】": "【[", "]": "[【［", "］": "［["}
+
+
 def _trailing_bracket(para: str) -> tuple[int, int] | None:
-    """The inside of a bracket that ends a paragraph ("…。（市人社局、市财政局）"), or None."""
+    """The inside of a bracket that ends a paragraph ("…。（市人社局、市财政局）",
+    "…【牵头单位：…】", "…[责任单位：…]"), or None."""
     s = para.rstrip()
     s = s.rstrip("。；;.")
-    if not s.endswith(("）", ")")):
+    if not s or s[-1] not in _BRACKETS:
         return None
+    closers, openers = "".join(c for c, o in _BRACKETS.items() if o == _BRACKETS[s[-1]]) + s[-1], \
+        _BRACKETS[s[-1]]
     depth, i = 0, len(s) - 1
     while i >= 0:
         ch = s[i]
-        if ch in "）)":
+        if ch in closers:
             depth += 1
-        elif ch in "（(":
+        elif ch in openers:
             depth -= 1
             if depth == 0:
                 break
@@ -1068,7 +1189,7 @@ def _trailing_bracket(para: str) -> tuple[int, int] | None:
     return i + 1, len(s) - 1
 
 
-_LABELLED = re.compile(r"(?:^|(?<=[。；;！]))\s*(?:[（(])?(?=(?:牵头单位|牵头部门|责任单位|责任部门|主责单位)[:：])")
+_LABELLED = re.compile(r"(?:^|(?<=[。；;！]))\s*(?:[（(【\[])?(?=(?:牵头单位|牵头部门|责任单位|责任部门|主责单位)[:：])")
 
 
 def _trailing_label(para: str) -> tuple[int, int] | None:
@@ -1078,8 +1199,44 @@ def _trailing_label(para: str) -> tuple[int, int] | None:
         found = m.end()
     if found is None:
         return None
-    end = len(para.rstrip().rstrip("。；;.）)"))
+    end = len(para.rstrip().rstrip("。；;.）)】]"))
     return (found, end) if end - found >= 4 else None
+
+
+_SENTENCE_END = re.compile(r"[。！!？?]")
+
+
+def _prose_phrases(para: str) -> list[tuple[int, int]]:
+    """Sentences of running text that may say who is responsible: each one starting with
+    由 (此项工作由…负责), and the paragraph's last sentence ("省发展改革委负责…")."""
+    spans, start = [], 0
+    for m in _SENTENCE_END.finditer(para):
+        spans.append((start, m.start()))
+        start = m.end()
+    if para[start:].strip():
+        spans.append((start, len(para)))
+    out = []
+    for i, (a, b) in enumerate(spans):
+        while a < b and para[a].isspace():
+            a += 1
+        lead_in = _PROSE_LEAD_IN.match(para, a, b)
+        if lead_in and lead_in.end() > a or para.startswith("由", a):
+            out.append((lead_in.end() if lead_in else a, b))
+        elif i == len(spans) - 1 and i > 0:
+            out.append((a, b))
+    return out
+
+
+_DOES = re.compile(r"牵头|负责")
+
+
+def _first_doer(phrase: str) -> str | None:
+    """"省发展改革委负责统筹…" → "省发展改革委负责": the sentence cut after its first
+    牵头/负责, when that falls in its first clause."""
+    m = _DOES.search(phrase)
+    if not m or m.start() < 2 or re.search(r"[，,；;]", phrase[:m.start()]):
+        return None
+    return phrase[:m.end()]
 
 
 _CITED = re.compile(r"《[^》]*》|[\u4e00-\u9fff]{1,12}[〔\[［]\s*\d{4}\s*[〕\]］]\s*\d+\s*号")
@@ -1106,7 +1263,9 @@ def _body_words() -> str:
     word (部门, 部署, 部分); a stem followed by 部门 / 系统 is the sector in general."""
     alts = []
     for sector in SECTORS:
-        stems = "|".join(sorted(sector.all_stems, key=len, reverse=True))
+        if not sector.stems:
+            continue                   # people's organisations: whole words (_GROUP_WORDS)
+        stems = "|".join(sorted(sector.stems, key=len, reverse=True))
         suffixes = "|".join(("部(?![门署分位])" if sf == "部" else sf)
                             for sf in sorted(sector.suffixes, key=len, reverse=True))
         alts.append(rf"(?:{stems})(?:部门|系统|{suffixes})")
@@ -1114,8 +1273,11 @@ def _body_words() -> str:
 
 
 _BODY_WORDS = _body_words()
+_GROUP_WORDS = "|".join(w for w in WHOLE_WORDS if w != "团委")
 _MENTION = re.compile(
     rf"{_PREFIX}?{_BODY_WORDS}"
+    rf"|{_PREFIX}(?:{_GROUP_WORDS})"
+    rf"|(?:共青团|团)(?:省|市|县|区)委|共青团(?:{_PLACE_RE.pattern})委(?:员会)?|共青团中央|团中央"
     rf"|{_PREFIX}(?:人民政府|政府)(?!部门|债|采购|投资|补贴|购买|引导|性)"
     rf"|{_PREFIX}(?:{'|'.join(sorted(UNIT_ABBREVIATIONS, key=len, reverse=True))}|教研院|教科院)"
     r"|国务院办公厅|国务院|中共中央办公厅|中共中央|党中央"
