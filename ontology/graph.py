@@ -374,7 +374,7 @@ class _Builder:
                 "aliases": aliases, "level": dept.level, "region": dept.region,
                 "parent": dept.government, "parent_name": gov.name if gov else None,
                 "superior": dept.superior, "line": line, "kind": dept.kind,
-                "sector": dept.sector, "tasks": tasks.get(slug, []),
+                "sector": dept.sector, "resolved": dept.resolved, "tasks": tasks.get(slug, []),
                 "mentions": mentioned.get(slug, [])})
         return rows
 
