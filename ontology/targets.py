@@ -2,34 +2,49 @@
 
 Two sources, one record:
 
-* **Tables** (a 专栏 of 主要指标): the header says which column is the base year and which the
-  target year ("2020年 / 2025年", or 基期 / 目标), which holds 预期性/约束性, which the unit; the
-  first cell names the indicator with its unit in brackets ("技工院校数（所）"); a cell in [ ] is
-  a five-year total, as the table note says ("注：[]内为五年累计数") — unless a note gives the
-  brackets another meaning.
-* **Prose**: a number with a measure word (所 个 名 人 万人 人次 学时 % 个百分点 …) is a target
-  when the clause commits to it: a level cue before it (保持在, 达到, 不低于, 不少于, 超, ≥ …), a
-  goal verb right before it (建成, 建设, 打造, 遴选, 培养 …) or a few words back with its object
-  in between ("累计培训各类人员20万人次"), or a bound after it (以上, 左右, 以下).  The
-  indicator is the noun phrase before a level cue ("毕业生就业率 | 保持在 | 98%以上"), the object
-  after a goal verb ("建成 | 20所 | 高水平技师学院", the head after the last 的), or both around
-  a bare bound ("技工院校 | 90%以上 | 专业实行校企合作培养模式").  A share without a share word
-  gets one ("高级工班以上在校生 | 力争达到 | 55%" → …在校生比例); a change keeps its verb
-  ("技能人才总量年均增长 5%").  Coordinated figures share their verb ("建成20所A和30所B").
+* **Tables** (a 专栏 of 主要指标): read by ontology.target_tables — the header says which
+  column is the base year and which the target year (2020年 | 2025年, “十四五”末, 基期 / 目标),
+  which holds 预期性/约束性, which the unit; a cell in [ ] is a five-year total; a table of
+  years down and indicators across is read too.  Tables under a background heading hold
+  what was done and give no targets.
+* **Prose**: a number with a measure word (所 个 名 人 万人 人次 学时 % 个百分点 个月 …) is a
+  target when the clause commits to it: a level cue before it (保持在, 达到, 不低于, 不少于, 超,
+  ≥ …), a goal verb right before it (建成, 建设, 打造, 遴选, 培养 …) or a few words back with
+  its object in between ("累计培训各类人员20万人次"), or a bound after it (以上, 左右, 以下).
+  The indicator is the noun phrase before a level cue ("毕业生就业率 | 保持在 | 98%以上"), the
+  object after a goal verb ("建成 | 20所 | 高水平技师学院", the head after the last 的), or
+  both around a bare bound ("技工院校 | 90%以上 | 专业实行校企合作培养模式").  A share without
+  a share word gets one ("高级工班以上在校生 | 力争达到 | 55%" → …在校生比例); a share keeps the
+  whole it is of ("企业导师占比不低于师资队伍的30%" → 企业导师占师资队伍比例) and, when its
+  clause starts with 占, the subject of the clause before ("高技能人才总量稳步增长，占技能人才
+  的比例达到35%" → 高技能人才总量占技能人才的比例), so two places' shares of different
+  populations never merge.  A clause with no subject at all ("到2025年，达到18所") continues
+  the figure before it.  Bracketed asides (（含技师学院）) are left out of names.  Coordinated
+  figures share their verb ("建成20所A和30所B"); a range "3至5所" / "3—5所" is ">= 3" with
+  `upper` 5; a fraction ("1/3", "三分之一") is a share in percent.
 
-Never a target, by rule: money (元), durations and dates (年, 月, 日, 个工作日), ordinals (第…,
-前…), numbers inside 《》, 〔〕 or quotation marks, rates of an instrument ("按60%的比例提取",
-"按每人200元"), a bare 一 (一批, 一支: an article), anything in a background provision (发展基础,
-面临形势, 发展环境 …) or a sentence about the past (截至 a year before the plan, the previous
-五年规划, a verb with 了).  A ratio after a level cue is a target: "1:350" is 350 in unit "1:N",
-"20:1" is 20 in unit "N:1"; the comparator of 达到 a ratio is "=", since reaching a ratio does
-not say which way is better.  A range "2—3所" is ">= 2" with `upper` 3.
+Comparators: 以上/不少于/不低于/超过/≥ ">=", 以下/不超过/控制在 "<=", 左右/约 "~"; reaching a
+level (达到, 提高到, 保持在, 稳定在) is "=" unless a bound after the number says otherwise
+("技师学院达到12所" = 12, "达到65%以上" ≥ 65).  A change keeps its verb in the name
+("技能人才总量年均增长 5%"); measured from a base year it is `relative`, its base year kept
+(`baseline_year`) and named ("比2020年提高3个百分点" → …较2020年提高, 3 个百分点; "比2010年提高
+8%" is never a share of 8 %).  翻一番 is 2 倍 of the base year (stated, or the year before
+the plan period).  A figure per year (每年, 每学年) says so in its name and keeps the count's
+unit ("每年面向社会开展职业技能培训 8 万人次"), as tables write 年职业培训规模（万人次）.
+Durations (个月, 天, 周) are targets only when bounded ("实践不少于2个月").
+
+Never a target, by rule: money (元), durations unbounded and dates (年, 月, 日, 个工作日),
+ordinals (第…, 前…), numbers inside 《》, 〔〕 or quotation marks, rates of an instrument
+("按60%的比例提取", "按每人200元"), a bare 一 (一批, 一支: an article), anything in a
+background provision (发展基础, 面临形势, 发展环境 …), and the past: 截至 a year not after the
+document's (or a month, 目前), an earlier five-year period ("十三五"期间), a year before the
+plan as the nearest year named ("2020年，在校生达到…"), words of the past with no target year
+("以来", "五年来", "连续多年"), a verb with 了.
 
 Years come from the text: the nearest "到2025年(底)" / "2025年：" before the number in its
-paragraph, or "十四五"末 / 期间 (that period's last year); failing that, the plan period's end
-when the provision is a goals provision (a heading with 目标); else None.  期间/时期/累计/五年
-make a figure a period total (cumulative); 每年/每学年/每期 make it a rate, written into the unit
-("个/年").
+paragraph (never the base year of 比/较/由…), or "十四五"末 / 期间 (that period's last year);
+failing that, the plan period's end when the provision is a goals provision (a heading with
+目标); else None.  期间/时期/累计/五年 make a figure a period total (cumulative).
 
 Indicators are concepts shared across documents: `indicator_key()` folds what does not change
 what is measured — width, quotes, brackets, 的/之, the inclusive bounds 及以上/以上 (以上 is
