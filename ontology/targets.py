@@ -300,7 +300,6 @@ _DOUBLING = re.compile(r"(?:实现)?翻(?P<n>一|两|二|三|\d)番")
 # An aside in brackets names what is included, not what is measured: "技工院校（含技师学院）
 # 在校生" is 技工院校在校生 — and must not pass for an indicator of 技师学院.
 _ASIDE = re.compile(r"\([^()]*\)")
-_SHARE_ONLY = re.compile(r"^(占|所占)?[^占]{0,12}?(的)?(比例|比重|占比)?$")
 # Where a clause's own subject ends and what it says of it begins ("高技能人才总量持续增长").
 _PREDICATE = re.compile(r"持续|不断|稳步|逐步|明显|显著|进一步|大幅|达到|增长|增加|提高|提升|扩大|"
                         r"保持|稳定|超过|不低于|不少于|实现|得到|更加|基本|力争|要|将|为|是|有")
@@ -650,12 +649,10 @@ def _aside_bounds(text: str, i: int, lo: int, hi: int) -> tuple[int, int]:
 def _with_subject(name: str, text: str, lo: int, previous: Found | None) -> str:
     """A clause whose subject is in the clause before it: "…，占技能人才的比例达到30%" takes
     the previous clause's subject; "…；到2025年，达到18所" the previous figure's indicator."""
-    if name and not _SHARE_ONLY.fullmatch(name):
-        return name
-    if not name.startswith(("占", "所占")) and name:
-        return name
     if not name:
         return previous.indicator if previous is not None else name
+    if not name.startswith(("占", "所占")):
+        return name
     k = lo - 1
     if k < 0 or text[k] not in ",，":
         return name
