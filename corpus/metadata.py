@@ -275,9 +275,14 @@ def _fields(line: str) -> list[tuple[str, str]]:
     return out
 
 
+_CRUMB = re.compile(r"^(当前位置|您当前的位置|您的位置|您现在的位置|所在位置)\s*[：:]"
+                    r"|^(网站)?首页\s*[>＞»›→/]")
+
+
 def _is_header_bar(line: str) -> bool:
-    """来源：… 发布时间：… 浏览次数：… — a web page's bar over the article."""
-    return len(_page_fields(line)) >= 2 or bool(re.search(r"大\s*中\s*小", line))
+    """来源：… 发布时间：… 浏览次数：…, or the breadcrumb: a web page's bars over the article."""
+    return (len(_page_fields(line)) >= 2 or bool(re.search(r"大\s*中\s*小", line))
+            or bool(_CRUMB.match(line)))
 
 
 def _number_from(lines: list[str]) -> tuple[str, str] | None:
@@ -395,7 +400,7 @@ def _issuer_lines(front: list[str]) -> tuple[tuple[str, ...], str] | None:
             block += orgs
         elif start is not None:
             break
-        elif i >= 3 or not (_is_header_bar(line) or re.search(r"[>＞»]", line)):
+        elif i >= 3 or not _is_header_bar(line):
             return None                 # the head must open the text (past a page's crumbs)
     return (_issuer_name(block), " / ".join(front[start:start + len(block)])) if block else None
 

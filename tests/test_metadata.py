@@ -239,3 +239,109 @@ def test_web_page_metadata_table():
 def test_a_table_header_is_not_a_label():
     text = "某市某某方案\n序号\t名称\t牵头单位\n1\t推动提质扩容\t市教育局\n为了……，制定本方案。\n一、总体要求\n"
     assert read_text_facts(text).title == "某市某某方案"
+
+
+# ---- where a document comes from (issue 14) --------------------------------------------------------
+
+def test_county_level_city_is_county_under_its_prefecture():
+    text = ("平江路小区改造工作的通知\n浏人社发〔2024〕3号\n各街道：\n请按要求做好改造工作。\n"
+            "浏阳市人力资源和社会保障局\n2024年2月1日\n")
+    inferred = explain_metadata(text, "x.txt", {})
+    assert (inferred.meta.level, inferred.meta.region) == ("county", "浏阳市")
+    assert inferred.sources["level"] == "from the issuer" and inferred.warnings() == []
+
+
+def test_direct_municipality_and_its_district():
+    city = infer_metadata("上海市教育委员会关于做好某项工作的通知\n各区教育局：\n现通知如下。\n", "x", {})
+    assert (city.level, city.region) == ("provincial", "上海市")
+    district = infer_metadata("某某工作方案\n为了……，制定本方案。\n重庆市渝中区人民政府办公室\n"
+                              "2023年5月6日\n", "x", {})
+    assert (district.level, district.region) == ("county", "重庆市渝中区")
+
+
+@pytest.mark.parametrize("number,level,region", [
+    ("鲁人社发〔2022〕8号", "provincial", "山东省"), ("甬政办发〔2023〕12号", "municipal", "宁波市"),
+    ("国办发〔2022〕1号", "national", "全国"),
+])
+def test_place_from_the_document_number_when_no_issuer_names_one(number, level, region):
+    text = f"关于推进技能人才工作的通知\n{number}\n各有关单位：\n现就有关事项通知如下。\n"
+    inferred = explain_metadata(text, "x.txt", {})
+    assert (inferred.meta.level, inferred.meta.region) == (level, region)
+    assert inferred.sources["region"] == "from the 文号"
+
+
+def test_co_issued_notice_keeps_every_issuer_in_order():
+    text = ("湘人社发〔2023〕4号\n关于加强技工院校建设的通知\n各市州：\n现就有关事项通知如下。\n"
+            "一、加强建设。\n"
+            "湖南省人力资源和社会保障厅　　湖南省教育厅\n\n湖南省财政厅\n\n2023年6月1日\n\n（此件主动公开）\n")
+    meta = infer_metadata(text, "x.txt", {})
+    assert meta.issuers == ("湖南省人力资源和社会保障厅", "湖南省教育厅", "湖南省财政厅")
+    assert meta.issuer == "湖南省人力资源和社会保障厅"
+    assert (meta.level, meta.region) == ("provincial", "湖南省")
+    assert meta.to_dict()["issuers"] == list(meta.issuers)
+
+
+def test_issuer_lines_over_the_number():
+    text = ("天津市人力资源和社会保障局　天津市教育委员会\n津人社局发〔2023〕2号\n"
+            "关于某项工作的通知\n各区人社局、教育局：\n现通知如下。\n")
+    assert infer_metadata(text, "x", {}).issuers == ("天津市人力资源和社会保障局", "天津市教育委员会")
+
+
+def test_publicity_note_is_not_part_of_the_title():
+    text = ("山西省人力资源和社会保障厅\n2023年3月1日\n（此件公开发布）\n"
+            "山西省技工院校专业建设实施方案\n为了……，制定本方案。\n一、总体要求\n")
+    meta = infer_metadata(text, "x", {})
+    assert meta.title == "山西省技工院校专业建设实施方案"
+    assert meta.date == "2023-03-01"
+
+
+def test_web_header_bar_is_neither_date_nor_issuer():
+    text = ("首页 > 政务公开 > 政策文件\n某某市关于推进职业培训的实施意见\n"
+            "来源：市政府办公室  发布日期：2023-07-20  浏览次数：123  字号：大 中 小\n"
+            "为了……，提出如下意见。\n一、总体要求\n")
+    facts = read_text_facts(text)
+    assert facts.date is None and facts.issuer is None
+    assert facts.title == "某某市关于推进职业培训的实施意见"
+
+
+def test_fields_several_to_a_line():
+    text = "某某规划\n文号:武政办〔2022〕41号  成文日期:2022-05-18\n为了……，制定本规划。\n"
+    facts = read_text_facts(text)
+    assert (facts.number, facts.date) == ("武政办〔2022〕41号", "2022-05-18")
+
+
+def test_unresolvable_place_is_left_open_with_a_warning():
+    text = "关于做好假期安全工作的通知\n各单位：\n请做好假期值班和安全检查工作。\n"
+    inferred = explain_metadata(text, "x.txt", {})
+    assert (inferred.meta.level, inferred.meta.region) == (None, None)
+    assert "region" in dict(inferred.meta.unsettled)
+    warnings = inferred.warnings()
+    assert any(w.startswith("level not settled") and w.endswith("pass --level") for w in warnings)
+    assert any(w.startswith("region not settled") for w in warnings)
+    assert "level —" in inferred.summary() and "文号 —" in inferred.summary()
+    # the flags settle it, and the region gives its level
+    flagged = explain_metadata(text, "x.txt", {"region": "浏阳市"})
+    assert (flagged.meta.level, flagged.meta.region) == ("county", "浏阳市")
+
+
+def test_ambiguous_district_settled_by_the_body():
+    text = ("朝阳区教育局关于某项工作的通知\n各学校：\n为推动长春市职业教育发展，"
+            "结合长春市实际，现通知如下。\n")
+    meta = infer_metadata(text, "x", {})
+    assert (meta.level, meta.region) == ("county", "长春市朝阳区")
+    alone = explain_metadata("朝阳区教育局关于某项工作的通知\n各学校：\n现通知如下。\n", "x", {})
+    assert alone.meta.region is None and "ambiguous" in alone.unsettled["region"]
+
+
+def test_the_body_says_which_place_it_is():
+    text = ("技能人才队伍建设方案\n为了推动全省技能人才工作，结合我省实际，制定本方案。\n"
+            "一、总体要求\n到2025年，甘肃省技能人才总量稳步增长，兰州市、天水市……。\n")
+    inferred = explain_metadata(text, "x", {})
+    assert (inferred.meta.level, inferred.meta.region) == ("provincial", "甘肃省")
+    assert inferred.sources["level"] == "from the body"
+
+
+def test_issuer_flag_lists_co_issuers():
+    meta = infer_metadata("某方案\n为了……。\n", "x", {"issuer": "江西省教育厅、江西省财政厅"})
+    assert meta.issuers == ("江西省教育厅", "江西省财政厅") and meta.issuer == "江西省教育厅"
+    assert (meta.level, meta.region) == ("provincial", "江西省")
