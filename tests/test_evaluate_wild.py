@@ -308,3 +308,11 @@ def test_cli_prints_wild_tables_then_bundled_then_the_total(data, wild, monkeypa
         i for i, line in enumerate(out) if line.startswith("wild T2_broken.txt"))
     quiet = run("--eval-dir", str(wild.parent), "--no-wild").stdout
     assert "wild" not in quiet
+
+
+def test_cli_scores_the_wild_part_when_this_data_folder_is_not_built(wild, tmp_path, report):
+    result = CliRunner().invoke(cli, ["--data", str(tmp_path / "none"), "eval",
+                                      "--eval-dir", str(wild.parent)])
+    out = result.stdout.splitlines()
+    assert result.exit_code != 0 and "nothing is built" in result.stdout
+    assert out[-1].startswith("wild total: 7/12 facts")

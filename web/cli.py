@@ -157,7 +157,12 @@ def eval_cmd(ctx: Ctx, eval_dir: Path | None, verbose: bool, no_wild: bool,
     if folder is None:
         click.echo("no evaluation data found (../shared/eval); nothing to score")
         return
-    bundled = format_table(evaluate(ctx.generation(), folder), verbose=verbose)
+    # The bundled table needs this data folder's build, the wild part does not: with
+    # nothing built the wild part is still scored, and the command fails at the end.
+    try:
+        bundled, unbuilt = format_table(evaluate(ctx.generation(), folder), verbose=verbose), None
+    except NotBuilt as exc:
+        bundled, unbuilt = f"  {exc}", exc
     wild = None if no_wild else find_wild_dir(folder)
     report = None
     if wild is not None:
@@ -172,6 +177,8 @@ def eval_cmd(ctx: Ctx, eval_dir: Path | None, verbose: bool, no_wild: bool,
     click.echo(bundled)
     if report is not None:
         click.echo(format_total(report))
+    if unbuilt is not None:
+        raise unbuilt
 
 
 @cli.command()
