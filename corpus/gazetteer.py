@@ -118,7 +118,12 @@ class Gazetteer:
             stem = short_name(d.name)
             if len(stem) >= 2 and stem != d.name:
                 self._short[stem].append(d)
-        self._longest = max(map(len, self._full))
+        # the lengths of the names that start with each character, longest first: a text
+        # is scanned at every character, most of which start no name at all
+        lengths: dict[str, set[int]] = defaultdict(set)
+        for name in self._full:
+            lengths[name[0]].add(len(name))
+        self._lengths = {ch: tuple(sorted(ls, reverse=True)) for ch, ls in lengths.items()}
 
     @staticmethod
     def _division(code: str, name: str, data: Mapping[str, str]) -> Division:
@@ -211,7 +216,7 @@ class Gazetteer:
     def _next(self, text: str, pos: int, area: Division | None,
               deeper_than: Division | None) -> tuple[tuple[Division, ...], int] | None:
         """The longest full name at `pos` naming a unit below what was matched so far."""
-        for length in range(min(self._longest, len(text) - pos), 1, -1):
+        for length in self._lengths.get(text[pos], ()) if pos < len(text) else ():
             units = self._full.get(text[pos:pos + length])
             if not units:
                 continue
