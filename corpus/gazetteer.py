@@ -216,7 +216,10 @@ class Gazetteer:
     def _next(self, text: str, pos: int, area: Division | None,
               deeper_than: Division | None) -> tuple[tuple[Division, ...], int] | None:
         """The longest full name at `pos` naming a unit below what was matched so far."""
-        for length in self._lengths.get(text[pos], ()) if pos < len(text) else ():
+        room = len(text) - pos
+        for length in self._lengths.get(text[pos], ()) if room > 0 else ():
+            if length > room:
+                continue
             units = self._full.get(text[pos:pos + length])
             if not units:
                 continue
