@@ -197,7 +197,8 @@ _NATIONAL_BODIES = {
 # A collective party: 各区人民政府, 各县（市、区）人民政府, 各园区、镇街 — never a sentence
 # (各项任务中排在第一位的为牵头单位).
 _COLLECTIVE = re.compile(r"^各(?!项)[^，,。；;：:为是的]{1,24}?(?:人民政府|政府|部门|单位|镇街|园区|"
-                         r"街道|乡镇|镇|[部厅局委办会]|（[^）]*）|\([^)]*\))$")
+                         r"街道|乡镇|镇|[部厅局委办会]|（[^）]*）|\([^)]*\))$"
+                         r"|^各[省市县区州盟旗地级以上（）()、]{1,10}$")   # 各区县市, 各地市
 # The youth league committee: 团省委, 团市委, 共青团浙江省委, 共青团杭州市委员会, 团中央.
 _LEAGUE = re.compile(rf"^(?:共青团|团)(?:(?P<where>省|市|县|区|[{CJK}]{{2,10}}?(?:省|市|县|区|自治区|"
                      rf"自治州|盟))委(?:员会)?|(?P<central>中央))$")
@@ -766,6 +767,8 @@ _PART_MARK = re.compile(r"等?(按职责分工负责|按职责分工落实|按�
                         r"分别负责|分别落实|共同负责|配合落实|配合|参与|协同|协助|协办)$")
 # "A负责", "A、B负责": no role word, so the list reads as a bare list (the first leads)
 _SOLE_MARK = re.compile(r"(负责落实|负责|主责|落实)$")
+# Other labelled parts of a task's line, not responsibility: 完成时限：2023年底前
+_OTHER_LABEL = re.compile(r"^(完成时限|完成时间|时间节点|时间安排|时限|进度安排|进度要求)[:：]")
 # A role written after one name of a list: 省人力资源社会保障厅（牵头）、省教育厅
 _ITEM_ROLE = re.compile(r"\s*[（(]\s*(?P<mark>牵头|主责|配合|参与|协办|协同)\s*[）)]$")
 # What may stand before a responsibility sentence in running text: 此项工作由…负责
@@ -811,6 +814,10 @@ _ETC = re.compile(r"等(?:有关|相关)?(?:部门|单位)?$")
 _GOV_TAIL = re.compile(rf"^(?P<place>[{CJK}]{{2,4}}?)(?P<tail>(?:市|县|区)(?:人民政府|政府))$")
 
 
+# The rest of a 各 list of levels: 各区、县（市）人民政府 is one party, not 各区 and a 县.
+_LEVEL_TAIL = re.compile(r"^[省市县区镇乡](?:[（(][^）)]*[）)])?(?:人民政府|政府)?$")
+
+
 def _distribute(items: list[tuple[str, int]]) -> list[tuple[str, int]]:
     """广州、深圳、佛山、珠海市人民政府 → four governments; 各园区、镇街 stays one party."""
     out: list[tuple[str, int]] = []
@@ -820,7 +827,8 @@ def _distribute(items: list[tuple[str, int]]) -> list[tuple[str, int]]:
         if text.startswith("各"):
             j = i + 1
             while j < len(items) and not _has_prefix(items[j][0]) and not ORG_END.search(
-                    items[j][0]) or (j < len(items) and items[j][0] in ("镇街", "园区", "街道")):
+                    items[j][0]) or (j < len(items) and (items[j][0] in ("镇街", "园区", "街道")
+                                                          or _LEVEL_TAIL.match(items[j][0]))):
                 text = f"{text}、{items[j][0]}"
                 j += 1
             out.append((text, off))
@@ -861,6 +869,8 @@ def parse_roles(text: str) -> list[tuple[str, str, int]]:
         off += clause.index(stripped[0])
         clause = stripped
         role: str | None = None
+        if _OTHER_LABEL.match(clause):
+            continue                   # 完成时限：2023年底前 — when, not who
         m = _LABEL.match(clause)
         if m:
             label = m.group("label")

@@ -124,7 +124,12 @@ def test_items_numbered_anew_in_each_section_keep_their_own_responsibility():
      ["省人力资源社会保障厅"]),
     ("市教育局、市人社局负责", ["市教育局"], ["市人社局"]),
     ("市教育局、市人社局分别负责", [], ["市教育局", "市人社局"]),
-    ("牵头单位:市科委,配合单位:各区县", ["市科委"], ["各区县"]),
+    ("牵头单位:市科委,配合单位:各区县市", ["市科委"], ["各区县市"]),
+    # when, not who: a time-limit clause is no name
+    ("牵头单位：市发改委；配合单位：市经信局；完成时限：2023年底前", ["市发改委"], ["市经信局"]),
+    # 各区、县（市）人民政府 is one collective party
+    ("牵头单位：市数据资源局；责任单位：各区、县（市）人民政府", ["市数据资源局"],
+     ["各区、县（市）人民政府"]),
 ])
 def test_parse_roles_forms(phrase, lead, participants):
     parsed = parse_roles(phrase)
