@@ -2,22 +2,29 @@
 
 Three things are read from the texts:
 
-- **assigned responsibility**: the bracketed list after an item (东莞: "（市人力资源社会
-  保障局、市财政局）" — the first named leads, the rest participate), the responsibility
-  column of a task table ("省教育厅牵头，省发展改革委、……按职责分工负责" — 牵头 leads, the rest
-  participate; without 牵头 everyone participates), and wording such as "（市人力资源社会保障局
-  牵头，市教育局配合）".  A task table's row also gives its responsibilities to the body
-  provision it names, matched by heading similarity.
+- **assigned responsibility**, in every written form: a bracket ending an item —
+  （A、B）, 【责任单位：A、B】, [责任单位：…], half-width (责任单位:…), （A牵头，B配合）, （A负责）,
+  （A、B负责） —, a labelled line without brackets (牵头单位：A；配合单位：B), a sentence of
+  running text (由A牵头，B、C按职责分工负责 / 此项工作由A负责，B配合 / 由A负责 / "A负责…" as a
+  paragraph's last sentence), and task tables (a 责任单位 column with A（牵头）、B, or
+  columns 牵头单位 / 配合单位 / 责任单位 / 参与单位 in any order).  Reading rule: 牵头 marks the
+  lead (there may be two); a bare list — the first named leads, the rest participate;
+  按职责分工负责 / 分别负责 — all participate; in a table whose rows mark their lead, a row
+  that marks none lists participants only.  A note on the reading (各项任务中排在第一位的为
+  牵头单位) is never a department.  A task table's row also gives its responsibilities to
+  the body provision it names, matched by heading similarity.
 - **mentions**: departments named in running text ("加强与发改、国资、工信部门协调",
   "由省教研室组织"), kept apart from assigned responsibility.
 - **canonical departments**: every written form resolved, in the context of the document
   (its level and region from the metadata), to one body with its full name — 市财政局 in a
   东莞 text is 东莞市财政局, 省人社厅 is 广东省人力资源和社会保障厅, 人社部 is 人力资源社会保障部 —
   its aliases, level, region, the government it belongs to and its functional line upward
-  (东莞市人社局 → 广东省人社厅 → 人社部), derived from its sector.
-
-The knowledge used is general: how Chinese government bodies are named (sectors, their
-abbreviations, the suffix each level uses) and which cities belong to which province.
+  (东莞市人社局 → 广东省人社厅 → 人社部), derived from its sector.  A name comes from a source:
+  the document's own full name for the body (its issuers, its text), else the written stem
+  and body word with the place's naming convention (ontology/naming.py, data in
+  dept_naming.toml: 市教委 in 北京 is 北京市教育委员会, 经信局 stays 经济和信息化局, a county's
+  发展和改革局, 团市委 → 共青团××市委员会), else the name as written with its place in front,
+  flagged `resolved=False`.
 """
 from __future__ import annotations
 
