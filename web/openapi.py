@@ -118,7 +118,8 @@ SCHEMAS = {
     "Neighbourhood": obj({"center": STR, "nodes": arr(obj({"id": STR, "name": STR,
                                                             "category": STR})),
                           "links": arr(obj({"source": STR, "target": STR, "label": STR})),
-                          "categories": arr(STR)}),
+                          "categories": arr(STR),
+                          "legend": {"type": "object", "additionalProperties": STR}}),
     "Compare": obj({"higher": ref("ProvisionRef"), "lower": ref("ProvisionRef"),
                     "link": {"type": ["object", "null"]},
                     "higher_runs": arr(obj({"text": STR, "shared": BOOL})),
@@ -129,10 +130,10 @@ SCHEMAS = {
 # POST /api/documents: the upload (web.ingest_routes), the fields of `policykg add`.
 UPLOAD_FORM = obj({
     "file": {"type": "string", "format": "binary",
-             "description": ".txt (UTF-8/GBK/UTF-16), .md, .html, .docx or .pdf"},
+             "description": ".txt（UTF-8 / GBK / UTF-16）、.md、.html、.docx 或 .pdf"},
     "title": STR, "level": {"enum": ["national", "provincial", "municipal", "county"]},
     "region": STR, "issuer": STR, "number": {"type": "string", "description": "文号"},
-    "date": {"type": "string", "description": "2023-03-08 or 2023年3月8日"},
+    "date": {"type": "string", "description": "2023-03-08 或 2023年3月8日"},
     "status": {"enum": ["issued", "draft"]}}, ["file"])
 SCHEMAS["AddResult"] = obj({
     "status": {"enum": ["added", "unchanged", "restored"]}, "doc": STR, "title": NSTR,
@@ -145,9 +146,9 @@ def _ok(schema: dict, description: str = "OK") -> dict:
 
 
 ERRORS = {
-    "400": _ok(ref("Error"), "Bad request"),
-    "404": _ok(ref("Error"), "Not found"),
-    "503": _ok(ref("Error"), "Nothing built yet"),
+    "400": _ok(ref("Error"), "请求有误"),
+    "404": _ok(ref("Error"), "未找到"),
+    "503": _ok(ref("Error"), "尚未构建或暂不可用"),
 }
 
 
@@ -158,18 +159,16 @@ def _param(name: str, where: str = "query", required: bool = False, schema: dict
 
 
 def _post_document() -> dict:
-    refusals = {"400": "Bad metadata field or no file", "403": "Writes closed (no token "
-                "configured) or a missing or wrong token", "409": "The same document is "
-                "already there, or another build or add is running", "413": "File too large",
-                "415": "Not a supported document format", "422": "Unreadable: empty, "
-                "corrupt, encrypted, a scanned PDF without text, a zip bomb…",
-                "500": "Server error; nothing changed"}
-    return {"summary": "Add a policy document (multipart upload; Bearer token required)",
+    refusals = {"400": "元数据字段有误或没有文件", "403": "未开放上传（服务器未配置令牌）或令牌缺失、错误",
+                "409": "同一文件已在库中，或另一次构建、添加正在进行", "413": "文件过大",
+                "415": "不支持的文件格式", "422": "无法读取：空文件、损坏、加密、无文字层的扫描 PDF、"
+                "压缩炸弹等", "500": "服务器出错，未作任何改动"}
+    return {"summary": "添加一份政策文件（multipart 上传，需 Bearer 令牌）",
             "security": [{"bearer": []}],
             "requestBody": {"required": True, "content": {"multipart/form-data": {
                 "schema": UPLOAD_FORM}}},
-            "responses": {"201": _ok(ref("AddResult"), "Added: the new generation is served"),
-                          "200": _ok(ref("AddResult"), "Already there: nothing changed"),
+            "responses": {"201": _ok(ref("AddResult"), "已添加：新的数据生成已开始服务"),
+                          "200": _ok(ref("AddResult"), "已在库中：未作改动"),
                           **{code: _ok(ref("Error"), text) for code, text in refusals.items()}}}
 
 
@@ -192,8 +191,8 @@ def _downloadable(item: dict, what: str, extra: list | None = None) -> dict:
 
 
 SEARCH_PARAMS = [
-    _param("q", description="查询语句：词（默认 AND）、\"短语\"、OR、NOT / -词，"
-                            "过滤 level: doc: dept: kind: year:"),
+    _param("q", description="查询语句：词（默认同时包含）、\"短语\"、`OR`、`NOT` / -词，"
+                            "筛选 `level:` `doc:` `dept:` `kind:` `year:`（或 层级: 文件: 部门: 类型: 年份:）"),
     _param("level", schema={"enum": ["national", "provincial", "municipal", "county"]}),
     _param("doc", description="文件名、文件键或标题片段"),
     _param("dept", description="部门全称或简称（按文件所在地区解析）"),
@@ -218,55 +217,52 @@ def openapi_document() -> dict:
     return {
         "openapi": "3.1.0",
         "info": {"title": "政策图谱 policykg API", "version": "1",
-                 "description": "Search provisions, trace responsible departments, compare "
-                                "targets and browse cross-level alignment of Chinese policy "
-                                "plans. SPARQL 1.1 Protocol at /sparql."},
+                 "description": "检索政策条款，追溯责任部门，对比各级目标，浏览国家、省、市"
+                                "三级规划的上下级对齐。SPARQL 1.1 协议端点：/sparql。"},
         "paths": {
             "/api/search": _downloadable(
-                _get("Full-text search over provisions", ref("SearchResult"),
+                _get("全文检索条款：命中、分面计数、被忽略的部分及原因", ref("SearchResult"),
                      SEARCH_PARAMS, ("400", "503")), "检索结果（全部页，至多 1000 条）"),
-            "/api/documents": {**_get("All documents", obj({"documents": arr(ref("Document"))})),
+            "/api/documents": {**_get("全部文件及其元数据", obj({"documents": arr(ref("Document"))})),
                                "post": _post_document()},
             "/api/documents/{ref}": _downloadable(_get(
-                "One document: metadata, outline, citations, responsibility matrix, coverage "
-                "of the plans it takes up",
+                "一份文件：元数据、目录、引用、责任矩阵，及对其上级规划的承接情况",
                 ref("DocumentView"), [_param("ref", "path", True)], ("404", "503")),
                 "责任分工表；带 higher 时为对该上级规划的落实对照表",
-                [_param("higher", description="上级规划（文件名或文件键），与 format 同用")]),
+                [_param("higher", description="上级规划（文件名或文件键），与 `format` 同用")]),
             "/api/provisions/{id}": _get(
-                "One provision: text, departments, targets, citations, alignment",
+                "一条条款：原文、责任部门、量化目标、引用、上下级对齐",
                 ref("ProvisionView"), [_param("id", "path", True)], ("404", "503")),
-            "/api/compare": _get("Two aligned provisions side by side", ref("Compare"),
+            "/api/compare": _get("两条对应条款并排对照，标出共有文字", ref("Compare"),
                                  [_param("higher", required=True),
                                   _param("lower", required=True)], ("404", "503")),
-            "/api/departments": _get("All departments",
+            "/api/departments": _get("全部部门及其牵头、参与、提及的任务数",
                                      obj({"departments": arr(ref("DepartmentSummary"))})),
             "/api/departments/{id}": _downloadable(_get(
-                "One department: tasks by document, functional line up and down",
+                "一个部门：按文件列出的任务，上下级业务条线",
                 ref("DepartmentView"), [_param("id", "path", True)], ("404", "503")),
                 "分工台账"),
             "/api/targets": _downloadable(_get(
-                "A page of the indicators with their counts; with `indicator`, that indicator "
-                "with a page of its targets and their comparisons with higher levels",
+                "指标一览（分页，含各级目标数）；带 `indicator` 时为该指标的各级目标（分页）"
+                "及与上级目标的对比",
                 {"anyOf": [
                     obj({"indicators": arr(ref("IndicatorSummary")), **PAGED}),
                     obj({"indicators": arr(ref("Indicator")), **PAGED})]},
                 [_param("indicator", description="指标键或名称；省略则列出指标"),
-                 *PAGING_PARAMS], ("400", "404", "503")), "指标对比表（带 indicator）或指标一览表"),
+                 *PAGING_PARAMS], ("400", "404", "503")), "指标对比表（带 `indicator`）或指标一览表"),
             "/api/alignment": _get(
-                "With `root`, the tree of what takes that provision up; else a page of the "
-                "tree's roots with their counts",
+                "带 `root` 时为承接该条款的各级条款树；否则为被承接条款一览（分页，含各级承接数）",
                 {"anyOf": [obj({"tree": arr(ref("AlignmentNode"))}),
                            obj({"roots": arr(ref("AlignmentRoot")), **PAGED})]},
                 [_param("root"), *PAGING_PARAMS], ("400", "404", "503")),
             "/api/neighbourhood/{ref}": _get(
-                "Graph neighbourhood of a provision or a department", ref("Neighbourhood"),
+                "条款或部门在图谱中的相邻关系（关系图数据）", ref("Neighbourhood"),
                 [_param("ref", "path", True)], ("404", "503")),
-            "/api/openapi.json": {"get": {"summary": "This document",
+            "/api/openapi.json": {"get": {"summary": "本 API 的 OpenAPI 描述",
                                           "responses": {"200": _ok({"type": "object"})}}},
-            "/healthz": {"get": {"summary": "Alive", "responses": {
+            "/healthz": {"get": {"summary": "服务存活检查", "responses": {
                 "200": _ok(obj({"status": STR}))}}},
-            "/readyz": {"get": {"summary": "Graph and index loaded, and which generation",
+            "/readyz": {"get": {"summary": "就绪检查：图谱与索引已加载，及当前数据生成",
                                 "responses": {
                                     "200": _ok(obj({"ready": BOOL, "generation": STR},
                                                    ["ready", "generation"])),
@@ -274,6 +270,5 @@ def openapi_document() -> dict:
         },
         "components": {"schemas": SCHEMAS, "securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer",
-                       "description": "the upload token configured on the server "
-                                      "(POLICYKG_TOKEN)"}}},
+                       "description": "服务器配置的上传令牌（POLICYKG_TOKEN）"}}},
     }

@@ -57,7 +57,7 @@ def helpers():
             "kind_label": kind_label, "role_label": views.ROLE_LABELS.get,
             "search_url": search_url, "page_url": page_url, "download_links": download_links,
             "document_of": document_of, "doc_name": reading.doc_name,
-            "target_text": reading.target_text}
+            "target_text": reading.target_text, "chart_rows": reading.chart_rows}
 
 
 def _doc_title(ref: str) -> str | None:

@@ -81,3 +81,19 @@ def doc_name(doc: Mapping | None, number: bool = True) -> str:
         return "（未知文件）"
     title = doc.get("title") or "（无标题文件）"
     return f"{title}（{doc['number']}）" if number and doc.get("number") else title
+
+
+def chart_rows(targets: list[Mapping]) -> list[dict]:
+    """An indicator's targets as the chart draws them: a bar per target named by level and
+    place (or the document's title), its value, and the label and tooltip as the plan
+    states it (≥55 %, not 55)."""
+    out = []
+    for t in targets:
+        place = t.get("region") or t.get("doc_title") or ""
+        year = (t.get("target") or {}).get("year")
+        out.append({"name": f"{LEVEL_LABELS.get(t.get('level') or '', '')} {place}".strip(),
+                    "level": t.get("level"), "value": t["target"]["value"],
+                    "display": target_text(t["target"], t.get("unit")),
+                    "title": t.get("doc_title") or "", "year": year,
+                    "unit": t.get("unit") or ""})
+    return out

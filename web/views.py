@@ -23,6 +23,9 @@ KIND_LABELS = {"chapter": "章", "section": "节", "item": "条", "subitem": "�
                "box": "专栏", "table": "表", "table_row": "表行", "annex": "附件",
                "paragraph": "段"}
 ROLE_LABELS = {"lead": "牵头", "participant": "参与"}
+# The graph view's kinds of node and the names its legend shows them by.
+CATEGORY_LABELS = {"provision": "条款", "department": "部门", "aligned": "上下级对应条款",
+                   "indicator": "指标"}
 
 
 class NotFound(LookupError):
@@ -147,7 +150,23 @@ def responsibility_matrix(gen: Generation, doc: str) -> dict:
         tasks.append({"provision": provision_ref(cat, pid, refs), "cells": cells})
     ordered = sorted(columns.values(), key=lambda r: (-sum(
         1 for t in tasks if t["cells"].get(r["id"] or r["name"]) == "lead"), r["name"]))
-    return {"departments": ordered, "tasks": tasks}
+    return {"departments": ordered, "tasks": tasks, "by_level": _matrix_by_level(ordered, tasks)}
+
+
+def _matrix_by_level(departments: list[dict], tasks: list[dict]) -> list[dict]:
+    """The matrix read the other way: one row per department, grouped by level, with the
+    tasks it leads and takes part in — legible at 29 departments, where a column per
+    department is not."""
+    rows: dict[str | None, list[dict]] = defaultdict(list)
+    for d in departments:
+        key = d["id"] or d["name"]
+        lead = [t["provision"] for t in tasks if t["cells"].get(key) == "lead"]
+        part = [t["provision"] for t in tasks if t["cells"].get(key) == "participant"]
+        rows[d["level"]].append({**d, "lead": lead, "participant": part,
+                                 "lead_count": len(lead), "participant_count": len(part)})
+    return [{"level": lv, "departments": sorted(
+                rows[lv], key=lambda r: (-r["lead_count"], -r["participant_count"], r["name"]))}
+            for lv in sorted(rows, key=lambda lv: LEVEL_ORDER.get(lv or "", 9))]
 
 
 # ---- provisions -------------------------------------------------------------------------------
@@ -376,6 +395,8 @@ def comparisons(entries: Sequence[dict], links: Iterable[tuple[str, str]]) -> li
             out.append({"lower": lo["provision"], "higher": hi["provision"],
                         "lower_doc": lo["doc"], "higher_doc": hi["doc"],
                         "lower_value": a, "higher_value": b, "unit": lo.get("unit"),
+                        "lower_comparator": lo["target"].get("comparator"),
+                        "higher_comparator": hi["target"].get("comparator"),
                         "lower_target": lo.get("uri"), "higher_target": hi.get("uri"),
                         "comparison": verdict})
     return out
@@ -521,7 +542,7 @@ def neighbourhood(gen: Generation, ref: str) -> dict:
     else:
         raise NotFound(f"没有条款或部门“{ref}”")
     return {"center": ref, "nodes": list(nodes.values()), "links": links,
-            "categories": ["provision", "department", "aligned", "indicator"]}
+            "categories": list(CATEGORY_LABELS), "legend": CATEGORY_LABELS}
 
 
 def evidence_matches(text: str, evidence: str | None) -> bool:

@@ -2,7 +2,6 @@
 // (CSP allows no inline script), charts and graphs from the vendored ECharts.
 (function () {
   "use strict";
-  var LEVELS = { national: "国家", provincial: "省级", municipal: "市级", county: "县级" };
   var COLORS = { national: "#b3261e", provincial: "#2f5fa7", municipal: "#1b7f3b", county: "#7a4bb3" };
 
   document.querySelectorAll("[data-expand]").forEach(function (btn) {
@@ -16,6 +15,49 @@
     });
   });
 
+  // Filter boxes: <input data-filter-rows="SELECTOR"> hides the rows (SELECTOR) whose text
+  // lacks what is typed; a [data-filter-group] with no row left is hidden too, and the
+  // element named by data-filter-empty shows when nothing is left at all.
+  document.querySelectorAll("input[data-filter-rows]").forEach(function (box) {
+    var rows = document.querySelectorAll(box.getAttribute("data-filter-rows"));
+    var empty = document.getElementById(box.getAttribute("data-filter-empty") || "");
+    box.addEventListener("input", function () {
+      var q = box.value.trim();
+      var shown = 0;
+      rows.forEach(function (row) {
+        var hit = !q || row.textContent.indexOf(q) >= 0;
+        row.hidden = !hit;
+        if (hit) { shown += 1; }
+        // a task found inside a folded list is shown, not left folded away
+        row.querySelectorAll("details").forEach(function (d) { d.open = !!q && hit; });
+      });
+      document.querySelectorAll("[data-filter-group]").forEach(function (grp) {
+        grp.hidden = grp.querySelectorAll(box.getAttribute("data-filter-rows")).length > 0 &&
+          Array.prototype.every.call(grp.querySelectorAll(box.getAttribute("data-filter-rows")),
+                                     function (r) { return r.hidden; });
+      });
+      if (empty) { empty.hidden = shown > 0; }
+    });
+  });
+
+  // "复制引用": the citation an official writes, to the clipboard.
+  document.querySelectorAll("button[data-copy]").forEach(function (btn) {
+    btn.addEventListener("click", function () {
+      var text = btn.getAttribute("data-copy");
+      var done = function () { btn.textContent = "已复制"; btn.setAttribute("data-copied", "true"); };
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(text).then(done, function () { fallback(text); done(); });
+      } else { fallback(text); done(); }
+    });
+  });
+  function fallback(text) {
+    var area = document.createElement("textarea");
+    area.value = text; area.setAttribute("readonly", ""); area.style.position = "fixed"; area.style.opacity = "0";
+    document.body.appendChild(area); area.select();
+    try { document.execCommand("copy"); } catch (e) { /* the text stays selectable on the page */ }
+    document.body.removeChild(area);
+  }
+
   function whenEcharts(fn) {
     if (window.echarts) { fn(); return; }
     window.addEventListener("load", function () { if (window.echarts) { fn(); } });
@@ -23,19 +65,27 @@
 
   whenEcharts(function () {
     document.querySelectorAll(".chart[data-chart]").forEach(function (el) {
+      // Rows come ready from the server (web.reading.chart_rows): each bar's name, value
+      // and `display`, the target as the plan states it (≥55 %), used for labels and tooltips.
       var rows = JSON.parse(el.getAttribute("data-chart"));
       var chart = echarts.init(el);
       chart.setOption({
-        tooltip: { trigger: "axis" },
-        grid: { left: 50, right: 20, top: 30, bottom: 70 },
+        tooltip: { trigger: "item", formatter: function (p) {
+          var r = rows[p.dataIndex];
+          return [r.title || r.name, "目标：" + r.display + (r.year ? "（" + r.year + "年）" : "")]
+            .map(function (s) { return echarts.format.encodeHTML(s); }).join("<br>");
+        } },
+        grid: { left: 50, right: 20, top: 30, bottom: 70, containLabel: true },
         xAxis: { type: "category", axisLabel: { interval: 0, rotate: 20 },
-                 data: rows.map(function (r) { return (LEVELS[r.level] || "") + " " + (r.region || r.doc); }) },
-        yAxis: { type: "value", name: rows.length ? (rows[0].unit || "") : "" },
+                 data: rows.map(function (r) { return r.name; }) },
+        yAxis: { type: "value", name: rows.length ? rows[0].unit : "" },
         series: [{ type: "bar", barMaxWidth: 48,
                    data: rows.map(function (r) {
-                     return { value: r.target.value, itemStyle: { color: COLORS[r.level] || "#888" } };
+                     return { value: r.value, display: r.display,
+                              itemStyle: { color: COLORS[r.level] || "#888" } };
                    }),
-                   label: { show: true, position: "top" } }]
+                   label: { show: true, position: "top",
+                            formatter: function (p) { return rows[p.dataIndex].display; } } }]
       });
       el.setAttribute("data-rendered", "true");
       window.addEventListener("resize", function () { chart.resize(); });
@@ -44,11 +94,13 @@
     var g = document.getElementById("graph");
     if (g && g.getAttribute("data-graph")) {
       var data = JSON.parse(g.getAttribute("data-graph"));
-      var cats = data.categories.map(function (c) { return { name: c }; });
+      // The legend in Chinese: each category shown by its name in data.legend.
+      var names = data.categories.map(function (c) { return (data.legend || {})[c] || c; });
+      var cats = names.map(function (n) { return { name: n }; });
       var chart = echarts.init(g);
       chart.setOption({
         tooltip: {},
-        legend: [{ data: data.categories }],
+        legend: [{ data: names }],
         series: [{
           type: "graph", layout: "force", roam: true, draggable: true,
           force: { repulsion: 260, edgeLength: 120 },
@@ -94,9 +146,18 @@
           out.textContent = "";
           var ctype = x.r.headers.get("Content-Type") || "";
           if (!x.r.ok) {
-            var msg = x.t; try { msg = JSON.parse(x.t).message; } catch (e) { /* plain text */ }
+            var msg = x.t, detail = "";
+            try { var body = JSON.parse(x.t); msg = body.message; detail = body.detail || ""; }
+            catch (e) { msg = "服务器返回 " + x.r.status; }
             var p = document.createElement("p"); p.className = "error"; p.textContent = "查询未执行：" + msg;
-            out.appendChild(p); return;
+            out.appendChild(p);
+            if (detail) {   // the guard's or the parser's own words, for whoever writes SPARQL
+              var d = document.createElement("details"); d.className = "tech";
+              var s = document.createElement("summary"); s.textContent = "技术信息";
+              var c = document.createElement("code"); c.textContent = detail;
+              d.appendChild(s); d.appendChild(c); out.appendChild(d);
+            }
+            return;
           }
           if (ctype.indexOf("sparql-results+json") >= 0) {
             var data = JSON.parse(x.t);
