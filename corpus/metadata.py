@@ -390,19 +390,23 @@ def _signature_issuer(lines: list[str], front: list[str]) -> tuple[tuple[str, ..
 
 
 def _issuer_lines(front: list[str]) -> tuple[tuple[str, ...], str] | None:
-    """The issuing bodies printed one or more to a line over the 文号 (联合行文 heads)."""
+    """The issuing bodies printed one or more to a line over the 文号 (联合行文 heads),
+    the last of them perhaps the red header's "…文件" line."""
     block: list[str] = []
-    start = None
+    lines: list[str] = []
     for i, line in enumerate(front[:12]):
-        orgs = split_orgs(line)
+        head = _RED_HEAD.match(line)
+        orgs = split_orgs(head.group("org") if head else line)
         if orgs:
-            start = i if start is None else start
             block += orgs
-        elif start is not None:
+            lines.append(line)
+            if head:
+                break                   # 文件 closes the red header
+        elif block:
             break
         elif i >= 3 or not _is_header_bar(line):
             return None                 # the head must open the text (past a page's crumbs)
-    return (_issuer_name(block), " / ".join(front[start:start + len(block)])) if block else None
+    return (_issuer_name(block), " / ".join(lines)) if block else None
 
 
 def _skip_as_title(line: str) -> bool:

@@ -345,3 +345,10 @@ def test_issuer_flag_lists_co_issuers():
     meta = infer_metadata("某方案\n为了……。\n", "x", {"issuer": "江西省教育厅、江西省财政厅"})
     assert meta.issuers == ("江西省教育厅", "江西省财政厅") and meta.issuer == "江西省教育厅"
     assert (meta.level, meta.region) == ("provincial", "江西省")
+
+
+def test_red_header_of_several_bodies_stacked():
+    text = ("中共宁乡市委员会\n宁乡市人民政府文件\n宁发〔2023〕1号\n关于某项工作的意见\n各镇：\n现提出如下意见。\n")
+    meta = infer_metadata(text, "x", {})
+    assert meta.issuers == ("中共宁乡市委员会", "宁乡市人民政府")
+    assert (meta.level, meta.region) == ("county", "宁乡市")
