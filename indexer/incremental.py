@@ -89,8 +89,7 @@ from ontology import alignment as al
 from ontology import diskstore
 from ontology.alignment import Alignment
 from ontology.citations import (Citation, CitationFacts, CitedDocument, RawCitation,
-                                normalise_number, number_key, read_citations, resolve_citations,
-                                title_key)
+                                citation_keys, meta_keys, read_citations, resolve_citations)
 from ontology.departments import Department, Mention, Responsibility, _dedupe as _dedupe_resps
 from ontology.graph import (FACTS_FILE, GRAPH_FILE, GRAPH_LIST, ROW_FILES, RecordingResolver,
                             citation_part, departments_by_doc, document_part, global_lines,
@@ -103,7 +102,7 @@ FORMAT = 2
 # state.json "citations": every cite state holds its resolved citations ("citations",
 # "cited"), so an add re-resolves only what the change can reach (_resolve_citations).  A
 # state without it (written before) takes the full pass once, which writes them.
-CITE_FORMAT = 1
+CITE_FORMAT = 2          # 2: issuers in a title's identity (ontology.citations.identity_keys)
 STEPS = ("read", "extract", "align", "citations", "graph", "facts", "index", "done")
 
 
@@ -511,24 +510,21 @@ def _tally(doc: Document, facts: dict[str, dict]) -> dict[str, list[int]]:
     return out
 
 
-def _keys(number: str | None, title: str | None) -> list[str]:
-    return ([f"n:{number}"] if number else []) + ([f"t:{title}"] if title else [])
-
-
 def cite_keys(meta: DocumentMeta, raws: Sequence[RawCitation]) -> dict[str, list]:
-    """The keys resolve_citations joins a document and each of its citations by (文号 and
-    title, as it computes them): two things can only end up in one cited node through a
-    chain of shared keys."""
-    number = number_key(normalise_number(meta.number or "") if meta.number else None)
-    return {"meta": _keys(number, title_key(meta.title)),
-            "raws": [_keys(number_key(r.number), title_key(r.title)) for r in raws]}
+    """The keys resolve_citations joins a document and each of its citations by (文号,
+    issuer and title, as it computes them): two things can only end up in one cited node
+    through a chain of shared keys.  `v`: the keys' form (CITE_FORMAT)."""
+    return {"v": CITE_FORMAT, "meta": meta_keys(meta),
+            "raws": [citation_keys(r.number, r.title) for r in raws]}
 
 
 def _ckeys(state: dict, cites: dict | None = None) -> dict[str, list]:
     """A document's citation keys: in its state; for a state written before they were kept,
-    in its cite state (put there when the first add took the whole pass), else computed."""
-    if "ckeys" not in state:
-        state["ckeys"] = (cites or {}).get("ckeys") or cite_keys(
+    in its cite state (put there when the first add took the whole pass), else computed
+    (also when kept in an older form)."""
+    if state.get("ckeys", {}).get("v") != CITE_FORMAT:
+        kept = (cites or {}).get("ckeys")
+        state["ckeys"] = kept if (kept or {}).get("v") == CITE_FORMAT else cite_keys(
             _meta(state["meta"]), [RawCitation(**r) for r in state["raws"]])
     return state["ckeys"]
 
@@ -1093,9 +1089,10 @@ def _add(corpus: Corpus, root: Path, doc: Document, df: FrozenFrequency, step: S
     level = LEVELS.index(doc.meta.level) if doc.meta.level in LEVELS else None
     made: list[PairPart] = []
     owner = _new_owner(root, doc.file)
-    if level is not None:
-        for above in range(level):
-            made += realign.regroup([doc.file], above, None, owner)
+    # its own sources (a document of unknown level looks up to the national plans only)
+    for above in range(al.lower_rank(doc.meta.level)):
+        made += realign.regroup([doc.file], above, None, owner)
+    if level is not None:                       # whose source it is: only with a level
         lowers = realign.affected(doc.meta, own.eligible,
                                   {t.indicator_key[-2:] for t in targets})
         again = [f for f in lowers if realign.signature(f, doc.meta, without=doc.file)
@@ -1184,8 +1181,8 @@ class _Realigner:
                  if any(t["indicator_key"][-2:] in suffixes for t in s["targets"])}
         out = []
         for f in sorted(near):
-            lv = self.level(f)
-            if f != meta.file and lv is not None and lv > level and self.may(meta, f):
+            if (f != meta.file and al.lower_rank(self.corpus.metas[f].level) > level
+                    and self.may(meta, f)):
                 out.append(f)
         return out
 
@@ -1379,7 +1376,7 @@ def _resolve_citations(corpus: Corpus, root: Path, document: Callable[[str], Doc
     facts = resolve_citations(
         [corpus.metas[f] for f in corpus.order if f in metas_in],
         [RawCitation(**states[f]["raws"][i]) for f in affected for i in sorted(raws_in[f])],
-        titles={f: corpus.metas[f].title for f in affected})
+        citers={f: corpus.metas[f] for f in affected})
     new_of: dict[str, list[Citation]] = defaultdict(list)
     for c in facts.citations:
         new_of[c.doc].append(c)
@@ -1397,7 +1394,7 @@ def _resolve_citations(corpus: Corpus, root: Path, document: Callable[[str], Doc
         kept = []
         for row in old["citations"]:
             c = Citation(*row)
-            if seen.intersection(_keys(number_key(c.number), title_key(c.title))):
+            if seen.intersection(citation_keys(c.number, c.title)):
                 before.add(c.target)
             else:
                 kept.append(c)

@@ -57,6 +57,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from corpus.gazetteer import gazetteer
 from corpus.records import LEVELS, Document, Provision
 from ontology.targets import OffsetMap
 
@@ -325,13 +326,26 @@ MAX_LEVEL_POSTINGS = 24  # a fingerprint more allowed higher documents of one le
 
 
 def _level(doc: Document) -> int | None:
+    """The document's level as a source: None when unknown (it is nobody's source)."""
     return LEVELS.index(doc.meta.level) if doc.meta.level in LEVELS else None
+
+
+# A document whose level is unknown is still below the national one (every plan in the
+# country is): it takes up the national plans, and nothing below them, which it might be
+# above or beside.  Silence would lose every link of a plan restating the national one.
+UNKNOWN_BELOW = 1
+
+
+def lower_rank(level: str | None) -> int:
+    """The level a document looks up from, as a lower document: its own, or just below
+    national when unknown (UNKNOWN_BELOW)."""
+    return LEVELS.index(level) if level in LEVELS else UNKNOWN_BELOW
 
 
 def may_take_up(higher: Document, lower: Document) -> bool:
     """Direction: strictly higher level, and not issued after the lower document."""
-    hl, ll = _level(higher), _level(lower)
-    if hl is None or ll is None or hl >= ll:
+    hl, ll = _level(higher), lower_rank(lower.meta.level)
+    if hl is None or hl >= ll:
         return False
     if higher.meta.date and lower.meta.date and lower.meta.date < higher.meta.date:
         return False
@@ -355,12 +369,14 @@ class Hierarchy:
 
     A plan takes up its own province's plans and the national ones, not another province's
     (the same national text restated by 30 provinces is 30 restatements, not 30 sources).
-    The metadata gives each document its own region ("东莞市", "沈阳市铁西区"), not the
-    regions above it, so those are read: the region of the level above that the lower
-    region's name begins with (沈阳市铁西区 → 沈阳市), else the one the lower document's text
-    names most often (a 东莞 plan names 广东 far more than any other province).  The
-    candidates are the regions of the corpus's own documents at that level — no gazetteer.
-    A document naming none (or two equally) is not restricted: candidate ranking bounds it.
+    The metadata gives each document its own region ("东莞市", "浏阳市", "北京市朝阳区"), not
+    the regions above it.  Those come from the gazetteer of China's divisions
+    (corpus.gazetteer): 浏阳市 is under 长沙市 under 湖南省, a district of 北京市 under 北京市
+    with no city between (so no municipal plan is its own), whatever province.  A region the
+    gazetteer does not know is read as before: the region of the level above that its name
+    begins with (沈阳市铁西区 → 沈阳市), else the one of the corpus's regions at that level
+    its text names most often (a 东莞 plan names 广东 far more than any other province).
+    A document whose line stays unknown is not restricted: candidate ranking bounds it.
     National documents are in every hierarchy.
     """
 
@@ -374,17 +390,26 @@ class Hierarchy:
         self._parents: dict[tuple[str, int], str | None] = {}
 
     def parent(self, doc: Document, level: int) -> str | None:
-        """The region at `level` that `doc` belongs to; None: unknown (no restriction)."""
+        """The region at `level` that `doc` belongs to; None: unknown (no restriction);
+        NOWHERE: none at that level (a 直辖市's district has no city above it)."""
         key = (doc.file, level)
         if key not in self._parents:
             self._parents[key] = self._read_parent(doc, level)
         return self._parents[key]
 
+    def in_line(self, lower: Document, level: int, region: str) -> bool:
+        """Whether the plans of `region` at `level` are in `lower`'s line."""
+        parent = self.parent(lower, level)
+        return parent is None or same_place(parent, region)
+
     def _read_parent(self, doc: Document, level: int) -> str | None:
         if level == 0:
             return None
-        regions = self.regions.get(level, ())
         own = doc.meta.region or ""
+        above = gazetteer_line(own)
+        if above is not None:
+            return above.get(level, NOWHERE)
+        regions = self.regions.get(level, ())
         prefixed = [r for r in regions if r != own and own.startswith(r)]
         if prefixed:
             return max(prefixed, key=len)
@@ -415,11 +440,45 @@ class Hierarchy:
         hl = _level(higher)
         if hl is None or hl == 0 or not higher.meta.region:
             return True
-        parent = self.parent(lower, hl)
-        return parent is None or parent == higher.meta.region
+        return self.in_line(lower, hl, higher.meta.region)
 
     def allows(self, higher: Document, lower: Document) -> bool:
         return may_take_up(higher, lower) and self.contains(higher, lower)
+
+
+NOWHERE = ""          # Hierarchy.parent: no region at that level is the document's own
+
+
+@cache
+def _division(region: str):
+    """The division a region string names in full ([province][city][county]), or None."""
+    if not region:
+        return None
+    found = gazetteer().match(region)
+    return found.division if found is not None and found.end == len(region) else None
+
+
+@cache
+def gazetteer_line(region: str) -> dict[int, str] | None:
+    """Level → the region above (or at) `region` at that level, from the gazetteer: 浏阳市
+    → {0: …, 1: 湖南省, 2: 长沙市, 3: 浏阳市}; None when the gazetteer does not know it."""
+    d = _division(region)
+    if d is None:
+        return None
+    gaz = gazetteer()
+    out: dict[int, str] = {}
+    while d is not None:
+        out[LEVELS.index(d.level)] = gaz.region(d)
+        d = gaz.parent(d)
+    return out
+
+
+def same_place(a: str, b: str) -> bool:
+    """Two region strings for one place (广州市黄埔区 / 黄埔区 under 广州市 alike)."""
+    if a == b:
+        return True
+    da, db = _division(a), _division(b)
+    return da is not None and da == db
 
 
 def prepare_streams(docs: Sequence[Document]) -> tuple[list[_Stream], DocumentFrequency]:
@@ -487,9 +546,7 @@ def _buckets(lower: Document, postings: dict[_Bucket, dict], hierarchy: Hierarch
     """The postings a lower document can find its sources in: every higher level's, or with
     a hierarchy the nation's, its own province's and city's (and those of documents
     without a region, which no hierarchy excludes)."""
-    level = _level(lower)
-    if level is None:
-        return []
+    level = lower_rank(lower.meta.level)
     out = []
     for key in sorted(postings, key=lambda k: (k[0], k[1] or "")):
         lv, region = key
@@ -498,8 +555,7 @@ def _buckets(lower: Document, postings: dict[_Bucket, dict], hierarchy: Hierarch
         if hierarchy is None or lv == 0 or region is None:
             out.append(key)
             continue
-        parent = hierarchy.parent(lower, lv)
-        if parent is None or parent == region:
+        if hierarchy.in_line(lower, lv, region):
             out.append(key)
     return out
 
@@ -623,7 +679,7 @@ def candidates(streams: Sequence[_Stream], ib: int, df: DocumentFrequency,
     shingles each document shares found over arrays (every holder of every shingle of the
     lower document, hundreds of thousands at 2,000 documents, never one at a time)."""
     lower = streams[ib].doc
-    if _level(lower) is None or not postings:
+    if not postings:
         return {}
     mine = _eligible_positions(streams[ib], df).keys
     at, docs = _held(mine, postings)

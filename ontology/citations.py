@@ -1,15 +1,28 @@
 """Citations: every 《title》 and 文号 a provision names, resolved to what it cites.
 
-A citation resolves to a corpus document by its 文号 or by its normalised title (the
-"X关于印发《Y》的通知" wrapper and the issuers before 关于 stripped, whitespace and quote
-marks ignored): 《技工教育“十四五”规划》 and 《人力资源社会保障部关于印发技工教育“十四五”规划的
-通知》（人社部发〔2021〕86号） are the same document.  Otherwise every cited document gets one
-external node, shared by everyone who cites it: same 文号, or same normalised title where
-the numbers do not disagree.  A document naming itself (its own notice title, its own 文号)
-is not a citation.
+What a cited document is: its 文号, or its title — the core title (the "X关于印发《Y》的
+通知" wrapper dropped, a status mark such as （征求意见稿） dropped, whitespace and quote
+marks ignored) together with its issuer when the title names one.  The issuer is part of
+the identity: 《浙江省人民政府办公厅关于深化产教融合的实施意见》 and 杭州's 《杭州市人民政府
+办公厅关于深化产教融合的实施意见》 are two documents.  An issuer is compared by its key
+(issuer_key): the 和 of 人力资源和社会保障 / 发展和改革 dropped, 委员会 → 委, 人民政府 → 政府,
+and the standard short forms expanded (人社部 = 人力资源社会保障部), so 《技工教育“十四五”规划》,
+《人力资源社会保障部关于印发技工教育“十四五”规划的通知》, 《人力资源和社会保障部技工教育“十四五”
+规划》 and 人社部发〔2021〕86号 are one document.
+
+Resolving (resolve_citations): things — corpus documents, then citations — that share a 文号
+are one; then those with the same issuer and core title; then a title that names no issuer
+joins the one issuer's document of that core title when there is exactly one (several:
+it stays a node of its own, never a guess).  A corpus document is matched first;
+otherwise every cited document gets one external node, shared by everyone who cites it.
+
+A document never cites itself or its own annex: 《…》 naming its own title (现将《…》印发给
+你们), a 《…》 it says it issues (…》，现印发给你们), or the name of one of its annexes
+(对照《重点任务分工表》) is not read as a citation; nor is its own 文号.
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -24,10 +37,12 @@ _OPEN, _CLOSE = "《", "》"
 _NUMBER = DOC_NUMBER
 # 部令 / 政府令: "国土资源部令第9号", "中华人民共和国国土资源部令第9号".
 _DECREE = re.compile(r"(?P<org>[\u4e00-\u9fff]{2,20}?令)\s*第\s*(?P<serial>\d{1,5})\s*号")
-_WRAPPER = re.compile(r"^(?P<issuer>.*?)关于(?:印发|转发|发布|颁布|公布|下发)"
+_WRAPPER = re.compile(r"^(?P<issuer>.*?)关于(?P<verb>印发|转发|发布|颁布|公布|下发)"
                       r"[《<〈＜]?(?P<inner>.+?)[》>〉＞]?的(?:通知|函|决定|公告)$")
 _ISSUER_PREFIX = re.compile(r"^(?P<issuer>.+?(?:部|厅|局|委|委员会|办|办公室|办公厅|院|政府|中央|"
                             r"部门|署|会|联))(?P<rest>关于.+)$")
+# The verbs whose wrapper's issuer issues the inner document too (转发 passes on another's).
+_ISSUING = {"印发", "发布", "颁布", "公布", "下发"}
 _STATUS = re.compile(r"[（(](?:公开)?征求意见稿[）)]$|[（(]送审稿[）)]$|[（(]草案[）)]$")
 _COUNTRY = "中华人民共和国"
 
@@ -68,25 +83,181 @@ def number_key(number: str | None) -> str | None:
 
 def unwrap_title(title: str) -> str:
     """The cited document itself: "X关于印发《Y》的通知" → Y, issuers before 关于 dropped."""
-    s = re.sub(r"\s+", "", title)
+    return split_title(title)[1]
+
+
+def title_key(title: str | None) -> str | None:
+    """The core title as titles are compared: unwrapped, issuer and status mark dropped,
+    no spaces or quotes.  The issuer is the other half of a title's identity (title_id)."""
+    if not title:
+        return None
+    return _core_key(unwrap_title(title))
+
+
+def _core_key(core: str) -> str | None:
+    key = match_key(_STATUS.sub("", core)).replace("<", "").replace(">", "")
+    return key or None
+
+
+def split_title(title: str) -> tuple[str | None, str]:
+    """(issuer as written or None, the cited document's own title) of a title as cited.
+
+    "X关于印发《Y》的通知": Y, issued by X (印发 and its kin: X issues Y; 转发 passes on
+    another's document, whose issuer is then Y's own or unknown); "X关于Y": X; a ministry's
+    name glued to a title without 关于 ("人力资源和社会保障部技工教育“十四五”规划"): that ministry."""
+    s = re.sub(r"\s+", " ", title).strip()
+    issuer: str | None = None
     for _ in range(3):
         m = _WRAPPER.match(s)
         if not m:
             break
-        s = m.group("inner").strip("《》<>〈〉＜＞")
+        if issuer is None and m.group("verb") in _ISSUING:
+            issuer = m.group("issuer").strip() or None
+        s = m.group("inner").strip("《》<>〈〉＜＞ ")
     m = _ISSUER_PREFIX.match(s)
     if m:
-        s = m.group("rest")
+        return m.group("issuer").strip(), m.group("rest").replace(" ", "")
+    glued = _glued_ministry(s)
+    if glued is not None:
+        return glued
+    return issuer, s.replace(" ", "")
+
+
+# The State Council's ministries and commissions (国务院组成部门, www.gov.cn 国务院组织机构,
+# 2023): the bodies whose name a title may carry glued to it with no 关于 between.
+_MINISTRIES = ("外交部", "国防部", "国家发展和改革委员会", "教育部", "科学技术部", "工业和信息化部",
+               "国家民族事务委员会", "公安部", "国家安全部", "民政部", "司法部", "财政部",
+               "人力资源和社会保障部", "自然资源部", "生态环境部", "住房和城乡建设部", "交通运输部",
+               "水利部", "农业农村部", "商务部", "文化和旅游部", "国家卫生健康委员会",
+               "退役军人事务部", "应急管理部", "中国人民银行", "审计署")
+
+
+def _glued_ministry(s: str) -> tuple[str, str] | None:
+    keys = _ministry_keys()
+    flat = s.replace(" ", "")
+    for n in range(2, min(len(flat) - 1, 16)):
+        if _canonical(flat[:n]) in keys:
+            return flat[:n], flat[n:]
+    return None
+
+
+@functools.cache
+def _ministry_keys() -> frozenset[str]:
+    return frozenset(map(_canonical, _MINISTRIES))
+
+
+# Standard short forms of the bodies' line of work, as 文号 prefixes and citing texts write
+# them (人社部发, 发改委, 住建厅 …; the full forms in the 2018 institutional reform's names).
+_SHORT_FORMS = (("人力社保", "人力资源社会保障"), ("人社", "人力资源社会保障"),
+                ("发改", "发展改革"), ("住建", "住房城乡建设"), ("工信", "工业信息化"),
+                ("经信", "经济信息化"), ("卫健", "卫生健康"), ("国资", "国有资产监督管理"),
+                ("市场监管", "市场监督管理"), ("医保", "医疗保障"), ("科技", "科学技术"),
+                ("文旅", "文化旅游"))
+_WHOLE_SHORT = {"国办": "国务院办公厅", "中办": "中共中央办公厅"}
+_CO_ISSUERS = re.compile(r"[、，,/]+")
+# Where one body's name ends (its body word) and the next co-issuer's begins (国家…, a
+# ministry, a place's name): "人力资源社会保障部 国家发展改革委 财政部" in any spacing.
+_BODY_END = re.compile(r"(?:部|厅|局|委员会|委|办公厅|办公室|人民政府|政府|署|总局)")
+_NEXT_BODY = re.compile(r"(?:国家|国务院|中共|中央|全国|共青团|中华全国|中国|"
+                        r"[\u4e00-\u9fff]{2,6}?(?:省|自治区|市|自治州|县|区)(?![场级]))")
+_ETC_BODIES = re.compile(r"等(?:[一二三四五六七八九十\d]+(?:个)?)?(?:部门|单位|部委)$")
+# A name that starts with a bare level word (省政府办公厅, 市人社局) does not say whose it is.
+_PLACELESS = re.compile(r"^(?:省|市|县|区|州|盟|本|我)")
+
+
+def issuer_key(name: str | None) -> str | None:
+    """The lead issuer of `name` in the form issuers are compared in, or None when it names
+    no body that can be told apart: 人力资源和社会保障部, 人力资源社会保障部 and 人社部 are one
+    key; 浙江省人民政府办公厅 and 浙江省政府办公厅 one; 市人民政府办公厅 none."""
+    if not name:
+        return None
+    lead = next((x for x in _CO_ISSUERS.split(match_key(name)) if x), "")
+    s = _lead_body(_ETC_BODIES.sub("", lead))
+    if s.startswith(_COUNTRY):
+        s = s[len(_COUNTRY):]
+    s = _canonical(s)
+    if len(s) < 2 or _PLACELESS.match(s):
+        return None
     return s
 
 
-def title_key(title: str | None) -> str | None:
-    """The form titles are compared in: unwrapped, status mark dropped, no spaces or quotes."""
+def _canonical(s: str) -> str:
+    """One body's name in one spelling: 和 dropped, 委员会 → 委, 人民政府 → 政府, short
+    forms written out."""
+    s = _WHOLE_SHORT.get(s, s)
+    s = s.replace("和", "").replace("人民政府", "政府").replace("委员会", "委")
+    for short, full in _SHORT_FORMS:
+        if short in s and full not in s:
+            s = s.replace(short, full)
+    return s
+
+
+def _lead_body(s: str) -> str:
+    """The first of co-issuers written together with no separator."""
+    for m in _BODY_END.finditer(s):
+        rest = s[m.end():]
+        if rest and (_NEXT_BODY.match(rest) or _starts_with_ministry(rest)):
+            return s[:m.end()]
+    return s
+
+
+def _starts_with_ministry(s: str) -> bool:
+    keys = _ministry_keys()
+    return any(_canonical(s[:n]) in keys for n in range(2, min(len(s), 16) + 1))
+
+
+@dataclass(frozen=True)
+class TitleId:
+    """What a title says a document is: its core title, and its issuer when it names one."""
+
+    core: str                      # title_key form
+    issuer: str | None             # issuer_key form
+
+    @property
+    def key(self) -> str:
+        return f"{self.issuer}|{self.core}" if self.issuer else self.core
+
+    def same(self, other: "TitleId | None") -> bool:
+        """The same title, as far as both say: a side naming no issuer matches either."""
+        return (other is not None and self.core == other.core
+                and (self.issuer is None or other.issuer is None or self.issuer == other.issuer))
+
+
+def title_id(title: str | None, issuer: str | None = None) -> TitleId | None:
+    """A title's identity; `issuer`: whose it is when the title itself does not say (a
+    corpus document's issuer)."""
     if not title:
         return None
-    s = _STATUS.sub("", unwrap_title(title))
-    key = match_key(s).replace("<", "").replace(">", "")
-    return key or None
+    written, core = split_title(title)
+    key = _core_key(core)
+    if key is None:
+        return None
+    return TitleId(key, issuer_key(written) if written else issuer_key(issuer))
+
+
+def doc_title_id(meta: DocumentMeta) -> TitleId | None:
+    return title_id(meta.title, meta.issuer)
+
+
+def identity_keys(number: str | None, tid: TitleId | None) -> list[str]:
+    """The keys resolve_citations joins things by: 文号, issuer and core title, and the core
+    title alone (where a title naming no issuer meets the ones that do).  Two things end up
+    in one cited node only through a chain of shared keys (indexer.incremental relies on it)."""
+    out = [f"n:{number}"] if number else []
+    if tid is not None:
+        out.append(f"t:{tid.core}")
+        if tid.issuer:
+            out.append(f"i:{tid.key}")
+    return out
+
+
+def meta_keys(meta: DocumentMeta) -> list[str]:
+    return identity_keys(number_key(normalise_number(meta.number or "") if meta.number
+                                    else None), doc_title_id(meta))
+
+
+def citation_keys(number: str | None, title: str | None) -> list[str]:
+    return identity_keys(number_key(number), title_id(title))
 
 
 @dataclass(frozen=True)
@@ -157,7 +328,59 @@ def _titles(text: str):
 _PAREN_AFTER = re.compile(r"\s*[（(](?P<inner>[^（）()]{0,60})[）)]")
 
 
-def _read(doc: Document, p: Provision) -> list[_Raw]:
+# …》 followed by the words that issue it (，现印发给你们 / 予以印发): the document itself, or
+# the plan it encloses — never 转发, which passes on another's document (a citation).
+_ISSUED_HERE = re.compile(r"[\s，,。]*(?:现|特|现予|予以|兹)?印发(?:给|你们|各|下去|实施)")
+_PASSED_ON = re.compile(r"[\s，,。]*(?:现|特|予以)?转发")
+# 附件：1. 名称 2. 名称 — the annexes a document lists as its own.
+# (the list may go on over the next lines, each with its number)
+_ANNEX_LINE = re.compile(r"附件\s*\d*\s*[:：]\s*(?P<names>[^\n]+(?:\n[ \t\u3000]*\d+\s*[.．、][^\n]+)*)")
+_ANNEX_ITEM = re.compile(r"\s*(?:\d+\s*[.．、]\s*)?(?P<name>[^\s.．、]\S*?)\s*(?=\d+\s*[.．、]|\n|$)")
+
+
+@dataclass(frozen=True)
+class _Own:
+    """What a document names of itself: its title and its annexes' names."""
+
+    title: TitleId | None
+    annexes: frozenset[str]        # match_key of each annex name
+
+    @classmethod
+    def of(cls, doc: Document) -> "_Own":
+        names = {match_key(p.heading) for p in doc.provisions if p.kind == "annex" and p.heading}
+        # the whole text in reading order: a list of annexes may run over several provisions
+        body = "\n".join(p.own_text for p in doc.provisions)
+        for line in _ANNEX_LINE.finditer(body):
+            names.update(match_key(m.group("name"))
+                         for m in _ANNEX_ITEM.finditer(line.group("names")))
+        names.discard("")
+        return cls(doc_title_id(doc.meta), frozenset(names))
+
+    def names(self, title: str, text_after: str) -> bool:
+        """Whether 《title》, followed by `text_after`, names the document itself."""
+        if _ISSUED_HERE.match(text_after):
+            return True
+        if _PASSED_ON.match(text_after):
+            return False           # another's document passed on, even when also annexed
+        key = match_key(title)
+        if key in self.annexes or _strip_annex_mark(key) in self.annexes:
+            return True
+        return is_own_title(title_id(title), self.title)
+
+
+def _strip_annex_mark(key: str) -> str:
+    return re.sub(r"^附件\d*[:：]?", "", key)
+
+
+def is_own_title(cited: TitleId | None, own: TitleId | None) -> bool:
+    """A cited title is the citing document's own when the core titles are the same and
+    the citation names no issuer or the document's own: a title naming another issuer is
+    another's document (杭州 citing 浙江's 《…实施意见》 of the same words)."""
+    return (cited is not None and own is not None and cited.core == own.core
+            and (cited.issuer is None or cited.issuer == own.issuer))
+
+
+def _read(doc: Document, p: Provision, own: _Own) -> list[_Raw]:
     text = p.own_text
     out: list[_Raw] = []
     taken: list[tuple[int, int]] = []
@@ -169,10 +392,10 @@ def _read(doc: Document, p: Provision) -> list[_Raw]:
             if number:
                 end = m.end()
         title = re.sub(r"\s+", " ", inner).strip()
-        if not title:
+        taken.append((a, end))
+        if not title or own.names(title, text[end:end + 12]):
             continue
         out.append(_Raw(p, doc, title, number, a, end))
-        taken.append((a, end))
     for m in list(_NUMBER.finditer(text)) + list(_DECREE.finditer(text)):
         if any(a <= m.start() < b for a, b in taken):
             continue
@@ -184,17 +407,20 @@ def _read(doc: Document, p: Provision) -> list[_Raw]:
 
 
 class _Groups:
-    """Union-find over cited things, refusing to join two different 文号 or corpus documents."""
+    """Union-find over cited things, refusing to join two different 文号, corpus documents
+    or issuers (a 文号 shared joins whatever the titles say: `force`)."""
 
     def __init__(self):
         self.parent: dict[int, int] = {}
         self.numbers: dict[int, set[str]] = {}
         self.docs: dict[int, set[str]] = {}
+        self.issuers: dict[int, set[str]] = {}
 
-    def add(self, i: int, number: str | None, doc: str | None) -> None:
+    def add(self, i: int, number: str | None, doc: str | None, issuer: str | None) -> None:
         self.parent[i] = i
         self.numbers[i] = {number} if number else set()
         self.docs[i] = {doc} if doc else set()
+        self.issuers[i] = {issuer} if issuer else set()
 
     def find(self, i: int) -> int:
         while self.parent[i] != i:
@@ -207,20 +433,22 @@ class _Groups:
         if ra == rb:
             return
         nums, docs = self.numbers[ra] | self.numbers[rb], self.docs[ra] | self.docs[rb]
-        if not force and (len(nums) > 1 or len(docs) > 1):
+        issuers = self.issuers[ra] | self.issuers[rb]
+        if not force and (len(nums) > 1 or len(docs) > 1 or len(issuers) > 1):
             return
         if len(docs) > 1:
             return
         lo, hi = sorted((ra, rb))
         self.parent[hi] = lo
-        self.numbers[lo], self.docs[lo] = nums, docs
+        self.numbers[lo], self.docs[lo], self.issuers[lo] = nums, docs, issuers
 
 
 def read_citations(doc: Document) -> list[RawCitation]:
     """Every citation one document makes, located in its source text, unresolved."""
     out = []
+    own = _Own.of(doc)
     for p in doc.provisions:
-        for raw in _read(doc, p):
+        for raw in _read(doc, p, own):
             s, e = locate_in(doc.source, p.start, p.end, p.own_text, raw.at, raw.to)
             out.append(RawCitation(p.id, doc.file, raw.title, raw.number, s, e))
     return out
@@ -230,70 +458,84 @@ def extract_citations(docs: Sequence[Document]) -> CitationFacts:
     return resolve_citations([d.meta for d in docs], [r for d in docs for r in read_citations(d)])
 
 
-def resolve_citations(metas: Sequence[DocumentMeta], raws: Sequence[RawCitation],
-                      titles: dict[str, str | None] | None = None) -> CitationFacts:
-    """Resolve the citations of a corpus (`metas` in build order, `raws` in reading order)
-    against its documents and one another.  `titles`: every citing document's title, when
-    `metas` is only part of the corpus (an incremental add resolves only the citations the
-    change can reach, indexer.incremental._resolve_citations)."""
-    # The things that can be cited: corpus documents first, then each citation.
-    groups = _Groups()
-    by_number: dict[str, list[int]] = defaultdict(list)
-    by_title: dict[str, list[int]] = defaultdict(list)
-    n_docs = len(metas)
-    titles = titles if titles is not None else {m.file: m.title for m in metas}
-    for i, meta in enumerate(metas):
-        nk = number_key(normalise_number(meta.number or "") if meta.number else None)
-        groups.add(i, nk, meta.file)
-        if nk:
-            by_number[nk].append(i)
-        tk = title_key(meta.title)
-        if tk:
-            by_title[tk].append(i)
-    for j, raw in enumerate(raws):
-        i = n_docs + j
-        nk = number_key(raw.number)
-        groups.add(i, nk, None)
-        if nk:
-            by_number[nk].append(i)
-        tk = title_key(raw.title)
-        if tk:
-            by_title[tk].append(i)
-    for members in by_number.values():
+@dataclass
+class _Things:
+    """The things that can be cited — corpus documents first, then each citation — with
+    what identifies each: 文号 key and title identity."""
+
+    numbers: list[str | None] = field(default_factory=list)
+    titles: list[TitleId | None] = field(default_factory=list)
+
+    def add(self, number: str | None, tid: TitleId | None) -> None:
+        self.numbers.append(number)
+        self.titles.append(tid)
+
+    def index(self, key) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = defaultdict(list)
+        for i, tid in enumerate(self.titles):
+            k = key(i, tid)
+            if k:
+                out[k].append(i)
+        return out
+
+
+def _join(groups: _Groups, things: _Things) -> None:
+    """文号 first (whatever the titles say), then issuer and core title, then a title
+    naming no issuer with the one issuer's document of its core title, if only one."""
+    for members in things.index(lambda i, _: things.numbers[i]).values():
         for other in members[1:]:
             groups.union(members[0], other, force=True)
-    for key in sorted(by_title):
-        members = by_title[key]
-        for other in members[1:]:
-            groups.union(members[0], other)
+    by_id = things.index(lambda _, t: t.key if t is not None and t.issuer else None)
+    for key in sorted(by_id):
+        for other in by_id[key][1:]:
+            groups.union(by_id[key][0], other)
+    by_core = things.index(lambda _, t: t.core if t is not None else None)
+    for key in sorted(by_core):
+        members = by_core[key]
+        bare = [i for i in members if not things.titles[i].issuer]
+        named = [i for i in members if things.titles[i].issuer]
+        if not bare:
+            continue
+        # several issuers' documents of these words: which one is meant is not known
+        anchor = named[0] if len({things.titles[i].issuer for i in named}) == 1 else bare[0]
+        for other in bare:
+            groups.union(anchor, other)
 
-    facts = CitationFacts()
+
+def resolve_citations(metas: Sequence[DocumentMeta], raws: Sequence[RawCitation],
+                      citers: dict[str, DocumentMeta] | None = None) -> CitationFacts:
+    """Resolve the citations of a corpus (`metas` in build order, `raws` in reading order)
+    against its documents and one another.  `citers`: every citing document's metadata,
+    when `metas` is only part of the corpus (an incremental add resolves only the
+    citations the change can reach, indexer.incremental._resolve_citations)."""
+    groups, things = _Groups(), _Things()
+    n_docs = len(metas)
+    citers = citers if citers is not None else {m.file: m for m in metas}
+    for i, meta in enumerate(metas):
+        tid = doc_title_id(meta)
+        nk = number_key(normalise_number(meta.number or "") if meta.number else None)
+        groups.add(i, nk, meta.file, tid.issuer if tid else None)
+        things.add(nk, tid)
+    for j, raw in enumerate(raws):
+        tid = title_id(raw.title)
+        groups.add(n_docs + j, number_key(raw.number), None, tid.issuer if tid else None)
+        things.add(number_key(raw.number), tid)
+    _join(groups, things)
+
     group_members: dict[int, list[int]] = defaultdict(list)
     for i in range(n_docs + len(raws)):
         group_members[groups.find(i)].append(i)
-    identity_of: dict[int, CitedDocument] = {}
-    for root, members in group_members.items():
-        corpus = [i for i in members if i < n_docs]
-        cites = [raws[i - n_docs] for i in members if i >= n_docs]
-        numbers = sorted({r.number for r in cites if r.number})
-        if corpus:
-            meta = metas[corpus[0]]
-            number = meta.number or (numbers[0] if numbers else None)
-            cited = CitedDocument(f"doc:{meta.file}", meta.title, number, meta.file)
-        else:
-            titled = [r for r in cites if r.title]
-            title = unwrap_title(titled[0].title) if titled else None
-            number = numbers[0] if numbers else None
-            identity = (f"no:{number_key(number)}" if number else f"t:{title_key(title)}")
-            cited = CitedDocument(identity, title, number, None)
-        identity_of[root] = cited
+    identity_of = {root: _cited(members, metas, raws, things)
+                   for root, members in group_members.items()}
 
+    facts = CitationFacts()
     citing: dict[str, set[str]] = defaultdict(set)
     for j, raw in enumerate(raws):
         cited = identity_of[groups.find(n_docs + j)]
         if cited.resolves_to == raw.doc:
             continue                                   # a document naming itself
-        if raw.title and title_key(raw.title) == title_key(titles.get(raw.doc)):
+        citer = citers.get(raw.doc)
+        if citer is not None and is_own_title(things.titles[n_docs + j], doc_title_id(citer)):
             continue
         facts.citations.append(Citation(
             raw.provision, raw.doc, raw.title, raw.number, raw.start, raw.end, cited.identity,
@@ -305,3 +547,26 @@ def resolve_citations(metas: Sequence[DocumentMeta], raws: Sequence[RawCitation]
                                               cited.resolves_to,
                                               tuple(sorted(citing[identity])))
     return facts
+
+
+def _cited(members: list[int], metas: Sequence[DocumentMeta], raws: Sequence[RawCitation],
+           things: _Things) -> CitedDocument:
+    """The node a group of joined things stands for: its corpus document, or one external
+    node named by its 文号, else by its issuer and core title."""
+    n_docs = len(metas)
+    corpus = [i for i in members if i < n_docs]
+    cites = [raws[i - n_docs] for i in members if i >= n_docs]
+    numbers = sorted({r.number for r in cites if r.number})
+    if corpus:
+        meta = metas[corpus[0]]
+        number = meta.number or (numbers[0] if numbers else None)
+        return CitedDocument(f"doc:{meta.file}", meta.title, number, meta.file)
+    titled = [i for i in members if things.titles[i] is not None]
+    title = unwrap_title(raws[titled[0] - n_docs].title) if titled else None
+    number = numbers[0] if numbers else None
+    if number:
+        return CitedDocument(f"no:{number_key(number)}", title, number, None)
+    issuers = {things.titles[i].issuer for i in titled if things.titles[i].issuer}
+    core = things.titles[titled[0]].core if titled else None
+    key = f"{issuers.pop()}|{core}" if len(issuers) == 1 else core
+    return CitedDocument(f"t:{key}", title, number, None)

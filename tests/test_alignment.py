@@ -164,3 +164,74 @@ def test_never_raises_and_spans_stay_inside(texts):
         assert 0 <= a.lower_span[0] <= a.lower_span[1] <= len(sources[a.lower_doc])
         assert 0 <= a.higher_span[0] <= a.higher_span[1] <= len(sources[a.higher_doc])
         assert 0.0 <= a.score <= 1.0
+
+
+# ---- the line of government for any province; a level the text did not settle ----------------
+# Fixture texts written for these tests: each plan restates one passage of the plan above it.
+
+PROVINCIAL = ("推行“校园招聘直通车”机制，每年组织技工院校毕业生专场双选会不少于两场，"
+              "建立毕业生就业跟踪回访台账，确保毕业生初次就业率稳定在较高水平。")
+MUNICIPAL = ("设立技工院校学生创业孵化专区，为在校生和毕业五年内的校友提供免费工位、"
+             "创业导师结对和小额担保贷款贴息，每年遴选一批优秀创业项目给予扶持。")
+PADDING = ["加强技工院校安全管理，完善校园安全风险防控体系和应急处置预案。",
+           "健全技工院校经费保障机制，落实生均拨款制度，加大基础能力建设投入。",
+           "推进技工院校信息化建设，建设智慧校园和数字化教学资源库。",
+           "开展技工院校办学质量评估，评估结果向社会公开并作为资源配置依据。"]
+
+
+def plan(file: str, level: str | None, region: str | None, date: str = "2022-06-01",
+         *passages: str):
+    body = "".join(f"（{n}）{p}\n" for n, p in zip("一二三", passages))
+    text = f"技能人才培养工作方案\n一、主要任务\n{body}"
+    return segment_document(text, DocumentMeta(file=file, title="技能人才培养工作方案",
+                                               level=level, region=region, date=date))
+
+
+def padded(*docs):
+    """The plans, and others on other matters: a passage a few of them share is rare."""
+    return [*docs, *(plan(f"pad{i}.txt", None, None, "2021-01-01", p)
+                     for i, p in enumerate(PADDING))]
+
+
+def sources_of(links, lower: str) -> set[str]:
+    return {a.higher_doc for a in links if a.lower_doc == lower and a.kind == "text_reuse"}
+
+
+def test_a_document_of_unknown_level_still_takes_up_the_national_plan():
+    docs = padded(plan("n.txt", "national", "全国", "2021-06-01", PROVINCIAL),
+                  plan("p.txt", "provincial", "湖南省", "2021-09-01", PROVINCIAL),
+                  plan("x.txt", None, None, "2022-06-01", PROVINCIAL))
+    links = find_alignments(docs)
+    assert sources_of(links, "x.txt") == {"n.txt"}          # not silence, not a guess below
+    assert "x.txt" not in {a.higher_doc for a in links}       # nobody's source
+
+
+def test_a_county_takes_up_its_city_and_province_whatever_the_province():
+    both = (PROVINCIAL, MUNICIPAL)
+    docs = padded(plan("hunan.txt", "provincial", "湖南省", "2021-09-01", PROVINCIAL),
+                  plan("zhejiang.txt", "provincial", "浙江省", "2021-09-01", PROVINCIAL),
+                  plan("changsha.txt", "municipal", "长沙市", "2021-12-01", MUNICIPAL),
+                  plan("hangzhou.txt", "municipal", "杭州市", "2021-12-01", *both),
+                  plan("liuyang.txt", "county", "浏阳市", "2022-06-01", *both))  # names neither
+    links = find_alignments(docs)
+    assert sources_of(links, "liuyang.txt") == {"changsha.txt", "hunan.txt"}
+    assert sources_of(links, "hangzhou.txt") == {"zhejiang.txt"}
+
+
+def test_a_district_of_a_provincial_city_has_no_city_above_it():
+    docs = padded(plan("beijing.txt", "provincial", "北京市", "2021-09-01", PROVINCIAL),
+                  plan("hangzhou.txt", "municipal", "杭州市", "2021-12-01", MUNICIPAL),
+                  plan("chaoyang.txt", "county", "北京市朝阳区", "2022-06-01",
+                       PROVINCIAL, MUNICIPAL))
+    assert sources_of(find_alignments(docs), "chaoyang.txt") == {"beijing.txt"}
+
+
+def test_the_line_comes_from_the_gazetteer():
+    from ontology.alignment import NOWHERE, Hierarchy
+    h = Hierarchy([])
+    liuyang = plan("l.txt", "county", "浏阳市", "2022-06-01", PROVINCIAL)
+    chaoyang = plan("c.txt", "county", "北京市朝阳区", "2022-06-01", PROVINCIAL)
+    assert (h.parent(liuyang, 1), h.parent(liuyang, 2)) == ("湖南省", "长沙市")
+    assert (h.parent(chaoyang, 1), h.parent(chaoyang, 2)) == ("北京市", NOWHERE)
+    unknown = plan("u.txt", "county", "某某新区", "2022-06-01", PROVINCIAL)
+    assert h.parent(unknown, 2) is None                     # unknown: unrestricted

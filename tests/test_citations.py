@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from ontology.citations import extract_citations, normalise_number, title_key, unwrap_title
+from ontology.citations import (extract_citations, issuer_key, normalise_number, title_key,
+                                unwrap_title)
 from test_departments import fixture_docs
 
 
@@ -129,3 +130,139 @@ def test_locate_without_a_pattern_finds_what_the_pattern_finds():
         assert locate(source, lo, hi, fragment, nth) == _regex_locate(source, lo, hi,
                                                                       fragment, nth)
     assert locate("人社部\n发〔2021〕 86 号", 0, 99, "人社部发〔2021〕86号") == (0, 16)
+
+
+# ---- the issuer is part of a title's identity; a document never cites itself ------------------
+# Fixture texts written for these tests: short notices in the shapes real ones take.
+
+def doc(file: str, text: str, title: str, issuer: str | None = None, number: str | None = None,
+        level: str = "municipal"):
+    from corpus.records import DocumentMeta
+    from corpus.segment import segment_document
+    return segment_document(text, DocumentMeta(file=file, title=title, number=number,
+                                               issuer=issuer, level=level))
+
+
+PROVINCE_TITLE = "浙江省人民政府办公厅关于深化校企协同育人的实施意见"
+CITY_TITLE = "杭州市人民政府办公厅关于深化校企协同育人的实施意见"
+
+
+def province():
+    return doc("p.txt", f"{PROVINCE_TITLE}\n各市人民政府：\n一、总体要求\n推动校企协同育人。\n",
+               PROVINCE_TITLE, "浙江省人民政府办公厅", level="provincial")
+
+
+def city():
+    return doc("c.txt", f"{CITY_TITLE}\n各区人民政府：\n为贯彻落实《{PROVINCE_TITLE}》，结合我市实际，"
+                        "提出如下实施意见。\n一、总体要求\n推动校企协同育人。\n",
+               CITY_TITLE, "杭州市人民政府办公厅")
+
+
+def third(cited: str = PROVINCE_TITLE):
+    return doc("t.txt", f"宁波市校企协同育人工作方案\n根据《{cited}》，制定本方案。\n一、主要任务\n开展试点。\n",
+               "宁波市校企协同育人工作方案", "宁波市人力资源和社会保障局")
+
+
+def cites_of(facts, file):
+    return [c for c in facts.citations if c.doc == file]
+
+
+def test_a_city_citing_its_provinces_title_of_the_same_words_is_a_citation():
+    facts = extract_citations([province(), city(), third()])
+    [mine] = cites_of(facts, "c.txt")
+    assert mine.resolves_to == "p.txt"                      # not dropped as its own title
+    [other] = cites_of(facts, "t.txt")
+    assert other.resolves_to == "p.txt"                     # never the city's document
+
+
+def test_without_the_provinces_document_the_citers_share_one_external_node():
+    facts = extract_citations([city(), third()])
+    [mine], [other] = cites_of(facts, "c.txt"), cites_of(facts, "t.txt")
+    assert mine.resolves_to is None and other.resolves_to is None
+    assert mine.target == other.target
+    assert facts.cited[mine.target].cited_by == ("c.txt", "t.txt")
+
+
+def test_a_title_naming_no_issuer_resolves_only_when_one_issuer_has_it():
+    bare = "关于深化校企协同育人的实施意见"
+    assert cites_of(extract_citations([province(), third(bare)]), "t.txt")[0].resolves_to == "p.txt"
+    # two issuers' documents of these words: which one is meant is not known
+    [c] = cites_of(extract_citations([province(), city(), third(bare)]), "t.txt")
+    assert c.resolves_to is None
+
+
+NATIONAL_TEXT = "职业技能培训“十四五”规划\n一、发展环境\n技能人才队伍不断壮大。\n"
+
+
+def national():
+    return doc("n.txt", NATIONAL_TEXT, "职业技能培训“十四五”规划", "人力资源社会保障部",
+               "人社部发〔2021〕101号", level="national")
+
+
+@pytest.mark.parametrize("written", [
+    "《职业技能培训“十四五”规划》",
+    "《人力资源社会保障部关于印发职业技能培训“十四五”规划的通知》",
+    "《人力资源和社会保障部职业技能培训“十四五”规划》",
+    "《人社部关于印发〈职业技能培训“十四五”规划〉的通知》",
+    "人社部发〔2021〕101 号",
+])
+def test_every_way_of_naming_one_document_is_that_document(written):
+    citer = doc("x.txt", f"某某省职业技能培训实施方案\n根据{written}，制定本方案。\n一、主要任务\n开展培训。\n",
+                "某某省职业技能培训实施方案", "某某省人力资源和社会保障厅", level="provincial")
+    facts = extract_citations([national(), citer])
+    [c] = cites_of(facts, "x.txt")
+    assert c.resolves_to == "n.txt" and c.target == "doc:n.txt"
+
+
+@pytest.mark.parametrize("a, b", [
+    ("人力资源和社会保障部", "人社部"), ("国家发展和改革委员会", "国家发展改革委"),
+    ("国家发展和改革委员会", "国家发改委"), ("湖南省住房和城乡建设厅", "湖南省住建厅"),
+    ("浙江省人民政府办公厅", "浙江省政府办公厅"), ("中华人民共和国教育部", "教育部"),
+    ("人力资 源社会保障部 国家发展改革委 财政部", "人力资源社会保障部"),
+    ("中共中央办公厅、国务院办公厅", "中共中央办公厅"), ("教育部等九部门", "教育部"),
+])
+def test_issuer_spellings_of_one_body_have_one_key(a, b):
+    assert issuer_key(a) == issuer_key(b) is not None
+
+
+def test_issuers_of_different_bodies_or_places_differ():
+    assert issuer_key("浙江省人民政府办公厅") != issuer_key("杭州市人民政府办公厅")
+    assert issuer_key("人力资源社会保障部") != issuer_key("人力资源社会保障部办公厅")
+    assert issuer_key("市人民政府办公厅") is None           # whose, it does not say
+
+
+def test_an_external_document_is_one_node_however_its_issuers_are_spaced():
+    co = "人力资源社会保障部 国家发展改革委 财政部关于加强技能人才培养的意见"
+    a = doc("a.txt", f"甲市方案\n根据《{co}》，制定本方案。\n", "甲市方案", "甲市人民政府")
+    b = doc("b.txt", f"乙市方案\n根据《人力资\n源社会保障部国家发展改革委财政部关于加强技能人才培养的意见》。\n",
+            "乙市方案", "乙市人民政府")
+    c = doc("c2.txt", "丙市方案\n根据《关于加强技能人才培养的意见》。\n", "丙市方案", "丙市人民政府")
+    facts = extract_citations([a, b, c])
+    assert len({x.target for x in facts.citations}) == 1
+    assert facts.cited[facts.citations[0].target].cited_by == ("a.txt", "b.txt", "c2.txt")
+
+
+OWN_TITLE = "关于做好技工院校招生宣传工作的通知"
+
+
+@pytest.mark.parametrize("sentence", [
+    f"现将《{OWN_TITLE}》印发给你们，请认真贯彻执行。",
+    "我局研究制定了《甲市技工院校招生宣传工作方案》，现印发给你们，请结合实际抓好落实。",
+    "各单位要对照《重点任务分工表》逐项落实。",
+    "请按照《附件2：工作进度安排》报送。",
+])
+def test_a_document_naming_itself_or_its_annex_does_not_cite(sentence):
+    text = (f"甲市人力资源和社会保障局{OWN_TITLE}\n各县（市、区）人社局：\n{sentence}\n"
+            "附件：1.重点任务分工表\n2.工作进度安排\n甲市人力资源和社会保障局\n2023年4月20日\n"
+            "附件1\n重点任务分工表\n序号\t任务\t责任单位\n1\t招生宣传\t市人社局\n")
+    d = doc("own.txt", text, f"甲市人力资源和社会保障局{OWN_TITLE}", "甲市人力资源和社会保障局")
+    assert cites_of(extract_citations([d]), "own.txt") == []
+
+
+def test_a_document_passed_on_is_cited_and_another_issuers_title_is_not_its_own():
+    text = ("甲市人力资源和社会保障局关于转发省人社厅文件的通知\n各区人社局：\n"
+            f"现将《乙省人力资源和社会保障厅{OWN_TITLE}》转发给你们，请遵照执行。\n"
+            f"附件：乙省人力资源和社会保障厅{OWN_TITLE}\n")     # passed on, and annexed
+    d = doc("fwd.txt", text, f"甲市人力资源和社会保障局{OWN_TITLE}", "甲市人力资源和社会保障局")
+    [c] = cites_of(extract_citations([d]), "fwd.txt")
+    assert c.title.startswith("乙省") and c.resolves_to is None

@@ -1,0 +1,167 @@
+"""Any text adds, searches and removes cleanly: a property test of `policykg add`.
+
+Hypothesis writes documents of random shape — no cover, no citations, no chapters, one
+line, English, a table only, traditional characters, half-width punctuation, Markdown or
+HTML, GBK bytes — and each one must either be added or refused with a user error (never a
+traceback), and once added:
+
+- the generation equals a full build of the same corpus (graph isomorphic, every export
+  row, facts and searches equal: tests/test_incremental.py's `assert_same`);
+- a word of the document finds it;
+- removing it gives back the corpus as it was.
+
+The corpus is small (the national plan and one provincial plan that cites it) so one
+example is a few seconds; the default run tries a handful, `-m slow` many more.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import opencc
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from corpus.manifest import bundled_dir, load_manifest
+from corpus.reader import UnreadableDocument
+from corpus.sources import SourcesManifest, commit_manifest
+from indexer import ingest
+from indexer.build import build
+from indexer.generation import Generation
+from indexer.store import DataDir
+from test_incremental import LIMIT, assert_same, frozen, reference
+
+KEEP = {"004_fc4ac27914a17046.txt", "001_6af77d3d95a7bf94.txt"}
+
+# ---- the documents ----------------------------------------------------------------------------
+
+# A word found nowhere in the corpus, so that a search for it can only find the new document.
+MARKERS = ["鹭岛", "星河", "青峦", "云杉", "澄湖", "松涛", "晴川", "梧桐", "柏溪", "兰渚"]
+PLACES = [("浙江省", "浙", "省"), ("杭州市", "杭", "市"), ("浏阳市", "浏", "市"),
+          ("上海市", "沪", "市"), ("朝阳区", "朝", "区"), ("", "", "")]
+SENTENCES = [
+    "加强技工院校师资队伍建设，提升教师实践教学能力。",
+    "到2025年，技工院校在校生规模达到5万人以上。",
+    "全面推行中国特色企业新型学徒制。",
+    "各地要高度重视，切实加强组织领导。",
+    "截至2022年底，全省技能人才总量达到300万人。",
+    "（责任单位：市人社局、市教育局）",
+    "由省人力资源社会保障厅牵头，省教育厅、省财政厅配合。",
+    "比2020年提高8个百分点。",
+]
+ENGLISH = ["This notice sets out the work plan for the summer term.",
+           "All units shall report progress by the end of June."]
+
+
+@st.composite
+def documents(draw) -> tuple[str, str]:
+    """(file name, text) of one document of random shape."""
+    place, abbr, _ = draw(st.sampled_from(PLACES))
+    marker = draw(st.sampled_from(MARKERS)) + draw(st.sampled_from(MARKERS))
+    title = f"{place}关于推进{marker}技能提升工作的通知"
+    lines: list[str] = []
+    if draw(st.booleans()):                                   # a cover
+        lines += [title]
+        if abbr and draw(st.booleans()):
+            lines.append(f"{abbr}人社发〔{draw(st.integers(2019, 2024))}〕"
+                         f"{draw(st.integers(1, 300))}号")
+        lines.append("各有关单位：")
+    if draw(st.booleans()):                                   # citations
+        lines.append(draw(st.sampled_from([
+            f"现将《{title}》印发给你们，请认真贯彻执行。",
+            "根据《人力资源社会保障部关于印发技工教育“十四五”规划的通知》（人社部发〔2021〕86号），"
+            "结合实际制定本方案。",
+            "请对照《重点任务分工表》抓好落实。",
+            "根据《国务院关于某项工作的意见》，制定本通知。",
+            "按照人社部发〔2021〕86号要求开展工作。"])))
+    shape = draw(st.sampled_from(["chapters", "one line", "table", "english", "prose"]))
+    body = [f"{marker}工作要求如下。"]
+    if shape == "chapters":
+        for n, head in zip("一二三", ["总体要求", "主要任务", "保障措施"]):
+            body.append(f"{n}、{head}")
+            for k, s in zip("一二", draw(st.lists(st.sampled_from(SENTENCES), max_size=2))):
+                body.append(f"（{k}）{s}")
+    elif shape == "one line":
+        body = [f"{marker}" + "".join(draw(st.lists(st.sampled_from(SENTENCES), max_size=3)))]
+    elif shape == "table":
+        body = [f"| 序号 | 任务 | 责任单位 |", "| --- | --- | --- |",
+                f"| 1 | {marker}培训 | 市人社局 |", "| 2 | 校企合作 | 市教育局、市财政局 |"]
+    elif shape == "english":
+        body = [f"{marker} " + draw(st.sampled_from(ENGLISH))] + ENGLISH
+    else:
+        body += draw(st.lists(st.sampled_from(SENTENCES), max_size=5))
+    lines += body
+    lines += draw(st.lists(st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]),
+                                   max_size=12), max_size=2))
+    text = "\n".join(lines) + "\n"
+    script = draw(st.sampled_from(["simplified", "traditional", "half-width"]))
+    if script == "traditional":
+        text = opencc.OpenCC("s2t").convert(text)
+    elif script == "half-width":
+        text = text.translate(_HALF_WIDTH)
+    wrapper = draw(st.sampled_from(["txt", "md", "html"]))
+    if wrapper == "md":
+        text = "\n".join(f"## {x}" if x[:2] in {"一、", "二、", "三、", "一、"} else x
+                         for x in text.splitlines())
+        return f"{marker}.md", text
+    if wrapper == "html":
+        paras = "".join(f"<p>{x}</p>" for x in text.splitlines())
+        return f"{marker}.html", f"<html><head><title>{title}</title></head><body>{paras}</body></html>"
+    return f"{marker}.txt", text
+
+
+_HALF_WIDTH = str.maketrans("，。：；（）！？、《》", ",.:;()!?,<>")
+
+
+# ---- the check ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def small_store(tmp_path_factory) -> DataDir:
+    """A data folder whose corpus is two bundled documents (the others marked removed)."""
+    store = DataDir(tmp_path_factory.mktemp("small") / "data")
+    store.sources.mkdir(parents=True)
+    others = tuple(m.file for m in load_manifest(bundled_dir()) if m.file not in KEEP)
+    commit_manifest(store.sources, SourcesManifest(excluded=others))
+    build(store, engines=("tantivy",))
+    return store
+
+
+def round_trip(base: DataDir, name: str, text: str, encoding: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        shutil.copytree(base.root, root / "data", symlinks=True)
+        store = DataDir(root / "data")
+        before = store.require_current()
+        stats = frozen(before)
+        try:
+            candidate = ingest.read_candidate(text.encode(encoding), LIMIT, name=name)
+            result = ingest.add_document(store, candidate)
+        except (UnreadableDocument, ingest.DuplicateDocument) as refused:
+            assert ingest.http_status(refused) < 500 and str(refused).strip()
+            assert store.require_current() == before           # nothing changed
+            return
+        assert result.status == "added", result
+        now = store.require_current()
+        assert_same(now, reference(store, stats, root / "ref"))
+        gen = Generation(now)
+        word = Path(name).stem
+        found = gen.searcher.search(word, page_size=50)
+        assert any(h.doc == result.file for h in found.hits), (word, found.total)
+        ingest.remove_document(store, result.file)
+        assert_same(store.require_current(), before, ranking=False)
+
+
+@settings(max_examples=4, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(doc=documents(), encoding=st.sampled_from(["utf-8", "gb18030"]))
+def test_any_document_adds_searches_and_removes_cleanly(small_store, doc, encoding):
+    round_trip(small_store, *doc, encoding)
+
+
+@pytest.mark.slow
+@settings(max_examples=80, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(doc=documents(), encoding=st.sampled_from(["utf-8", "gb18030"]))
+def test_any_document_adds_searches_and_removes_cleanly_deep(small_store, doc, encoding):
+    round_trip(small_store, *doc, encoding)
