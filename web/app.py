@@ -18,6 +18,8 @@ from ontology.sparql import Limits, SparqlRunner, warm_up
 from web.settings import Settings
 
 log = logging.getLogger("policykg.web")
+# One JSON line per request; where it goes is the serving stack's choice (web.server).
+request_log = logging.getLogger("policykg.requests")
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
@@ -119,11 +121,12 @@ def create_app(settings: Settings) -> Flask:
         response.headers["X-Request-Id"] = g.get("request_id", "")
         if state._gen is not None:
             response.headers["X-Generation"] = state._gen.name
-        log.info(json.dumps({
+        request_log.info(json.dumps({
             "request_id": g.get("request_id"), "method": request.method,
             "route": request.url_rule.rule if request.url_rule else None,
             "path": request.path, "status": response.status_code,
             "ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1),
+            "client": request.remote_addr,
         }, ensure_ascii=False))
         return response
 

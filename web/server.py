@@ -9,7 +9,10 @@ load), and follows a rebuild on its own (web.app.State).
 """
 from __future__ import annotations
 
+import logging
+import logging.handlers
 import os
+import sys
 from typing import Callable
 
 from gunicorn.app.base import BaseApplication
@@ -52,9 +55,31 @@ def _close(worker) -> None:
         state.close()
 
 
+def configure_logging(request_log: str = "") -> None:
+    """Give the app's loggers somewhere to write before gunicorn forks its workers (they
+    inherit the handlers): the request log, one JSON line per request as web.app writes
+    it, to `request_log` (a file, reopened when logrotate moves it) or stderr; and the
+    app's errors, with their tracebacks, to stderr.  Without this, Python drops every
+    INFO line for want of a handler."""
+    handler: logging.Handler = (logging.handlers.WatchedFileHandler(request_log, encoding="utf-8")
+                                if request_log else logging.StreamHandler(sys.stderr))
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    requests = logging.getLogger("policykg.requests")
+    requests.handlers[:] = [handler]
+    requests.setLevel(logging.INFO)
+    requests.propagate = False
+    errors = logging.StreamHandler(sys.stderr)
+    errors.setFormatter(logging.Formatter("%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s"))
+    web = logging.getLogger("policykg.web")
+    web.handlers[:] = [errors]
+    web.setLevel(logging.WARNING)
+    web.propagate = False
+
+
 def serve(settings: Settings, make_app: Callable[[], object],
           on_ready: Callable[[], None] = lambda: None) -> None:
     """Run until stopped (SIGINT/SIGTERM): `settings.workers` processes on host:port."""
+    configure_logging(settings.request_log)
     options = {
         "bind": f"{settings.host}:{settings.port}",
         "workers": settings.workers,

@@ -56,6 +56,9 @@ class Settings:
     # Ingest over HTTP: closed unless a token is configured.
     upload_token: str | None = None
     max_upload_bytes: int = 20 * 1024 * 1024
+    # Where `policykg serve` writes its request log (one JSON line per request): a file
+    # (reopened when rotated), or stderr when empty.  POLICYKG_REQUEST_LOG.
+    request_log: str = ""
 
     @classmethod
     def from_env(cls, data_dir: Path | None = None, **overrides) -> "Settings":
@@ -77,6 +80,8 @@ class Settings:
                 e.strip() for e in env["POLICYKG_INDEX_ENGINES"].split(",") if e.strip()))
         if env.get("POLICYKG_SEARCH_CACHE"):
             s = replace(s, search_cache=int(env["POLICYKG_SEARCH_CACHE"]))
+        if env.get("POLICYKG_REQUEST_LOG"):
+            s = replace(s, request_log=env["POLICYKG_REQUEST_LOG"])
         if env.get("POLICYKG_MAX_UPLOAD"):
             s = replace(s, max_upload_bytes=int(env["POLICYKG_MAX_UPLOAD"]))
         s = replace(s, **{k: v for k, v in overrides.items() if v is not None})

@@ -22,11 +22,15 @@ class Example:
 
 
 EXAMPLES = [
-    Example("部门牵头任务数", """SELECT ?dept (COUNT(DISTINCT ?task) AS ?tasks) WHERE {
-  ?part cv:role/skos:notation "lead" .
-  ?task cv:hasParticipation ?part .
-  ?d cv:playsRole ?part ; skos:prefLabel ?dept .
-} GROUP BY ?dept ORDER BY DESC(?tasks) ?dept LIMIT 20""", 20),
+    # A few departments by name, then their tasks: no pass over every participation
+    # (counting each department's tasks took 0.4 s at 200 documents and grows with them).
+    Example("人社部门牵头的任务", """SELECT ?dept ?task ?document WHERE {
+  ?d a org:Organization ; skos:prefLabel ?dept .
+  FILTER(CONTAINS(STR(?dept), "人力资源"))
+  ?d cv:playsRole ?part . ?part cv:role/skos:notation "lead" .
+  ?task_iri cv:hasParticipation ?part ; dcterms:title ?task ; pol:inDocument ?doc .
+  ?doc dcterms:title ?document .
+} LIMIT 50""", 50),
     Example("任务及其牵头单位", """SELECT ?document ?task ?dept WHERE {
   ?part cv:role/skos:notation "lead" .
   ?task_iri cv:hasParticipation ?part ; dcterms:title ?task ; pol:inDocument ?doc .
