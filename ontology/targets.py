@@ -46,13 +46,13 @@ paragraph (never the base year of 比/较/由…), or "十四五"末 / 期间 (t
 failing that, the plan period's end when the provision is a goals provision (a heading with
 目标); else None.  期间/时期/累计/五年 make a figure a period total (cumulative).
 
-Indicators are concepts shared across documents: `indicator_key()` folds what does not change
-what is measured — width, quotes, brackets, 的/之, the inclusive bounds 及以上/以上 (以上 is
-inclusive in Chinese statistics, so "高级工班以上" and "高级工班及以上" are one population),
-place words (我市, 全省 …), 数量→数, 占比/比重→比例, a final 数.  Words that narrow what is
-measured (初次, 对口, 年) stay: 毕业生初次就业率 and 毕业生就业率 are two concepts.
+Indicators are concepts shared across documents: `indicator_key` (ontology.indicators) is the
+normal form two wordings must share — spelling folded, statistical synonyms, qualifiers that
+do not change what is counted (初次), size words on counts of people (规模, 总量), the
+document's subject made explicit (在校生 in a 技工教育 plan is 技工院校在校生) and the unit
+family (a share never meets a count); the wording as written stays on the target.
 `align_targets` compares equal keys across levels as relation "same", and rates whose keys
-differ by one short qualifier as "related" (初次就业率 vs 就业率) — never counts that differ
+differ by one short qualifier as "related" (对口就业率 vs 就业率) — never counts that differ
 by a qualifier (高水平技工院校 is a subset of 技工院校; comparing the counts says nothing).
 """
 from __future__ import annotations
@@ -67,6 +67,7 @@ from typing import Iterable, Sequence
 from corpus.clean import read_lines
 from corpus.records import LEVELS, Document, Provision
 from corpus.text import fold_width, match_key
+from ontology.indicators import RATE_UNITS, document_subject, indicator_key
 from ontology.target_tables import row_targets, table_layout, transposed_targets
 
 COMPARATORS = (">=", "<=", "=", "~")
@@ -204,20 +205,6 @@ class OffsetMap:
 # ---- indicator keys ---------------------------------------------------------------------------
 
 _DEIXIS = re.compile(r"^(我|全|本|各|该)(省|市|区|县|国|地)")
-_BOUNDS = re.compile(r"(及|或)?以(上|下)")
-
-
-def indicator_key(name: str) -> str:
-    """The concept key of an indicator name: what two documents must share to mean one thing."""
-    k = match_key(name)
-    k = re.sub(r"[()（）\[\]［］【】〔〕<>《》、,，.。:：;；\-—_/·]", "", k)
-    k = _DEIXIS.sub("", k)
-    k = _BOUNDS.sub("", k)
-    k = re.sub("[的之]", "", k)
-    k = k.replace("数量", "数")
-    k = re.sub(r"(所占比例|占比|比重|比率)$", "比例", k)
-    k = re.sub(r"(总数|数)$", "", k)
-    return k or match_key(name)
 
 
 def _unit_key(unit: str | None) -> str:
@@ -828,6 +815,7 @@ def _document_targets(doc: Document) -> list[Target]:
     by_id = doc.by_id()
     offsets = OffsetMap(doc)
     period = period_of(doc.meta.period)
+    subject = document_subject(doc.meta.title, doc.source)
     table_rows, prose = [], []
     rows_of: dict[str, list[Provision]] = {}
     for p in doc.provisions:
@@ -836,7 +824,7 @@ def _document_targets(doc: Document) -> list[Target]:
             if table is not None and table.kind == "table":
                 rows_of.setdefault(table.id, []).append(p)
         elif p.kind != "table":
-            prose.extend(_prose_targets(doc, p, by_id, offsets))
+            prose.extend(_prose_targets(doc, p, by_id, offsets, subject))
     for table_id, rows in rows_of.items():
         table = by_id[table_id]
         if _context(doc, table, by_id).background:
@@ -844,7 +832,8 @@ def _document_targets(doc: Document) -> list[Target]:
         for row, found in _table_targets(table, rows, period):
             offs = offsets.offsets(row.own_text, row.start)
             start, end = offsets.span(offs, 0, len(row.own_text))
-            table_rows.append(_make(doc, row, found, row.own_text, start, end, "table"))
+            table_rows.append(_make(doc, row, found, row.own_text, start, end, "table",
+                                    subject))
     return table_rows + prose
 
 
@@ -859,7 +848,7 @@ def _table_targets(table: Provision, rows: list[Provision],
 
 
 def _prose_targets(doc: Document, p: Provision, by_id: dict[str, Provision],
-                   offsets: OffsetMap) -> list[Target]:
+                   offsets: OffsetMap, subject: str | None) -> list[Target]:
     body, cut = _own_body(p)
     found = parse_targets(body, _context(doc, p, by_id))
     if not found:
@@ -873,14 +862,17 @@ def _prose_targets(doc: Document, p: Provision, by_id: dict[str, Provision],
                "baseline_value": f.baseline_value, "baseline_year": f.baseline_year,
                "cumulative": f.cumulative, "attribute": None, "upper": f.upper,
                "relative": f.relative}
-        out.append(_make(doc, p, row, body[f.start:f.end], start, end, "prose"))
+        out.append(_make(doc, p, row, body[f.start:f.end], start, end, "prose", subject))
     return out
 
 
 def _make(doc: Document, p: Provision, row: dict, text: str, start: int, end: int,
-          origin: str) -> Target:
+          origin: str, subject: str | None) -> Target:
+    """A target of `doc`; `subject` the institution class the document is about (its bare
+    populations' subject in the indicator key)."""
     return Target(doc=doc.file, provision=p.id, indicator=row["indicator"],
-                  indicator_key=indicator_key(row["indicator"]), unit=row["unit"],
+                  indicator_key=indicator_key(row["indicator"], row["unit"], subject),
+                  unit=row["unit"],
                   value=row["value"], comparator=row["comparator"], year=row["year"],
                   baseline_value=row["baseline_value"], baseline_year=row["baseline_year"],
                   cumulative=row["cumulative"], attribute=row["attribute"], text=text.strip(),
@@ -912,7 +904,6 @@ def _level(doc_levels: dict[str, int], t: Target) -> int | None:
 
 
 MAX_QUALIFIER = 4
-RATE_UNITS = ("%", "‰", "1:N", "N:1")
 
 
 def related_keys(a: str, b: str) -> bool:
