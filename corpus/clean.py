@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from corpus.text import CJK, CJK_PUNCT, TERMINAL
 from corpus.toc import is_toc_entry, toc_lines
-from corpus.webpage import chrome_lines
+from corpus.webpage import PAGE_FIELDS, chrome_lines
 
 SPACES = " \u3000\u00a0\u2002\u2003\u2009\ufeff"
 
@@ -51,6 +51,11 @@ _AND = re.compile(f"(?<=[{CJK}])[{SPACES}]*\\band\\b[{SPACES}]*(?=[{CJK}])")
 _SPACE_RUN = re.compile(f"[{SPACES}]+")
 _TAB_RUN = re.compile(f"[{SPACES}]*\t[{SPACES}]*")
 _TIGHT = f"{CJK}{re.escape(CJK_PUNCT)}"
+# A label set in distributed alignment (分散对齐, the way web info tables and Word forms pad a
+# short label to the width of a long one): "来 源:", "文    号", "浏 览 量：", "联 系 人".
+# Two to seven single characters, each standing alone between spaces.
+_SPACED = re.compile(f"(?<![{CJK}])[{CJK}](?=[{SPACES}])"
+                     f"(?:[{SPACES}]+[{CJK}](?![{CJK}])){{1,6}}")
 
 
 def _space_repl(text: str):
@@ -62,10 +67,24 @@ def _space_repl(text: str):
         cjk_l, cjk_r = re.match(f"[{CJK}]", left), re.match(f"[{CJK}]", right)
         if cjk_l and cjk_r:
             return " "          # 人力资源社会保障部 国家发展改革委: a real separator
+        if _field_word(text, m.start(), m.end()):
+            return " "          # "索引号 MB1534…  发文日期 2023-01-03": label and value
         if re.match(f"[{_TIGHT}]", left) or re.match(f"[{_TIGHT}]", right):
             return ""           # "2035 年", "98% 以上", "发展 “十四五”": layout, not text
         return " "
     return repl
+
+
+_WORD_BEFORE = re.compile(f"(?:^|(?<=[{SPACES}]))[{CJK}]{{2,5}}$")
+_WORD_AFTER = re.compile(f"^[{CJK}]{{2,5}}(?=[{SPACES}]|$)")
+
+
+def _field_word(text: str, start: int, end: int) -> bool:
+    """Does a web page's field name stand alone right before or after this space?"""
+    before = _WORD_BEFORE.search(text[max(0, start - 6):start])
+    after = _WORD_AFTER.match(text[end:end + 6])
+    return bool(before and before.group(0) in PAGE_FIELDS
+                or after and after.group(0) in PAGE_FIELDS)
 
 
 def clean_line(raw: str, start: int) -> tuple[str, list[int]]:
@@ -82,8 +101,30 @@ def clean_line(raw: str, start: int) -> tuple[str, list[int]]:
     while hi > lo and (text[hi - 1] in SPACES or text[hi - 1] == "\t"):
         hi -= 1
     text, offs = text[lo:hi], offs[lo:hi]
+    text, offs = _close_up(text, offs)
     text, offs = _sub(text, offs, _SPACE_RUN, _space_repl(text))
     return text, offs
+
+
+def _close_up(text: str, offs: list[int]) -> tuple[str, list[int]]:
+    """Close up a spaced label: before a colon, or making up a whole table cell, or a
+    web page's field name before its value ("索 引 号 MB1534…" pasted from a page).
+    Only the spaces go: every character kept keeps its own source offset."""
+    drop: set[int] = set()
+    for m in _SPACED.finditer(text):
+        closed = _SPACE_RUN.sub("", m.group(0))
+        before = text[:m.start()].rstrip(SPACES)
+        after = text[m.end():].lstrip(SPACES)
+        cell = (not before or before.endswith("\t")) and (not after or after.startswith("\t"))
+        labelled = after.startswith(("：", ":"))
+        field = closed in PAGE_FIELDS and after[:1] not in ("", "\t") and (
+            not before or before.endswith("\t") or text[m.start() - 1] in SPACES)
+        if cell or labelled or field:
+            drop.update(i for i in range(m.start(), m.end()) if text[i] in SPACES)
+    if not drop:
+        return text, offs
+    keep = [i for i in range(len(text)) if i not in drop]
+    return "".join(text[i] for i in keep), [offs[i] for i in keep]
 
 
 # "（此件公开发布）", "（此件主动公开）", "（此件不予公开）": the publication note, which web

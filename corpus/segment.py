@@ -35,7 +35,8 @@ _DATE_LINE = re.compile(r"^.{0,40}?\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\s
 _NUMBER_LINE = re.compile(r"^[^\s，。]{1,15}[〔\[［(（]\s*\d{4}\s*[〕\]］)）]\s*\d+\s*号$")
 _ORG_LINE = re.compile(r"^[\u4e00-\u9fff（）()“”]{2,30}(厅|局|部|委|委员会|政府|办公室|办公厅|中心|院|处|室)$")
 _TITLE_LINE = re.compile(r"^[^。；;！？]{4,80}(规划|方案|意见|办法|细则|纲要|计划|条例|规定|决定|通知|措施|"
-                         r"指引|清单|要点|标准|制度|规则)([（(][^）)]{1,12}[）)])?$")
+                         r"指引|清单|要点|标准|制度|规则|名单|一览表|分工表|任务表|汇总表|指标表|"
+                         r"统计表|明细表)([（(][^）)]{1,12}[）)])?$")
 _STATUS_LINE = re.compile(r"^[（(](公开)?征求意见稿[）)]$")
 _TITLE_NOTE = re.compile(r"^[（(][^（）()。，]{1,10}[）)]$")    # （试行）, （2023年修订）
 _NOTICE_TITLE = re.compile(r"关于(印发|转发|发布)《(?P<inner>.+)》的(通知|函)")
@@ -46,6 +47,21 @@ _COLOPHON = re.compile(r"^(抄送|抄报|分送)[：:]")
 # A bracketed list of departments on its own line is a provision's, and stays with it.
 _DOC_NOTE = re.compile(r"^[（(](此件[^（）()]{0,8}公开[^（）()]{0,4}|"
                        r"[^（）()、，,]{0,30}为牵头(单位|部门)[^（）()]{0,10})[）)]$")
+# A responsibility or schedule label opening a line ("牵头单位：区发改局", "责任单位:各街道",
+# "【配合单位：…】", "完成时限：2023年底前"): district and city task-split documents set them
+# on lines of their own under each task.  Such a line starts a line of its own and belongs
+# to the provision it follows.
+RESPONSIBILITY_LABELS = ("牵头单位", "牵头部门", "主责单位", "主责部门", "责任单位", "责任部门",
+                         "配合单位", "配合部门", "参与单位", "参与部门", "协同单位", "协同部门",
+                         "协办单位", "主办单位", "承办单位", "牵头领导", "责任领导", "责任人",
+                         "完成时限", "完成时间", "时间节点", "时限要求", "进度安排")
+_LABEL_LINE = re.compile(r"^[（(【\[［〔]?\s*(" + "|".join(RESPONSIBILITY_LABELS) + r")\s*[：:]")
+
+
+def is_label_line(text: str) -> bool:
+    """Does this line open with a responsibility or schedule label?"""
+    return bool(_LABEL_LINE.match(text))
+
 
 # Where each kind sits: a new marker closes every open provision of its rank or deeper.
 RANK = {"root": 0.0, "annex": 0.5, "chapter": 1.0, "section": 2.0, "box": 2.5,
@@ -149,6 +165,7 @@ class Segmenter:
         self.last_section: dict[int, int] = {}   # per annex context: last section value
         self.pending_annex_title: Node | None = None
         self.placed: tuple[Node, Para] | None = None   # where the last paragraph went
+        self.last_node: Node | None = None  # the provision the last text went into
 
     # ---- the stack -------------------------------------------------------------------
     @property
@@ -284,7 +301,15 @@ class Segmenter:
             return False
         if line.text.startswith(("——", "注：", "注:")) or _CLOSING.match(line.text):
             return False
+        if is_label_line(line.text):
+            return False
         full_width = bool(self.width) and len(prev.text) >= 0.9 * self.width
+        if is_label_line(buf.text) and not (full_width or buf.text[-1] in "、，,"):
+            # a label line goes on only where its list of names breaks off
+            return False
+        if _bare_title(buf.text, prev.text) and not full_width:
+            # "达州市技工教育发展实施方案" over its first paragraph (an <h2> over a <p>)
+            return False
         if buf.text[-1] in TERMINAL and not full_width:
             # In hard-wrapped text a full stop at the very end of a full line says nothing
             # about the paragraph: PDF extraction breaks lines wherever the width runs out.
@@ -359,6 +384,7 @@ class Segmenter:
         self.stack.append(node)
         node.paras.append(Para(line.text, list(line.offs)))
         node.inline = not heading_only(marker.rest)
+        self.last_node = node
         self.buf, self.buf_node, self.buf_line = node.paras[0], node, line
 
     def flush(self) -> None:
@@ -387,10 +413,16 @@ class Segmenter:
             if _DATE_LINE.match(text):
                 self._signature_to_root()
             self.root.add(Node("paragraph", paras=[para]))
-            self.placed = None
+            self.placed = self.last_node = None
+            return
+        if is_label_line(text) and self.last_node is not None:
+            # 牵头单位：… under a task is that task's, never a paragraph of its own
+            self.last_node.paras.append(para)
+            self.placed = (self.last_node, para)
             return
         if self.top.kind == "table" and text.startswith(("注：", "注:", "说明：", "资料来源")):
             self.top.paras.append(para)
+            self.last_node = self.top
             return
         closed_list = False
         while self.top.kind in LIST_KINDS + ("table", "table_row") and (
@@ -402,9 +434,10 @@ class Segmenter:
             self.stack.pop()
         target = self.top
         if target.kind in ("root", "chapter", "annex"):
-            target.add(Node("paragraph", paras=[para]))
+            self.last_node = target.add(Node("paragraph", paras=[para]))
         else:
             target.paras.append(para)
+            self.last_node = target
         self.placed = (target, para)
 
     def _signature_to_root(self) -> None:
@@ -433,6 +466,7 @@ class Segmenter:
     def table_row(self, line: Line) -> None:
         cells = _split_cells(line)
         texts = tuple(c.text.strip() for c in cells)
+        self.last_node = None      # a row's text is its cells: a label line under it stands alone
         if self.top.kind != "table":
             if not self.body_started:
                 self.finish_front()
@@ -478,9 +512,19 @@ class Segmenter:
             notice.heading = titles[0] if titles else "发文"
             notice.segment = "notice"
             self.root.add(notice)
+        last: Node | None = None
         for para in preamble:
-            self.root.add(Node("paragraph", paras=[para]))
+            if last is not None and is_label_line(para.text):
+                last.paras.append(para)
+            else:
+                last = self.root.add(Node("paragraph", paras=[para]))
         return True
+
+
+def _bare_title(para: str, last_line: str) -> bool:
+    """A paragraph that is only a document title: no clause in it, its last line ending in
+    规划/方案/意见 …"""
+    return bool(_TITLE_LINE.match(last_line)) and not any(c in para for c in SENTENCE_END + "，,")
 
 
 def _find_title(front: list[Para], known: str | None) -> int | None:

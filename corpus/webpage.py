@@ -22,14 +22,17 @@ import re
 _WEB_FIELDS = ("来源", "信息来源", "文章来源", "发布时间", "发布日期", "发布机构", "公开日期", "公开时间",
                "更新时间", "浏览次数", "访问次数", "点击数", "点击次数", "阅读次数", "阅读量", "浏览量",
                "访问量", "字号", "字体", "索引号", "主题分类", "主题词", "发文机关", "成文日期",
-               "发文字号", "公文种类", "体裁分类", "有效性", "信息分类", "组配分类", "生成日期",
+               "发文字号", "发文日期", "发文单位", "发布单位", "公文种类", "体裁分类", "有效性", "信息分类", "组配分类", "生成日期",
                "所属机构", "责任编辑")
 # These also head lines of real text (时间：… in an event notice), so they count only on a
 # line that also has a web-only label.
-_SHARED_FIELDS = ("时间", "日期", "作者", "编辑", "审核", "标题", "文号", "摄影")
-_FIELD = re.compile(r"(?:^|[\s【\[［|｜])("
-                    + "|".join(sorted(_WEB_FIELDS + _SHARED_FIELDS, key=len, reverse=True))
-                    + r")\s*[：:]")
+_SHARED_FIELDS = ("时间", "日期", "作者", "编辑", "审核", "标题", "文号", "摄影", "分类")
+PAGE_FIELDS = frozenset(_WEB_FIELDS + _SHARED_FIELDS)
+_FIELD_NAMES = "|".join(sorted(PAGE_FIELDS, key=len, reverse=True))
+_FIELD = re.compile(r"(?:^|[\s【\[［|｜])(" + _FIELD_NAMES + r")\s*[：:]")
+# Without a colon a label is a field only as a cell of its own ("索引号 | MB… | 文号 | …")
+# or between spaces before its value, and only with another field beside it.
+_BARE_FIELD = re.compile(r"(?:^|(?<=[\s|｜]))(" + _FIELD_NAMES + r")(?=[\s|｜]+\S)")
 # Words that are only ever links or buttons on a page.
 _TOOLS = re.compile(r"打印本页|打印此页|打印文章|打印|关闭本页|关闭窗口|关闭|分享到|分享|收藏本页|收藏|"
                     r"返回顶部|返回首页|返回列表|返回|扫一扫在手机打开当前页|扫一扫|手机版|"
@@ -52,12 +55,14 @@ def is_header_bar(text: str) -> bool:
     if len(text) > MAX_CHROME or _SENTENCE.search(text):
         return False
     fields = {m.group(1) for m in _FIELD.finditer(text)}
-    web = fields & set(_WEB_FIELDS)
-    if not web:
+    bare = {m.group(1) for m in _BARE_FIELD.finditer(text)}
+    if not (fields | bare) & set(_WEB_FIELDS):
         return False
+    if len(fields | bare) >= 2:
+        return True
     # One field alone only when it opens a short line: "发布时间：2022-01-07".
     first = _FIELD.match(text)
-    return len(fields) >= 2 or (first is not None and first.group(1) in web and len(text) <= 40)
+    return first is not None and first.group(1) in _WEB_FIELDS and len(text) <= 40
 
 
 def is_tool_line(text: str) -> bool:

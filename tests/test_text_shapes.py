@@ -8,7 +8,7 @@ import pytest
 from corpus.clean import read_lines
 from corpus.reader import read_bytes
 from corpus.records import DocumentMeta
-from corpus.segment import segment_document
+from corpus.segment import is_label_line, segment_document
 from corpus.toc import toc_lines
 from corpus.webpage import chrome_lines, is_breadcrumb, is_header_bar, is_tool_line
 
@@ -239,3 +239,123 @@ def test_a_note_on_the_responsibility_lists_is_not_part_of_the_last_task():
 def test_publication_note_glued_to_the_title_is_its_own_line():
     texts = [line.text for line in read_lines("某市技工教育发展规划（此件公开发布）\n一、总体要求\n")]
     assert texts[:2] == ["某市技工教育发展规划", "（此件公开发布）"]
+
+
+# ---- responsibility labels on lines of their own (district and city task splits) ---------------
+
+TASKS = """某县技能人才培育行动方案
+一、工作目标
+到2025年，全县新增技能人才2000人以上。
+牵头单位：县人社局
+责任单位：县发改局、县财政局
+二、重点任务
+（一）培训提升
+1.开展职工技能培训。每年培训企业职工800人次以上。
+牵头单位：县人社局
+责任单位:县工信局、县商务局
+2.推进产教融合。支持职业学校与企业共建实训基地。
+【配合单位：县教育局】
+完成时限：2024年底前
+3.落实激励政策。按规定落实培训补贴。
+责任单位：县财政局
+（二）宣传引导
+牵头单位：县委宣传部
+营造崇尚技能的社会氛围，每年评选技术能手10名。
+"""
+
+
+def _by_heading(doc, heading):
+    return next(p for p in doc.provisions if p.heading == heading)
+
+
+def test_a_label_line_starts_a_line_of_its_own():
+    doc = segment_document(TASKS, META)
+    text = "\n".join(p.text for p in doc.provisions)
+    assert "县人社局责任单位" not in text and "县人社局\n责任单位" in text
+    assert "2024年底前3." not in text
+
+
+def test_label_lines_belong_to_the_task_they_follow():
+    doc = segment_document(TASKS, META)
+    assert not any(is_label_line(p.text) for p in doc.provisions)
+    item = _by_heading(doc, "开展职工技能培训")
+    assert item.own_text.split("\n") == ["1.开展职工技能培训。每年培训企业职工800人次以上。",
+                                         "牵头单位：县人社局", "责任单位:县工信局、县商务局"]
+    assert _by_heading(doc, "推进产教融合").own_text.endswith("【配合单位：县教育局】\n完成时限：2024年底前")
+    assert _by_heading(doc, "落实激励政策").own_text.endswith("\n责任单位：县财政局")
+    # under a chapter's paragraph, the paragraph's; under a bare section title, the section's
+    goal = next(p for p in doc.provisions if p.kind == "paragraph" and p.text.startswith("到2025年"))
+    assert goal.text.endswith("。\n牵头单位：县人社局\n责任单位：县发改局、县财政局")
+    assert "牵头单位：县委宣传部" in _by_heading(doc, "宣传引导").own_text
+
+
+def test_a_label_line_goes_on_only_where_its_list_breaks_off():
+    text = ("一、重点任务\n1.建设实训基地。建成公共实训基地3个。\n"
+            "责任单位：县人社局、县发改局、\n县财政局\n各乡镇要积极支持实训基地建设。\n")
+    doc = segment_document(text, META)
+    item = _by_heading(doc, "建设实训基地")
+    assert item.own_text.endswith("责任单位：县人社局、县发改局、县财政局")
+    assert not item.own_text.endswith("建设。")
+
+
+def test_a_label_line_after_the_preamble_stays_with_it():
+    doc = segment_document("为做好技能培训工作，制定本方案。\n责任单位：县人社局\n", META)
+    assert [p.text for p in doc.provisions] == ["为做好技能培训工作，制定本方案。\n责任单位：县人社局"]
+
+
+def test_label_lines_give_the_task_its_lead():
+    from ontology.departments import extract_departments
+    doc = segment_document(TASKS, DocumentMeta(file="t.txt", title="某县技能人才培育行动方案",
+                                               level="county", region="浙江省杭州市淳安县"))
+    facts = extract_departments([doc])
+    got = facts.for_provision(_by_heading(doc, "开展职工技能培训").id)
+    assert got["lead"][:1] and "人力资源" in got["lead"][0]
+    assert not any("责任单位" in name for names in got.values() for name in names)
+
+
+# ---- a web page's info table and its headings ----------------------------------------------------
+
+SPACED_PAGE = """<html><body>
+<div class="crumb"><a href="/">首页</a> &gt; 政策文件</div>
+<table class="info"><tr><td>来 源:</td><td>某市人民政府办公室</td><td>文 号:</td>
+<td>某市府发〔2023〕7号</td><td>浏 览 量:</td><td>88</td></tr>
+<tr><td>发布日期：</td><td>2023-03-02</td></tr></table>
+<h2>某市技工教育发展规划</h2>
+<p>为推动技工教育发展，制定本规划。</p>
+<p>一、发展目标</p>
+<p>到2025年，在校生达到3万人。</p>
+<h3>附件</h3>
+<h2>某市技工院校名单</h2>
+<p>全市技工院校共12所，名单如下。</p>
+</body></html>"""
+
+
+def test_a_spaced_info_table_is_furniture_that_metadata_still_reads():
+    from corpus.metadata import explain_metadata
+    read = read_bytes(SPACED_PAGE.encode("utf-8"), "page.html", 10 ** 6)
+    doc = segment_document(read.text, META)
+    assert not any(p.kind.startswith("table") for p in doc.provisions)
+    assert not any("88" in p.text or "某市府发" in p.text for p in doc.provisions)
+    lines = [line.text for line in read_lines(read.text)]
+    assert "来源:\t某市人民政府办公室\t文号:\t某市府发〔2023〕7号\t浏览量:\t88" in lines
+    assert explain_metadata(read.text, "page.html", {}).meta.number == "某市府发〔2023〕7号"
+
+
+def test_spaced_labels_close_up_only_as_labels():
+    texts = [line.text for line in read_lines(
+        "索 引 号 11330100/2023-0041  发文日期 2023-01-03\n联 系 人：王 明\n字号：大 中 小\n"
+        "人力资源社会保障部 国家发展改革委\n")]
+    assert texts == ["索引号 11330100/2023-0041 发文日期 2023-01-03", "联系人：王 明",
+                     "字号：大 中 小", "人力资源社会保障部 国家发展改革委"]
+    assert is_header_bar(texts[0])
+    assert is_header_bar("发布机构\t某区人民政府办公室\t文号\t某政办〔2023〕1号")
+    assert not is_header_bar("来源 某市人社局")
+
+
+def test_an_html_heading_is_never_glued_to_the_paragraph_after_it():
+    read = read_bytes(SPACED_PAGE.encode("utf-8"), "page.html", 10 ** 6)
+    texts = [p.text for p in segment_document(read.text, META).provisions]
+    assert "为推动技工教育发展，制定本规划。" in texts
+    assert not any("规划为推动" in t or "名单全市" in t for t in texts)
+    annex = next(p for p in segment_document(read.text, META).provisions if p.kind == "annex")
+    assert annex.heading == "某市技工院校名单"
