@@ -4,6 +4,7 @@ Screenshots of each step are saved under test-artifacts/ (kept by CI as artefact
 """
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -26,6 +27,7 @@ def server(built):
     store, _ = built
     app = create_app(Settings(data_dir=store.root))
     with LiveServer(app) as srv:
+        srv.app = app          # for the crawl: which pages the links reach
         yield srv
     app.extensions["policykg"].close()
 
@@ -138,3 +140,133 @@ def test_phone_width_layout(browser, server):
     assert width <= 400, width                      # no sideways scrolling on a phone
     pg.screenshot(path=str(ARTIFACTS / "phone-search.png"))
     ctx.close()
+
+
+# ---- issue 15: pages that are right --------------------------------------------------------------
+
+SEARCH_BOX = "main form[role=search] input[name=q]"
+
+
+def _search_in_page(page, query: str) -> None:
+    page.fill(SEARCH_BOX, query)
+    page.press(SEARCH_BOX, "Enter")
+    page.wait_for_load_state()
+
+
+def _total(page) -> int:
+    return int(re.search(r"共 (\d+) 条结果", page.inner_text("main")).group(1))
+
+
+def test_a_typed_query_after_a_facet_drops_the_filters(page, server):
+    page.goto(server.url + "/search?q=技师学院")
+    page.click("aside.facets a:has-text('市级')")
+    page.wait_for_selector("#filters .chip")
+    assert "level=municipal" in page.url and "层级：市级" in page.inner_text("#filters")
+    _search_in_page(page, "技师学院 高等学校序列")
+    assert "level=" not in page.url and page.locator("#filters").count() == 0
+    levels = set(page.locator("article.hit .crumbs .tag").all_inner_texts())
+    assert levels - {"市级"}, levels          # not only the 东莞 item
+    page.goto(server.url + "/search?q=技师学院&level=national")
+    _search_in_page(page, "year:2025 在校生")
+    assert _total(page) > 0
+    shot(page, "search-typed-after-facet")
+
+
+def test_the_clear_filter_link_stays_with_no_hits(page, server):
+    page.goto(server.url + "/search?q=技师学院 高等学校序列&level=national")
+    assert _total(page) == 0
+    page.click("#clear-filters")
+    page.wait_for_selector("article.hit")
+    assert "level=" not in page.url and _total(page) > 0
+
+
+def test_chart_labels_and_comparisons_keep_the_comparator(page, server):
+    page.goto(server.url + "/targets?indicator=高级工班及以上在校生比例")
+    page.wait_for_selector(".chart[data-rendered=true]")
+    shown = page.evaluate("""() => {
+        const el = document.querySelector('.chart[data-chart]');
+        const opt = echarts.getInstanceByDom(el).getOption();
+        const s = opt.series[0];
+        return s.data.map((d, i) => s.label.formatter({dataIndex: i, data: d}));
+    }""")
+    assert "≥55 %" in shown and "≥40 %" in shown, shown
+    text = page.inner_text("p.below")
+    assert "≥40 %" in text and "≥55 %" in text and ".txt" not in text
+    assert "东莞市深化产教融合推动技工教育高质量发展实施方案" in text
+
+
+def test_the_matrix_lists_departments_by_level_and_filters(page, server):
+    docs = server.app.test_client().get("/api/documents").get_json()["documents"]
+    key = next(d["key"] for d in docs if d["level"] == "provincial" and "体系" in d["title"])
+    page.goto(server.url + f"/documents/{key}")
+    rows = page.locator("#matrix tr.matrix-row")
+    total = rows.count()
+    assert total > 5
+    assert page.locator("#matrix tr.level-head").count() >= 1
+    name = rows.first.locator("th").inner_text()
+    page.fill("#matrix-filter", name)
+    visible = page.locator("#matrix tr.matrix-row:visible")
+    assert 1 <= visible.count() < total
+    assert all(name in t for t in visible.all_inner_texts())
+    page.fill("#matrix-filter", "没有这样的部门或任务")
+    assert page.locator("#matrix tr.matrix-row:visible").count() == 0
+    assert page.locator("#matrix-empty").is_visible()
+    page.fill("#matrix-filter", "")
+    assert page.locator("#matrix tr.matrix-row:visible").count() == total
+    shot(page, "matrix")
+
+
+def test_the_department_list_filters(page, server):
+    page.goto(server.url + "/departments")
+    all_rows = page.locator("tr.dept-row").count()
+    page.fill("#dept-filter", "东莞")
+    shown = page.locator("tr.dept-row:visible")
+    assert 1 <= shown.count() < all_rows
+
+
+def test_copy_citation_of_a_provision(browser, server):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN",
+                              permissions=["clipboard-read", "clipboard-write"])
+    pg = ctx.new_page()
+    pg.goto(server.url + "/search?q=扩大学制技师培养")
+    pg.click("article.hit h3 a >> nth=0")
+    cite = pg.inner_text("#citation")
+    assert cite.startswith("《") and "》" in cite and not cite.endswith("》")
+    pg.click("button[data-copy]")
+    pg.wait_for_selector("button[data-copied=true]")
+    assert pg.evaluate("navigator.clipboard.readText()") == cite
+    ctx.close()
+
+
+def _phone_sample(client, per_shape: int = 6) -> list[str]:
+    """Pages the crawl reaches, a few of each kind (every document page): a browser visit
+    each costs a second, the crawl reaches ~1,000."""
+    from webtools import crawl, route_shape
+    taken: dict[str, int] = {}
+    out = []
+    for url in crawl(client):
+        shape = route_shape(url)
+        limit = 100 if shape == "/documents" else per_shape
+        if taken.get(shape, 0) < limit:
+            taken[shape] = taken.get(shape, 0) + 1
+            out.append(url)
+    return out
+
+
+def test_no_page_scrolls_sideways_on_a_phone(browser, server):
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                              has_touch=True, locale="zh-CN")
+    pg = ctx.new_page()
+    wide, urls = [], _phone_sample(server.app.test_client())
+    assert len(urls) > 40
+    for url in urls:
+        pg.goto(server.url + url)
+        width, inner = pg.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
+        if width > inner:
+            wide.append((url, width))
+    header = pg.evaluate("document.querySelector('header.top').getBoundingClientRect().height")
+    pg.goto(server.url + "/")
+    pg.screenshot(path=str(ARTIFACTS / "phone-home.png"))
+    ctx.close()
+    assert not wide, wide
+    assert header < 844 / 5, header       # the header no longer eats a fifth of the screen

@@ -57,7 +57,8 @@ def helpers():
             "kind_label": kind_label, "role_label": views.ROLE_LABELS.get,
             "search_url": search_url, "page_url": page_url, "download_links": download_links,
             "document_of": document_of, "doc_name": reading.doc_name,
-            "target_text": reading.target_text, "chart_rows": reading.chart_rows}
+            "target_text": reading.target_text, "chart_rows": reading.chart_rows,
+            "citation": reading.citation}
 
 
 def _doc_title(ref: str) -> str | None:
@@ -151,7 +152,8 @@ def department(did: str):
 @offers(tables.targets_table)
 def targets():
     indicator = request.args.get("indicator") or None
-    return render_template("targets.html", v=views.targets(gen(), indicator, paging()),
+    q = request.args.get("q") or None
+    return render_template("targets.html", v=views.targets(gen(), indicator, paging(), q=q),
                            indicator=indicator)
 
 

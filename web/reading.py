@@ -13,7 +13,8 @@ from typing import Callable, Mapping
 from indexer.query import Clause, Filter, parse
 from web.views import KIND_LABELS, LEVEL_LABELS
 
-FILTER_LABELS = {"level": "层级", "doc": "文件", "dept": "部门", "kind": "类型", "year": "年份"}
+FILTER_LABELS = {"level": "层级", "doc": "文件", "dept": "部门", "kind": "类型", "year": "年份",
+                 "issuer": "发文机关", "date": "日期"}
 COMPARATORS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "", "~": "约"}
 
 DocTitle = Callable[[str], "str | None"]
@@ -97,3 +98,19 @@ def chart_rows(targets: list[Mapping]) -> list[dict]:
                     "title": t.get("doc_title") or "", "year": year,
                     "unit": t.get("unit") or ""})
     return out
+
+
+def citation(title: str | None, numbers: list[str], heading: str = "") -> str:
+    """How an official cites a provision: 《东莞市…实施方案》三（三）2. — the document's
+    title in 《》 and the provision's markers from the chapter down, as printed (the
+    chapter's 、 dropped, half-width brackets made full-width, a space before a number
+    that follows a 专栏 or 附件 number).  A provision without
+    markers (a preamble paragraph) is named by its heading instead."""
+    marks = [n.strip().rstrip("、").replace("(", "（").replace(")", "）")
+             for n in numbers if n and n.strip()]
+    where = ""
+    for mark in marks:     # 专栏7 then row 1.: a space, or they read as 专栏71.
+        gap = " " if where and where[-1] not in "）." and mark[0].isdigit() else ""
+        where += gap + mark
+    where = where or (f"“{heading}”" if heading else "")
+    return f"《{title or '（无标题文件）'}》{where}"
