@@ -155,6 +155,7 @@ class Segmenter:
         self.meta = meta
         self.gap = usual_gap(lines)
         self.width = wrap_width(lines)
+        self.typical = _typical_length(lines)
         self.root = Node("root")
         self.stack: list[Node] = [self.root]
         self.front: list[Para] = []         # paragraphs before the first marker
@@ -310,6 +311,10 @@ class Segmenter:
         if _bare_title(buf.text, prev.text) and not full_width:
             # "达州市技工教育发展实施方案" over its first paragraph (an <h2> over a <p>)
             return False
+        if self.body_started and buf.text == prev.text and self._short_heading(prev.text):
+            # "发展目标" (an <h3>, a bold line) over "到2025年，…": a line breaks mid-sentence
+            # where the width runs out, never this far short of it
+            return False
         if buf.text[-1] in TERMINAL and not full_width:
             # In hard-wrapped text a full stop at the very end of a full line says nothing
             # about the paragraph: PDF extraction breaks lines wherever the width runs out.
@@ -329,6 +334,10 @@ class Segmenter:
                     and not _STATUS_LINE.match(line.text) and len(buf.text) <= 40
                     and not any(c in buf.text for c in SENTENCE_END + "，,"))
         return True
+
+    def _short_heading(self, text: str) -> bool:
+        return (len(text) <= min(30, 0.6 * self.typical)
+                and not any(c in text for c in SENTENCE_END + "，,、：:"))
 
     # ---- the pass ----------------------------------------------------------------------
     def run(self) -> Node:
@@ -519,6 +528,12 @@ class Segmenter:
             else:
                 last = self.root.add(Node("paragraph", paras=[para]))
         return True
+
+
+def _typical_length(lines: list[Line]) -> int:
+    """How long a line of running text is here: the upper quartile of line lengths."""
+    lengths = sorted(len(line.text) for line in lines if "\t" not in line.text)
+    return lengths[int(len(lengths) * 0.75)] if lengths else 0
 
 
 def _bare_title(para: str, last_line: str) -> bool:

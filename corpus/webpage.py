@@ -101,7 +101,27 @@ def _weak(text: str) -> bool:
 def chrome_lines(texts: list[str]) -> set[int]:
     """The indexes of the lines that are page furniture, not document text."""
     out = footer_lines(texts)
+    bars = {i for i, text in enumerate(texts) if is_header_bar(text)}
     for i, text in enumerate(texts):
-        if is_breadcrumb(text) or is_header_bar(text) or is_tool_line(text):
+        if is_breadcrumb(text) or i in bars or is_tool_line(text):
             out.add(i)
+    return out | _info_table_rest(texts, bars)
+
+
+def _info_table_rest(texts: list[str], bars: set[int]) -> set[int]:
+    """The rows of an info table laid out one field to a row: "标题：…" or "文号：…" alone is
+    no header bar, but beside one it is the same table."""
+    out: set[int] = set()
+    for i in sorted(bars):
+        for step in (-1, 1):
+            j = i + step
+            while 0 <= j < len(texts) and j not in bars and j not in out and _field_row(texts[j]):
+                out.add(j)
+                j += step
     return out
+
+
+def _field_row(text: str) -> bool:
+    m = _FIELD.match(text)
+    return (m is not None and m.start(1) == 0 and len(text) <= MAX_CHROME
+            and not _SENTENCE.search(text))

@@ -359,3 +359,37 @@ def test_an_html_heading_is_never_glued_to_the_paragraph_after_it():
     assert not any("规划为推动" in t or "名单全市" in t for t in texts)
     annex = next(p for p in segment_document(read.text, META).provisions if p.kind == "annex")
     assert annex.heading == "某市技工院校名单"
+
+
+def test_a_short_heading_without_a_marker_stands_on_its_own():
+    page = ("<html><body><h1>某市技工教育发展规划</h1><p>一、总体要求</p>"
+            "<h3>发展目标</h3><p>到2025年，全市技工院校在校生达到3万人，毕业生就业率保持在95%以上。</p>"
+            "<p><b>工作原则</b></p><p>坚持服务发展，坚持产教融合，坚持改革创新。<br>"
+            "牵头单位：市人社局<br>配合单位：市财政局</p></body></html>")
+    read = read_bytes(page.encode("utf-8"), "page.html", 10 ** 6)
+    texts = [p.own_text for p in segment_document(read.text, META).provisions]
+    assert "发展目标" in texts and "工作原则" in texts
+    assert "坚持服务发展，坚持产教融合，坚持改革创新。\n牵头单位：市人社局\n配合单位：市财政局" in texts
+    # a line broken mid-sentence at the width still goes on
+    wrapped = segment_document("一、总体要求\n到2025年，全市技工院校在校生达到3万人，毕业生\n就业率保持在95%以上。\n", META)
+    assert wrapped.provisions[-1].own_text == "到2025年，全市技工院校在校生达到3万人，毕业生就业率保持在95%以上。"
+
+
+VERTICAL_INFO = """<html><body><table>
+<tr><td>索 引 号：</td><td>11330100/2023-00041</td><td>主题分类：</td><td>劳动、人事</td></tr>
+<tr><td>标　　题：</td><td>某市人民政府关于印发某市技工教育发展规划的通知</td></tr>
+<tr><td>文　　号：</td><td>某政发〔2023〕9号</td></tr>
+<tr><td>有 效 性：</td><td>有效</td></tr></table>
+<h2>某市技工教育发展规划</h2><p>为推动技工教育发展，制定本规划。</p>
+<p>一、发展目标</p><p>到2025年，在校生达到3万人。</p></body></html>"""
+
+
+def test_an_info_table_with_one_field_to_a_row_is_furniture_throughout():
+    from corpus.metadata import explain_metadata
+    read = read_bytes(VERTICAL_INFO.encode("utf-8"), "page.html", 10 ** 6)
+    doc = segment_document(read.text, META)
+    assert not any(p.kind.startswith("table") or "文号" in p.text or "标题" in p.text
+                   for p in doc.provisions)
+    assert explain_metadata(read.text, "page.html", {}).meta.number == "某政发〔2023〕9号"
+    # a 标题：… line with no header bar beside it is text
+    assert any("标题：" in p.text for p in segment_document("标题：技能强市\n为推动发展，制定本方案。\n", META).provisions)
