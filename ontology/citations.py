@@ -41,7 +41,8 @@ _WRAPPER = re.compile(r"^(?P<issuer>.*?)关于(?P<verb>印发|转发|发布|颁�
                       r"[《<〈＜]?(?P<inner>.+?)[》>〉＞]?的(?:通知|函|决定|公告)$")
 _ISSUER_PREFIX = re.compile(r"^(?P<issuer>.+?(?:部|厅|局|委|委员会|办|办公室|办公厅|院|政府|中央|"
                             r"部门|署|会|联))(?P<rest>关于.+)$")
-# The verbs whose wrapper's issuer issues the inner document too (转发 passes on another's).
+# The verbs whose wrapper's issuer issues the inner document (转发 passes on another's: the
+# notice is then a document of its own).
 _ISSUING = {"印发", "发布", "颁布", "公布", "下发"}
 _STATUS = re.compile(r"[（(](?:公开)?征求意见稿[）)]$|[（(]送审稿[）)]$|[（(]草案[）)]$")
 _COUNTRY = "中华人民共和国"
@@ -102,17 +103,17 @@ def _core_key(core: str) -> str | None:
 def split_title(title: str) -> tuple[str | None, str]:
     """(issuer as written or None, the cited document's own title) of a title as cited.
 
-    "X关于印发《Y》的通知": Y, issued by X (印发 and its kin: X issues Y; 转发 passes on
-    another's document, whose issuer is then Y's own or unknown); "X关于Y": X; a ministry's
-    name glued to a title without 关于 ("人力资源和社会保障部技工教育“十四五”规划"): that ministry."""
+    "X关于印发《Y》的通知": Y, issued by X (印发 and its kin: X issues Y); "X关于Y": X; a
+    ministry's name glued to a title without 关于 ("人力资源和社会保障部技工教育“十四五”规划"):
+    that ministry.  "X关于转发《Y》的通知" is X's own notice passing on another's document:
+    it stays whole (X, 关于转发《Y》的通知), never Y."""
     s = re.sub(r"\s+", " ", title).strip()
     issuer: str | None = None
     for _ in range(3):
         m = _WRAPPER.match(s)
-        if not m:
+        if not m or m.group("verb") not in _ISSUING:
             break
-        if issuer is None and m.group("verb") in _ISSUING:
-            issuer = m.group("issuer").strip() or None
+        issuer = issuer or m.group("issuer").strip() or None
         s = m.group("inner").strip("《》<>〈〉＜＞ ")
     m = _ISSUER_PREFIX.match(s)
     if m:
@@ -330,7 +331,8 @@ _PAREN_AFTER = re.compile(r"\s*[（(](?P<inner>[^（）()]{0,60})[）)]")
 
 # …》 followed by the words that issue it (，现印发给你们 / 予以印发): the document itself, or
 # the plan it encloses — never 转发, which passes on another's document (a citation).
-_ISSUED_HERE = re.compile(r"[\s，,。]*(?:现|特|现予|予以|兹)?印发(?:给|你们|各|下去|实施)")
+# (…》印发实施以来 / 已印发给各地 speak of an earlier document: a citation.)
+_ISSUED_HERE = re.compile(r"[\s，,。]*(?:现|特|现予|予以|兹)?印发(?:给|你们)")
 _PASSED_ON = re.compile(r"[\s，,。]*(?:现|特|予以)?转发")
 # 附件：1. 名称 2. 名称 — the annexes a document lists as its own.
 # (the list may go on over the next lines, each with its number)

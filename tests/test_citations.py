@@ -266,3 +266,23 @@ def test_a_document_passed_on_is_cited_and_another_issuers_title_is_not_its_own(
     d = doc("fwd.txt", text, f"甲市人力资源和社会保障局{OWN_TITLE}", "甲市人力资源和社会保障局")
     [c] = cites_of(extract_citations([d]), "fwd.txt")
     assert c.title.startswith("乙省") and c.resolves_to is None
+
+
+def test_an_earlier_document_issued_before_is_still_cited():
+    text = ("甲市技能人才工作方案\n一、总体要求\n自《甲市技能人才发展规划》印发实施以来，成效明显。"
+            "《乙省职业技能提升行动方案》已印发给各地。\n")
+    d = doc("e.txt", text, "甲市技能人才工作方案", "甲市人力资源和社会保障局")
+    assert {c.title for c in cites_of(extract_citations([d]), "e.txt")} == {
+        "甲市技能人才发展规划", "乙省职业技能提升行动方案"}
+
+
+def test_a_forwarding_notice_is_its_own_document_not_the_one_it_forwards():
+    forwarded = f"乙省人力资源和社会保障厅{OWN_TITLE}"
+    title = f"甲市人力资源和社会保障局关于转发《{forwarded}》的通知"
+    fwd = doc("fwd.txt", f"{title}\n各区人社局：\n现将《{forwarded}》转发给你们，请遵照执行。\n",
+              title, "甲市人力资源和社会保障局")
+    original = doc("orig.txt", f"{forwarded}\n各市人社局：\n一、工作要求\n做好宣传。\n",
+                   forwarded, "乙省人力资源和社会保障厅", level="provincial")
+    [c] = cites_of(extract_citations([fwd, original]), "fwd.txt")
+    assert c.resolves_to == "orig.txt"
+    assert unwrap_title(title) == f"关于转发《{forwarded}》的通知"
