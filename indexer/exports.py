@@ -39,7 +39,7 @@ DEPARTMENT_FIELDS = ("id", "uri", "name", "aliases", "level", "region", "parent"
 CITATION_FIELDS = ("doc", "provision", "title", "number", "target", "resolves_to",
                    "cited_title", "start", "end")
 TARGET_FIELDS = ("doc", "provision", "indicator", "unit", "target", "baseline", "cumulative",
-                 "attribute", "indicator_key", "uri")
+                 "attribute", "indicator_key", "uri", "relative", "baseline_year")
 ALIGNMENT_FIELDS = ("higher", "lower", "kind", "score", "evidence", "higher_doc", "lower_doc",
                     "comparison", "indicator")
 

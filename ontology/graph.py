@@ -22,7 +22,9 @@ The model (vocab.ttl declares our own terms, shapes.ttl says what must hold):
   eli:LegalResource per cited document); the reading itself an oa:Annotation (oa:linking)
 - target: pol:Target, pol:indicator (skos:Concept in the indicator scheme), pol:targetValue /
   pol:baselineValue (schema:QuantitativeValue with schema:value, schema:unitText,
-  dcterms:date), pol:comparator, pol:cumulative, pol:attribute
+  dcterms:date), pol:comparator, pol:cumulative, pol:attribute, pol:baselineYear and
+  pol:relative (a change from a base year, 比2020年提高3个百分点); targets of one indicator
+  concept (ontology.indicators) share it, each wording as written an altLabel
 - alignment: lower pol:localises higher (provisions), lower pol:alignsWithTarget higher
   (targets); the link itself a pol:Alignment with pol:higher, pol:lower, dcterms:type,
   pol:score, pol:evidence and, for targets, pol:comparison
@@ -482,6 +484,13 @@ class _Builder:
                 base = ns.quantity_iri(iri, "baseline")
                 self.quantity(base, t.baseline_value, t.unit, t.baseline_year)
                 self.add((iri, POL.baselineValue, base))
+            if t.baseline_year:
+                # the year a change is measured from, also when no base value is written
+                # ("比2020年提高3个百分点")
+                self.add((iri, POL.baselineYear, Literal(str(t.baseline_year),
+                                                         datatype=XSD.gYear)))
+            if getattr(t, "relative", False):
+                self.add((iri, POL.relative, Literal(True)))
             self.add((iri, POL.comparator, self.concept(
                 ns.comparator_iri(t.comparator), ns.COMPARATOR_SCHEME,
                 COMPARATOR_LABELS.get(t.comparator, t.comparator), t.comparator)))

@@ -107,6 +107,9 @@ class Target:
     relative: bool = False
 
     def to_export(self) -> dict:
+        """`baseline` is the base-year value when the text gives one; `baseline_year` the
+        base year whenever it does — also for a relative change with no base value
+        ("比2020年提高3个百分点": relative, baseline_year 2020, target value 3)."""
         baseline = None
         if self.baseline_value is not None:
             baseline = {"value": _num(self.baseline_value), "year": self.baseline_year}
@@ -115,7 +118,8 @@ class Target:
                 "target": {"value": _num(self.value), "comparator": self.comparator,
                            "year": self.year},
                 "baseline": baseline, "cumulative": self.cumulative,
-                "attribute": self.attribute}
+                "attribute": self.attribute, "relative": self.relative,
+                "baseline_year": self.baseline_year}
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,18 @@ def test_export_row_has_the_contract_fields(targets):
                    "indicator": "技工院校数", "unit": "所",
                    "target": {"value": 90, "comparator": ">=", "year": 2025},
                    "baseline": {"value": 88, "year": 2020}, "cumulative": False,
-                   "attribute": "预期性"}
+                   "attribute": "预期性", "relative": False, "baseline_year": 2020}
+
+
+def test_a_relative_change_exports_its_base_year_without_a_base_value():
+    doc = segment_document("乙市技工教育规划\n一、发展目标\n到2025年，技工院校毕业生就业率比2020年"
+                           "提高3个百分点。\n",
+                           DocumentMeta(file="r.txt", title="乙市技工教育规划", level="municipal",
+                                        period="2021-2025"))
+    [t] = extract_targets([doc])
+    row = t.to_export()
+    assert (row["relative"], row["baseline_year"], row["baseline"]) == (True, 2020, None)
+    assert (row["target"]["value"], row["unit"]) == (3, "个百分点")
 
 
 # ---- prose --------------------------------------------------------------------------------------

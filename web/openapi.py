@@ -51,7 +51,10 @@ SCHEMAS = {
                    "baseline": {"oneOf": [{"type": "null"},
                                           obj({"value": NUM,
                                                "year": {"type": ["integer", "null"]}})]},
-                   "cumulative": BOOL, "attribute": NSTR},
+                   "cumulative": BOOL, "attribute": NSTR,
+                   # a change from a base year (比2020年提高3个百分点): the base year, no value
+                   "relative": BOOL, "baseline_year": {"type": ["integer", "null"]},
+                   "indicator_key": STR},
                   ["doc", "provision", "indicator", "target"]),
     "AlignedRef": obj({"id": STR, "heading": STR, "score": NUM, "kind": STR},
                       ["id", "heading", "score", "kind"]),
@@ -249,6 +252,7 @@ def openapi_document() -> dict:
                     obj({"indicators": arr(ref("IndicatorSummary")), **PAGED}),
                     obj({"indicators": arr(ref("Indicator")), **PAGED})]},
                 [_param("indicator", description="指标键或名称；省略则列出指标"),
+                 _param("q", description="在指标名称及其各种写法中查找（列出指标时）"),
                  *PAGING_PARAMS], ("400", "404", "503")), "指标对比表（带 `indicator`）或指标一览表"),
             "/api/alignment": _get(
                 "带 `root` 时为承接该条款的各级条款树；否则为被承接条款一览（分页，含各级承接数）",

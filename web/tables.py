@@ -217,7 +217,8 @@ def _verdicts(cat: views.Catalog, group: dict) -> dict[str, str]:
 
 
 def indicators_table(ctx: Context) -> Table:
-    view = views.targets(ctx.gen, None, views.Paging(1, TARGETS_CAP))
+    view = views.targets(ctx.gen, None, views.Paging(1, TARGETS_CAP),
+                         q=ctx.args.get("q") or None)
     rows = tuple((i + 1, s["label"], "、".join(s["names"]),
                   "、".join(views.LEVEL_LABELS.get(lv, lv) for lv in s["levels"]),
                   s["target_count"], s["comparison_count"])

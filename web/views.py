@@ -16,6 +16,7 @@ from typing import Iterable, Sequence
 from corpus.text import squash
 from indexer.coverage import document_coverage
 from indexer.generation import Generation
+from ontology.indicators import matcher as indicator_matcher
 
 LEVEL_ORDER = {"national": 0, "provincial": 1, "municipal": 2, "county": 3}
 LEVEL_LABELS = {"national": "国家", "provincial": "省级", "municipal": "市级", "county": "县级"}
@@ -289,14 +290,21 @@ class Paging:
 
 # ---- targets ----------------------------------------------------------------------------------
 
-def targets(gen: Generation, indicator: str | None = None, paging: Paging = Paging()) -> dict:
-    """No indicator: a page of the indicators, each with its counts (the full list with
-    every target and comparison is megabytes at a few thousand documents).  An indicator
-    (key or one of its names): it with a page of its targets, lowest levels last, and the
-    comparisons of the targets on that page."""
+def targets(gen: Generation, indicator: str | None = None, paging: Paging = Paging(),
+            q: str | None = None) -> dict:
+    """No indicator: a page of the indicators, those found at two or more levels first,
+    each with its counts (the full list with every target and comparison is megabytes at a
+    few thousand documents); `q` keeps those whose names or key it finds
+    (ontology.indicators.matcher).  An indicator (key or one of its names): it with a page
+    of its targets, lowest levels last, and the comparisons of the targets on that page."""
     if not indicator:
         rows = _indicator_summaries(gen)
-        return {"indicators": paging.slice(rows), **paging.totals(len(rows))}
+        if q and q.strip():
+            found = indicator_matcher(q)
+            rows = tuple(r for r in rows if found(r["key"], r["names"]))
+        return {"indicators": paging.slice(rows), "q": q or "",
+                "multi_level": sum(1 for r in rows if len(r["levels"]) > 1),
+                **paging.totals(len(rows))}
     groups = _indicator_groups(gen, indicator, paging)
     return {"indicators": groups,
             **paging.totals(max((g["target_count"] for g in groups), default=0))}
