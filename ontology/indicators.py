@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Iterable
+from typing import Callable, Iterable
 
 from corpus.script import to_simplified
 from corpus.text import match_key
@@ -162,18 +162,27 @@ def indicator_key(name: str, unit: str | None = None, subject: str | None = None
     return k or match_key(name)
 
 
-def _query_form(text: str) -> str:
-    return _PUNCT.sub("", match_key(to_simplified(text or "")))
+def _plain(text: str) -> str:
+    return _PUNCT.sub("", match_key(text or ""))
+
+
+def matcher(query: str) -> Callable[[str, Iterable[str]], bool]:
+    """`matches` with the query read once (a list of thousands of indicators is searched
+    with one query): the query in simplified characters, width-folded, and its own key."""
+    q = _plain(to_simplified(query or ""))
+    qk = indicator_key(q) if q else ""
+    if len(_SIZE.sub("", qk)) >= 2:
+        qk = _SIZE.sub("", qk)       # a query has no unit: 在校生规模 looks for 在校生 too
+
+    def found(key: str, names: Iterable[str]) -> bool:
+        if not q or q in key or (qk and qk in key):
+            return True
+        return any(q in _plain(n) for n in names)    # names are extracted simplified
+    return found
 
 
 def matches(query: str, key: str, names: Iterable[str]) -> bool:
     """Whether a search for `query` finds the indicator with this key and these wordings:
     the query (simplified, width-folded) is part of a wording or of the key, or its own
     key is part of the indicator's key."""
-    q = _query_form(query)
-    if not q:
-        return True
-    if q in key or any(q in _query_form(n) for n in names):
-        return True
-    qk = indicator_key(q)
-    return bool(qk) and qk in key
+    return matcher(query)(key, names)
