@@ -113,7 +113,8 @@ def department(did: str):
 @bp.get("/targets")
 @offers(tables.targets_table)
 def targets():
-    return jsonify(views.targets(gen(), request.args.get("indicator") or None, paging()))
+    return jsonify(views.targets(gen(), request.args.get("indicator") or None, paging(),
+                                 q=request.args.get("q") or None))
 
 
 @bp.get("/alignment")
