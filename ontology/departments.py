@@ -203,9 +203,19 @@ _NATIONAL_BODIES = {
 
 # A collective party: 各区人民政府, 各县（市、区）人民政府, 各园区、镇街 — never a sentence
 # (各项任务中排在第一位的为牵头单位).
-_COLLECTIVE = re.compile(r"^各(?!项)[^，,。；;：:为是的]{1,24}?(?:人民政府|政府|部门|单位|镇街|园区|"
+_COLLECTIVE = re.compile(r"^各(?!项)[^，,。；;：:为是的]{0,24}?(?:人民政府|政府|部门|单位|镇街|园区|"
                          r"街道|乡镇|镇|[部厅局委办会]|（[^）]*）|\([^)]*\))$"
                          r"|^各[省市县区州盟旗地级以上（）()、]{1,10}$")   # 各区县市, 各地市
+# The bodies directly under a government, as one party: 市直各有关部门, 省直有关单位, 区直各部门.
+_DIRECT = re.compile(r"^(?P<level>省|市|县|区)直(?:属)?(?:各)?(?:有关|相关)?(?:部门|单位|机关)$")
+# The labels a responsibility is written under (责任单位：…).
+_LABEL_WORDS = (r"牵头单位|牵头部门|主责单位|主责部门|责任单位|责任部门|配合单位|配合部门|"
+                r"参与单位|参与部门|协同单位|协办单位")
+# What no body's name holds: a label (责任单位：), a colon, sentence punctuation, a line end.
+# A candidate with one is two names glued together or a sentence, never output.
+_NOT_A_NAME = re.compile(rf"[:：。，,；;！!？?\n]|{_LABEL_WORDS}")
+# A name kept as written must read as one: CJK with its brackets, no figures.
+_WRITTEN_NAME = re.compile(rf"^[{CJK}（）()、·]{{2,30}}$")
 # The youth league committee: 团省委, 团市委, 共青团浙江省委, 共青团杭州市委员会, 团中央.
 _LEAGUE = re.compile(rf"^(?:共青团|团)(?:(?P<where>省|市|县|区|[{CJK}]{{2,10}}?(?:省|市|县|区|自治区|"
                      rf"自治州|盟))委(?:员会)?|(?P<central>中央))$")
@@ -501,10 +511,13 @@ class Resolver:
         raw = re.sub(r"\s+", "", written).strip("，,、；;。:：")
         s = fold_width(raw)
         s = re.sub(r"^(由|请|经|各有关|有关)", "", s) if not s.startswith("各") else s
-        if len(s) < 2 or is_note(s):
+        if len(s) < 2 or is_note(s) or _NOT_A_NAME.search(s):
             return None
         if s.startswith("各"):
             return self._collective(raw, ctx) if _COLLECTIVE.match(s) else None
+        direct = _DIRECT.match(s)
+        if direct:
+            return self._direct(direct.group("level"), raw, ctx)
         league = _LEAGUE.match(s)
         if league:
             return self._league(league.group("where"), ctx)
@@ -546,6 +559,50 @@ class Resolver:
         below = {"national": "provincial", "provincial": "municipal"}.get(place.level, "county")
         return Department(f"{place.name}/{match_key(s)}", s, below, place.name, "collective",
                           government=_government(place).slug if place.name else None)
+
+    def _direct(self, level: str, written: str, ctx: Context) -> Department | None:
+        """市直各有关部门: the bodies directly under that place's government, one party named
+        after its place (运城市直各有关部门)."""
+        place = self._level_place(level, ctx)
+        if place is None or not place.name:
+            return None
+        name = f"{place.name}{written[1:]}"
+        return Department(f"{place.name}/{match_key(written[1:])}", name, place.level,
+                          place.name, "collective", government=_government(place).slug)
+
+    def as_written(self, written: str, ctx: Context) -> Department | None:
+        """A party the text names in a responsibility but no source resolves (市城投集团,
+        各社区): kept as written with its place — its level word (市, 区) given the place's
+        name, or the place put in front —, flagged `resolved=False`; None for what cannot
+        be a name (a label, a colon, a sentence, figures)."""
+        raw = re.sub(r"\s+", "", written).strip("，,、；;。:：")
+        s = fold_width(raw)
+        if (not _WRITTEN_NAME.match(raw) or _NOT_A_NAME.search(s) or is_note(s)
+                or _OTHER_LABEL.match(s)):
+            return None
+        place = ctx.place
+        if s.startswith("各"):
+            return Department(f"{place.name}/{match_key(raw)}", raw, place.level, place.name,
+                              "collective", resolved=False,
+                              government=_government(place).slug if place.name else None)
+        if not place.name:
+            return None                # no place to name it by: nothing to anchor it
+        own, name = raw, None
+        if s[0] in "省市县区" and len(s) > 2:
+            level = self._level_place(s[0], ctx)
+            if level is None or not level.name:
+                name = raw             # 县人社局 in a city's text: each county's, as written
+            else:
+                place, own = level, raw[1:]
+        else:
+            found = place_prefix(s)
+            if found is not None:
+                place, end = found
+                own = raw[end:] or raw
+        if name is None:
+            name = own if place.level == "national" else f"{place.name}{own}"
+        return Department(f"{place.name}/{match_key(own)}", name, place.level, place.name,
+                          "other", government=_government(place).slug, resolved=False)
 
     def _split_place(self, s: str, ctx: Context):
         """(place, under the party committee?, under the government?, the rest)."""
@@ -767,22 +824,28 @@ class DepartmentFacts:
         return out
 
 
-_LABEL = re.compile(r"^(?P<label>牵头单位|牵头部门|主责单位|主责部门|责任单位|责任部门|配合单位|配合部门|"
-                    r"参与单位|参与部门|协同单位|协办单位)[:：]")
+_LABEL = re.compile(rf"^(?P<label>{_LABEL_WORDS})[:：]")
 _LEAD_MARK = re.compile(r"(牵头负责|负责牵头|牵头落实|牵头组织|牵头)$")
 _PART_MARK = re.compile(r"等?(按职责分工负责|按职责分工落实|按职能分工负责|按职责负责|分工负责|"
                         r"分别负责|分别落实|共同负责|配合落实|配合|参与|协同|协助|协办)$")
 # "A负责", "A、B负责": no role word, so the list reads as a bare list (the first leads)
 _SOLE_MARK = re.compile(r"(负责落实|负责|主责|落实)$")
 # Other labelled parts of a task's line, not responsibility: 完成时限：2023年底前
-_OTHER_LABEL = re.compile(r"^(完成时限|完成时间|时间节点|时间安排|时限|进度安排|进度要求)[:：]")
+_OTHER_WORDS = r"完成时限|完成时间|时间节点|时间安排|时限|进度安排|进度要求"
+_OTHER_LABEL = re.compile(rf"^(?:{_OTHER_WORDS})[:：]")
+# A label inside a run of text: where a label glued to the name before it starts a new
+# clause (区人社局责任单位：区发改局, a line joined to the one before)
+_ANY_LABEL = re.compile(rf"(?:{_LABEL_WORDS}|{_OTHER_WORDS})[:：]")
 # A role written after one name of a list: 省人力资源社会保障厅（牵头）、省教育厅
 _ITEM_ROLE = re.compile(r"\s*[（(]\s*(?P<mark>牵头|主责|配合|参与|协办|协同)\s*[）)]$")
 # What may stand before a responsibility sentence in running text: 此项工作由…负责
 _PROSE_LEAD_IN = re.compile(r"(?:此项工作|该项工作|这项工作|本项工作|此项任务|该项任务|上述工作|以上工作)?"
                             r"(?=由)")
 _CLAUSE_SPLIT = re.compile(r"[，,；;。]")
-_JOIN = re.compile(r"(?<=[部厅局委办府室会院署区街])(?:和|及|与|以及)(?=\S)")
+# 和/及/与/以及 between two parties: after a body's name (市人社局和市财政局), and after a
+# collective (市直各有关部门及各县（市、区）人民政府) when a party follows — 有关部门和单位 is one
+_JOIN = re.compile(r"(?<=[部厅局委办府室会院署区街])(?:以及|和|及|与)(?=\S)"
+                   r"|(?<=[门位])(?:以及|和|及|与)(?=各|省|市|县|区|中共|共青团)")
 
 
 def _split_top(text: str, seps: str) -> list[tuple[int, int]]:
@@ -857,8 +920,26 @@ def _distribute(items: list[tuple[str, int]]) -> list[tuple[str, int]]:
     return out
 
 
+def _looks_like_body(name: str) -> bool:
+    """Does a written name end the way a body's does (…局, …委, …政府, …中心, 各…)?"""
+    s = fold_width(name).strip()
+    return bool(ORG_END.search(s) or s.startswith("各") and len(s) > 2)
+
+
 def _has_prefix(name: str) -> bool:
     return bool(re.match(r"^(省|市|县|区|中共|国家|国务院)", name) or _PLACE_RE.match(name))
+
+
+@dataclass(frozen=True)
+class Named:
+    """One name of a responsibility phrase as read, before the bare-list rule settles it."""
+
+    role: str | None               # lead | participant, or None: a bare list's item
+    name: str                      # as written
+    off: int                       # offset in the phrase
+    # said under a label (责任单位：…) or in a clause with a role word (…牵头, …负责): the
+    # text itself says this is a responsible party, so the name is kept even unresolved
+    marked: bool
 
 
 def parse_roles(text: str) -> list[tuple[str, str, int]]:
@@ -867,8 +948,15 @@ def parse_roles(text: str) -> list[tuple[str, str, int]]:
     "A牵头，B、C配合" → A lead, B and C participants; "A、B按职责分工负责" without a lead →
     both participants; an unmarked list "A、B，C" → the first named leads, the rest participate.
     """
-    clauses: list[tuple[str | None, list[tuple[str, int]]]] = []
-    for a, b in _split_top(text, "，,；;。"):
+    return [(n.role, n.name, n.off) for n in settle_roles(read_roles(text))]
+
+
+def read_roles(text: str) -> list[Named]:
+    """The names of a responsibility phrase with the role each is written with (None for a
+    bare list's); clauses end at ，；。 and line ends, and a label starts one wherever it
+    stands (区人社局责任单位：区发改局 is two clauses, never one name)."""
+    out: list[Named] = []
+    for a, b in _clauses(text):
         clause, off = text[a:b], a
         stripped = clause.strip()
         if not stripped:
@@ -890,31 +978,51 @@ def parse_roles(text: str) -> list[tuple[str, str, int]]:
         if "会同" in clause:
             left, _, right = clause.partition("会同")
             right = _PART_MARK.sub("", _SOLE_MARK.sub("", right))
-            clauses.append(("lead", _distribute(_items(left, off))))
-            clauses.append(("participant",
-                            _distribute(_items(right, off + len(left) + 2))))
+            out += _named("lead", _distribute(_items(left, off)), True)
+            out += _named("participant", _distribute(_items(right, off + len(left) + 2)), True)
             continue
+        marked = m is not None         # the label's own clause: 责任单位：A、B
         for mark, r in ((_LEAD_MARK, "lead"), (_PART_MARK, "participant"),
                         (_SOLE_MARK, None)):
             mm = mark.search(clause)
             if mm and mm.start() > 0:
                 clause = clause[:mm.start()]
                 role = role or r
+                marked = True
                 break
-        clauses.append((role, _distribute(_items(clause, off))))
-    # a role written after a name (A（牵头）、B) is that name's own
-    marked = [(role, [_item_role(name, off) for name, off in items]) for role, items in clauses]
-    has_lead = any(role == "lead" or any(r == "lead" for _, _, r in items)
-                   for role, items in marked)
-    out: list[tuple[str, str, int]] = []
-    first = True
-    for role, items in marked:
-        for name, off, own in items:
-            r = own or role
-            if r is None:
-                r = "lead" if (first and not has_lead) else "participant"
-            first = False
-            out.append((r, name, off))
+        out += _named(role, _distribute(_items(clause, off)), marked)
+    return out
+
+
+def _clauses(text: str) -> list[tuple[int, int]]:
+    """Clause spans: cut at ，；。 and line ends outside brackets, and before every label."""
+    out: list[tuple[int, int]] = []
+    for a, b in _split_top(text, "，,；;。\n"):
+        cuts = [m.start() for m in _ANY_LABEL.finditer(text, a, b) if m.start() > a]
+        for x, y in zip([a, *cuts], [*cuts, b]):
+            out.append((x, y))
+    return out
+
+
+def _named(role: str | None, items: list[tuple[str, int]], marked: bool) -> list[Named]:
+    """Items of one clause; a role written after a name (A（牵头）、B) is that name's own."""
+    out = []
+    for name, off in items:
+        name, off, own = _item_role(name, off)
+        out.append(Named(own or role, name, off, marked or own is not None))
+    return out
+
+
+def settle_roles(names: Sequence[Named]) -> list[Named]:
+    """The bare-list rule over one responsibility (a phrase, or label lines read together):
+    with a lead named anywhere (牵头, 牵头单位：…), an item without a role participates — so
+    责任单位：… after 牵头单位：… lists participants —; without one, the first named leads
+    and the rest participate."""
+    has_lead = any(n.role == "lead" for n in names)
+    out = []
+    for i, n in enumerate(names):
+        role = n.role or ("lead" if i == 0 and not has_lead else "participant")
+        out.append(Named(role, n.name, n.off, n.marked))
     return out
 
 
@@ -973,18 +1081,45 @@ class _DocReader:
         for p in self.doc.provisions:
             if p.kind in ("table", "table_row", "annex") or not p.own_text:
                 continue
-            for para_start, para in _paragraphs(p.own_text):
+            text = p.own_text
+            # label phrases on consecutive lines (牵头单位：A / 责任单位：B) are read as one
+            run: list[tuple[int, int, int, str]] = []
+            for para_start, para in _paragraphs(text):
                 found = _trailing_bracket(para) or _trailing_label(para)
                 if found is not None and is_note(para[found[0]:found[1]]):
+                    self._read_run(p, run)
+                    run = []
                     continue           # 各项任务中排在第一位的为牵头单位: how to read, not who
                 if found is not None:
-                    a, b = found
-                    inner = para[a:b]
-                    parsed = self._resolve_phrase(inner)
-                    if parsed:
-                        self._assign(p, p, para_start + a, inner, parsed, "bracket", p.own_text)
+                    span = (para_start + found[0], para_start + found[1], para_start, para)
+                    if run and _LABEL_LINE.match(para):
+                        run.append(span)
                         continue
+                    self._read_run(p, run)
+                    run = [span]
+                    if not _ANY_LABEL.search(para, found[0], found[1]):
+                        self._read_run(p, run)      # a bracket: nothing goes on with it
+                        run = []
+                    continue
+                self._read_run(p, run)
+                run = []
                 self._prose(p, para_start, para)
+            self._read_run(p, run)
+
+    def _read_run(self, p: Provision, run: list[tuple[int, int, int, str]]) -> None:
+        """Responsibility phrases of consecutive lines, read as one: a lead named on one line
+        makes the bare list of the next (责任单位：…) its participants."""
+        if not run:
+            return
+        text = p.own_text
+        at = run[0][0]
+        names = [Named(n.role, n.name, n.off + a - at, n.marked)
+                 for a, b, _, _ in run for n in read_roles(text[a:b])]
+        parsed = self._resolve_names(settle_roles(names))
+        if parsed:
+            self._assign(p, p, at, text[at:run[-1][1]], parsed, "bracket", text)
+        elif len(run) == 1:
+            self._prose(p, run[0][2], run[0][3])
 
     def _prose(self, p: Provision, para_start: int, para: str) -> None:
         """由省人社厅牵头，省教育厅配合。 / 此项工作由…负责。 / 省发展改革委负责… in the text."""
@@ -993,10 +1128,10 @@ class _DocReader:
             if not _DOES.search(phrase) or is_note(phrase):
                 continue
             by = phrase.startswith("由")
-            parsed = self._resolve_phrase(phrase)
+            parsed = self._resolve_phrase(phrase, strict=True)
             if not parsed and not by:
                 cut = _first_doer(phrase)
-                parsed = self._resolve_phrase(cut) if cut else None
+                parsed = self._resolve_phrase(cut, strict=True) if cut else None
                 phrase = cut or phrase
             # without 由, the sentence must open on a body's own name (省…, 市…, 北京市…),
             # not on a verb whose last character reads as a place (建立市人社局牵头)
@@ -1005,17 +1140,35 @@ class _DocReader:
             if parsed:
                 self._assign(p, p, para_start + a, phrase, parsed, "prose", p.own_text)
 
-    def _resolve_phrase(self, phrase: str):
-        parsed = parse_roles(phrase)
-        if not parsed:
+    def _resolve_phrase(self, phrase: str, strict: bool = False, labelled: bool = False):
+        """(role, name, offset, department) of each name of a responsibility phrase, or None
+        when it says no responsibility.  `labelled`: the phrase stands under a label of its
+        own (a 责任单位 column)."""
+        names = settle_roles(read_roles(phrase))
+        if labelled:
+            names = [Named(n.role, n.name, n.off, True) for n in names]
+        return self._resolve_names(names, strict)
+
+    def _resolve_names(self, names: Sequence[Named], strict: bool = False):
+        """Each name to its department.  A name no source resolves is never dropped where
+        the text marks the phrase as a responsibility (a label, 牵头, 负责, 配合…) or where
+        it reads as a body (…局, …中心): it is kept as written with its place, unresolved.
+        A bare bracket (（A、B）) with an item that is no body says no responsibility at all,
+        nor does a sentence of running text (`strict`) naming anything but bodies."""
+        if not names:
             return None
+        bare = not any(n.marked for n in names)
         out = []
-        for role, name, off in parsed:
-            dept = self.resolver._resolve(name, self.ctx)
+        for n in names:
+            dept = self.resolver._resolve(n.name, self.ctx)
+            if dept is None and (_looks_like_body(n.name) or n.marked and not strict):
+                dept = self.resolver.as_written(n.name, self.ctx)
             if dept is None:
-                return None
-            out.append((role, name, off, dept))
-        return out
+                if strict or bare:
+                    return None
+                continue               # a time or a verb in a marked phrase: not a party
+            out.append((n.role, n.name, n.off, dept))
+        return out or None
 
     def _assign(self, task: Provision, source: Provision, phrase_at: int, phrase: str, parsed,
                 form: str, text: str) -> None:
@@ -1107,7 +1260,7 @@ class _DocReader:
             if not phrase:
                 continue
             at = offsets[i] + raw.index(phrase[0])
-            parsed = self._resolve_phrase(phrase)
+            parsed = self._resolve_phrase(phrase, labelled=bool(cols))
             if not parsed:
                 continue
             label = cols[i] if i < len(cols) else ""
@@ -1206,16 +1359,19 @@ def _trailing_bracket(para: str) -> tuple[int, int] | None:
     return i + 1, len(s) - 1
 
 
-_LABELLED = re.compile(r"(?:^|(?<=[。；;！]))\s*(?:[（(【\[])?(?=(?:牵头单位|牵头部门|责任单位|责任部门|主责单位)[:：])")
+_LABELLED = re.compile(rf"(?:^|(?<=[。；;！]))\s*(?:[（(【\[［])?(?=(?:{_LABEL_WORDS})[:：])")
+# A line that starts with a label: it goes on with the label phrase of the line before
+_LABEL_LINE = re.compile(rf"^\s*[（(【\[［]?\s*(?:{_LABEL_WORDS}|{_OTHER_WORDS})[:：]")
 
 
 def _trailing_label(para: str) -> tuple[int, int] | None:
-    """"…。牵头单位：市发展改革局；配合单位：市财政局" at the end of a paragraph (no brackets)."""
-    found = None
-    for m in _LABELLED.finditer(para):
-        found = m.end()
-    if found is None:
+    """"…。牵头单位：市发展改革局；配合单位：市财政局" at the end of a paragraph (no brackets):
+    from the first label of the paragraph's last sentence."""
+    starts = [m.end() for m in _LABELLED.finditer(para)]
+    if not starts:
         return None
+    sentence = max(para.rfind(c, 0, starts[-1]) for c in "。！")
+    found = next(x for x in starts if x > sentence)
     end = len(para.rstrip().rstrip("。；;.）)】]"))
     return (found, end) if end - found >= 4 else None
 

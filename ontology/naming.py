@@ -77,8 +77,21 @@ class Conventions:
     counties: dict           # province -> {sector key: name} for its counties
 
 
+def _short_forms(full: str, written: list[str]) -> tuple[str, ...]:
+    """Every written stem of a family, with the full stem's short form added: texts drop the
+    和 that joins a name's two words (经济和信息化委 → 经济信息化委, 发展和改革委 → 发展改革委,
+    人力资源和社会保障局 → 人力资源社会保障局), the form the 2018 reform's own short names use
+    (国务院机构改革方案: 发展改革委, 人力资源社会保障部, 住房城乡建设部)."""
+    out = list(written)
+    short = full.replace("和", "")
+    if short != full and len(short) >= 4 and short not in out:
+        out.append(short)
+    return tuple(out)
+
+
 def _sector(row: dict) -> Sector:
-    families = tuple((full, tuple(written)) for full, written in row.get("families", {}).items())
+    families = tuple((full, _short_forms(full, written))
+                     for full, written in row.get("families", {}).items())
     return Sector(row["key"], row["label"], families, tuple(row.get("suffixes", ())),
                   row.get("national"), row.get("provincial"), row.get("municipal"),
                   row.get("county"), row.get("owner", "government"), tuple(row.get("words", ())),
