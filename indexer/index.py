@@ -38,6 +38,7 @@ from whoosh.writing import SegmentWriter
 from corpus.records import Document, Provision
 from corpus.text import CJK
 from corpus.tokenize import Tokenizer, fold
+from indexer.standing import prior as standing_prior
 
 INDEX_DIR = "index"
 CATALOG_FILE = "catalog.json"    # beside the whoosh files: documents and departments
@@ -331,24 +332,11 @@ def text_years(text: str) -> set[str]:
     return {y for y in found if y[:2] in ("19", "20")}
 
 
-# Static ranking priors (multiplied into the score): a provision that is only a title
-# over its children (a chapter "二、总体要求", a box or table caption) is a signpost, not
-# the place that says something; an annex (附件) is not part of the main body.  Both
-# stay findable; they rank below provisions that say the same thing in the main text.
-PRIOR_SIGNPOST = 0.5
-PRIOR_ANNEX = 0.8
-
-
-def is_signpost(p: Provision) -> bool:
-    """A provision with children whose own text is no more than its marker and heading."""
-    if not p.children:
-        return False
-    return len(units(p.own_text)) <= len(units(f"{p.number} {p.heading}")) + 1
-
-
-def prior_of(p: Provision) -> float:
-    prior = PRIOR_SIGNPOST if is_signpost(p) else 1.0
-    return prior * (PRIOR_ANNEX if p.annex else 1.0)
+def prior_of(p: Provision, by_id: Mapping[str, Provision] | None = None) -> float:
+    """The static ranking prior multiplied into a provision's score: its standing
+    (indexer.standing — substance first; cover, colophon, signature, salutation, annex
+    forms and label lines below it at equal relevance, never hidden)."""
+    return standing_prior(p, by_id or {})
 
 
 def provision_fields(doc: Document, p: Provision, by_id: dict[str, Provision],
@@ -368,7 +356,7 @@ def provision_fields(doc: Document, p: Provision, by_id: dict[str, Provision],
         "dept": [fold(n) for n in names],
         "lead": [fold(n) for n in facts.lead],
         "dept_col": SEP.join(dict.fromkeys([*facts.lead, *facts.participants])).encode("utf-8"),
-        "prior": prior_of(p),
+        "prior": prior_of(p, by_id),
         "words": cut(p.own_text),
         "grams": p.own_text,
         "hwords": cut(p.heading),

@@ -6,6 +6,7 @@
     技师学院 OR 技工学校         either term (OR binds tighter than the implicit AND)
     -粤菜  NOT 粤菜              leave out provisions that contain it
     level:provincial  doc:000  dept:市人社局  kind:item  year:2025   filters
+    issuer:省人社厅  date:2022                 the documents' issuer and year
     *                           everything (with the filters)
 
 Parsing never fails: what cannot be read (a dangling OR, an unknown level, an unclosed
@@ -23,6 +24,7 @@ queries are all unbroken): the string is cut to `Limits.max_chars`, at most
 from __future__ import annotations
 
 import bisect
+from array import array
 import functools
 import pickle
 from itertools import accumulate
@@ -57,11 +59,18 @@ HELP = r"""### Search: the query language
 | `dept:市人社局`, `dept:省教育厅` | provisions a department leads (first) or takes part in. Short names are read in the context of the documents searched: `dept:市人社局 doc:东莞` is 东莞市人力资源和社会保障局. `dept:X` alone lists what X owns. |
 | `kind:item` | chapter, section, item, subitem, point, box (专栏), table, table_row, annex, paragraph (also 章 / 节 / 条 / 款 / 专栏 / 表行 / 附件 …) |
 | `year:2025`, `year:2021-2025` | provisions with a target for that year, or that name it ("到2025年") |
+| `issuer:省人社厅`, `发文机关:东莞市人力资源和社会保障局` | provisions of the documents a body issued (or co-issued): full name, part of it, or its short form |
+| `date:2022`, `发文年份:2021-2022` | provisions of the documents dated in that year (the date the document was signed or issued; `year:` is the year a provision's target is for) |
 | `*` | everything the filters allow |
 
 Filters combine with AND; several values of one filter (`level:provincial,municipal`, or
 the filter twice) mean either; `-level:national` excludes. Filter names also work in
-Chinese (层级 / 文件 / 部门 / 类型 / 年份) and with a full-width colon.
+Chinese (层级 / 文件 / 部门 / 类型 / 年份 / 发文机关 / 发文年份) and with a full-width colon.
+
+Results come by relevance: the provisions that say something before the cover, the
+colophon (抄送 / 印发 lines), the signature, the salutation and the forms of an annex, at
+equal relevance. Sorted by date (`sort=date`, `policykg search --sort date`), the newest
+document comes first and each document's provisions by relevance.
 
 A query never fails. What cannot be used — a dangling `OR`, an unknown `level:`, an
 unclosed quote, control characters, wildcards (`*` and `?` inside words are ignored,
@@ -95,10 +104,13 @@ class Limits:
 
 # ---- the structured query ------------------------------------------------------------
 
-FILTERS = ("level", "doc", "dept", "kind", "year")
+FILTERS = ("level", "doc", "dept", "kind", "year", "issuer", "date")
 # Chinese names for the filters, so a query can be typed without switching keyboards.
 FILTER_ALIASES = {"层级": "level", "级别": "level", "文件": "doc", "文档": "doc",
-                  "部门": "dept", "单位": "dept", "类型": "kind", "年份": "year", "年度": "year"}
+                  "部门": "dept", "单位": "dept", "类型": "kind", "年份": "year", "年度": "year",
+                  "发文机关": "issuer", "发文单位": "issuer", "发文部门": "issuer",
+                  "印发机关": "issuer", "发文年份": "date", "发文日期": "date",
+                  "成文日期": "date", "印发日期": "date", "日期": "date"}
 LEVEL_ALIASES = {"国家": "national", "全国": "national", "国家级": "national", "中央": "national",
                  "省": "provincial", "省级": "provincial", "市": "municipal", "市级": "municipal",
                  "地市": "municipal", "县": "county", "县级": "county", "区县": "county"}
@@ -398,7 +410,8 @@ _BAD_VALUE = {
     "level": "层级须为 国家、省、市、县 之一（或 " + ", ".join(LEVELS) + "）",
     "kind": "类型须为 章、节、条、款、目、专栏、表、表行、附件、段 之一（或 " + ", ".join(KINDS) + "）",
     "year": "年份须为四位年份或区间，如 2021-2025",
-    "doc": "文件名称为空", "dept": "部门名称为空",
+    "doc": "文件名称为空", "dept": "部门名称为空", "issuer": "发文机关为空",
+    "date": "发文年份须为四位年份或区间，如 2021-2022",
 }
 
 
@@ -412,7 +425,7 @@ def _normalise_value(name: str, v: str, limits: Limits) -> list[str] | None:
     if name == "kind":
         v = KIND_ALIASES.get(v, v.lower().replace("-", "_"))
         return [v] if v in KINDS else None
-    if name == "year":
+    if name in ("year", "date"):
         m = re.fullmatch(r"((?:19|20)\d{2})(?:年)?(?:\s*(?:-|~|至|到|\.\.)\s*((?:19|20)\d{2})(?:年)?)?", v)
         if not m:
             return None
@@ -420,7 +433,7 @@ def _normalise_value(name: str, v: str, limits: Limits) -> list[str] | None:
         if hi < lo or hi - lo >= limits.max_year_span:
             return None
         return [str(y) for y in range(lo, hi + 1)]
-    return [v[:60]]          # doc and dept: resolved at compile time
+    return [v[:60]]          # doc, dept and issuer: resolved at compile time
 
 
 def _cap(clauses: list[Clause], filters: list[Filter], limits: Limits,
@@ -910,7 +923,7 @@ def compile_query(q: Query, catalog: Catalog, limits: Limits = Limits()) -> Comp
         if reqs:
             required.append(reqs[0] if len(reqs) == 1 else wq.Or(reqs))
     if parts.about and required:
-        required.append(wq.ConstantScoreQuery(wq.Or(parts.direct), 0.0))
+        required.append(ZeroScore(wq.Or(parts.direct)))
     scoring: wq.Query = wq.And(required) if required else wq.Every()
     optional = parts.optional
     exclude = [wq.Or([exclusion_query(catalog, t) for t in c.terms]) for c in q.negative]
@@ -930,6 +943,37 @@ def compile_query(q: Query, catalog: Catalog, limits: Limits = Limits()) -> Comp
                     wq.Or(exclude) if exclude else None,
                     tuple(dict.fromkeys(m for m in parts.marks if m)), tuple(_dedupe(notes)),
                     nothing)
+
+
+class _ZeroMatcher(matching.ListMatcher):
+    """A list of document numbers that all score 0."""
+
+    def weight(self):
+        return 0.0
+
+    def score(self):
+        return 0.0
+
+    def copy(self):
+        m = _ZeroMatcher(self._ids)
+        m._i = self._i
+        return m
+
+
+class ZeroScore(wq.ConstantScoreQuery):
+    """What `child` matches, scoring nothing: a condition, not a ranking.  whoosh's own
+    ConstantScoreQuery(q, 0.0) scores 1.0 (its ListMatcher reads a weight of 0 as "no
+    weight given"), which added the provision's prior to every hit of a filtered query —
+    a bonus tantivy's constant score of 0 never gave."""
+
+    def __init__(self, child: wq.Query):
+        super().__init__(child, 0.0)
+
+    def matcher(self, searcher, context=None):
+        m = self.child.matcher(searcher, searcher.boolean_context())
+        if isinstance(m, matching.NullMatcherClass):
+            return m
+        return _ZeroMatcher(array("I", m.all_ids()))
 
 
 class DocumentsQuery(wq.Query):
@@ -1001,14 +1045,19 @@ def _filter_query(f: Filter, catalog: Catalog, scope: set[str] | None
     """(allowing query or None when nothing matches, optional ranking, notes)."""
     if f.name in ("level", "kind", "year"):
         return wq.Or([wq.Term(f.name, v) for v in f.values]), [], []
-    if f.name == "doc":
+    if f.name in _DOCUMENT_FILTERS:
         files, notes = [], []
+        resolve, none = _DOCUMENT_FILTERS[f.name]
         for v in f.values:
-            found = resolve_documents(v, catalog.documents)
-            if not found:
-                notes.append(Ignored(f"doc:{v}", "没有匹配的文件"))
+            found = resolve(v, catalog.documents)
+            # The years of a range are one value to the person who typed it.
+            if not found and f.name != "date":
+                notes.append(Ignored(f"{f.name}:{v}", none))
             files += found
         files = list(dict.fromkeys(files))
+        if not files and f.name == "date":
+            span = f.values[0] + (f"-{f.values[-1]}" if len(f.values) > 1 else "")
+            notes.append(Ignored(f"date:{span}", none))
         return (wq.Or([wq.Term("doc", d) for d in files]) if files else None), [], notes
     names, notes = [], []
     for v in f.values:
@@ -1040,6 +1089,49 @@ def resolve_documents(value: str, documents: Sequence[Mapping]) -> list[str]:
     return [d["doc"] for d in documents
             if any(v in match_key(fold(str(d.get(k) or ""))).lower()
                    for k in ("number", "title", "region", "issuer"))]
+
+
+def document_issuers(d: Mapping) -> list[str]:
+    """A document's issuing bodies in order (`issuers`; `issuer` in rows written before
+    co-issuers were kept)."""
+    issuers = [i for i in d.get("issuers") or () if isinstance(i, str) and i.strip()]
+    if not issuers and isinstance(d.get("issuer"), str) and d["issuer"].strip():
+        issuers = [d["issuer"]]
+    return list(dict.fromkeys(i.strip() for i in issuers))
+
+
+def document_year(d: Mapping) -> str | None:
+    """The year of a document's date (ISO, or at least its year), None without one."""
+    m = re.match(r"((?:19|20)\d{2})", str(d.get("date") or ""))
+    return m.group(1) if m else None
+
+
+def resolve_issuers(value: str, documents: Sequence[Mapping]) -> list[str]:
+    """`issuer:` → the documents one of whose issuers is `value`: the full name, else a
+    part of it (江西省人力资源), else a short form of it (省人社厅 → …人力资源和社会
+    保障厅: its characters in order, ending alike)."""
+    v = match_key(fold(value))
+    if not v:
+        return []
+    keyed = [(d["doc"], [match_key(fold(i)) for i in document_issuers(d)]) for d in documents]
+    for test in (lambda k: k == v, lambda k: v in k, lambda k: _subsequence(v, k)):
+        found = [doc for doc, keys in keyed if any(test(k) for k in keys)]
+        if found:
+            return found
+    return []
+
+
+def resolve_dated(value: str, documents: Sequence[Mapping]) -> list[str]:
+    """`date:` (one year, already expanded from a range) → the documents of that year."""
+    return [d["doc"] for d in documents if document_year(d) == value]
+
+
+# Filters that select whole documents: resolver, and the note when nothing matches.
+_DOCUMENT_FILTERS = {
+    "doc": (resolve_documents, "没有匹配的文件"),
+    "issuer": (resolve_issuers, "没有这个机关印发的文件"),
+    "date": (resolve_dated, "没有这一年的文件"),
+}
 
 
 def resolve_departments(value: str, catalog: Catalog, scope: set[str] | None = None) -> list[str]:
@@ -1076,13 +1168,15 @@ def _subsequence(short: str, full: str) -> bool:
 
 
 def _document_scope(q: Query, catalog: Catalog) -> set[str] | None:
-    """The documents the positive doc:/level: filters allow, or None for all."""
+    """The documents the positive doc:/issuer:/date:/level: filters allow, or None for
+    all."""
     scope = None
     for f in q.filters:
-        if f.negated or f.name not in ("doc", "level"):
+        if f.negated or f.name not in (*_DOCUMENT_FILTERS, "level"):
             continue
-        if f.name == "doc":
-            allowed = {d for v in f.values for d in resolve_documents(v, catalog.documents)}
+        if f.name in _DOCUMENT_FILTERS:
+            resolve = _DOCUMENT_FILTERS[f.name][0]
+            allowed = {d for v in f.values for d in resolve(v, catalog.documents)}
         else:
             allowed = {d["doc"] for d in catalog.documents if d.get("level") in f.values}
         scope = allowed if scope is None else scope & allowed

@@ -5,10 +5,18 @@
     result.to_dict()     # {"query", "total", "hits": [...], "facets": {...}, "ignored": [...]}
 
 Ranking is whoosh's BM25F over the fields of `indexer.index` with the weights of
-`indexer.query`, then diversified by document (`diversify`): one document that talks of
-nothing else does not fill the whole first page while another document's matching
-provision waits on page three — officials compare national, provincial and municipal
-texts, so each document's best matches belong on the first page.
+`indexer.query`, times each provision's standing (`indexer.standing`: substance before
+cover, colophon, signature and annex forms), then diversified by document
+(`diversify`): one document that talks of nothing else does not fill the whole first
+page while another document's matching provision waits on page three — officials
+compare national, provincial and municipal texts, so each document's best matches
+belong on the first page.
+
+`sort="date"` orders by document instead: the newest document first (by its date;
+undated ones last), each document's provisions by relevance.  Besides the level,
+document, department and kind facets, every result counts its matches by the year of
+their document's date (`date`) and by its issuers (`issuer`), the facets of the
+`date:` and `issuer:` filters.
 """
 from __future__ import annotations
 
@@ -34,12 +42,13 @@ from whoosh.util.numeric import byte_to_length
 from corpus.tokenize import Tokenizer
 from corpus.text import CJK
 from indexer.index import INDEX_DIR, SEP, open_index, read_catalog, units
-from indexer.query import Catalog, Compiled, Ignored, Limits, compile_query, parse
+from indexer.query import (Catalog, Compiled, Ignored, Limits, ZeroScore, compile_query,
+                           document_issuers, document_year, parse)
 from indexer.store import NotBuilt
 
 
 class Ranking(scoring.BM25F):
-    """BM25F, times each provision's static prior (indexer.index.prior_of).
+    """BM25F, times each provision's static prior (indexer.index.prior_of: its standing).
 
     Length normalisation (B) is weaker on headings (all short) and on the context field
     (its length says little about the provision).  `Searcher._collect` applies the
@@ -91,7 +100,62 @@ LEVEL_LABELS = {"national": "国家", "provincial": "省级", "municipal": "市�
 KIND_LABELS = {"chapter": "章", "section": "节", "item": "条", "subitem": "款", "point": "目",
                "box": "专栏", "table": "表", "table_row": "表行", "annex": "附件",
                "paragraph": "段"}
-FACETS = ("level", "doc", "dept", "kind")
+FACETS = ("level", "doc", "dept", "kind")          # counted over the index
+DOCUMENT_FACETS = ("date", "issuer")              # summed from the documents' counts
+SHOWN_FACETS = ("level", "date", "issuer", "doc", "dept", "kind")   # the result's order
+SORTS = ("relevance", "date")
+
+
+def check_sort(sort: str | None) -> tuple[str, Ignored | None]:
+    """A known sort order (relevance when none is given), or relevance and a note."""
+    if sort is None or sort == "":
+        return "relevance", None
+    value = str(sort).strip().lower()
+    value = {"相关度": "relevance", "相关性": "relevance", "日期": "date", "时间": "date",
+             "newest": "date"}.get(value, value)
+    if value in SORTS:
+        return value, None
+    return "relevance", Ignored(f"sort={str(sort)[:20]}", "排序方式须为 relevance（相关度）或 date（日期）")
+
+
+@dataclass(frozen=True)
+class DocInfo:
+    """What a hit and the document facets show of its document."""
+
+    number: str
+    date: str
+    year: str | None
+    issuers: tuple[str, ...]
+
+    @classmethod
+    def of(cls, d: Mapping) -> "DocInfo":
+        return cls(str(d.get("number") or ""), str(d.get("date") or ""), document_year(d),
+                   tuple(document_issuers(d)))
+
+
+def date_rank(documents: Sequence[Mapping]) -> dict[str, int]:
+    """Each document's place when sorted by date: newest first, undated last, equal
+    dates by file name (so every page is cut from one order)."""
+    files = sorted(documents, key=lambda d: d["doc"])
+    files.sort(key=lambda d: str(d.get("date") or ""), reverse=True)    # stable: ties keep file order
+    return {d["doc"]: i for i, d in enumerate(files)}
+
+
+def document_facets(doc_counts: Mapping[str, int], info: Mapping[str, DocInfo]
+                    ) -> dict[str, dict[str, int]]:
+    """Matches by their document's year and by each of its issuers, from the matches per
+    document (a co-issued document counts under every issuer)."""
+    years: Counter = Counter()
+    issuers: Counter = Counter()
+    for doc, n in doc_counts.items():
+        d = info.get(doc)
+        if d is None or not n:
+            continue
+        if d.year:
+            years[d.year] += n
+        for name in d.issuers:
+            issuers[name] += n
+    return {"date": dict(years), "issuer": dict(issuers)}
 
 
 @dataclass(frozen=True)
@@ -287,9 +351,12 @@ class Hit:
     score: float
     departments: Mapping
     rank: int
+    doc_number: str = ""           # the document's 文号 ("" when it has none)
+    doc_date: str = ""             # the document's date, ISO ("" when unknown)
 
     def to_dict(self) -> dict:
         return {"id": self.id, "doc": self.doc, "doc_title": self.doc_title,
+                "doc_number": self.doc_number, "doc_date": self.doc_date,
                 "level": self.level, "region": self.region, "kind": self.kind,
                 "number": self.number, "heading": self.heading,
                 "breadcrumb": [dict(b) for b in self.breadcrumb],
@@ -318,6 +385,7 @@ class SearchResult:
     facets: Mapping[str, tuple[FacetValue, ...]]
     ignored: tuple[Ignored, ...] = ()
     partial: bool = False          # the time limit cut the matching short
+    sort: str = "relevance"        # one of SORTS
 
     @property
     def pages(self) -> int:
@@ -328,7 +396,8 @@ class SearchResult:
                 "page": self.page, "page_size": self.page_size, "pages": self.pages,
                 "hits": [h.to_dict() for h in self.hits],
                 "facets": {k: [v.to_dict() for v in vs] for k, vs in self.facets.items()},
-                "ignored": [i.to_dict() for i in self.ignored], "partial": self.partial}
+                "ignored": [i.to_dict() for i in self.ignored], "partial": self.partial,
+                "sort": self.sort}
 
 
 class _AndNotMatcher(matching.AndNotMatcher):
@@ -448,6 +517,8 @@ class Searcher:
         self.ix = ix
         self.catalog = catalog
         self.titles = {d["doc"]: d.get("title") or d["doc"] for d in catalog.documents}
+        self.docinfo = {d["doc"]: DocInfo.of(d) for d in catalog.documents}
+        self.date_rank = date_rank(catalog.documents)
         self._local = threading.local()
 
     def _reader(self):
@@ -467,37 +538,46 @@ class Searcher:
 
     def search(self, text: str, filters: Mapping[str, str | Sequence[str] | None] | None = None,
                page: int = 1, page_size: int = 10,
-               options: SearchOptions = SearchOptions()) -> SearchResult:
-        """Parse, compile and run a query string.  Never raises on any query string."""
+               options: SearchOptions = SearchOptions(), sort: str = "relevance") -> SearchResult:
+        """Parse, compile and run a query string.  Never raises on any query string.
+        `sort`: "relevance" (the default) or "date" (see the module docstring)."""
         q = parse(text, options.limits, filters)
-        return self.run(compile_query(q, self.catalog, options.limits), page, page_size, options)
+        return self.run(compile_query(q, self.catalog, options.limits), page, page_size, options,
+                        sort)
 
     @staticmethod
-    def _paging(compiled: Compiled, page: int, page_size: int, options: SearchOptions
-                ) -> tuple[int, int, list, SearchResult | None]:
-        """Page and page size within bounds, the notes so far, and the empty result when
-        there is nothing to run (every engine starts here)."""
+    def _paging(compiled: Compiled, page: int, page_size: int, options: SearchOptions,
+                sort: str | None = "relevance") -> tuple[int, int, list, SearchResult | None, str]:
+        """Page and page size within bounds, the notes so far, the empty result when
+        there is nothing to run, and the sort order (every engine starts here)."""
         q = compiled.query
         page_size = max(1, min(int(page_size), options.max_page_size))
         page = max(1, min(int(page), 10_000))
         notes = list(compiled.ignored)
+        sort, note = check_sort(sort)
+        if note is not None:
+            notes.append(note)
         if q.empty:
             notes.append(Ignored(q.raw[:40], "没有可检索的内容"))
-        empty = (SearchResult(q.raw, str(q), 0, page, page_size, (), {}, tuple(notes))
+        empty = (SearchResult(q.raw, str(q), 0, page, page_size, (), {}, tuple(notes),
+                              sort=sort)
                  if q.empty or compiled.nothing else None)
-        return page, page_size, notes, empty
+        return page, page_size, notes, empty, sort
 
     def run(self, compiled: Compiled, page: int = 1, page_size: int = 10,
-            options: SearchOptions = SearchOptions()) -> SearchResult:
+            options: SearchOptions = SearchOptions(), sort: str = "relevance") -> SearchResult:
         q = compiled.query
-        page, page_size, notes, empty = self._paging(compiled, page, page_size, options)
+        page, page_size, notes, empty, sort = self._paging(compiled, page, page_size, options,
+                                                           sort)
         if empty is not None:
             return empty
         ranking = Ranking(self._field_lengths)
         with searching.Searcher(self._reader(), weighting=ranking, closereader=False) as s:
             ranked, groups, partial = self._collect(s, compiled, options)
             stored: dict[int, dict] = {}       # stored fields read in this search
-            if q.positive:
+            if sort == "date":
+                ranked = self.by_date(ranked, self._facet_table().doc.__getitem__)
+            elif q.positive:
                 ranked = self._diversify(s, ranked, compiled, stored)
             start = (page - 1) * page_size
             hits = tuple(self._hit(s, docnum, score, start + i + 1, compiled, options, stored)
@@ -506,7 +586,13 @@ class Searcher:
             notes.append(Ignored("", f"检索超过 {options.timeout:g} 秒："
                                      "以下是此前找到的结果"))
         return SearchResult(q.raw, str(q), len(ranked), page, page_size, hits,
-                            self._facet_values(groups, options), tuple(notes), partial)
+                            self._facet_values(groups, options), tuple(notes), partial, sort)
+
+    def by_date(self, ranked: list[tuple[float, int]], doc_of) -> list[tuple[float, int]]:
+        """Hits in relevance order → newest document first, each document's hits in the
+        order they had (a stable sort)."""
+        last = len(self.date_rank)
+        return sorted(ranked, key=lambda hit: self.date_rank.get(doc_of(hit[1]), last))
 
     def _collect(self, s, compiled: Compiled, options: SearchOptions):
         """All matching provisions, scored and sorted, with facet counts.
@@ -519,7 +605,7 @@ class Searcher:
         """
         final: wq.Query = compiled.scoring
         if compiled.filter is not None:
-            final = wq.And([final, wq.ConstantScoreQuery(compiled.filter, 0.0)])
+            final = wq.And([final, ZeroScore(compiled.filter)])
         if compiled.mask is not None:
             final = Exclude(final, compiled.mask)
         deadline = time.monotonic() + options.timeout
@@ -558,10 +644,16 @@ class Searcher:
 
         return diversify(ranked, docs.__getitem__, direct)
 
+    def _document_of(self, doc: str) -> dict:
+        """The hit fields that come from its document: title, 文号, date."""
+        info = self.docinfo.get(doc)
+        return {"doc_title": self.titles.get(doc, doc),
+                "doc_number": info.number if info else "", "doc_date": info.date if info else ""}
+
     def _hit(self, s, docnum: int, score: float, rank: int, compiled: Compiled,
              options: SearchOptions, stored: dict) -> Hit:
         f = _stored(s, stored, docnum)
-        return Hit(id=f["id"], doc=f["doc"], doc_title=self.titles.get(f["doc"], f["doc"]),
+        return Hit(id=f["id"], doc=f["doc"], **self._document_of(f["doc"]),
                    level=f.get("level", ""), region=f.get("region", ""), kind=f["kind"],
                    number=f.get("number", ""), heading=f.get("heading", ""),
                    breadcrumb=tuple(json.loads(f.get("trail") or "[]")),
@@ -573,11 +665,16 @@ class Searcher:
     def _facet_values(self, groups: Mapping[str, Mapping], options: SearchOptions
                       ) -> dict[str, tuple[FacetValue, ...]]:
         labels = {"level": LEVEL_LABELS, "kind": KIND_LABELS, "doc": self.titles}
+        groups = {**groups, **document_facets(groups.get("doc") or {}, self.docinfo)}
         out = {}
-        for name in FACETS:
+        for name in SHOWN_FACETS:
+            # Years read as a time line, newest first; other values most frequent first.
+            order = ((lambda vc: -int(vc[0])) if name == "date"
+                     else (lambda vc: (-vc[1], vc[0])))
             counts = sorted(((v, c) for v, c in groups.get(name, {}).items() if v),
-                            key=lambda vc: (-vc[1], vc[0]))[:options.facet_size]
-            out[name] = tuple(FacetValue(v, labels.get(name, {}).get(v, v), c) for v, c in counts)
+                            key=order)[:options.facet_size]
+            out[name] = tuple(FacetValue(v, f"{v}年" if name == "date" else
+                                         labels.get(name, {}).get(v, v), c) for v, c in counts)
         return out
 
 
@@ -613,12 +710,15 @@ def render_text(result: SearchResult, mark=lambda t: f"[{t}]", facet_values: int
     first = (result.page - 1) * result.page_size + 1
     last = first + len(result.hits) - 1
     head = f"{result.interpreted or result.query!s} — {result.total} provisions"
+    if result.sort == "date":
+        head += ", newest document first"
     if result.hits:
         head += f", {first}–{last} (page {result.page} of {result.pages})"
     lines = [head + (" [partial: time limit]" if result.partial else "")]
     for h in result.hits:
         lines.append(f"{h.rank:>3}. {h.score:6.2f}  {LEVEL_LABELS.get(h.level, h.level)}  "
-                     f"{h.doc_title}  ({h.doc})")
+                     f"{h.doc_title}  {h.doc_number or '无文号'} · {h.doc_date or '日期不详'}"
+                     f"  ({h.doc})")
         trail = " › ".join(f"{b.get('number', '')}{b.get('heading', '')}" for b in h.breadcrumb)
         lines.append(f"      {trail + ' › ' if trail else ''}{h.number}{h.heading}"
                      f"  [{KIND_LABELS.get(h.kind, h.kind)}] {h.id}")

@@ -53,15 +53,19 @@ FACET_DEPT = "dept_facet"       # canonical names, lead or participant (whoosh's
 DEPT_CODE = "dept_code"
 DOC_CODE = "doc_code"
 # The index's own format, in FORMAT_FILE beside tantivy's files (none: 1).  1: facets
-# over the text fields only; 2: the code fields too.  A generation of an older format
-# is searched as it is (its facets over text), and an add into it keeps its format.
-TINDEX_FORMAT = 2
+# over the text fields only; 2: the code fields too; 3: priors stored on the wider scale
+# of PRIOR_SCALES (standings down to 0.1, indexer.standing).  A generation of an older
+# format is searched as it is (its facets over text, its priors on their scale), and an
+# add into it keeps its format.
+TINDEX_FORMAT = 3
 FORMAT_FILE = "policykg.json"
 PRIOR = "prior_w"
-# tantivy multiplies a score by log2(2 + w), never by less than 1; priors go down to
-# 0.4 (a signpost in an annex), so every score is multiplied by prior × PRIOR_SCALE ≥ 1
-# and divided by PRIOR_SCALE afterwards.
-PRIOR_SCALE = 2.5
+# tantivy multiplies a score by log2(2 + w), never by less than 1; so a prior p is
+# stored as the w with log2(2 + w) = p × scale, the scale such that the lowest prior
+# times it is ≥ 1, and scores are divided by the scale afterwards.  Format 3's scale
+# holds standings down to indexer.standing.LOWEST (0.1); older formats held 0.4.
+PRIOR_SCALES = {1: 2.5, 2: 2.5, 3: 10.0}
+PRIOR_SCALE = PRIOR_SCALES[TINDEX_FORMAT]
 FACET_LIMIT = 100_000           # values per facet asked of tantivy: all of them
 HEAP = 128_000_000
 
@@ -86,9 +90,9 @@ def check_engine(name: str) -> str:
     return name
 
 
-def prior_weight(prior: float) -> float:
-    """The fast-field value w with log2(2 + w) = prior × PRIOR_SCALE."""
-    return max(0.0, 2.0 ** (prior * PRIOR_SCALE) - 2.0)
+def prior_weight(prior: float, fmt: int = TINDEX_FORMAT) -> float:
+    """The fast-field value w with log2(2 + w) = prior × the scale of format `fmt`."""
+    return max(0.0, 2.0 ** (prior * PRIOR_SCALES[fmt]) - 2.0)
 
 
 # ---- schema and documents ------------------------------------------------------------------
@@ -167,7 +171,7 @@ def tantivy_document(fields: Mapping, fmt: int = TINDEX_FORMAT):
                 doc.add_unsigned(DEPT_CODE, facet_code(name))
     if fmt >= 2:
         doc.add_unsigned(DOC_CODE, facet_code(fields["doc"]))
-    doc.add_float(PRIOR, prior_weight(fields["prior"]))
+    doc.add_float(PRIOR, prior_weight(fields["prior"], fmt))
     for name in STORED_FIELDS:
         doc.add_text(name, fields[name] or "")
     return doc
@@ -411,9 +415,10 @@ class TantivySearcher(Searcher):
     partial."""
 
     def __init__(self, index, catalog, codes: Mapping[str, Mapping[int, str]] | None = None,
-                 cache: int = PREPARED):
+                 cache: int = PREPARED, prior_scale: float = PRIOR_SCALE):
         super().__init__(None, catalog)
         self.index = index
+        self.prior_scale = prior_scale      # of the index's format (PRIOR_SCALES)
         # Facet → code → value, for the facets counted over code fields (`_facets`).
         self._codes = dict(codes or {})
         self.schema = index.schema
@@ -443,12 +448,13 @@ class TantivySearcher(Searcher):
         return _Prepared(compiled, final_query(compiled, self.schema))
 
     def search(self, text: str, filters: Mapping | None = None, page: int = 1,
-               page_size: int = 10, options: SearchOptions = SearchOptions()) -> SearchResult:
+               page_size: int = 10, options: SearchOptions = SearchOptions(),
+               sort: str = "relevance") -> SearchResult:
         try:
             prepared = self._prepared(text, _filters_key(filters), options.limits)
         except TypeError:           # unhashable filter values: not kept
-            return super().search(text, filters, page, page_size, options)
-        return self._run(prepared.compiled, page, page_size, options, prepared)
+            return super().search(text, filters, page, page_size, options, sort)
+        return self._run(prepared.compiled, page, page_size, options, prepared, sort)
 
     @classmethod
     def open(cls, folder: Path, tokenizer: Tokenizer, documents: Sequence[Mapping],
@@ -460,7 +466,8 @@ class TantivySearcher(Searcher):
             raise NotBuilt(f"{folder.name} has no tantivy index: run `policykg build`")
         catalog = read_catalog(folder)
         codes = {}
-        if index_format(folder / TINDEX_DIR) >= 2:
+        fmt = index_format(folder / TINDEX_DIR)
+        if fmt >= 2:
             # Every department the index holds is in the catalog, every document in the
             # documents list; a facet whose values collide is counted over its text.
             values = {"doc": [d["doc"] for d in documents], "dept": catalog["departments"]}
@@ -469,16 +476,17 @@ class TantivySearcher(Searcher):
         # Title words select documents by term here: ranges are a whoosh matter.
         return cls(tantivy.Index.open(str(folder / TINDEX_DIR)),
                    Catalog(tokenizer, list(documents), catalog["departments"], None), codes,
-                   cache)
+                   cache, PRIOR_SCALES[fmt])
 
     def run(self, compiled: Compiled, page: int = 1, page_size: int = 10,
-            options: SearchOptions = SearchOptions()) -> SearchResult:
-        return self._run(compiled, page, page_size, options, None)
+            options: SearchOptions = SearchOptions(), sort: str = "relevance") -> SearchResult:
+        return self._run(compiled, page, page_size, options, None, sort)
 
     def _run(self, compiled: Compiled, page: int, page_size: int, options: SearchOptions,
-             prepared: _Prepared | None) -> SearchResult:
+             prepared: _Prepared | None, sort: str = "relevance") -> SearchResult:
         q = compiled.query
-        page, page_size, notes, empty = self._paging(compiled, page, page_size, options)
+        page, page_size, notes, empty, sort = self._paging(compiled, page, page_size, options,
+                                                           sort)
         if empty is not None:
             return empty
         query = prepared.query if prepared is not None else final_query(compiled, self.schema)
@@ -494,6 +502,12 @@ class TantivySearcher(Searcher):
             if prepared is not None:
                 prepared.counts[size] = counts
         total, groups = counts
+        if sort == "date":
+            hits = tuple(self._tantivy_hit(rows, i, score, start + k + 1, compiled, options)
+                         for k, (score, rows, i) in enumerate(
+                             self._by_date(query, groups["doc"], start, page_size)))
+            return SearchResult(q.raw, str(q), total, page, page_size, hits,
+                                self._facet_values(groups, options), tuple(notes), False, sort)
         limit = min(max(DIVERSITY_WINDOW, start + page_size), total)
         # Equal scores come back in tantivy's segment order, which an incremental add
         # changes; a few more hits than needed, ordered by (score, provision id), make the
@@ -502,7 +516,7 @@ class TantivySearcher(Searcher):
                                       weight_by_field=PRIOR) if total else None
         hits = found.hits if found is not None else []
         rows = _Page(tuple(a for _, a in hits), {})
-        ranked = self._ranked(rows, [score / PRIOR_SCALE for score, _ in hits], limit)
+        ranked = self._ranked(rows, [score / self.prior_scale for score, _ in hits], limit)
         if q.positive:
             ranked = diversify(ranked, lambda i: self._field(rows, i, "doc"),
                                lambda i: has_mark(self._field(rows, i, "body"),
@@ -510,7 +524,38 @@ class TantivySearcher(Searcher):
         hits = tuple(self._tantivy_hit(rows, i, score, start + k + 1, compiled, options)
                      for k, (score, i) in enumerate(ranked[start:start + page_size]))
         return SearchResult(q.raw, str(q), total, page, page_size, hits,
-                            self._facet_values(groups, options), tuple(notes), False)
+                            self._facet_values(groups, options), tuple(notes), False, sort)
+
+    def _by_date(self, query, doc_counts: Mapping[str, int], start: int, size: int
+                 ) -> list[tuple[float, _Page, int]]:
+        """The hits `start` to `start + size` of the order by date — the newest document
+        first, each document's hits by relevance — as (score, page, rank in it).  The
+        matches per document (the facet counts) say which documents the page spans and
+        where in each; only those documents are searched, each for the hits it gives."""
+        import tantivy
+        last = len(self.date_rank)
+        order = sorted((d for d, n in doc_counts.items() if n),
+                       key=lambda d: (self.date_rank.get(d, last), d))
+        out: list[tuple[float, _Page, int]] = []
+        seen = 0
+        for doc in order:
+            n, lo, hi = doc_counts[doc], max(0, start - seen), start + size - seen
+            seen += n
+            if seen <= start:
+                continue
+            if hi <= 0:
+                break
+            within = tantivy.Query.boolean_query([
+                (tantivy.Occur.Must, query),
+                (tantivy.Occur.Must, tantivy.Query.const_score_query(
+                    tantivy.Query.term_query(self.schema, "doc", doc), 0.0))])
+            hi = min(hi, n)
+            found = self._searcher.search(within, min(hi + TIE_MARGIN, n), count=False,
+                                          weight_by_field=PRIOR).hits
+            rows = _Page(tuple(a for _, a in found), {})
+            ranked = self._ranked(rows, [sc / self.prior_scale for sc, _ in found], hi)
+            out += [(score, rows, i) for score, i in ranked[lo:hi]]
+        return out
 
     def _field(self, rows: _Page, i: int, name: str) -> str:
         doc = rows.docs.get(i)
@@ -541,7 +586,7 @@ class TantivySearcher(Searcher):
     def _tantivy_hit(self, rows: _Page, i: int, score: float, rank: int, compiled: Compiled,
                      options: SearchOptions) -> Hit:
         f = {k: self._field(rows, i, k) for k in ("id", "doc", "level", "kind", *STORED_FIELDS)}
-        return Hit(id=f["id"], doc=f["doc"], doc_title=self.titles.get(f["doc"], f["doc"]),
+        return Hit(id=f["id"], doc=f["doc"], **self._document_of(f["doc"]),
                    level=f["level"], region=f["region"], kind=f["kind"], number=f["number"],
                    heading=f["heading"], breadcrumb=tuple(json.loads(f["trail"] or "[]")),
                    snippet=make_snippet(f["body"], compiled.highlight, options.snippet_chars),
@@ -559,6 +604,9 @@ class TantivySearcher(Searcher):
         departments; so documents and departments are counted by their codes, and only
         the values that come back are named.)"""
         limits = {n: 2 * size for n in FACETS}
+        # Every document's count: the year and issuer facets are summed from them, and a
+        # page sorted by date is found from them (`_by_date`).
+        limits["doc"] = FACET_LIMIT
         if self._total_by_kind:         # every kind (a dozen at most), summed for the total
             limits["kind"] = FACET_LIMIT
         asked = {n: self._terms(n, limits[n]) for n in FACETS}

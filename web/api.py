@@ -10,7 +10,7 @@ from web.openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-FILTERS = ("level", "doc", "dept", "kind", "year")
+FILTERS = ("level", "doc", "dept", "kind", "year", "issuer", "date")
 
 
 def gen():
@@ -65,7 +65,8 @@ def run_search():
     page = _int("page", 1, 1, 10_000)
     size = _int("size", 10, 1, s.max_page_size)
     return gen().searcher.search(q, filters, page=page, page_size=size,
-                                 options=SearchOptions.from_settings(s))
+                                 options=SearchOptions.from_settings(s),
+                                 sort=request.args.get("sort"))
 
 
 @bp.get("/search")

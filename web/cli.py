@@ -118,17 +118,22 @@ def sparql(ctx: Ctx, query: str, fmt: str) -> None:
 @click.option("--dept", multiple=True, help="Department, full or short name (市人社局).")
 @click.option("--kind", multiple=True, help="section, item, table_row, box, …")
 @click.option("--year", multiple=True, help="Target or mentioned year, or a range 2021-2025.")
+@click.option("--issuer", multiple=True, help="Issuing body of the document (全称或简称).")
+@click.option("--date", multiple=True, help="Year of the document's date, or a range 2021-2022.")
+@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance",
+              show_default=True, help="date: newest document first.")
 @click.option("--limit", "-n", type=int, default=10, show_default=True, help="Hits per page.")
 @click.option("--page", type=int, default=1, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @pass_ctx
-def search(ctx: Ctx, query: tuple[str, ...], limit: int, page: int, as_json: bool,
+def search(ctx: Ctx, query: tuple[str, ...], limit: int, page: int, as_json: bool, sort: str,
            **filters) -> None:
-    """Search the provisions: words, "phrases", OR, -word, level: doc: dept: kind: year:."""
+    """Search the provisions: words, "phrases", OR, -word, level: doc: dept: kind: year:
+    issuer: date:."""
     from indexer.search import SearchOptions, render_text
     result = ctx.generation().searcher.search(
         " ".join(query), filters={k: v for k, v in filters.items() if v}, page=page,
-        page_size=limit, options=SearchOptions.from_settings(ctx.settings))
+        page_size=limit, options=SearchOptions.from_settings(ctx.settings), sort=sort)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
         return
