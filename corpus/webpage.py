@@ -65,6 +65,23 @@ def is_header_bar(text: str) -> bool:
     return first is not None and first.group(1) in _WEB_FIELDS and len(text) <= 40
 
 
+def field_pairs(text: str) -> list[tuple[str, str]]:
+    """(label, value) pairs of a header bar or info-table line, in order, with or without
+    colons: "索引号 MB15…/2023-05475 发文日期 2023-01-03" → [("索引号", "MB15…"),
+    ("发文日期", "2023-01-03")].  Empty when the line is no header bar."""
+    if not is_header_bar(text):
+        return []
+    marks = sorted({m.start(1): m for m in list(_FIELD.finditer(text))
+                    + list(_BARE_FIELD.finditer(text))}.items())
+    out = []
+    for (_, here), nxt in zip(marks, [m for _, m in marks[1:]] + [None]):
+        value = text[here.end():nxt.start(1) if nxt else len(text)]
+        value = value.strip(" \t　：:|｜[]【】［］")
+        if value:
+            out.append((here.group(1), value))
+    return out
+
+
 def is_tool_line(text: str) -> bool:
     """【打印】【关闭】, 分享到：微信 微博, 字号：大 中 小: nothing but links and buttons."""
     return (len(text) <= MAX_CHROME and bool(_TOOL_WORD.search(text) or "大中小" in text

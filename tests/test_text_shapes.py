@@ -10,7 +10,7 @@ from corpus.reader import read_bytes
 from corpus.records import DocumentMeta
 from corpus.segment import is_label_line, segment_document
 from corpus.toc import toc_lines
-from corpus.webpage import chrome_lines, is_breadcrumb, is_header_bar, is_tool_line
+from corpus.webpage import chrome_lines, field_pairs, is_breadcrumb, is_header_bar, is_tool_line
 
 META = DocumentMeta(file="t.txt", title="某市技工教育发展规划", level="municipal", region="某市")
 
@@ -393,3 +393,12 @@ def test_an_info_table_with_one_field_to_a_row_is_furniture_throughout():
     assert explain_metadata(read.text, "page.html", {}).meta.number == "某政发〔2023〕9号"
     # a 标题：… line with no header bar beside it is text
     assert any("标题：" in p.text for p in segment_document("标题：技能强市\n为推动发展，制定本方案。\n", META).provisions)
+
+
+def test_header_bar_fields_read_with_or_without_colons():
+    assert field_pairs("索引号 11330100/2023-0041 发文日期 2023-01-03") == [
+        ("索引号", "11330100/2023-0041"), ("发文日期", "2023-01-03")]
+    assert field_pairs("来源:\t某市人民政府办公室\t文号:\t某市府发〔2023〕7号\t浏览量:\t88") == [
+        ("来源", "某市人民政府办公室"), ("文号", "某市府发〔2023〕7号"), ("浏览量", "88")]
+    assert field_pairs("发布机构 某区人民政府办公室 文号 某政办〔2023〕1号")[1] == ("文号", "某政办〔2023〕1号")
+    assert field_pairs("为推动发展，制定本方案。") == []
