@@ -4,6 +4,7 @@ Every character of a cleaned line carries its offset in the source, so the provi
 built from the lines can always point back at the text as received.  What is cleaned:
 Word bookmarks, Markdown emphasis left by conversion, the odd English "and" that a
 converter put between Chinese words, spacing artefacts around numbers and punctuation,
+labels padded in distributed alignment ("来 源:", "文    号", "联 系 人：" closed up),
 the furniture of a web page (breadcrumbs, header bars, tool links, the site footer:
 corpus.webpage) and the table of contents (目录, with or without dotted leaders and page
 numbers, recognised by its headings coming back in the body: corpus.toc).

@@ -7,7 +7,10 @@ The text arrives as physical lines (PDF extraction breaks lines inside sentences
 extraction does not), so one pass decides, line by line, whether a line opens a new
 provision, continues the paragraph before it, or starts a new paragraph.  Markers are
 checked against the numbering so far: "一、二、三年级" inside a sentence is not a chapter,
-and a misnumbered "（3） 培养体系" between （二） and （四） is still a section.
+and a misnumbered "（3） 培养体系" between （二） and （四） is still a section.  A line is
+never glued to the one before when it opens with a responsibility label (牵头单位：…,
+责任单位:…, 【配合单位：…】, 完成时限：…) — it belongs to the provision it follows — nor
+after a bare title or a short heading line (an HTML <h2>/<h3> over its paragraph).
 """
 from __future__ import annotations
 
