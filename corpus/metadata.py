@@ -27,6 +27,7 @@ from typing import Mapping
 from corpus.clean import read_lines
 from corpus.origin import infer_origin
 from corpus.records import LEVELS, DocumentMeta
+from corpus.webpage import field_pairs
 from corpus.text import cn_to_int
 
 HAN = "\u4e00-\u9fff"
@@ -244,7 +245,9 @@ def _label_cells(lines: list[str]) -> list[str]:
 def _labelled(lines: list[str]) -> dict[str, tuple[str, str]]:
     found: dict[str, tuple[str, str]] = {}
     for line in lines:
-        for label, value in _fields(line):
+        # A header bar pasted without colons ("发布机构 区政府办公室 文号 蔡政办〔2023〕1号")
+        # has no "label：" to split on; the page-furniture reader knows its field names.
+        for label, value in _fields(line) or field_pairs(line):
             key = LABELS.get(label)
             if key == "number" and NUMBER_RE.search(_fold_digits(value)):
                 found.setdefault(key, (normalize_number(value), line))

@@ -310,6 +310,15 @@ def test_fields_several_to_a_line():
     assert (facts.number, facts.date) == ("武政办〔2022〕41号", "2022-05-18")
 
 
+def test_fields_of_a_header_bar_without_colons():
+    text = ("发布机构 某区人民政府办公室 文号 蔡政办〔2023〕1号 发文日期 2023-01-03\n"
+            "某区人民政府办公室关于印发《某区就业促进实施方案》的通知\n各街道：\n"
+            "现将方案印发给你们。\n某区人民政府办公室\n2023年1月3日\n")
+    facts = read_text_facts(text)
+    assert (facts.number, facts.date) == ("蔡政办〔2023〕1号", "2023-01-03")
+    assert facts.title == "某区就业促进实施方案"
+
+
 def test_unresolvable_place_is_left_open_with_a_warning():
     text = "关于做好假期安全工作的通知\n各单位：\n请做好假期值班和安全检查工作。\n"
     inferred = explain_metadata(text, "x.txt", {})
