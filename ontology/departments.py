@@ -1115,7 +1115,7 @@ class _DocReader:
         at = run[0][0]
         names = [Named(n.role, n.name, n.off + a - at, n.marked)
                  for a, b, _, _ in run for n in read_roles(text[a:b])]
-        parsed = self._resolve_names(settle_roles(names))
+        parsed = self._resolve_names(names)
         if parsed:
             self._assign(p, p, at, text[at:run[-1][1]], parsed, "bracket", text)
         elif len(run) == 1:
@@ -1144,13 +1144,13 @@ class _DocReader:
         """(role, name, offset, department) of each name of a responsibility phrase, or None
         when it says no responsibility.  `labelled`: the phrase stands under a label of its
         own (a 责任单位 column)."""
-        names = settle_roles(read_roles(phrase))
+        names = read_roles(phrase)
         if labelled:
             names = [Named(n.role, n.name, n.off, True) for n in names]
         return self._resolve_names(names, strict)
 
     def _resolve_names(self, names: Sequence[Named], strict: bool = False):
-        """Each name to its department.  A name no source resolves is never dropped where
+        """Each name to its department, then the roles settled over the names kept.  A name no source resolves is never dropped where
         the text marks the phrase as a responsibility (a label, 牵头, 负责, 配合…) or where
         it reads as a body (…局, …中心): it is kept as written with its place, unresolved.
         A bare bracket (（A、B）) with an item that is no body says no responsibility at all,
@@ -1158,7 +1158,7 @@ class _DocReader:
         if not names:
             return None
         bare = not any(n.marked for n in names)
-        out = []
+        kept, depts = [], []
         for n in names:
             dept = self.resolver._resolve(n.name, self.ctx)
             if dept is None and (_looks_like_body(n.name) or n.marked and not strict):
@@ -1167,8 +1167,11 @@ class _DocReader:
                 if strict or bare:
                     return None
                 continue               # a time or a verb in a marked phrase: not a party
-            out.append((n.role, n.name, n.off, dept))
-        return out or None
+            kept.append(n)
+            depts.append(dept)
+        # settled after: a clause that names no party (2023年底前完成) takes no lead's place
+        return [(n.role, n.name, n.off, dept)
+                for n, dept in zip(settle_roles(kept), depts)] or None
 
     def _assign(self, task: Provision, source: Provision, phrase_at: int, phrase: str, parsed,
                 form: str, text: str) -> None:

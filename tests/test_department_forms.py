@@ -263,3 +263,133 @@ def test_unresolved_only_where_no_source_names_it():
     assert full.slug == bare.slug and r.department(bare.slug).resolved is True
     assert r.resolve("市委编办", ctx).resolved is True     # a known abbreviation
     assert r.resolve("各项任务第一个单位为牵头单位", ctx) is None
+
+
+# ---- label lines, glued labels, collectives joined by 及, names no source resolves ----------
+
+GUSU = DocumentMeta(file="gs.txt", title="t", level="county", region="苏州市姑苏区")
+TIANSHUI = DocumentMeta(file="ts.txt", title="t", level="municipal", region="天水市")
+_LABEL_IN_NAME = ("单位", "部门：", "部门:", "：", ":", "，", "。", "；", "\n")
+
+
+@pytest.fixture(scope="module")
+def label_lines():
+    doc = _doc("label_lines.txt", GUSU)
+    return doc, extract_departments([doc])
+
+
+@pytest.mark.parametrize("heading, kind, lead, participants", [
+    # 牵头单位：A on one line, 责任单位：B、C on the next: B and C participate
+    ("到2025年,全区完成职业技能培训2万人次", None, ["苏州市姑苏区人力资源和社会保障局"],
+     ["苏州市姑苏区发展和改革局", "苏州市姑苏区财政局"]),
+    ("开展新就业形态劳动者培训", "item", ["苏州市姑苏区人力资源和社会保障局"],
+     ["苏州市姑苏区商务局", "各街道"]),
+    # 责任单位：A、B alone: the bare-list rule, the first named leads
+    ("建设公共实训基地", "item", ["苏州市姑苏区人力资源和社会保障局"],
+     ["苏州市姑苏区发展和改革局"]),
+    # a label glued to the name before it: two clauses, never one name
+    ("推进产教融合", "item", ["苏州市姑苏区教育局"], ["苏州市姑苏区工业和信息化局"]),
+    # both labels in one bracket
+    ("落实培训补贴", "item", ["苏州市姑苏区财政局"],
+     ["苏州市姑苏区人力资源和社会保障局", "苏州市姑苏区税务局"]),
+    # 配合单位 before 牵头单位, then a time-limit line: read together, the time is no name
+    ("强化就业服务", "item", ["苏州市姑苏区人力资源和社会保障局"], ["苏州市姑苏区民政局"]),
+])
+def test_label_lines_after_an_item(label_lines, heading, kind, lead, participants):
+    doc, facts = label_lines
+    assert _one(facts, doc, heading, kind) == (lead, participants)
+
+
+def test_no_department_name_holds_a_label_or_punctuation(label_lines):
+    _, facts = label_lines
+    for dept in facts.departments.values():
+        assert not any(w in dept.name for w in _LABEL_IN_NAME), dept.name
+
+
+@pytest.mark.parametrize("written", [
+    "鞍山市立山区人社局责任单位:区发改局", "区人社局责任单位：区发改局", "市人社局，市财政局",
+    "牵头单位：市人社局", "市人社局配合单位市财政局", "加强统筹。市人社局",
+])
+def test_a_glued_candidate_is_never_a_name(written):
+    r = Resolver()
+    ctx = Context.of(GUSU)
+    assert r.resolve(written, ctx) is None
+    assert r.as_written(written, ctx) is None
+
+
+@pytest.mark.parametrize("phrase, lead, participants", [
+    ("牵头单位：区人社局责任单位：区发改局、区财政局", ["区人社局"], ["区发改局", "区财政局"]),
+    ("牵头单位：区人社局\n责任单位：区发改局、区财政局", ["区人社局"], ["区发改局", "区财政局"]),
+    ("责任单位：区发改局、区财政局", ["区发改局"], ["区财政局"]),
+    ("市人社局、市工信局牵头，市直各有关部门及各县（市、区）人民政府按职责分工负责",
+     ["市人社局", "市工信局"], ["市直各有关部门", "各县（市、区）人民政府"]),
+    # 有关部门和单位 is one party, not 有关部门 and a 单位
+    ("市人社局牵头，各有关部门和单位配合", ["市人社局"], ["各有关部门和单位"]),
+])
+def test_parse_roles_labels_and_joined_parties(phrase, lead, participants):
+    parsed = parse_roles(phrase)
+    assert [n for r, n, _ in parsed if r == "lead"] == lead
+    assert [n for r, n, _ in parsed if r == "participant"] == participants
+
+
+def test_collective_parties_joined_by_ji_split_in_a_traditional_text():
+    doc = _doc("collective_trad.txt", TIANSHUI)
+    facts = extract_departments([doc])
+    assert _one(facts, doc, "开展企业职工培训", "section") == (
+        ["天水市人力资源和社会保障局", "天水市工业和信息化局"],
+        ["天水市直各有关部门", "各县（区）人民政府"])         # the brackets as written
+    assert _one(facts, doc, "加强资金保障", "section") == (
+        ["天水市财政局"], ["天水市人力资源和社会保障局", "各县（区）人民政府"])
+    assert _one(facts, doc, "推进培训数字化", "section") == (
+        ["天水市人力资源和社会保障局"], ["天水市发展和改革委员会"])
+    direct = next(d for d in facts.departments.values() if d.name == "天水市直各有关部门")
+    assert direct.kind == "collective" and direct.region == "天水市"
+    assert not any("及" in d.name for d in facts.departments.values())
+
+
+@pytest.fixture(scope="module")
+def unresolved():
+    doc = _doc("unresolved_names.txt", XUCHANG)
+    return doc, extract_departments([doc])
+
+
+@pytest.mark.parametrize("heading, lead, participants", [
+    # marked (a label, 负责): every name kept, the unresolved one as written with its place
+    ("建设技能大师工作室", ["许昌市人力资源和社会保障局"], ["许昌市城投集团"]),
+    ("打造技能竞赛品牌", ["许昌市总工会"], ["许昌市城投集团"]),
+    # an unmarked bracket with an item that is no body says no responsibility
+    ("开展校企合作", [], []),
+    # a clause naming no party (a time) takes no lead's place
+    ("推进培训补贴直补", ["许昌市人力资源和社会保障局"], []),
+    # running text naming no bodies (由企业牵头，院校配合) assigns nothing
+    ("发挥企业主体作用", [], []),
+    # an unmarked bracket of bodies: the one no source names is kept, unresolved
+    ("建设培训信息平台", ["许昌市人力资源和社会保障局"], ["许昌市大数据中心"]),
+])
+def test_a_marked_responsibility_keeps_every_name(unresolved, heading, lead, participants):
+    doc, facts = unresolved
+    assert _one(facts, doc, heading, "section") == (lead, participants)
+
+
+def test_names_kept_as_written_are_flagged_unresolved(unresolved):
+    _, facts = unresolved
+    flags = {d.name: d.resolved for d in facts.departments.values()}
+    assert flags["许昌市城投集团"] is False and flags["许昌市大数据中心"] is False
+    assert flags["许昌市人力资源和社会保障局"] is True
+    assert not any(ch.isdigit() for name in flags for ch in name)
+    assert not any(name.endswith(("企业", "院校")) for name in flags)
+
+
+@pytest.mark.parametrize("meta, written, name", [
+    # stems written without the 和 of the full name, resolved by the place's convention
+    (SHANGHAI, "市经济信息化委", "上海市经济和信息化委员会"),
+    (BEIJING, "市经济信息化局", "北京市经济和信息化局"),
+    (SHANGHAI, "市卫生健康委", "上海市卫生健康委员会"),
+    (_meta("provincial", "重庆市"), "市住房城乡建设委", "重庆市住房和城乡建设委员会"),
+    (_meta("provincial", "江苏省"), "省工业信息化厅", "江苏省工业和信息化厅"),
+    (HANGZHOU, "市文化旅游局", "杭州市文化和旅游局"),
+    (YANLING, "县发展改革局", "鄢陵县发展和改革局"),
+])
+def test_stems_written_without_he(meta, written, name):
+    dept = Resolver().resolve(written, Context.of(meta))
+    assert dept is not None and (dept.name, dept.resolved) == (name, True)
