@@ -206,14 +206,20 @@ _NATIONAL_BODIES = {
 _COLLECTIVE = re.compile(r"^各(?!项)[^，,。；;：:为是的]{0,24}?(?:人民政府|政府|部门|单位|镇街|园区|"
                          r"街道|乡镇|镇|[部厅局委办会]|（[^）]*）|\([^)]*\))$"
                          r"|^各[省市县区州盟旗地级以上（）()、]{1,10}$")   # 各区县市, 各地市
-# The bodies directly under a government, as one party: 市直各有关部门, 省直有关单位, 区直各部门.
-_DIRECT = re.compile(r"^(?P<level>省|市|县|区)直(?:属)?(?:各)?(?:有关|相关)?(?:部门|单位|机关)$")
+# The bodies directly under a government, as one party: 市直各有关部门, 省直有关单位, 区直各部门,
+# 市级各有关部门, 省级有关部门（单位）.
+_DIRECT = re.compile(r"^(?P<level>省|市|县|区)(?:直|级)(?:属)?(?:各)?(?:有关|相关)?(?:部门|单位|机关)"
+                     r"(?:[（(](?:部门|单位)[）)])?$")
 # The labels a responsibility is written under (责任单位：…).
 _LABEL_WORDS = (r"牵头单位|牵头部门|主责单位|主责部门|责任单位|责任部门|配合单位|配合部门|"
                 r"参与单位|参与部门|协同单位|协办单位")
 # What no body's name holds: a label (责任单位：), a colon, sentence punctuation, a line end.
 # A candidate with one is two names glued together or a sentence, never output.
 _NOT_A_NAME = re.compile(rf"[:：。，,；;！!？?\n]|{_LABEL_WORDS}")
+# Words of a sentence, never of a body's name: "具体任务均涉及相关市(州)人民政府" (a bracket's
+# second sentence) ends like a body but is none.
+_SENTENCE_WORDS = re.compile(r"均|涉及|不再|下同|具体|其中|的|要求|确保|做好|加强|开展|按照|根据|"
+                             r"通过|进一步|另行")
 # A name kept as written must read as one: CJK with its brackets, no figures.
 _WRITTEN_NAME = re.compile(rf"^[{CJK}（）()、·]{{2,30}}$")
 # The youth league committee: 团省委, 团市委, 共青团浙江省委, 共青团杭州市委员会, 团中央.
@@ -578,7 +584,7 @@ class Resolver:
         raw = re.sub(r"\s+", "", written).strip("，,、；;。:：")
         s = fold_width(raw)
         if (not _WRITTEN_NAME.match(raw) or _NOT_A_NAME.search(s) or is_note(s)
-                or _OTHER_LABEL.match(s)):
+                or _OTHER_LABEL.match(s) or _SENTENCE_WORDS.search(s)):
             return None
         place = ctx.place
         if s.startswith("各"):
@@ -701,7 +707,7 @@ class Resolver:
         else:
             owner = _government(place)
             name = unit if place.level == "national" else f"{place.name}{unit}"
-        if not ORG_END.search(name):
+        if not ORG_END.search(name) or _SENTENCE_WORDS.search(unit):
             return None
         own = name[len(place.name):] if place.name and name.startswith(place.name) else name
         # a full name with its place, or a known abbreviation (编办), is a source; a bare

@@ -365,6 +365,10 @@ def unresolved():
     ("发挥企业主体作用", [], []),
     # an unmarked bracket of bodies: the one no source names is kept, unresolved
     ("建设培训信息平台", ["许昌市人力资源和社会保障局"], ["许昌市大数据中心"]),
+    # a bracket's second sentence ends like a body (…人民政府) but is none
+    ("规范培训机构管理", [], ["许昌市人力资源和社会保障局", "许昌市市场监督管理局"]),
+    # 市级各有关部门 is one collective party, split from the next by 及
+    ("统筹推进改革", ["许昌市人民政府办公室"], ["许昌市级各有关部门", "各县（市、区）人民政府"]),
 ])
 def test_a_marked_responsibility_keeps_every_name(unresolved, heading, lead, participants):
     doc, facts = unresolved
@@ -378,6 +382,16 @@ def test_names_kept_as_written_are_flagged_unresolved(unresolved):
     assert flags["许昌市人力资源和社会保障局"] is True
     assert not any(ch.isdigit() for name in flags for ch in name)
     assert not any(name.endswith(("企业", "院校")) for name in flags)
+    assert not any("涉及" in name or "具体" in name for name in flags)
+
+
+@pytest.mark.parametrize("written, name", [
+    ("市直各有关部门", "许昌市直各有关部门"), ("市级各有关部门", "许昌市级各有关部门"),
+    ("市直有关单位", "许昌市直有关单位"), ("省级有关部门（单位）", "河南省级有关部门（单位）"),
+])
+def test_bodies_directly_under_a_government_are_one_collective_party(written, name):
+    dept = Resolver().resolve(written, Context.of(XUCHANG))
+    assert (dept.name, dept.kind, dept.resolved) == (name, "collective", True)
 
 
 @pytest.mark.parametrize("meta, written, name", [
