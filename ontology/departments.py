@@ -7,12 +7,25 @@ Three things are read from the texts:
   （A、B负责） —, a labelled line without brackets (牵头单位：A；配合单位：B), a sentence of
   running text (由A牵头，B、C按职责分工负责 / 此项工作由A负责，B配合 / 由A负责 / "A负责…" as a
   paragraph's last sentence), and task tables (a 责任单位 column with A（牵头）、B, or
-  columns 牵头单位 / 配合单位 / 责任单位 / 参与单位 in any order).  Reading rule: 牵头 marks the
-  lead (there may be two); a bare list — the first named leads, the rest participate;
-  按职责分工负责 / 分别负责 — all participate; in a table whose rows mark their lead, a row
-  that marks none lists participants only.  A note on the reading (各项任务中排在第一位的为
-  牵头单位) is never a department.  A task table's row also gives its responsibilities to
-  the body provision it names, matched by heading similarity.
+  columns 牵头单位 / 配合单位 / 责任单位 / 参与单位 in any order).  Label lines after an item
+  (牵头单位：A on one line, 责任单位：B、C on the next) are read together as one phrase; a
+  label starts a clause wherever it stands, so a label glued to the name before it
+  (区人社局责任单位：区发改局) is two clauses.  Reading rule: 牵头 marks the lead (there may be
+  two); a bare list — （A、B）, 责任单位：A、B alone — the first named leads, the rest
+  participate; with a lead named (牵头, 牵头单位：…) the unmarked rest participate, so
+  责任单位 paired with 牵头单位 lists participants; 按职责分工负责 / 分别负责 — all participate;
+  in a table whose rows mark their lead, a row that marks none lists participants only.
+  A list joined by 和/及/以及 splits into its parties (市直各有关部门及各县（市、区）人民政府:
+  two collective parties).  A note on the reading (各项任务中排在第一位的为牵头单位) is never a
+  department.  A task table's row also gives its responsibilities to the body provision
+  it names, matched by heading similarity.
+- **no silent loss, no invented name**: where the text marks a phrase as a responsibility
+  (a label, 牵头/负责/配合…, a responsibility column) every name is kept — one no source
+  resolves as written with its place, flagged `resolved=False` (市城投集团 → 许昌市城投集团);
+  only a bare bracket whose items are no bodies (…局/委/办/政府/中心…), or a sentence of
+  running text naming anything but bodies, says no responsibility.  A candidate holding a
+  label (责任单位), a colon, sentence punctuation or words of a sentence (均, 涉及, 具体…)
+  is never a name.
 - **mentions**: departments named in running text ("加强与发改、国资、工信部门协调",
   "由省教研室组织"), kept apart from assigned responsibility.
 - **canonical departments**: every written form resolved, in the context of the document
