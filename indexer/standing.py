@@ -23,6 +23,10 @@ Roles, first that applies:
   heading such as 申请表 / 登记表 / 申报材料 / 附表, or a table whose header cells are
   form fields (姓名, 联系电话, 单位（盖章）…).
 - *label*: inside an annex, a short line with no sentence (a name in a list).
+- *evidence*: a row of an annexed task table (分工表) that restates a provision of the
+  body under the same heading: one task, one place that says it — the body provision
+  carries it, the row is its evidence (its departments reach the body provision in the
+  graph) and comes after it.
 - *signpost*: a provision that is only a title over its children (二、总体要求).
 - *preamble*: document-level prose outside the numbered body (为…，根据…，制定本方案).
 - *annex*: anything else inside an annex (a task table row is the evidence of the body
@@ -32,16 +36,17 @@ Roles, first that applies:
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from typing import Mapping
 
 from corpus.records import Provision
-from corpus.text import CJK, SENTENCE_END
+from corpus.text import CJK, SENTENCE_END, match_key
 
 # The weights: one place to tune.  Furniture is found, but after everything that says
 # something (its matches are often a department's full name, which scores high).
-WEIGHTS = {"body": 1.0, "preamble": 0.9, "annex": 0.8, "signpost": 0.5, "label": 0.4,
-           "cover": 0.3, "form": 0.3, "furniture": 0.1}
+WEIGHTS = {"body": 1.0, "preamble": 0.9, "annex": 0.8, "evidence": 0.6, "signpost": 0.5,
+           "label": 0.4, "cover": 0.3, "form": 0.2, "furniture": 0.1}
 LOWEST = min(WEIGHTS.values())
 
 # A document-level line no longer than this, without a sentence, is a label (a
@@ -128,6 +133,32 @@ def _form_fields(p: Provision) -> bool:
     return sum(1 for c in cells if _FORM_FIELDS.match(c)) >= 2
 
 
+class _BodyHeadings(threading.local):
+    """The headings of a document's body provisions, for the document being indexed:
+    one entry per thread, kept while the same provision table is asked about (the index
+    writes a document's provisions in a row), so each document's are read once."""
+
+    def __init__(self) -> None:
+        self.of: Mapping[str, Provision] | None = None
+        self.keys: frozenset[str] = frozenset()
+
+    def __call__(self, by_id: Mapping[str, Provision]) -> frozenset[str]:
+        if by_id is not self.of:
+            self.keys = frozenset(match_key(q.heading) for q in by_id.values()
+                                  if not q.annex and q.heading and q.kind != "table_row")
+            self.of = by_id
+        return self.keys
+
+
+_body_headings = _BodyHeadings()
+
+
+def restates_body(p: Provision, by_id: Mapping[str, Provision]) -> bool:
+    """An annex table row whose heading (its task) is the heading of a body provision."""
+    return (p.kind == "table_row" and p.annex and bool(p.heading)
+            and match_key(p.heading) in _body_headings(by_id))
+
+
 def standing(p: Provision, by_id: Mapping[str, Provision]) -> Standing:
     """The role and weight of `p` (see the module docstring)."""
     return Standing(role := _role(p, by_id), WEIGHTS[role])
@@ -143,6 +174,8 @@ def _role(p: Provision, by_id: Mapping[str, Provision]) -> str:
             return "form"
         if is_signpost(p):
             return "signpost"
+        if restates_body(p, by_id):
+            return "evidence"
         rest = _rest(p)
         if (not p.children and p.kind not in ("table", "table_row")
                 and chars(rest) <= ANNEX_LABEL_CHARS and not _sentence(rest)):

@@ -96,7 +96,8 @@ def rank_of(result, pid: str) -> int:
     ("city_2023.txt", "各镇人民政府", "furniture"),                       # salutation
     ("city_2023.txt", "为做好今年", "preamble"),                          # …通知如下：
     ("city_2023.txt", "推行春秋两季招生", "body"),
-    ("city_2023.txt", "1\t推行春秋两季招生", "annex"),                   # task table row
+    ("city_2023.txt", "1\t扩大招生规模", "evidence"),    # a task row restating 一、扩大招生规模
+    ("city_2023.txt", "2\t做好招生宣传", "annex"),        # a task row of its own
     ("draft_undated.txt", "1.青川技师学院", "label"),                     # a name in an annex list
 ])
 def test_each_provision_stands_by_its_kind_position_and_shape(docs, file, starts, expected):
@@ -106,8 +107,8 @@ def test_each_provision_stands_by_its_kind_position_and_shape(docs, file, starts
 def test_weights_put_substance_first():
     from indexer.standing import LOWEST, WEIGHTS
     assert WEIGHTS["body"] == 1.0 and LOWEST == WEIGHTS["furniture"] > 0
-    assert WEIGHTS["body"] > WEIGHTS["preamble"] > WEIGHTS["annex"] > WEIGHTS["signpost"] \
-        > WEIGHTS["form"] > WEIGHTS["furniture"]
+    assert WEIGHTS["body"] > WEIGHTS["preamble"] > WEIGHTS["annex"] > WEIGHTS["evidence"] \
+        > WEIGHTS["signpost"] > WEIGHTS["form"] > WEIGHTS["furniture"]
 
 
 def test_the_tantivy_scale_holds_the_lowest_standing():
