@@ -43,6 +43,7 @@ concept whose wordings include 技工院校学制教育规模).
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from typing import Callable, Iterable
@@ -162,7 +163,10 @@ def indicator_key(name: str, unit: str | None = None, subject: str | None = None
     return k or match_key(name)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _plain(text: str) -> str:
+    """A wording as the search compares it; cached, as the same few thousand wordings are
+    searched by every query."""
     return _PUNCT.sub("", match_key(text or ""))
 
 
@@ -177,7 +181,7 @@ def matcher(query: str) -> Callable[[str, Iterable[str]], bool]:
     def found(key: str, names: Iterable[str]) -> bool:
         if not q or q in key or (qk and qk in key):
             return True
-        return any(q in _plain(n) for n in names)    # names are extracted simplified
+        return any(q in n or q in _plain(n) for n in names)   # names: extracted simplified
     return found
 
 
