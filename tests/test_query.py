@@ -230,3 +230,43 @@ def test_every_example_in_the_help_parses_cleanly():
     for example in examples:
         q = parse(example)
         assert not q.ignored and not q.empty, example
+
+
+# ---- the documents' issuers and years ----------------------------------------------------------
+
+def test_issuer_and_date_filters_parse_in_english_and_chinese():
+    q = parse("技工 issuer:省人社厅 发文年份:2021-2022 -发文机关:广州市人力资源和社会保障局")
+    assert [str(f) for f in q.filters] == ["issuer:省人社厅", "date:2021,2022",
+                                           "-issuer:广州市人力资源和社会保障局"]
+    assert not q.ignored
+    assert str(parse("date:2022年").filters[0]) == "date:2022"
+    assert "发文年份须为" in reasons(parse("技工 date:去年"))
+    # year: stays the target year: its own filter, not the document's date
+    assert [f.name for f in parse("year:2025 date:2022").filters] == ["year", "date"]
+
+
+def test_issuers_resolve_by_full_name_part_or_short_form():
+    from indexer.query import resolve_issuers
+    docs = [*DOCS, {"doc": "004_co.txt", "title": "联合通知", "issuer": "广东省教育厅",
+                    "issuers": ["广东省教育厅", "广东省人力资源和社会保障厅"], "date": "2023-01-02"}]
+    assert resolve_issuers("广东省人力资源和社会保障厅", docs) == ["003_gd.txt", "004_co.txt"]
+    assert resolve_issuers("东莞市人力资源", docs) == ["001_dg.txt"]
+    assert resolve_issuers("省人社厅", docs) == ["003_gd.txt", "004_co.txt"]
+    assert resolve_issuers("市人社局", docs) == ["001_dg.txt", "002_gz.txt"]
+    assert resolve_issuers("火星局", docs) == []
+
+
+def test_date_filter_selects_the_documents_of_its_years():
+    docs = [{**d, "date": date} for d, date in zip(DOCS, ["2022-05-05", "2021-12-24", None])]
+    catalog = Catalog(Tokenizer.shared(()), docs, DEPTS)
+    c = compile_query(parse("技工 date:2021-2022"), catalog)
+    assert "001_dg.txt" in repr(c.filter) and "002_gz.txt" in repr(c.filter)
+    assert "003_gd.txt" not in repr(c.filter)
+    c = compile_query(parse("技工 date:2030-2031"), catalog)
+    assert c.nothing and reasons(c) == "date:2030-2031 没有这一年的文件"
+
+
+def test_issuer_filter_narrows_the_context_of_dept():
+    catalog = Catalog(Tokenizer.shared(()), DOCS, DEPTS)
+    c = compile_query(parse("dept:市人社局 issuer:东莞市人力资源和社会保障局"), catalog)
+    assert "广州" not in repr(c.filter) and "东莞市人力资源和社会保障局" in repr(c.filter)

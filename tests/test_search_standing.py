@@ -276,3 +276,23 @@ def test_the_year_filter_is_still_the_target_year(engines, engine):
     assert [h.id for h in named.hits] == [find([city], city.file, "2023年3月10日").id]
     dated = engines[engine].search("* date:2023", page_size=50)
     assert {h.id for h in dated.hits} == {p.id for p in city.provisions}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_filter_adds_nothing_to_a_score(engines, engine):
+    """Filters allow, they do not rank: a provision scores the same with or without one
+    (whoosh's ConstantScoreQuery(q, 0.0) used to add 1 × its standing)."""
+    plain = {h.id: h.score for h in engines[engine].search("学制技师", page_size=50).hits}
+    for filtered in ("学制技师 doc:city_2023", "学制技师 level:provincial", "学制技师 date:2022",
+                     "学制技师 issuer:青川省教育厅"):
+        hits = engines[engine].search(filtered, page_size=50).hits
+        assert hits and all(h.score == plain[h.id] for h in hits), filtered
+
+
+def test_the_command_line_lists_each_hits_document_number_and_date(engines):
+    from indexer.search import render_text
+    lines = render_text(engines["tantivy"].search("学制技师", page_size=50, sort="date"))
+    assert "newest document first" in lines[0]
+    assert any("白人社函〔2023〕5号 · 2023-03-10" in line for line in lines)
+    assert any("无文号 · 日期不详" in line for line in lines)        # the undated draft
+    assert any(line.startswith("  date: 2023年") for line in lines)
