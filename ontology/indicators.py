@@ -1,10 +1,13 @@
 """Indicators as concepts: when two wordings of an indicator are one thing an official compares.
 
-A plan writes an indicator as its drafters do: the national plan's table has 在校生规模, the
-province's prose 技工院校学制教育规模, the city's 技工院校在校生规模; the province reports
-毕业生初次就业率 where the city writes 毕业生就业率.  An official reads each pair as one
-indicator across levels.  `indicator_key` is the normal form two wordings must share; the
-wording as written stays on every target (`Target.indicator`), the key is its concept.
+A plan writes an indicator as its drafters do: a province's table has 在校生规模, its prose
+技工院校学制教育规模, the city's plan 技工院校在校生规模; the province reports 毕业生初次就业率
+where the city writes 毕业生就业率.  An official reads each as one indicator across levels.
+`indicator_key` is the normal form two wordings must share; the wording as written stays on
+every target (`Target.indicator`, export `indicator`), the key is its concept (export
+`indicator_key`, the graph's skos:Concept with every wording as a label).  The key groups
+the targets page, pairs targets across levels (ontology.targets.align_targets) and makes a
+prose restatement of a table row in the same document one target.
 
 The rule, step by step (each step says why it is safe):
 
@@ -13,14 +16,16 @@ The rule, step by step (each step says why it is safe):
    "高级工班及以上" are one population), 数量→数, 占比/比重/比率→比例, a final 数/总数.
 2. **Statistical synonyms** (`SYNONYMS`, each with the reason) — 在校学生 is 在校生; a
    技工院校's 学制教育规模 is its full-time (学制) enrolment, i.e. its 在校生 (人社部's
-   statistics count 学制教育 by students enrolled, as against 职业培训 by 人次).
+   statistics count 学制教育 by students enrolled, as against 职业培训 by 人次); 高级工班 is
+   named by the level it trains to (高级工); 职业技能培训 is the policy name of 职业培训.
 3. **Qualifiers that do not change what is counted** — 初次 (a graduate employment rate is
    measured once, at graduation: 初次就业率 is how 就业率 is defined in these statistics),
    总体/整体, 各类/各种 (of every kind: no kind left out), 面向社会 (a school's 职业培训 is
-   for those outside it by definition: its own students are 学制教育), and doing words
-   before what is counted (开展/组织/完成职业培训 counts 职业培训); 年均/每年/年度 are one per-year marker 年 (kept: a yearly figure is not a
-   stock).  Qualifiers that narrow the population or the measure stay: 对口 (matched to the
-   trade), 高级工班以上, 学制技师班, 高水平, 省级, 示范性 …
+   for those outside it by definition: its own students are 学制教育), doing words before
+   what is counted (开展/组织/完成职业培训 counts 职业培训); 年均/每年/年度 are one
+   per-year marker 年 (kept: a yearly figure is not a period total).  Qualifiers that
+   narrow the population or the measure stay: 对口 (matched to the trade), 高级工班以上,
+   学制技师班, 高水平, 省级, 示范性 …
 4. **Size words on a count of people** — 规模, 总量, 人数: 在校生规模 and 在校生人数 are the
    same count; only when the unit counts people, so 办学规模 (所) keeps its word.
 5. **The subject made explicit** — a population written bare (在校生, 毕业生, 招生, 教师 …)
