@@ -78,8 +78,10 @@ _SUBJECT_RE = re.compile("|".join(sorted(map(re.escape, SUBJECTS), key=len, reve
 # A name that names an institution class (or any school) has its own subject.
 _INSTITUTION = re.compile(r"院校|学校|学院|高校|高中|幼儿园|中职|高职|大学|技校")
 # Populations of a school, written bare: their subject is the document's.
+# 高级工 alone is a skill level of any worker (高级工以上技能人才 are society's, not a
+# school's): only its classes' students are.
 _POPULATION = re.compile(r"^年?(在校生|在校学生|毕业生|招生|学生|新生|专任教师|教师|教职工|"
-                         r"学制教育|高级工|预备技师|技师班|学制技师班)")
+                         r"学制教育|高级工(在校生|招生|毕业生|学生)|预备技师班?|技师班|学制技师班)")
 
 # Statistical synonyms: (pattern, replacement, why).
 SYNONYMS: tuple[tuple[str, str, str], ...] = (

@@ -60,6 +60,8 @@ def test_a_bare_population_belongs_to_the_documents_subject():
     assert key("技工院校在校生规模", "万人", "职业院校") == key("在校生规模", "万人", TECH)
     # no subject known: the name as written
     assert key("在校生规模", "万人", None) == "在校生"
+    # 高级工 is a level of any worker: society's 高级工以上技能人才 are no school's
+    assert key("高级工以上技能人才", "万人") == key("高级工以上技能人才", "万人", "职业院校")
 
 
 @pytest.mark.parametrize("title,text,subject", [
