@@ -460,16 +460,16 @@ def load_document(root: Path, meta: DocumentMeta) -> Document:
 
 # ---- writing the parts -------------------------------------------------------------------------------
 
-def write_document_state(root: Path, doc: Document, issuer: str | None, events: list,
+def write_document_state(root: Path, doc: Document, issuers: Sequence[str], events: list,
                          responsibilities: Sequence[Responsibility], mentions: Sequence[Mention],
                          raws: Sequence[RawCitation], targets: Sequence[Target],
                          eligible: list[int] | None, stream=None) -> tuple[dict, dict[int, str]]:
     """The document's own part and everything it contributes; (state, target id → IRI)."""
-    part, tasks, mentioned, rows, iris = document_part(doc, issuer, responsibilities, mentions,
+    part, tasks, mentioned, rows, iris = document_part(doc, issuers, responsibilities, mentions,
                                                        targets)
     state = {
         "file": doc.file, "meta": doc.meta.to_dict() | {"file": doc.file}, "key": doc.meta.key,
-        "provisions": len(doc.provisions), "chars": len(doc.source), "issuer": issuer,
+        "provisions": len(doc.provisions), "chars": len(doc.source), "issuers": list(issuers),
         "events": [[d.to_dict(), alias] for d, alias in events],
         "raws": [_asdict(r) for r in raws],
         "targets": [_asdict(t) | {"uri": iri} for t, iri in zip(targets, iris)],
@@ -786,7 +786,7 @@ def write_full_state(folder: Path, docs: Sequence[Document], parts) -> "Corpus":
     for doc, sh in zip(docs, shingled):
         g = by_doc[doc.file]
         corpus.docs[doc.file], iris = write_document_state(
-            root, doc, parts.departments.issuers.get(doc.file), parts.events.get(doc.file, []),
+            root, doc, parts.departments.issuers.get(doc.file, ()), parts.events.get(doc.file, []),
             g["responsibilities"], g["mentions"], g["raws"], g["targets"], None, sh.stream)
         sh.stream = None                      # saved: its text and arrays are freed as we go
         target_iris.update(iris)
@@ -1077,7 +1077,7 @@ def _add(corpus: Corpus, root: Path, doc: Document, df: FrozenFrequency, step: S
     targets = extract_targets([doc])
     own = shingle(doc, df)
     state, iris = write_document_state(
-        root, doc, dept_facts.issuers.get(doc.file), events[doc.file],
+        root, doc, dept_facts.issuers.get(doc.file, ()), events[doc.file],
         dept_facts.responsibilities, dept_facts.mentions, read_citations(doc), targets,
         own.eligible, own.stream)
     corpus.metas = dict(sorted({**corpus.metas, doc.file: doc.meta}.items()))

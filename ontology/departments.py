@@ -821,7 +821,8 @@ class DepartmentFacts:
     resolver: Resolver
     responsibilities: list[Responsibility] = field(default_factory=list)
     mentions: list[Mention] = field(default_factory=list)
-    issuers: dict[str, str] = field(default_factory=dict)     # doc file → issuer slug
+    # doc file → the slugs of its issuers, in the order the document names them
+    issuers: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def departments(self) -> dict[str, Department]:
@@ -1489,10 +1490,14 @@ def extract_departments(docs: Sequence[Document], resolver: Resolver | None = No
         reader.brackets()
         reader.tables()
         reader.mentions()
-        if doc.meta.issuer:
-            dept = resolver.resolve(doc.meta.issuer, reader.ctx)
-            if dept is not None:
-                facts.issuers[doc.file] = dept.slug
+        # Every co-issuer passed the document, not only the first one named.
+        slugs = []
+        for name in _issuer_names(doc.meta):
+            dept = resolver.resolve(name, reader.ctx)
+            if dept is not None and dept.slug not in slugs:
+                slugs.append(dept.slug)
+        if slugs:
+            facts.issuers[doc.file] = tuple(slugs)
     facts.responsibilities = _dedupe(facts.responsibilities)
     return facts
 

@@ -264,7 +264,7 @@ class _Builder:
         return self.facts[pid]
 
     # ---- documents and provisions -------------------------------------------------------------
-    def documents(self, issuers: dict[str, str]) -> None:
+    def documents(self, issuers: dict[str, Sequence[str]]) -> None:
         for doc in self.docs:
             meta = doc.meta
             d = ns.doc_iri(self.keys[doc.file])
@@ -274,8 +274,8 @@ class _Builder:
             self.add((d, DCTERMS.identifier, Literal(meta.file)))
             if meta.number:
                 self.add((d, ELI.id_local, Literal(meta.number)))
-            if meta.issuer and meta.file in issuers:
-                self.add((d, ELI.passed_by, ns.department_iri(issuers[meta.file])))
+            for slug in issuers.get(meta.file, ()):
+                self.add((d, ELI.passed_by, ns.department_iri(slug)))
             if meta.date:
                 self.add((d, ELI.date_document, Literal(meta.date, datatype=XSD.date)))
             if meta.region:
@@ -886,13 +886,13 @@ def stub(meta) -> Document:
     return Document(meta, "", ())
 
 
-def document_part(doc: Document, issuer: str | None, responsibilities: Sequence[Any],
+def document_part(doc: Document, issuers: Sequence[str], responsibilities: Sequence[Any],
                   mentions: Sequence[Any], targets: Sequence[Any]
                   ) -> tuple[Part, dict, dict, list[dict], list[str]]:
     """Part "document": (part, tasks, mentioned, target rows, target IRIs in order); the
     part's `spans` are every span it makes."""
     b = PartBuilder([doc], make_spans=True)
-    b.documents({doc.file: issuer} if issuer else {})
+    b.documents({doc.file: tuple(issuers)})
     tasks, mentioned = b.responsibilities(DepartmentFacts(Resolver(), list(responsibilities),
                                                           list(mentions)))
     rows, iris = b.targets(targets)

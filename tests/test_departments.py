@@ -284,7 +284,8 @@ def test_running_text_gives_mentions_only(bundled_docs, corpus_facts):
 
 
 def test_issuers_resolve(bundled_docs, corpus_facts):
-    names_ = {doc: corpus_facts.departments[slug].name for doc, slug in corpus_facts.issuers.items()}
+    names_ = {doc: corpus_facts.departments[slugs[0]].name
+              for doc, slugs in corpus_facts.issuers.items()}
     for d in bundled_docs:
         if d.meta.issuer:
             assert names_[d.file] in (d.meta.issuer,

@@ -352,3 +352,19 @@ def test_a_number_known_only_from_those_who_cite_it(bundled_docs):
     cites = [r for r in result.rows["citations"] if r["resolves_to"] == national.file]
     assert {r["doc"][:3] for r in cites} == {"000", "001"}
     assert all(r["number"] == "人社部发〔2021〕86号" for r in cites)
+
+
+def test_every_co_issuer_passed_the_document():
+    """A notice of two bodies: eli:passed_by names both, in the graph and in a one-document part."""
+    from corpus.records import DocumentMeta
+    from corpus.segment import segment_document
+    from ontology.namespaces import doc_iri
+    doc = segment_document(
+        "一、任务\n\n（一）加强培训。开展培训。（市人社局牵头，市教育局配合）\n",
+        DocumentMeta(file="joint.txt", title="某市技工教育方案", level="municipal", region="南昌市",
+                     issuer="南昌市人力资源和社会保障局",
+                     issuers=("南昌市人力资源和社会保障局", "南昌市教育局")))
+    g = build_graph([doc], targets=[], target_alignments=[], alignments=[]).graph
+    passed = {str(g.value(o, URIRef("http://www.w3.org/2004/02/skos/core#prefLabel")))
+              for o in g.objects(doc_iri(doc.meta.key), ELI.passed_by)}
+    assert passed == {"南昌市人力资源和社会保障局", "南昌市教育局"}
