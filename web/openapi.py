@@ -249,7 +249,9 @@ def openapi_document() -> dict:
                 "指标一览（分页，含各级目标数）；带 `indicator` 时为该指标的各级目标（分页）"
                 "及与上级目标的对比",
                 {"anyOf": [
-                    obj({"indicators": arr(ref("IndicatorSummary")), **PAGED}),
+                    obj({"indicators": arr(ref("IndicatorSummary")), **PAGED,
+                         "q": STR, "multi_level": INT},      # indicators at ≥ 2 levels
+                        ["indicators", *PAGED]),
                     obj({"indicators": arr(ref("Indicator")), **PAGED})]},
                 [_param("indicator", description="指标键或名称；省略则列出指标"),
                  _param("q", description="在指标名称及其各种写法中查找（列出指标时）"),
