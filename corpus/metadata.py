@@ -450,8 +450,11 @@ def _title_issuer(title: str) -> tuple[str, str] | None:
 
 # ---- the plan period ---------------------------------------------------------------------------------
 
-_PERIOD = re.compile(r"[（(]?\s*((?:19|20)\d{2})\s*[—\-–~～至到]+\s*((?:19|20)\d{2})\s*年")
-_FIVE_YEAR = re.compile(r"[“\"]?([一二三四五六七八九十]{1,3})五[”\"]?(规划|时期|期间)?")
+# "（2021—2025年）", "（2021年—2025年）", a full-width "－" from a PDF.
+_PERIOD = re.compile(r"[（(]?\s*((?:19|20)\d{2})\s*年?\s*[—\-–~～至到－]+\s*((?:19|20)\d{2})\s*年")
+# "“十四五”" in quotes, or unquoted before 规划 / 时期 / 期间 (a bare "二十五" is a number).
+_FIVE_YEAR = re.compile(r"[“\"]([一二三四五六七八九十]{1,3})五[”\"]"
+                        r"|(?<![一二三四五六七八九十])([一二三四五六七八九十]{1,3})五(?=规划|时期|期间)")
 
 
 def plan_period(title: str) -> str | None:
@@ -459,8 +462,8 @@ def plan_period(title: str) -> str | None:
     m = _PERIOD.search(_fold_digits(title))
     if m:
         return f"{m.group(1)}-{m.group(2)}"
-    m = re.search(r"[“\"]([一二三四五六七八九十]{1,3})五[”\"]", title)
-    n = cn_to_int(m.group(1)) if m else None
+    m = _FIVE_YEAR.search(title)
+    n = cn_to_int(m.group(1) or m.group(2)) if m else None
     if n and n >= 3:
         start = 1966 + 5 * (n - 3)        # the 3rd five-year plan began in 1966
         return f"{start}-{start + 4}"

@@ -361,3 +361,10 @@ def test_red_header_of_several_bodies_stacked():
     meta = infer_metadata(text, "x", {})
     assert meta.issuers == ("中共宁乡市委员会", "宁乡市人民政府")
     assert (meta.level, meta.region) == ("county", "宁乡市")
+
+
+def test_plan_period_in_the_other_shapes_titles_print():
+    assert plan_period("职业技能提升行动方案（2021年—2025年）") == "2021-2025"
+    assert plan_period("发展规划（2021－2025年）") == "2021-2025"       # full-width hyphen
+    assert plan_period("技工教育十四五规划") == "2021-2025"             # unquoted, before 规划
+    assert plan_period("关于落实二十五项措施的通知") is None             # a number, not a plan
