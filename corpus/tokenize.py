@@ -6,6 +6,11 @@ query and a sentence can be cut differently.  The domain dictionary is derived f
 corpus itself, never typed in: terms set in quotes (“校企双制”), box titles, department
 names, and compounds that recur with stable boundaries (技工院校, 市域产教联合体), found
 with the usual new-word statistics (frequency, cohesion, neighbour entropy).
+
+A domain word never spans a conjunction or function word that joins two words (企业与技工院校,
+国家和省: phrases that recur, not words), unless the joint lies inside a body's name
+(人力资源和社会保障厅): see `joins_words`.  Such a word would hide its parts from the
+sentence's cut, so a query for one of them (链主企业) no longer finds it as a word.
 """
 from __future__ import annotations
 
@@ -33,12 +38,18 @@ log = logging.getLogger(__name__)
 jieba.setLogLevel(logging.WARNING)
 
 _QUOTED = re.compile(r"“([^”“]{2,12})”")
+# Body names written with 和 — the names of the 2018 institutional reform (国务院机构改革方案
+# and the provincial and municipal plans that followed; ontology/dept_naming.toml cites the
+# same sources): the one place a 和 stands inside a word.
+_JOINED_BODY = (r"(?:人力资源和社会保障|发展和改革|工业和信息化|经济和信息化|住房和城乡建设|"
+                r"文化和旅游|文化广电和旅游|规划和自然资源)")
+_ORG_CORE = (rf"(?:{_JOINED_BODY}|人力资源社会保障|发展改革|"
+             r"教育|财政|科技|科学技术|自然资源|农业农村|商务|民政|住房城乡建设|交通运输|"
+             r"水利|卫生健康|体育|广电)"
+             # 部门 is any department ("各级人力资源社会保障部门"), not a ministry.
+             r"(?:部(?!门)|厅|局|委员会|委)")
 # A place name is only taken where nothing Chinese stands before it ("东莞市…局" at the
 # start of a line), so a verb before 市 (…由市人力资源社会保障局) is not read as a place.
-_ORG_CORE = (r"(?:人力资源和社会保障|人力资源社会保障|发展和改革|发展改革|工业和信息化|"
-             r"教育|财政|科技|科学技术|自然资源|农业农村|商务|民政|住房城乡建设|交通运输|"
-             r"水利|文化和旅游|卫生健康|体育|广电)"
-             r"(?:部|厅|局|委员会|委)")
 _ORG = re.compile(rf"(?:(?<![{CJK}])[{CJK}]{{2,3}}(?:省|市)|省|市|区|县)?" + _ORG_CORE)
 # Every name contains a core; a text without one is skipped (this pattern can start only
 # at a core's first characters, so the regex engine scans for it quickly).
@@ -46,6 +57,12 @@ _HAS_ORG = re.compile(_ORG_CORE)
 _RUN = re.compile(f"[{CJK}]+")
 # Characters that glue words together but never start or end a term.
 _EDGE_STOP = set("的了和与及或等在是对为把被将从以于其之并而也都就中上下个各这那有所向由让使")
+# Conjunctions and function words that join two words ("企业与技工院校", "国家和省",
+# "钳工等工种"), as jieba's general dictionary cuts them out of a phrase; inside a word they
+# are not cut out (共和国, 等级, 目的, 合并, 普及), so the cut tells joint from word.
+_JOINERS = frozenset({"与", "和", "及", "或", "的", "等", "并", "暨", "以及", "及其", "并且",
+                      "或者", "而且"})
+_JOINED_BODY_RE = re.compile(_JOINED_BODY)
 
 
 class _FoldTable(dict):
@@ -89,6 +106,23 @@ def quoted_terms(text: str) -> set[str]:
     return out
 
 
+def joins_words(term: str) -> bool:
+    """Whether a conjunction or function word joins two words inside `term`.
+
+    A joint inside a body's name (人力资源和社会保障厅) is not one: the name is a word.
+    One at the term's edge joins nothing inside it.
+    """
+    names = [m.span() for m in _JOINED_BODY_RE.finditer(term)]
+    start = 0
+    for word in _general().cut(term, HMM=False):
+        end = start + len(word)
+        if (word in _JOINERS and 0 < start and end < len(term)
+                and not any(a <= start and end <= b for a, b in names)):
+            return True
+        start = end
+    return False
+
+
 def department_names(text: str) -> set[str]:
     if not _HAS_ORG.search(text):
         return set()
@@ -101,7 +135,9 @@ def recurring_compounds(texts: Sequence[str], min_count: int = 4, max_len: int =
 
     This is the standard unsupervised new-word measure: a string is a word when its parts
     co-occur far more than chance (pointwise mutual information at every split) and it is
-    found next to many different characters on both sides (boundary entropy).
+    found next to many different characters on both sides (boundary entropy).  A string
+    that joins two words with a conjunction is a recurring phrase, never a word
+    (`joins_words`).
     """
     runs = _Runs([r for t in texts for r in _RUN.findall(t)])
     total = runs.chars or 1
@@ -116,7 +152,9 @@ def recurring_compounds(texts: Sequence[str], min_count: int = 4, max_len: int =
                     if g[0] not in _EDGE_STOP and g[-1] not in _EDGE_STOP
                     and _cohesion(g, f, counts, total) >= min_pmi}
         entropy.update(level.entropies(cohesive))
-    found = {g: counts[g] for g, e in entropy.items() if e >= min_entropy}
+    # Phrases are dropped before longer strings hide their parts (`_parts_of_longer`).
+    found = {g: counts[g] for g, e in entropy.items()
+             if e >= min_entropy and not joins_words(g)}
     bounds = _BoundaryCache(runs)
     found = {g: f for g, f in found.items()
              if _respects_words(g, runs.first_places(g), bounds)}
@@ -337,6 +375,9 @@ def domain_terms(texts: Sequence[str], titles: Iterable[str] = (),
         terms |= quoted_terms(text)
         terms |= department_names(text)
     terms |= {t for t in titles if 2 <= len(t) <= 16 and _RUN.fullmatch(t)}
+    # A quoted phrase or a title joining two things (技工教育与职业教育融合发展计划) is cut
+    # as the words it joins; a department name passes (its 和 is in a body's name).
+    terms = {t for t in terms if not joins_words(t)}
     terms |= recurring_compounds(sample_texts(texts, compound_budget))
     return sorted(terms)
 

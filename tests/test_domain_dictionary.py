@@ -2,7 +2,8 @@
 
 `reference_compounds` is the measure written the plain way (every substring counted,
 neighbours gathered place by place); the real one counts level by level, repeated runs
-once.  Both must give the same terms, on the bundled corpus and on any text.
+once.  Both must give the same terms, on the bundled corpus and on any text.  Both
+drop phrases joined by a conjunction (`joins_words`, a rule of its own: tests/test_tokenize.py).
 """
 import math
 import re
@@ -11,7 +12,7 @@ from collections import Counter, defaultdict
 from hypothesis import given, settings, strategies as st
 
 from corpus.text import CJK
-from corpus.tokenize import _EDGE_STOP, _general, recurring_compounds
+from corpus.tokenize import _EDGE_STOP, _general, joins_words, recurring_compounds
 
 _RUN = re.compile(f"[{CJK}]+")
 
@@ -50,7 +51,7 @@ def reference_compounds(texts, min_count=4, max_len=7, min_entropy=1.0, min_pmi=
 
     found = {}
     for g in cohesive:
-        if min(entropy(left[g]), entropy(right[g])) < min_entropy:
+        if min(entropy(left[g]), entropy(right[g])) < min_entropy or joins_words(g):
             continue
         ok = sum(i in bounds(runs[r]) and i + len(g) in bounds(runs[r]) for r, i in places[g])
         if ok / len(places[g]) >= 0.6:

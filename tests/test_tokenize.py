@@ -2,8 +2,8 @@
 import pytest
 
 from corpus.tokenize import (ENGINES, Tokenizer, available_engines, default_engine,
-                             department_names, domain_terms, fold, quoted_terms,
-                             recurring_compounds)
+                             department_names, domain_terms, fold, joins_words,
+                             quoted_terms, recurring_compounds)
 
 # Policy vocabulary an official would search for; jieba's general dictionary cuts most of
 # them apart.  Each must come out of the tokenizer as one word, in running text.
@@ -48,6 +48,47 @@ def test_recurring_compounds_need_recurrence_and_stable_boundaries(bundled_docs)
     found = recurring_compounds(background + texts, min_count=4)
     assert "产教联盟" in found
     assert not any(t.endswith("产教联") for t in found)
+
+
+# ---- a domain word never spans a conjunction joining two words -------------------------------
+
+@pytest.mark.parametrize("phrase", ["企业与技工院校", "国家和省", "钳工等工种", "技能人才的培养",
+                                    "学校或企业", "技工教育与职业教育融合发展计划"])
+def test_a_conjunction_between_two_words_makes_a_phrase(phrase):
+    assert joins_words(phrase)
+
+
+@pytest.mark.parametrize("word", ["人力资源和社会保障厅", "省住房和城乡建设厅", "市发展和改革委员会",
+                                  "中华人民共和国", "职业技能等级认定", "高等职业院校", "普及",
+                                  "以及", "技工院校及"])
+def test_a_joint_inside_a_word_or_a_body_name_or_at_the_edge_is_not_one(word):
+    assert not joins_words(word)
+
+
+def test_a_recurring_phrase_joined_by_a_conjunction_is_no_word(bundled_docs):
+    # "…企业与职业院校…" recurs with varied neighbours, as a compound would: without the
+    # rule it became one word, and a query for 链主企业 no longer matched the sentence.
+    firms = ["链主", "重点", "本地", "园区", "规上", "优质"]
+    after = ["结对共建", "合作办学", "共建基地", "开展合作", "联合培养", "共享师资", "共建专业",
+             "共同招生"]
+    texts = [p.own_text for d in bundled_docs for p in d.provisions]
+    texts += [f"组织{f}企业与职业院校{a}。" for f in firms for a in after]
+    terms = domain_terms(texts)
+    assert not any(joins_words(t) for t in terms)
+    words = Tokenizer.shared(terms).cut("支持链主企业与职业院校结对共建")
+    assert "与" in words and "企业与职业院校" not in words
+
+
+def test_titles_and_quoted_phrases_joining_two_things_are_cut_as_their_words():
+    text = "实施“技工教育和职业培训”，（省人力资源和社会保障厅）"
+    terms = domain_terms([text], titles=["校企合作与产教融合行动", "高技能人才培养行动"])
+    assert "高技能人才培养行动" in terms and "省人力资源和社会保障厅" in terms
+    assert "校企合作与产教融合行动" not in terms and "技工教育和职业培训" not in terms
+
+
+def test_a_department_in_general_is_no_ministry():
+    assert department_names("全省各级人力资源社会保障部门、省财政厅") == {"省财政厅"}
+    assert department_names("人力资源社会保障部印发") == {"人力资源社会保障部"}
 
 
 def test_tokens_carry_offsets_into_the_original_text():
