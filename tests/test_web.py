@@ -391,3 +391,105 @@ def test_targets_and_alignment_pages_link_list_to_detail_and_page_without_js(cli
     assert len(roots) == 3 and "/alignment?size=3&page=2" in links(html)
     tree = client.get(roots[0]).get_data(as_text=True)
     assert 'id="align-tree"' in tree and "/compare?" in tree
+
+
+# ---- issue 15: status and period, the document list's order, the search's sort --------------------
+
+def test_a_documents_state_follows_its_period_and_today():
+    from datetime import date
+    from web.views import document_state
+    plan = {"status": "issued", "period": "2021-2025"}
+    assert document_state(plan, date(2025, 12, 31)) == "current"
+    assert document_state(plan, date(2026, 1, 1)) == "expired"       # the period ended before today
+    assert document_state({**plan, "status": "draft"}, date(2020, 1, 1)) == "draft"
+    assert document_state({"status": "draft", "period": "2001-2005"}, date(2026, 1, 1)) == "draft"
+    assert document_state({"status": "issued", "period": None}, date(2030, 1, 1)) == "issued"
+
+
+def test_period_and_unsettled_are_said_in_chinese():
+    from web.reading import period_text, unsettled_notes
+    assert period_text("2021-2025") == "2021—2025年（“十四五”时期）"
+    assert period_text("2023-2025") == "2023—2025年"
+    assert period_text("2026-2030").endswith("（“十五五”时期）")
+    assert period_text(None) == ""
+    notes = unsettled_notes({"level": "朝阳区 is ambiguous (北京市朝阳区、辽宁省朝阳市)",
+                             "region": "no issuer, 文号, title or self-reference in the body names a place",
+                             "date": "an unforeseen reason"})
+    assert notes[0].startswith("层级未能确定：“朝阳区”可指多地（北京市朝阳区、辽宁省朝阳市）")
+    assert "--level" in notes[0] and notes[1].startswith("地区未能确定：发文机关、文号")
+    assert notes[2].startswith("日期未能确定。")                      # an unknown reason: not shown in English
+    assert not any(re.search(r"[A-Za-z]{3,}", n.replace("--level", "").replace("--region", "")
+                             .replace("--date", "")) for n in notes)
+
+
+def test_the_document_list_sorts_by_level_or_date_with_each_state(client, built):
+    _, gen = built
+    order = ["national", "provincial", "municipal", "county", None]
+    by_level = client.get("/api/documents").get_json()["documents"]
+    assert [order.index(d["level"]) for d in by_level] == sorted(order.index(d["level"]) for d in by_level)
+    by_date = client.get("/api/documents?sort=date").get_json()["documents"]
+    dates = [d["date"] for d in by_date]
+    dated = [d for d in dates if d]
+    assert dated == sorted(dated, reverse=True) and dates == dated + [None] * (len(dates) - len(dated))
+    assert {d["doc"] for d in by_date} == {d["doc"] for d in gen.documents}
+    assert {d["state"] for d in by_date} <= {"draft", "current", "expired", "issued"}
+    assert next(d for d in by_date if d["status"] == "draft")["state"] == "draft"
+    html = client.get("/documents?sort=date").get_data(as_text=True)
+    titles = re.findall(r"<strong>([^<]+)</strong>", html)
+    assert titles[:len(by_date)] == [d["title"] for d in by_date]
+    assert re.search(r'<a href="/documents\?sort=date" aria-current="true">按日期', html)
+    assert "征求意见稿" in html and 'class="tag state-draft"' in html
+    assert client.get("/documents?sort=nonsense").status_code == 200
+
+
+def test_the_document_page_shows_state_and_period(client, built):
+    _, gen = built
+    plan = next(d for d in gen.documents if d.get("period") == "2021-2025" and d["status"] != "draft")
+    html = client.get(f"/documents/{plan['key']}").get_data(as_text=True)
+    assert "2021—2025年（“十四五”时期）" in html
+    assert re.search(r'id="doc-state"[^>]*>(现行|已到期)<', html)
+    view = client.get(f"/api/documents/{plan['key']}").get_json()
+    assert view["document"]["state"] in ("current", "expired")
+
+
+def test_search_sorts_by_date_and_keeps_the_sort_in_its_links(client):
+    data = client.get("/api/search?q=技师学院&sort=date&size=50").get_json()
+    assert data["sort"] == "date"
+    dates = [h["doc_date"] for h in data["hits"]]
+    dated = [d for d in dates if d]
+    assert dated == sorted(dated, reverse=True) and dates[:len(dated)] == dated
+    html = client.get("/search?q=技师学院&sort=date").get_data(as_text=True)
+    assert re.search(r'aria-current="true">按日期（最新在前）', html)
+    assert "<h3>发文年份</h3>" in html and "<h3>发文机关</h3>" in html
+    facet_links = re.findall(r'<aside class="facets".*?</aside>', html, re.S)[0]
+    assert re.findall(r'href="/search\?[^"]*"', facet_links)
+    assert all("sort=date" in h for h in re.findall(r'href="(/search\?[^"]*)"', facet_links))
+    pager = re.search(r'<nav class="pager".*?</nav>', html, re.S).group(0)
+    assert all("sort=date" in h for h in re.findall(r'href="([^"]*)"', pager))
+    first = data["hits"][0]
+    assert f"{first['doc_number'] or '无文号'} · {first['doc_date'] or '日期不详'}" in html
+    relevance = client.get("/search?q=技师学院").get_data(as_text=True)
+    assert re.search(r'aria-current="true">相关度', relevance)
+
+
+def test_the_search_export_follows_the_sort(client):
+    import csv
+    import io
+    resp = client.get("/search?q=技师学院&sort=date&format=csv")
+    rows = list(csv.reader(io.StringIO(resp.get_data().decode("utf-8-sig"))))
+    header, body = rows[0], [r for r in rows[1:] if r and r[0].isdigit()]
+    dates = [r[header.index("发文日期")] for r in body]
+    dated = [d for d in dates if d]
+    assert dated and dated == sorted(dated, reverse=True) and dates[:len(dated)] == dated
+
+
+def test_openapi_declares_the_sort_and_the_new_filters(spec):
+    params = {p["name"]: p for p in spec["paths"]["/api/search"]["get"]["parameters"]}
+    assert {"sort", "issuer", "date"} <= set(params)
+    assert params["sort"]["schema"]["enum"] == ["relevance", "date"]
+    hit = spec["components"]["schemas"]["Hit"]["properties"]
+    assert {"doc_number", "doc_date"} <= set(hit)
+    assert "sort" in spec["components"]["schemas"]["SearchResult"]["properties"]
+    assert "state" in spec["components"]["schemas"]["Document"]["properties"]
+    doc_params = {p["name"] for p in spec["paths"]["/api/documents"]["get"]["parameters"]}
+    assert "sort" in doc_params

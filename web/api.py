@@ -77,7 +77,7 @@ def search():
 
 @bp.get("/documents")
 def documents():
-    return jsonify(documents=views.documents(gen()))
+    return jsonify(documents=views.documents(gen(), sort=request.args.get("sort")))
 
 
 @bp.get("/documents/<path:ref>")

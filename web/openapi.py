@@ -6,7 +6,7 @@ against them with a plain JSON Schema validator.
 from __future__ import annotations
 
 from web.downloads import FORMATS
-from web.views import MAX_PAGE_SIZE, PAGE_SIZE
+from web.views import DOCUMENT_SORTS, MAX_PAGE_SIZE, PAGE_SIZE
 
 STR = {"type": "string"}
 NSTR = {"type": ["string", "null"]}
@@ -35,9 +35,16 @@ LEVEL = {"type": ["string", "null"], "enum": ["national", "provincial", "municip
 
 SCHEMAS = {
     "Error": obj({"error": STR, "message": STR, "status": INT}),
+    # `state` is worked out when asked (web.views.document_state): draft (征求意见稿),
+    # current (现行) or expired (已到期) by the plan period's last year against today, else
+    # issued; `unsettled` names the fields the text did not settle, and why.
     "Document": obj({"doc": STR, "key": STR, "uri": STR, "title": STR, "number": NSTR,
                      "issuer": NSTR, "level": LEVEL, "region": NSTR, "date": NSTR,
-                     "status": STR}),
+                     "status": STR, "period": NSTR,
+                     "state": {"enum": ["draft", "current", "expired", "issued"]},
+                     "unsettled": {"type": "object", "additionalProperties": STR}},
+                    ["doc", "key", "uri", "title", "number", "issuer", "level", "region",
+                     "date", "status", "state"]),
     "ProvisionRef": obj({"id": STR, "heading": STR},
                         ["id", "heading"]),
     "DeptRef": obj({"id": NSTR, "name": STR, "level": NSTR}),
@@ -61,13 +68,16 @@ SCHEMAS = {
     "Hit": obj({"id": STR, "doc": STR, "doc_title": STR, "level": NSTR, "kind": STR,
                 "number": STR, "heading": STR, "breadcrumb": arr({"type": "object"}),
                 "snippet": STR, "score": NUM, "departments": {"type": "object"},
-                "rank": INT}),
+                "rank": INT,
+                # the hit's document: its 文号 and ISO date, "" when it has none
+                "doc_number": STR, "doc_date": STR}),
     "FacetValue": obj({"value": STR, "label": STR, "count": INT}),
     "SearchResult": obj({"query": STR, "interpreted": STR, "total": INT, "page": INT,
                          "page_size": INT, "pages": INT, "hits": arr(ref("Hit")),
                          "facets": {"type": "object",
                                     "additionalProperties": arr(ref("FacetValue"))},
-                         "ignored": arr({"type": "object"}), "partial": BOOL}),
+                         "ignored": arr({"type": "object"}), "partial": BOOL,
+                         "sort": {"enum": ["relevance", "date"]}}),
     "ProvisionView": obj({
         "provision": obj({"id": STR, "uri": STR, "doc": STR, "level": LEVEL, "kind": STR,
                           "number": STR, "heading": STR, "text": STR,
@@ -195,13 +205,20 @@ def _downloadable(item: dict, what: str, extra: list | None = None) -> dict:
 
 SEARCH_PARAMS = [
     _param("q", description="查询语句：词（默认同时包含）、\"短语\"、`OR`、`NOT` / -词，"
-                            "筛选 `level:` `doc:` `dept:` `kind:` `year:`（或 层级: 文件: 部门: 类型: 年份:）"),
+                            "筛选 `level:` `doc:` `dept:` `kind:` `year:` `issuer:` `date:`"
+                            "（或 层级: 文件: 部门: 类型: 年份: 发文机关: 发文年份:）"),
     _param("level", schema={"enum": ["national", "provincial", "municipal", "county"]}),
     _param("doc", description="文件名、文件键或标题片段"),
     _param("dept", description="部门全称或简称（按文件所在地区解析）"),
     _param("kind", schema={"enum": ["chapter", "section", "item", "subitem", "point", "box",
                                     "table", "table_row", "annex", "paragraph"]}),
-    _param("year", schema={"type": "string", "pattern": "^[0-9]{4}$"}),
+    _param("year", schema={"type": "string", "pattern": "^[0-9]{4}$"},
+           description="条款的目标年份或文中写明的年份"),
+    _param("issuer", description="发文机关（全称、其中一段或简称；联合发文的每个机关都算）"),
+    _param("date", schema={"type": "string", "pattern": "^[0-9]{4}(-[0-9]{4})?$"},
+           description="文件的发文年份，或区间 2021-2022"),
+    _param("sort", schema={"enum": ["relevance", "date"]},
+           description="relevance（相关度，默认）或 date（按文件日期，最新在前；同一文件内按相关度）"),
     _param("page", schema={"type": "integer", "minimum": 1}),
     _param("size", schema={"type": "integer", "minimum": 1, "maximum": 100}),
 ]
@@ -226,7 +243,11 @@ def openapi_document() -> dict:
             "/api/search": _downloadable(
                 _get("全文检索条款：命中、分面计数、被忽略的部分及原因", ref("SearchResult"),
                      SEARCH_PARAMS, ("400", "503")), "检索结果（全部页，至多 1000 条）"),
-            "/api/documents": {**_get("全部文件及其元数据", obj({"documents": arr(ref("Document"))})),
+            "/api/documents": {**_get(
+                "全部文件及其元数据和状态（现行、已到期、征求意见稿）",
+                obj({"documents": arr(ref("Document"))}),
+                [_param("sort", schema={"enum": list(DOCUMENT_SORTS)},
+                        description="level（按层级，默认；同级最新在前）或 date（按日期，最新在前）")]),
                                "post": _post_document()},
             "/api/documents/{ref}": _downloadable(_get(
                 "一份文件：元数据、目录、引用、责任矩阵，及对其上级规划的承接情况",

@@ -58,7 +58,8 @@ def helpers():
             "search_url": search_url, "page_url": page_url, "download_links": download_links,
             "document_of": document_of, "doc_name": reading.doc_name,
             "target_text": reading.target_text, "chart_rows": reading.chart_rows,
-            "citation": reading.citation}
+            "citation": reading.citation, "state_label": reading.state_label,
+            "state_title": reading.state_title, "period_text": reading.period_text}
 
 
 def _doc_title(ref: str) -> str | None:
@@ -98,7 +99,8 @@ def search():
     reads = reading.interpreted(result.interpreted, _doc_title) if result else ""
     return render_template("search.html", result=result, q=request.args.get("q", ""),
                            filters={k: request.args.get(k) for k in FILTERS},
-                           chips=chips, clear_url=clear, reads=reads)
+                           chips=chips, clear_url=clear, reads=reads,
+                           facet_names=reading.FILTER_LABELS)
 
 
 def _search_href(args: dict[str, list[str]]) -> str:
@@ -113,13 +115,19 @@ def query_help():
 
 @bp.get("/documents")
 def documents():
-    return render_template("documents.html", documents=views.documents(gen()))
+    """Every document, by level or (?sort=date) newest first, each with its state."""
+    sort = request.args.get("sort")
+    sort = sort if sort in views.DOCUMENT_SORTS else views.DOCUMENT_SORTS[0]
+    return render_template("documents.html", documents=views.documents(gen(), sort=sort),
+                           sort=sort)
 
 
 @bp.get("/documents/<path:ref>")
 @offers(tables.document_table)
 def document(ref: str):
-    return render_template("document.html", v=_view(views.document, ref))
+    v = _view(views.document, ref)
+    return render_template("document.html", v=v,
+                           unsettled=reading.unsettled_notes(v["document"].get("unsettled")))
 
 
 @bp.get("/provisions/<path:pid>")

@@ -7,14 +7,15 @@ filter name.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
 from indexer.query import Clause, Filter, parse
-from web.views import KIND_LABELS, LEVEL_LABELS
+from web.views import KIND_LABELS, LEVEL_LABELS, STATE_LABELS, period_end
 
 FILTER_LABELS = {"level": "层级", "doc": "文件", "dept": "部门", "kind": "类型", "year": "年份",
-                 "issuer": "发文机关", "date": "日期"}
+                 "issuer": "发文机关", "date": "发文年份"}
 COMPARATORS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "", "~": "约"}
 
 DocTitle = Callable[[str], "str | None"]
@@ -114,3 +115,90 @@ def citation(title: str | None, numbers: list[str], heading: str = "") -> str:
         where += gap + mark
     where = where or (f"“{heading}”" if heading else "")
     return f"《{title or '（无标题文件）'}》{where}"
+
+
+# ---- a document's period, state and what its text left open -------------------------------------
+
+_DIGITS = "零一二三四五六七八九"
+
+
+def _numeral(n: int) -> str:
+    """14 → 十四, 20 → 二十 (the plans' numbers, 1-99)."""
+    tens, ones = divmod(n, 10)
+    return ((_DIGITS[tens] if tens > 1 else "") + ("十" if tens else "")
+            + (_DIGITS[ones] if ones or not tens else ""))
+
+
+def period_text(period: str | None) -> str:
+    """"2021-2025" → 2021—2025年（“十四五”时期）: the years as plans print them, and the
+    five-year plan they are when they are one (the 3rd began in 1966, one every five
+    years since)."""
+    m = re.match(r"\s*((?:19|20)\d{2})\D+((?:19|20)\d{2})", period or "")
+    if not m:
+        return period or ""
+    start, end = int(m.group(1)), int(m.group(2))
+    text = f"{start}—{end}年"
+    if start >= 1966 and (start - 1966) % 5 == 0 and end == start + 4:
+        text += f"（“{_numeral((start - 1966) // 5 + 3)}五”时期）"
+    return text
+
+
+def state_label(state: str | None) -> str:
+    return STATE_LABELS.get(state or "", "")
+
+
+def state_title(doc: Mapping) -> str:
+    """Why a document reads as it does, for the badge's tooltip."""
+    state, end = doc.get("state"), period_end(doc.get("period"))
+    if state == "draft":
+        return "公开征求意见的稿本，尚未正式印发"
+    if state in ("current", "expired") and end:
+        return f"规划期至 {end} 年底" + ("，已结束" if state == "expired" else "")
+    return "文中未写明规划期"
+
+
+# What the metadata could not settle (DocumentMeta.unsettled: field → why, written by
+# corpus.origin for the command line in English), said to an official: the field, the
+# reason in Chinese, and where to give it.  The reasons' shapes are corpus.origin's notes;
+# one it does not know is named only as unsettled (its words stay in the API and on the
+# 技术信息 line).
+UNSETTLED_FIELDS = {"level": ("层级", "层级"), "region": ("地区", "地区"),
+                    "number": ("文号", "文号"), "date": ("日期", "发文日期"),
+                    "issuer": ("发文机关", "发文机关"), "issuers": ("发文机关", "发文机关")}
+_REASONS = (
+    (re.compile(r"^(.+?) is ambiguous \((.+)\)$"), "“{0}”可指多地（{1}）"),
+    (re.compile(r"^(.+?) is not in the gazetteer$"), "“{0}”不在行政区划表中"),
+    (re.compile(r"^(.+?) names no place$"), "“{0}”未写明地名"),
+    (re.compile(r"^the 文号 prefix (.+?) names no single place(?: in (.+))?$"),
+     "文号代字“{0}”对应不止一地或无对应"),
+    (re.compile(r"^the body says 本(.+?) but names no single such place$"),
+     "正文称“本{0}”，但未写明是哪个{0}"),
+    (re.compile(r"^no issuer, 文号, title or self-reference in the body names a place$"),
+     "发文机关、文号、标题和正文都未写明地区"),
+)
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _reason(why: str) -> str:
+    parts = []
+    for one in (p.strip() for p in why.split(";") if p.strip()):
+        for pattern, text in _REASONS:
+            m = pattern.match(one)
+            if m:
+                parts.append(text.format(*m.groups()))
+                break
+        else:
+            if _CJK.search(one) and not re.search(r"[A-Za-z]{3,}", one):
+                parts.append(one)      # already said in Chinese
+    return "；".join(dict.fromkeys(parts))
+
+
+def unsettled_notes(unsettled: Mapping[str, str] | None) -> list[str]:
+    """层级未能确定：“X”不在行政区划表中。上传时可注明层级。 — one line a field."""
+    out = []
+    for name, why in (unsettled or {}).items():
+        label, form = UNSETTLED_FIELDS.get(name, (name, name))
+        reason = _reason(why or "")
+        out.append(f"{label}未能确定{'：' + reason if reason else ''}。"
+                   f"上传时可注明{form}（命令行 --{'issuer' if name == 'issuers' else name}）。")
+    return out

@@ -236,10 +236,12 @@ def search_table(ctx: Context) -> Table:
     q = ctx.args.get("q", "")
     filters = {k: ctx.args.getlist(k) for k in FILTERS if ctx.args.getlist(k)}
     options = SearchOptions.from_settings(ctx.settings)
+    sort = ctx.args.get("sort")      # the page's order (relevance, or date: newest first)
     size = max(1, min(ctx.settings.max_page_size, SEARCH_CAP))
     hits, total, page = [], 0, 1
     while len(hits) < SEARCH_CAP:
-        result = ctx.gen.searcher.search(q, filters, page=page, page_size=size, options=options)
+        result = ctx.gen.searcher.search(q, filters, page=page, page_size=size, options=options,
+                                         sort=sort)
         total = result.total
         hits.extend(result.hits)
         if not result.hits or page >= result.pages:
@@ -250,16 +252,19 @@ def search_table(ctx: Context) -> Table:
     for h in hits[:SEARCH_CAP]:
         doc = cat.docs.get(h.doc, {})
         depts = h.departments or {}
-        rows.append((len(rows) + 1, h.doc_title or doc_name(doc), doc.get("number"),
+        rows.append((len(rows) + 1, h.doc_title or doc_name(doc),
+                     h.doc_number or doc.get("number"),
                      views.LEVEL_LABELS.get(h.level, h.level or ""), citation_path(cat, h.id),
                      _task({"number": h.number, "heading": h.heading}),
                      h.snippet.plain(mark=lambda t: t), "、".join(depts.get("lead") or []),
-                     "、".join(depts.get("participants") or []), round(h.score, 3)))
+                     "、".join(depts.get("participants") or []),
+                     h.doc_date or doc.get("date"), round(h.score, 3)))
     shown = f"前 {len(rows)} 条" if total > len(rows) else f"{len(rows)} 条"
+    order = "，按发文日期排列（最新在前）" if result.sort == "date" else ""
     what = q.strip() or "、".join(f"{k}:{v}" for k, vs in filters.items() for v in vs) or "全部"
     return Table(title=f"检索结果：{what}",
                  columns=("序号", "文件", "文号", "层级", "条款", "标题", "摘录", "牵头单位",
-                          "参与单位", "得分"),
+                          "参与单位", "发文日期", "得分"),
                  rows=tuple(rows), slug="search",
-                 note=f"共命中 {total} 条，本表 {shown}。{SOURCE}",
-                 widths=(5, 30, 16, 6, 10, 24, 60, 20, 30, 7))
+                 note=f"共命中 {total} 条，本表 {shown}{order}。{SOURCE}",
+                 widths=(5, 30, 16, 6, 10, 24, 60, 20, 30, 11, 7))

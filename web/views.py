@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import difflib
 import functools
+import re
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from datetime import date
+from typing import Iterable, Mapping, Sequence
 
 from corpus.text import squash
 from indexer.coverage import document_coverage
@@ -107,8 +109,42 @@ def _runs(text: str, marks: list[bool]) -> list[tuple[str, bool]]:
 
 # ---- documents --------------------------------------------------------------------------------
 
-def documents(gen: Generation) -> list[dict]:
-    return sorted(gen.documents, key=lambda d: (LEVEL_ORDER.get(d.get("level"), 9), d["doc"]))
+DOCUMENT_SORTS = ("level", "date")       # the document list's orders; the first is the default
+# A document's standing on the day it is shown (document_state).
+STATE_LABELS = {"draft": "征求意见稿", "current": "现行", "expired": "已到期", "issued": "已印发"}
+_LAST_YEAR = re.compile(r"((?:19|20)\d{2})\D*$")
+
+
+def period_end(period: str | None) -> int | None:
+    """The last year of a plan period ("2021-2025" → 2025), None when there is none."""
+    m = _LAST_YEAR.search(period or "")
+    return int(m.group(1)) if m else None
+
+
+def document_state(doc: Mapping, today: date) -> str:
+    """draft (征求意见稿) whatever its period; else, for a plan with a period, current (现行)
+    until the period's last year has passed and expired (已到期) after it; else the status
+    as read (issued).  Worked out when shown, never stored: the same build reads 现行 on
+    31 December and 已到期 the next day."""
+    if doc.get("status") == "draft":
+        return "draft"
+    end = period_end(doc.get("period"))
+    if end is None:
+        return "issued"
+    return "expired" if end < today.year else "current"
+
+
+def documents(gen: Generation, sort: str | None = None, today: date | None = None) -> list[dict]:
+    """Every document with its state, by level (national first, the newest first within a
+    level) or with `sort="date"` the newest first; undated documents come last.  An unknown
+    `sort` is the default.  (Keyword arguments, so a paging argument can join them.)"""
+    today = today or date.today()
+    rows = sorted(({**d, "state": document_state(d, today)} for d in gen.documents),
+                  key=lambda d: d["doc"])
+    rows.sort(key=lambda d: d.get("date") or "", reverse=True)     # stable: ties keep file order
+    if sort != "date":
+        rows.sort(key=lambda d: LEVEL_ORDER.get(d.get("level"), 9))
+    return rows
 
 
 def _outline(p: dict, children: dict[str | None, list[dict]]) -> dict:
@@ -116,7 +152,7 @@ def _outline(p: dict, children: dict[str | None, list[dict]]) -> dict:
             "children": [_outline(c, children) for c in children.get(p["id"], [])]}
 
 
-def document(gen: Generation, ref: str) -> dict:
+def document(gen: Generation, ref: str, today: date | None = None) -> dict:
     doc = gen.document(ref)
     if doc is None:
         raise NotFound(f"没有文件“{ref}”")
@@ -126,6 +162,7 @@ def document(gen: Generation, ref: str) -> dict:
         children[p["parent"]].append(p)
     cited_by = cat.db.citations_to(doc["doc"])
     cites = cat.db.citations_of(doc["doc"])
+    doc = {**doc, "state": document_state(doc, today or date.today())}
     return {"document": doc, "outline": [_outline(r, children) for r in children.get(None, [])],
             "cites": cites, "cited_by": cited_by,
             "matrix": responsibility_matrix(gen, doc["doc"]),
