@@ -273,3 +273,68 @@ def test_no_page_scrolls_sideways_on_a_phone(browser, server):
     ctx.close()
     assert not wide, wide
     assert header < 844 / 5, header       # the header no longer eats a fifth of the screen
+
+
+def test_a_department_page_counts_each_task_once(page, server):
+    """One task, one responsibility: 广东省人社厅 takes part in 9 tasks of the task-table
+    document (each in the body and again as an annexed table row, its evidence) — the
+    list's counts, the page's tasks and its distinct task headings all say 9, not 18."""
+    name = "广东省人力资源和社会保障厅"
+    page.goto(server.url + "/departments")
+    row = page.locator("tr.dept-row", has=page.locator(f"a:text-is('{name}')"))
+    lead, part = (int(row.locator("td.num").nth(i).inner_text()) for i in (0, 1))
+    row.locator("a").click()
+    page.wait_for_selector("#tasks")
+    items = page.locator("#tasks li")
+    shown = items.count()
+    distinct = set()
+    for group in page.locator("#tasks h3").all():
+        doc = group.inner_text()
+        for li in group.locator("xpath=following-sibling::ul[1]/li").all():
+            distinct.add((doc, re.sub(r"^\S+\s+", "", li.locator("a").inner_text()).strip()))
+    assert shown == lead + part == len(distinct)
+    assert page.locator("#tasks .participant").count() == part >= 9
+    # no task is an annexed table row: the body provision carries it
+    assert not any("__row_" in (a.get_attribute("href") or "")
+                   for a in page.locator("#tasks li a").all())
+    shot(page, "department-tasks-once")
+
+
+def test_the_search_sort_switch_is_kept_by_facets_and_pages(page, server):
+    page.goto(server.url + "/search?q=技师学院")
+    assert page.inner_text("#sort a[aria-current]") == "相关度"
+    page.click("#sort a:has-text('按日期')")
+    page.wait_for_selector("article.hit")
+    assert "sort=date" in page.url
+    assert page.inner_text("#sort a[aria-current]") == "按日期（最新在前）"
+    dates = [t.split(" · ")[-1] for t in page.locator("article.hit .docline").all_inner_texts()]
+    dated = [d for d in dates if d != "日期不详"]
+    assert dated == sorted(dated, reverse=True) and dates[:len(dated)] == dated
+    page.click("aside.facets h3:has-text('发文年份') + ul a >> nth=0")
+    page.wait_for_selector("#filters .chip")
+    assert "sort=date" in page.url and "date=" in page.url
+    assert "发文年份" in page.inner_text("#filters")
+    if page.locator("nav.pager a:has-text('下一页')").count():
+        page.click("nav.pager a:has-text('下一页')")
+        page.wait_for_selector("article.hit")
+        assert "sort=date" in page.url and "page=2" in page.url
+    shot(page, "search-sorted-by-date")
+
+
+def test_the_document_list_sorts_and_shows_each_state(page, server):
+    page.goto(server.url + "/documents")
+    badges = page.locator(".doc-row .tag[class*=state-]").all_inner_texts()
+    assert len(badges) == page.locator(".doc-row").count() > 0
+    assert set(badges) <= {"现行", "已到期", "征求意见稿", "已印发"} and "征求意见稿" in badges
+    page.click("#sort a:has-text('按日期')")
+    page.wait_for_load_state()
+    assert "sort=date" in page.url
+    dates = [re.search(r"(\d{4}-\d{2}-\d{2}|日期不详)", t).group(1)
+             for t in page.locator(".doc-row .muted").all_inner_texts()]
+    dated = [d for d in dates if d != "日期不详"]
+    assert dated == sorted(dated, reverse=True) and dates[:len(dated)] == dated
+    page.click(".doc-row a:has-text('十四五') >> nth=0")
+    page.wait_for_selector("#doc-state")
+    assert page.inner_text("#doc-state") in ("现行", "已到期")
+    assert "“十四五”时期" in page.inner_text("#doc-period")
+    shot(page, "documents-sorted-by-date")

@@ -215,3 +215,37 @@ def test_each_sparql_example_is_bounded_and_answers(client):
         assert resp.status_code == 200, (ex.label, resp.get_data(as_text=True)[:300])
         rows = resp.get_json()["results"]["bindings"]
         assert 0 < len(rows) <= ex.limit, (ex.label, len(rows))
+
+
+# ---- status and period; what the text could not settle --------------------------------------------
+
+UNPLACED_DRAFT = """技能人才培养工作方案（2024—2026年）
+（征求意见稿）
+为推进技能人才培养，制定本方案。
+一、工作目标
+（一）扩大培养规模。到2026年，新增高技能人才一万人。
+二、保障措施
+（一）加强组织领导。各有关单位要加强协作，落实责任。
+"""
+
+
+def test_a_document_whose_place_is_unsettled_says_so_in_chinese(data_copy):
+    import io
+    token = "h11-not-a-real-token"
+    app = create_app(Settings(data_dir=data_copy.root, upload_token=token))
+    try:
+        client = app.test_client()
+        resp = client.post("/api/documents", headers={"Authorization": f"Bearer {token}"},
+                           data={"file": (io.BytesIO(UNPLACED_DRAFT.encode()), "方案.txt")},
+                           content_type="multipart/form-data")
+        assert resp.status_code == 201, resp.get_data(as_text=True)
+        doc = client.get(f"/api/documents/{resp.get_json()['doc']}").get_json()["document"]
+        assert {"level", "region"} <= set(doc["unsettled"]) and doc["state"] == "draft"
+        html = client.get(f"/documents/{doc['key']}").get_data(as_text=True)
+        notice = readable(re.search(r'<div class="notice" id="unsettled".*?</div>', html, re.S).group(0))
+        assert "层级未能确定：发文机关、文号、标题和正文都未写明地区" in notice
+        assert "地区未能确定" in notice and "--level" in notice
+        assert "征求意见稿" in readable(html) and "2024—2026年" in readable(html)
+        assert not english_in(html), english_in(html)
+    finally:
+        app.extensions["policykg"].close()
