@@ -1030,15 +1030,17 @@ def _drop(corpus: Corpus, root: Path, file: str, df: FrozenFrequency) -> None:
 
 
 def _check_region(corpus: Corpus, meta: DocumentMeta) -> None:
-    """Which plans are a lower plan's own is read against the regions the corpus has at
-    each level (alignment.Hierarchy): a region coming or going at a level with plans below
-    it can change that for any of them — a build reads them all again."""
+    """Which plans are a lower plan's own is read from the gazetteer, or, for a region it
+    does not know, against the regions the corpus has at each level (alignment.Hierarchy):
+    a region coming or going at a level with such plans below it can change that for any
+    of them — a build reads them all again."""
     if meta.level not in LEVELS or meta.level == LEVELS[0] or not meta.region:
         return
     level = LEVELS.index(meta.level)
     same = any(m.level == meta.level and m.region == meta.region and f != meta.file
                for f, m in corpus.metas.items())
     below = any(m.level in LEVELS and LEVELS.index(m.level) > level
+                and al.gazetteer_line(m.region or "") is None
                 for f, m in corpus.metas.items() if f != meta.file)
     if not same and below:
         raise NotIncremental(f"{meta.region} comes or goes at level {meta.level}")
