@@ -106,7 +106,7 @@ _PERSON = re.compile(r"人|名")
 _RATE_NAME = re.compile(r"(率|比例|比|度|水平|指数|提高|提升|增长|增加|降低|下降|减少)$")
 
 _FAMILY_LABELS = {"person": "（人数）", "count": "（数量）"}
-_DEIXIS = re.compile(r"^(我|全|本|各|该)(省|市|区|县|国|地)")
+_DEIXIS = re.compile(r"^(我|全|本|各|该)(省|市|区|县|国|地|州|盟|旗|镇|乡)")
 _BOUNDS = re.compile(r"(及|或)?以(上|下)")
 _PUNCT = re.compile(r"[()（）\[\]［］【】〔〕<>《》、,，.。:：;；\-—_/·]")
 

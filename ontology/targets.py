@@ -208,7 +208,8 @@ class OffsetMap:
 
 # ---- indicator keys ---------------------------------------------------------------------------
 
-_DEIXIS = re.compile(r"^(我|全|本|各|该)(省|市|区|县|国|地)")
+# 州 (自治州), 盟 and 旗 (内蒙古), 镇 and 乡 are places too: "全州技工院校" is 技工院校.
+_DEIXIS = re.compile(r"^(我|全|本|各|该)(省|市|区|县|国|地|州|盟|旗|镇|乡)")
 
 
 def _unit_key(unit: str | None) -> str:
@@ -237,7 +238,10 @@ _LEVEL_CUES = {
     # (the bound after the number decides, as 以上 does in the gold of real plans' tables).
     "力争达到": "=", "达到": "=", "提高到": "=", "提高至": "=", "提升到": "=",
     "提升至": "=", "增加到": "=", "增加至": "=", "增至": "=", "扩大到": "=",
-    "扩大至": "=", "达": "=",
+    "扩大至": "=", "增长到": "=", "增长至": "=", "达": "=",
+    # reaching a lower level is a level too ("失业率下降到5%以下"), never a change of 5
+    "降低到": "=", "降低至": "=", "下降到": "=", "下降至": "=", "减少到": "=", "减少至": "=",
+    "缩小到": "=", "缩小至": "=", "降至": "=", "减至": "=",
     "不超过": "<=", "不高于": "<=", "不多于": "<=", "不大于": "<=", "最多": "<=",
     "低于": "<=", "少于": "<=", "控制在": "<=",
     "保持在": "=", "稳定在": "=", "维持在": "=",
@@ -245,10 +249,13 @@ _LEVEL_CUES = {
     "≥": ">=", ">": ">=", "≤": "<=", "<": "<=",
     # a change, not a level: the indicator is the change ("技能人才总量年均增长")
     "提高": "=", "提升": "=", "增长": "=", "增加": "=", "降低": "=", "下降": "=", "减少": "=",
+    "扩大": "=", "缩小": "=", "上升": "=", "上升到": "=", "上升至": "=",
     # a commitment without a bound ("确保90%的毕业生取得…")
     "确保": "=", "力争": "=",
 }
-_DELTA_CUES = ("提高", "提升", "增长", "增加", "降低", "下降", "减少")
+# Every verb of change reads alike: "比2020年增长30%", "比2022年增加1万人", "较2020年提高3个
+# 百分点" are changes from their base year, never a level (nor a share) of the same indicator.
+_DELTA_CUES = ("提高", "提升", "增长", "增加", "降低", "下降", "减少", "扩大", "缩小", "上升")
 _LEVEL_RE = re.compile("|".join(sorted(map(re.escape, _LEVEL_CUES), key=len, reverse=True)))
 # Goal verbs: the object after the quantity is the indicator.
 _GOAL_VERBS = ("建成|建设|打造|培育|遴选|扶持|培养|开发|组建|新增|引进|推广|输送|招收|改造|创建|认定|"
@@ -285,8 +292,12 @@ _PAST_WORDS = re.compile(r"以来|(近|多|五|三|十)年来|连续多年|历�
                          r"目前|当前|十年前|去年|上年")
 # The base of a relative figure ("比2020年提高3个百分点", "较2015年末", "在2020年基础上"): the
 # year it names is where the change is measured from, never the target year.
+# "比2020增长" (no 年) is written too, the change verb right after the year; "比“十三五”末"
+# is the last year of that period.
 _BASE_YEAR = re.compile(r"(?:比|较|与|同|由|从)\s*(?P<y1>\d{4})\s*年(?:底|末)?(?:的|相比|比)?"
-                        r"|在\s*(?P<y2>\d{4})\s*年(?:底|末)?(?:的)?基础上")
+                        r"|(?:比|较)\s*(?P<y3>(?:19|20)\d{2})(?=\s*[增减提降下上扩缩翻])"
+                        r"|在\s*(?P<y2>\d{4})\s*年(?:底|末)?(?:的)?基础上"
+                        r"|(?:比|较)\s*[“\"]?十(?P<p>[一二三四五六七八九])五[”\"]?\s*(?:期末|末)(?:的|相比)?")
 _DOUBLING = re.compile(r"(?:实现)?翻(?P<n>一|两|二|三|\d)番")
 # An aside in brackets names what is included, not what is measured: "技工院校（含技师学院）
 # 在校生" is 技工院校在校生 — and must not pass for an indicator of 技师学院.
@@ -295,7 +306,10 @@ _ASIDE = re.compile(r"\([^()]*\)")
 _PREDICATE = re.compile(r"持续|不断|稳步|逐步|明显|显著|进一步|大幅|达到|增长|增加|提高|提升|扩大|"
                         r"保持|稳定|超过|不低于|不少于|实现|得到|更加|基本|力争|要|将|为|是|有")
 _DURATION_UNITS = ("个月", "天", "周")
-_EXCLUDE_BEFORE = re.compile(r"(按照?|每人|每生|乘以|第|排名|前)\s*$")
+_EXCLUDE_BEFORE = re.compile(r"(按照?|每人|每生|乘以|第|排名|前|由|从)\s*$")
+# "由1500人提高到3000人": the figure after 由/从 is where the change starts (the baseline,
+# `_baseline`), neither a target nor part of the indicator's name.
+_FROM = re.compile(r"[由从]\s*\d+(?:\.\d+)?\s*(?:万|亿)?\s*(?:" + _CLASSIFIER + r")?\s*$")
 
 
 @dataclass(frozen=True)
@@ -468,7 +482,8 @@ def _base_year(prefix: str) -> int | None:
     """The base year of a relative figure named in the clause before it."""
     found = None
     for m in _BASE_YEAR.finditer(prefix):
-        found = int(m.group("y1") or m.group("y2"))
+        year = m.group("y1") or m.group("y2") or m.group("y3")
+        found = int(year) if year else _five_year(m.group("p"))[1]
     return found
 
 
@@ -518,18 +533,67 @@ def parse_targets(text: str, ctx: Context = Context()) -> list[Found]:
     mask = _masked(folded)
     out: list[Found] = []
     governing: tuple[str, int] | None = None     # the goal verb a coordination inherits
+    whole: Found | None = None                   # the figure a 其中 clause breaks down
     for m in _QUANTITY.finditer(folded):
         previous = out[-1] if out and "\n" not in folded[out[-1].end:m.start()] else None
         found = _read_quantity(folded, m, mask, ctx, governing, previous)
         governing = None
         if found is None:
+            part = _part_of(folded, m, mask, whole, previous)
+            if part is not None:
+                out.append(part)
             continue
         target, verb, coord_at = found
         out.append(target)
+        whole = target
         if verb and coord_at is not None:
             governing = (verb, coord_at)
     out.extend(_doublings(folded, mask, ctx))
     return sorted(out, key=lambda f: f.start)
+
+
+# "全市技工院校达到12所，其中技师学院3所": a part of the figure before, written bare after
+# 其中 — in the same sentence, or the next of a list of parts ("、高级技工学校4所").
+_PART_OPEN = re.compile(r"^\s*[)）]?\s*(?:[，,；;]\s*|[(（]\s*)其中\s*[，,:：]?\s*"
+                        r"(?P<name>[^，,。；;:：、()（）\d\n]{2,20})$")
+_PART_NEXT = re.compile(r"^\s*(?:、|，|,|和|及|以及)\s*(?P<name>[^，,。；;:：、()（）\d\n]{2,20})$")
+# A part named by a grade alone ("建成20所高水平技师学院，其中国家级5所") is that grade of the
+# whole's indicator.
+_GRADE_ONLY = re.compile(r"^.{1,4}(级|类|型|性)$")
+
+
+def _part_of(text: str, m: re.Match, mask: list[bool], whole: Found | None,
+             previous: Found | None) -> Found | None:
+    """A bare figure after 其中 that breaks down the target before it: its own indicator
+    (技师学院, never merged into 技工院校), the whole's comparator (unless a bound of its own
+    says otherwise), year and period."""
+    if whole is None or previous is None or any(mask[m.start():m.end()]):
+        return None
+    opener = _PART_OPEN.match(text[whole.end:m.start()]) if previous is whole else None
+    chained = _PART_NEXT.match(text[previous.end:m.start()]) if previous is not whole else None
+    hit = opener or chained
+    if hit is None or (chained and not _is_part_chain(text, whole, previous)):
+        return None
+    value, upper, unit = _value_and_unit(m)
+    if value is None or _cn_only(m):
+        return None
+    name = _clean_subject(hit.group("name"))
+    if _GRADE_ONLY.match(name):
+        name += _CHANGE_ONLY.sub("", whole.indicator)
+    name = _finish_name(name, unit)
+    if len(name) < 2:
+        return None
+    bound = _SUFFIX_CMP.get(m.group("suf") or "") or (">=" if m.group("approx") else None)
+    comparator = bound or (">=" if upper is not None and whole.comparator == "=" else
+                           whole.comparator)
+    return Found(name, value, unit, comparator, whole.year, whole.cumulative,
+                 m.start() - len(hit.group("name")), m.end(), upper)
+
+
+def _is_part_chain(text: str, whole: Found, previous: Found) -> bool:
+    """Whether `previous` is itself a part of `whole` (a list of parts after one 其中)."""
+    between = text[whole.end:previous.start]
+    return "其中" in between and not re.search(r"[。；;!?！？\n]", between)
 
 
 def _doublings(text: str, mask: list[bool], ctx: Context) -> list[Found]:
@@ -637,12 +701,19 @@ def _aside_bounds(text: str, i: int, lo: int, hi: int) -> tuple[int, int]:
     return opened + 1, close if close >= 0 else hi
 
 
+_CHANGE_ONLY = re.compile(r"(较\d{4}年)?(年均)?(" + "|".join(_DELTA_CUES) + r")$")
+
+
 def _with_subject(name: str, text: str, lo: int, previous: Found | None) -> str:
     """A clause whose subject is in the clause before it: "…，占技能人才的比例达到30%" takes
     the previous clause's subject; "…；到2025年，达到18所" the previous figure's indicator."""
     if not name:
         return previous.indicator if previous is not None else name
-    if not name.startswith(("占", "所占")):
+    change = bool(_CHANGE_ONLY.match(name))
+    if change and previous is not None and not re.search(r"[。；;!?！？]", text[previous.end:lo]):
+        # "在校生达到4万人左右，比2022年增加1万人": the change of the figure before
+        return _CHANGE_ONLY.sub("", previous.indicator) + name
+    if not (change or name.startswith(("占", "所占"))):
         return name
     k = lo - 1
     if k < 0 or text[k] not in ",，":
@@ -693,13 +764,11 @@ def _name_and_comparator(r: _Reading, obj: str, has_object: bool,
         return name, r.bound or _prefix_comparator(before_verb) or "="
     if r.cue:
         word, c_start, c_end = r.cue
-        before = r.prefix[:c_start]
-        base = _base_year(before) if word in _DELTA_CUES else None
-        name = _clean_subject(_BASE_YEAR.sub("", before) if base else before)
-        if word in _DELTA_CUES and name:
-            # a change: 年均增长, 占比提高; measured from a base year, it says so
-            name += (f"较{base}年" if base else "") + word
-        elif unit == "%" and name:
+        before = _FROM.sub("", r.prefix[:c_start])
+        if word in _DELTA_CUES:
+            return _change_name(before, r.prefix[c_end:], word), r.bound or _LEVEL_CUES[word]
+        name = _clean_subject(before)
+        if unit == "%" and name:
             name = _share_of(name, r.prefix[c_end:])
         if not name and has_object:
             name = _clean_object(obj)
@@ -707,6 +776,18 @@ def _name_and_comparator(r: _Reading, obj: str, has_object: bool,
     subject = _clean_subject(r.prefix)
     tail = _clean_object(obj.lstrip("的")) if has_object or obj.startswith("的") else ""
     return (subject + tail if subject and tail else subject or tail), r.bound or "="
+
+
+def _change_name(before: str, gap: str, word: str) -> str:
+    """A change is named by what changes, its base and its verb: "技工院校在校生比2020年增长
+    30%" → 技工院校在校生较2020年增长; "比2020年增加技工院校5所" → 技工院校较2020年增加.  With
+    no subject written ("…，比2022年增加1万人") the name is the change alone (较2022年增加),
+    which `_with_subject` completes with what the clause before counts."""
+    base = _base_year(before + word)     # the verb ends "比2020增长", a year without 年
+    subject = _clean_subject(_BASE_YEAR.sub("", before + word)[: -len(word)])
+    if not subject:
+        subject = _clean_subject(_ASIDE.sub("", gap))
+    return subject + (f"较{base}年" if base else "") + word
 
 
 def _share_of(name: str, gap: str) -> str:
