@@ -247,5 +247,7 @@ def test_a_document_whose_place_is_unsettled_says_so_in_chinese(data_copy):
         assert "地区未能确定" in notice and "--level" in notice
         assert "征求意见稿" in readable(html) and "2024—2026年" in readable(html)
         assert not english_in(html), english_in(html)
+        listed = client.get("/documents").get_data(as_text=True)
+        assert re.search(r"\d+ 项信息未能从文本确定", listed) and not english_in(listed)
     finally:
         app.extensions["policykg"].close()
