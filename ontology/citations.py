@@ -153,14 +153,15 @@ _SHORT_FORMS = (("人力社保", "人力资源社会保障"), ("人社", "人力
                 ("发改", "发展改革"), ("住建", "住房城乡建设"), ("工信", "工业信息化"),
                 ("经信", "经济信息化"), ("卫健", "卫生健康"), ("国资", "国有资产监督管理"),
                 ("市场监管", "市场监督管理"), ("医保", "医疗保障"), ("科技", "科学技术"),
-                ("文旅", "文化旅游"))
+                ("文旅", "文化旅游"), ("教委", "教育委"), ("科委", "科学技术委"))
 _WHOLE_SHORT = {"国办": "国务院办公厅", "中办": "中共中央办公厅"}
 _CO_ISSUERS = re.compile(r"[、，,/]+")
 # Where one body's name ends (its body word) and the next co-issuer's begins (国家…, a
 # ministry, a place's name): "人力资源社会保障部 国家发展改革委 财政部" in any spacing.
 _BODY_END = re.compile(r"(?:部|厅|局|委员会|委|办公厅|办公室|人民政府|政府|署|总局)")
 _NEXT_BODY = re.compile(r"(?:国家|国务院|中共|中央|全国|共青团|中华全国|中国|"
-                        r"[\u4e00-\u9fff]{2,6}?(?:省|自治区|市|自治州|县|区)(?![场级]))")
+                        r"[\u4e00-\u9fff]{2,6}?(?:省|自治区|市|自治州|县|区)(?![场级])|"
+                        r"[省市县区](?=[\u4e00-\u9fff]{2}))")   # 省财政厅: one that says not whose
 _ETC_BODIES = re.compile(r"等(?:[一二三四五六七八九十\d]+(?:个)?)?(?:部门|单位|部委)$")
 # A name that starts with a bare level word (省政府办公厅, 市人社局) does not say whose it is.
 _PLACELESS = re.compile(r"^(?:省|市|县|区|州|盟|本|我)")
@@ -170,16 +171,26 @@ def issuer_key(name: str | None) -> str | None:
     """The lead issuer of `name` in the form issuers are compared in, or None when it names
     no body that can be told apart: 人力资源和社会保障部, 人力资源社会保障部 and 人社部 are one
     key; 浙江省人民政府办公厅 and 浙江省政府办公厅 one; 市人民政府办公厅 none."""
-    if not name:
-        return None
-    lead = next((x for x in _CO_ISSUERS.split(match_key(name)) if x), "")
-    s = _lead_body(_ETC_BODIES.sub("", lead))
-    if s.startswith(_COUNTRY):
-        s = s[len(_COUNTRY):]
-    s = _canonical(s)
-    if len(s) < 2 or _PLACELESS.match(s):
-        return None
-    return s
+    keys = issuer_keys(name)
+    return keys[0] if keys else None
+
+
+def issuer_keys(name: str | None) -> tuple[str, ...]:
+    """Every issuer `name` names (co-issuers, in order), as issuer_key has them; a name
+    that does not say whose it is (市人民政府办公厅) ends the list."""
+    out: list[str] = []
+    for part in _CO_ISSUERS.split(match_key(name or "")):
+        rest = _ETC_BODIES.sub("", part)
+        while rest:
+            body = _lead_body(rest)
+            rest = rest[len(body):]
+            s = body[len(_COUNTRY):] if body.startswith(_COUNTRY) else body
+            s = _canonical(s)
+            if len(s) < 2 or _PLACELESS.match(s):
+                return tuple(out)
+            if s not in out:
+                out.append(s)
+    return tuple(out)
 
 
 def _canonical(s: str) -> str:
@@ -209,46 +220,51 @@ def _starts_with_ministry(s: str) -> bool:
 
 @dataclass(frozen=True)
 class TitleId:
-    """What a title says a document is: its core title, and its issuer when it names one."""
+    """What a title says a document is: its core title, and its issuers when it names any
+    (a co-issued document: each of them; the first leads)."""
 
     core: str                      # title_key form
-    issuer: str | None             # issuer_key form
+    issuers: tuple[str, ...] = ()  # issuer_key form
+
+    @property
+    def issuer(self) -> str | None:
+        return self.issuers[0] if self.issuers else None
 
     @property
     def key(self) -> str:
         return f"{self.issuer}|{self.core}" if self.issuer else self.core
 
-    def same(self, other: "TitleId | None") -> bool:
-        """The same title, as far as both say: a side naming no issuer matches either."""
-        return (other is not None and self.core == other.core
-                and (self.issuer is None or other.issuer is None or self.issuer == other.issuer))
 
-
-def title_id(title: str | None, issuer: str | None = None) -> TitleId | None:
-    """A title's identity; `issuer`: whose it is when the title itself does not say (a
-    corpus document's issuer)."""
+def title_id(title: str | None, issuers: Sequence[str | None] = ()) -> TitleId | None:
+    """A title's identity; `issuers`: whose it is when the title itself does not say (a
+    corpus document's issuers, added after those its title names)."""
     if not title:
         return None
     written, core = split_title(title)
     key = _core_key(core)
     if key is None:
         return None
-    return TitleId(key, issuer_key(written) if written else issuer_key(issuer))
+    named = list(issuer_keys(written)) if written else []
+    for name in issuers:
+        for k in issuer_keys(name):
+            if k not in named:
+                named.append(k)
+    return TitleId(key, tuple(named))
 
 
 def doc_title_id(meta: DocumentMeta) -> TitleId | None:
-    return title_id(meta.title, meta.issuer)
+    return title_id(meta.title, meta.issuers or (meta.issuer,))
 
 
 def identity_keys(number: str | None, tid: TitleId | None) -> list[str]:
-    """The keys resolve_citations joins things by: 文号, issuer and core title, and the core
-    title alone (where a title naming no issuer meets the ones that do).  Two things end up
-    in one cited node only through a chain of shared keys (indexer.incremental relies on it)."""
+    """The keys resolve_citations joins things by: 文号, each issuer with the core title,
+    and the core title alone (where a title naming no issuer meets the ones that do).  Two
+    things end up in one cited node only through a chain of shared keys
+    (indexer.incremental relies on it)."""
     out = [f"n:{number}"] if number else []
     if tid is not None:
         out.append(f"t:{tid.core}")
-        if tid.issuer:
-            out.append(f"i:{tid.key}")
+        out += [f"i:{issuer}|{tid.core}" for issuer in tid.issuers]
     return out
 
 
@@ -379,7 +395,7 @@ def is_own_title(cited: TitleId | None, own: TitleId | None) -> bool:
     the citation names no issuer or the document's own: a title naming another issuer is
     another's document (杭州 citing 浙江's 《…实施意见》 of the same words)."""
     return (cited is not None and own is not None and cited.core == own.core
-            and (cited.issuer is None or cited.issuer == own.issuer))
+            and (not cited.issuers or bool(set(cited.issuers) & set(own.issuers))))
 
 
 def _read(doc: Document, p: Provision, own: _Own) -> list[_Raw]:
@@ -418,11 +434,11 @@ class _Groups:
         self.docs: dict[int, set[str]] = {}
         self.issuers: dict[int, set[str]] = {}
 
-    def add(self, i: int, number: str | None, doc: str | None, issuer: str | None) -> None:
+    def add(self, i: int, number: str | None, doc: str | None, issuers: Sequence[str]) -> None:
         self.parent[i] = i
         self.numbers[i] = {number} if number else set()
         self.docs[i] = {doc} if doc else set()
-        self.issuers[i] = {issuer} if issuer else set()
+        self.issuers[i] = set(issuers)
 
     def find(self, i: int) -> int:
         while self.parent[i] != i:
@@ -435,9 +451,11 @@ class _Groups:
         if ra == rb:
             return
         nums, docs = self.numbers[ra] | self.numbers[rb], self.docs[ra] | self.docs[rb]
-        issuers = self.issuers[ra] | self.issuers[rb]
-        if not force and (len(nums) > 1 or len(docs) > 1 or len(issuers) > 1):
+        ia, ib = self.issuers[ra], self.issuers[rb]
+        # issuers agree when one side names none or they name one in common (co-issuers)
+        if not force and (len(nums) > 1 or len(docs) > 1 or (ia and ib and not ia & ib)):
             return
+        issuers = ia | ib
         if len(docs) > 1:
             return
         lo, hi = sorted((ra, rb))
@@ -472,11 +490,11 @@ class _Things:
         self.numbers.append(number)
         self.titles.append(tid)
 
-    def index(self, key) -> dict[str, list[int]]:
+    def index(self, keys) -> dict[str, list[int]]:
+        """key → the things (in order) that `keys(i, title id)` gives it for."""
         out: dict[str, list[int]] = defaultdict(list)
         for i, tid in enumerate(self.titles):
-            k = key(i, tid)
-            if k:
+            for k in keys(i, tid):
                 out[k].append(i)
         return out
 
@@ -484,22 +502,24 @@ class _Things:
 def _join(groups: _Groups, things: _Things) -> None:
     """文号 first (whatever the titles say), then issuer and core title, then a title
     naming no issuer with the one issuer's document of its core title, if only one."""
-    for members in things.index(lambda i, _: things.numbers[i]).values():
+    by_number = things.index(lambda i, _: [things.numbers[i]] if things.numbers[i] else [])
+    for members in by_number.values():
         for other in members[1:]:
             groups.union(members[0], other, force=True)
-    by_id = things.index(lambda _, t: t.key if t is not None and t.issuer else None)
+    by_id = things.index(lambda _, t: [f"{x}|{t.core}" for x in t.issuers] if t else [])
     for key in sorted(by_id):
         for other in by_id[key][1:]:
             groups.union(by_id[key][0], other)
-    by_core = things.index(lambda _, t: t.core if t is not None else None)
+    by_core = things.index(lambda _, t: [t.core] if t is not None else [])
     for key in sorted(by_core):
         members = by_core[key]
-        bare = [i for i in members if not things.titles[i].issuer]
-        named = [i for i in members if things.titles[i].issuer]
+        bare = [i for i in members if not things.titles[i].issuers]
+        named = [i for i in members if things.titles[i].issuers]
         if not bare:
             continue
         # several issuers' documents of these words: which one is meant is not known
-        anchor = named[0] if len({things.titles[i].issuer for i in named}) == 1 else bare[0]
+        one = len({groups.find(i) for i in named}) == 1
+        anchor = named[0] if one else bare[0]
         for other in bare:
             groups.union(anchor, other)
 
@@ -516,11 +536,11 @@ def resolve_citations(metas: Sequence[DocumentMeta], raws: Sequence[RawCitation]
     for i, meta in enumerate(metas):
         tid = doc_title_id(meta)
         nk = number_key(normalise_number(meta.number or "") if meta.number else None)
-        groups.add(i, nk, meta.file, tid.issuer if tid else None)
+        groups.add(i, nk, meta.file, tid.issuers if tid else ())
         things.add(nk, tid)
     for j, raw in enumerate(raws):
         tid = title_id(raw.title)
-        groups.add(n_docs + j, number_key(raw.number), None, tid.issuer if tid else None)
+        groups.add(n_docs + j, number_key(raw.number), None, tid.issuers if tid else ())
         things.add(number_key(raw.number), tid)
     _join(groups, things)
 
@@ -568,7 +588,7 @@ def _cited(members: list[int], metas: Sequence[DocumentMeta], raws: Sequence[Raw
     number = numbers[0] if numbers else None
     if number:
         return CitedDocument(f"no:{number_key(number)}", title, number, None)
-    issuers = {things.titles[i].issuer for i in titled if things.titles[i].issuer}
+    leads = sorted({things.titles[i].issuer for i in titled if things.titles[i].issuer})
     core = things.titles[titled[0]].core if titled else None
-    key = f"{issuers.pop()}|{core}" if len(issuers) == 1 else core
+    key = f"{leads[0]}|{core}" if leads else core
     return CitedDocument(f"t:{key}", title, number, None)

@@ -286,3 +286,30 @@ def test_a_forwarding_notice_is_its_own_document_not_the_one_it_forwards():
     [c] = cites_of(extract_citations([fwd, original]), "fwd.txt")
     assert c.resolves_to == "orig.txt"
     assert unwrap_title(title) == f"关于转发《{forwarded}》的通知"
+
+
+@pytest.mark.parametrize("written", [
+    "北京市人力资源和社会保障局 北京市教育委员会关于印发北京市技能人才培养实施方案的通知",
+    "北京市教育委员会、北京市人力资源和社会保障局关于印发北京市技能人才培养实施方案的通知",
+    "北京市教委关于印发北京市技能人才培养实施方案的通知",
+])
+def test_any_co_issuer_of_a_document_names_it(written):
+    from corpus.records import DocumentMeta
+    from corpus.segment import segment_document
+    title = "北京市技能人才培养实施方案"
+    co = segment_document(f"{title}\n一、总体要求\n培养技能人才。\n", DocumentMeta(
+        file="co.txt", title=title, level="provincial", region="北京市",
+        issuers=("北京市人力资源和社会保障局", "北京市教育委员会")))
+    citer = doc("d.txt", f"北京市朝阳区工作方案\n根据《{written}》，制定本方案。\n", "北京市朝阳区工作方案",
+                "北京市朝阳区人民政府", level="county")
+    [c] = cites_of(extract_citations([co, citer]), "d.txt")
+    assert c.resolves_to == "co.txt"
+
+
+def test_a_different_body_of_the_same_place_is_another_document():
+    title = "关于做好技能人才评价工作的通知"
+    a = doc("a.txt", f"乙省人力资源和社会保障厅{title}\n一、工作要求\n做好评价。\n",
+            f"乙省人力资源和社会保障厅{title}", "乙省人力资源和社会保障厅", level="provincial")
+    citer = doc("b.txt", f"丙市方案\n根据《乙省教育厅{title}》，制定本方案。\n", "丙市方案", "丙市人民政府")
+    [c] = cites_of(extract_citations([a, citer]), "b.txt")
+    assert c.resolves_to is None
