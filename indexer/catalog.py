@@ -505,6 +505,14 @@ class Catalog:
             "SELECT p.id, f.json FROM provisions p LEFT JOIN facts f ON f.id = p.id"
             " WHERE p.doc = ? ORDER BY p.pos", (doc,))]
 
+    def document_tasks(self, doc: str) -> list[tuple[str, dict]]:
+        """(provision id, its facts) of a document's tasks, in order: the provisions with
+        departments, except task-table rows that are the evidence of a body provision's
+        task (`evidence_of`, ontology.graph) — one task is counted once."""
+        return [(pid, facts) for pid, facts in self.document_facts(doc)
+                if facts and not facts.get("evidence_of")
+                and any((facts.get("departments") or {}).values())]
+
     # -- export rows
     def rows(self, name: str) -> list[dict]:
         """The rows of one export, in the order of its file."""

@@ -24,9 +24,9 @@ Roles, first that applies:
   form fields (姓名, 联系电话, 单位（盖章）…).
 - *label*: inside an annex, a short line with no sentence (a name in a list).
 - *evidence*: a row of an annexed task table (分工表) that restates a provision of the
-  body under the same heading: one task, one place that says it — the body provision
-  carries it, the row is its evidence (its departments reach the body provision in the
-  graph) and comes after it.
+  body (ontology.tasks: the one pairing rule, by heading): one task, one place that says
+  it — the body provision carries it, the row is its evidence (its departments reach the
+  body provision in the graph, which counts the task once) and comes after it.
 - *signpost*: a provision that is only a title over its children (二、总体要求).
 - *preamble*: document-level prose outside the numbered body (为…，根据…，制定本方案).
 - *annex*: anything else inside an annex (a task table row is the evidence of the body
@@ -41,7 +41,8 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from corpus.records import Provision
-from corpus.text import CJK, SENTENCE_END, match_key
+from corpus.text import CJK, SENTENCE_END
+from ontology.tasks import restatements
 
 # The weights: one place to tune.  Furniture is found, but after everything that says
 # something (its matches are often a department's full name, which scores high).
@@ -133,30 +134,29 @@ def _form_fields(p: Provision) -> bool:
     return sum(1 for c in cells if _FORM_FIELDS.match(c)) >= 2
 
 
-class _BodyHeadings(threading.local):
-    """The headings of a document's body provisions, for the document being indexed:
-    one entry per thread, kept while the same provision table is asked about (the index
-    writes a document's provisions in a row), so each document's are read once."""
+class _Restated(threading.local):
+    """The task-table rows of the document being indexed that restate a body provision
+    (ontology.tasks, the rule the department reading uses): one entry per thread, kept
+    while the same provision table is asked about (the index writes a document's
+    provisions in a row), so each document's are paired once."""
 
     def __init__(self) -> None:
         self.of: Mapping[str, Provision] | None = None
-        self.keys: frozenset[str] = frozenset()
+        self.rows: frozenset[str] = frozenset()
 
     def __call__(self, by_id: Mapping[str, Provision]) -> frozenset[str]:
         if by_id is not self.of:
-            self.keys = frozenset(match_key(q.heading) for q in by_id.values()
-                                  if not q.annex and q.heading and q.kind != "table_row")
+            self.rows = frozenset(restatements(by_id.values()))
             self.of = by_id
-        return self.keys
+        return self.rows
 
 
-_body_headings = _BodyHeadings()
+_restated = _Restated()
 
 
 def restates_body(p: Provision, by_id: Mapping[str, Provision]) -> bool:
-    """An annex table row whose heading (its task) is the heading of a body provision."""
-    return (p.kind == "table_row" and p.annex and bool(p.heading)
-            and match_key(p.heading) in _body_headings(by_id))
+    """An annex task-table row that restates a body provision (its evidence)."""
+    return p.kind == "table_row" and p.annex and p.id in _restated(by_id)
 
 
 def standing(p: Provision, by_id: Mapping[str, Provision]) -> Standing:

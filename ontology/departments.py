@@ -18,7 +18,12 @@ Three things are read from the texts:
   A list joined by 和/及/以及 splits into its parties (市直各有关部门及各县（市、区）人民政府:
   two collective parties).  A note on the reading (各项任务中排在第一位的为牵头单位) is never a
   department.  A task table's row also gives its responsibilities to the body provision
-  it names, matched by heading similarity.
+  it restates (ontology.tasks: the one pairing rule, by heading similarity): one task, one
+  responsibility — the body provision carries it, the row's own reading is its evidence
+  (`Responsibility.evidence_of`), so a task is counted once.  A department the row names
+  and the body does not still gets the task on the body provision; where both name one,
+  the row's role stands (the table is the document's explicit division of labour); a row
+  that restates no body provision is a task of its own.
 - **no silent loss, no invented name**: where the text marks a phrase as a responsibility
   (a label, 牵头/负责/配合…, a responsibility column) every name is kept — one no source
   resolves as written with its place, flagged `resolved=False` (市城投集团 → 许昌市城投集团);
@@ -44,8 +49,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
-from difflib import SequenceMatcher
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Sequence
 
 from corpus.gazetteer import Division, gazetteer, short_name
@@ -55,6 +59,8 @@ from ontology.naming import (MUNICIPALITIES, SECTOR_BY_KEY, SECTORS, WHOLE_WORDS
                              convention, full_suffix, sector_of_word, with_place, written_core)
 from ontology.naming import sector_of_stem as _sector_of_stem
 from ontology.spans import locate_in
+from ontology.tasks import heading_similarity  # noqa: F401  (its home before ontology.tasks)
+from ontology.tasks import responsibility_columns, restatements
 
 LEVELS = ("national", "provincial", "municipal", "county")
 NATIONAL_PLACE = "全国"
@@ -800,6 +806,9 @@ class Responsibility:
     end: int
     form: str                      # bracket | table | table-body
     source: str                    # the provision it was read from (a table row for table-body)
+    # A table row's reading when the row restates a body provision (ontology.tasks): that
+    # provision, which carries the task; this responsibility is its evidence, not a task.
+    evidence_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -1060,29 +1069,6 @@ def has_lead_word(phrase: str) -> bool:
     return bool(re.search(r"牵头|主责", phrase))
 
 
-_RESP_COLUMN = re.compile(r"(责任单位|责任部门|牵头单位|牵头部门|配合单位|配合部门|参与单位|负责单位|"
-                          r"实施单位|实施主体|责任主体|主责单位|协同单位)")
-_TASK_COLUMN = re.compile(r"(任务|内容|事项|措施|工作|项目|名称)")
-
-
-def _heading_key(text: str) -> str:
-    return re.sub(r"[\W_]", "", match_key(text))
-
-
-def heading_similarity(a: str, b: str) -> float:
-    """How alike two headings are after normalising (0…1); containment counts high."""
-    ka, kb = _heading_key(a), _heading_key(b)
-    if not ka or not kb:
-        return 0.0
-    if ka == kb:
-        return 1.0
-    ratio = SequenceMatcher(None, ka, kb, autojunk=False).ratio()
-    short, long_ = sorted((ka, kb), key=len)
-    if short in long_ and len(short) >= 4:
-        ratio = max(ratio, 0.75 + 0.25 * len(short) / len(long_))
-    return ratio
-
-
 class _DocReader:
     def __init__(self, doc: Document, resolver: Resolver, facts: DepartmentFacts):
         self.doc = doc
@@ -1213,21 +1199,20 @@ class _DocReader:
 
     # -- task tables -------------------------------------------------------------------------
     def tables(self) -> None:
-        body = [p for p in self.doc.provisions
-                if not p.annex and p.kind in ("chapter", "section", "item", "subitem", "box")
-                and p.heading]
-        pairs: list[tuple[float, int, str, str]] = []
+        """Task tables: each row's responsibilities on the row; a row that restates a body
+        provision (ontology.tasks) also gives them to that provision, which carries the
+        task, and its own reading is marked as that task's evidence."""
+        first = len(self.facts.responsibilities)
         row_parsed: dict[str, list] = {}
         for table in (p for p in self.doc.provisions if p.kind == "table"):
             cols = [match_key(c) for c in table.columns]
             rows = [self.by_id[c] for c in table.children if self.by_id[c].kind == "table_row"]
             read = [(row, self._row(row, cols)) for row in rows]
             marks_lead = any(has_lead_word(phrase) for _, got in read if got
-                             for _, phrase, _ in got[1])
-            for row, got in read:
-                if got is None:
+                             for _, phrase, _ in got)
+            for row, assignments in read:
+                if assignments is None:
                     continue
-                task_text, assignments = got
                 if marks_lead and not _lead_column(cols):
                     # where rows mark their lead (（牵头）), a row that marks none has none
                     assignments = [(at, phrase, _no_lead(phrase, parsed))
@@ -1235,45 +1220,29 @@ class _DocReader:
                 row_parsed[row.id] = assignments
                 for phrase_at, phrase, parsed in assignments:
                     self._assign(row, row, phrase_at, phrase, parsed, "table", row.own_text)
-                if not row.annex:
-                    continue
-                for i, cand in enumerate(body):
-                    sim = heading_similarity(task_text, cand.heading)
-                    if sim >= 0.6:
-                        pairs.append((sim, -i, row.id, cand.id))
-        # each row to its best body provision, each body provision to one row
-        used_rows, used_body = set(), set()
-        for sim, _, row_id, cand_id in sorted(pairs, reverse=True):
-            if row_id in used_rows or cand_id in used_body:
-                continue
-            used_rows.add(row_id)
-            used_body.add(cand_id)
+        restated = {row: body for row, body in restatements(self.doc.provisions).items()
+                    if row in row_parsed}
+        for row_id, body_id in restated.items():
             row = self.by_id[row_id]
             for phrase_at, phrase, parsed in row_parsed[row_id]:
-                self._assign(self.by_id[cand_id], row, phrase_at, phrase, parsed, "table-body",
+                self._assign(self.by_id[body_id], row, phrase_at, phrase, parsed, "table-body",
                              row.own_text)
+        resps = self.facts.responsibilities
+        for i in range(first, len(resps)):
+            if resps[i].form == "table" and resps[i].provision in restated:
+                resps[i] = replace(resps[i], evidence_of=restated[resps[i].provision])
 
     def _row(self, row: Provision, cols: list[str]):
-        """(task text, [(offset in own_text, phrase, parsed)]) of a task-table row, or None."""
+        """[(offset in own_text, phrase, parsed)] of a task-table row, or None."""
         cells = list(row.cells)
         if not cells:
             return None
         offsets, pos = [], 0
-        for c in row.own_text.split("\t"):
+        raw_cells = row.own_text.split("\t")
+        for c in raw_cells:
             offsets.append(pos)
             pos += len(c) + 1
-        raw_cells = row.own_text.split("\t")
-        resp_idx = [i for i, c in enumerate(cols) if _RESP_COLUMN.search(c)]
-        if cols and not resp_idx:
-            return None
-        if not cols:
-            # no header: the last cell, when it reads as a list of departments
-            resp_idx = [len(cells) - 1] if len(cells) >= 2 else []
-        task_idx = next((i for i, c in enumerate(cols) if _TASK_COLUMN.search(c)
-                         and i not in resp_idx), None)
-        if task_idx is None:
-            task_idx = next((i for i in range(len(cells)) if i not in resp_idx
-                             and not re.fullmatch(r"\d{1,3}[.．、]?", cells[i].strip())), 0)
+        resp_idx = responsibility_columns(cols, cells)
         assignments = []
         for i in resp_idx:
             if i >= len(raw_cells):
@@ -1292,10 +1261,7 @@ class _DocReader:
             elif label.startswith(("配合", "参与", "协同")):
                 parsed = [("participant",) + tuple(x[1:]) for x in parsed]
             assignments.append((at, phrase, parsed))
-        if not assignments:
-            return None
-        task = cells[task_idx] if task_idx < len(cells) else row.heading
-        return re.sub(r"^\d{1,3}\s*[.．、]\s*", "", task).rstrip("。；;"), assignments
+        return assignments or None
 
     # -- mentions in running text --------------------------------------------------------------
     def mentions(self) -> None:
@@ -1503,7 +1469,9 @@ def extract_departments(docs: Sequence[Document], resolver: Resolver | None = No
 
 
 def _dedupe(items: list[Responsibility]) -> list[Responsibility]:
-    """One responsibility per provision and department; a lead role wins over participant."""
+    """One responsibility per provision and department: a task-table row's reading of a
+    body provision over the body's own (the table is the explicit division of labour),
+    else a lead role over participant."""
     best: dict[tuple[str, str], Responsibility] = {}
     order: list[tuple[str, str]] = []
     for r in items:
@@ -1511,6 +1479,12 @@ def _dedupe(items: list[Responsibility]) -> list[Responsibility]:
         if key not in best:
             best[key] = r
             order.append(key)
-        elif best[key].role != "lead" and r.role == "lead":
+        elif _outranks(r, best[key]):
             best[key] = r
     return [best[k] for k in order]
+
+
+def _outranks(new: Responsibility, old: Responsibility) -> bool:
+    if (new.form == "table-body") != (old.form == "table-body"):
+        return new.form == "table-body"
+    return old.role != "lead" and new.role == "lead"

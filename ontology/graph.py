@@ -16,7 +16,11 @@ The model (vocab.ttl declares our own terms, shapes.ttl says what must hold):
   skos:prefLabel, skos:altLabel, pol:adminLevel, dcterms:spatial, org:classification (sector),
   org:subOrganizationOf (its government), pol:functionalSuperior (the line upward)
 - responsibility: cv:Participation, cv:role lead / participant; provision cv:hasParticipation,
-  department cv:playsRole; dcterms:description the phrase as written
+  department cv:playsRole; dcterms:description the phrase as written.  One task, one
+  responsibility: a row of an annexed task table that restates a body provision
+  (ontology.tasks) keeps its participations as evidence — pol:evidenceOf the body
+  provision's, which is prov:wasDerivedFrom them — and only the body provision's count
+  as tasks (a department's `tasks`; the row's facts say `evidence_of`)
 - mention: oa:Annotation (oa:identifying), oa:hasBody the department; provision schema:mentions
 - citation: provision eli:cites the cited document (a corpus document or one external
   eli:LegalResource per cited document); the reading itself an oa:Annotation (oa:linking)
@@ -317,13 +321,20 @@ class _Builder:
 
     def responsibilities(self, facts: DepartmentFacts
                          ) -> tuple[dict[str, list[dict]], dict[str, list[str]]]:
-        """Who does what and who is named where; (tasks, provisions mentioning) by slug."""
+        """Who does what and who is named where; (tasks, provisions mentioning) by slug.
+
+        One task, one responsibility: a task-table row's reading of a body provision's task
+        (Responsibility.evidence_of) stays a participation of the row — its facts, its
+        span — marked pol:evidenceOf the body provision's participation, which is derived
+        from it; only the body provision's is a task of the department."""
+        carried = {(r.provision, r.department): r for r in facts.responsibilities
+                   if r.evidence_of is None}
+        evidence = {(r.evidence_of, r.department): r.provision for r in facts.responsibilities
+                    if (r.evidence_of, r.department) in carried}
         tasks: dict[str, list[dict]] = defaultdict(list)
         mentioned: dict[str, list[str]] = defaultdict(list)
         for r in facts.responsibilities:
-            part = ns.participation_iri(self.keys[self.doc_of[r.provision].file],
-                                        self.by_id[r.provision].path, r.department, r.role,
-                                        r.start)
+            part = self.participation(r)
             self.add((part, RDF.type, CV.Participation))
             self.add((part, CV.role, self.concept(ns.role_iri(r.role), ns.ROLE_SCHEME,
                                                   ROLE_LABELS[r.role], r.role)))
@@ -331,14 +342,22 @@ class _Builder:
             self.add((self.prov_iri(r.provision), CV.hasParticipation, part))
             self.add((ns.department_iri(r.department), CV.playsRole, part))
             self.derived(part, r.source, r.start, r.end)
-            slot = self.fact_slot(r.provision)["departments"]
+            slot = self.fact_slot(r.provision)
             key = "lead" if r.role == "lead" else "participants"
-            if r.name not in slot[key]:
-                slot[key].append(r.name)
+            if r.name not in slot["departments"][key]:
+                slot["departments"][key].append(r.name)
+            task = carried.get((r.evidence_of, r.department)) if r.evidence_of else None
+            if task is not None:
+                # the row is the evidence of the body provision's task, not a second task
+                self.add((part, POL.evidenceOf, self.participation(task)))
+                self.add((self.participation(task), PROV.wasDerivedFrom, part))
+                slot["evidence_of"] = r.evidence_of
+                continue
             p = self.by_id[r.provision]
             tasks[r.department].append({"provision": r.provision, "doc": p.doc, "role": r.role,
                                         "heading": p.heading, "written": r.written,
-                                        "form": r.form})
+                                        "form": r.form,
+                                        "evidence": evidence.get((r.provision, r.department))})
         for m in facts.mentions:
             ann = ns.mention_iri(self.keys[self.doc_of[m.provision].file], self.by_id[m.provision].path,
                                  m.department, m.start)
@@ -356,6 +375,11 @@ class _Builder:
             if m.provision not in mentioned[m.department]:
                 mentioned[m.department].append(m.provision)
         return tasks, mentioned
+
+    def participation(self, r) -> URIRef:
+        """The IRI of a responsibility's cv:Participation."""
+        return ns.participation_iri(self.keys[self.doc_of[r.provision].file],
+                                    self.by_id[r.provision].path, r.department, r.role, r.start)
 
     def department_nodes(self, resolver, tasks: dict[str, list[dict]],
                          mentioned: dict[str, list[str]]) -> list[dict]:

@@ -308,7 +308,9 @@ def provision_facts(graph: Graph, provision: str | URIRef) -> dict:
 
 
 def department_tasks(graph: Graph, department: str | URIRef) -> list[dict]:
-    """Every provision a department leads or participates in, across documents and levels."""
+    """Every provision a department leads or participates in, across documents and levels;
+    a task once (a task-table row's participation that is pol:evidenceOf a body
+    provision's is its evidence, not a task)."""
     d = find_department(graph, department)
     if d is None:
         return []
@@ -330,6 +332,7 @@ _TASKS = """
     SELECT ?provision ?id ?heading ?role ?doc ?doc_title ?level WHERE {
       ?d cv:playsRole ?part . ?part cv:role ?r . ?r skos:notation ?role .
       ?provision cv:hasParticipation ?part ; dcterms:identifier ?id ; pol:inDocument ?docn .
+      FILTER NOT EXISTS { ?part pol:evidenceOf ?task }
       ?docn dcterms:identifier ?doc ; dcterms:title ?doc_title .
       OPTIONAL { ?provision dcterms:title ?heading }
       OPTIONAL { ?docn pol:adminLevel ?l . ?l skos:notation ?level }
@@ -338,6 +341,7 @@ _TASK_KEYS = """
     SELECT ?provision ?id ?heading ?role ?docn WHERE {
       ?d cv:playsRole ?part . ?part cv:role ?r . ?r skos:notation ?role .
       ?provision cv:hasParticipation ?part ; dcterms:identifier ?id ; pol:inDocument ?docn .
+      FILTER NOT EXISTS { ?part pol:evidenceOf ?task }
       OPTIONAL { ?provision dcterms:title ?heading }
     }"""
 

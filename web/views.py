@@ -170,11 +170,12 @@ def document(gen: Generation, ref: str, today: date | None = None) -> dict:
 
 
 def responsibility_matrix(gen: Generation, doc: str) -> dict:
-    """Departments × tasks of one document, each cell 牵头 / 参与."""
+    """Departments × tasks of one document, each cell 牵头 / 参与; a task once (the
+    catalog's document_tasks: a task-table row restating a body provision is its evidence)."""
     cat = catalog(gen)
     tasks, columns = [], {}
     refs = {p["id"]: p for p in cat.db.outline_rows(doc)}
-    for pid, facts in cat.db.document_facts(doc):
+    for pid, facts in cat.db.document_tasks(doc):
         depts = (facts or {}).get("departments") or {"lead": [], "participants": []}
         if not depts["lead"] and not depts["participants"]:
             continue
