@@ -21,14 +21,23 @@ Two sources, one record:
   populations never merge.  A clause with no subject at all ("到2025年，达到18所") continues
   the figure before it.  Bracketed asides (（含技师学院）) are left out of names.  Coordinated
   figures share their verb ("建成20所A和30所B"); a range "3至5所" / "3—5所" is ">= 3" with
-  `upper` 5; a fraction ("1/3", "三分之一") is a share in percent.
+  `upper` 5; a fraction ("1/3", "三分之一") is a share in percent.  A bare figure after 其中
+  breaks down the target before it ("技工院校达到12所，其中技师学院3所、高级技工学校4所"):
+  each part is a target of its own indicator (技师学院, never merged into 技工院校) with the
+  whole's comparator and year; a part named by a grade alone ("其中国家级5所") is that grade
+  of the whole's indicator.
 
 Comparators: 以上/不少于/不低于/超过/≥ ">=", 以下/不超过/控制在 "<=", 左右/约 "~"; reaching a
 level (达到, 提高到, 保持在, 稳定在) is "=" unless a bound after the number says otherwise
 ("技师学院达到12所" = 12, "达到65%以上" ≥ 65).  A change keeps its verb in the name
 ("技能人才总量年均增长 5%"); measured from a base year it is `relative`, its base year kept
 (`baseline_year`) and named ("比2020年提高3个百分点" → …较2020年提高, 3 个百分点; "比2010年提高
-8%" is never a share of 8 %).  翻一番 is 2 倍 of the base year (stated, or the year before
+8%" is never a share of 8 %).  Every verb of change is read alike — 增加, 增长, 减少, 下降, 提升,
+扩大, 提高, 缩小, 上升 after 比/较 a year (年 may be left out: "比2020增长"), or 较“十三五”末 —
+and a change with no subject written takes the figure before ("在校生达到4万人左右，比2022年
+增加1万人" → 技工院校在校生较2022年增加, 1 万人): a change is never a level, nor a share, of the
+indicator it changes.  Reaching a lower level (下降到, 降至, 减少到) is a level.  In "由1500人提高
+到3000人" the first figure is the baseline, never a target.  翻一番 is 2 倍 of the base year (stated, or the year before
 the plan period).  A figure per year (每年, 每学年) says so in its name and keeps the count's
 unit ("每年面向社会开展职业技能培训 8 万人次"), as tables write 年职业培训规模（万人次）.
 Durations (个月, 天, 周) are targets only when bounded ("实践不少于2个月").
@@ -54,6 +63,10 @@ family (a share never meets a count); the wording as written stays on the target
 `align_targets` compares equal keys across levels as relation "same", and rates whose keys
 differ by one short qualifier as "related" (对口就业率 vs 就业率) — never counts that differ
 by a qualifier (高水平技工院校 is a subset of 技工院校; comparing the counts says nothing).
+`compare` gives the verdict of a link, in one place for the graph, the exports and the web:
+rates, shares, changes in points or percent, multiples, durations and figures per head or per
+unit are judged (below / equal / above); a count grows with the place — every city is below
+its province on 在校生 — so counts are set side by side with the verdict "n/a".
 """
 from __future__ import annotations
 
@@ -125,7 +138,8 @@ class Target:
 @dataclass(frozen=True)
 class TargetAlignment:
     """The same indicator targeted at two levels; `comparison` is the lower one's target
-    relative to the higher one's ("below" / "equal" / "above")."""
+    relative to the higher one's ("below" / "equal" / "above"), or "n/a" for counts, which
+    grow with the place and are set side by side unjudged (see `compare`)."""
 
     higher: Target
     lower: Target
@@ -1002,7 +1016,47 @@ def related_keys(a: str, b: str) -> bool:
     return any(long_[:k] + long_[k + extra:] == short for k in range(len(short) - 1))
 
 
-def compare(higher: float, lower: float) -> str:
+# ---- fair comparisons -----------------------------------------------------------------------------
+
+NOT_COMPARED = "n/a"
+VERDICTS = ("below", "equal", "above", NOT_COMPARED)
+# Figures that do not grow with the size of a place, so a city's may be read against its
+# province's: shares and rates (55 % of students, 生师比 20:1), changes in points or in percent
+# of a base, multiples of a base (翻一番), durations (a teacher's 2 months in a firm: time per
+# person), and figures per head or per unit (人均, 生均, 每万人, 每个县).  A count (学校 所,
+# 在校生 万人, 培训 人次, also a change of a count: 比2022年增加1万人) grows with the place: every
+# city is "below" its province, which says nothing — counts are set side by side, unjudged.
+_SCALE_FREE = {"rate": RATE_UNITS + ("个百分点", "百分点", "倍"),
+               "duration": ("个月", "天", "周", "学时", "课时", "小时")}
+_PER_UNIT = re.compile(r"人均|生均|校均|师均|户均|平均|每\s*[十百千万]+\s*(?:个|名|位|所|家)?|"
+                       r"每\s*(?:个|所|家|位|名)?\s*(?:人|生|学生|校|学校|院校|教师|企业|专业|班|"
+                       r"县|市|区|镇|乡|户)")
+
+
+def comparison_basis(unit: str | None, indicator: str = "") -> str:
+    """What a target measures, for comparing levels: "rate", "duration", "per-unit" (per head,
+    per school …) — comparable across levels — or "count", which is not (see NOT_COMPARED)."""
+    u = _unit_key(unit).strip()
+    for basis, units in _SCALE_FREE.items():
+        if u in units:
+            return basis
+    if _PER_UNIT.search(indicator or ""):
+        return "per-unit"
+    return "count"
+
+
+def comparable(unit: str | None, indicator: str = "") -> bool:
+    """Whether a lower level's target of this unit and name may be judged against a higher
+    level's: yes for rates, durations and per-unit figures, never for counts."""
+    return comparison_basis(unit, indicator) != "count"
+
+
+def compare(higher: float, lower: float, unit: str | None, indicator: str = "") -> str:
+    """The lower level's target against the higher level's: "below", "equal", "above" — or
+    NOT_COMPARED ("n/a") for counts, listed side by side with no verdict.  The one place
+    the verdict is made (align_targets, the graph and the web's 对比 read it from here)."""
+    if not comparable(unit, indicator):
+        return NOT_COMPARED
     if math.isclose(higher, lower, rel_tol=1e-9, abs_tol=1e-9):
         return "equal"
     return "below" if lower < higher else "above"
@@ -1046,9 +1100,9 @@ def align_targets(targets: Sequence[Target], docs: Sequence[Document],
         nearest = _Nearest(members, by_file, ok)
         for j, lo in enumerate(members):
             for i, hi, relation in nearest(lo):
-                found.append((i, j, TargetAlignment(hi, lo, compare(hi.value, lo.value),
-                                                    hi.indicator_key, lo.indicator_key,
-                                                    relation)))
+                verdict = compare(hi.value, lo.value, lo.unit, lo.indicator)
+                found.append((i, j, TargetAlignment(hi, lo, verdict, hi.indicator_key,
+                                                    lo.indicator_key, relation)))
         out.extend(ta for _, _, ta in sorted(found, key=lambda f: (f[0], f[1])))
     return out
 
