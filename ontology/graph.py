@@ -99,7 +99,8 @@ KIND_LABELS = {"chapter": "章（一、）", "section": "节（（一））", "i
                "table_row": "表格行", "annex": "附件", "paragraph": "段落"}
 ROLE_LABELS = {"lead": "牵头", "participant": "配合 / 按职责分工负责"}
 COMPARATOR_LABELS = {">=": "不低于（≥）", "<=": "不高于（≤）", "=": "等于", "~": "左右（≈）"}
-COMPARISON_LABELS = {"below": "低于上级目标", "equal": "等于上级目标", "above": "高于上级目标"}
+COMPARISON_LABELS = {"below": "低于上级目标", "equal": "等于上级目标", "above": "高于上级目标",
+                     "n/a": "数量随辖区规模而异，不比较"}
 ORG_KIND_LABELS = {"department": "政府工作部门", "government": "人民政府", "party": "党委",
                    "collective": "集合主体", "other": "其他机构"}
 

@@ -260,7 +260,8 @@ def _old_targets(gen) -> list[dict]:
         comps = [{"lower": lo["provision"], "higher": hi["provision"], "lower_doc": lo["doc"],
                   "higher_doc": hi["doc"], "lower_value": lo["target"]["value"],
                   "higher_value": hi["target"]["value"], "unit": lo.get("unit"),
-                  "comparison": "equal" if lo["target"]["value"] == hi["target"]["value"] else
+                  "comparison": "n/a" if lo.get("unit") not in ("%", "个百分点") else
+                  "equal" if lo["target"]["value"] == hi["target"]["value"] else
                   ("below" if lo["target"]["value"] < hi["target"]["value"] else "above")}
                  for lo in entries for hi in entries if lo["level"] and hi["level"]
                  and LEVEL_ORDER[hi["level"]] < LEVEL_ORDER[lo["level"]] and hi.get("unit") == lo.get("unit")]

@@ -120,7 +120,8 @@ SCHEMAS = {
         "targets": arr(ref("Target")), "comparisons": arr(obj({
             "lower": STR, "higher": STR, "lower_value": NUM, "higher_value": NUM,
             "lower_target": NSTR, "higher_target": NSTR,
-            "comparison": {"enum": ["below", "equal", "above"]}},
+            "comparison": {"enum": ["below", "equal", "above", "n/a"]},
+            "basis": {"enum": ["rate", "duration", "per-unit", "count"]}},
             ["lower", "higher", "comparison"]))})]},
     "AlignmentNode": obj({"id": STR, "heading": STR, "lower": arr(ref("AlignmentNode"))},
                          ["id", "heading", "lower"]),

@@ -58,6 +58,7 @@ def helpers():
             "search_url": search_url, "page_url": page_url, "download_links": download_links,
             "document_of": document_of, "doc_name": reading.doc_name,
             "target_text": reading.target_text, "chart_rows": reading.chart_rows,
+            "verdicts": reading.VERDICTS, "not_compared_note": reading.NOT_COMPARED_NOTE,
             "citation": reading.citation, "state_label": reading.state_label,
             "state_title": reading.state_title, "period_text": reading.period_text}
 

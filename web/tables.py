@@ -15,13 +15,13 @@ from __future__ import annotations
 from indexer.coverage import document_coverage, find_plan
 from indexer.query import FILTERS
 from indexer.search import SearchOptions
-from web import views
+from web import reading, views
 from web.downloads import Context, Table
 
 SEARCH_CAP = 1_000          # hits in one download: all pages of any query an official reads
 TARGETS_CAP = 10_000        # targets of one indicator in one download
 COMPARATORS = {">=": "≥", "<=": "≤", "=": "", "~": "约"}
-VERDICTS = {"below": "低于上级", "equal": "与上级持平", "above": "高于上级"}
+VERDICTS = reading.VERDICTS
 COVERED = {True: "已承接", False: "未承接"}
 SOURCE = "来源：政策图谱"
 

@@ -19,6 +19,7 @@ from corpus.text import squash
 from indexer.coverage import document_coverage
 from indexer.generation import Generation
 from ontology.indicators import matcher as indicator_matcher
+from ontology.targets import compare as compare_targets, comparison_basis
 
 LEVEL_ORDER = {"national": 0, "provincial": 1, "municipal": 2, "county": 3}
 LEVEL_LABELS = {"national": "国家", "provincial": "省级", "municipal": "市级", "county": "县级"}
@@ -437,14 +438,16 @@ def comparisons(entries: Sequence[dict], links: Iterable[tuple[str, str]]) -> li
             if not _comparable(hi, lo):
                 continue
             a, b = lo["target"]["value"], hi["target"]["value"]
-            verdict = "equal" if a == b else ("below" if a < b else "above")
+            # ontology.targets decides: rates compared, counts side by side ("n/a")
+            verdict = compare_targets(b, a, lo.get("unit"), lo.get("indicator") or "")
             out.append({"lower": lo["provision"], "higher": hi["provision"],
                         "lower_doc": lo["doc"], "higher_doc": hi["doc"],
                         "lower_value": a, "higher_value": b, "unit": lo.get("unit"),
                         "lower_comparator": lo["target"].get("comparator"),
                         "higher_comparator": hi["target"].get("comparator"),
                         "lower_target": lo.get("uri"), "higher_target": hi.get("uri"),
-                        "comparison": verdict})
+                        "comparison": verdict,
+                        "basis": comparison_basis(lo.get("unit"), lo.get("indicator") or "")})
     return out
 
 
