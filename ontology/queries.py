@@ -664,7 +664,7 @@ def indicator_level_counts(graph: Graph, indicator: str | URIRef) -> dict[str | 
         for r in {(r["target"], r["provision"], r["level"])
                   for r in indicator_across_levels(graph, indicator)}:
             out[r[2]] = out.get(r[2], 0) + 1
-        return out
+        return _in_level_order(out)
     for c in _indicator_concepts(graph, indicator):
         counts = _doc_counts(graph, c)
         docs = _documents(graph, counts)
@@ -673,8 +673,13 @@ def indicator_level_counts(graph: Graph, indicator: str | URIRef) -> dict[str | 
             # many identifiers its document has (the page gives a row per identifier)
             for level in (docs[d].levels or (None,)) if docs[d].identifiers else ():
                 out[level] = out.get(level, 0) + n
-    return dict(sorted(out.items(), key=lambda kv: (LEVEL_ORDER.get(kv[0], len(LEVEL_ORDER)),
-                                                    kv[0] is None, kv[0] or "")))
+    return _in_level_order(out)
+
+
+def _in_level_order(counts: dict[str | None, int]) -> dict[str | None, int]:
+    """Both stores answer in one order (a set's order would follow the hash seed)."""
+    return dict(sorted(counts.items(), key=lambda kv: (
+        LEVEL_ORDER.get(kv[0], len(LEVEL_ORDER)), kv[0] is None, kv[0] or "")))
 
 
 def _targets_with_higher(graph: Graph, concept: URIRef) -> list[dict]:
