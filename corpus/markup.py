@@ -128,6 +128,8 @@ class _TextExtractor(HTMLParser):
         self.row: list[str] | None = None
         self.cell: list[str] | None = None
         self.tables = 0
+        self.title: list[str] | None = None     # the <title> text, collected inside <head>
+        self.page_title = ""
 
     # A cell collects its own text; block breaks inside it become spaces.
     def _sink(self) -> list[str]:
@@ -143,6 +145,9 @@ class _TextExtractor(HTMLParser):
         self.current = []
 
     def handle_starttag(self, tag: str, attrs) -> None:
+        if tag == "title" and not self.page_title:
+            self.title = []
+            return
         if tag in DROPPED:
             if tag not in VOID:
                 self.drop += 1
@@ -175,6 +180,9 @@ class _TextExtractor(HTMLParser):
                 self.handle_endtag(tag)
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "title" and self.title is not None:
+            self.page_title, self.title = _WS.sub(" ", "".join(self.title)).strip(), None
+            return
         if tag in DROPPED:
             self.drop = max(0, self.drop - 1)
             return
@@ -192,6 +200,9 @@ class _TextExtractor(HTMLParser):
             self._break()
 
     def handle_data(self, data: str) -> None:
+        if self.title is not None:
+            self.title.append(data)
+            return
         if self.drop:
             return
         if self.pre:
@@ -240,11 +251,27 @@ class _TextExtractor(HTMLParser):
         self._break()
 
 
+# A page <title> is "document title_栏目_site" or "document title - site".
+_TITLE_SEP = re.compile(r"\s*(?:_|\||｜|—{1,2}|\s-\s|–)\s*")
+
+
+def _document_title(page_title: str) -> str:
+    """The document's part of a page <title>: its first piece, when it reads as a title."""
+    first = _TITLE_SEP.split(page_title, maxsplit=1)[0].strip()
+    return first if len(re.findall(f"[{CJK}]", first)) >= 6 else ""
+
+
 def html_to_text(source: str) -> str:
-    """HTML → plain lines: block elements as lines, table rows as tab-separated cells."""
+    """HTML → plain lines: block elements as lines, table rows as tab-separated cells.
+    A page that prints its title only in <title> (in <head>, never shown) gets it as its
+    first line, so the title and issuer can be read from the text like any other."""
     parser = _TextExtractor()
     parser.feed(source)
     parser.close()
+    title = _document_title(parser.page_title)
+    squeezed = re.sub(r"\s+", "", "".join(parser.lines))
+    if title and re.sub(r"\s+", "", title) not in squeezed:
+        parser.lines.insert(0, title)
     out = []
     for line in parser.lines:
         for part in line.split("\n"):

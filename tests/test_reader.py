@@ -127,6 +127,19 @@ def test_html_structure_kept_and_markup_dropped():
         "1\t推动 扩容", "合计", "甲", "乙"]
 
 
+def test_a_title_printed_only_in_the_page_head_becomes_the_first_line():
+    from corpus.markup import html_to_text
+    head = "<html><head><title>某省关于推进青年技能提升工作的通知_政策文件_某省人社厅</title></head>"
+    only_head = head + "<body><p>正文第一段。</p><p>某人社发〔2022〕1号</p></body></html>"
+    assert html_to_text(only_head).splitlines()[0] == "某省关于推进青年技能提升工作的通知"
+    # printed in the body too: nothing is added
+    both = head + "<body><h1>某省关于推进青年技能提升工作的通知</h1><p>正文。</p></body></html>"
+    assert html_to_text(both).splitlines() == ["某省关于推进青年技能提升工作的通知", "正文。"]
+    # a site name alone is no document title
+    site = "<html><head><title>首页</title></head><body><p>正文。</p></body></html>"
+    assert html_to_text(site).splitlines() == ["正文。"]
+
+
 # ---- Word ---------------------------------------------------------------------------------------
 
 def test_docx_automatic_numbering_is_written_into_the_text():
