@@ -225,9 +225,13 @@ _NATIONAL_BODIES = {
 _COLLECTIVE = re.compile(r"^各(?!项)[^，,。；;：:为是的]{0,24}?(?:人民政府|政府|部门|单位|镇街|园区|"
                          r"街道|乡镇|镇|[部厅局委办会]|（[^）]*）|\([^)]*\))$"
                          r"|^各[省市县区州盟旗地级以上（）()、]{1,10}$")   # 各区县市, 各地市
+# The one-character words a text uses for its own level of government: 省; 市, 州 (自治州)
+# and 盟 for prefectures; 县, 区 and 旗 (Inner Mongolia's counties) — 省人社厅, 州人社局, 旗教育局.
+LEVEL_WORDS = ("省", "市", "州", "盟", "县", "区", "旗")
+_LEVEL_WORD = re.compile(f"^({'|'.join(LEVEL_WORDS)})")
 # The bodies directly under a government, as one party: 市直各有关部门, 省直有关单位, 区直各部门,
 # 市级各有关部门, 省级有关部门（单位）.
-_DIRECT = re.compile(r"^(?P<level>省|市|县|区)(?:直|级)(?:属)?(?:各)?(?:有关|相关)?(?:部门|单位|机关)"
+_DIRECT = re.compile(r"^(?P<level>省|市|州|盟|县|区|旗)(?:直|级)(?:属)?(?:各)?(?:有关|相关)?(?:部门|单位|机关)"
                      r"(?:[（(](?:部门|单位)[）)])?$")
 # The labels a responsibility is written under (责任单位：…).
 _LABEL_WORDS = (r"牵头单位|牵头部门|主责单位|主责部门|责任单位|责任部门|配合单位|配合部门|"
@@ -242,7 +246,7 @@ _SENTENCE_WORDS = re.compile(r"均|涉及|不再|下同|具体|其中|的|要求
 # A name kept as written must read as one: CJK with its brackets, no figures.
 _WRITTEN_NAME = re.compile(rf"^[{CJK}（）()、·]{{2,30}}$")
 # The youth league committee: 团省委, 团市委, 共青团浙江省委, 共青团杭州市委员会, 团中央.
-_LEAGUE = re.compile(rf"^(?:共青团|团)(?:(?P<where>省|市|县|区|[{CJK}]{{2,10}}?(?:省|市|县|区|自治区|"
+_LEAGUE = re.compile(rf"^(?:共青团|团)(?:(?P<where>省|市|州|盟|县|区|旗|[{CJK}]{{2,10}}?(?:省|市|县|区|自治区|"
                      rf"自治州|盟))委(?:员会)?|(?P<central>中央))$")
 # A document-level note on how to read its lists, never a department: 各项任务中排在第一位的
 # 为牵头单位, 列第一位的为牵头单位, 第一个单位为牵头单位.
@@ -569,7 +573,7 @@ class Resolver:
         sector = SECTOR_BY_KEY["youth-league"]
         if where in ("中央", ""):
             place = NATIONAL if where == "中央" else ctx.place
-        elif where in ("省", "市", "县", "区"):
+        elif where in LEVEL_WORDS:
             place = self._level_place(where, ctx)
         else:
             m = _PLACE_RE.fullmatch(where)
@@ -656,7 +660,7 @@ class Resolver:
                     # an unlisted city named in a provincial (or city) text: of that province
                     place = Place(place.name, place.level, province.name)
         if place is None:
-            lvl = re.match(r"^(省|市|县|区)", s)
+            lvl = _LEVEL_WORD.match(s)
             if lvl and _sector_match(s) and not _sector_match(s[1:]):
                 lvl = None                      # 市场监管局: 市 is part of the name
             if lvl:
@@ -690,7 +694,14 @@ class Resolver:
             if here.level == "county" and here.city:
                 return Place(here.city, "municipal", here.province)
             return None
-        if word in ("县", "区"):
+        if word in ("州", "盟"):
+            # 州人社局 in a 自治州's text (恩施土家族苗族自治州), 盟 in a 盟's (锡林郭勒盟)
+            if here.level == "municipal" and here.name.endswith(word):
+                return here
+            if here.level == "county" and here.city and here.city.endswith(word):
+                return Place(here.city, "municipal", here.province)
+            return None
+        if word in ("县", "区", "旗"):
             return here if here.level == "county" else None
         return None
 
@@ -1293,8 +1304,8 @@ class _DocReader:
             if _CLASS_BEFORE.search(text[max(0, m.start() - 3):m.start()]):
                 continue
             if written.endswith("部门") or written.endswith("系统"):
-                stem = _SECTOR_GENERIC.match(re.sub(r"^(省|市|县|区)", "", written))
-                if stem and not written.startswith(("省", "市", "县", "区")):
+                stem = _SECTOR_GENERIC.match(_LEVEL_WORD.sub("", written))
+                if stem and not written.startswith(LEVEL_WORDS):
                     yield m.start(), m.end(), written, self.resolver.generic(
                         stem.group("stem"), self.ctx), True
                 continue

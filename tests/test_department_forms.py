@@ -407,3 +407,24 @@ def test_bodies_directly_under_a_government_are_one_collective_party(written, na
 def test_stems_written_without_he(meta, written, name):
     dept = Resolver().resolve(written, Context.of(meta))
     assert dept is not None and (dept.name, dept.resolved) == (name, True)
+
+
+# ---- the level words of prefectures and counties outside the 省/市/县 pattern ------------
+
+@pytest.mark.parametrize("meta, text, lead, participants", [
+    # a 自治州 calls itself 州: 州人社局 is the prefecture's bureau, never "…自治州州人社局"
+    (DocumentMeta(file="ez.txt", title="t", level="municipal", region="恩施土家族苗族自治州"),
+     "一、任务\n（一）调整专业。围绕特色产业调整专业。（州人社局牵头，州教育局、州直有关部门配合）\n",
+     ["恩施土家族苗族自治州人力资源和社会保障局"],
+     ["恩施土家族苗族自治州教育局", "恩施土家族苗族自治州直有关部门"]),
+    # a 盟 likewise; a 旗 is a county: 旗人社局 in a 旗's own text
+    (DocumentMeta(file="xm.txt", title="t", level="municipal", region="锡林郭勒盟"),
+     "一、任务\n（一）开展培训。开展职业技能培训。（盟人社局负责）\n",
+     ["锡林郭勒盟人力资源和社会保障局"], []),
+])
+def test_prefecture_and_banner_level_words(meta, text, lead, participants):
+    doc = segment_document(text, meta)
+    facts = extract_departments([doc])
+    [p] = [p for p in doc.provisions if p.kind == "section"]
+    got = facts.for_provision(p.id)
+    assert (got["lead"], got["participants"]) == (lead, participants)
