@@ -542,6 +542,14 @@ class Catalog:
         return [dict(zip(keys, r)) for r in self._all(
             f"SELECT {', '.join(keys)} FROM departments ORDER BY seq")]
 
+    def department_names(self) -> dict[str, list[str]]:
+        """Every name and short name each department carries, by id (department_names:
+        the first department to carry a name keeps it)."""
+        out: dict[str, list[str]] = {}
+        for name, did in self._all("SELECT name, id FROM department_names"):
+            out.setdefault(did, []).append(name)
+        return out
+
     def subordinates(self, did: str) -> list[str]:
         return [r[0] for r in self._all("SELECT id FROM departments WHERE superior = ?"
                                         " ORDER BY seq", (did,))]
@@ -556,6 +564,39 @@ class Catalog:
                     " WHERE indicator_key = ? OR indicator = ?)")
             args = (indicator, indicator)
         return self._jsons(sql + " ORDER BY d.rank, t.pos", args)
+
+    def indicator_keys(self, indicator: str) -> list[str]:
+        """The keys of the indicators `indicator` names (a key or one of its wordings)."""
+        return [r[0] for r in self._all(
+            "SELECT DISTINCT indicator_key FROM targets WHERE indicator_key = ?"
+            " UNION SELECT DISTINCT indicator_key FROM targets WHERE indicator = ?",
+            (indicator, indicator))]
+
+    def target_places(self, key: str) -> list[tuple[int, str]]:
+        """(row number, document) of the indicator's targets in file order: what a page
+        of them is cut from, without reading the rows."""
+        return [tuple(r) for r in self._all(
+            "SELECT t.rowid, t.doc FROM targets t JOIN documents d ON d.doc = t.doc"
+            " WHERE t.indicator_key = ? ORDER BY d.rank, t.pos", (key,))]
+
+    def target_rows(self, rowids: Iterable[int]) -> dict[int, dict]:
+        """Target rows by row number (target_places), in the order asked."""
+        rowids = list(rowids)
+        got: dict[int, dict] = {}
+        for chunk, marks in _chunks(rowids):
+            got.update((r, json.loads(text)) for r, text in self._all(
+                f"SELECT rowid, json FROM targets WHERE rowid IN ({marks})", chunk))
+        return {r: got[r] for r in rowids if r in got}
+
+    def targets_by_uri(self, key: str, uris: Iterable[str]) -> dict[int, dict]:
+        """The indicator's target rows whose IRI is one of `uris`, by row number (only the
+        indicator's rows are looked at: its index, then the IRI in each row)."""
+        out: dict[int, dict] = {}
+        for chunk, marks in _chunks(uris):
+            out.update((r, json.loads(text)) for r, text in self._all(
+                "SELECT rowid, json FROM targets WHERE indicator_key = ?"
+                f" AND json->>'uri' IN ({marks})", (key, *chunk)))
+        return out
 
     def indicator_count(self) -> int:
         return self._all("SELECT count(DISTINCT indicator_key) FROM targets")[0][0]
@@ -617,6 +658,18 @@ class Catalog:
         return [dict(zip(keys, r)) for r in self._all(
             f"SELECT {_REF}, json->>'own_text', json->>'annex' FROM provisions WHERE doc = ?"
             " ORDER BY pos", (doc,))]
+
+    def alignment_links_from(self, highers: Iterable[str]) -> dict[str, list[dict]]:
+        """alignment_links of the rows whose higher provision is one of `highers`, by
+        higher provision, each in file order (one query for a tree's whole depth)."""
+        out: dict[str, list[dict]] = {}
+        for chunk, marks in _chunks(highers):
+            for h, lo, score, evidence in self._all(
+                    "SELECT higher, lower, json->>'score', json->>'evidence' FROM alignments"
+                    f" WHERE higher IN ({marks}) ORDER BY seq", chunk):
+                out.setdefault(h, []).append({"higher": h, "lower": lo, "score": score,
+                                              "evidence": evidence})
+        return out
 
     def alignment_links(self) -> list[dict]:
         """higher, lower, score and evidence of every alignment row, in file order (what

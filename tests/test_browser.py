@@ -79,7 +79,9 @@ def test_search_then_open_a_provision_and_see_its_departments(page, server):
 
 def test_department_page_lists_tasks_and_its_line(page, server):
     page.goto(server.url + "/departments")
-    page.click("a:has-text('东莞市人力资源和社会保障局')")
+    page.fill("#dept-filter", "东莞 人力资源")      # the list is paged: the server filters
+    page.press("#dept-filter", "Enter")
+    page.click("#departments a:has-text('东莞市人力资源和社会保障局')")
     page.wait_for_selector("#tasks")
     assert page.locator("#tasks li").count() >= 10
     line = page.inner_text("#line")
@@ -217,11 +219,17 @@ def test_the_matrix_lists_departments_by_level_and_filters(page, server):
 
 
 def test_the_department_list_filters(page, server):
+    """The list is paged (issue 15, 2,000 documents): the box's words go to the server
+    (?q=, name, short name or region), which answers the matching departments' page."""
     page.goto(server.url + "/departments")
-    all_rows = page.locator("tr.dept-row").count()
+    total = int(re.search(r"\d+", page.inner_text("#dept-total")).group())
     page.fill("#dept-filter", "东莞")
-    shown = page.locator("tr.dept-row:visible")
-    assert 1 <= shown.count() < all_rows
+    page.press("#dept-filter", "Enter")
+    page.wait_for_url("**/departments?q=*")
+    rows = page.locator("tr.dept-row")
+    assert 1 <= rows.count() < total
+    assert all("东莞" in (r.text_content() or "") for r in rows.all())
+    assert f"符合条件的 {rows.count()} 个部门" in page.inner_text("#dept-total")
 
 
 def test_copy_citation_of_a_provision(browser, server):

@@ -81,7 +81,7 @@ def test_unexpected_error_is_a_generic_page_without_traceback(app, monkeypatch):
 
     def boom(*a, **k):
         raise RuntimeError("secret internals")
-    monkeypatch.setattr(views, "departments", boom)
+    monkeypatch.setattr(views, "department_list", boom)     # what both routes call
     c = app.test_client()
     for url in ("/departments", "/api/departments"):
         resp = c.get(url)

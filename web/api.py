@@ -77,7 +77,8 @@ def search():
 
 @bp.get("/documents")
 def documents():
-    return jsonify(documents=views.documents(gen(), sort=request.args.get("sort")))
+    return jsonify(views.document_list(gen(), paging(), sort=request.args.get("sort"),
+                                       level=request.args.get("level") or None))
 
 
 @bp.get("/documents/<path:ref>")
@@ -102,13 +103,15 @@ def compare():
 
 @bp.get("/departments")
 def departments():
-    return jsonify(departments=views.departments(gen()))
+    return jsonify(views.department_list(
+        gen(), paging(), **{k: request.args.get(k, "").strip() or None
+                            for k in views.DEPARTMENT_FILTERS}))
 
 
 @bp.get("/departments/<path:did>")
 @offers(tables.department_tasks)
 def department(did: str):
-    return jsonify(_view(views.department, did))
+    return jsonify(_view(views.department, did, paging(), request.args.get("doc") or None))
 
 
 @bp.get("/targets")

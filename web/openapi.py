@@ -109,8 +109,11 @@ SCHEMAS = {
                                              ["id", "name", "level"]),
                            "up": arr(ref("DeptRef")), "down": arr({"type": "object"}),
                            "tasks": arr(obj({"document": {"type": "object"},
-                                             "tasks": arr({"type": "object"})})),
-                           "mentions": arr(ref("ProvisionRef"))}),
+                                             "tasks": arr({"type": "object"}),
+                                             "count": INT, "lead": INT, "participant": INT})),
+                           "task_count": INT, "lead_count": INT, "participant_count": INT,
+                           "document_count": INT, "doc": STR,
+                           "mentions": arr(ref("ProvisionRef")), "mention_count": INT}),
     # /api/targets lists IndicatorSummary rows; with ?indicator= the one Indicator, whose
     # targets are a page of its targets and comparisons those of the page's lower targets.
     "IndicatorSummary": obj({"key": STR, "label": STR, "names": arr(STR), "levels": arr(STR),
@@ -123,7 +126,8 @@ SCHEMAS = {
             "comparison": {"enum": ["below", "equal", "above", "n/a"]},
             "basis": {"enum": ["rate", "duration", "per-unit", "count"]}},
             ["lower", "higher", "comparison"]))})]},
-    "AlignmentNode": obj({"id": STR, "heading": STR, "lower": arr(ref("AlignmentNode"))},
+    "AlignmentNode": obj({"id": STR, "heading": STR, "lower": arr(ref("AlignmentNode")),
+                          "lower_total": INT},
                          ["id", "heading", "lower"]),
     "AlignmentRoot": obj({"id": STR, "heading": STR, "level": LEVEL, "direct": INT,
                           "below": INT, "counts": {"type": "object",
@@ -225,7 +229,9 @@ SEARCH_PARAMS = [
 ]
 
 
-# The paged lists (/api/targets, /api/alignment): `total` counts what is paged.
+LEVEL_PARAM = {"enum": ["national", "provincial", "municipal", "county"]}
+# The paged lists (/api/targets, /api/alignment, /api/documents, /api/departments and a
+# department's tasks): `total` counts what is paged.
 PAGED = {"total": INT, "page": INT, "size": INT, "pages": INT}
 PAGING_PARAMS = [
     _param("page", schema={"type": "integer", "minimum": 1}),
@@ -245,10 +251,13 @@ def openapi_document() -> dict:
                 _get("全文检索条款：命中、分面计数、被忽略的部分及原因", ref("SearchResult"),
                      SEARCH_PARAMS, ("400", "503")), "检索结果（全部页，至多 1000 条）"),
             "/api/documents": {**_get(
-                "全部文件及其元数据和状态（现行、已到期、征求意见稿）",
-                obj({"documents": arr(ref("Document"))}),
+                "文件及其元数据和状态（现行、已到期、征求意见稿），分页",
+                obj({"documents": arr(ref("Document")), **PAGED, "sort": STR, "level": STR},
+                    ["documents", *PAGED]),
                 [_param("sort", schema={"enum": list(DOCUMENT_SORTS)},
-                        description="level（按层级，默认；同级最新在前）或 date（按日期，最新在前）")]),
+                        description="level（按层级，默认；同级最新在前）或 date（按日期，最新在前）"),
+                 _param("level", schema=LEVEL_PARAM, description="只列该层级的文件"),
+                 *PAGING_PARAMS], ("400", "503")),
                                "post": _post_document()},
             "/api/documents/{ref}": _downloadable(_get(
                 "一份文件：元数据、目录、引用、责任矩阵，及对其上级规划的承接情况",
@@ -261,12 +270,24 @@ def openapi_document() -> dict:
             "/api/compare": _get("两条对应条款并排对照，标出共有文字", ref("Compare"),
                                  [_param("higher", required=True),
                                   _param("lower", required=True)], ("404", "503")),
-            "/api/departments": _get("全部部门及其牵头、参与、提及的任务数",
-                                     obj({"departments": arr(ref("DepartmentSummary"))})),
+            "/api/departments": _get(
+                "部门及其牵头、参与、提及的任务数（分页；按名称、简称或地区查找，按层级、地区筛选），"
+                "及各层级、各地区的部门数",
+                obj({"departments": arr(ref("DepartmentSummary")), **PAGED, "q": STR,
+                     "level": STR, "region": STR,
+                     "levels": arr(obj({"level": LEVEL, "count": INT})),
+                     "regions": arr(obj({"region": STR, "count": INT}))},
+                    ["departments", *PAGED]),
+                [_param("q", description="部门名称、简称或地区中的词（空格分开，须都出现；繁体亦可）"),
+                 _param("level", schema=LEVEL_PARAM), _param("region"), *PAGING_PARAMS],
+                ("400", "503")),
             "/api/departments/{id}": _downloadable(_get(
-                "一个部门：按文件列出的任务，上下级业务条线",
-                ref("DepartmentView"), [_param("id", "path", True)], ("404", "503")),
-                "分工台账"),
+                "一个部门：按文件分组的任务（分页，每组附该文件中的任务总数），上下级业务条线，"
+                "文中提及（前 20 处及总数）",
+                ref("DepartmentView"), [_param("id", "path", True),
+                                        _param("doc", description="只列该文件（文件名或文件键）的任务"),
+                                        *PAGING_PARAMS], ("400", "404", "503")),
+                "分工台账（全部任务）"),
             "/api/targets": _downloadable(_get(
                 "指标一览（分页，含各级目标数）；带 `indicator` 时为该指标的各级目标（分页）"
                 "及与上级目标的对比",
@@ -279,8 +300,9 @@ def openapi_document() -> dict:
                  _param("q", description="在指标名称及其各种写法中查找（列出指标时）"),
                  *PAGING_PARAMS], ("400", "404", "503")), "指标对比表（带 `indicator`）或指标一览表"),
             "/api/alignment": _get(
-                "带 `root` 时为承接该条款的各级条款树；否则为被承接条款一览（分页，含各级承接数）",
-                {"anyOf": [obj({"tree": arr(ref("AlignmentNode"))}),
+                "带 `root` 时为承接该条款的各级条款树（直接承接者分页，其下每条列出前 10 条，"
+                "`lower_total` 为承接数）；否则为被承接条款一览（分页，含各级承接数）",
+                {"anyOf": [obj({"tree": arr(ref("AlignmentNode")), **PAGED}),
                            obj({"roots": arr(ref("AlignmentRoot")), **PAGED})]},
                 [_param("root"), *PAGING_PARAMS], ("400", "404", "503")),
             "/api/neighbourhood/{ref}": _get(

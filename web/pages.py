@@ -79,7 +79,7 @@ def _view(fn, *args):
 def home():
     g = gen()
     db = views.catalog(g).db
-    return render_template("home.html", meta=g.meta, documents=views.documents(g),
+    return render_template("home.html", meta=g.meta, v=views.home(g),
                            departments=db.count("departments"),
                            indicators=db.indicator_count(), alignments=db.count("alignments"))
 
@@ -116,18 +116,24 @@ def query_help():
 
 @bp.get("/documents")
 def documents():
-    """Every document, by level or (?sort=date) newest first, each with its state."""
-    sort = request.args.get("sort")
-    sort = sort if sort in views.DOCUMENT_SORTS else views.DOCUMENT_SORTS[0]
-    return render_template("documents.html", documents=views.documents(gen(), sort=sort),
-                           sort=sort)
+    """A page of the documents, by level or (?sort=date) newest first, each with its
+    state; ?level= keeps one level."""
+    v = views.document_list(gen(), paging(), sort=request.args.get("sort"),
+                            level=request.args.get("level") or None)
+    return render_template("documents.html", v=v, documents=v["documents"], sort=v["sort"])
 
 
 @bp.get("/documents/<path:ref>")
 @offers(tables.document_table)
 def document(ref: str):
     v = _view(views.document, ref)
-    return render_template("document.html", v=v,
+    # One higher plan's lists are shown (?plan=, else the nearest); the others, their counts.
+    plan = request.args.get("plan") or ""
+    shown = next((c for c in v["coverage"] if plan in (c["higher_key"], c["higher_doc"])),
+                 v["coverage"][0] if v["coverage"] else None)
+    return render_template("document.html", v=v, coverage_shown=views.COVERAGE_SHOWN,
+                           coverage_open=shown and shown["higher_doc"],
+                           coverage_lists=shown and views.coverage_lists(shown),
                            unsettled=reading.unsettled_notes(v["document"].get("unsettled")))
 
 
@@ -144,17 +150,24 @@ def compare():
 
 @bp.get("/departments")
 def departments():
-    rows = views.departments(gen())
+    """A page of the departments, filtered by ?q= (name, short name or region), ?level=
+    and ?region=, grouped by region on the page."""
+    v = views.department_list(gen(), paging(), **_department_filters())
     groups: dict[str, list] = {}
-    for r in rows:
+    for r in v["departments"]:
         groups.setdefault(r["region"] or "其他", []).append(r)
-    return render_template("departments.html", groups=groups)
+    return render_template("departments.html", v=v, groups=groups)
+
+
+def _department_filters() -> dict[str, str | None]:
+    return {k: request.args.get(k, "").strip() or None for k in views.DEPARTMENT_FILTERS}
 
 
 @bp.get("/departments/<path:did>")
 @offers(tables.department_tasks)
 def department(did: str):
-    return render_template("department.html", v=_view(views.department, did))
+    return render_template("department.html", v=_view(views.department, did, paging(),
+                                                        request.args.get("doc") or None))
 
 
 @bp.get("/targets")
@@ -170,7 +183,7 @@ def targets():
 def alignment():
     root = request.args.get("root") or None
     return render_template("alignment.html", v=_view(views.alignment, root, paging()),
-                           root=root)
+                           root=root, first=views.ALIGN_FIRST)
 
 
 @bp.get("/graph/<path:ref>")

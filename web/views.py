@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Iterable, Mapping, Sequence
 
+from corpus.script import simplify_query
 from corpus.text import squash
 from indexer.coverage import document_coverage
 from indexer.generation import Generation
@@ -148,6 +149,36 @@ def documents(gen: Generation, sort: str | None = None, today: date | None = Non
     return rows
 
 
+def document_list(gen: Generation, paging: Paging, sort: str | None = None,
+                  level: str | None = None, today: date | None = None) -> dict:
+    """A page of the document list in `documents`' order, optionally of one level (at a
+    few thousand documents the whole list is most of a megabyte)."""
+    sort = sort if sort in DOCUMENT_SORTS else DOCUMENT_SORTS[0]
+    rows = documents(gen, sort=sort, today=today)
+    if level:
+        rows = [d for d in rows if d.get("level") == level]
+    return {"documents": paging.slice(rows), "sort": sort, "level": level or "",
+            **paging.totals(len(rows))}
+
+
+HOME_LATEST = 10          # the newest documents the home page names
+
+
+def home(gen: Generation, today: date | None = None) -> dict:
+    """What the home page says of the documents: how many at each level and in each
+    state, and the newest few (the list pages the rest)."""
+    rows = documents(gen, sort="date", today=today)
+    levels: dict[str | None, int] = defaultdict(int)
+    states: dict[str, int] = defaultdict(int)
+    for d in rows:
+        levels[d.get("level")] += 1
+        states[d["state"]] += 1
+    return {"total": len(rows), "latest": rows[:HOME_LATEST],
+            "levels": [{"level": lv, "count": levels[lv]}
+                       for lv in sorted(levels, key=lambda lv: LEVEL_ORDER.get(lv or "", 9))],
+            "states": {st: states[st] for st in STATE_LABELS if states[st]}}
+
+
 def _outline(p: dict, children: dict[str | None, list[dict]]) -> dict:
     return {"id": p["id"], "kind": p["kind"], "number": p["number"], "heading": p["heading"],
             "children": [_outline(c, children) for c in children.get(p["id"], [])]}
@@ -168,6 +199,24 @@ def document(gen: Generation, ref: str, today: date | None = None) -> dict:
             "cites": cites, "cited_by": cited_by,
             "matrix": responsibility_matrix(gen, doc["doc"]),
             "coverage": document_coverage(cat.db, cat.docs, doc["doc"])}
+
+
+# Higher provisions the document page lists as taken up, and as not, of the higher plan
+# it opens (the first, in the plan's order; the 落实对照表 download and the API have every
+# one, and the other plans are one click away).
+COVERAGE_SHOWN = 50
+
+
+def coverage_lists(plan: Mapping, shown: int = COVERAGE_SHOWN) -> dict:
+    """One higher plan's taken-up and not-taken-up provisions (document_coverage), the
+    first `shown` of each, grouped by the plan's chapters in their order: [(chapter,
+    entries)] — grouped once here, not by scanning every entry per chapter."""
+    def grouped(entries: Sequence[Mapping]) -> list[tuple[dict, list]]:
+        by_chapter: dict[str | None, list] = defaultdict(list)
+        for e in entries[:shown]:
+            by_chapter[e["chapter"]].append(e)
+        return [(ch, by_chapter[ch["id"]]) for ch in plan["chapters"] if by_chapter[ch["id"]]]
+    return {"taken_up": grouped(plan["taken_up"]), "not_taken_up": grouped(plan["not_taken_up"])}
 
 
 def responsibility_matrix(gen: Generation, doc: str) -> dict:
@@ -261,31 +310,104 @@ def compare(gen: Generation, higher: str, lower: str) -> dict:
 # ---- departments ------------------------------------------------------------------------------
 
 def departments(gen: Generation) -> list[dict]:
-    cat = catalog(gen)
+    """Every department with its counts, by level, the busiest first."""
+    return list(_department_rows(gen))
+
+
+@functools.lru_cache(maxsize=2)
+def _department_rows(gen: Generation) -> tuple[dict, ...]:
     # The counts are columns of the catalog: the list never reads the departments' tasks.
-    rows = cat.db.department_summaries()
-    return sorted(rows, key=lambda r: (LEVEL_ORDER.get(r["level"], 9), -r["lead"] - r["participant"],
-                                       r["name"]))
+    # Sorted once per generation; a page filters and slices this (8,000 rows at 2,000
+    # documents: a few milliseconds, where SQL LIKE would scan the table all the same).
+    rows = catalog(gen).db.department_summaries()
+    return tuple(sorted(rows, key=lambda r: (LEVEL_ORDER.get(r["level"], 9),
+                                             -r["lead"] - r["participant"], r["name"])))
 
 
-def department(gen: Generation, did: str) -> dict:
+@functools.lru_cache(maxsize=2)
+def _department_haystacks(gen: Generation) -> tuple[str, ...]:
+    """Each listed department's name, short names and region in one string, in
+    _department_rows' order: what the filter box looks in."""
+    names = catalog(gen).db.department_names()
+    return tuple(" ".join([r["name"], *names.get(r["id"], ()), r["region"] or ""])
+                 for r in _department_rows(gen))
+
+
+DEPARTMENT_FILTERS = ("q", "level", "region")
+
+
+def department_list(gen: Generation, paging: Paging, q: str | None = None,
+                    level: str | None = None, region: str | None = None) -> dict:
+    """A page of the departments (busiest first within a level) whose name, short name or
+    region holds every word of `q` (traditional characters read as simplified), of
+    `level` and `region` when given; with the counts by level and by region of those `q`
+    keeps (the facets), so the page says how many there are without listing them."""
+    terms = simplify_query((q or "").strip()).split()
+    rows = [r for r, hay in zip(_department_rows(gen), _department_haystacks(gen))
+            if all(t in hay for t in terms)]
+    levels: dict[str | None, int] = defaultdict(int)
+    regions: dict[str, int] = defaultdict(int)
+    for r in rows:
+        if not region or r["region"] == region:
+            levels[r["level"]] += 1
+        if not level or r["level"] == level:
+            regions[r["region"] or ""] += 1
+    rows = [r for r in rows if (not level or r["level"] == level)
+            and (not region or (r["region"] or "") == region)]
+    return {"departments": paging.slice(rows), "q": q or "", "level": level or "",
+            "region": region or "",
+            "levels": [{"level": lv, "count": levels[lv]}
+                       for lv in sorted(levels, key=lambda lv: LEVEL_ORDER.get(lv or "", 9))],
+            "regions": [{"region": rg, "count": n} for rg, n in
+                        sorted(regions.items(), key=lambda kv: (-kv[1], kv[0]))],
+            **paging.totals(len(rows))}
+
+
+MENTIONS_SHOWN = 20       # provisions that name a department without a role, on its page
+
+
+def department(gen: Generation, did: str, paging: Paging | None = None,
+               doc: str | None = None) -> dict:
+    """A department, its line, and its tasks grouped by document (national documents
+    first).  With `paging`, a page of the tasks (each group says how many tasks the
+    department has in that document: a ministry has thousands at a few thousand
+    documents), `doc` keeps one document's, and the mentions are the first
+    MENTIONS_SHOWN (`mention_count` says how many); without, every task and mention
+    (the exports, the graph view)."""
     cat = catalog(gen)
     d = cat.db.department(did) or cat.db.department(cat.db.department_id(did) or "")
     if d is None:
         raise NotFound(f"没有部门“{did}”")
-    refs = cat.db.refs([*(t["provision"] for t in d.get("tasks", [])), *d.get("mentions", [])])
+    only = (gen.document(doc) or {"doc": doc})["doc"] if doc else None
+    tasks = [t for t in d.get("tasks", []) if only is None or t["doc"] == only]
+    # by document: national documents first, then by file name; a document's tasks in order
+    tasks.sort(key=lambda t: (LEVEL_ORDER.get(cat.docs.get(t["doc"], {}).get("level"), 9),
+                              t["doc"]))
+    per_doc: dict[str, dict[str, int]] = defaultdict(lambda: {"lead": 0, "participant": 0})
+    for t in tasks:
+        per_doc[t["doc"]]["lead" if t["role"] == "lead" else "participant"] += 1
+    shown = paging.slice(tasks) if paging else tasks
+    mentions = d.get("mentions", [])
+    mentions_shown = mentions[:MENTIONS_SHOWN] if paging else mentions
+    refs = cat.db.refs([*(t["provision"] for t in shown), *mentions_shown])
     by_doc: dict[str, list] = defaultdict(list)
-    for t in d.get("tasks", []):
+    for t in shown:
         by_doc[t["doc"]].append({**provision_ref(cat, t["provision"], refs), "role": t["role"],
                                  "written": t.get("written")})
-    groups = [{"document": cat.docs.get(doc, {"doc": doc}), "tasks": tasks}
-              for doc, tasks in by_doc.items()]
-    groups.sort(key=lambda g: (LEVEL_ORDER.get(g["document"].get("level"), 9), g["document"]["doc"]))
-    return {"department": {k: d.get(k) for k in ("id", "uri", "name", "aliases", "level", "region",
-                                                  "kind", "sector", "parent", "parent_name")},
-            "up": _line_up(cat, d), "down": _line_down(cat, d["id"]),
-            "tasks": groups,
-            "mentions": [provision_ref(cat, m, refs) for m in d.get("mentions", [])]}
+    groups = [{"document": cat.docs.get(doc_, {"doc": doc_}), "tasks": rows,
+               "count": sum(per_doc[doc_].values()), **per_doc[doc_]}
+              for doc_, rows in by_doc.items()]
+    out = {"department": {k: d.get(k) for k in ("id", "uri", "name", "aliases", "level",
+                                                 "region", "kind", "sector", "parent",
+                                                 "parent_name")},
+           "up": _line_up(cat, d), "down": _line_down(cat, d["id"]),
+           "tasks": groups, "task_count": len(tasks), "document_count": len(per_doc),
+           "lead_count": sum(c["lead"] for c in per_doc.values()),
+           "participant_count": sum(c["participant"] for c in per_doc.values()),
+           "doc": only or "",
+           "mentions": [provision_ref(cat, m, refs) for m in mentions_shown],
+           "mention_count": len(mentions)}
+    return {**out, **paging.totals(len(tasks))} if paging else out
 
 
 def _line_up(cat: Catalog, d: dict) -> list[dict]:
@@ -391,24 +513,44 @@ def _indicator_summaries(gen: Generation) -> tuple[dict, ...]:
                                   compared[key]) for key, rows in groups.items()]))
 
 
+@functools.lru_cache(maxsize=2)
+def _summaries_by_key(gen: Generation) -> dict[str, dict]:
+    return {s["key"]: s for s in _indicator_summaries(gen)}
+
+
 def _indicator_groups(gen: Generation, indicator: str, paging: Paging) -> list[dict]:
+    """Each indicator `indicator` names, with its counts (_indicator_summaries) and one
+    page of its targets: only the page's rows and the higher targets they are compared
+    with are read whole (the busiest indicator has thousands of targets at a few thousand
+    documents)."""
     cat = catalog(gen)
-    groups: dict[str, list[dict]] = defaultdict(list)
-    for t in cat.db.targets(indicator):     # only the rows of the indicators it names
-        groups[t["indicator_key"]].append(t)
+    summaries = _summaries_by_key(gen)
     out = []
-    for key, rows in groups.items():
-        rows = sorted(rows, key=lambda r: _level_key(cat, r["doc"]))
-        entries = [{**r, "level": d.get("level"), "doc_title": d.get("title"),
-                    "region": d.get("region")}
-                   for r in rows for d in [cat.docs.get(r["doc"], {})]]
-        compared = comparisons(entries, cat.db.target_links(r["provision"] for r in rows))
-        shown = paging.slice(entries)
+    for key in cat.db.indicator_keys(indicator):
+        # every target's place (row, document) in file order, then by level as the page shows
+        places = sorted(cat.db.target_places(key), key=lambda r: _level_key(cat, r[1]))
+        rank = {rowid: i for i, (rowid, _) in enumerate(places)}
+        page = cat.db.target_rows(rowid for rowid, _ in paging.slice(places))
+        shown = [_target_entry(cat, r) for r in page.values()]
         on_page = {e.get("uri") for e in shown}
+        links = [(hi, lo) for hi, lo in cat.db.target_links(e["provision"] for e in shown)
+                 if lo in on_page]
+        higher = cat.db.targets_by_uri(key, {hi for hi, _ in links} - on_page)
+        # the page's targets and those they are compared with, in the list's order
+        entries = sorted([*zip(page, shown), *((rowid, _target_entry(cat, r))
+                                               for rowid, r in higher.items())],
+                         key=lambda pair: rank.get(pair[0], len(rank)))
+        compared = comparisons([e for _, e in entries], links)
         # A comparison is shown with its lower target, so each is on exactly one page.
-        out.append({**_summary(key, entries, len(compared)), "targets": shown,
+        out.append({**summaries[key], "targets": shown,
                     "comparisons": [c for c in compared if c["lower_target"] in on_page]})
     return _order(out)
+
+
+def _target_entry(cat: Catalog, row: dict) -> dict:
+    d = cat.docs.get(row["doc"], {})
+    return {**row, "level": d.get("level"), "doc_title": d.get("title"),
+            "region": d.get("region")}
 
 
 def _comparable(hi: dict, lo: dict) -> bool:
@@ -453,40 +595,86 @@ def comparisons(entries: Sequence[dict], links: Iterable[tuple[str, str]]) -> li
 
 # ---- alignment --------------------------------------------------------------------------------
 
-def alignment_tree(gen: Generation, root: str | None = None) -> list[dict]:
-    """Higher provisions with what takes them up below: national → provincial → municipal."""
+ALIGN_FIRST = 10          # takers shown under each provision below a tree's root
+
+
+def alignment_tree(gen: Generation, root: str | None = None, paging: Paging | None = None,
+                   first: int | None = None) -> list[dict]:
+    """Higher provisions with what takes them up below: national → provincial → municipal.
+    Each node says how many provisions take it up (`lower_total`).  Under a `root` with
+    `paging`, a page of the root's takers, and under each of them their first `first`
+    (the largest tree has hundreds of rows at a few thousand documents; a taker's own
+    tree is one click away)."""
     cat = catalog(gen)
+    if root and paging is not None:
+        if not cat.db.has_provision(root):
+            raise NotFound(f"没有条款“{root}”")
+        first = ALIGN_FIRST if first is None else first
+        down, refs = _tree_links(cat, root, paging, first)
+        return [_tree_node(cat, root, down, refs, frozenset(), paging, first)]
     down: dict[str, list[dict]] = defaultdict(list)
     if not root:      # the whole tree reads every link: once, not one query per node
         for a in cat.db.alignment_links():
             down[a["higher"]].append(a)
     refs = cat.db.refs([*down, *(a["lower"] for links in down.values() for a in links)])
-
-    def links_of(pid: str) -> list[dict]:
-        if root and pid not in down:
-            down[pid] = cat.db.aligned_down(pid)
-            refs.update(cat.db.refs(a["lower"] for a in down[pid] if a["lower"] not in refs))
-        return down.get(pid, [])
-
-    def level_of(pid: str) -> str | None:
-        return refs[pid]["level"] if pid in refs else None
-
-    def node(pid: str, seen: frozenset) -> dict:
-        links = sorted(links_of(pid), key=lambda a: (LEVEL_ORDER.get(level_of(a["lower"]), 9),
-                                                     -a["score"]))
-        kids = [dict(node(a["lower"], seen | {pid}), score=a["score"],
-                     evidence=a.get("evidence"))
-                for a in links if a["lower"] not in seen]
-        return {**provision_ref(cat, pid, refs), "lower": kids}
-
     if root:
         if not cat.db.has_provision(root):
             raise NotFound(f"没有条款“{root}”")
+        down.update(cat.db.alignment_links_from([root]))
         refs.update(cat.db.refs([root]))
-        return [node(root, frozenset())]
+        frontier = [root]
+        while frontier:      # every provision below the root, one query per depth
+            lowers = {a["lower"] for pid in frontier for a in down.get(pid, ())}
+            refs.update(cat.db.refs(lowers - refs.keys()))
+            frontier = sorted(lowers - down.keys())
+            down.update({pid: [] for pid in frontier})
+            down.update(cat.db.alignment_links_from(frontier))
+        return [_tree_node(cat, root, down, refs, frozenset())]
     lowers = {a["lower"] for links in down.values() for a in links}
     tops = _root_order([pid for pid in down if pid not in lowers], refs)
-    return [node(pid, frozenset()) for pid in tops]
+    return [_tree_node(cat, pid, down, refs, frozenset()) for pid in tops]
+
+
+def _takers(links: list[dict], refs: dict[str, dict]) -> list[dict]:
+    """A provision's links down, nearest level first, then the closest restatements."""
+    def level_of(pid: str) -> str | None:
+        return refs[pid]["level"] if pid in refs else None
+    return sorted(links, key=lambda a: (LEVEL_ORDER.get(level_of(a["lower"]), 9), -a["score"]))
+
+
+def _tree_node(cat: Catalog, pid: str, down: dict[str, list[dict]], refs: dict[str, dict],
+               seen: frozenset, paging: Paging | None = None, first: int | None = None,
+               depth: int = 0) -> dict:
+    links = [a for a in _takers(down.get(pid, []), refs) if a["lower"] not in seen]
+    if paging is not None:
+        links = paging.slice(links) if depth == 0 else links[:first]
+    kids = [dict(_tree_node(cat, a["lower"], down, refs, seen | {pid}, paging, first, depth + 1),
+                 score=a["score"], evidence=a.get("evidence"))
+            for a in links]
+    total = sum(1 for a in down.get(pid, []) if a["lower"] not in seen)
+    return {**provision_ref(cat, pid, refs), "lower": kids, "lower_total": total}
+
+
+def _tree_links(cat: Catalog, root: str, paging: Paging, first: int
+                ) -> tuple[dict[str, list[dict]], dict[str, dict]]:
+    """The links down from every provision a bounded tree under `root` shows, and their
+    refs: one query per depth for the provisions shown at that depth."""
+    down: dict[str, list[dict]] = {}
+    refs = cat.db.refs([root])
+    frontier, depth = {root}, 0
+    while frontier:
+        got = cat.db.alignment_links_from(sorted(frontier))
+        down.update({pid: got.get(pid, []) for pid in frontier})
+        refs.update(cat.db.refs({a["lower"] for pid in frontier for a in down[pid]}
+                                - refs.keys()))
+        shown: set[str] = set()
+        for pid in frontier:
+            links = _takers(down[pid], refs)
+            # + depth: a link back to an ancestor is skipped, so one more may show
+            shown.update(a["lower"] for a in (paging.slice(links) if depth == 0
+                                               else links[:first + depth + 1]))
+        frontier, depth = shown - down.keys(), depth + 1
+    return down, refs
 
 
 def _root_order(tops: list[str], refs: dict[str, dict]) -> list[str]:
@@ -502,7 +690,8 @@ def alignment(gen: Generation, root: str | None = None, paging: Paging = Paging(
     provisions taken up that take up nothing themselves), each with its counts — the
     whole tree is megabytes at a few thousand documents."""
     if root:
-        return {"tree": alignment_tree(gen, root)}
+        tree = alignment_tree(gen, root, paging)
+        return {"tree": tree, **paging.totals(tree[0]["lower_total"])}
     roots = _alignment_roots(gen)
     return {"roots": paging.slice(roots), **paging.totals(len(roots))}
 

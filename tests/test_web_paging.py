@@ -1,0 +1,275 @@
+"""Issue 15, "at 2,000 documents": every page an official opens pages, filters or
+summarises instead of printing everything.  Paging correctness on the bundled corpus
+through the Flask test client: the pages of a list add up to the whole list in its order,
+totals and page counts agree, filters keep what they say; the JSON keeps its fields and
+adds page / size / total / pages.  (Timings are measured by bench/pages.py, never here.)"""
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+import pytest
+
+from web import views
+from web.app import create_app
+from web.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def app(built):
+    store, _ = built
+    application = create_app(Settings(data_dir=store.root))
+    yield application
+    application.extensions["policykg"].close()
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    return app.test_client()
+
+
+def pages_of(client, url: str, key: str, size: int, **args) -> tuple[list[dict], list[dict]]:
+    """Every item of a paged list, and each page's envelope."""
+    items, envelopes, page = [], [], 1
+    while True:
+        data = client.get(url, query_string={**args, "page": page, "size": size}).get_json()
+        envelopes.append(data)
+        items.extend(data[key])
+        if page >= data["pages"]:
+            return items, envelopes
+        page += 1
+
+
+def check_envelopes(envelopes: list[dict], total: int, size: int) -> None:
+    assert {e["total"] for e in envelopes} == {total}
+    assert {e["size"] for e in envelopes} == {size}
+    assert [e["page"] for e in envelopes] == list(range(1, len(envelopes) + 1))
+    assert envelopes[0]["pages"] == len(envelopes) == max(1, -(-total // size))
+
+
+# ---- the document list and the home page ------------------------------------------------------------
+
+@pytest.mark.parametrize("sort", [None, "date"])
+def test_document_list_pages_add_up_to_every_document_in_order(client, built, sort):
+    _, gen = built
+    whole = views.documents(gen, sort=sort)
+    args = {"sort": sort} if sort else {}
+    items, envelopes = pages_of(client, "/api/documents", "documents", 2, **args)
+    assert [d["doc"] for d in items] == [d["doc"] for d in whole]
+    check_envelopes(envelopes, len(whole), 2)
+    assert {e["sort"] for e in envelopes} == {sort or "level"}
+
+
+def test_document_list_keeps_its_sort_and_level_in_page_links(client, built):
+    _, gen = built
+    html = client.get("/documents?sort=date&size=2").get_data(as_text=True)
+    assert "/documents?sort=date&amp;size=2&amp;page=2" in html and "下一页" in html
+    assert len(re.findall(r'class="card doc-row"', html)) == 2
+    level = gen.documents[0]["level"]
+    data = client.get("/api/documents", query_string={"level": level}).get_json()
+    assert data["total"] == sum(d["level"] == level for d in gen.documents) >= 1
+    assert {d["level"] for d in data["documents"]} == {level}
+    assert client.get("/api/documents?page=0").status_code == 400
+
+
+def test_home_summarises_the_documents(client, built):
+    _, gen = built
+    v = views.home(gen)
+    assert v["total"] == len(gen.documents) == sum(r["count"] for r in v["levels"])
+    assert sum(v["states"].values()) == v["total"]
+    assert [d["doc"] for d in v["latest"]] == \
+        [d["doc"] for d in views.documents(gen, sort="date")][:views.HOME_LATEST]
+    html = client.get("/").get_data(as_text=True)
+    assert f"{v['total']} 份文件" in html
+    for r in v["levels"]:
+        if r["level"]:
+            assert f"/documents?level={r['level']}" in html
+
+
+# ---- the department list -------------------------------------------------------------------------------
+
+def test_department_list_pages_add_up_to_every_department_in_order(client, built):
+    _, gen = built
+    whole = views.departments(gen)
+    items, envelopes = pages_of(client, "/api/departments", "departments", 7)
+    assert items == whole
+    check_envelopes(envelopes, len(whole), 7)
+    first = envelopes[0]
+    assert sum(r["count"] for r in first["levels"]) == len(whole)
+    assert sum(r["count"] for r in first["regions"]) == len(whole)
+
+
+def test_department_list_filters_by_words_level_and_region(client, built):
+    _, gen = built
+    whole = views.departments(gen)
+    dongguan = client.get("/api/departments", query_string={"q": "东莞 人力资源", "size": 200}
+                          ).get_json()
+    names = [d["name"] for d in dongguan["departments"]]
+    assert "东莞市人力资源和社会保障局" in names and dongguan["total"] == len(names)
+    assert all("东莞" in (d["name"] + (d["region"] or "")) for d in dongguan["departments"])
+    # traditional characters are read as simplified
+    assert client.get("/api/departments", query_string={"q": "東莞 人力資源", "size": 200}
+                      ).get_json()["departments"] == dongguan["departments"]
+    level = next(d["level"] for d in whole if d["level"] == "provincial")
+    kept = client.get("/api/departments", query_string={"level": level, "size": 200}).get_json()
+    assert kept["departments"] == [d for d in whole if d["level"] == level]
+    region = next(d["region"] for d in whole if d["region"])
+    both = client.get("/api/departments", query_string={"region": region, "level": level,
+                                                         "size": 200}).get_json()
+    assert both["departments"] == [d for d in whole if d["level"] == level
+                                   and d["region"] == region]
+    none = client.get("/api/departments", query_string={"q": "没有这个部门"}).get_json()
+    assert none["departments"] == [] and none["total"] == 0 and none["pages"] == 1
+
+
+def test_department_list_page_keeps_the_filter_in_its_links(client):
+    html = client.get("/departments?q=人力资源&size=2").get_data(as_text=True)
+    assert 'value="人力资源"' in html and "符合条件的" in html
+    assert "/departments?q=%E4%BA%BA%E5%8A%9B%E8%B5%84%E6%BA%90&amp;size=2&amp;page=2" in html
+    assert len(re.findall(r'class="dept-row"', html)) == 2
+    empty = client.get("/departments?q=没有这个部门").get_data(as_text=True)
+    assert 'id="dept-empty">' in empty          # shown, not hidden
+
+
+# ---- a department's page -------------------------------------------------------------------------------
+
+def _busiest(gen) -> dict:
+    return max(views.departments(gen), key=lambda d: (d["lead"] + d["participant"], d["id"]))
+
+
+def test_department_tasks_page_through_to_every_task(client, built):
+    _, gen = built
+    dept = _busiest(gen)
+    whole = views.department(gen, dept["id"])           # no paging: every task (exports)
+    flat = [(g["document"]["doc"], t["id"], t["role"]) for g in whole["tasks"] for t in g["tasks"]]
+    url = "/api/departments/" + quote(dept["id"], safe="")
+    seen, envelopes, page = [], [], 1
+    while True:
+        data = client.get(url, query_string={"page": page, "size": 3}).get_json()
+        envelopes.append(data)
+        seen += [(g["document"]["doc"], t["id"], t["role"]) for g in data["tasks"] for t in g["tasks"]]
+        for g in data["tasks"]:      # each group counts the whole document's tasks
+            full = next(w for w in whole["tasks"] if w["document"]["doc"] == g["document"]["doc"])
+            assert g["count"] == len(full["tasks"]) == g["lead"] + g["participant"]
+        if page >= data["pages"]:
+            break
+        page += 1
+    assert seen == flat
+    check_envelopes(envelopes, len(flat), 3)
+    assert whole["task_count"] == len(flat) == dept["lead"] + dept["participant"]
+    assert (whole["lead_count"], whole["participant_count"]) == (dept["lead"], dept["participant"])
+    assert whole["document_count"] == len(whole["tasks"])
+
+
+def test_department_tasks_of_one_document(client, built):
+    _, gen = built
+    dept = _busiest(gen)
+    whole = views.department(gen, dept["id"])
+    group = whole["tasks"][0]
+    doc = group["document"]
+    data = client.get("/api/departments/" + quote(dept["id"], safe=""),
+                      query_string={"doc": doc["key"], "size": 200}).get_json()
+    assert data["doc"] == doc["doc"] and data["total"] == len(group["tasks"])
+    assert [g["document"]["doc"] for g in data["tasks"]] == [doc["doc"]]
+    html = client.get("/departments/" + quote(dept["id"]),
+                      query_string={"size": 1}).get_data(as_text=True)
+    if group["count"] > 1:          # a group cut by the page links to all of its tasks
+        assert "doc=" + quote(doc["key"]) in html and f"只看该文件的 {group['count']} 项任务" in html
+
+
+def test_department_mentions_are_counted_and_cut(built):
+    _, gen = built
+    dept = max(views.departments(gen), key=lambda d: d["mentions"])
+    paged = views.department(gen, dept["id"], views.Paging())
+    assert paged["mention_count"] == dept["mentions"]
+    assert len(paged["mentions"]) == min(dept["mentions"], views.MENTIONS_SHOWN)
+
+
+# ---- the alignment tree ---------------------------------------------------------------------------------
+
+def _count(node) -> int:
+    return len(node["lower"]) + sum(_count(k) for k in node["lower"])
+
+
+def test_alignment_tree_pages_the_roots_takers_and_counts_every_level(client, built):
+    _, gen = built
+    roots = client.get("/api/alignment?size=200").get_json()["roots"]
+    root = max(roots, key=lambda r: r["direct"])
+    [whole] = views.alignment_tree(gen, root["id"])
+    kids = []
+    envelopes, page = [], 1
+    while True:
+        data = client.get("/api/alignment", query_string={"root": root["id"], "page": page,
+                                                           "size": 2}).get_json()
+        envelopes.append(data)
+        [node] = data["tree"]
+        assert node["id"] == root["id"] and node["lower_total"] == len(whole["lower"])
+        kids += [k["id"] for k in node["lower"]]
+        if page >= data["pages"]:
+            break
+        page += 1
+    assert kids == [k["id"] for k in whole["lower"]]
+    check_envelopes(envelopes, len(whole["lower"]), 2)
+
+
+def test_alignment_tree_shows_the_first_takers_below_the_root(built):
+    _, gen = built
+    [whole] = max((views.alignment_tree(gen, r["id"]) for r in views.alignment(gen)["roots"]),
+                  key=lambda t: _count(t[0]))
+    [cut] = views.alignment_tree(gen, whole["id"], views.Paging(), first=1)
+
+    def walk(full, shown, depth):
+        assert shown["id"] == full["id"] and shown["lower_total"] == len(full["lower"])
+        expect = full["lower"] if depth == 0 else full["lower"][:1]
+        assert [k["id"] for k in shown["lower"]] == [k["id"] for k in expect]
+        for f, s in zip(full["lower"], shown["lower"]):
+            walk(f, s, depth + 1)
+    walk(whole, cut, 0)
+
+
+def test_alignment_tree_page_links_to_a_takers_own_tree(client, built, monkeypatch):
+    _, gen = built
+    roots = views.alignment(gen, paging=views.Paging(size=200))["roots"]
+    deep = next((r for r in roots if r["below"] > r["direct"]), None)
+    if deep is None:
+        pytest.skip("no tree two levels deep in this corpus")
+    monkeypatch.setattr(views, "ALIGN_FIRST", 0)      # nothing shown below the root's takers
+    [tree] = views.alignment_tree(gen, deep["id"], views.Paging())
+    cut = next(k for k in tree["lower"] if k["lower_total"] > 0)
+    assert cut["lower"] == [] and tree["lower_total"] == deep["direct"]
+    html = client.get("/alignment", query_string={"root": deep["id"]}).get_data(as_text=True)
+    assert f"直接承接它的条款共 {deep['direct']} 条" in html
+    assert f"/alignment?root={quote(cut['id'])}" in html and \
+        f"承接它的全部 {cut['lower_total']} 条" in html
+
+
+# ---- the document page's coverage ----------------------------------------------------------------------
+
+def test_document_page_lists_one_plans_coverage_and_links_the_others(client, built):
+    _, gen = built
+    doc = max(gen.documents, key=lambda d: len(views.document(gen, d["doc"])["coverage"]))
+    plans = views.document(gen, doc["doc"])["coverage"]
+    if len(plans) < 2:
+        pytest.skip("no document takes up two plans in this corpus")
+    html = client.get(f"/documents/{doc['key']}").get_data(as_text=True)
+    assert html.count('class="not-taken-up"') == 1
+    second = plans[1]
+    assert f"plan={second['higher_key']}" in html
+    html = client.get(f"/documents/{doc['key']}", query_string={"plan": second["higher_key"]}
+                      ).get_data(as_text=True)
+    opened = re.search(r'<details class="coverage" data-higher="([^"]+)" open>', html)
+    assert opened and opened.group(1) == second["higher_key"]
+    # the API keeps every entry of every plan
+    api = client.get(f"/api/documents/{doc['key']}").get_json()["coverage"]
+    assert [len(c["taken_up"]) + len(c["not_taken_up"]) for c in api] == [c["total"] for c in plans]
+
+
+def test_coverage_lists_are_cut_and_grouped_by_chapter(built):
+    _, gen = built
+    plan = next(c for d in gen.documents for c in views.document(gen, d["doc"])["coverage"]
+                if len(c["not_taken_up"]) >= 2)
+    lists = views.coverage_lists(plan, shown=1)
+    assert sum(len(items) for _, items in lists["not_taken_up"]) == 1
+    whole = views.coverage_lists(plan, shown=10_000)
+    assert [e for _, items in whole["not_taken_up"] for e in items] == sorted(
+        plan["not_taken_up"], key=lambda e: [c["id"] for c in plan["chapters"]].index(e["chapter"]))
