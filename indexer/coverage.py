@@ -29,6 +29,7 @@ ratio = taken up / counted.
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -129,15 +130,23 @@ def _ratio(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
+@functools.lru_cache(maxsize=128)
+def _plan(db: Catalog, higher_doc: str) -> tuple[list[dict], frozenset[str], dict[str, dict]]:
+    """A higher plan's rows, its substantive provisions and each one's chapter: the same
+    for every document below it (a national plan is read by hundreds), so worked out once
+    per catalog (a generation's, never modified).  Read only by plan_coverage."""
+    rows = db.outline_bodies(higher_doc)
+    return rows, frozenset(r["id"] for r in substantive(rows)), chapters_of(rows)
+
+
 def plan_coverage(db: Catalog, higher_doc: str, links: list[Link],
                   lower_refs: Mapping[str, dict]) -> dict:
     """Coverage of one higher plan by the `links` into it (all from one lower document)."""
-    rows = db.outline_bodies(higher_doc)
+    rows, substantive_ids, chapter = _plan(db, higher_doc)
     linked: dict[str, list[Link]] = defaultdict(list)
     for link in links:
         linked[link.higher].append(link)
-    counted = {r["id"] for r in substantive(rows)} | set(linked)
-    chapter = chapters_of(rows)
+    counted = substantive_ids | set(linked)
     taken, missing = [], []
     per_chapter: dict[str | None, dict] = {}
     for r in rows:

@@ -140,13 +140,18 @@ def documents(gen: Generation, sort: str | None = None, today: date | None = Non
     """Every document with its state, by level (national first, the newest first within a
     level) or with `sort="date"` the newest first; undated documents come last.  An unknown
     `sort` is the default.  (Keyword arguments, so a paging argument can join them.)"""
-    today = today or date.today()
+    return list(_documents(gen, "date" if sort == "date" else "level", today or date.today()))
+
+
+@functools.lru_cache(maxsize=8)
+def _documents(gen: Generation, sort: str, today: date) -> tuple[dict, ...]:
+    # Made once per generation, order and day (the home page and the list ask every time).
     rows = sorted(({**d, "state": document_state(d, today)} for d in gen.documents),
                   key=lambda d: d["doc"])
     rows.sort(key=lambda d: d.get("date") or "", reverse=True)     # stable: ties keep file order
     if sort != "date":
         rows.sort(key=lambda d: LEVEL_ORDER.get(d.get("level"), 9))
-    return rows
+    return tuple(rows)
 
 
 def document_list(gen: Generation, paging: Paging, sort: str | None = None,
@@ -204,7 +209,7 @@ def document(gen: Generation, ref: str, today: date | None = None) -> dict:
 # Higher provisions the document page lists as taken up, and as not, of the higher plan
 # it opens (the first, in the plan's order; the 落实对照表 download and the API have every
 # one, and the other plans are one click away).
-COVERAGE_SHOWN = 50
+COVERAGE_SHOWN = 20
 
 
 def coverage_lists(plan: Mapping, shown: int = COVERAGE_SHOWN) -> dict:
@@ -334,6 +339,7 @@ def _department_haystacks(gen: Generation) -> tuple[str, ...]:
 
 
 DEPARTMENT_FILTERS = ("q", "level", "region")
+REGIONS_SHOWN = 30        # regions the department list's facet names
 
 
 def department_list(gen: Generation, paging: Paging, q: str | None = None,
@@ -342,9 +348,23 @@ def department_list(gen: Generation, paging: Paging, q: str | None = None,
     region holds every word of `q` (traditional characters read as simplified), of
     `level` and `region` when given; with the counts by level and by region of those `q`
     keeps (the facets), so the page says how many there are without listing them."""
-    terms = simplify_query((q or "").strip()).split()
+    terms = tuple(simplify_query((q or "").strip()).split())
+    rows, levels, regions = _departments_kept(gen, terms, level or None, region or None)
+    return {"departments": paging.slice(rows), "q": q or "", "level": level or "",
+            "region": region or "",
+            "levels": [{"level": lv, "count": levels[lv]}
+                       for lv in sorted(levels, key=lambda lv: LEVEL_ORDER.get(lv or "", 9))],
+            "regions": _top_regions(regions, region), "region_count": len(regions),
+            **paging.totals(len(rows))}
+
+
+@functools.lru_cache(maxsize=64)
+def _departments_kept(gen: Generation, terms: tuple[str, ...], level: str | None,
+                      region: str | None) -> tuple[tuple[dict, ...], dict, dict]:
+    """The departments a filter keeps and its facet counts, once per filter (paging
+    through a list asks the same filter again)."""
     rows = [r for r, hay in zip(_department_rows(gen), _department_haystacks(gen))
-            if all(t in hay for t in terms)]
+            if all(t in hay for t in terms)] if terms else _department_rows(gen)
     levels: dict[str | None, int] = defaultdict(int)
     regions: dict[str, int] = defaultdict(int)
     for r in rows:
@@ -352,15 +372,18 @@ def department_list(gen: Generation, paging: Paging, q: str | None = None,
             levels[r["level"]] += 1
         if not level or r["level"] == level:
             regions[r["region"] or ""] += 1
-    rows = [r for r in rows if (not level or r["level"] == level)
-            and (not region or (r["region"] or "") == region)]
-    return {"departments": paging.slice(rows), "q": q or "", "level": level or "",
-            "region": region or "",
-            "levels": [{"level": lv, "count": levels[lv]}
-                       for lv in sorted(levels, key=lambda lv: LEVEL_ORDER.get(lv or "", 9))],
-            "regions": [{"region": rg, "count": n} for rg, n in
-                        sorted(regions.items(), key=lambda kv: (-kv[1], kv[0]))],
-            **paging.totals(len(rows))}
+    kept = tuple(r for r in rows if (not level or r["level"] == level)
+                 and (not region or (r["region"] or "") == region))
+    return kept, dict(levels), dict(regions)
+
+
+def _top_regions(regions: Mapping[str, int], chosen: str | None) -> list[dict]:
+    """The regions with the most departments (there are hundreds at 2,000 documents),
+    and the one chosen."""
+    top = sorted(regions.items(), key=lambda kv: (-kv[1], kv[0]))[:REGIONS_SHOWN]
+    if chosen and chosen in regions and all(rg != chosen for rg, _ in top):
+        top.append((chosen, regions[chosen]))
+    return [{"region": rg, "count": n} for rg, n in top]
 
 
 MENTIONS_SHOWN = 20       # provisions that name a department without a role, on its page
@@ -400,7 +423,7 @@ def department(gen: Generation, did: str, paging: Paging | None = None,
     out = {"department": {k: d.get(k) for k in ("id", "uri", "name", "aliases", "level",
                                                  "region", "kind", "sector", "parent",
                                                  "parent_name")},
-           "up": _line_up(cat, d), "down": _line_down(cat, d["id"]),
+           "up": _line_up(cat, d), "down": _line_down(cat, d["id"], 1 if paging else None),
            "tasks": groups, "task_count": len(tasks), "document_count": len(per_doc),
            "lead_count": sum(c["lead"] for c in per_doc.values()),
            "participant_count": sum(c["participant"] for c in per_doc.values()),
@@ -421,10 +444,17 @@ def _line_up(cat: Catalog, d: dict) -> list[dict]:
     return line
 
 
-def _line_down(cat: Catalog, did: str) -> list[dict]:
+def _line_down(cat: Catalog, did: str, depth: int | None = None) -> list[dict]:
+    """The departments below `did` in its line, each with those below it (`below`), to
+    `depth` levels (None: all); past it, `below` is empty and `below_count` says how many
+    there are (a ministry has hundreds of departments below it at 2,000 documents)."""
     heads = [cat.db.department_head(s) for s in cat.db.subordinates(did)]
+    if depth is not None and depth <= 1:
+        return [{"id": h["id"], "name": h["name"], "level": h["level"], "below": [],
+                 "below_count": len(cat.db.subordinates(h["id"]))} for h in heads]
     return [{"id": h["id"], "name": h["name"], "level": h["level"],
-             "below": _line_down(cat, h["id"])} for h in heads]
+             "below": _line_down(cat, h["id"], None if depth is None else depth - 1)}
+            for h in heads]
 
 
 # ---- paging ------------------------------------------------------------------------------------
@@ -595,7 +625,7 @@ def comparisons(entries: Sequence[dict], links: Iterable[tuple[str, str]]) -> li
 
 # ---- alignment --------------------------------------------------------------------------------
 
-ALIGN_FIRST = 10          # takers shown under each provision below a tree's root
+ALIGN_FIRST = 5           # takers shown under each provision below a tree's root
 
 
 def alignment_tree(gen: Generation, root: str | None = None, paging: Paging | None = None,
