@@ -4,7 +4,8 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from corpus.records import LEVELS, DocumentMeta
+from corpus.records import DocumentMeta
+from corpus.vocabulary import LEVELS
 
 
 class ManifestError(ValueError):

@@ -26,7 +26,8 @@ from typing import Mapping
 
 from corpus.clean import read_lines
 from corpus.origin import infer_origin
-from corpus.records import LEVELS, DocumentMeta
+from corpus.records import DocumentMeta
+from corpus.vocabulary import LEVELS
 from corpus.webpage import field_pairs
 from corpus.text import cn_to_int
 

@@ -6,10 +6,6 @@ from dataclasses import dataclass, field
 
 from corpus.text import match_key
 
-LEVELS = ("national", "provincial", "municipal", "county")
-KINDS = ("chapter", "section", "item", "subitem", "point", "box", "table",
-         "table_row", "annex", "paragraph")
-
 
 @dataclass(frozen=True)
 class DocumentMeta:
@@ -19,7 +15,7 @@ class DocumentMeta:
     title: str
     number: str | None = None      # 文号, e.g. 人社部发〔2021〕86号
     issuer: str | None = None      # the first issuer (what readers before `issuers` knew)
-    level: str | None = None       # one of LEVELS
+    level: str | None = None       # one of corpus.vocabulary.LEVELS
     region: str | None = None
     date: str | None = None        # ISO date
     status: str = "issued"         # issued | draft

@@ -35,9 +35,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
+from corpus.vocabulary import LEVEL_ORDER
 from indexer.catalog import Catalog
 
-LEVEL_RANK = {"national": 0, "provincial": 1, "municipal": 2, "county": 3}
 MIN_BODY = 15       # Han characters of a container's own text beyond its heading: a clause
 CONTAINERS = frozenset({"table", "annex"})
 
@@ -191,7 +191,7 @@ def document_coverage(db: Catalog, docs: Mapping[str, Mapping], doc: str) -> lis
         meta = docs.get(higher_doc, {})
         out.append({**_doc_head(higher_doc, meta),
                     **plan_coverage(db, higher_doc, its_links, lower_refs)})
-    out.sort(key=lambda c: (-LEVEL_RANK.get(c["higher_level"] or "", -1),
+    out.sort(key=lambda c: (-LEVEL_ORDER.get(c["higher_level"] or "", -1),
                             -c["taken_up_count"], c["higher_doc"]))
     return out
 

@@ -82,7 +82,8 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from corpus.records import LEVELS, Document, DocumentMeta, Provision
+from corpus.records import Document, DocumentMeta, Provision
+from corpus.vocabulary import LEVELS
 from corpus.tokenize import Tokenizer
 from indexer.store import link_tree
 from ontology import alignment as al

@@ -40,9 +40,9 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.scoring import BM25FScorer
 from whoosh.util import make_binary_tree
 
-from corpus.records import KINDS, LEVELS
 from corpus.text import match_key
 from corpus.tokenize import Tokenizer, fold, query_text
+from corpus.vocabulary import KIND_ALIASES, KINDS, LEVEL_ALIASES, LEVELS
 from indexer.index import gram_pattern, is_cjk, units
 
 # The query language as users read it: the README's section and the UI's help.
@@ -111,12 +111,6 @@ FILTER_ALIASES = {"层级": "level", "级别": "level", "文件": "doc", "文档
                   "发文机关": "issuer", "发文单位": "issuer", "发文部门": "issuer",
                   "印发机关": "issuer", "发文年份": "date", "发文日期": "date",
                   "成文日期": "date", "印发日期": "date", "日期": "date"}
-LEVEL_ALIASES = {"国家": "national", "全国": "national", "国家级": "national", "中央": "national",
-                 "省": "provincial", "省级": "provincial", "市": "municipal", "市级": "municipal",
-                 "地市": "municipal", "县": "county", "县级": "county", "区县": "county"}
-KIND_ALIASES = {"章": "chapter", "节": "section", "条": "item", "项": "item", "款": "subitem",
-                "目": "point", "专栏": "box", "表": "table", "表格": "table", "表行": "table_row",
-                "行": "table_row", "附件": "annex", "段": "paragraph", "段落": "paragraph"}
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from whoosh.util.numeric import byte_to_length
 
 from corpus.tokenize import Tokenizer
 from corpus.text import CJK
+from corpus.vocabulary import KIND_LABELS, LEVEL_LABELS
 from indexer.index import INDEX_DIR, SEP, open_index, read_catalog, units
 from indexer.query import (Catalog, Compiled, Ignored, Limits, ZeroScore, compile_query,
                            document_issuers, document_year, parse)
@@ -96,10 +97,6 @@ def field_lengths(reader, fieldname: str) -> list | None:
 # within the first DIVERSITY_WINDOW hits (see `diversify`).
 PER_DOC = 3
 DIVERSITY_WINDOW = 100
-LEVEL_LABELS = {"national": "国家", "provincial": "省级", "municipal": "市级", "county": "县级"}
-KIND_LABELS = {"chapter": "章", "section": "节", "item": "条", "subitem": "款", "point": "目",
-               "box": "专栏", "table": "表", "table_row": "表行", "annex": "附件",
-               "paragraph": "段"}
 FACETS = ("level", "doc", "dept", "kind")          # counted over the index
 DOCUMENT_FACETS = ("date", "issuer")              # summed from the documents' counts
 SHOWN_FACETS = ("level", "date", "issuer", "doc", "dept", "kind")   # the result's order

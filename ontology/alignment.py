@@ -58,7 +58,8 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from corpus.gazetteer import gazetteer
-from corpus.records import LEVELS, Document, Provision
+from corpus.records import Document, Provision
+from corpus.vocabulary import LEVELS
 from ontology.targets import OffsetMap
 
 K = 8                 # shingle length, characters

@@ -55,6 +55,7 @@ from typing import Iterable, Sequence
 from corpus.gazetteer import Division, gazetteer, short_name
 from corpus.records import Document, DocumentMeta, Provision
 from corpus.text import CJK, fold_width, match_key
+from corpus.vocabulary import LEVELS
 from ontology.naming import (MUNICIPALITIES, SECTOR_BY_KEY, SECTORS, WHOLE_WORDS, Sector,
                              convention, full_suffix, sector_of_word, with_place, written_core)
 from ontology.naming import sector_of_stem as _sector_of_stem
@@ -62,7 +63,6 @@ from ontology.spans import locate_in
 from ontology.tasks import heading_similarity  # noqa: F401  (its home before ontology.tasks)
 from ontology.tasks import responsibility_columns, restatements
 
-LEVELS = ("national", "provincial", "municipal", "county")
 NATIONAL_PLACE = "全国"
 
 # ---- places (data: corpus.gazetteer, China's divisions) --------------------------------------

@@ -51,6 +51,7 @@ from rdflib.namespace import DCTERMS, ORG, PROV, RDF, RDFS, SKOS, XSD
 from rdflib.plugins.serializers.nt import _quoteLiteral     # rdflib's own literal escaping
 
 from corpus.records import Document, Provision
+from corpus.vocabulary import kind_description, level_label
 from ontology import namespaces as ns
 from ontology.citations import (CitationFacts, RawCitation, extract_citations,
                                 read_citations, resolve_citations)
@@ -92,11 +93,7 @@ FACTS_FILE = "facts.json"
 ROW_FILES = {"departments": "departments.jsonl", "citations": "citations.jsonl",
              "targets": "targets.jsonl", "alignments": "alignments.jsonl"}
 
-LEVEL_LABELS = {"national": "国家级", "provincial": "省级", "municipal": "市级", "county": "县级"}
 STATUS_LABELS = {"issued": "已印发", "draft": "征求意见稿"}
-KIND_LABELS = {"chapter": "章（一、）", "section": "节（（一））", "item": "条目（1.）",
-               "subitem": "子目（（1））", "point": "点（①）", "box": "专栏", "table": "表格",
-               "table_row": "表格行", "annex": "附件", "paragraph": "段落"}
 ROLE_LABELS = {"lead": "牵头", "participant": "配合 / 按职责分工负责"}
 COMPARATOR_LABELS = {">=": "不低于（≥）", "<=": "不高于（≤）", "=": "等于", "~": "左右（≈）"}
 COMPARISON_LABELS = {"below": "低于上级目标", "equal": "等于上级目标", "above": "高于上级目标",
@@ -200,7 +197,7 @@ class _Builder:
     def level(self, level: str | None) -> URIRef | None:
         if not level:
             return None
-        return self.concept(ns.level_iri(level), ns.LEVEL_SCHEME, LEVEL_LABELS.get(level, level),
+        return self.concept(ns.level_iri(level), ns.LEVEL_SCHEME, level_label(level),
                             level)
 
     def place(self, name: str | None, level: str | None = None,
@@ -304,7 +301,7 @@ class _Builder:
         self.add((iri, POL.inDocument, d))
         self.add((iri, DCTERMS.identifier, Literal(p.id)))
         self.add((iri, ELI.type_subdivision, self.concept(
-            ns.subdivision_type_iri(p.kind), ns.SUBDIVISION_SCHEME, KIND_LABELS.get(p.kind, p.kind),
+            ns.subdivision_type_iri(p.kind), ns.SUBDIVISION_SCHEME, kind_description(p.kind),
             p.kind)))
         if p.number:
             self.add((iri, ELI.number, Literal(p.number)))

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-LEVELS = ("national", "provincial", "municipal", "county")
-
 
 @dataclass(frozen=True)
 class Sector:

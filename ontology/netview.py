@@ -26,8 +26,6 @@ from rdflib.namespace import DCTERMS, ORG, PROV, RDF, RDFS, SKOS
 from ontology import graphstore
 from ontology.namespaces import CV, ELI, POL
 
-LEVEL_ORDER = {"national": 0, "provincial": 1, "municipal": 2, "county": 3}
-
 
 def _pairs(g: Graph, predicate: URIRef) -> list[tuple[str, str]]:
     """Every (subject, object) of one predicate, as strings (IRIs and lexical forms).

@@ -28,11 +28,11 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.query import Result
 
+from corpus.vocabulary import LEVEL_ORDER
 from ontology import graphstore
 from ontology.namespaces import PREFIXES
 
 INIT_NS = dict(PREFIXES)
-LEVEL_ORDER = {"national": 0, "provincial": 1, "municipal": 2, "county": 3}
 
 
 class QueryRefused(ValueError):

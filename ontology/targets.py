@@ -78,7 +78,8 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from corpus.clean import read_lines
-from corpus.records import LEVELS, Document, Provision
+from corpus.records import Document, Provision
+from corpus.vocabulary import LEVELS
 from corpus.text import fold_width, match_key
 from ontology.indicators import RATE_UNITS, document_subject, indicator_key
 from ontology.target_tables import row_targets, table_layout, transposed_targets

@@ -13,7 +13,8 @@ import pytest
 from bench.generate import Generator, extra_document, generate
 from corpus import load_corpus
 from corpus.manifest import load_manifest
-from corpus.records import LEVELS, DocumentMeta
+from corpus.records import DocumentMeta
+from corpus.vocabulary import LEVELS
 from corpus.segment import segment_document
 
 N = 24

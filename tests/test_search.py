@@ -255,7 +255,7 @@ def test_facets_count_the_hits_by_level_document_department_and_kind(world):
             for v in key(h):
                 expected[v] = expected.get(v, 0) + 1
         assert {v.value: v.count for v in result.facets[name]} == expected, name
-    assert {v.label for v in result.facets["level"]} <= {"国家", "省级", "市级"}
+    assert {v.label for v in result.facets["level"]} <= {"国家级", "省级", "市级"}
     assert any(v.label == "东莞市深化产教融合实施方案" for v in result.facets["doc"])
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from corpus.vocabulary import LEVELS
 from indexer import exports as export_mod
 from indexer.build import build as run_build, stage_names
 from indexer.evaluate import evaluate, find_eval_dir, format_table
@@ -113,7 +114,7 @@ def sparql(ctx: Ctx, query: str, fmt: str) -> None:
 
 @cli.command(context_settings={"ignore_unknown_options": True})
 @click.argument("query", nargs=-1)
-@click.option("--level", multiple=True, help="national, provincial, municipal or county.")
+@click.option("--level", multiple=True, help=f"{', '.join(LEVELS[:-1])} or {LEVELS[-1]}.")
 @click.option("--doc", multiple=True, help="Document: file name, key, number prefix or title words.")
 @click.option("--dept", multiple=True, help="Department, full or short name (市人社局).")
 @click.option("--kind", multiple=True, help="section, item, table_row, box, …")
@@ -239,7 +240,7 @@ def _progress(label: str):
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=True, path_type=Path))
 @click.option("--title", help="Title (default: read from the text).")
-@click.option("--level", type=click.Choice(["national", "provincial", "municipal", "county"]),
+@click.option("--level", type=click.Choice(LEVELS),
               help="Administrative level (default: from the issuers, 文号, title or body).")
 @click.option("--region", help="Region, e.g. 东莞市, 浏阳市, 北京市朝阳区 (default: from the text).")
 @click.option("--issuer", help="Issuing body; co-issuers separated by 、 (default: from the text).")

@@ -17,6 +17,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from corpus.reader import UnreadableDocument
+from corpus.vocabulary import LEVEL_LABELS
 from indexer import ingest
 from indexer.store import StoreBusy
 
@@ -25,8 +26,7 @@ bp = Blueprint("ingest", __name__)
 
 # The metadata fields of `policykg add`, as form fields of the same names.
 FIELDS = ("title", "level", "region", "issuer", "number", "date", "status")
-LEVELS = {"": "从发文机关推断", "national": "国家级", "provincial": "省级", "municipal": "市级",
-          "county": "县级"}
+LEVELS = {"": "从发文机关推断", **LEVEL_LABELS}
 STATUSES = {"": "从正文推断", "issued": "已印发", "draft": "征求意见稿"}
 
 

@@ -12,6 +12,7 @@ Each builder takes a downloads.Context and the route's URL arguments and returns
 """
 from __future__ import annotations
 
+from corpus.vocabulary import LEVEL_LABELS
 from indexer.coverage import document_coverage, find_plan
 from indexer.query import FILTERS
 from indexer.search import SearchOptions
@@ -87,7 +88,7 @@ def department_tasks(ctx: Context, did: str) -> Table:
         for t in group["tasks"]:
             p = cat.db.provision(t["id"]) or {}
             rows.append((len(rows) + 1, doc.get("number"), doc_name(doc),
-                         views.LEVEL_LABELS.get(doc.get("level"), ""),
+                         LEVEL_LABELS.get(doc.get("level"), ""),
                          citation_path(cat, t["id"]), _task(t),
                          views.ROLE_LABELS.get(t["role"], t["role"]),
                          t.get("written") or dept["name"], p.get("text", "")))
@@ -188,7 +189,7 @@ def targets_table(ctx: Context) -> Table:
         for t in group["targets"]:
             doc = cat.docs.get(t["doc"], {})
             rows.append((len(rows) + 1, group["label"], t.get("indicator"),
-                         views.LEVEL_LABELS.get(t.get("level"), ""), t.get("region"),
+                         LEVEL_LABELS.get(t.get("level"), ""), t.get("region"),
                          doc_name(doc), doc.get("number"), citation_path(cat, t["provision"]),
                          _baseline(t), target_text(t),
                          (t.get("target") or {}).get("year"), t.get("attribute"),
@@ -220,7 +221,7 @@ def indicators_table(ctx: Context) -> Table:
     view = views.targets(ctx.gen, None, views.Paging(1, TARGETS_CAP),
                          q=ctx.args.get("q") or None)
     rows = tuple((i + 1, s["label"], "、".join(s["names"]),
-                  "、".join(views.LEVEL_LABELS.get(lv, lv) for lv in s["levels"]),
+                  "、".join(LEVEL_LABELS.get(lv, lv) for lv in s["levels"]),
                   s["target_count"], s["comparison_count"])
                  for i, s in enumerate(view["indicators"]))
     return Table(title="指标目标一览表",
@@ -254,7 +255,7 @@ def search_table(ctx: Context) -> Table:
         depts = h.departments or {}
         rows.append((len(rows) + 1, h.doc_title or doc_name(doc),
                      h.doc_number or doc.get("number"),
-                     views.LEVEL_LABELS.get(h.level, h.level or ""), citation_path(cat, h.id),
+                     LEVEL_LABELS.get(h.level, h.level or ""), citation_path(cat, h.id),
                      _task({"number": h.number, "heading": h.heading}),
                      h.snippet.plain(mark=lambda t: t), "、".join(depts.get("lead") or []),
                      "、".join(depts.get("participants") or []),
