@@ -10,10 +10,48 @@ import hashlib
 from urllib.parse import quote
 
 from rdflib import Namespace, URIRef
-from rdflib.namespace import DCTERMS, ORG, OWL, PROV, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCTERMS, ORG, OWL, PROV, RDF, RDFS, SKOS, XSD, DefinedNamespace
 
 BASE = "https://w3id.org/policykg/"
-POL = Namespace(BASE + "ontology#")          # the few terms of our own
+
+
+class POL(DefinedNamespace):
+    """The few terms of our own: closed, exactly those ontology/vocab.ttl declares (a test
+    checks both ways), so a misspelt `POL.adminLevle` fails where it is written instead of
+    minting a term no query asks for."""
+
+    _NS = Namespace(BASE + "ontology#")
+    _fail = True
+
+    # documents and provisions
+    adminLevel: URIRef
+    docStatus: URIRef
+    inDocument: URIRef
+    # departments
+    CollectiveBody: URIRef
+    functionalSuperior: URIRef
+    evidenceOf: URIRef
+    # targets
+    Target: URIRef
+    indicator: URIRef
+    targetValue: URIRef
+    baselineValue: URIRef
+    comparator: URIRef
+    cumulative: URIRef
+    baselineYear: URIRef
+    relative: URIRef
+    attribute: URIRef
+    # alignment across levels
+    Alignment: URIRef
+    higher: URIRef
+    lower: URIRef
+    score: URIRef
+    evidence: URIRef
+    comparison: URIRef
+    localises: URIRef
+    alignsWithTarget: URIRef
+
+
 ID = Namespace(BASE + "id/")                 # everything we mint
 ELI = Namespace("http://data.europa.eu/eli/ontology#")
 SCHEMA = Namespace("https://schema.org/")

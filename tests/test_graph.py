@@ -64,6 +64,15 @@ def test_every_pol_term_used_is_declared(g):
         assert vocab.value(term, RDFS.comment) is not None
 
 
+def test_pol_namespace_is_exactly_the_declared_vocabulary():
+    vocab = Graph().parse(ONTOLOGY / "vocab.ttl")
+    declared = {s for s in vocab.subjects() if str(s).startswith(str(POL))}
+    closed = {POL[name] for name in POL.__annotations__}
+    assert closed == declared, (closed - declared, declared - closed)
+    with pytest.raises(AttributeError):
+        POL.adminLevle          # a typo is an error, not a new term
+
+
 @pytest.mark.parametrize("fmt", ["turtle", "json-ld", "nt"])
 def test_round_trip_is_isomorphic(g, fmt):
     from ontology.namespaces import PREFIXES
