@@ -11,7 +11,6 @@ prints both, the wild total last).
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -41,10 +40,9 @@ class Score:
 
 
 def find_eval_dir(explicit: Path | None = None) -> Path | None:
-    """--eval-dir, $POLICYKG_EVAL, or shared/eval beside the working folder or the project."""
+    """`explicit` (--eval-dir, else Settings.eval_dir: $POLICYKG_EVAL), or shared/eval
+    beside the working folder or the project."""
     candidates = [explicit] if explicit else []
-    if os.environ.get("POLICYKG_EVAL"):
-        candidates.append(Path(os.environ["POLICYKG_EVAL"]))
     project = Path(__file__).resolve().parent.parent
     candidates += [Path.cwd().parent / "shared" / "eval", project.parent / "shared" / "eval",
                    Path.cwd() / "shared" / "eval"]

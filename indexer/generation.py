@@ -21,9 +21,10 @@ class Generation:
                  search_cache: int | None = None):
         self.folder = folder
         self.store = store          # the graph store, one of ontology.graphstore.STORES
-        # The search engine, "whoosh" or "tantivy" (indexer.tantivy_engine).  Library callers
-        # choose; the service and the CLI pass Settings.search_engine (tantivy by default).
-        # None: the engine the generation was indexed for, whoosh when it has both.
+        # The search engine, "whoosh" or "tantivy" (indexer.tantivy_engine.ENGINES); the
+        # service and the CLI pass Settings.search_engine.  None: the default engine
+        # (tantivy_engine.DEFAULT_ENGINE, as Settings), whoosh when the generation has no
+        # tantivy index (open_searcher).
         self.engine = engine
         # Query strings the searcher keeps (Settings.search_cache); None: the engine's default.
         self.search_cache = search_cache
@@ -84,11 +85,10 @@ class Generation:
         """The full-text search over this generation's index (indexer.search.Searcher),
         with the engine named at construction (whoosh when the generation has no tantivy
         index or tantivy is not installed)."""
-        from indexer.index import engines_of
-        from indexer.tantivy_engine import open_searcher   # loads only when search is used
-        engine = self.engine or ("whoosh" if "whoosh" in engines_of(self.folder) else "tantivy")
-        return open_searcher(self.folder, self.tokenizer, self.documents, engine,
-                             cache=self.search_cache)
+        # loads the engines only when search is used
+        from indexer.tantivy_engine import DEFAULT_ENGINE, open_searcher
+        return open_searcher(self.folder, self.tokenizer, self.documents,
+                             self.engine or DEFAULT_ENGINE, cache=self.search_cache)
 
     # ---- the graph and what was read into it (written by the "graph" build stage) -----------
     @property

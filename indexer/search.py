@@ -157,21 +157,14 @@ def document_facets(doc_counts: Mapping[str, int], info: Mapping[str, DocInfo]
 
 @dataclass(frozen=True)
 class SearchOptions:
-    """Caps and knobs of one search; built from `web.settings.Settings`."""
+    """Caps and knobs of one search.  The defaults are the service's (web.settings.Settings
+    reads them, and builds the options it serves with: Settings.search_options)."""
 
     limits: Limits = Limits()
     max_page_size: int = 100
     timeout: float = 5.0           # seconds of matching before answering with what is found
     snippet_chars: int = 160
     facet_size: int = 30           # values listed per facet
-
-    @classmethod
-    def from_settings(cls, settings) -> "SearchOptions":
-        """From `web.settings.Settings` (max_query_chars, max_query_terms, max_page_size,
-        search_timeout)."""
-        limits = Limits(max_chars=settings.max_query_chars, max_terms=settings.max_query_terms)
-        return cls(limits=limits, max_page_size=settings.max_page_size,
-                   timeout=settings.search_timeout)
 
 
 # ---- snippets ------------------------------------------------------------------------

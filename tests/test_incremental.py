@@ -71,7 +71,8 @@ def graph(folder: Path) -> Graph:
 
 
 def hits(folder: Path) -> dict[str, tuple[int, list[str]]]:
-    searcher = Generation(folder).searcher
+    # whoosh: the reference (incremental.reference_generation) is indexed for it only
+    searcher = Generation(folder, engine="whoosh").searcher
     out = {}
     for q in QUERIES:
         result = searcher.search(q, page_size=100)

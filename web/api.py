@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from indexer.search import SearchOptions
 from web import tables, views
 from web.downloads import offers
 from web.openapi import openapi_document
@@ -65,7 +64,7 @@ def run_search():
     page = _int("page", 1, 1, 10_000)
     size = _int("size", 10, 1, s.max_page_size)
     return gen().searcher.search(q, filters, page=page, page_size=size,
-                                 options=SearchOptions.from_settings(s),
+                                 options=s.search_options(),
                                  sort=request.args.get("sort"))
 
 

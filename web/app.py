@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from indexer.generation import Generation
 from indexer.store import DataDir, NotBuilt
 from ontology import diskstore
-from ontology.sparql import Limits, SparqlRunner, warm_up
+from ontology.sparql import SparqlRunner, warm_up
 from web.settings import Settings
 
 log = logging.getLogger("policykg.web")
@@ -61,12 +61,11 @@ class State:
         with self._lock:
             if self._runner is None or not self._runner.alive:
                 s = self.settings
-                self._runner = SparqlRunner(gen.graph_paths(), Limits(
-                    timeout=s.sparql_timeout, max_rows=s.sparql_max_rows,
-                    max_chars=s.sparql_max_chars), store=s.sparql_store,
-                    # only the disk store is opened per query; the others are loaded
-                    store_folder=gen.folder if s.sparql_store == "oxigraph"
-                    and diskstore.present(gen.folder) else None)
+                # only the disk store is opened per query; the others are loaded
+                on_disk = s.sparql_store == "oxigraph" and diskstore.present(gen.folder)
+                self._runner = SparqlRunner(gen.graph_paths(), s.sparql_limits(),
+                                            store=s.sparql_store,
+                                            store_folder=gen.folder if on_disk else None)
             return self._runner
 
     def close(self) -> None:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import sys
+import typing
 from pathlib import Path
 
 import click
@@ -18,7 +18,7 @@ from indexer.generation import Generation
 from indexer.store import DataDir, NotBuilt, StoreBusy
 from indexer.tantivy_engine import serving_engine
 from ontology.diskstore import StoreWriteFailed
-from web.settings import Settings
+from web.settings import Settings, env_value, flag_help, flag_options, value_type
 
 # Errors a user can act on: shown as one line, never as a traceback.
 # StoreWriteFailed: the graph store's loader (a child process) stopped, e.g. a full disk;
@@ -39,13 +39,34 @@ class Ctx:
 pass_ctx = click.make_pass_decorator(Ctx)
 
 
+def setting_options(command: str):
+    """The flags of the settings `command` takes, as web.settings declares them: each
+    passes its value under the setting's name, None (or ()) when not given."""
+    def decorate(fn):
+        for f, flag in reversed(list(flag_options(command))):
+            fn = click.option(flag, f.name, help=flag_help(f), **_flag_kind(f))(fn)
+        return fn
+    return decorate
+
+
+def _flag_kind(f) -> dict:
+    kind, choices, minimum = value_type(f.name), f.metadata["choices"], f.metadata["minimum"]
+    multiple = typing.get_origin(kind) is tuple
+    if choices:
+        kind = click.Choice(choices)
+    elif kind is Path:
+        kind = click.Path(file_okay=False, path_type=Path)
+    elif minimum is not None:
+        kind = click.IntRange(min=minimum) if kind is int else click.FloatRange(min=minimum)
+    return {"type": kind, "multiple": multiple, "default": () if multiple else None}
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--data", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Data folder (default: $POLICYKG_DATA or ~/.local/share/policykg).")
+@setting_options("policykg")
 @click.pass_context
-def cli(ctx: click.Context, data: Path | None) -> None:
+def cli(ctx: click.Context, data_dir: Path | None) -> None:
     """政策图谱 — search and knowledge graph over Chinese policy texts."""
-    ctx.obj = Ctx(data)
+    ctx.obj = Ctx(data_dir)
 
 
 def do_build(ctx: Ctx, quiet: bool = False, engines: tuple[str, ...] = ()) -> dict:
@@ -64,13 +85,11 @@ def do_build(ctx: Ctx, quiet: bool = False, engines: tuple[str, ...] = ()) -> di
 
 
 @cli.command()
-@click.option("--engine", "engines", multiple=True, type=click.Choice(["tantivy", "whoosh"]),
-              help="Search engine to index for, repeatable (default: the one that serves, "
-                   "$POLICYKG_ENGINE, tantivy; or $POLICYKG_INDEX_ENGINES).")
+@setting_options("build")
 @pass_ctx
-def build(ctx: Ctx, engines: tuple[str, ...]) -> None:
+def build(ctx: Ctx, index_engines: tuple[str, ...]) -> None:
     """Build the graph and the index from the corpus (atomically, as a new generation)."""
-    do_build(ctx, engines=engines)
+    do_build(ctx, engines=index_engines)
 
 
 @cli.command()
@@ -131,10 +150,10 @@ def search(ctx: Ctx, query: tuple[str, ...], limit: int, page: int, as_json: boo
            **filters) -> None:
     """Search the provisions: words, "phrases", OR, -word, level: doc: dept: kind: year:
     issuer: date:."""
-    from indexer.search import SearchOptions, render_text
+    from indexer.search import render_text
     result = ctx.generation().searcher.search(
         " ".join(query), filters={k: v for k, v in filters.items() if v}, page=page,
-        page_size=limit, options=SearchOptions.from_settings(ctx.settings), sort=sort)
+        page_size=limit, options=ctx.settings.search_options(), sort=sort)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
         return
@@ -143,8 +162,7 @@ def search(ctx: Ctx, query: tuple[str, ...], limit: int, page: int, as_json: boo
 
 
 @cli.command("eval")
-@click.option("--eval-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder of evaluation files (default: ../shared/eval).")
+@setting_options("eval")
 @click.option("--verbose", "-v", is_flag=True, help="List every miss.")
 @click.option("--no-wild", is_flag=True, help="Skip the wild documents (eval/wild/).")
 @click.option("--one-by-one", is_flag=True,
@@ -159,7 +177,7 @@ def eval_cmd(ctx: Ctx, eval_dir: Path | None, verbose: bool, no_wild: bool,
     documents (eval/wild/), added with no flags to a scratch corpus, against theirs.
 
     Printed: one table per wild document, the bundled table, then the wild total."""
-    folder = find_eval_dir(eval_dir)
+    folder = find_eval_dir(eval_dir or ctx.settings.eval_dir)
     if folder is None:
         click.echo("no evaluation data found (../shared/eval); nothing to score")
         return
@@ -188,28 +206,14 @@ def eval_cmd(ctx: Ctx, eval_dir: Path | None, verbose: bool, no_wild: bool,
 
 
 @cli.command()
-@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
-@click.option("--port", type=int, default=None, help="Port (default 5000).")
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Worker processes (default: one per core, at most 4).")
-@click.option("--store", type=click.Choice(["oxigraph", "oxigraph-memory", "memory"]),
-              default=None,
-              help="Graph store of the workers: /id/ pages, exports (default oxigraph, "
-                   "on disk; env POLICYKG_STORE).")
-@click.option("--sparql-store", type=click.Choice(["oxigraph", "oxigraph-memory", "memory"]),
-              default=None,
-              help="Graph store of the SPARQL endpoint's query processes (default "
-                   "oxigraph, on disk; env POLICYKG_SPARQL_STORE).")
+@setting_options("serve")
 @pass_ctx
-def serve(ctx: Ctx, host: str | None, port: int | None, workers: int | None,
-          store: str | None, sparql_store: str | None) -> None:
+def serve(ctx: Ctx, **flags) -> None:
     """Serve the web UI and API with a production WSGI server (builds first if needed)."""
     from web.app import create_app
     from web.server import default_workers, serve as run_server
 
-    settings = Settings.from_env(data_dir=ctx.settings.data_dir, host=host, port=port,
-                                 workers=workers, graph_store=store,
-                                 sparql_store=sparql_store)
+    settings = Settings.from_env(data_dir=ctx.settings.data_dir, **flags)
     if not settings.workers:
         settings = dataclasses.replace(settings, workers=default_workers())
     if ctx.store.current() is None:
@@ -302,7 +306,7 @@ def main() -> None:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     except Exception as exc:  # the last guard: a bug, reported in one line
-        if os.environ.get("POLICYKG_DEBUG"):
+        if env_value("debug"):
             raise
         click.echo(f"error: unexpected {type(exc).__name__}: {exc} "
                    "(set POLICYKG_DEBUG=1 for the details)", err=True)

@@ -1,101 +1,239 @@
-"""Settings, declared once: read from flags and the environment by the CLI, passed in."""
+"""Settings, declared once: each field of `Settings` carries its name, type, default,
+environment variable, command-line flag and help (`setting(...)`), and everything else is
+derived from those fields — the environment reading (`Settings.from_env`), the flags of
+`policykg serve` and `policykg build` (`flag_options`, used by web.cli) and README's table
+(`markdown_table`; a test checks README carries it).
+
+A default that a lower layer's component also needs (the query caps, the SPARQL limits, the
+searcher's cache, the engine and store names) is the component's own: the field's default is
+read from it rather than written again, since corpus ← ontology ← indexer ← web lets web
+read indexer's value but not the other way round.  The service and the CLI pass these
+values down (`search_options`, `sparql_limits`), so a library caller without Settings gets
+exactly what the service gets by default.
+"""
 from __future__ import annotations
 
+import dataclasses
 import os
-from dataclasses import dataclass, replace
+import types
+import typing
+from dataclasses import MISSING, dataclass, field
 from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from indexer.query import Limits as QueryLimits
+from indexer.search import SearchOptions
+from indexer.tantivy_engine import DEFAULT_ENGINE, ENGINES, PREPARED
+from ontology.graphstore import DEFAULT_STORE, STORES
+from ontology.sparql import Limits as SparqlLimits
+
+# The fields of each kind of metadata, so a typo in a declaration fails at import.
+_KEYS = ("help", "env", "flag", "commands", "choices", "minimum", "shown_default")
 
 
-def default_data_dir() -> Path:
-    """$POLICYKG_DATA, else the per-user data folder ($XDG_DATA_HOME/policykg)."""
-    if os.environ.get("POLICYKG_DATA"):
-        return Path(os.environ["POLICYKG_DATA"]).expanduser()
+def setting(default: Any = MISSING, *, help: str, env: str | None = None,
+            flag: str | None = None, commands: tuple[str, ...] = ("serve",),
+            choices: tuple[str, ...] = (), minimum: int | float | None = None,
+            shown_default: str | None = None) -> Any:
+    """One setting's declaration (a dataclass field).  `flag`: its command-line flag, on
+    `commands`; `choices`: the only values accepted; `minimum`: the least number accepted;
+    `shown_default`: how README and --help say a default computed at run time."""
+    meta = dict(zip(_KEYS, (help, env, flag, commands, choices, minimum, shown_default)))
+    return field(default=default, metadata=meta)
+
+
+def _default_data_dir() -> Path:
+    """The per-user data folder: $XDG_DATA_HOME/policykg (freedesktop's convention)."""
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
     return Path(base) / "policykg"
 
 
 @dataclass(frozen=True)
 class Settings:
-    data_dir: Path
-    host: str = "127.0.0.1"
-    port: int = 5000
-    threads: int = 8               # per worker process
-    workers: int = 0               # worker processes; 0 = one per core, at most 4
-    # Search
-    max_query_chars: int = 200
-    max_page_size: int = 100
-    max_query_terms: int = 12      # terms and filters per query (indexer.query.Limits)
-    search_timeout: float = 5.0    # seconds of matching, then the hits found so far
-    # Search engine: "tantivy" (the default: p99 39 ms against whoosh's 1.9 s at 2,000
-    # documents, and complete totals where whoosh stops at its time limit; BENCHMARKS.md)
-    # or "whoosh".  A generation without a tantivy index, or a machine without tantivy,
-    # is searched with whoosh.  indexer.tantivy_engine.
-    search_engine: str = "tantivy"
-    # The engines `policykg build` indexes for (POLICYKG_INDEX_ENGINES=whoosh,tantivy);
-    # empty: search_engine's only, since whoosh's writer is half a large build's time.
-    index_engines: tuple[str, ...] = ()
-    # SPARQL endpoint
-    sparql_timeout: float = 10.0
-    sparql_max_rows: int = 10_000
-    sparql_max_chars: int = 20_000
-    # Graph store behind the SPARQL endpoint and /id/…: "oxigraph" (the generation's on-disk
-    # store, opened read-only), "oxigraph-memory" (loaded into every process: faster heavy
-    # questions, far more memory) or "memory" (rdflib's store); ontology.graphstore.STORES.
-    graph_store: str = "oxigraph"
-    # Where the SPARQL endpoint's query processes hold the graph: like the workers, on
-    # disk by default.  "oxigraph-memory" loads it into each worker's SPARQL process: scans
-    # run faster (an indicator page 80 ms against 155 ms at 2,000
-    # documents), but the server then holds 11.8 GB instead of 0.6 GB there and the
-    # benchmark's heavy queries gain only 2x (BENCHMARKS.md).  POLICYKG_SPARQL_STORE.
-    sparql_store: str = "oxigraph"
-    # Query strings each worker's searcher keeps with their compiled query, total and facet
-    # counts (tantivy's request cache): repeated searches and paging skip the pass over
-    # every match.  0 turns it off (the benchmark's "fresh" server traffic; a tight memory
-    # budget).  POLICYKG_SEARCH_CACHE.
-    search_cache: int = 512
-    # Ingest over HTTP: closed unless a token is configured.
-    upload_token: str | None = None
-    max_upload_bytes: int = 20 * 1024 * 1024
-    # Where `policykg serve` writes its request log (one JSON line per request): a file
-    # (reopened when rotated), or stderr when empty.  POLICYKG_REQUEST_LOG.
-    request_log: str = ""
+    data_dir: Path = setting(
+        help="Data folder: generations, added documents, the build lock.", env="POLICYKG_DATA",
+        flag="--data", commands=("policykg",), shown_default="~/.local/share/policykg ($XDG_DATA_HOME/policykg)")
+    # ---- serving
+    host: str = setting("127.0.0.1", help="Address to listen on.", flag="--host")
+    port: int = setting(5000, help="Port.", flag="--port", minimum=0)
+    threads: int = setting(8, help="Threads per worker process.", minimum=1)
+    workers: int = setting(0, help="Worker processes; 0: one per core, at most 4.",
+                           env="POLICYKG_WORKERS", flag="--workers", minimum=0)
+    request_log: str = setting(
+        "", help="File the request log (one JSON line per request) goes to, reopened when "
+        "rotated; empty: stderr.", env="POLICYKG_REQUEST_LOG")
+    # ---- search
+    max_query_chars: int = setting(QueryLimits.max_chars,
+                                   help="Longer queries are cut to this many characters.")
+    max_query_terms: int = setting(QueryLimits.max_terms,
+                                   help="Terms and filters per query; the rest are ignored.")
+    max_page_size: int = setting(SearchOptions.max_page_size, help="Hits per page, at most.")
+    search_timeout: float = setting(
+        SearchOptions.timeout, help="Seconds of matching (whoosh), then the hits found so far.")
+    # tantivy: p99 39 ms against whoosh's 1.9 s at 2,000 documents, and complete totals
+    # where whoosh stops at its time limit (BENCHMARKS.md).
+    search_engine: str = setting(
+        DEFAULT_ENGINE, help="Search engine that serves; a generation without its index, or "
+        "a machine without tantivy, is searched with whoosh.", env="POLICYKG_ENGINE",
+        choices=ENGINES)
+    # whoosh's Python writer is half a large build's time: only the serving engine's index.
+    index_engines: tuple[str, ...] = setting(
+        (), help="Engines `policykg build` indexes for (comma-separated; repeat --engine); "
+        "empty: the search engine's only.", env="POLICYKG_INDEX_ENGINES", flag="--engine",
+        commands=("build",), choices=ENGINES)
+    search_cache: int = setting(
+        PREPARED, help="Query strings each searcher keeps with their compiled query, total "
+        "and facets (paging and repeats skip the pass over every match); 0: none.",
+        env="POLICYKG_SEARCH_CACHE", minimum=0)
+    # ---- graph and SPARQL
+    graph_store: str = setting(
+        DEFAULT_STORE, help="Graph store of the workers (/id/ pages, exports): oxigraph on "
+        "disk, oxigraph-memory loaded in every worker, or rdflib's memory store.",
+        env="POLICYKG_STORE", flag="--store", choices=STORES)
+    # In memory the heavy scans run faster (an indicator page 80 ms against 155 ms at 2,000
+    # documents) but the server holds 11.8 GB instead of 0.6 GB (BENCHMARKS.md).
+    sparql_store: str = setting(
+        DEFAULT_STORE, help="Graph store of the SPARQL endpoint's query processes.",
+        env="POLICYKG_SPARQL_STORE", flag="--sparql-store", choices=STORES)
+    sparql_timeout: float = setting(SparqlLimits.timeout, help="Seconds a SPARQL query may run.",
+                                    env="POLICYKG_SPARQL_TIMEOUT")
+    sparql_max_rows: int = setting(SparqlLimits.max_rows, help="Rows a SPARQL result keeps.")
+    sparql_max_chars: int = setting(SparqlLimits.max_chars,
+                                    help="Characters of a SPARQL query, at most.")
+    # ---- ingest over HTTP
+    upload_token: str | None = setting(
+        None, help="Token that opens uploads over HTTP; unset: closed.", env="POLICYKG_TOKEN")
+    max_upload_bytes: int = setting(20 * 1024 * 1024, help="Largest upload, in bytes.",
+                                    env="POLICYKG_MAX_UPLOAD", minimum=1)
+    # ---- tools
+    eval_dir: Path | None = setting(
+        None, help="Folder of evaluation files for `policykg eval`; unset: shared/eval beside "
+        "the working folder or the project.", env="POLICYKG_EVAL", flag="--eval-dir",
+        commands=("eval",))
+    debug: bool = setting(False, help="Unexpected errors print their traceback.",
+                          env="POLICYKG_DEBUG")
 
     @classmethod
     def from_env(cls, data_dir: Path | None = None, **overrides) -> "Settings":
-        env = os.environ
-        s = cls(data_dir=data_dir or default_data_dir(),
-                upload_token=env.get("POLICYKG_TOKEN") or None)
-        if env.get("POLICYKG_SPARQL_TIMEOUT"):
-            s = replace(s, sparql_timeout=float(env["POLICYKG_SPARQL_TIMEOUT"]))
-        if env.get("POLICYKG_WORKERS"):
-            s = replace(s, workers=int(env["POLICYKG_WORKERS"]))
-        if env.get("POLICYKG_STORE"):
-            s = replace(s, graph_store=env["POLICYKG_STORE"])
-        if env.get("POLICYKG_SPARQL_STORE"):
-            s = replace(s, sparql_store=env["POLICYKG_SPARQL_STORE"])
-        if env.get("POLICYKG_ENGINE"):
-            s = replace(s, search_engine=env["POLICYKG_ENGINE"])
-        if env.get("POLICYKG_INDEX_ENGINES"):
-            s = replace(s, index_engines=tuple(
-                e.strip() for e in env["POLICYKG_INDEX_ENGINES"].split(",") if e.strip()))
-        if env.get("POLICYKG_SEARCH_CACHE"):
-            s = replace(s, search_cache=int(env["POLICYKG_SEARCH_CACHE"]))
-        if env.get("POLICYKG_REQUEST_LOG"):
-            s = replace(s, request_log=env["POLICYKG_REQUEST_LOG"])
-        if env.get("POLICYKG_MAX_UPLOAD"):
-            s = replace(s, max_upload_bytes=int(env["POLICYKG_MAX_UPLOAD"]))
-        s = replace(s, **{k: v for k, v in overrides.items() if v is not None})
-        from ontology.graphstore import check_store
-        check_store(s.graph_store)        # a misspelt store fails at start, not at first query
-        check_store(s.sparql_store)
-        if s.search_cache < 0:
-            raise ValueError(f"POLICYKG_SEARCH_CACHE must be 0 or more, not {s.search_cache}")
-        from indexer.tantivy_engine import check_engine
-        for name in (s.search_engine, *s.index_engines):
-            check_engine(name)
-        return s
+        """The declared defaults, then the environment, then `overrides` (flags; None
+        leaves a value as it was); every value checked, so a misspelt setting fails at
+        start, not at the first request."""
+        values = {**{s.name: v for s in declarations() if (v := env_value(s.name)) is not None},
+                  **{k: v for k, v in overrides.items() if v is not None}}
+        if data_dir is not None:
+            values["data_dir"] = data_dir
+        values.setdefault("data_dir", _default_data_dir())
+        settings = cls(**values)
+        for name, value in values.items():
+            check(name, value)
+        return settings
 
     @property
     def build_engines(self) -> tuple[str, ...]:
         """The engines a build indexes for: index_engines, else the one that serves."""
         return self.index_engines or (self.search_engine,)
+
+    def search_options(self) -> SearchOptions:
+        return SearchOptions(limits=QueryLimits(max_chars=self.max_query_chars,
+                                                max_terms=self.max_query_terms),
+                             max_page_size=self.max_page_size, timeout=self.search_timeout)
+
+    def sparql_limits(self) -> SparqlLimits:
+        return SparqlLimits(timeout=self.sparql_timeout, max_rows=self.sparql_max_rows,
+                            max_chars=self.sparql_max_chars)
+
+
+# ---- what is derived from the declarations ---------------------------------------------------
+
+def declarations() -> tuple[dataclasses.Field, ...]:
+    return dataclasses.fields(Settings)
+
+
+def _declaration(name: str) -> dataclasses.Field:
+    return next(f for f in declarations() if f.name == name)
+
+
+def value_type(name: str) -> Any:
+    """A setting's type, `X | None` read as X."""
+    kind = typing.get_type_hints(Settings)[name]
+    # `X | None` reads as X; None is what an unset variable already means
+    if isinstance(kind, types.UnionType) or typing.get_origin(kind) is typing.Union:
+        kind = next(a for a in typing.get_args(kind) if a is not type(None))
+    return kind
+
+
+def parse(name: str, text: str) -> Any:
+    """A setting's value from its written form (an environment variable's text)."""
+    kind = value_type(name)
+    if kind is bool:
+        return text.strip().lower() not in ("", "0", "false", "no", "off")
+    if typing.get_origin(kind) is tuple:
+        return tuple(part.strip() for part in text.split(",") if part.strip())
+    if kind is Path:
+        return Path(text).expanduser()
+    try:
+        return kind(text)
+    except ValueError:
+        raise ValueError(f"{_declaration(name).metadata['env']} must be "
+                         f"{kind.__name__}, not {text!r}") from None
+
+
+def env_value(name: str, env: Mapping[str, str] | None = None) -> Any:
+    """The value the environment gives one setting, or None (unset or empty)."""
+    var = _declaration(name).metadata["env"]
+    text = (os.environ if env is None else env).get(var) if var else None
+    return parse(name, text) if text else None
+
+
+def check(name: str, value: Any) -> None:
+    """ValueError naming the setting (and its variable) unless `value` is allowed."""
+    meta = _declaration(name).metadata
+    where = f"{name} ({meta['env']})" if meta["env"] else name
+    for v in value if isinstance(value, tuple) else (value,):
+        if meta["choices"] and v not in meta["choices"]:
+            raise ValueError(f"{where}: {v!r} is not one of {', '.join(meta['choices'])}")
+    if meta["minimum"] is not None and value is not None and value < meta["minimum"]:
+        raise ValueError(f"{where} must be {meta['minimum']} or more, not {value}")
+
+
+def default_text(f: dataclasses.Field) -> str:
+    """A default as README and --help say it."""
+    if f.metadata["shown_default"]:
+        return f.metadata["shown_default"]
+    value = f.default
+    if isinstance(value, tuple):
+        return ",".join(value) or "(none)"
+    if value is None or value == "":
+        return "(none)"
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def flag_options(command: str) -> Iterator[tuple[dataclasses.Field, str]]:
+    """The settings `command` takes as flags, with their flag names (web.cli makes the
+    click options)."""
+    for f in declarations():
+        if f.metadata["flag"] and command in f.metadata["commands"]:
+            yield f, f.metadata["flag"]
+
+
+def flag_help(f: dataclasses.Field) -> str:
+    env = f" (env {f.metadata['env']})" if f.metadata["env"] else ""
+    return f"{f.metadata['help']} Default: {default_text(f)}{env}."
+
+
+def _command(command: str) -> str:
+    return command if command == "policykg" else f"policykg {command}"
+
+
+def markdown_table() -> str:
+    """README's table of settings, one row per declaration."""
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+    rows = ["| setting | environment | flag | default | what it does |", "|---|---|---|---|---|"]
+    for f in declarations():
+        env, flag = f.metadata["env"], f.metadata["flag"]
+        where = ", ".join(f"`{_command(c)} {flag}`" for c in f.metadata["commands"]) if flag else ""
+        choices = f" One of: {', '.join(f.metadata['choices'])}." if f.metadata["choices"] else ""
+        rows.append(f"| `{f.name}` | {f'`{env}`' if env else ''} | {where} | "
+                    f"{cell(default_text(f))} | {cell(f.metadata['help'] + choices)} |")
+    return "\n".join(rows) + "\n"

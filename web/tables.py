@@ -15,7 +15,6 @@ from __future__ import annotations
 from corpus.vocabulary import LEVEL_LABELS
 from indexer.coverage import document_coverage, find_plan
 from indexer.query import FILTERS
-from indexer.search import SearchOptions
 from web import reading, views
 from web.downloads import Context, Table
 
@@ -236,7 +235,7 @@ def indicators_table(ctx: Context) -> Table:
 def search_table(ctx: Context) -> Table:
     q = ctx.args.get("q", "")
     filters = {k: ctx.args.getlist(k) for k in FILTERS if ctx.args.getlist(k)}
-    options = SearchOptions.from_settings(ctx.settings)
+    options = ctx.settings.search_options()
     sort = ctx.args.get("sort")      # the page's order (relevance, or date: newest first)
     size = max(1, min(ctx.settings.max_page_size, SEARCH_CAP))
     hits, total, page = [], 0, 1
