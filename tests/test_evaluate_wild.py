@@ -296,7 +296,8 @@ def data(tmp_path_factory):
     return store
 
 
-def test_cli_prints_wild_tables_then_bundled_then_the_total(data, wild, monkeypatch):
+def test_cli_prints_wild_tables_then_bundled_then_the_total(data, wild, report, monkeypatch):
+    # `report` kept the scratch corpus this eval reuses (whichever test ran first)
     monkeypatch.setenv("POLICYKG_ENGINE", "tantivy")
     run = lambda *a: CliRunner().invoke(cli, ["--data", str(data.root), "eval", *a],
                                         catch_exceptions=False)

@@ -159,22 +159,18 @@ def test_department_tasks_and_line(g):
 
 
 def test_indicator_across_levels(g):
+    # the bundled corpus: 广东's target and 东莞's, below it
     rows = queries.indicator_across_levels(g, "高级工班以上在校生比例")
-    if not rows:
-        pytest.skip("no target for this indicator in this build")
     levels = [r["level"] for r in rows]
-    assert levels == sorted(levels, key=lambda x: queries.LEVEL_ORDER.get(x, 9))
-    lower = [r for r in rows if r["level"] == "municipal"]
-    if lower:
-        assert lower[0]["comparison"] == "below"
+    assert levels == ["provincial", "municipal"]
+    assert rows[1]["comparison"] == "below"
 
 
 def test_taken_up_by(g):
     rows = queries.select(g, """SELECT ?h (COUNT(?l) AS ?n) WHERE {
         ?l pol:localises ?h . ?h pol:inDocument ?d . ?d pol:adminLevel ?lv .
         ?lv skos:notation "national" } GROUP BY ?h ORDER BY DESC(?n) ?h LIMIT 1""")
-    if not rows:
-        pytest.skip("no alignment in this build")
+    assert rows, "the bundled corpus's national provisions are taken up below"
     national = rows[0]["h"]
     below = queries.taken_up_by(g, national)
     assert below and all(r["level"] in ("provincial", "municipal") for r in below)
@@ -208,8 +204,7 @@ def test_netview_department_reach_and_take_up(g):
                 if d.get("type") == "provision" and d.get("level") == "national"]
     taken = [(n, netview.takes_up(G, n)) for n in national]
     taken = [(n, t) for n, t in taken if t]
-    if not taken:
-        pytest.skip("no alignment in this build")
+    assert taken, "the bundled corpus's national provisions are taken up below"
     n, below = taken[0]
     assert all(G.nodes[r["provision"]]["level"] in ("provincial", "municipal") for r in below)
     assert {r["provision"] for r in below} == {r["lower"] for r in queries.taken_up_by(g, n)}

@@ -67,10 +67,10 @@ def test_concurrent_first_sparql_queries_on_a_fresh_server(built):
 
 def test_structured_request_log_lines(app, caplog):
     c = app.test_client()
-    with caplog.at_level(logging.INFO, logger="policykg.web"):
+    with caplog.at_level(logging.INFO, logger="policykg.requests"):     # web.app.request_log
         c.get("/api/search?q=技师", headers={"X-Request-Id": "abc123"})
         c.get("/api/provisions/nope")
-    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "policykg.web"]
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "policykg.requests"]
     first = next(line for line in lines if line["request_id"] == "abc123")
     assert first["route"] == "/api/search" and first["status"] == 200 and first["ms"] >= 0
     assert any(line["status"] == 404 for line in lines)

@@ -14,6 +14,7 @@ from waitress.server import create_server
 
 
 def free_port() -> int:
+    """A port free now, for a server in another process (`policykg serve`)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -23,8 +24,10 @@ class LiveServer:
     """The app under waitress in a background thread, as `policykg serve` runs it."""
 
     def __init__(self, app):
-        self.port = free_port()
-        self.server = create_server(app, host="127.0.0.1", port=self.port, threads=8)
+        # port 0: the kernel's free port, bound at once (no window for a parallel test
+        # worker to take it between choosing and binding, as free_port has)
+        self.server = create_server(app, host="127.0.0.1", port=0, threads=8)
+        self.port = self.server.effective_port
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.url = f"http://127.0.0.1:{self.port}"
 
