@@ -220,11 +220,22 @@ def test_alignment_tree_shows_the_first_takers_below_the_root(built):
 
     def walk(full, shown, depth):
         assert shown["id"] == full["id"] and shown["lower_total"] == len(full["lower"])
-        expect = full["lower"] if depth == 0 else full["lower"][:1]
+        expect = full["lower"] if depth == 0 else full["lower"][:1] if depth == 1 else []
         assert [k["id"] for k in shown["lower"]] == [k["id"] for k in expect]
         for f, s in zip(full["lower"], shown["lower"]):
             walk(f, s, depth + 1)
     walk(whole, cut, 0)
+
+
+def test_a_trees_page_holds_fewer_takers_unless_asked(client, built):
+    _, gen = built
+    roots = views.alignment(gen, paging=views.Paging(size=200))["roots"]
+    root = max(roots, key=lambda r: r["direct"])
+    data = client.get("/api/alignment", query_string={"root": root["id"]}).get_json()
+    assert data["size"] == views.ALIGN_PAGE and data["total"] == root["direct"]
+    assert len(data["tree"][0]["lower"]) == min(root["direct"], views.ALIGN_PAGE)
+    assert client.get("/api/alignment", query_string={"root": root["id"], "size": 7}
+                      ).get_json()["size"] == 7
 
 
 def test_alignment_tree_page_links_to_a_takers_own_tree(client, built, monkeypatch):

@@ -122,7 +122,11 @@ def targets():
 
 @bp.get("/alignment")
 def alignment():
-    return jsonify(_view(views.alignment, request.args.get("root") or None, paging()))
+    root = request.args.get("root") or None
+    p = paging()
+    if root and not request.args.get("size"):      # a tree's page: fewer takers, each with its own
+        p = views.Paging(p.page, views.ALIGN_PAGE)
+    return jsonify(_view(views.alignment, root, p))
 
 
 @bp.get("/neighbourhood/<path:ref>")

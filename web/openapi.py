@@ -300,8 +300,8 @@ def openapi_document() -> dict:
                  _param("q", description="在指标名称及其各种写法中查找（列出指标时）"),
                  *PAGING_PARAMS], ("400", "404", "503")), "指标对比表（带 `indicator`）或指标一览表"),
             "/api/alignment": _get(
-                "带 `root` 时为承接该条款的各级条款树（直接承接者分页，其下每条列出前 10 条，"
-                "`lower_total` 为承接数）；否则为被承接条款一览（分页，含各级承接数）",
+                "带 `root` 时为承接该条款的各级条款树（直接承接者分页，默认每页 20 条；其下每条"
+                "列出前 3 条，再往下只给承接数 `lower_total`）；否则为被承接条款一览（分页，含各级承接数）",
                 {"anyOf": [obj({"tree": arr(ref("AlignmentNode")), **PAGED}),
                            obj({"roots": arr(ref("AlignmentRoot")), **PAGED})]},
                 [_param("root"), *PAGING_PARAMS], ("400", "404", "503")),

@@ -182,8 +182,14 @@ def targets():
 @bp.get("/alignment")
 def alignment():
     root = request.args.get("root") or None
-    return render_template("alignment.html", v=_view(views.alignment, root, paging()),
+    return render_template("alignment.html", v=_view(views.alignment, root, _tree_paging(root)),
                            root=root, first=views.ALIGN_FIRST)
+
+
+def _tree_paging(root: str | None) -> views.Paging:
+    """A tree's page holds fewer of the root's takers (each brings its own) unless ?size=."""
+    p = paging()
+    return p if not root or request.args.get("size") else views.Paging(p.page, views.ALIGN_PAGE)
 
 
 @bp.get("/graph/<path:ref>")

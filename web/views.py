@@ -625,16 +625,17 @@ def comparisons(entries: Sequence[dict], links: Iterable[tuple[str, str]]) -> li
 
 # ---- alignment --------------------------------------------------------------------------------
 
-ALIGN_FIRST = 5           # takers shown under each provision below a tree's root
+ALIGN_FIRST = 3           # takers shown under each of a tree's root's takers
+ALIGN_PAGE = 20           # the root's takers on one page of a tree, unless ?size= says
 
 
 def alignment_tree(gen: Generation, root: str | None = None, paging: Paging | None = None,
                    first: int | None = None) -> list[dict]:
     """Higher provisions with what takes them up below: national → provincial → municipal.
     Each node says how many provisions take it up (`lower_total`).  Under a `root` with
-    `paging`, a page of the root's takers, and under each of them their first `first`
-    (the largest tree has hundreds of rows at a few thousand documents; a taker's own
-    tree is one click away)."""
+    `paging`, a page of the root's takers, under each of them their first `first`, and
+    below those only the counts (the largest tree has hundreds of rows at a few thousand
+    documents; a taker's own tree is one click away)."""
     cat = catalog(gen)
     if root and paging is not None:
         if not cat.db.has_provision(root):
@@ -676,8 +677,8 @@ def _tree_node(cat: Catalog, pid: str, down: dict[str, list[dict]], refs: dict[s
                seen: frozenset, paging: Paging | None = None, first: int | None = None,
                depth: int = 0) -> dict:
     links = [a for a in _takers(down.get(pid, []), refs) if a["lower"] not in seen]
-    if paging is not None:
-        links = paging.slice(links) if depth == 0 else links[:first]
+    if paging is not None:     # the root's takers paged, the first of theirs, then counts
+        links = paging.slice(links) if depth == 0 else links[:first] if depth == 1 else []
     kids = [dict(_tree_node(cat, a["lower"], down, refs, seen | {pid}, paging, first, depth + 1),
                  score=a["score"], evidence=a.get("evidence"))
             for a in links]
@@ -700,9 +701,9 @@ def _tree_links(cat: Catalog, root: str, paging: Paging, first: int
         shown: set[str] = set()
         for pid in frontier:
             links = _takers(down[pid], refs)
-            # + depth: a link back to an ancestor is skipped, so one more may show
+            # + 1: a link back to the root is skipped, so one more may show
             shown.update(a["lower"] for a in (paging.slice(links) if depth == 0
-                                               else links[:first + depth + 1]))
+                                               else links[:first + 1] if depth == 1 else ()))
         frontier, depth = shown - down.keys(), depth + 1
     return down, refs
 
