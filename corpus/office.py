@@ -359,7 +359,7 @@ def pdf_to_text(data: bytes, name: str) -> ReadResult:
                                      f"{_one_line(exc)})", "corrupt") from None
     if not pages:
         raise UnreadableDocument(name, "a corrupt PDF: no pages", "corrupt")
-    notes = _pdf_notes(name, pages, images, reader.is_encrypted)
+    notes = pdf_notes(name, pages, images, reader.is_encrypted)
     if warnings:
         notes.append(f"pypdf repaired {len(warnings)} problem(s) in the file")
     return ReadResult("\n".join(pages) + "\n", "pdf", None, tuple(notes))
@@ -403,7 +403,9 @@ def _has_images(page) -> bool:
         return False
 
 
-def _pdf_notes(name: str, pages: list[str], images: list[bool], encrypted: bool) -> list[str]:
+def pdf_notes(name: str, pages: list[str], images: list[bool], encrypted: bool) -> list[str]:
+    """What a PDF's text layer says about its reading (pages' text, whether each has an
+    image): notes to pass on, or UnreadableDocument when there is no usable text."""
     empty = [i + 1 for i, t in enumerate(pages) if len(re.sub(r"\s", "", t)) < MIN_PAGE_CHARS]
     if len(empty) == len(pages):
         if any(images):

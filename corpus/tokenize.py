@@ -56,7 +56,7 @@ _ORG = re.compile(rf"(?:(?<![{CJK}])[{CJK}]{{2,3}}(?:省|市)|省|市|区|县)?"
 _HAS_ORG = re.compile(_ORG_CORE)
 _RUN = re.compile(f"[{CJK}]+")
 # Characters that glue words together but never start or end a term.
-_EDGE_STOP = set("的了和与及或等在是对为把被将从以于其之并而也都就中上下个各这那有所向由让使")
+EDGE_STOP = set("的了和与及或等在是对为把被将从以于其之并而也都就中上下个各这那有所向由让使")
 # Conjunctions and function words that join two words ("企业与技工院校", "国家和省",
 # "钳工等工种"), as jieba's general dictionary cuts them out of a phrase; inside a word they
 # are not cut out (共和国, 等级, 目的, 合并, 普及), so the cut tells joint from word.
@@ -114,7 +114,7 @@ def joins_words(term: str) -> bool:
     """
     names = [m.span() for m in _JOINED_BODY_RE.finditer(term)]
     start = 0
-    for word in _general().cut(term, HMM=False):
+    for word in general_jieba().cut(term, HMM=False):
         end = start + len(word)
         if (word in _JOINERS and 0 < start and end < len(term)
                 and not any(a <= start and end <= b for a, b in names)):
@@ -149,7 +149,7 @@ def recurring_compounds(texts: Sequence[str], min_count: int = 4, max_len: int =
             continue
         # Every part of a frequent string is frequent, so `counts` holds all the parts.
         cohesive = {g for g, f in level.grams.items()
-                    if g[0] not in _EDGE_STOP and g[-1] not in _EDGE_STOP
+                    if g[0] not in EDGE_STOP and g[-1] not in EDGE_STOP
                     and _cohesion(g, f, counts, total) >= min_pmi}
         entropy.update(level.entropies(cohesive))
     # Phrases are dropped before longer strings hide their parts (`_parts_of_longer`).
@@ -315,7 +315,7 @@ class _BoundaryCache:
     def bounds(self, i: int) -> set[int]:
         if i not in self._bounds:
             out, pos = {0}, 0
-            for word in _general().cut(self.runs.runs[i], HMM=False):
+            for word in general_jieba().cut(self.runs.runs[i], HMM=False):
                 pos += len(word)
                 out.add(pos)
             self._bounds[i] = out
@@ -406,7 +406,7 @@ _general_lock = threading.Lock()
 _general_jieba: jieba.Tokenizer | None = None
 
 
-def _general() -> jieba.Tokenizer:
+def general_jieba() -> jieba.Tokenizer:
     """jieba with its general dictionary alone, loaded once per process (about a second of
     CPU): jieba tokenizers start from a copy of it, and it is never changed."""
     global _general_jieba
@@ -419,7 +419,7 @@ def _general() -> jieba.Tokenizer:
 
 
 def _jieba_copy() -> jieba.Tokenizer:
-    base = _general()
+    base = general_jieba()
     tk = jieba.Tokenizer()
     tk.FREQ, tk.total, tk.initialized = dict(base.FREQ), base.total, True
     return tk
@@ -447,7 +447,7 @@ class Tuning:
     @classmethod
     def of(cls, terms: Sequence[str]) -> "Tuning":
         tk = _tuned_jieba(terms)
-        base = _general()
+        base = general_jieba()
         freqs = {w: tk.FREQ[w] for w in dict.fromkeys(fold(t) for t in terms)}
         rjieba_total = base.total + sum(f - base.FREQ.get(w, 0) for w, f in freqs.items())
         return cls(freqs, tk.total, max(0, tk.total - rjieba_total))

@@ -52,7 +52,8 @@ def find_eval_dir(explicit: Path | None = None) -> Path | None:
     return None
 
 
-def _load(folder: Path, name: str) -> dict | None:
+def load_gold(folder: Path, name: str) -> dict | None:
+    """The gold facts `name`.json of an evaluation folder, None when it has none."""
     path = folder / f"{name}.json"
     if not path.is_file():
         return None
@@ -106,7 +107,7 @@ SCORERS: dict[str, Scorer] = {"outline": score_outline}
 def evaluate(gen: Generation, folder: Path) -> list[Score]:
     scores = []
     for name, scorer in SCORERS.items():
-        gold = _load(folder, name)
+        gold = load_gold(folder, name)
         if gold is not None:
             scores.append(scorer(gen, gold))
     return scores

@@ -15,7 +15,9 @@ _GAP = r"(?:[\s\u3000\u00a0\ufeff]|\*\*|\[bookmark:[^\]]*\])*"
 
 
 @functools.lru_cache(maxsize=4096)
-def _pattern(fragment: str) -> re.Pattern | None:
+def gap_pattern(fragment: str) -> re.Pattern | None:
+    """The fragment as a regex over the source text: any run of what cleaning removes
+    (spaces, markup, bookmarks) may stand between two of its characters."""
     parts = []
     for ch in fragment:
         if ch.isspace():
@@ -54,7 +56,7 @@ def _gap_end(source: str, i: int, hi: int) -> int:
 def _match_at(source: str, i: int, hi: int, chars: str) -> int:
     """The end of `chars` matched at source[i] with gaps between them, or -1.
 
-    Exactly what the _pattern regex matches there: no character of `chars` can start a
+    Exactly what the gap_pattern regex matches there: no character of `chars` can start a
     gap, so skipping a gap greedily is the only way to go on (nothing to backtrack)."""
     i += 1                                   # chars[0] is at source[i] (found by the caller)
     for ch in chars[1:]:
@@ -88,7 +90,7 @@ def locate(source: str, lo: int, hi: int, fragment: str, nth: int = 0) -> tuple[
     chars = "".join(ch for ch in fragment if not ch.isspace())
     if chars and not _SPECIAL.intersection(chars):
         return _walk(source, max(0, lo), min(len(source), hi), chars, nth)
-    pattern = _pattern(fragment)
+    pattern = gap_pattern(fragment)
     if pattern is None:
         return None
     seen = 0

@@ -109,8 +109,8 @@ def test_fixtures_with_the_corpus(bundled_docs):
 
 def _regex_locate(source: str, lo: int, hi: int, fragment: str, nth: int):
     """spans.locate as it was: always through the compiled gap-tolerant pattern."""
-    from ontology.spans import _pattern
-    pattern = _pattern(fragment)
+    from ontology.spans import gap_pattern
+    pattern = gap_pattern(fragment)
     found = list(pattern.finditer(source, max(0, lo), min(len(source), hi))) if pattern else []
     return (found[nth].start(), found[nth].end()) if nth < len(found) else None
 

@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from hypothesis import given, settings, strategies as st
 
 from corpus.text import CJK
-from corpus.tokenize import _EDGE_STOP, _general, joins_words, recurring_compounds
+from corpus.tokenize import EDGE_STOP, general_jieba, joins_words, recurring_compounds
 
 _RUN = re.compile(f"[{CJK}]+")
 
@@ -23,8 +23,8 @@ def reference_compounds(texts, min_count=4, max_len=7, min_entropy=1.0, min_pmi=
                      for i in range(len(r) - k + 1))
     total = sum(map(len, runs)) or 1
     cohesive = {g for g, f in counts.items()
-                if len(g) >= 3 and f >= min_count and g[0] not in _EDGE_STOP
-                and g[-1] not in _EDGE_STOP
+                if len(g) >= 3 and f >= min_count and g[0] not in EDGE_STOP
+                and g[-1] not in EDGE_STOP
                 and min(math.log(f * total / (counts[g[:i]] * counts[g[i:]]))
                         for i in range(1, len(g))) >= min_pmi}
     left, right, places = defaultdict(Counter), defaultdict(Counter), defaultdict(list)
@@ -44,7 +44,7 @@ def reference_compounds(texts, min_count=4, max_len=7, min_entropy=1.0, min_pmi=
 
     def bounds(run):
         out, pos = {0}, 0
-        for w in _general().cut(run, HMM=False):
+        for w in general_jieba().cut(run, HMM=False):
             pos += len(w)
             out.add(pos)
         return out

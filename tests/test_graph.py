@@ -308,13 +308,13 @@ def test_sparql_command(built, tmp_path):
 
 
 def test_eval_departments_and_citations(built):
-    from indexer.evaluate import SCORERS, find_eval_dir, _load
+    from indexer.evaluate import SCORERS, find_eval_dir, load_gold
     folder = find_eval_dir()
     if folder is None:
         pytest.skip("no evaluation data")
     _, gen = built
     for name, floor in (("departments", 0.95), ("citations", 1.0)):
-        gold = _load(folder, name)
+        gold = load_gold(folder, name)
         if gold is None:
             continue
         score = SCORERS[name](gen, gold)

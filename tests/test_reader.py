@@ -304,9 +304,9 @@ def test_over_size_file_is_refused_before_reading(tmp_path, monkeypatch):
 
 
 def test_pdf_without_unicode_mapping_is_refused():
-    from corpus.office import _pdf_notes
+    from corpus.office import pdf_notes
     with pytest.raises(UnreadableDocument, match="no Unicode mapping"):
-        _pdf_notes("x.pdf", ["\ue001\ue002\ue003\ue004\ue005\ue006 一二"], [False], False)
+        pdf_notes("x.pdf", ["\ue001\ue002\ue003\ue004\ue005\ue006 一二"], [False], False)
 
 
 def test_html_that_declares_gb2312_but_is_utf8():

@@ -6,11 +6,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
-from tests.webtools import free_port
+from tests.webtools import free_port, wait_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,18 +17,6 @@ ROOT = Path(__file__).resolve().parent.parent
 def _get(url: str) -> tuple[int, dict]:
     with urllib.request.urlopen(url, timeout=10) as resp:
         return resp.status, json.loads(resp.read().decode("utf-8"))
-
-
-def _wait_ready(base: str, server: subprocess.Popen, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert server.poll() is None, "the server exited before it was ready"
-        try:
-            if _get(base + "/readyz")[0] == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("not ready in time")
 
 
 def _children(pid: int) -> list[int]:
@@ -46,7 +33,7 @@ def test_serve_runs_workers_answers_and_stops_cleanly(built):
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(base, server)
+        wait_ready(base, server)
         # Two worker processes under the arbiter (a SPARQL runner may add grandchildren).
         assert len(_children(server.pid)) == 2
         seen = set()

@@ -11,8 +11,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.test_serve import ROOT, _wait_ready
-from tests.webtools import free_port
+from tests.test_serve import ROOT
+from tests.webtools import free_port, wait_ready
 
 
 def _serve(store_root: Path, **env: str) -> tuple[subprocess.Popen, str]:
@@ -22,7 +22,7 @@ def _serve(store_root: Path, **env: str) -> tuple[subprocess.Popen, str]:
         cwd=ROOT, env={**os.environ, "POLICYKG_WORKERS": "1", **env},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
-    _wait_ready(base, server)
+    wait_ready(base, server)
     return server, base
 
 

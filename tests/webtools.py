@@ -20,6 +20,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_ready(base: str, server, seconds: float = 60) -> None:
+    """Until `policykg serve` (the subprocess `server`) answers /readyz with 200."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "the server exited before it was ready"
+        try:
+            with urllib.request.urlopen(base + "/readyz", timeout=10) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("not ready in time")
+
+
 class LiveServer:
     """The app under waitress in a background thread, as `policykg serve` runs it."""
 
