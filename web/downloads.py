@@ -105,10 +105,13 @@ def to_xlsx(table: Table) -> bytes:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
     wrap = Alignment(wrap_text=True, vertical="top")
-    for row in _cells(table):
+    # Cells reached by number: openpyxl's max_row / max_column (behind ws[row]) scan every
+    # cell written so far, so asked per row a 2,600-row 对比表 took 7 s.
+    for number, row in enumerate(_cells(table), header + 1):
+        row = list(row)
         ws.append(row)
-        for cell in ws[ws.max_row]:
-            cell.alignment = wrap
+        for column in range(1, len(row) + 1):
+            ws.cell(row=number, column=column).alignment = wrap
     for i in range(len(table.columns)):
         ws.column_dimensions[get_column_letter(i + 1)].width = _width(table, i) + 2
     ws.freeze_panes = ws.cell(row=header + 1, column=1)
