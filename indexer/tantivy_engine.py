@@ -434,6 +434,10 @@ class TantivySearcher(Searcher):
         # `cache` strings are kept (Settings.search_cache); 0 keeps none.
         self._prepared = functools.lru_cache(maxsize=cache)(self._prepare)
 
+    def cache_info(self):
+        """The request cache's hits, misses, size and bound (functools' CacheInfo)."""
+        return self._prepared.cache_info()
+
     def _one_kind_each(self) -> bool:
         """Whether every provision has exactly one kind: then the kind counts of a search
         sum to its matches, and the aggregation needs no count of its own."""

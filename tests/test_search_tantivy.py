@@ -117,8 +117,8 @@ def test_the_request_cache_is_a_setting(built, monkeypatch):
     on = Generation(gen.folder, engine="tantivy").searcher
     for _ in range(2):
         assert off.search("校企双制").to_dict() == on.search("校企双制").to_dict()
-    assert off._prepared.cache_info().currsize == 0
-    assert on._prepared.cache_info().hits == 1 and on._prepared.cache_info().maxsize == 512
+    assert off.cache_info().currsize == 0
+    assert on.cache_info().hits == 1 and on.cache_info().maxsize == Settings(data_dir=gen.folder).search_cache
     monkeypatch.setenv("POLICYKG_SEARCH_CACHE", "-1")
     with pytest.raises(ValueError):
         Settings.from_env(data_dir=gen.folder)
