@@ -537,6 +537,19 @@ class Catalog:
         got = self._all("SELECT id FROM department_names WHERE name = ?", (name,))
         return got[0][0] if got else None
 
+    def department_refs(self, names: Iterable[str]) -> dict[str, dict]:
+        """dept_ref's lookup for many names in one query per 500: {name: {"id", "name",
+        "level"}} of the names a department carries (a page's matrix names dozens)."""
+        out: dict[str, dict] = {}
+        for chunk, marks in _chunks(set(names)):
+            for name, did, dname, level in self._all(
+                    "SELECT n.name, n.id, d.name, d.level FROM department_names n"
+                    " LEFT JOIN departments d ON d.seq = (SELECT max(seq) FROM departments"
+                    f" WHERE id = n.id) WHERE n.name IN ({marks})", chunk):
+                out[name] = {"id": did, "name": dname if dname is not None else name,
+                             "level": level}
+        return out
+
     def department_summaries(self) -> list[dict]:
         keys = ("id", "name", "level", "region", "kind", "lead", "participant", "mentions")
         return [dict(zip(keys, r)) for r in self._all(
@@ -650,6 +663,21 @@ class Catalog:
         the document takes up from the plans above it)."""
         return self._jsons("SELECT a.json FROM alignments a JOIN provisions p ON p.id = a.lower"
                            " WHERE p.doc = ? ORDER BY a.seq", (doc,))
+
+    def alignment_highers_below(self, doc: str) -> list[tuple[str, str]]:
+        """(higher provision, its document) of every alignment row whose lower provision
+        is one of `doc`'s: what coverage counts per higher plan, from columns (no row's
+        JSON read)."""
+        return self._all("SELECT a.higher, h.doc FROM alignments a"
+                         " JOIN provisions l ON l.id = a.lower"
+                         " JOIN provisions h ON h.id = a.higher WHERE l.doc = ?", (doc,))
+
+    def alignments_between(self, doc: str, higher_doc: str) -> list[dict]:
+        """alignments_below restricted to the rows into `higher_doc`'s provisions (the
+        one higher plan a page shows), in file order."""
+        return self._jsons("SELECT a.json FROM alignments a JOIN provisions l ON l.id = a.lower"
+                           " JOIN provisions h ON h.id = a.higher"
+                           " WHERE l.doc = ? AND h.doc = ? ORDER BY a.seq", (doc, higher_doc))
 
     def outline_bodies(self, doc: str) -> list[dict]:
         """outline_rows with each provision's own text (without its children's) and

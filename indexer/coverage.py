@@ -191,8 +191,43 @@ def document_coverage(db: Catalog, docs: Mapping[str, Mapping], doc: str) -> lis
         meta = docs.get(higher_doc, {})
         out.append({**_doc_head(higher_doc, meta),
                     **plan_coverage(db, higher_doc, its_links, lower_refs)})
-    out.sort(key=lambda c: (-LEVEL_ORDER.get(c["higher_level"] or "", -1),
-                            -c["taken_up_count"], c["higher_doc"]))
+    out.sort(key=_plan_order)
+    return out
+
+
+def _plan_order(c: Mapping) -> tuple:
+    return (-LEVEL_ORDER.get(c["higher_level"] or "", -1), -c["taken_up_count"],
+            c["higher_doc"])
+
+
+def coverage_summary(db: Catalog, docs: Mapping[str, Mapping], doc: str,
+                     plan: str | None = None) -> list[dict]:
+    """document_coverage as a page shows it: every higher plan with its counts (taken up,
+    counted, ratio; `"detailed": False`), and the lists and chapters only for the plan
+    `plan` names (key or file name; else the first, the nearest) — `"detailed": True`.
+    The counts come from the alignment rows' columns and each plan's substantive
+    provisions (worked out once per catalog); no row's JSON is read but the shown plan's:
+    a document taking up 26 plans no longer builds 26 plans' lists to show one."""
+    linked: dict[str, set[str]] = defaultdict(set)
+    for higher, higher_doc in db.alignment_highers_below(doc):
+        if higher_doc != doc:
+            linked[higher_doc].add(higher)
+    out = []
+    for higher_doc, highers in linked.items():
+        _rows, substantive_ids, _chapters = _plan(db, higher_doc)
+        total = len(substantive_ids | highers)
+        out.append({**_doc_head(higher_doc, docs.get(higher_doc, {})), "total": total,
+                    "taken_up_count": len(highers), "ratio": _ratio(len(highers), total),
+                    "detailed": False})
+    out.sort(key=_plan_order)
+    shown = next((i for i, c in enumerate(out) if plan and plan in (c["higher_key"],
+                                                                    c["higher_doc"])), 0)
+    if out:
+        c = out[shown]
+        links = _links(db.alignments_between(doc, c["higher_doc"]))
+        lower_refs = {pid: _ref(r) for pid, r in db.refs(k.lower for k in links).items()}
+        out[shown] = {**c, **plan_coverage(db, c["higher_doc"], links, lower_refs),
+                      "detailed": True}
     return out
 
 

@@ -126,11 +126,9 @@ def documents():
 @bp.get("/documents/<path:ref>")
 @offers(tables.document_table)
 def document(ref: str):
-    v = _view(views.document, ref)
     # One higher plan's lists are shown (?plan=, else the nearest); the others, their counts.
-    plan = request.args.get("plan") or ""
-    shown = next((c for c in v["coverage"] if plan in (c["higher_key"], c["higher_doc"])),
-                 v["coverage"][0] if v["coverage"] else None)
+    v = _view(views.document_page, ref, request.args.get("plan") or None)
+    shown = next((c for c in v["coverage"] if c["detailed"]), None)
     return render_template("document.html", v=v, coverage_shown=views.COVERAGE_SHOWN,
                            coverage_open=shown and shown["higher_doc"],
                            coverage_lists=shown and views.coverage_lists(shown),

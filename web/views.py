@@ -17,7 +17,7 @@ from typing import Iterable, Mapping, Sequence
 
 from corpus.script import simplify_query
 from corpus.text import squash
-from indexer.coverage import document_coverage
+from indexer.coverage import coverage_summary, document_coverage
 from indexer.generation import Generation
 from ontology.indicators import matcher as indicator_matcher
 from ontology.targets import compare as compare_targets, comparison_basis
@@ -57,6 +57,12 @@ class Catalog:
         d = self.db.department_head(did) if did else None
         return {"id": did, "name": d["name"] if d else name,
                 "level": d["level"] if d else None}
+
+    def dept_refs(self, names: Iterable[str]) -> dict[str, dict]:
+        """dept_ref of many names, looked up together (a matrix names dozens)."""
+        names = set(names)
+        found = self.db.department_refs(names)
+        return {n: found.get(n) or {"id": None, "name": n, "level": None} for n in names}
 
 
 @functools.lru_cache(maxsize=2)
@@ -190,20 +196,37 @@ def _outline(p: dict, children: dict[str | None, list[dict]]) -> dict:
 
 
 def document(gen: Generation, ref: str, today: date | None = None) -> dict:
+    """A document with its outline, citations, responsibility matrix and its coverage of
+    every higher plan, every list whole (the API, `GET /api/documents/<id>`)."""
+    v, cat = _document(gen, ref, today)
+    v["coverage"] = document_coverage(cat.db, cat.docs, v["document"]["doc"])
+    return v
+
+
+def document_page(gen: Generation, ref: str, plan: str | None = None,
+                  today: date | None = None) -> dict:
+    """`document` as its page shows it: every higher plan with its counts, the lists of
+    one (`plan`, else the nearest; `"detailed": True`) — coverage_summary."""
+    v, cat = _document(gen, ref, today)
+    v["coverage"] = coverage_summary(cat.db, cat.docs, v["document"]["doc"], plan)
+    return v
+
+
+def _document(gen: Generation, ref: str, today: date | None) -> tuple[dict, Catalog]:
     doc = gen.document(ref)
     if doc is None:
         raise NotFound(f"没有文件“{ref}”")
     cat = catalog(gen)
+    rows = cat.db.outline_rows(doc["doc"])      # read once: the outline and the matrix's refs
     children: dict[str | None, list[dict]] = defaultdict(list)
-    for p in cat.db.outline_rows(doc["doc"]):
+    for p in rows:
         children[p["parent"]].append(p)
     cited_by = cat.db.citations_to(doc["doc"])
     cites = cat.db.citations_of(doc["doc"])
     doc = {**doc, "state": document_state(doc, today or date.today())}
     return {"document": doc, "outline": [_outline(r, children) for r in children.get(None, [])],
             "cites": cites, "cited_by": cited_by,
-            "matrix": responsibility_matrix(gen, doc["doc"]),
-            "coverage": document_coverage(cat.db, cat.docs, doc["doc"])}
+            "matrix": responsibility_matrix(gen, doc["doc"], rows)}, cat
 
 
 # Higher provisions the document page lists as taken up, and as not, of the higher plan
@@ -224,20 +247,25 @@ def coverage_lists(plan: Mapping, shown: int = COVERAGE_SHOWN) -> dict:
     return {"taken_up": grouped(plan["taken_up"]), "not_taken_up": grouped(plan["not_taken_up"])}
 
 
-def responsibility_matrix(gen: Generation, doc: str) -> dict:
+def responsibility_matrix(gen: Generation, doc: str,
+                          outline: Iterable[dict] | None = None) -> dict:
     """Departments × tasks of one document, each cell 牵头 / 参与; a task once (the
-    catalog's document_tasks: a task-table row restating a body provision is its evidence)."""
+    catalog's document_tasks: a task-table row restating a body provision is its evidence).
+    `outline`: the document's outline_rows when the caller has read them already."""
     cat = catalog(gen)
     tasks, columns = [], {}
-    refs = {p["id"]: p for p in cat.db.outline_rows(doc)}
-    for pid, facts in cat.db.document_tasks(doc):
-        depts = (facts or {}).get("departments") or {"lead": [], "participants": []}
+    refs = {p["id"]: p for p in (cat.db.outline_rows(doc) if outline is None else outline)}
+    found = [(pid, (facts or {}).get("departments") or {"lead": [], "participants": []})
+             for pid, facts in cat.db.document_tasks(doc)]
+    # every department named in the document, looked up in one query (not two per name)
+    dept = cat.dept_refs(n for _, d in found for n in (*d["lead"], *d["participants"]))
+    for pid, depts in found:
         if not depts["lead"] and not depts["participants"]:
             continue
         cells = {}
         for role, names in (("lead", depts["lead"]), ("participant", depts["participants"])):
             for name in names:
-                ref = cat.dept_ref(name)
+                ref = dept[name]
                 key = ref["id"] or name
                 columns.setdefault(key, ref)
                 cells[key] = role
