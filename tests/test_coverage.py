@@ -6,7 +6,8 @@ import json
 import pytest
 
 from indexer.catalog import Catalog, write_catalog
-from indexer.coverage import chapters_of, document_coverage, find_plan, is_formality, substantive
+from indexer.coverage import (chapters_of, coverage_summary, document_coverage, find_plan,
+                              is_formality, substantive)
 
 
 def _p(doc: str, key: str, path: str, kind: str, number: str, heading: str, own: str,
@@ -120,6 +121,16 @@ def test_coverage_lists_taken_up_with_evidence_and_not_taken_up(catalog):
     chapters = {c["id"]: (c["taken_up"], c["total"]) for c in plan["chapters"]}
     assert chapters == {None: (0, 1), "hk__ch_1": (1, 2), "hk__ch_2": (1, 2)}
     assert find_plan([plan], "hk") is plan and find_plan([plan], HIGHER) is plan
+
+
+def test_the_summary_counts_every_plan_as_the_whole_coverage_and_lists_one(catalog):
+    db, docs = catalog
+    [whole] = document_coverage(db, docs, LOWER)
+    [plan] = coverage_summary(db, docs, LOWER)
+    assert plan["detailed"] and {**plan, "detailed": False} == {**whole, "detailed": False}
+    [other] = coverage_summary(db, docs, LOWER, plan="no such plan")   # unknown: the first
+    assert other["detailed"]
+    assert coverage_summary(db, docs, HIGHER) == []
 
 
 def test_a_plan_that_takes_up_nothing_has_no_coverage(catalog):
