@@ -585,9 +585,7 @@ def _indicator_groups(gen: Generation, indicator: str, paging: Paging) -> list[d
     summaries = _summaries_by_key(gen)
     out = []
     for key in cat.db.indicator_keys(indicator):
-        # every target's place (row, document) in file order, then by level as the page shows
-        places = sorted(cat.db.target_places(key), key=lambda r: _level_key(cat, r[1]))
-        rank = {rowid: i for i, (rowid, _) in enumerate(places)}
+        places, rank = _target_order(gen, key)
         page = cat.db.target_rows(rowid for rowid, _ in paging.slice(places))
         shown = [_target_entry(cat, r) for r in page.values()]
         on_page = {e.get("uri") for e in shown}
@@ -603,6 +601,16 @@ def _indicator_groups(gen: Generation, indicator: str, paging: Paging) -> list[d
         out.append({**summaries[key], "targets": shown,
                     "comparisons": [c for c in compared if c["lower_target"] in on_page]})
     return _order(out)
+
+
+@functools.lru_cache(maxsize=256)
+def _target_order(gen: Generation, key: str) -> tuple[tuple, dict[int, int]]:
+    """Every target's place (row, document) of indicator `key` in file order, then by
+    level as the page shows, and each row's rank: once per generation and indicator (the
+    busiest has 2,611 targets; each page of it sorted them all again)."""
+    cat = catalog(gen)
+    places = tuple(sorted(cat.db.target_places(key), key=lambda r: _level_key(cat, r[1])))
+    return places, {rowid: i for i, (rowid, _) in enumerate(places)}
 
 
 def _target_entry(cat: Catalog, row: dict) -> dict:
