@@ -50,12 +50,22 @@ def helpers():
         return (url_for(request.endpoint, **(request.view_args or {})) + "?"
                 + urlencode(args, doseq=True))
 
+    provision_prefix: list[str] = []
+
+    def provision_url(pid: str) -> str:
+        """url_for("pages.provision", pid=…) for the hundreds of links an outline or an
+        alignment tree prints: the route's prefix is resolved once per page, the id quoted
+        as url_for quotes a path segment (werkzeug keeps / and these marks unquoted)."""
+        if not provision_prefix:
+            provision_prefix.append(url_for("pages.provision", pid="x")[:-1])
+        return provision_prefix[0] + quote(pid, safe="/:@!$&'()*+,;=-._~")
+
     def document_of(file: str | None) -> dict | None:
         return views.catalog(gen()).docs.get(file or "")
 
     return {"generation_name": generation_name, "level_label": level_label,
             "kind_label": kind_label, "role_label": views.ROLE_LABELS.get,
-            "search_url": search_url, "page_url": page_url, "download_links": download_links,
+            "search_url": search_url, "page_url": page_url, "provision_url": provision_url, "download_links": download_links,
             "document_of": document_of, "doc_name": reading.doc_name,
             "target_text": reading.target_text, "chart_rows": reading.chart_rows,
             "verdicts": reading.VERDICTS, "not_compared_note": reading.NOT_COMPARED_NOTE,
