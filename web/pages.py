@@ -22,6 +22,9 @@ def gen():
     return current_app.extensions["policykg"].generation()
 
 
+_URL_SAFE = re.compile(r"[A-Za-z0-9_.~/-]*")
+
+
 @bp.app_context_processor
 def helpers():
     def generation_name() -> str:
@@ -58,6 +61,8 @@ def helpers():
         as url_for quotes a path segment (werkzeug keeps / and these marks unquoted)."""
         if not provision_prefix:
             provision_prefix.append(url_for("pages.provision", pid="x")[:-1])
+        if _URL_SAFE.fullmatch(pid):          # the ids the build mints: nothing to quote
+            return provision_prefix[0] + pid
         return provision_prefix[0] + quote(pid, safe="/:@!$&'()*+,;=-._~")
 
     def document_of(file: str | None) -> dict | None:
