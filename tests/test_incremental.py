@@ -22,6 +22,7 @@ from corpus.loader import load_all
 from corpus.tokenize import Tokenizer
 from indexer import exports, incremental, ingest
 from indexer.generation import Generation
+from indexer.index import engines_of
 from indexer.store import DataDir
 from ontology.citations import RawCitation, resolve_citations
 from ingest_formats import PLAN, PLAN_OUTLINE, to_docx, to_html, to_markdown, to_pdf
@@ -70,9 +71,16 @@ def graph(folder: Path) -> Graph:
     return g
 
 
-def hits(folder: Path) -> dict[str, tuple[int, list[str]]]:
-    # whoosh: the reference (incremental.reference_generation) is indexed for it only
-    searcher = Generation(folder, engine="whoosh").searcher
+def shared_engine(a: Path, b: Path) -> str | None:
+    """The one engine both generations are indexed for (the reference,
+    incremental.reference_generation, is whoosh's only), so rankings compare like with
+    like; None: each searched with its own."""
+    common = [e for e in engines_of(a) if e in engines_of(b)]
+    return common[0] if len(common) == 1 else None
+
+
+def hits(folder: Path, engine: str | None = None) -> dict[str, tuple[int, list[str]]]:
+    searcher = Generation(folder, engine=engine).searcher
     out = {}
     for q in QUERIES:
         result = searcher.search(q, page_size=100)
@@ -92,7 +100,8 @@ def assert_same(a: Path, b: Path, ranking: bool = True) -> None:
     assert gen_a.facts == gen_b.facts
     for name in ROWS:
         assert list(exports.EXPORTS[name](gen_a)) == list(exports.EXPORTS[name](gen_b)), name
-    ha, hb = hits(a), hits(b)
+    engine = shared_engine(a, b)
+    ha, hb = hits(a, engine), hits(b, engine)
     for q in QUERIES:
         assert ha[q][0] == hb[q][0] and set(ha[q][1]) == set(hb[q][1]), q
         if ranking:
