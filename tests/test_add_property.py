@@ -229,6 +229,7 @@ def test_any_document_adds_searches_and_removes_cleanly(small_store, doc, encodi
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)      # beyond the suite's per-test timeout: a kill loop, a load run
 @settings(max_examples=80, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(doc=documents(), encoding=st.sampled_from(["utf-8", "gb18030"]))

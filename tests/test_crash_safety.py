@@ -31,6 +31,7 @@ def assert_served_generation_is_whole(store: DataDir) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)      # beyond the suite's per-test timeout: a kill loop, a load run
 def test_kill_minus_nine_during_build_leaves_old_or_new_generation(tmp_path):
     store = DataDir(tmp_path / "data")
     first = start(store.root, "build")

@@ -37,6 +37,7 @@ def timed(store: DataDir, *args: str) -> float:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)      # beyond the suite's per-test timeout: a kill loop, a load run
 def test_kill_minus_nine_during_incremental_add_and_remove(tmp_path):
     store = DataDir(tmp_path / "data")
     assert start(store.root, "build").wait(600) == 0

@@ -37,6 +37,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)      # beyond the suite's per-test timeout: a kill loop, a load run
 def test_fixed_rate_mix_has_no_errors(built):
     store, gen = built
     port = free_port()
