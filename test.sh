@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 setup_venv "[test]"
 setup_chromium
 set +e
-.venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest -n 2 --dist loadfile "$@"
 rc=$?
 set -e
 if [ "$rc" -eq 5 ]; then

@@ -5,6 +5,8 @@ against them with a plain JSON Schema validator.
 """
 from __future__ import annotations
 
+from corpus.vocabulary import LEVELS
+
 from web.downloads import FORMATS
 from web.views import DOCUMENT_SORTS, MAX_PAGE_SIZE, PAGE_SIZE
 
@@ -31,7 +33,7 @@ def ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-LEVEL = {"type": ["string", "null"], "enum": ["national", "provincial", "municipal", "county", None]}
+LEVEL = {"type": ["string", "null"], "enum": [*LEVELS, None]}
 
 SCHEMAS = {
     "Error": obj({"error": STR, "message": STR, "status": INT}),
@@ -149,7 +151,7 @@ SCHEMAS = {
 UPLOAD_FORM = obj({
     "file": {"type": "string", "format": "binary",
              "description": ".txt（UTF-8 / GBK / UTF-16）、.md、.html、.docx 或 .pdf"},
-    "title": STR, "level": {"enum": ["national", "provincial", "municipal", "county"]},
+    "title": STR, "level": {"enum": list(LEVELS)},
     "region": STR, "issuer": STR, "number": {"type": "string", "description": "文号"},
     "date": {"type": "string", "description": "2023-03-08 或 2023年3月8日"},
     "status": {"enum": ["issued", "draft"]}}, ["file"])
@@ -212,7 +214,7 @@ SEARCH_PARAMS = [
     _param("q", description="查询语句：词（默认同时包含）、\"短语\"、`OR`、`NOT` / -词，"
                             "筛选 `level:` `doc:` `dept:` `kind:` `year:` `issuer:` `date:`"
                             "（或 层级: 文件: 部门: 类型: 年份: 发文机关: 发文年份:）"),
-    _param("level", schema={"enum": ["national", "provincial", "municipal", "county"]}),
+    _param("level", schema={"enum": list(LEVELS)}),
     _param("doc", description="文件名、文件键或标题片段"),
     _param("dept", description="部门全称或简称（按文件所在地区解析）"),
     _param("kind", schema={"enum": ["chapter", "section", "item", "subitem", "point", "box",
@@ -229,7 +231,7 @@ SEARCH_PARAMS = [
 ]
 
 
-LEVEL_PARAM = {"enum": ["national", "provincial", "municipal", "county"]}
+LEVEL_PARAM = {"enum": list(LEVELS)}
 # The paged lists (/api/targets, /api/alignment, /api/documents, /api/departments and a
 # department's tasks): `total` counts what is paged.
 PAGED = {"total": INT, "page": INT, "size": INT, "pages": INT}

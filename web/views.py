@@ -21,12 +21,8 @@ from indexer.coverage import coverage_summary, document_coverage
 from indexer.generation import Generation
 from ontology.indicators import matcher as indicator_matcher
 from ontology.targets import compare as compare_targets, comparison_basis
+from corpus.vocabulary import KIND_LABELS, LEVEL_LABELS, LEVEL_ORDER
 
-LEVEL_ORDER = {"national": 0, "provincial": 1, "municipal": 2, "county": 3}
-LEVEL_LABELS = {"national": "国家", "provincial": "省级", "municipal": "市级", "county": "县级"}
-KIND_LABELS = {"chapter": "章", "section": "节", "item": "条", "subitem": "款", "point": "目",
-               "box": "专栏", "table": "表", "table_row": "表行", "annex": "附件",
-               "paragraph": "段"}
 ROLE_LABELS = {"lead": "牵头", "participant": "参与"}
 # The graph view's kinds of node and the names its legend shows them by.
 CATEGORY_LABELS = {"provision": "条款", "department": "部门", "aligned": "上下级对应条款",
