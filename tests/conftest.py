@@ -42,3 +42,17 @@ def data_copy(built, tmp_path):
     root = tmp_path / "data"
     shutil.copytree(built[0].root, root, symlinks=True)
     return DataDir(root)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium under Playwright, one per test module."""
+    from playwright.sync_api import sync_playwright
+    from webtools import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian chromium is not installed: run ./test.sh, which installs it")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import shutil
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlparse
 
@@ -23,12 +22,9 @@ import pytest
 
 from web.app import create_app
 from web.settings import Settings
+from webtools import ARTIFACTS
 
 pytestmark = pytest.mark.browser
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 FORMATS = ("xlsx", "docx", "csv")
 HEADER_ROW = 3                 # xlsx: the title, the note, then the header
 DEPARTMENT = "东莞市人力资源和社会保障局"
@@ -46,16 +42,6 @@ def server(built):
     app.extensions["policykg"].close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian chromium is not installed: run ./test.sh, which installs it")
-    from playwright.sync_api import sync_playwright
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

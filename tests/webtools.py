@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import html as html_mod
 import re
+import shutil
 import socket
 import threading
 import time
 import urllib.request
 from collections import deque
+from pathlib import Path
 
 from waitress.server import create_server
 
@@ -93,3 +95,12 @@ def crawl(client, start: str = "/") -> dict[str, str]:
             seen.add(link)
             queue.append(link)
     return pages
+
+
+# Debian's chromium, driven by Playwright (its own browser download is never used), with
+# the flags a root process needs for headless chromium on a machine with no network.
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
