@@ -42,7 +42,7 @@ from urllib.parse import quote, urlencode
 from urllib.request import Request, urlopen
 
 from bench.search_worker import QUERY_MIX
-from bench.stats import loadavg
+from bench.stats import loadavg, run_wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -51,23 +51,6 @@ TOP = 3                 # the heaviest subjects of each kind, cycled through
 PROVISIONS = 200        # seeded provision pages
 GOAL_P95_MS = 100       # issue 15: every page an official opens, at 2,000 documents
 MIN_REQUESTS = 24       # fewer in wrk's window: that kind is asked this many times instead
-
-WRK_LUA = """
-paths = {%(paths)s}
-local i = 0
-request = function()
-  i = i + 1
-  return wrk.format("GET", paths[(i %% #paths) + 1], {["Accept"] = "%(accept)s"})
-end
-done = function(summary, latency, requests)
-  io.write(string.format('WRKJSON {"requests": %%d, "duration_us": %%d, "connect": %%d, ' ..
-    '"read": %%d, "write": %%d, "status": %%d, "timeout": %%d, "p50": %%d, "p90": %%d, ' ..
-    '"p95": %%d, "p99": %%d, "max": %%d}\\n', summary.requests, summary.duration,
-    summary.errors.connect, summary.errors.read, summary.errors.write, summary.errors.status,
-    summary.errors.timeout, latency:percentile(50), latency:percentile(90),
-    latency:percentile(95), latency:percentile(99), latency.max))
-end
-"""
 
 
 def log(msg: str) -> None:
@@ -236,29 +219,10 @@ def counted(base: str, accept: str, paths: list[str], count: int, concurrency: i
             "seconds": round(secs, 1), "client": "python threads (fixed count)"}
 
 
-def _lua_string(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def wrk(port: int, name: str, paths: list[str], accept: str, seconds: int,
         concurrency: int) -> dict:
     script = OUT / f"wrk-pages-{re.sub(r'[^a-z0-9]+', '-', name)}.lua"
-    script.write_text(WRK_LUA % {"paths": ", ".join(map(_lua_string, paths)),
-                                 "accept": accept}, encoding="utf-8")
-    cmd = ["wrk", "-t2", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "30s",
-           "-s", str(script), f"http://127.0.0.1:{port}"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120)
-    m = re.search(r"WRKJSON (\{.*\})", proc.stdout)
-    if not m:
-        return {"error": (proc.stdout + proc.stderr)[-500:]}
-    r = json.loads(m.group(1))
-    secs = r["duration_us"] / 1e6
-    ms = lambda us: round(us / 1000, 1)      # noqa: E731
-    return {"requests": r["requests"], "rps": round(r["requests"] / secs, 1),
-            "p50_ms": ms(r["p50"]), "p90_ms": ms(r["p90"]), "p95_ms": ms(r["p95"]),
-            "p99_ms": ms(r["p99"]), "max_ms": ms(r["max"]),
-            "errors": r["connect"] + r["read"] + r["write"] + r["status"] + r["timeout"],
-            "non_2xx": r["status"], "seconds": round(secs, 1)}
+    return run_wrk(script, port, paths, accept, seconds, concurrency)
 
 
 @contextlib.contextmanager

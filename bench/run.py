@@ -33,6 +33,8 @@ from pathlib import Path
 from urllib.parse import quote
 from urllib.request import Request, urlopen
 
+from bench.stats import run_wrk
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 PNG = ROOT / "bench" / "latency.png"
@@ -311,47 +313,12 @@ def measure_add(n: int, folder: Path, args) -> dict:
     return res
 
 
-WRK_LUA = """
-paths = {%(paths)s}
-local i = 0
-request = function()
-  i = i + 1
-  return wrk.format("GET", paths[(i %% #paths) + 1], {["Accept"] = "%(accept)s"})
-end
-done = function(summary, latency, requests)
-  io.write(string.format('WRKJSON {"requests": %%d, "duration_us": %%d, "connect": %%d, ' ..
-    '"read": %%d, "write": %%d, "status": %%d, "timeout": %%d, "p50": %%d, "p90": %%d, ' ..
-    '"p99": %%d, "max": %%d, "mean": %%f}\\n', summary.requests, summary.duration,
-    summary.errors.connect, summary.errors.read, summary.errors.write, summary.errors.status,
-    summary.errors.timeout, latency:percentile(50), latency:percentile(90),
-    latency:percentile(99), latency.max, latency.mean))
-end
-"""
-
-
-def _lua_string(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def _wrk(port: int, name: str, paths: list[str], accept: str, args) -> dict:
-    script = OUT / f"wrk-{name}.lua"
-    script.write_text(WRK_LUA % {"paths": ", ".join(map(_lua_string, paths)),
-                                 "accept": accept}, encoding="utf-8")
-    cmd = ["wrk", f"-t{args.wrk_threads}", f"-c{args.concurrency}", f"-d{args.server_duration}s",
-           "--timeout", "30s", "-s", str(script), f"http://127.0.0.1:{port}"]
-    proc = subprocess.run(cmd, capture_output=True, text=True,
-                          timeout=args.server_duration + 120)
-    m = re.search(r"WRKJSON (\{.*\})", proc.stdout)
-    if not m:
-        return {"error": (proc.stdout + proc.stderr)[-500:]}
-    r = json.loads(m.group(1))
-    secs = r["duration_us"] / 1e6
-    errors = r["connect"] + r["read"] + r["write"] + r["status"] + r["timeout"]
-    return {"requests": r["requests"], "rps": round(r["requests"] / secs, 1),
-            "p50_ms": round(r["p50"] / 1000, 1), "p90_ms": round(r["p90"] / 1000, 1),
-            "p99_ms": round(r["p99"] / 1000, 1), "max_ms": round(r["max"] / 1000, 1),
-            "errors": errors, "non_2xx": r["status"], "timeouts": r["timeout"],
-            "concurrency": args.concurrency, "seconds": round(secs, 1), "paths": len(paths)}
+    res = run_wrk(OUT / f"wrk-{name}.lua", port, paths, accept, args.server_duration,
+                  args.concurrency, args.wrk_threads)
+    if "error" in res:
+        return res
+    return {**res, "concurrency": args.concurrency, "paths": len(paths)}
 
 
 def _get(url: str, timeout: float = 10) -> tuple[int, bytes]:
