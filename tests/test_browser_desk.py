@@ -10,23 +10,18 @@ files can change apart).
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlparse
 
-import docx
-import openpyxl
 import pytest
 
 from web.app import create_app
 from web.settings import Settings
-from webtools import ARTIFACTS
+from webtools import ARTIFACTS, read_table
 
 pytestmark = pytest.mark.browser
 FORMATS = ("xlsx", "docx", "csv")
-HEADER_ROW = 3                 # xlsx: the title, the note, then the header
 DEPARTMENT = "东莞市人力资源和社会保障局"
 ROLES = {"lead": "牵头", "participant": "参与"}
 
@@ -78,21 +73,6 @@ def click_download(page, what: str, fmt: str, within: str = "") -> tuple[str, by
     assert name.endswith("." + fmt), name
     assert any("\u4e00" <= ch <= "\u9fff" for ch in name), name      # a Chinese name
     return name, Path(download.path()).read_bytes()
-
-
-def read_table(data: bytes, fmt: str) -> tuple[list, list[list]]:
-    """(header, rows) of a downloaded table, opened the way an official's program opens it."""
-    if fmt == "csv":
-        assert data.startswith(b"\xef\xbb\xbf")          # the BOM: Excel reads UTF-8
-        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-        return rows[0], rows[1:]
-    if fmt == "xlsx":
-        ws = openpyxl.load_workbook(io.BytesIO(data)).active
-        rows = [[c.value for c in r] for r in ws.iter_rows(min_row=HEADER_ROW)]
-        return rows[0], rows[1:]
-    [table] = docx.Document(io.BytesIO(data)).tables
-    rows = [[c.text for c in r.cells] for r in table.rows]
-    return rows[0], rows[1:]
 
 
 def api_department(api, did: str) -> tuple[dict, list[tuple[str, str, str]]]:

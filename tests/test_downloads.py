@@ -13,6 +13,7 @@ import pytest
 from web.app import create_app
 from web.downloads import Table, content_disposition, file_name, neutralise, to_csv, to_docx, to_xlsx
 from web.settings import Settings
+from webtools import read_table
 
 HEADER_ROW = 3          # xlsx: title, note, then the header
 
@@ -95,16 +96,7 @@ def download(client, url: str, fmt: str):
 
 def rows_of(data: bytes, fmt: str) -> tuple[list[str], list[list]]:
     """(header, rows) of a downloaded table, whatever its format."""
-    if fmt == "csv":
-        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-        return rows[0], rows[1:]
-    if fmt == "xlsx":
-        ws = openpyxl.load_workbook(io.BytesIO(data)).active
-        rows = [[c.value for c in r] for r in ws.iter_rows(min_row=HEADER_ROW)]
-        return rows[0], rows[1:]
-    [table] = docx.Document(io.BytesIO(data)).tables
-    rows = [[c.text for c in r.cells] for r in table.rows]
-    return rows[0], rows[1:]
+    return read_table(data, fmt)
 
 
 FORMATS = ("xlsx", "docx", "csv")

@@ -2,7 +2,9 @@
 pages a person can reach from the home page."""
 from __future__ import annotations
 
+import csv
 import html as html_mod
+import io
 import re
 import shutil
 import socket
@@ -12,6 +14,8 @@ import urllib.request
 from collections import deque
 from pathlib import Path
 
+import docx
+import openpyxl
 from waitress.server import create_server
 
 
@@ -104,3 +108,22 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
+
+
+# An .xlsx export opens with its title and a note; the header is its third row.
+XLSX_HEADER_ROW = 3
+
+
+def read_table(data: bytes, fmt: str) -> tuple[list, list[list]]:
+    """(header, rows) of a downloaded table, opened the way an official's program opens it."""
+    if fmt == "csv":
+        assert data.startswith(b"\xef\xbb\xbf")          # the BOM: Excel reads UTF-8
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+        return rows[0], rows[1:]
+    if fmt == "xlsx":
+        ws = openpyxl.load_workbook(io.BytesIO(data)).active
+        rows = [[c.value for c in r] for r in ws.iter_rows(min_row=XLSX_HEADER_ROW)]
+        return rows[0], rows[1:]
+    [table] = docx.Document(io.BytesIO(data)).tables
+    rows = [[c.text for c in r.cells] for r in table.rows]
+    return rows[0], rows[1:]
