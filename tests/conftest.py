@@ -56,3 +56,19 @@ def browser():
         b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="module")
+def app(built):
+    """The app over the bundled build, one per test module (closed at its end)."""
+    from web.app import create_app
+    from web.settings import Settings
+    store, _ = built
+    application = create_app(Settings(data_dir=store.root))
+    yield application
+    application.extensions["policykg"].close()
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    return app.test_client()

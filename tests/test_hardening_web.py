@@ -14,14 +14,6 @@ BOMBS = ["NOT OR x", "(" * 5000, "学" * 100_000, "*", "\x00\x01\x1b[31m技师\x
          '"""', "dept:", "level:nowhere 技师", "a" * 5000, "技师 " * 3000, "\ud800"[:0] + "𠀀" * 50]
 
 
-@pytest.fixture(scope="module")
-def app(built):
-    store, _ = built
-    app = create_app(Settings(data_dir=store.root))
-    yield app
-    app.extensions["policykg"].close()
-
-
 @pytest.mark.parametrize("q", BOMBS, ids=range(len(BOMBS)))
 def test_search_bombs_answer_without_5xx(app, q):
     c = app.test_client()

@@ -13,19 +13,6 @@ from web.settings import Settings
 
 
 @pytest.fixture(scope="module")
-def app(built):
-    store, _ = built
-    app = create_app(Settings(data_dir=store.root, sparql_timeout=5))
-    yield app
-    app.extensions["policykg"].close()
-
-
-@pytest.fixture(scope="module")
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture(scope="module")
 def spec(client):
     return client.get("/api/openapi.json").get_json()
 

@@ -31,19 +31,6 @@ _ENGLISH = re.compile(r"(?<![A-Za-z_])(" + "|".join(re.escape(w) for w in ENGLIS
 
 
 @pytest.fixture(scope="module")
-def app(built):
-    store, _ = built
-    app = create_app(Settings(data_dir=store.root, sparql_timeout=10))
-    yield app
-    app.extensions["policykg"].close()
-
-
-@pytest.fixture(scope="module")
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture(scope="module")
 def pages(client):
     return crawl(client)
 

@@ -11,21 +11,6 @@ from urllib.parse import quote
 import pytest
 
 from web import views
-from web.app import create_app
-from web.settings import Settings
-
-
-@pytest.fixture(scope="module")
-def app(built):
-    store, _ = built
-    application = create_app(Settings(data_dir=store.root))
-    yield application
-    application.extensions["policykg"].close()
-
-
-@pytest.fixture(scope="module")
-def client(app):
-    return app.test_client()
 
 
 def pages_of(client, url: str, key: str, size: int, **args) -> tuple[list[dict], list[dict]]:
