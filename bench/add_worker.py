@@ -25,10 +25,10 @@ GIVEN_KEYS = ("title", "level", "region", "issuer", "number", "date", "status")
 
 
 def seed_sources(corpus: Path, data: Path) -> int:
-    from corpus.manifest import bundled_dir, load_manifest
-    from corpus.sources import commit_manifest, load_sources, store_source
-    from indexer.ingest import plan_entry, read_candidate
-    from indexer.store import DataDir
+    from policykg.corpus.manifest import bundled_dir, load_manifest
+    from policykg.corpus.sources import commit_manifest, load_sources, store_source
+    from policykg.pipeline.ingest import plan_entry, read_candidate
+    from policykg.pipeline.datadir import DataDir
 
     store = DataDir(data)
     store.root.mkdir(parents=True, exist_ok=True)
@@ -74,13 +74,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     out["seed_s"] = round(time.perf_counter() - t, 2)
 
-    from indexer.build import build
-    from indexer.ingest import add_document, read_candidate
-    from indexer.store import DataDir
-    try:
-        import indexer.index  # noqa: F401   (registers the index stage, as the CLI does)
-    except Exception:
-        pass
+    from policykg.pipeline.build import build
+    from policykg.pipeline.ingest import add_document, read_candidate
+    from policykg.pipeline.datadir import DataDir
     # The build the add goes into: `policykg build` of bundled + added sources (it keeps
     # the state an incremental add starts from).
     if not (args.no_initial_build or args.prebuilt):

@@ -154,12 +154,8 @@ def main(argv: list[str] | None = None) -> None:
         profiler.start()
     t_import = time.perf_counter()
     from bench.add_worker import seed_sources
-    from indexer.build import build, stage_names
-    from indexer.store import DataDir
-    try:     # the index stage registers itself when its module is imported
-        import indexer.index  # noqa: F401
-    except Exception as exc:   # not there yet, or broken right now: measured without it
-        out["index_stage_missing"] = f"{type(exc).__name__}: {exc}"
+    from policykg.pipeline.build import build, stage_names
+    from policykg.pipeline.datadir import DataDir
     out["import_seconds"] = round(time.perf_counter() - t_import, 3)
     out["stage_names"] = stage_names()
     last: list[float] = []
@@ -193,7 +189,7 @@ def main(argv: list[str] | None = None) -> None:
         out["seed_seconds"] = round(time.perf_counter() - seed_started, 3)
         restart()
         started, cpu_started, own_started = last
-        from web.settings import Settings
+        from policykg.web.settings import Settings
         engines = (tuple(args.engines.split(",")) if args.engines
                    else Settings.from_env(data_dir=args.data).build_engines)
         out["engines"] = list(engines)

@@ -42,9 +42,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from corpus.loader import load_corpus
-from corpus.manifest import bundled_dir
-from corpus.records import Document, Provision
+from policykg.corpus.loader import load_corpus
+from policykg.corpus.manifest import bundled_dir
+from policykg.corpus.records import Document, Provision
 
 DEFAULT_SEED = 7
 

@@ -50,7 +50,7 @@ def call_with_limit(fn, arg, limit: float):
 
 def subjects(g) -> dict[str, list[str]]:
     """Deterministic subjects for each question: the busiest ones and a seeded sample."""
-    from ontology.queries import select
+    from policykg.ontology.queries import select
     rng = random.Random(3)
 
     def pick(rows: list[dict], key: str) -> list[str]:
@@ -90,11 +90,11 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
 
     from rdflib import URIRef
-    from indexer.store import DataDir
-    from ontology import queries as Q
+    from policykg.pipeline.datadir import DataDir
+    from policykg.ontology import queries as Q
 
-    from indexer.generation import Generation
-    from ontology import diskstore
+    from policykg.pipeline.generation import Generation
+    from policykg.ontology import diskstore
     gen = Generation(DataDir(args.data).require_current(), store=args.store)
     on_disk = gen.store_folder is not None
     out: dict = {"store": args.store, "load_before": loadavg(),
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.store != "memory":        # an Oxigraph store builds the server's view
         try:
-            from ontology import netview
+            from policykg.ontology import netview
             t = time.perf_counter()
             G = netview.to_networkx(g)
             out["networkx_build_s"] = round(time.perf_counter() - t, 3)

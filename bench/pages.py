@@ -231,7 +231,7 @@ def serving(data: Path, code: Path, port: int, log_path: Path, ready_within: flo
     leaving (its whole process group)."""
     env = dict(os.environ, POLICYKG_DATA=str(data))
     with log_path.open("w") as fh:
-        server = subprocess.Popen([sys.executable, "-m", "web.cli", "--data", str(data), "serve",
+        server = subprocess.Popen([sys.executable, "-m", "policykg.web.cli", "--data", str(data), "serve",
                                    "--host", "127.0.0.1", "--port", str(port)], cwd=code,
                                   stdout=fh, stderr=subprocess.STDOUT, env=env,
                                   start_new_session=True)

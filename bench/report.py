@@ -187,7 +187,7 @@ def render_markdown(results: dict) -> str:
                  f"{_mb(b.get('generation_bytes'))} |")
 
     L += ["", "### Build", "",
-          "Build = `load_corpus(folder)` (reading, segmenting) + `indexer.build.build(DataDir, docs)` "
+          "Build = `load_corpus(folder)` (reading, segmenting) + `pipeline.build.build(DataDir, docs)` "
           "in its own process; tokenize-only = jieba precise mode (general dictionary, HMM on) "
           "over the same text, every line, in this process. CPU seconds and peak RSS cover the "
           "build's whole process tree (the graph store is loaded by a child process while the "
@@ -362,7 +362,7 @@ def render_markdown(results: dict) -> str:
                      f"{_f(g.get('networkx_nodes'))} | {_f(x['department_reach'].get('p95'), 2, ' ms')} | "
                      f"{_f(x['takes_up'].get('p95'), 2, ' ms')} |")
 
-    L += ["", "### Adding one document (`indexer.ingest.add_document`, what `policykg add` runs)", ""]
+    L += ["", "### Adding one document (`pipeline.ingest.add_document`, what `policykg add` runs)", ""]
     any_add = False
     for n, r in sizes:
         a = r.get("add")

@@ -125,7 +125,7 @@ def machine() -> dict:
 
 
 def corpus_folder(n: int, seed: int) -> Path:
-    from corpus.manifest import bundled_dir
+    from policykg.corpus.manifest import bundled_dir
     if n <= 5:
         return bundled_dir()
     from bench.generate import generate
@@ -142,7 +142,7 @@ def corpus_folder(n: int, seed: int) -> Path:
 
 
 def corpus_texts(folder: Path) -> list[str]:
-    from corpus.manifest import load_manifest
+    from policykg.corpus.manifest import load_manifest
     return [(folder / m.file).read_text(encoding="utf-8") for m in load_manifest(folder)]
 
 
@@ -258,7 +258,7 @@ def measure_tokenize(folder: Path, repeats: int) -> dict:
 
 def measure_rjieba(folder: Path, dict_path: Path | None) -> dict:
     from bench.tokenize_bench import compare_rjieba
-    from corpus.tokenize import Tokenizer
+    from policykg.corpus.tokenize import Tokenizer
     terms = list(Tokenizer.from_file(dict_path).terms) if dict_path and dict_path.is_file() else []
     return compare_rjieba(corpus_texts(folder), terms)
 
@@ -373,7 +373,7 @@ def measure_server(n: int, args) -> dict:
     provisions = [f"/provisions/{quote(pid)}" for pid in rng.sample(rows, min(200, len(rows)))]
     sparql = []
     try:
-        from web.sparql_routes import EXAMPLES
+        from policykg.web.sparql_routes import EXAMPLES
         sparql = [f"/sparql?query={quote(q)}" for _, q in EXAMPLES]
     except Exception as exc:   # noqa: BLE001
         out["sparql_examples_error"] = str(exc)
@@ -424,7 +424,7 @@ def _server(data: Path, n: int, args, out: dict, extra_env: dict):
     env = dict(os.environ, POLICYKG_DATA=str(data), **extra_env)
     suffix = "-fresh" if extra_env else ""
     with (OUT / f"server-{n}{suffix}.log").open("w") as log_fh:
-        server = subprocess.Popen([sys.executable, "-m", "web.cli", "--data", str(data), "serve",
+        server = subprocess.Popen([sys.executable, "-m", "policykg.web.cli", "--data", str(data), "serve",
                                    "--host", "127.0.0.1", "--port", str(args.port)], cwd=ROOT,
                                   stdout=log_fh, stderr=subprocess.STDOUT, env=env,
                                   start_new_session=True)
@@ -539,7 +539,7 @@ def main(argv: list[str] | None = None) -> None:
             r["search"] = _at(measure_search(n, args, "tantivy"))
             save()
             # whoosh only when the build indexed for it (POLICYKG_INDEX_ENGINES=whoosh,tantivy)
-            from indexer.index import engines_of
+            from policykg.indexer.engines import engines_of
             if "whoosh" in engines_of((OUT / f"data-{n}" / "current").resolve()):
                 log(f"search {n} whoosh")
                 r["search_whoosh"] = _at(measure_search(n, args, "whoosh"))

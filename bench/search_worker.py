@@ -41,8 +41,8 @@ def main(argv: list[str] | None = None) -> None:
                     help="the search engine (indexer.tantivy_engine; tantivy is the default)")
     args = ap.parse_args(argv)
 
-    from indexer.generation import Generation
-    from indexer.store import DataDir
+    from policykg.pipeline.generation import Generation
+    from policykg.pipeline.datadir import DataDir
 
     out: dict = {"load_before": loadavg(), "engine": args.engine}
     gen = Generation(DataDir(args.data).require_current(), engine=args.engine)

@@ -96,7 +96,7 @@ def compare_rjieba(texts: Sequence[str], terms: Sequence[str] = (), max_lines: i
     if terms:
         # The domain dictionary as corpus/tokenize.py adds it: add_word, then
         # suggest_freq(tune=True) so each term comes out whole.
-        from corpus.tokenize import fold
+        from policykg.corpus.tokenize import fold
         t0 = time.process_time()
         jd = jieba.Tokenizer()
         jd.initialize()
@@ -143,7 +143,7 @@ def _project_engines(lines: Sequence[str], terms: Sequence[str]) -> dict:
     """corpus.tokenize.Tokenizer with each engine, as the index cuts (search mode): the
     project's own rjieba engine (jieba's tuned frequencies, its totals balanced, jieba-rs's
     number-range cut corrected) against its jieba engine."""
-    from corpus.tokenize import Tokenizer, available_engines
+    from policykg.corpus.tokenize import Tokenizer, available_engines
     if "rjieba" not in available_engines():
         return {"error": "rjieba is not installed"}
     tj, tr = Tokenizer(terms, engine="jieba"), Tokenizer(terms, engine="rjieba")

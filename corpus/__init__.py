@@ -4,10 +4,10 @@
 `segment_document()` does the same for one text.  The one jieba tokenizer that indexing
 and querying share lives in `corpus.tokenize`.
 """
-from corpus.records import DocumentMeta, Provision, Document, doc_key
-from corpus.manifest import load_manifest, bundled_dir
-from corpus.segment import segment_document
-from corpus.loader import load_corpus, load_document
+from policykg.corpus.records import DocumentMeta, Provision, Document, doc_key
+from policykg.corpus.manifest import load_manifest, bundled_dir
+from policykg.corpus.segment import segment_document
+from policykg.corpus.loader import load_corpus, load_document
 
 __all__ = [
     "DocumentMeta", "Provision", "Document", "doc_key",

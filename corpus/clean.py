@@ -15,9 +15,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from corpus.text import CJK, CJK_PUNCT, TERMINAL
-from corpus.toc import is_toc_entry, toc_lines
-from corpus.webpage import PAGE_FIELDS, chrome_lines
+from policykg.corpus.text import CJK, CJK_PUNCT, TERMINAL
+from policykg.corpus.toc import is_toc_entry, toc_lines
+from policykg.corpus.webpage import PAGE_FIELDS, chrome_lines
 
 SPACES = " \u3000\u00a0\u2002\u2003\u2009\ufeff"
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from corpus.manifest import bundled_dir, load_manifest
-from corpus.records import Document, DocumentMeta
-from corpus.reader import read_path
-from corpus.segment import segment_document
-from corpus.sources import SourcesManifest, load_sources, text_path
+from policykg.corpus.manifest import bundled_dir, load_manifest
+from policykg.corpus.records import Document, DocumentMeta
+from policykg.corpus.reader import read_path
+from policykg.corpus.segment import segment_document
+from policykg.corpus.sources import SourcesManifest, load_sources, text_path
 
 
 def load_document(path: Path, meta: DocumentMeta) -> Document:

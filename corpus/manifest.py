@@ -4,8 +4,8 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from corpus.records import DocumentMeta
-from corpus.vocabulary import LEVELS
+from policykg.corpus.records import DocumentMeta
+from policykg.corpus.vocabulary import LEVELS
 
 
 class ManifestError(ValueError):

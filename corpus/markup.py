@@ -10,7 +10,7 @@ import html
 import re
 from html.parser import HTMLParser
 
-from corpus.text import CJK, CJK_PUNCT
+from policykg.corpus.text import CJK, CJK_PUNCT
 
 # ---- Markdown ----------------------------------------------------------------------------------
 

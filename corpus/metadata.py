@@ -18,18 +18,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from corpus.text import DOC_NUMBER
+from policykg.corpus.text import DOC_NUMBER
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from corpus.clean import read_lines
-from corpus.origin import infer_origin
-from corpus.records import DocumentMeta
-from corpus.vocabulary import LEVELS
-from corpus.webpage import field_pairs
-from corpus.text import cn_to_int
+from policykg.corpus.clean import read_lines
+from policykg.corpus.origin import infer_origin
+from policykg.corpus.records import DocumentMeta
+from policykg.corpus.vocabulary import LEVELS
+from policykg.corpus.webpage import field_pairs
+from policykg.corpus.text import cn_to_int
 
 HAN = "\u4e00-\u9fff"
 FRONT_LINES = 40          # the notice and title never run longer than this

@@ -21,8 +21,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
-from corpus.gazetteer import Division, gazetteer
-from corpus.text import DOC_NUMBER
+from policykg.corpus.gazetteer import Division, gazetteer
+from policykg.corpus.text import DOC_NUMBER
 
 NATIONAL_REGION = "全国"
 HAN = "\u4e00-\u9fff"

@@ -15,44 +15,18 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
-from corpus import script
+from policykg.corpus import script
+from policykg.corpus.office import docx_to_text, pdf_to_text
+from policykg.corpus.records import ReadResult, UnreadableDocument
 
 TEXT_FORMATS = ("txt", "md", "html")
 FORMATS = TEXT_FORMATS + ("docx", "pdf")
 EXTENSIONS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md",
               ".html": "html", ".htm": "html", ".xhtml": "html", ".docx": "docx",
               ".pdf": "pdf"}
-
-
-class UnreadableDocument(ValueError):
-    """A file the pipeline cannot take, with a one-line reason.
-
-    `reason` is one of: missing, empty, too_large, unsupported, binary, zip_bomb,
-    encrypted, corrupt, no_text.
-    """
-
-    def __init__(self, name: str, message: str, reason: str):
-        super().__init__(f"{name}: {message}")
-        self.name = name
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class ReadResult:
-    text: str                      # normalised text, lines separated by "\n"
-    format: str                    # one of FORMATS
-    encoding: str | None = None    # for text formats: the encoding the bytes were in
-    notes: tuple[str, ...] = ()    # what a user may want to know (renamed, repaired, …)
-    # The text as written when it was in traditional characters (`text` is then its
-    # simplified form, of the same length: offsets into `text` are offsets into this).
-    original: str | None = None
-
-    def describe(self) -> str:
-        what = self.format + (f", {self.encoding}" if self.encoding else "")
-        return "; ".join((what,) + self.notes)
 
 
 # ---- entry points ---------------------------------------------------------------------------
@@ -92,10 +66,8 @@ def read_bytes(data: bytes, name: str, max_bytes: int, simplify: bool = True) ->
         raise UnreadableDocument(name, "empty file", "empty")
     kind = sniff_binary(data, name)
     if kind == "pdf":
-        from corpus.office import pdf_to_text
         result = pdf_to_text(data, name)
     elif kind == "docx":
-        from corpus.office import docx_to_text
         result = docx_to_text(data, name, unpacked_limit(max_bytes))
     else:
         result = _read_text_format(data, name)
@@ -204,10 +176,10 @@ def _read_text_format(data: bytes, name: str) -> ReadResult:
     text, encoding, notes = decode_text(data, name, declared)
     fmt = text_format(text, ext)
     if fmt == "html":
-        from corpus.markup import html_to_text
+        from policykg.corpus.markup import html_to_text
         return ReadResult(html_to_text(text), "html", encoding, notes)
     if fmt == "md":
-        from corpus.markup import markdown_to_text
+        from policykg.corpus.markup import markdown_to_text
         return ReadResult(markdown_to_text(text), "md", encoding, notes)
     return ReadResult(text, "txt", encoding, notes)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from corpus.text import match_key
+from policykg.corpus.text import match_key
 
 
 @dataclass(frozen=True)
@@ -96,3 +96,33 @@ class Document:
 
     def by_id(self) -> dict[str, Provision]:
         return {p.id: p for p in self.provisions}
+
+
+# ---- what reading a file gives (corpus.reader, corpus.office) --------------------------------
+
+class UnreadableDocument(ValueError):
+    """A file the pipeline cannot take, with a one-line reason.
+
+    `reason` is one of: missing, empty, too_large, unsupported, binary, zip_bomb,
+    encrypted, corrupt, no_text.
+    """
+
+    def __init__(self, name: str, message: str, reason: str):
+        super().__init__(f"{name}: {message}")
+        self.name = name
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    text: str                      # normalised text, lines separated by "\n"
+    format: str                    # one of FORMATS
+    encoding: str | None = None    # for text formats: the encoding the bytes were in
+    notes: tuple[str, ...] = ()    # what a user may want to know (renamed, repaired, …)
+    # The text as written when it was in traditional characters (`text` is then its
+    # simplified form, of the same length: offsets into `text` are offsets into this).
+    original: str | None = None
+
+    def describe(self) -> str:
+        what = self.format + (f", {self.encoding}" if self.encoding else "")
+        return "; ".join((what,) + self.notes)

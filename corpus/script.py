@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import opencc
 
-from corpus.text import CJK
+from policykg.corpus.text import CJK
 
 # The share of Chinese characters that must be traditional-only for a text to be read as
 # traditional.  Simplified policy texts measure ~0.00004 (one 統 in 24,000 characters of

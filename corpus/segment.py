@@ -17,10 +17,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from corpus.clean import Line, read_lines, usual_gap, wrap_width
-from corpus.records import Document, DocumentMeta, Provision, doc_key
-from corpus.script import simplify
-from corpus.text import (CIRCLED, SENTENCE_END, TERMINAL, cn_to_int, match_key,
+from policykg.corpus.clean import Line, read_lines, usual_gap, wrap_width
+from policykg.corpus.records import Document, DocumentMeta, Provision, doc_key
+from policykg.corpus.script import simplify
+from policykg.corpus.text import (CIRCLED, SENTENCE_END, TERMINAL, cn_to_int, match_key,
                          short_heading)
 
 CN_NUM = "[一二三四五六七八九十百零〇两]{1,4}"

@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from corpus.records import DocumentMeta
+from policykg.corpus.records import DocumentMeta
 
 MANIFEST = "manifest.json"
 TEXT_DIR = "text"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from corpus.text import match_key
+from policykg.corpus.text import match_key
 
 _HEAD = re.compile(r"^目\s*录[：:]?$")
 # A leader (dots, ellipses, middle dots, dashes, underscores) then a page number.

@@ -31,8 +31,8 @@ from typing import Iterable, Iterator, Sequence
 
 import jieba
 
-from corpus.script import simplify_query
-from corpus.text import CJK
+from policykg.corpus.script import simplify_query
+from policykg.corpus.text import CJK
 
 log = logging.getLogger(__name__)
 jieba.setLogLevel(logging.WARNING)

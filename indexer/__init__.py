@@ -1,2 +1,2 @@
-"""Stage 3: the full-text index over provisions and their graph facts; the build that
-runs the whole pipeline into a data folder, and the reader of a built generation."""
+"""Stage 3: the full-text index over provisions and their graph facts: analysis, the query
+language, the engines (whoosh, tantivy) and ranked, faceted, highlighted results."""

@@ -35,10 +35,11 @@ from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length
 from whoosh.writing import SegmentWriter
 
-from corpus.records import Document, Provision
-from corpus.text import CJK
-from corpus.tokenize import Tokenizer, fold
-from indexer.standing import prior as standing_prior
+from policykg.corpus.records import Document, Provision
+from policykg.corpus.text import CJK
+from policykg.corpus.files import link_tree
+from policykg.corpus.tokenize import Tokenizer, fold
+from policykg.indexer.standing import prior as standing_prior
 
 INDEX_DIR = "index"
 CATALOG_FILE = "catalog.json"    # beside the whoosh files: documents and departments
@@ -489,7 +490,7 @@ class _NoWriter:
 def update_index(old: Path, new: Path, tokenizer: Tokenizer, delete_docs: Sequence[str],
                  delete_ids: Sequence[str], write: Sequence[tuple[Document, set[str]]],
                  facts: Mapping[str, dict], aliases: Mapping[str, Sequence[str]],
-                 departments: dict, count: int) -> None:
+                 departments: dict, count: int, mirror=None) -> None:
     """A new index folder `new` from the committed index `old` (never modified): old
     segments hard-linked, the TOC copied, deletions and one new segment committed on top.
 
@@ -498,7 +499,6 @@ def update_index(old: Path, new: Path, tokenizer: Tokenizer, delete_docs: Sequen
     ranges are left out of the catalog: with more than one segment a document's
     provisions are no longer one run of numbers (indexer.query falls back to terms).
     """
-    from indexer.store import link_tree
     new.mkdir(parents=True, exist_ok=False)
     link_tree(old, new,
               skip=lambda p: p.name in (CATALOG_FILE, "MAIN_WRITELOCK") or p.name.startswith("."),
@@ -507,10 +507,7 @@ def update_index(old: Path, new: Path, tokenizer: Tokenizer, delete_docs: Sequen
     ix = whoosh_index.open_dir(str(new)) if whoosh_index.exists_in(str(old)) else None
     writer = ix.writer(procs=1, multisegment=False) if ix is not None else _NoWriter()
     cut = WordCache(tokenizer)
-    # The tantivy index (when the old generation has one) kept in step, in the new
-    # generation folder (indexer.tantivy_engine).
-    from indexer.tantivy_engine import mirror_for_update
-    mirror = mirror_for_update(old.parent, new.parent)
+    # `mirror`: the tantivy index kept in step (indexer.engines.update_index), or None.
     try:
         for file in delete_docs:
             writer.delete_by_term("doc", file)
@@ -595,65 +592,3 @@ def department_aliases(graph) -> dict[str, list[str]]:
             alts = sorted({str(a) for a in graph.objects(org, SKOS.altLabel)} - {str(label)})
             out.setdefault(str(label), []).extend(alts)
     return out
-
-
-def index_stage(ctx) -> None:
-    """The build stage: index `ctx.docs` with the graph facts of `ctx.facts`.
-
-    Runs after the graph stage (see `register`); without a graph (facts empty) the
-    index is still complete, only departments and targets are missing from it.
-    """
-    from indexer.tantivy_engine import mirror_for_build
-    # Only the engines the build was asked for (ctx.engines, see index_engines): whoosh's
-    # Python writer is half a 2,000-document build and is idle when tantivy serves.
-    engines = index_engines(getattr(ctx, "engines", None))
-    aliases = getattr(ctx, "department_aliases", None)
-    if aliases is None:
-        aliases = department_aliases(getattr(ctx, "graph", None))
-    build_index(ctx.folder / INDEX_DIR, ctx.docs, ctx.tokenizer, getattr(ctx, "facts", None),
-                aliases, mirror=mirror_for_build(ctx.folder) if "tantivy" in engines else None,
-                whoosh="whoosh" in engines, facts_of=getattr(ctx, "facts_of", None))
-
-
-def index_engines(wanted: Sequence[str] | None = None) -> tuple[str, ...]:
-    """The engines a build indexes for: `wanted` (None: every engine there is), whoosh in
-    place of tantivy when tantivy is not installed (so a generation is always searchable)."""
-    from indexer.tantivy_engine import ENGINES, available, check_engine
-    out = []
-    for name in wanted if wanted is not None else ENGINES:
-        name = "whoosh" if check_engine(name) == "tantivy" and not available() else name
-        if name not in out:
-            out.append(name)
-    if not out:
-        raise ValueError("a build indexes for at least one search engine")
-    return tuple(out)
-
-
-def engines_of(generation: Path) -> tuple[str, ...]:
-    """The engines a built generation has an index for."""
-    from indexer.tantivy_engine import ENGINES, TINDEX_DIR
-    has = {"whoosh": whoosh_index.exists_in(str(generation / INDEX_DIR)),
-           "tantivy": (generation / TINDEX_DIR / "meta.json").is_file()}
-    return tuple(name for name in ENGINES if has[name])
-
-
-def register(stages: list | None = None) -> None:
-    """Put the index stage into the build, after the graph stage when there is one.
-
-    Idempotent; re-placing on every call keeps the order right whichever module was
-    imported first.
-    """
-    if stages is None:
-        from indexer.build import EXTRA_STAGES as stages
-    kept = [s for s in stages if s[0] != "index"]
-    names = [name for name, _ in kept]
-    at = names.index("graph") + 1 if "graph" in names else len(kept)
-    kept.insert(at, ("index", index_stage))
-    stages[:] = kept
-
-
-try:
-    register()
-except ImportError:
-    # Imported by indexer.build itself while it loads: it lists the stage on its own.
-    pass

@@ -40,10 +40,10 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.scoring import BM25FScorer
 from whoosh.util import make_binary_tree
 
-from corpus.text import match_key
-from corpus.tokenize import Tokenizer, fold, query_text
-from corpus.vocabulary import KIND_ALIASES, KINDS, LEVEL_ALIASES, LEVELS
-from indexer.index import gram_pattern, is_cjk, units
+from policykg.corpus.text import match_key
+from policykg.corpus.tokenize import Tokenizer, fold, query_text
+from policykg.corpus.vocabulary import KIND_ALIASES, KINDS, LEVEL_ALIASES, LEVELS
+from policykg.indexer.index import gram_pattern, is_cjk, units
 
 # The query language as users read it: the README's section and the UI's help.
 HELP = r"""### Search: the query language
@@ -526,11 +526,11 @@ class _ContextResolver:
         self._lock = threading.Lock()
         self._contexts: dict[tuple, list[str]] = {}
         try:
-            from ontology.departments import Context, Resolver
+            from policykg.ontology.departments import Context, Resolver
         except ImportError:
             self._resolver = None
             return
-        from corpus.records import DocumentMeta
+        from policykg.corpus.records import DocumentMeta
         self._resolver = Resolver()
         self._ctx = {}
         for d in documents:

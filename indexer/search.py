@@ -39,13 +39,13 @@ from whoosh import matching, query as wq, scoring, searching
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 from whoosh.util.numeric import byte_to_length
 
-from corpus.tokenize import Tokenizer
-from corpus.text import CJK
-from corpus.vocabulary import KIND_LABELS, LEVEL_LABELS
-from indexer.index import INDEX_DIR, SEP, open_index, read_catalog, units
-from indexer.query import (Catalog, Compiled, Ignored, Limits, ZeroScore, compile_query,
+from policykg.corpus.tokenize import Tokenizer
+from policykg.corpus.text import CJK
+from policykg.corpus.vocabulary import KIND_LABELS, LEVEL_LABELS
+from policykg.indexer.index import INDEX_DIR, SEP, open_index, read_catalog, units
+from policykg.indexer.query import (Catalog, Compiled, Ignored, Limits, ZeroScore, compile_query,
                            document_issuers, document_year, parse)
-from indexer.store import NotBuilt
+from policykg.corpus.files import NotBuilt
 
 
 class Ranking(scoring.BM25F):

@@ -40,9 +40,9 @@ import threading
 from dataclasses import dataclass
 from typing import Mapping
 
-from corpus.records import Provision
-from corpus.text import CJK, SENTENCE_END
-from ontology.tasks import restatements
+from policykg.corpus.records import Provision
+from policykg.corpus.text import CJK, SENTENCE_END
+from policykg.ontology.tasks import restatements
 
 # The weights: one place to tune.  Furniture is found, but after everything that says
 # something (its matches are often a department's full name, which scores high).

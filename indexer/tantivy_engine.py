@@ -31,12 +31,12 @@ from typing import Iterable, Mapping, Sequence
 
 from whoosh import query as wq
 
-from corpus.tokenize import Tokenizer
-from indexer.index import grams, units
-from indexer.query import Compiled, DocumentsQuery, Ignored, Limits, compile_query, parse
-from indexer.search import (DIVERSITY_WINDOW, FACETS, Hit, SearchOptions, SearchResult,
+from policykg.corpus.tokenize import Tokenizer
+from policykg.indexer.index import grams, units
+from policykg.indexer.query import Compiled, DocumentsQuery, Limits, compile_query, parse
+from policykg.indexer.search import (DIVERSITY_WINDOW, FACETS, Hit, SearchOptions, SearchResult,
                             Searcher, diversify, has_mark, make_snippet)
-from indexer.store import NotBuilt, link_tree
+from policykg.corpus.files import NotBuilt, link_tree
 
 TINDEX_DIR = "tindex"
 ENGINES = ("whoosh", "tantivy")
@@ -274,7 +274,7 @@ def build_tantivy_index(generation: Path, docs, tokenizer: Tokenizer,
     """Only the tantivy index of `docs` into `generation/tindex` (for a generation built
     without one); the same fields as the build writes, in format `fmt`.  Returns the
     provisions written."""
-    from indexer.index import ProvisionFacts, WordCache, provision_fields
+    from policykg.indexer.index import ProvisionFacts, WordCache, provision_fields
     facts = facts or {}
     mirror = TantivyMirror.create(generation / TINDEX_DIR, fmt)
     cut = WordCache(tokenizer)
@@ -467,8 +467,8 @@ class TantivySearcher(Searcher):
     def open(cls, folder: Path, tokenizer: Tokenizer, documents: Sequence[Mapping],
              cache: int = PREPARED) -> "TantivySearcher":
         import tantivy
-        from indexer.index import read_catalog
-        from indexer.query import Catalog
+        from policykg.indexer.index import read_catalog
+        from policykg.indexer.query import Catalog
         if not (folder / TINDEX_DIR / "meta.json").is_file():
             raise NotBuilt(f"{folder.name} has no tantivy index: run `policykg build`")
         catalog = read_catalog(folder)
@@ -667,32 +667,3 @@ def _complete(buckets: list[tuple[str, int]], size: int, asked: int) -> bool:
     if len(buckets) < asked or len(buckets) <= size:
         return True
     return buckets[-1][1] < buckets[size - 1][1]
-
-
-def open_searcher(folder: Path, tokenizer: Tokenizer, documents: Sequence[Mapping],
-                  engine: str = DEFAULT_ENGINE, cache: int | None = None) -> Searcher:
-    """The searcher of a generation with the engine named; a generation without a
-    tantivy index (or a machine without tantivy) is searched with whoosh.  A generation
-    built for tantivy only has no whoosh index to fall back to: NotBuilt, saying so.
-    `cache`: query strings tantivy's searcher keeps (None: PREPARED; 0: none)."""
-    if serving_engine(folder, engine) == "tantivy":
-        return TantivySearcher.open(folder, tokenizer, documents,
-                                    PREPARED if cache is None else cache)
-    return Searcher.open(folder, tokenizer, documents)
-
-
-def serving_engine(folder: Path, engine: str) -> str:
-    """The engine that searches the generation in `folder` when `engine` is asked for
-    (see open_searcher); NotBuilt when it cannot be searched that way — `policykg serve`
-    asks at start, so a misconfigured server fails in one line, not at every request."""
-    from indexer.index import engines_of
-    has = engines_of(folder)
-    if check_engine(engine) == "tantivy" and available() and "tantivy" in has:
-        return "tantivy"
-    if "whoosh" not in has and "tantivy" in has:
-        raise NotBuilt(f"{folder.name} was indexed for tantivy only: search it with tantivy "
-                       "(POLICYKG_ENGINE=tantivy), or rebuild with the whoosh index too "
-                       "(`POLICYKG_ENGINE=whoosh policykg build`, or `policykg build "
-                       "--engine whoosh`)" + ("" if available() else
-                                              "; tantivy is not installed here"))
-    return "whoosh"

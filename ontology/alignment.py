@@ -57,10 +57,10 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from corpus.gazetteer import gazetteer
-from corpus.records import Document, Provision
-from corpus.vocabulary import LEVELS
-from ontology.targets import OffsetMap
+from policykg.corpus.gazetteer import gazetteer
+from policykg.corpus.records import Document, Provision
+from policykg.corpus.vocabulary import LEVELS
+from policykg.ontology.spans import OffsetMap
 
 K = 8                 # shingle length, characters
 WINDOW = 4            # winnowing window: common runs of K + WINDOW - 1 = 11 chars always seed
@@ -485,7 +485,7 @@ def same_place(a: str, b: str) -> bool:
 def prepare_streams(docs: Sequence[Document]) -> tuple[list[_Stream], DocumentFrequency]:
     """Each document's stream with its kept shingles, and how many documents hold each
     shingle: what find_alignments starts from (the build's incremental state keeps both,
-    indexer.incremental.corpus_frequency, instead of deriving them a second time)."""
+    pipeline.incremental.corpus_frequency, instead of deriving them a second time)."""
     streams = [build_stream(d) for d in docs]
     df = DocumentFrequency(sum(len(s.text) for s in streams))
     for s in streams:

@@ -52,16 +52,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Sequence
 
-from corpus.gazetteer import Division, gazetteer, short_name
-from corpus.records import Document, DocumentMeta, Provision
-from corpus.text import CJK, fold_width, match_key
-from corpus.vocabulary import LEVELS
-from ontology.naming import (MUNICIPALITIES, SECTOR_BY_KEY, SECTORS, WHOLE_WORDS, Sector,
+from policykg.corpus.gazetteer import Division, gazetteer, short_name
+from policykg.corpus.records import Document, DocumentMeta, Provision
+from policykg.corpus.text import CJK, fold_width, match_key
+from policykg.corpus.vocabulary import LEVELS
+from policykg.ontology.naming import (MUNICIPALITIES, SECTOR_BY_KEY, SECTORS, WHOLE_WORDS, Sector,
                              convention, full_suffix, sector_of_word, with_place, written_core)
-from ontology.naming import sector_of_stem as _sector_of_stem
-from ontology.spans import locate_in
-from ontology.tasks import heading_similarity  # noqa: F401  (its home before ontology.tasks)
-from ontology.tasks import responsibility_columns, restatements
+from policykg.ontology.naming import sector_of_stem as _sector_of_stem
+from policykg.ontology.spans import locate_in
+from policykg.ontology.tasks import heading_similarity  # noqa: F401  (its home before ontology.tasks)
+from policykg.ontology.tasks import responsibility_columns, restatements
 
 NATIONAL_PLACE = "全国"
 

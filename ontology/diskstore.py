@@ -6,7 +6,7 @@ So the build writes the graph once into `oxigraph/` inside the generation folder
 readers open it with `Store.read_only` (milliseconds; the pages are the kernel's, shared).
 
 - **Written before the generation is current.**  The store is made in the generation's
-  temporary folder (indexer.store.DataDir.new_generation) and closed before the folder is
+  temporary folder (pipeline.datadir.DataDir.new_generation) and closed before the folder is
   renamed; `oxigraph.json`, written last, names the part files it holds.  A reader uses
   the store only when that file is there, so a half-written store is never opened.
 - **An add does not reload everything.**  The new store starts as a RocksDB checkpoint of
@@ -140,7 +140,7 @@ class Loading:
 
 
 def _child_command(folder: Path) -> list[str]:
-    return [sys.executable, "-m", "ontology.diskstore", str(folder)]
+    return [sys.executable, "-m", "policykg.ontology.diskstore", str(folder)]
 
 
 def start(folder: Path, parts: Sequence[Path]) -> Loading:

@@ -50,14 +50,14 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, ORG, PROV, RDF, RDFS, SKOS, XSD
 from rdflib.plugins.serializers.nt import _quoteLiteral     # rdflib's own literal escaping
 
-from corpus.records import Document, Provision
-from corpus.vocabulary import kind_description, level_label
-from ontology import namespaces as ns
-from ontology.citations import (CitationFacts, RawCitation, extract_citations,
+from policykg.corpus.records import Document, Provision
+from policykg.corpus.vocabulary import kind_description, level_label
+from policykg.ontology import namespaces as ns
+from policykg.ontology.citations import (CitationFacts, RawCitation, extract_citations,
                                 read_citations, resolve_citations)
-from ontology.departments import (Department, DepartmentFacts, Resolver,
+from policykg.ontology.departments import (Department, DepartmentFacts, Resolver,
                                   extract_departments)
-from ontology.namespaces import CV, ELI, OA, POL, SCHEMA
+from policykg.ontology.namespaces import CV, ELI, OA, POL, SCHEMA
 
 
 class _Terms:
@@ -418,7 +418,7 @@ class _Builder:
         if dept.region:
             within = None
             if dept.level == "municipal" and dept.kind != "collective":
-                from ontology.departments import place_of
+                from policykg.ontology.departments import place_of
                 place = place_of(dept.region, "municipal")
                 within = place.province if place else None
             elif dept.level == "provincial":
@@ -428,7 +428,7 @@ class _Builder:
         self.add((iri, ORG.classification, self.concept(
             ns.org_kind_iri(dept.kind), ns.ORG_KIND_SCHEME, ORG_KIND_LABELS[dept.kind], dept.kind)))
         if dept.sector:
-            from ontology.departments import SECTOR_BY_KEY
+            from policykg.ontology.departments import SECTOR_BY_KEY
             self.add((iri, ORG.classification, self.concept(
                 ns.sector_iri(dept.sector), ns.SECTOR_SCHEME, SECTOR_BY_KEY[dept.sector].label,
                 dept.sector)))
@@ -643,8 +643,8 @@ def _span_of(a: Any, side: str) -> tuple[int, int] | None:
 
 def other_facts(docs: Sequence[Document]) -> tuple[list, list, list]:
     """Targets, target alignments and text-reuse alignments from their own modules."""
-    from ontology.alignment import find_alignments
-    from ontology.targets import align_targets, extract_targets
+    from policykg.ontology.alignment import find_alignments
+    from policykg.ontology.targets import align_targets, extract_targets
     targets = extract_targets(docs)
     return targets, align_targets(targets, docs), find_alignments(docs)
 
@@ -674,7 +674,7 @@ def _assemble(docs: Sequence[Document], dept_facts: DepartmentFacts, cite_facts:
     return GraphBuild(b.g, b.facts, rows, round(time.time() - started, 3))
 
 
-# ---- what a build extracted, kept for incremental updates (indexer.incremental) ------------
+# ---- what a build extracted, kept for incremental updates (pipeline.incremental) ------------
 
 @dataclass
 class GraphParts:
@@ -693,7 +693,7 @@ class GraphParts:
     raws: list[RawCitation]
     events: dict[str, list[tuple[Department, str | None]]]
     # alignment.prepare_streams(docs) as the alignment used it, for the incremental state
-    # to reuse (indexer.incremental.corpus_frequency); None when alignments were given.
+    # to reuse (pipeline.incremental.corpus_frequency); None when alignments were given.
     prepared: tuple | None = None
 
 
@@ -750,8 +750,8 @@ def replay(events: Iterable[tuple[Department, str | None]],
 
 def graph_parts(docs: Sequence[Document], alignments: Sequence[Any] | None = None) -> GraphParts:
     """Everything extracted from `docs`; text alignments computed unless given."""
-    from ontology.alignment import find_alignments, prepare_streams
-    from ontology.targets import align_targets, extract_targets
+    from policykg.ontology.alignment import find_alignments, prepare_streams
+    from policykg.ontology.targets import align_targets, extract_targets
     targets = extract_targets(docs)
     target_alignments = align_targets(targets, docs)
     prepared = prepare_streams(docs) if alignments is None else None
@@ -773,13 +773,6 @@ def write_graph_build(folder: Path, result: GraphBuild) -> None:
         with (folder / file).open("w", encoding="utf-8") as fh:
             for row in result.rows.get(name, []):
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def graph_stage(ctx) -> None:
-    """Build stage "graph": see indexer.incremental.graph_stage, which writes the graph's
-    parts once and graph.nt, facts and export rows from them (kept here for callers)."""
-    from indexer.incremental import graph_stage as from_parts
-    from_parts(ctx)
 
 
 def load_graph(path: Path | Sequence[Path]) -> Graph:
@@ -807,7 +800,7 @@ def validate_graph(graph: Graph) -> tuple[bool, str]:
     return bool(conforms), str(text)
 
 
-# ---- the graph in parts: what an incremental add rewrites (indexer.incremental) ------------
+# ---- the graph in parts: what an incremental add rewrites (pipeline.incremental) ------------
 #
 # The graph of a corpus is the union of parts, each a function of a few inputs only:
 #

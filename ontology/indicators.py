@@ -53,8 +53,8 @@ import re
 from collections import Counter
 from typing import Callable, Iterable
 
-from corpus.script import to_simplified
-from corpus.text import match_key
+from policykg.corpus.script import to_simplified
+from policykg.corpus.text import match_key
 
 RATE_UNITS = ("%", "‰", "1:N", "N:1")
 MIN_MENTIONS = 3

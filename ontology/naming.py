@@ -98,7 +98,7 @@ def _sector(row: dict) -> Sector:
 
 @cache
 def _table() -> dict:
-    text = resources.files("ontology").joinpath("dept_naming.toml").read_text(encoding="utf-8")
+    text = resources.files("policykg.ontology").joinpath("dept_naming.toml").read_text(encoding="utf-8")
     return tomllib.loads(text)
 
 

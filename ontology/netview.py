@@ -23,8 +23,8 @@ import networkx as nx
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCTERMS, ORG, PROV, RDF, RDFS, SKOS
 
-from ontology import graphstore
-from ontology.namespaces import CV, ELI, POL
+from policykg.ontology import graphstore
+from policykg.ontology.namespaces import CV, ELI, POL
 
 
 def _pairs(g: Graph, predicate: URIRef) -> list[tuple[str, str]]:

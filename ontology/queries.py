@@ -28,9 +28,9 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.query import Result
 
-from corpus.vocabulary import LEVEL_ORDER
-from ontology import graphstore
-from ontology.namespaces import PREFIXES
+from policykg.corpus.vocabulary import LEVEL_ORDER
+from policykg.ontology import graphstore
+from policykg.ontology.namespaces import PREFIXES
 
 INIT_NS = dict(PREFIXES)
 

@@ -7,8 +7,14 @@ by matching its characters in order while allowing whatever cleaning removed bet
 """
 from __future__ import annotations
 
+import bisect
 import functools
 import re
+from array import array
+from typing import Sequence
+
+from policykg.corpus.clean import read_lines
+from policykg.corpus.records import Document
 
 # What cleaning may have removed between two characters of the cleaned text.
 _GAP = r"(?:[\s\u3000\u00a0\ufeff]|\*\*|\[bookmark:[^\]]*\])*"
@@ -112,3 +118,58 @@ def locate_in(source: str, lo: int, hi: int, text: str, start: int, end: int) ->
     # str.count counts non-overlapping occurrences; good enough to tell repeats apart.
     found = locate(source, lo, hi, fragment, nth) or locate(source, lo, hi, fragment, 0)
     return found if found else (lo, hi)
+
+
+class OffsetMap:
+    """Source offsets for the characters of a provision's text.
+
+    Provision texts are built from cleaned lines, each character of which remembers its source
+    offset; re-cleaning the source gives that map back, and every paragraph of a provision is a
+    substring of the cleaned lines run together (a table row broken by a page is found cell by
+    cell).
+    """
+
+    def __init__(self, doc: Document):
+        lines = read_lines(doc.source)
+        self.stream = "".join(line.text for line in lines)
+        self.offs = array("i", (o for line in lines for o in line.offs))
+        self.length = len(doc.source)
+
+    def offsets(self, text: str, near: int = 0) -> list[int]:
+        """The source offset of each character of `text` (paragraphs joined by newlines)."""
+        out: list[int] = []
+        pos = max(0, bisect.bisect_left(self.offs, near) - 1)
+        for i, para in enumerate(text.split("\n")):
+            if i:
+                out.append(out[-1] + 1 if out else near)      # the joining newline
+            found, pos = self._place(para, pos)
+            out.extend(found)
+        return out
+
+    def _place(self, para: str, pos: int) -> tuple[list[int], int]:
+        at = self.stream.find(para, pos) if para else -1
+        if at < 0 and para:
+            at = self.stream.find(para)
+        if at >= 0:
+            return self.offs[at:at + len(para)], at + len(para)
+        out: list[int] = []
+        for j, piece in enumerate(para.split("\t")):       # a table row merged across a page
+            if j:
+                out.append(out[-1] if out else (self.offs[pos] if pos < len(self.offs) else 0))
+            at = self.stream.find(piece, pos) if piece else -1
+            if at >= 0:
+                out.extend(self.offs[at:at + len(piece)])
+                pos = at + len(piece)
+            else:
+                last = out[-1] if out else (self.offs[pos] if pos < len(self.offs) else 0)
+                out.extend([last] * len(piece))
+        return out, pos
+
+    def span(self, offs: Sequence[int], i: int, j: int) -> tuple[int, int]:
+        """Source span of characters i..j (exclusive) of a text whose offsets are `offs`."""
+        if not offs or j <= i:
+            o = offs[min(i, len(offs) - 1)] if offs else 0
+            o = min(max(o, 0), self.length)
+            return o, o
+        lo, hi = min(offs[i:j]), max(offs[i:j]) + 1
+        return max(lo, 0), min(hi, self.length)

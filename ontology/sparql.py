@@ -33,8 +33,8 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.algebra import translateQuery
 
-from ontology import diskstore, graphstore
-from ontology.namespaces import PREFIXES
+from policykg.ontology import diskstore, graphstore
+from policykg.ontology.namespaces import PREFIXES
 
 
 class SparqlError(ValueError):

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from corpus.text import fold_width
+from policykg.corpus.text import fold_width
 
 _YEAR_HEADER = re.compile(r"(\d{4})\s*年?")
 _FIVE_YEAR_END = re.compile(r"十([一二三四五六七八九])五[”\"]?\s*(末|期末)")

@@ -70,19 +70,18 @@ its province on 在校生 — so counts are set side by side with the verdict "n
 """
 from __future__ import annotations
 
-import bisect
 import math
 import re
-from array import array
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from corpus.clean import read_lines
-from corpus.records import Document, Provision
-from corpus.vocabulary import LEVELS
-from corpus.text import fold_width, match_key
-from ontology.indicators import RATE_UNITS, document_subject, indicator_key
-from ontology.target_tables import row_targets, table_layout, transposed_targets
+from policykg.corpus.records import Document, Provision
+from policykg.corpus.vocabulary import LEVELS
+from policykg.corpus.text import fold_width, match_key
+from policykg.ontology.indicators import RATE_UNITS, document_subject, indicator_key
+from policykg.ontology.alignment import Hierarchy, may_take_up
+from policykg.ontology.spans import OffsetMap
+from policykg.ontology.target_tables import row_targets, table_layout, transposed_targets
 
 COMPARATORS = (">=", "<=", "=", "~")
 
@@ -165,61 +164,6 @@ def _describe(t: Target) -> str:
 
 
 # ---- source offsets ---------------------------------------------------------------------------
-
-class OffsetMap:
-    """Source offsets for the characters of a provision's text.
-
-    Provision texts are built from cleaned lines, each character of which remembers its source
-    offset; re-cleaning the source gives that map back, and every paragraph of a provision is a
-    substring of the cleaned lines run together (a table row broken by a page is found cell by
-    cell).
-    """
-
-    def __init__(self, doc: Document):
-        lines = read_lines(doc.source)
-        self.stream = "".join(line.text for line in lines)
-        self.offs = array("i", (o for line in lines for o in line.offs))
-        self.length = len(doc.source)
-
-    def offsets(self, text: str, near: int = 0) -> list[int]:
-        """The source offset of each character of `text` (paragraphs joined by newlines)."""
-        out: list[int] = []
-        pos = max(0, bisect.bisect_left(self.offs, near) - 1)
-        for i, para in enumerate(text.split("\n")):
-            if i:
-                out.append(out[-1] + 1 if out else near)      # the joining newline
-            found, pos = self._place(para, pos)
-            out.extend(found)
-        return out
-
-    def _place(self, para: str, pos: int) -> tuple[list[int], int]:
-        at = self.stream.find(para, pos) if para else -1
-        if at < 0 and para:
-            at = self.stream.find(para)
-        if at >= 0:
-            return self.offs[at:at + len(para)], at + len(para)
-        out: list[int] = []
-        for j, piece in enumerate(para.split("\t")):       # a table row merged across a page
-            if j:
-                out.append(out[-1] if out else (self.offs[pos] if pos < len(self.offs) else 0))
-            at = self.stream.find(piece, pos) if piece else -1
-            if at >= 0:
-                out.extend(self.offs[at:at + len(piece)])
-                pos = at + len(piece)
-            else:
-                last = out[-1] if out else (self.offs[pos] if pos < len(self.offs) else 0)
-                out.extend([last] * len(piece))
-        return out, pos
-
-    def span(self, offs: Sequence[int], i: int, j: int) -> tuple[int, int]:
-        """Source span of characters i..j (exclusive) of a text whose offsets are `offs`."""
-        if not offs or j <= i:
-            o = offs[min(i, len(offs) - 1)] if offs else 0
-            o = min(max(o, 0), self.length)
-            return o, o
-        lo, hi = min(offs[i:j]), max(offs[i:j]) + 1
-        return max(lo, 0), min(hi, self.length)
-
 
 # ---- indicator keys ---------------------------------------------------------------------------
 
@@ -1080,7 +1024,6 @@ def align_targets(targets: Sequence[Target], docs: Sequence[Document],
     lower target in their group.  `hierarchy`: an alignment.Hierarchy of the whole corpus,
     when `docs` are only some of its documents (the lower ones with their text).
     """
-    from ontology.alignment import Hierarchy, may_take_up
     by_file = {d.file: d for d in docs if d.meta.level in LEVELS}
     hierarchy = hierarchy or Hierarchy(d.meta for d in by_file.values())
     allowed: dict[tuple[str, str], bool] = {}

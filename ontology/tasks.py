@@ -26,8 +26,8 @@ import re
 from difflib import SequenceMatcher
 from typing import Iterable, Sequence
 
-from corpus.records import Provision
-from corpus.text import match_key
+from policykg.corpus.records import Provision
+from policykg.corpus.text import match_key
 
 # Header cells of a column that names who is responsible, and of the task column.
 RESP_COLUMN = re.compile(r"(责任单位|责任部门|牵头单位|牵头部门|配合单位|配合部门|参与单位|负责单位|"

@@ -30,10 +30,10 @@ from urllib.parse import quote
 from playwright.sync_api import Page, sync_playwright
 from waitress.server import create_server
 
-from indexer.build import build
-from indexer.store import DataDir
-from web.app import create_app
-from web.settings import Settings
+from policykg.pipeline.build import build
+from policykg.pipeline.datadir import DataDir
+from policykg.web.app import create_app
+from policykg.web.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDTH = 1280                   # the README shows them at the page's width

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from corpus.records import DocumentMeta
-from corpus.segment import segment_document
+from policykg.corpus.records import DocumentMeta
+from policykg.corpus.segment import segment_document
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -19,16 +19,16 @@ def segment_fixture(name: str, title: str = "", level: str | None = None):
 
 @pytest.fixture(scope="session")
 def bundled_docs():
-    from corpus import load_corpus
+    from policykg.corpus import load_corpus
     return load_corpus()
 
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory):
     """The bundled corpus built once into a data folder: (DataDir, Generation)."""
-    from indexer.build import build
-    from indexer.generation import Generation
-    from indexer.store import DataDir
+    from policykg.pipeline.build import build
+    from policykg.pipeline.generation import Generation
+    from policykg.pipeline.datadir import DataDir
     store = DataDir(tmp_path_factory.mktemp("data"))
     build(store, engines=("whoosh", "tantivy"))    # both: the tests compare the engines
     return store, Generation(store.require_current())
@@ -38,7 +38,7 @@ def built(tmp_path_factory):
 def data_copy(built, tmp_path):
     """A private copy of the session's built data folder (a test may add, remove, break)."""
     import shutil
-    from indexer.store import DataDir
+    from policykg.pipeline.datadir import DataDir
     root = tmp_path / "data"
     shutil.copytree(built[0].root, root, symlinks=True)
     return DataDir(root)
@@ -61,8 +61,8 @@ def browser():
 @pytest.fixture(scope="module")
 def app(built):
     """The app over the bundled build, one per test module (closed at its end)."""
-    from web.app import create_app
-    from web.settings import Settings
+    from policykg.web.app import create_app
+    from policykg.web.settings import Settings
     store, _ = built
     application = create_app(Settings(data_dir=store.root))
     yield application

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from indexer import ingest
-from indexer.generation import Generation
-from indexer.store import DataDir, StoreBusy
+from policykg.corpus.sources import load_sources
+from policykg.pipeline import ingest
+from policykg.pipeline.generation import Generation
+from policykg.pipeline.datadir import DataDir, StoreBusy
 from ingest_formats import PLAN, PLAN_OUTLINE, to_docx, to_pdf
 from test_reader import BAD
-from web.cli import main
+from policykg.web.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 LIMIT = 20 * 1024 * 1024
@@ -85,7 +86,7 @@ def test_add_readd_duplicate_and_remove(store, tmp_path, monkeypatch, capsys):
     docx.write_bytes(to_docx())
     code, out, _ = cli(monkeypatch, capsys, store, "add", str(docx))
     assert code == 0, out
-    entry = ingest.load_sources(store.sources).entries[0]
+    entry = load_sources(store.sources).entries[0]
     assert entry.file.startswith("005_") and entry.file.endswith(".docx")
     assert entry.file == f"005_{hashlib.sha256(docx.read_bytes()).hexdigest()[:16]}.docx"
     assert f"added 江门方案.docx as {entry.file}" in out and "江人社发〔2023〕15号" in out
@@ -115,7 +116,7 @@ def test_add_readd_duplicate_and_remove(store, tmp_path, monkeypatch, capsys):
 
     code, out, _ = cli(monkeypatch, capsys, store, "remove", "江人社发〔2023〕15号")
     assert code == 0 and f"removed document {entry.file}" in out
-    assert ingest.load_sources(store.sources).entries == ()
+    assert load_sources(store.sources).entries == ()
     assert sorted(p.name for p in store.sources.rglob("*") if p.is_file()) == ["manifest.json"]
     gen = served(store)
     assert gen.document(entry.file) is None and len(gen.documents) == 5
@@ -127,7 +128,7 @@ def test_remove_a_bundled_document_and_put_it_back(store, monkeypatch, capsys):
     code, out, _ = cli(monkeypatch, capsys, store, "remove", file)
     assert code == 0 and "removed bundled document" in out
     assert served(store).document(file) is None
-    assert ingest.load_sources(store.sources).excluded == (file,)
+    assert load_sources(store.sources).excluded == (file,)
     code, out, _ = cli(monkeypatch, capsys, store, "add", "--dry-run",
                        str(ROOT / "corpus" / "documents" / file))
     assert code == 0 and f"would restore the bundled {file}" in out
@@ -194,7 +195,7 @@ def test_unknown_document_to_remove(store, monkeypatch, capsys):
 
 
 def test_console_script_prints_one_line(store, tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "web.cli", "--data", str(store.root), "add",
+    proc = subprocess.run([sys.executable, "-m", "policykg.web.cli", "--data", str(store.root), "add",
                            str(tmp_path / "missing.docx")], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 1
@@ -243,7 +244,7 @@ def test_two_adds_at_once(store, tmp_path, monkeypatch):
     a.join(120)
     c.join(120)
     assert results["a"].status == results["c"].status == "added"
-    entries = ingest.load_sources(store.sources).entries
+    entries = load_sources(store.sources).entries
     assert [e.file[:4] for e in entries] == ["005_", "006_"]
     assert entries[1].encoding == "gbk" and entries[1].given == {"level": "county"}
     gen = served(store)
@@ -254,17 +255,16 @@ def test_two_adds_at_once(store, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("path", ["incremental", "full"])
 def test_a_failed_build_leaves_everything_as_it_was(path, store, tmp_path, monkeypatch, capsys):
-    import indexer.build
-    import indexer.incremental
+    from policykg.pipeline import incremental as incremental_mod
 
     def broken(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
     if path == "full":          # a generation without incremental state is built whole
-        monkeypatch.setattr(indexer.incremental, "usable", lambda folder: False)
-        monkeypatch.setattr(indexer.build, "write_generation", broken)
+        monkeypatch.setattr(incremental_mod, "usable", lambda folder: False)
+        monkeypatch.setattr(ingest, "write_generation", broken)
     else:                       # fails half way, after some of the new files are written
-        monkeypatch.setattr(indexer.incremental, "_update_index", broken)
+        monkeypatch.setattr(incremental_mod, "_update_index", broken)
     path = tmp_path / "plan.html"
     path.write_text(PLAN, encoding="utf-8")
     before = state(store.root)
@@ -283,26 +283,26 @@ def test_crash_after_the_switch_is_recovered(store, tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         ingest.add_document(store, candidate)
     monkeypatch.undo()
-    assert ingest.load_sources(store.sources).entries == ()           # not committed
+    assert load_sources(store.sources).entries == ()           # not committed
     assert len(served(store).documents) == 6                         # but switched
     (store.sources / ".tmp-dead-manifest.json").write_text("{}")       # debris of a crash
     (store.sources / "text" / "099_0000000000000000.txt").write_text("x")
     again = ingest.add_document(store, candidate)
     assert again.status == "unchanged"
-    entries = ingest.load_sources(store.sources).entries
+    entries = load_sources(store.sources).entries
     assert len(entries) == 1
     assert sorted(p.name for p in store.sources.rglob("*") if p.is_file()) == sorted(
         ["manifest.json", entries[0].file, Path(entries[0].file).stem + ".txt"])
     assert json.loads((served(store).folder / "sources.json").read_text())["documents"][0][
         "file"] == entries[0].file
     # A plain rebuild keeps the added document.
-    from indexer.build import build
+    from policykg.pipeline.build import build
     build(store)
     assert served(store).document(entries[0].file)["number"] == "江人社发〔2023〕15号"
 
 
 def test_http_status_for_refusals():
-    from corpus.reader import UnreadableDocument
+    from policykg.corpus.reader import UnreadableDocument
     assert ingest.http_status(UnreadableDocument("a", "file too large", "too_large")) == 413
     assert ingest.http_status(UnreadableDocument("a", "x", "unsupported")) == 415
     assert ingest.http_status(UnreadableDocument("a", "x", "zip_bomb")) == 422

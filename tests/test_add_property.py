@@ -23,13 +23,13 @@ import opencc
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from corpus.manifest import bundled_dir, load_manifest
-from corpus.reader import UnreadableDocument
-from corpus.sources import SourcesManifest, commit_manifest
-from indexer import ingest
-from indexer.build import build
-from indexer.generation import Generation
-from indexer.store import DataDir
+from policykg.corpus.manifest import bundled_dir, load_manifest
+from policykg.corpus.reader import UnreadableDocument
+from policykg.corpus.sources import SourcesManifest, commit_manifest
+from policykg.pipeline import ingest
+from policykg.pipeline.build import build
+from policykg.pipeline.generation import Generation
+from policykg.pipeline.datadir import DataDir
 from test_incremental import LIMIT, assert_same, frozen, reference
 
 NATIONAL = "004_fc4ac27914a17046.txt"

@@ -8,8 +8,8 @@ from array import array
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ontology import alignment as al
-from ontology.alignment import BREAK, K, WINDOW, _NONE
+from policykg.ontology import alignment as al
+from policykg.ontology.alignment import BREAK, K, WINDOW, _NONE
 
 # CJK, a break, U+0100 (its first UTF-32 byte is 0, as a break's is), ASCII, full width,
 # and a character outside the BMP
@@ -131,8 +131,8 @@ def test_offset_maps_kept_for_a_few_documents_give_the_same_links(monkeypatch):
 
 def test_namespace_terms_are_made_once_and_equal_rdflib_s():
     from rdflib.namespace import RDF as RDF_NS
-    from ontology import graph
-    from ontology.namespaces import POL as POL_NS
+    from policykg.ontology import graph
+    from policykg.ontology.namespaces import POL as POL_NS
     assert graph.RDF.type == RDF_NS.type and graph.RDF.type is graph.RDF.type
     assert graph.POL["higher"] == POL_NS["higher"]
     assert graph.POL["higher"] is graph.POL["higher"]
@@ -141,7 +141,7 @@ def test_namespace_terms_are_made_once_and_equal_rdflib_s():
 
 
 def test_pair_packs_come_by_owner_in_the_order_owners_first_appear():
-    from indexer.incremental import _pairs_by_owner
+    from policykg.pipeline.incremental import _pairs_by_owner
     groups = {("b", "c"): {}, ("a", "c"): {}, ("a", "b"): {}, ("b", "d"): {}}
     assert _pairs_by_owner(groups) == {"b": [("a", "b")], "c": [("a", "c"), ("b", "c")],
                                        "d": [("b", "d")]}

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 
 from bench.build_worker import RssSampler, descendants, live_children_cpu, tree_cpu
 

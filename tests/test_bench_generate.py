@@ -11,11 +11,11 @@ from collections import Counter
 import pytest
 
 from bench.generate import Generator, extra_document, generate
-from corpus import load_corpus
-from corpus.manifest import load_manifest
-from corpus.records import DocumentMeta
-from corpus.vocabulary import LEVELS
-from corpus.segment import segment_document
+from policykg.corpus import load_corpus
+from policykg.corpus.manifest import load_manifest
+from policykg.corpus.records import DocumentMeta
+from policykg.corpus.vocabulary import LEVELS
+from policykg.corpus.segment import segment_document
 
 N = 24
 

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from web.app import create_app
-from web.settings import Settings
+from policykg.web.app import create_app
+from policykg.web.settings import Settings
 from webtools import ARTIFACTS
 
 pytestmark = pytest.mark.browser

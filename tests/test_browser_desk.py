@@ -16,8 +16,8 @@ from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
 
-from web.app import create_app
-from web.settings import Settings
+from policykg.web.app import create_app
+from policykg.web.settings import Settings
 from webtools import ARTIFACTS, read_table
 
 pytestmark = pytest.mark.browser

@@ -6,7 +6,7 @@ import json
 import random
 from array import array
 
-from indexer.incremental import (PairPart, ShingleIndex, document_facts, state_dir,
+from policykg.pipeline.incremental import (PairPart, ShingleIndex, document_facts, state_dir,
                                  write_pack)
 
 
@@ -65,16 +65,16 @@ def test_graph_stage_hands_the_index_aliases_and_facts(tmp_path, bundled_docs):
     """graph_stage gives the index department aliases equal to those read from the global
     part of the graph, and per-document facts instead of the whole facts.json."""
     from rdflib import Graph
-    from corpus.tokenize import Tokenizer
-    from indexer.build import BuildContext
-    from indexer.incremental import graph_stage
-    from indexer.index import department_aliases
+    from policykg.corpus.tokenize import Tokenizer
+    from policykg.pipeline.build import BuildContext
+    from policykg.pipeline.incremental import graph_stage
+    from policykg.indexer.index import department_aliases
     docs = bundled_docs[:6]
     ctx = BuildContext(tmp_path, docs, Tokenizer.shared())
     try:
         graph_stage(ctx)
     finally:
-        from ontology import diskstore
+        from policykg.ontology import diskstore
         diskstore.abandon(tmp_path)
     from_graph = department_aliases(Graph().parse(str(state_dir(tmp_path) / "global.nt"),
                                                   format="nt"))
@@ -87,7 +87,7 @@ def test_graph_stage_hands_the_index_aliases_and_facts(tmp_path, bundled_docs):
 def test_frequency_rows_saved_from_their_buffers(tmp_path):
     """df.bin is the two rows' bytes, whether the rows are arrays (a build) or views of
     a mapped file (an add's FrozenFrequency.load)."""
-    from indexer.incremental import FrozenFrequency
+    from policykg.pipeline.incremental import FrozenFrequency
     df = FrozenFrequency.__new__(FrozenFrequency)
     df.mask, df.n_docs, df._table = 3, 2, []
     df.rows = (array("H", [1, 2, 65535, 4]), array("H", [7, 8, 9, 10]))

@@ -1,4 +1,4 @@
-"""The SQLite catalog (indexer.catalog): what it holds is what the generation's files say,
+"""The SQLite catalog (pipeline.catalog): what it holds is what the generation's files say,
 an add's catalog equals one written from scratch, and a generation without one is served."""
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import json
 import shutil
 import sqlite3
 
-from indexer import ingest
-from indexer.catalog import CATALOG_FILE, Catalog, has_catalog, open_catalog, write_catalog
-from indexer.generation import Generation
-from indexer.store import DataDir, read_jsonl
+from policykg.pipeline import ingest
+from policykg.pipeline.catalog import CATALOG_FILE, Catalog, has_catalog, open_catalog, write_catalog
+from policykg.pipeline.generation import Generation
+from policykg.pipeline.datadir import DataDir, read_jsonl
 from ingest_formats import PLAN
-from ontology.graph import ROW_FILES
-from web import views
+from policykg.ontology.graph import ROW_FILES
+from policykg.web import views
 
 LIMIT = 20 * 1024 * 1024
 
@@ -134,7 +134,7 @@ def test_a_catalog_of_another_schema_is_not_read(built, tmp_path):
 
 
 def _alignment_table(rows, gap=None):
-    from indexer import catalog
+    from policykg.pipeline import catalog
     con = sqlite3.connect(":memory:", isolation_level=None)
     con.execute("CREATE TABLE alignments(seq INTEGER PRIMARY KEY, higher TEXT NOT NULL,"
                 " lower TEXT NOT NULL, json TEXT NOT NULL)")
@@ -153,7 +153,7 @@ def _rows(*names):
 def test_an_add_puts_its_alignment_rows_between_the_others():
     """The rows kept keep their numbers; new ones go into the gaps, gone ones out; read in
     order, the table holds exactly the new rows."""
-    from indexer.catalog import _update_alignments
+    from policykg.pipeline.catalog import _update_alignments
     old = _rows("A", "B", "C", "D")
     con = _alignment_table(old)
     before = dict(con.execute("SELECT json, seq FROM alignments"))
@@ -167,7 +167,7 @@ def test_an_add_puts_its_alignment_rows_between_the_others():
 
 
 def test_alignment_rows_out_of_their_order_or_without_room_are_written_whole():
-    from indexer.catalog import _put_alignment_rows, _update_alignments
+    from policykg.pipeline.catalog import _put_alignment_rows, _update_alignments
     old = _rows("A", "B", "C")
     con = _alignment_table(old)
     swapped = [old[1], old[0], old[2]]
@@ -185,7 +185,7 @@ def test_alignment_rows_out_of_their_order_or_without_room_are_written_whole():
 def test_alignment_differences_count_lines_with_or_without_repeats():
     """The set shortcut for distinct rows says what the counting says."""
     from collections import Counter
-    from indexer.catalog import _differences
+    from policykg.pipeline.catalog import _differences
 
     def counted(old, new):
         gone, fresh = Counter(old), Counter(new)
@@ -201,7 +201,7 @@ def test_alignment_differences_count_lines_with_or_without_repeats():
 
 
 def test_an_add_of_distinct_rows_deletes_and_inserts_only_the_difference():
-    from indexer.catalog import _update_alignments
+    from policykg.pipeline.catalog import _update_alignments
     old = _rows("A", "B", "C", "D")
     con = _alignment_table(old)
     new = [old[0], ("X", "x", "{}"), old[2], old[3], ("Y", "y", "[]")]

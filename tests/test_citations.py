@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from ontology.citations import (extract_citations, issuer_key, normalise_number, title_key,
+from policykg.ontology.citations import (extract_citations, issuer_key, normalise_number, title_key,
                                 unwrap_title)
 from test_departments import fixture_docs
 
@@ -109,7 +109,7 @@ def test_fixtures_with_the_corpus(bundled_docs):
 
 def _regex_locate(source: str, lo: int, hi: int, fragment: str, nth: int):
     """spans.locate as it was: always through the compiled gap-tolerant pattern."""
-    from ontology.spans import gap_pattern
+    from policykg.ontology.spans import gap_pattern
     pattern = gap_pattern(fragment)
     found = list(pattern.finditer(source, max(0, lo), min(len(source), hi))) if pattern else []
     return (found[nth].start(), found[nth].end()) if nth < len(found) else None
@@ -118,7 +118,7 @@ def _regex_locate(source: str, lo: int, hi: int, fragment: str, nth: int):
 def test_locate_without_a_pattern_finds_what_the_pattern_finds():
     """The compile-free path of spans.locate: same occurrences, gaps and bounds included."""
     import random
-    from ontology.spans import locate
+    from policykg.ontology.spans import locate
     rng = random.Random(5)
     pieces = ["技", "工", "院", "校", "号", "〔", "2021", " ", "\n", "\u3000", "**", "*",
               "[bookmark: OLE_LINK4]", "[", "]", "[bookmark:", "和", "and", "\ufeff"]
@@ -137,8 +137,8 @@ def test_locate_without_a_pattern_finds_what_the_pattern_finds():
 
 def doc(file: str, text: str, title: str, issuer: str | None = None, number: str | None = None,
         level: str = "municipal"):
-    from corpus.records import DocumentMeta
-    from corpus.segment import segment_document
+    from policykg.corpus.records import DocumentMeta
+    from policykg.corpus.segment import segment_document
     return segment_document(text, DocumentMeta(file=file, title=title, number=number,
                                                issuer=issuer, level=level))
 
@@ -294,8 +294,8 @@ def test_a_forwarding_notice_is_its_own_document_not_the_one_it_forwards():
     "北京市教委关于印发北京市技能人才培养实施方案的通知",
 ])
 def test_any_co_issuer_of_a_document_names_it(written):
-    from corpus.records import DocumentMeta
-    from corpus.segment import segment_document
+    from policykg.corpus.records import DocumentMeta
+    from policykg.corpus.segment import segment_document
     title = "北京市技能人才培养实施方案"
     co = segment_document(f"{title}\n一、总体要求\n培养技能人才。\n", DocumentMeta(
         file="co.txt", title=title, level="provincial", region="北京市",

@@ -1,5 +1,5 @@
 """Reading a text as received: artefacts removed, offsets kept, the table of contents dropped."""
-from corpus.clean import clean_line, is_toc_entry, read_lines, usual_gap, wrap_width
+from policykg.corpus.clean import clean_line, is_toc_entry, read_lines, usual_gap, wrap_width
 
 
 def test_bookmarks_and_emphasis_removed_offsets_point_into_source():

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from indexer.build import build
-from indexer.store import DataDir, StoreBusy
-from web.cli import cli
+from policykg.pipeline.build import build
+from policykg.pipeline.datadir import DataDir, StoreBusy
+from policykg.web.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,7 +58,7 @@ def test_ids_are_stable_across_rebuilds(built, tmp_path):
     _, gen = built
     other = DataDir(tmp_path)
     build(other)
-    from indexer.generation import Generation
+    from policykg.pipeline.generation import Generation
     again = Generation(other.require_current())
     assert [p["id"] for p in again.provisions] == [p["id"] for p in gen.provisions]
     assert [p["uri"] for p in again.provisions] == [p["uri"] for p in gen.provisions]
@@ -68,7 +68,7 @@ def test_failed_build_leaves_the_previous_generation(built, tmp_path, monkeypatc
     store = DataDir(tmp_path)
     build(store)
     before = store.current()
-    import indexer.build as b
+    import policykg.pipeline.build as b
 
     def boom(ctx):
         raise RuntimeError("disk on fire")
@@ -99,16 +99,16 @@ def test_eval_without_eval_data_says_so_quietly(built, tmp_path, monkeypatch):
     store, _ = built
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("POLICYKG_EVAL", str(tmp_path / "nowhere"))
-    import indexer.evaluate as ev
+    import policykg.pipeline.evaluate as ev
     monkeypatch.setattr(ev, "find_eval_dir", lambda explicit=None: None)
-    import web.cli as wc
+    import policykg.web.cli as wc
     monkeypatch.setattr(wc, "find_eval_dir", lambda explicit=None: None)
     result = run(store.root, "eval")
     assert result.exit_code == 0 and "no evaluation data" in result.output
 
 
 def test_commands_on_an_empty_data_folder_fail_in_one_line(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "web.cli", "--data", str(tmp_path / "empty"),
+    proc = subprocess.run([sys.executable, "-m", "policykg.web.cli", "--data", str(tmp_path / "empty"),
                            "export", "documents"], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 1
     assert proc.stderr.strip().startswith("error: nothing is built")
@@ -118,7 +118,7 @@ def test_commands_on_an_empty_data_folder_fail_in_one_line(tmp_path):
 def test_build_indexes_for_the_configured_engine_only(tmp_path, monkeypatch):
     """`policykg build` writes the index the server will search (tantivy unless told), and
     asking a generation for an engine it was not indexed for is one line, not a traceback."""
-    from indexer.index import engines_of, index_engines
+    from policykg.indexer.engines import engines_of, index_engines
     monkeypatch.delenv("POLICYKG_ENGINE", raising=False)
     monkeypatch.delenv("POLICYKG_INDEX_ENGINES", raising=False)
     data = tmp_path / "data"
@@ -127,7 +127,7 @@ def test_build_indexes_for_the_configured_engine_only(tmp_path, monkeypatch):
     assert engines_of(current) == index_engines(["tantivy"])
     if engines_of(current) != ("tantivy",):
         return                                   # no tantivy here: whoosh serves anyway
-    proc = subprocess.run([sys.executable, "-m", "web.cli", "--data", str(data), "search", "技师"],
+    proc = subprocess.run([sys.executable, "-m", "policykg.web.cli", "--data", str(data), "search", "技师"],
                           capture_output=True, text=True, cwd=ROOT,
                           env=dict(os.environ, POLICYKG_ENGINE="whoosh"))
     assert proc.returncode == 1 and "Traceback" not in proc.stderr

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from indexer.catalog import Catalog, write_catalog
-from indexer.coverage import (chapters_of, coverage_summary, document_coverage, find_plan,
+from policykg.pipeline.catalog import Catalog, write_catalog
+from policykg.pipeline.coverage import (chapters_of, coverage_summary, document_coverage, find_plan,
                               is_formality, substantive)
 
 
@@ -141,8 +141,8 @@ def test_a_plan_that_takes_up_nothing_has_no_coverage(catalog):
 def test_dongguan_against_guangdong_on_the_bundled_corpus(built):
     """东莞's plan takes up part of 广东's 技工教育 plan: both lists are there, and the ratio
     is what they say."""
-    from web.app import create_app
-    from web.settings import Settings
+    from policykg.web.app import create_app
+    from policykg.web.settings import Settings
     store, gen = built
     dongguan = next(d for d in gen.documents if d.get("region") == "东莞市")
     app = create_app(Settings(data_dir=store.root))

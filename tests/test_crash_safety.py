@@ -1,5 +1,4 @@
 """kill -9 at random moments during a build never leaves a broken generation served."""
-import os
 import random
 import signal
 import subprocess
@@ -9,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from indexer.generation import Generation
-from indexer.store import DataDir
+from policykg.pipeline.generation import Generation
+from policykg.pipeline.datadir import DataDir
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def start(data: Path, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "web.cli", "--data", str(data), *args],
+    return subprocess.Popen([sys.executable, "-m", "policykg.web.cli", "--data", str(data), *args],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from corpus.reader import read_bytes
-from corpus.records import DocumentMeta
-from corpus.segment import segment_document
-from corpus.text import match_key
-from ontology.departments import Context, Resolver, extract_departments, is_note, parse_roles
-from ontology.graph import build_graph
+from policykg.corpus.reader import read_bytes
+from policykg.corpus.records import DocumentMeta
+from policykg.corpus.segment import segment_document
+from policykg.corpus.text import match_key
+from policykg.ontology.departments import Context, Resolver, extract_departments, is_note, parse_roles
+from policykg.ontology.graph import build_graph
 from tests.ingest_formats import to_docx, to_html, to_markdown
 
 FIXTURES = Path(__file__).parent / "fixtures" / "departments"

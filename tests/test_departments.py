@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from corpus.records import DocumentMeta
-from corpus.segment import segment_document
-from corpus.text import match_key
-from ontology.departments import (Context, Resolver, extract_departments, heading_similarity,
+from policykg.corpus.records import DocumentMeta
+from policykg.corpus.segment import segment_document
+from policykg.corpus.text import match_key
+from policykg.ontology.departments import (Context, Resolver, extract_departments, heading_similarity,
                                   parse_roles)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "graph"

@@ -15,12 +15,12 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from indexer import ingest
-from indexer.build import build
-from indexer.generation import Generation
-from indexer.store import DataDir
-from ontology import diskstore, graphstore
-from ontology.sparql import Limits, SparqlRunner
+from policykg.pipeline import ingest
+from policykg.pipeline.build import build
+from policykg.pipeline.generation import Generation
+from policykg.pipeline.datadir import DataDir
+from policykg.ontology import diskstore, graphstore
+from policykg.ontology.sparql import Limits, SparqlRunner
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 ROOT = Path(__file__).resolve().parent.parent
@@ -170,7 +170,7 @@ def test_the_build_loads_the_store_in_a_child_and_reports_it(data, monkeypatch):
 def test_a_failed_build_stops_the_store_load_first(data, monkeypatch):
     """The build fails while its store is loading: the child is stopped before the
     generation's folder is removed (it would write into it meanwhile)."""
-    import indexer.build as b
+    import policykg.pipeline.build as b
     before = data.require_current()
     started = []
     real_start = diskstore.start
@@ -194,7 +194,7 @@ def test_the_loading_child_dies_with_its_build(tmp_path):
     # The real child: reads the request and arms the death signal, then sleeps.
     script = textwrap.dedent(f"""
         import os, sys
-        from ontology import diskstore
+        from policykg.ontology import diskstore
         child = (
             "import json, sys, time\\n"
             "from ontology import diskstore\\n"
@@ -252,8 +252,8 @@ def test_the_server_s_sparql_store_is_its_own_setting(built, monkeypatch, sparql
                                                       opens_disk):
     """Workers keep the disk store; the endpoint's zygote opens it per query too, or loads
     the graph in memory when POLICYKG_SPARQL_STORE says so."""
-    from web.app import State
-    from web.settings import Settings
+    from policykg.web.app import State
+    from policykg.web.settings import Settings
     data, gen = built
     monkeypatch.setenv("POLICYKG_SPARQL_STORE", sparql_store)
     settings = Settings.from_env(data_dir=data.root)
@@ -271,7 +271,7 @@ def test_the_server_s_sparql_store_is_its_own_setting(built, monkeypatch, sparql
 
 
 def test_a_misspelt_sparql_store_fails_at_start(monkeypatch):
-    from web.settings import Settings
+    from policykg.web.settings import Settings
     monkeypatch.setenv("POLICYKG_SPARQL_STORE", "oxigraf")
     with pytest.raises(ValueError, match="oxigraf"):
         Settings.from_env(data_dir=None)

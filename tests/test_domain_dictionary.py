@@ -11,8 +11,8 @@ from collections import Counter, defaultdict
 
 from hypothesis import given, settings, strategies as st
 
-from corpus.text import CJK
-from corpus.tokenize import EDGE_STOP, general_jieba, joins_words, recurring_compounds
+from policykg.corpus.text import CJK
+from policykg.corpus.tokenize import EDGE_STOP, general_jieba, joins_words, recurring_compounds
 
 _RUN = re.compile(f"[{CJK}]+")
 

@@ -10,9 +10,9 @@ import docx
 import openpyxl
 import pytest
 
-from web.app import create_app
-from web.downloads import Table, content_disposition, file_name, neutralise, to_csv, to_docx, to_xlsx
-from web.settings import Settings
+from policykg.web.app import create_app
+from policykg.web.downloads import Table, content_disposition, file_name, neutralise, to_csv, to_docx, to_xlsx
+from policykg.web.settings import Settings
 from webtools import read_table
 
 HEADER_ROW = 3          # xlsx: title, note, then the header

@@ -1,4 +1,4 @@
-"""`policykg eval`'s wild part (indexer.evaluate_wild): how facts are counted, right and
+"""`policykg eval`'s wild part (pipeline.evaluate_wild): how facts are counted, right and
 missed, on a hand-made build; and end to end, a tiny wild folder added to a scratch corpus."""
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from types import SimpleNamespace
 import pytest
 from click.testing import CliRunner
 
-from indexer.build import build
-from indexer.store import DataDir
-from indexer import evaluate_wild as evaluate_wild_mod
-from indexer.evaluate_wild import build_key as real_build_key
-from indexer.evaluate_wild import (SCORERS, Corpus, WildDoc, evaluate_wild, format_document,
+from policykg.pipeline.build import build
+from policykg.pipeline.datadir import DataDir
+from policykg.pipeline import evaluate_wild as evaluate_wild_mod
+from policykg.pipeline.evaluate_wild import build_key as real_build_key
+from policykg.pipeline.evaluate_wild import (SCORERS, Corpus, WildDoc, evaluate_wild, format_document,
                                    format_total, score_document)
-from web.cli import cli
+from policykg.web.cli import cli
 
 DOC = "005_test.txt"
 

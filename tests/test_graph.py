@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import PROV, RDF
 
-from corpus import load_corpus
-from ontology import netview, queries
-from ontology.graph import build_graph
-from ontology.namespaces import CV, ELI, OA, POL, department_iri
-from web.cli import cli
+from policykg.corpus import load_corpus
+from policykg.ontology import netview, queries
+from policykg.ontology.graph import build_graph
+from policykg.ontology.namespaces import CV, ELI, OA, POL, department_iri
+from policykg.web.cli import cli
 
 ONTOLOGY = Path(__file__).resolve().parent.parent / "ontology"
 
@@ -34,7 +34,7 @@ def g(built_graph) -> Graph:
 # ---- the model -------------------------------------------------------------------------------------
 
 def test_graph_validates_against_the_shapes(g):
-    from ontology.graph import validate_graph
+    from policykg.ontology.graph import validate_graph
     conforms, text = validate_graph(g)
     assert conforms, text[:3000]
 
@@ -75,7 +75,7 @@ def test_pol_namespace_is_exactly_the_declared_vocabulary():
 
 @pytest.mark.parametrize("fmt", ["turtle", "json-ld", "nt"])
 def test_round_trip_is_isomorphic(g, fmt):
-    from ontology.namespaces import PREFIXES
+    from policykg.ontology.namespaces import PREFIXES
     kwargs = {"context": {p: str(n) for p, n in PREFIXES.items()}} if fmt == "json-ld" else {}
     data = g.serialize(format=fmt, **kwargs)
     back = Graph().parse(data=data, format=fmt)
@@ -215,7 +215,7 @@ def test_netview_department_reach_and_take_up(g):
 def test_graph_building_grows_linearly(bundled_docs):
     """Copies of the corpus under other names: 8× the documents, well under 8× squared the time."""
     import dataclasses
-    from corpus.records import Document
+    from policykg.corpus.records import Document
 
     def copies(n):
         out = []
@@ -308,7 +308,7 @@ def test_sparql_command(built, tmp_path):
 
 
 def test_eval_departments_and_citations(built):
-    from indexer.evaluate import SCORERS, find_eval_dir, load_gold
+    from policykg.pipeline.evaluate import SCORERS, find_eval_dir, load_gold
     folder = find_eval_dir()
     if folder is None:
         pytest.skip("no evaluation data")
@@ -324,8 +324,8 @@ def test_eval_departments_and_citations(built):
 def test_unseen_documents_build_a_valid_graph(bundled_docs):
     """Fixture plans (another province, a county, a document without a region) with the corpus."""
     from pyshacl import validate
-    from corpus.records import DocumentMeta
-    from corpus.segment import segment_document
+    from policykg.corpus.records import DocumentMeta
+    from policykg.corpus.segment import segment_document
     from test_departments import fixture_docs
     county = segment_document(
         "一、重点任务\n\n（一）建设实训基地。推动建设一批实训基地。（区人力资源社会保障局、区财政局）\n",
@@ -346,8 +346,8 @@ def test_unseen_documents_build_a_valid_graph(bundled_docs):
 
 def test_a_number_known_only_from_those_who_cite_it(bundled_docs):
     import dataclasses
-    from corpus.records import Document
-    from ontology.namespaces import doc_iri
+    from policykg.corpus.records import Document
+    from policykg.ontology.namespaces import doc_iri
     docs = [Document(dataclasses.replace(d.meta, number=None), d.source, d.provisions)
             if d.meta.number == "人社部发〔2021〕86号" else d for d in bundled_docs]
     national = next(d for d in docs if d.meta.level == "national")
@@ -360,9 +360,9 @@ def test_a_number_known_only_from_those_who_cite_it(bundled_docs):
 
 def test_every_co_issuer_passed_the_document():
     """A notice of two bodies: eli:passed_by names both, in the graph and in a one-document part."""
-    from corpus.records import DocumentMeta
-    from corpus.segment import segment_document
-    from ontology.namespaces import doc_iri
+    from policykg.corpus.records import DocumentMeta
+    from policykg.corpus.segment import segment_document
+    from policykg.ontology.namespaces import doc_iri
     doc = segment_document(
         "一、任务\n\n（一）加强培训。开展培训。（市人社局牵头，市教育局配合）\n",
         DocumentMeta(file="joint.txt", title="某市技工教育方案", level="municipal", region="南昌市",

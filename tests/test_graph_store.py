@@ -7,9 +7,9 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
-from ontology import graphstore, netview, queries
-from ontology.graph import build_graph
-from ontology.namespaces import PREFIXES
+from policykg.ontology import graphstore, netview, queries
+from policykg.ontology.graph import build_graph
+from policykg.ontology.namespaces import PREFIXES
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +95,7 @@ def test_netview_is_the_same_from_either_store(stores):
 def test_store_names_are_checked():
     with pytest.raises(ValueError, match="oxigraph"):
         graphstore.check_store("sqlite")
-    from web.settings import Settings
+    from policykg.web.settings import Settings
     with pytest.raises(ValueError):
         Settings.from_env(data_dir=None, graph_store="nope")
 
@@ -119,7 +119,7 @@ def test_an_oxigraph_store_answers_in_a_forked_child(stores):
 
 
 def test_settings_read_the_store_from_the_environment(monkeypatch, tmp_path):
-    from web.settings import Settings
+    from policykg.web.settings import Settings
     monkeypatch.setenv("POLICYKG_STORE", "memory")
     assert Settings.from_env(data_dir=tmp_path).graph_store == "memory"
     monkeypatch.delenv("POLICYKG_STORE")
@@ -128,7 +128,7 @@ def test_settings_read_the_store_from_the_environment(monkeypatch, tmp_path):
 
 
 def test_the_endpoint_runs_on_either_store_and_serialises_the_same(nt_file):
-    from ontology.sparql import Limits, SparqlRunner, serialize
+    from policykg.ontology.sparql import Limits, SparqlRunner, serialize
     text = ("SELECT ?d ?l WHERE { ?d a org:Organization ; skos:prefLabel ?l } "
             "ORDER BY ?d LIMIT 20")
     out = {}

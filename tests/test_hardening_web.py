@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from web.app import create_app
-from web.settings import Settings
+from policykg.web.app import create_app
+from policykg.web.settings import Settings
 
 BOMBS = ["NOT OR x", "(" * 5000, "学" * 100_000, "*", "\x00\x01\x1b[31m技师\x7f", "OR", "-",
          '"""', "dept:", "level:nowhere 技师", "a" * 5000, "技师 " * 3000, "\ud800"[:0] + "𠀀" * 50]
@@ -69,7 +69,7 @@ def test_structured_request_log_lines(app, caplog):
 
 
 def test_unexpected_error_is_a_generic_page_without_traceback(app, monkeypatch):
-    from web import views
+    from policykg.web import views
 
     def boom(*a, **k):
         raise RuntimeError("secret internals")

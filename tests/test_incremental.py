@@ -1,4 +1,4 @@
-"""Incremental add and remove (indexer.incremental): equal to a full build, both ways.
+"""Incremental add and remove (pipeline.incremental): equal to a full build, both ways.
 
 The reference for every comparison is a full build of the same corpus with the same
 frozen statistics (dictionary and shingle frequencies), `incremental.reference_generation`:
@@ -18,13 +18,14 @@ import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from corpus.loader import load_all
-from corpus.tokenize import Tokenizer
-from indexer import exports, incremental, ingest
-from indexer.generation import Generation
-from indexer.index import engines_of
-from indexer.store import DataDir
-from ontology.citations import RawCitation, resolve_citations
+from policykg.corpus.sources import load_sources
+from policykg.corpus.loader import load_all
+from policykg.corpus.tokenize import Tokenizer
+from policykg.pipeline import exports, incremental, ingest
+from policykg.pipeline.generation import Generation
+from policykg.indexer.engines import engines_of
+from policykg.pipeline.datadir import DataDir
+from policykg.ontology.citations import RawCitation, resolve_citations
 from ingest_formats import PLAN, PLAN_OUTLINE, to_docx, to_html, to_markdown, to_pdf
 
 LIMIT = 20 * 1024 * 1024
@@ -57,7 +58,7 @@ def frozen(folder: Path) -> tuple[Tokenizer, incremental.FrozenFrequency]:
 def reference(store: DataDir, stats, into: Path) -> Path:
     """A full build of the data folder's corpus as it is now, with the dictionary and
     frequencies `stats` (a generation folder, or what `frozen` read from one)."""
-    docs = load_all(store.sources, ingest.load_sources(store.sources))
+    docs = load_all(store.sources, load_sources(store.sources))
     tokenizer, df = frozen(stats) if isinstance(stats, Path) else stats
     into.mkdir(parents=True)
     incremental.reference_generation(into, docs, tokenizer, df)
@@ -280,7 +281,7 @@ def test_the_parts_of_a_full_build_make_its_outputs(built, tmp_path):
 
 
 def test_frozen_frequencies_of_the_same_corpus_are_find_alignments(bundled_docs):
-    from ontology.alignment import find_alignments
+    from policykg.ontology.alignment import find_alignments
     df, _ = incremental.corpus_frequency(bundled_docs)
     assert incremental.frozen_alignments(bundled_docs, df) == find_alignments(bundled_docs)
 
@@ -346,7 +347,7 @@ def test_a_state_without_kept_citations_takes_the_whole_pass_once(built, tmp_pat
 # ---- the add's shortcuts: each equal to the long way ----------------------------------------------
 
 def _global_inputs(folder: Path):
-    from ontology.graph import replay
+    from policykg.ontology.graph import replay
     corpus = incremental.load_corpus_state(folder)
     order = corpus.order
     resolver = replay(e for f in order for e in incremental._events(corpus.docs[f]))
@@ -359,7 +360,7 @@ def _global_inputs(folder: Path):
 def test_the_department_lines_cache_gives_the_global_part_line_for_line(built):
     """global_lines with no cache, while filling one, and from it: the same lines in the
     same order, the same rows; a cache of other code or ill-formed is not used."""
-    from ontology.graph import DepartmentLines, global_lines
+    from policykg.ontology.graph import DepartmentLines, global_lines
     _, gen = built
     inputs = _global_inputs(gen.folder)
     plain = global_lines(*inputs)
@@ -380,7 +381,7 @@ def test_the_department_lines_cache_gives_the_global_part_line_for_line(built):
 
 def test_the_build_keeps_the_department_lines_for_the_next_add(built):
     import marshal
-    from ontology.graph import DepartmentLines
+    from policykg.ontology.graph import DepartmentLines
     _, gen = built
     data = marshal.loads((gen.folder / "incr" / incremental.DEPARTMENT_LINES).read_bytes())
     assert DepartmentLines.from_data(data).entries

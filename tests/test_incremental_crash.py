@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from indexer import incremental, ingest
-from indexer.generation import Generation
-from indexer.store import DataDir
+from policykg.corpus.sources import load_sources
+from policykg.pipeline import incremental, ingest
+from policykg.pipeline.generation import Generation
+from policykg.pipeline.datadir import DataDir
 from ingest_formats import PLAN
 from test_crash_safety import assert_served_generation_is_whole, start
 
@@ -67,7 +68,7 @@ def test_kill_minus_nine_during_incremental_add_and_remove(tmp_path):
     assert "update" in gen.meta and incremental.usable(gen.folder)
     assert not list(store.generations.glob(".tmp-*"))
     assert (gen.folder / "sources.json").read_bytes() == (store.sources / "manifest.json").read_bytes()
-    entries = ingest.load_sources(store.sources).entries
+    entries = load_sources(store.sources).entries
     assert len(entries) == int(has)
     files = sorted(p.name for p in store.sources.rglob("*") if p.is_file())
     assert files == sorted(["manifest.json"] + [n for e in entries

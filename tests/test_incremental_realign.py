@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from indexer import ingest
-from indexer.generation import Generation
+from policykg.pipeline import ingest
+from policykg.pipeline.generation import Generation
 from test_incremental import add_text, assert_same, copy_store, frozen, reference
 
 ROOT = Path(__file__).resolve().parent.parent / "corpus" / "documents"

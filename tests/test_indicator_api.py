@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from indexer import exports
-from web.app import create_app
-from web.settings import Settings
+from policykg.pipeline import exports
+from policykg.web.app import create_app
+from policykg.web.settings import Settings
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 from rdflib import Literal
 
-from corpus.records import DocumentMeta
-from corpus.segment import segment_document
-from ontology.graph import build_graph, validate_graph
-from ontology.indicators import document_subject, indicator_key, matches, unit_family
-from ontology.namespaces import POL
-from ontology.targets import align_targets, extract_targets
+from policykg.corpus.records import DocumentMeta
+from policykg.corpus.segment import segment_document
+from policykg.ontology.graph import build_graph, validate_graph
+from policykg.ontology.indicators import document_subject, indicator_key, matches, unit_family
+from policykg.ontology.namespaces import POL
+from policykg.ontology.targets import align_targets, extract_targets
 
 TECH = "技工院校"          # the subject of a 技工教育 plan
 

@@ -41,7 +41,7 @@ def pct(values: list[float], q: float) -> float:
 def test_fixed_rate_mix_has_no_errors(built):
     store, gen = built
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "web.cli", "--data", str(store.root),
+    server = subprocess.Popen([sys.executable, "-m", "policykg.web.cli", "--data", str(store.root),
                                "serve", "--port", str(port)], cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"

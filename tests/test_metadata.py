@@ -5,12 +5,12 @@ import json
 
 import pytest
 
-from corpus.manifest import bundled_dir
-from corpus.metadata import (check_given, explain_metadata, infer_metadata, normalize_number,
+from policykg.corpus.manifest import bundled_dir
+from policykg.corpus.metadata import (check_given, explain_metadata, infer_metadata, normalize_number,
                              parse_date, plan_period, read_text_facts)
-from corpus.origin import place_of
-from corpus.text import squash
-from indexer.evaluate import find_eval_dir
+from policykg.corpus.origin import place_of
+from policykg.corpus.text import squash
+from policykg.pipeline.evaluate import find_eval_dir
 from ingest_formats import PLAN
 
 # Facts of the bundled documents that their texts do not state (see documents.json): the
@@ -222,7 +222,7 @@ def test_bad_flags_are_refused(given, message):
 
 
 def test_web_page_metadata_table():
-    from corpus.markup import html_to_text
+    from policykg.corpus.markup import html_to_text
     page = ("<html><body><nav>首页 &gt; 政策文件</nav><table>"
             "<tr><td>索引号：</td><td>000014349/2023-00012</td><td>主题分类：</td><td>劳动、人事</td></tr>"
             "<tr><td>发文机关：</td><td>人力资源社会保障部</td><td>成文日期：</td><td>2023年03月08日</td></tr>"

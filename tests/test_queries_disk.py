@@ -11,8 +11,8 @@ import shutil
 import pytest
 from rdflib import URIRef
 
-from ontology import diskstore, graphstore, queries
-from ontology.graph import build_graph
+from policykg.ontology import diskstore, graphstore, queries
+from policykg.ontology.graph import build_graph
 
 POL = "https://w3id.org/policykg/ontology#"
 ID = "https://w3id.org/policykg/id/"

@@ -1,9 +1,9 @@
 """The query language: parsing into a `Query`, degrading instead of failing, and compiling."""
 from whoosh import query as wq
 
-from corpus.tokenize import Tokenizer
-from indexer.index import gram_pattern, units
-from indexer.query import (Catalog, Filter, Limits, Term, compile_query, parse, required_pieces,
+from policykg.corpus.tokenize import Tokenizer
+from policykg.indexer.index import gram_pattern, units
+from policykg.indexer.query import (Catalog, Filter, Limits, Term, compile_query, parse, required_pieces,
                            resolve_departments, resolve_documents)
 
 
@@ -223,7 +223,7 @@ def test_dept_filter_takes_its_context_from_doc_filters():
 
 def test_every_example_in_the_help_parses_cleanly():
     import re as _re
-    from indexer.query import HELP
+    from policykg.indexer.query import HELP
     examples = [e for e in _re.findall(r"`([^`]+)`", HELP)
                 if e == "*" or _re.search(r"[\u4e00-\u9fff]|\w:\w", e)]
     assert len(examples) >= 12
@@ -246,7 +246,7 @@ def test_issuer_and_date_filters_parse_in_english_and_chinese():
 
 
 def test_issuers_resolve_by_full_name_part_or_short_form():
-    from indexer.query import resolve_issuers
+    from policykg.indexer.query import resolve_issuers
     docs = [*DOCS, {"doc": "004_co.txt", "title": "联合通知", "issuer": "广东省教育厅",
                     "issuers": ["广东省教育厅", "广东省人力资源和社会保障厅"], "date": "2023-01-02"}]
     assert resolve_issuers("广东省人力资源和社会保障厅", docs) == ["003_gd.txt", "004_co.txt"]

@@ -6,10 +6,10 @@ import zipfile
 
 import pytest
 
-from corpus.records import DocumentMeta
-from corpus.reader import (UnreadableDocument, decode_text, read_bytes, read_path,
+from policykg.corpus.records import DocumentMeta
+from policykg.corpus.reader import (UnreadableDocument, decode_text, read_bytes, read_path,
                            text_format)
-from corpus.segment import segment_document
+from policykg.corpus.segment import segment_document
 from ingest_formats import (PLAN, PLAN_OUTLINE, scanned_pdf, to_docx, to_html, to_markdown,
                             to_pdf, zip_bomb_docx)
 
@@ -104,7 +104,7 @@ def test_text_format_by_content():
 # ---- Markdown and HTML --------------------------------------------------------------------------
 
 def test_markdown_markup_becomes_plain_lines():
-    from corpus.markup import markdown_to_text
+    from policykg.corpus.markup import markdown_to_text
     md = ("标题\n===\n\n## 一、总体要求\n\n- **到2025年**，比例达到*45%*以上；[详见](http://x)\n"
           "> 引用的话\n\n| 序号 | 任务 |\n|---|---|\n| 1 | 推动`提质`扩容 \\| 发展 |\n\n"
           "```\n（一）代码块原样\n```\n***\n1. 第一项\n")
@@ -114,7 +114,7 @@ def test_markdown_markup_becomes_plain_lines():
 
 
 def test_html_structure_kept_and_markup_dropped():
-    from corpus.markup import html_to_text
+    from policykg.corpus.markup import html_to_text
     page = ("<html><head><title>网站</title><style>p{}</style></head><body>"
             "<script>document.write('<p>脚本</p>')</script><h1>江门市方案</h1>"
             "<p>第一段&nbsp;&lt;含&gt;实体&amp;符号<br>换行后</p><div>技工\n  教育</div>"
@@ -128,7 +128,7 @@ def test_html_structure_kept_and_markup_dropped():
 
 
 def test_a_title_printed_only_in_the_page_head_becomes_the_first_line():
-    from corpus.markup import html_to_text
+    from policykg.corpus.markup import html_to_text
     head = "<html><head><title>某省关于推进青年技能提升工作的通知_政策文件_某省人社厅</title></head>"
     only_head = head + "<body><p>正文第一段。</p><p>某人社发〔2022〕1号</p></body></html>"
     assert html_to_text(only_head).splitlines()[0] == "某省关于推进青年技能提升工作的通知"
@@ -281,7 +281,7 @@ def test_zip_bomb_is_refused_before_unpacking(monkeypatch):
 
 
 def test_zip_total_size_limit():
-    from corpus.office import check_zip
+    from policykg.corpus.office import check_zip
     members = {f"word/part{i}.xml": bytes(range(256)) * 400 for i in range(3)}
     with pytest.raises(UnreadableDocument, match="would unpack to 307200 bytes"):
         check_zip(_zip(members), "many.docx", max_unpacked=300_000)
@@ -304,7 +304,7 @@ def test_over_size_file_is_refused_before_reading(tmp_path, monkeypatch):
 
 
 def test_pdf_without_unicode_mapping_is_refused():
-    from corpus.office import pdf_notes
+    from policykg.corpus.office import pdf_notes
     with pytest.raises(UnreadableDocument, match="no Unicode mapping"):
         pdf_notes("x.pdf", ["\ue001\ue002\ue003\ue004\ue005\ue006 一二"], [False], False)
 

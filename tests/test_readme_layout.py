@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FOLDERS = ("corpus", "ontology", "indexer", "web", "bench", "scripts")
+FOLDERS = ("corpus", "ontology", "indexer", "pipeline", "web", "bench", "scripts")
 
 
 def _layout_block() -> str:

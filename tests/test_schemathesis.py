@@ -9,8 +9,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from web.app import create_app
-from web.settings import Settings
+from policykg.web.app import create_app
+from policykg.web.settings import Settings
 
 
 @pytest.fixture(scope="module")

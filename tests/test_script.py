@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from corpus.reader import read_bytes
-from corpus.records import DocumentMeta
-from corpus.script import is_traditional, simplify, simplify_query, to_simplified
-from corpus.segment import segment_document
-from corpus.tokenize import Tokenizer, domain_terms, query_text
-from indexer.index import build_index
-from indexer.search import Searcher
+from policykg.corpus.reader import read_bytes
+from policykg.corpus.records import DocumentMeta
+from policykg.corpus.script import is_traditional, simplify, simplify_query, to_simplified
+from policykg.corpus.segment import segment_document
+from policykg.corpus.tokenize import Tokenizer, domain_terms, query_text
+from policykg.indexer.index import build_index
+from policykg.indexer.search import Searcher
 
 # Written for these tests: a short provincial measure in traditional characters …
 TRADITIONAL = """某省職業技能培訓實施辦法

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from corpus.records import DocumentMeta
-from corpus.segment import segment_document
-from corpus.tokenize import Tokenizer, domain_terms
-from indexer.index import build_index, units
-from indexer.search import Searcher, SearchOptions, make_snippet, match_spans
+from policykg.corpus.records import DocumentMeta
+from policykg.corpus.segment import segment_document
+from policykg.corpus.tokenize import Tokenizer, domain_terms
+from policykg.indexer.index import build_index, units
+from policykg.indexer.search import Searcher, SearchOptions, make_snippet, match_spans
 
 FIXTURES = Path(__file__).parent / "fixtures" / "search"
 METAS = [
@@ -319,10 +319,9 @@ def test_searcher_from_a_generation_is_lazy_and_shared(built_fixture):
 @pytest.fixture(scope="module")
 def built_fixture(tmp_path_factory):
     """The fixture corpus through the whole build (graph stage included)."""
-    import indexer.index  # noqa: F401  registers the index stage
-    from indexer.build import EXTRA_STAGES, build
-    from indexer.generation import Generation
-    from indexer.store import DataDir
+    from policykg.pipeline.build import EXTRA_STAGES, build
+    from policykg.pipeline.generation import Generation
+    from policykg.pipeline.datadir import DataDir
     names = [n for n, _ in EXTRA_STAGES]
     assert "index" in names and ("graph" not in names or names.index("graph") < names.index("index"))
     store = DataDir(tmp_path_factory.mktemp("data"))
@@ -340,7 +339,7 @@ def test_the_build_writes_the_index_into_the_generation(built_fixture):
 def test_cli_search_table_and_json(built_fixture):
     import json
     from click.testing import CliRunner
-    from web.cli import cli
+    from policykg.web.cli import cli
     store, _ = built_fixture
     run = lambda *a: CliRunner().invoke(cli, ["--data", str(store.root), "search", *a],
                                         catch_exceptions=False)
@@ -356,7 +355,7 @@ def test_cli_search_table_and_json(built_fixture):
 
 
 def test_eval_scorer_measures_recall_and_mrr(built_fixture):
-    from indexer.evaluate import score_search
+    from policykg.pipeline.evaluate import score_search
     _, gen = built_fixture
     gold = {"items": [
         {"q": "学籍", "k": 5, "relevant": [{"doc": "national.txt", "contains": "学籍注册系统"}]},
@@ -370,7 +369,7 @@ def test_eval_scorer_measures_recall_and_mrr(built_fixture):
 
 
 def test_diversify_puts_each_documents_best_hits_first():
-    from indexer.search import diversify
+    from policykg.indexer.search import diversify
     docs = {1: "A", 2: "A", 3: "A", 4: "A", 5: "B", 6: "C"}
     ranked = [(9.0, 1), (8.0, 2), (7.0, 3), (6.0, 4), (2.0, 5), (1.0, 6)]
     order = [d for _, d in diversify(ranked, docs.get, lambda d: True, per_doc=2)]

@@ -15,9 +15,9 @@ import pytest
 from whoosh import collectors, fields, query as wq, searching, sorting
 from whoosh.analysis import SpaceSeparatedTokenizer
 
-from indexer import index as ix_mod
-from indexer.query import GramPhrase, _PhraseMatcher, _phrase_postings
-from indexer.search import FacetTable, Ranking, _merge
+from policykg.indexer import index as ix_mod
+from policykg.indexer.query import GramPhrase, _PhraseMatcher, _phrase_postings
+from policykg.indexer.search import FacetTable, Ranking, _merge
 from tests.test_search import build_world, load_docs
 
 
@@ -148,7 +148,7 @@ def _unit_spans(text, marks, max_spans=200):
 
 def test_match_spans_finds_what_the_unit_scan_finds():
     import random
-    from indexer.search import _mark_pattern, match_spans
+    from policykg.indexer.search import _mark_pattern, match_spans
     rng = random.Random(7)
     # CJK characters, punctuation, spaces, letters and digits (half and full width), a
     # compatibility ideograph (folded by units), and characters outside every class.
@@ -171,7 +171,7 @@ def test_the_snippet_window_is_the_one_a_scan_of_every_span_picks():
     """`_best_window` bisects to the spans in each window: the same window (the first of
     equals) as summing every span's overlap for every window."""
     import random
-    from indexer.search import _best_window, _covered
+    from policykg.indexer.search import _best_window, _covered
 
     def scan(spans, start, width):
         start = max(0, start)

@@ -9,8 +9,8 @@ import re
 import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from indexer.index import units
-from indexer.query import Limits, compile_query, parse
+from policykg.indexer.index import units
+from policykg.indexer.query import Limits, compile_query, parse
 from test_search import build_world, containing, ids
 
 LIMITS = Limits()

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from corpus.records import DocumentMeta, Provision
-from corpus.segment import segment_document
-from corpus.tokenize import Tokenizer, domain_terms
-from indexer.index import build_index
-from indexer.search import Searcher
-from indexer.standing import standing
+from policykg.corpus.records import DocumentMeta, Provision
+from policykg.corpus.segment import segment_document
+from policykg.corpus.tokenize import Tokenizer, domain_terms
+from policykg.indexer.index import build_index
+from policykg.indexer.search import Searcher
+from policykg.indexer.standing import standing
 
 FIXTURES = Path(__file__).parent / "fixtures" / "standing"
 QC_HRSS, QC_EDU = "青川省人力资源和社会保障厅", "青川省教育厅"
@@ -58,7 +58,7 @@ def docs():
 @pytest.fixture(scope="module")
 def engines(tmp_path_factory, docs):
     """engine name → searcher, both over one index of the fixtures."""
-    tantivy_engine = pytest.importorskip("indexer.tantivy_engine")
+    tantivy_engine = pytest.importorskip("policykg.indexer.tantivy_engine")
     if not tantivy_engine.available():
         pytest.skip("tantivy is not installed")
     folder = tmp_path_factory.mktemp("gen")
@@ -105,15 +105,15 @@ def test_each_provision_stands_by_its_kind_position_and_shape(docs, file, starts
 
 
 def test_weights_put_substance_first():
-    from indexer.standing import LOWEST, WEIGHTS
+    from policykg.indexer.standing import LOWEST, WEIGHTS
     assert WEIGHTS["body"] == 1.0 and LOWEST == WEIGHTS["furniture"] > 0
     assert WEIGHTS["body"] > WEIGHTS["preamble"] > WEIGHTS["annex"] > WEIGHTS["evidence"] \
         > WEIGHTS["signpost"] > WEIGHTS["form"] > WEIGHTS["furniture"]
 
 
 def test_the_tantivy_scale_holds_the_lowest_standing():
-    tantivy_engine = pytest.importorskip("indexer.tantivy_engine")
-    from indexer.standing import LOWEST
+    tantivy_engine = pytest.importorskip("policykg.indexer.tantivy_engine")
+    from policykg.indexer.standing import LOWEST
     assert LOWEST * tantivy_engine.PRIOR_SCALE >= 1.0      # tantivy never weighs below 1
 
 
@@ -290,7 +290,7 @@ def test_a_filter_adds_nothing_to_a_score(engines, engine):
 
 
 def test_the_command_line_lists_each_hits_document_number_and_date(engines):
-    from indexer.search import render_text
+    from policykg.indexer.search import render_text
     lines = render_text(engines["tantivy"].search("学制技师", page_size=50, sort="date"))
     assert "newest document first" in lines[0]
     assert any("白人社函〔2023〕5号 · 2023-03-10" in line for line in lines)

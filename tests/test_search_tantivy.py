@@ -12,11 +12,12 @@ import pytest
 
 pytest.importorskip("tantivy")
 
-from indexer import ingest  # noqa: E402
-from indexer.generation import Generation  # noqa: E402
-from indexer.store import DataDir  # noqa: E402
-from indexer.tantivy_engine import TINDEX_DIR, TantivySearcher, open_searcher  # noqa: E402
-from indexer.search import Searcher  # noqa: E402
+from policykg.pipeline import ingest  # noqa: E402
+from policykg.pipeline.generation import Generation  # noqa: E402
+from policykg.pipeline.datadir import DataDir  # noqa: E402
+from policykg.indexer.tantivy_engine import TINDEX_DIR, TantivySearcher
+from policykg.indexer.engines import open_searcher  # noqa: E402
+from policykg.indexer.search import Searcher  # noqa: E402
 from ingest_formats import PLAN  # noqa: E402
 
 QUERIES = [
@@ -97,7 +98,7 @@ def test_the_engine_is_a_setting(built, monkeypatch):
     assert type(Generation(gen.folder, engine="whoosh").searcher) is Searcher
     with pytest.raises(ValueError):
         Generation(gen.folder, engine="lucene").searcher
-    from web.settings import Settings
+    from policykg.web.settings import Settings
     monkeypatch.setenv("POLICYKG_ENGINE", "tantivy")
     assert Settings.from_env(data_dir=gen.folder).search_engine == "tantivy"
     monkeypatch.setenv("POLICYKG_ENGINE", "lucene")
@@ -109,7 +110,7 @@ def test_the_request_cache_is_a_setting(built, monkeypatch):
     """POLICYKG_SEARCH_CACHE sizes each searcher's request cache; 0 keeps nothing and
     answers the same."""
     _, gen = built
-    from web.settings import Settings
+    from policykg.web.settings import Settings
     monkeypatch.setenv("POLICYKG_SEARCH_CACHE", "0")
     settings = Settings.from_env(data_dir=gen.folder)
     assert settings.search_cache == 0
@@ -184,7 +185,7 @@ def test_random_query_strings_match_alike(built):
 
 def test_the_top_facet_values_are_whooshs_when_values_are_cut(built):
     """Fewer values listed than there are: the same ones, ties broken alike."""
-    from indexer.search import SearchOptions
+    from policykg.indexer.search import SearchOptions
     whoosh, tantivy = both(built[1].folder)
     for size in (1, 2, 3):
         options = SearchOptions(facet_size=size)
@@ -194,9 +195,9 @@ def test_the_top_facet_values_are_whooshs_when_values_are_cut(built):
 
 
 def test_a_tantivy_only_build_has_no_whoosh_index_and_an_add_keeps_it_so(built, tmp_path):
-    from indexer.build import build
-    from indexer.index import engines_of
-    from indexer.store import NotBuilt
+    from policykg.pipeline.build import build
+    from policykg.indexer.engines import engines_of
+    from policykg.pipeline.datadir import NotBuilt
     store = DataDir(tmp_path / "data")
     build(store, engines=("tantivy",))
     base = store.require_current()
@@ -218,8 +219,8 @@ def test_documents_and_departments_are_counted_by_code_as_by_text(built):
     """A build indexes documents and departments as u64 codes too (format ≥ 2); facets
     counted over the codes and named from the catalog are the facets counted over the
     text fields, for every facet size (cuts among ties included)."""
-    from indexer.search import SearchOptions
-    from indexer.tantivy_engine import TINDEX_FORMAT, index_format
+    from policykg.indexer.search import SearchOptions
+    from policykg.indexer.tantivy_engine import TINDEX_FORMAT, index_format
     assert index_format(built[1].folder / TINDEX_DIR) == TINDEX_FORMAT >= 2
     _, coded = both(built[1].folder)
     assert set(coded._codes) == {"doc", "dept"}
@@ -232,7 +233,7 @@ def test_documents_and_departments_are_counted_by_code_as_by_text(built):
 
 
 def test_a_code_the_catalog_does_not_name_is_counted_over_text(built):
-    from indexer.tantivy_engine import facet_code
+    from policykg.indexer.tantivy_engine import facet_code
     _, coded = both(built[1].folder)
     busiest = coded.search("*").facets["dept"][0].value
     codes = {name: dict(table) for name, table in coded._codes.items()}
@@ -243,7 +244,7 @@ def test_a_code_the_catalog_does_not_name_is_counted_over_text(built):
 
 
 def test_values_that_share_a_code_get_no_table(monkeypatch):
-    from indexer import tantivy_engine as te
+    from policykg.indexer import tantivy_engine as te
     assert te.code_table(["甲", "乙", "甲"]) == {te.facet_code("甲"): "甲", te.facet_code("乙"): "乙"}
     monkeypatch.setattr(te, "facet_code", lambda value: 7)
     assert te.code_table(["甲", "乙"]) is None
@@ -257,8 +258,8 @@ def test_an_index_of_the_first_format_is_served_and_an_add_keeps_its_format(
     lowest prior format 1 could hold (0.4: indexer.standing)."""
     import json
     from rdflib import Graph
-    from indexer.index import department_aliases
-    from indexer.tantivy_engine import FORMAT_FILE, build_tantivy_index, index_format
+    from policykg.indexer.index import department_aliases
+    from policykg.indexer.tantivy_engine import FORMAT_FILE, build_tantivy_index, index_format
     shutil.copytree(built[0].root, tmp_path / "data", symlinks=True)
     store = DataDir(tmp_path / "data")
     base = store.require_current()
@@ -282,8 +283,8 @@ def test_an_index_of_the_first_format_is_served_and_an_add_keeps_its_format(
 
 
 def test_an_index_of_a_newer_format_asks_for_a_rebuild(built, tmp_path):
-    from indexer.store import NotBuilt
-    from indexer.tantivy_engine import FORMAT_FILE
+    from policykg.pipeline.datadir import NotBuilt
+    from policykg.indexer.tantivy_engine import FORMAT_FILE
     folder = tmp_path / "gen"
     shutil.copytree(built[1].folder, folder)
     (folder / TINDEX_DIR / FORMAT_FILE).write_text('{"format": 99}', encoding="utf-8")

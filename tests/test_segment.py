@@ -4,8 +4,8 @@ import string
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from corpus.records import DocumentMeta
-from corpus.segment import segment_document
+from policykg.corpus.records import DocumentMeta
+from policykg.corpus.segment import segment_document
 from conftest import segment_fixture
 
 

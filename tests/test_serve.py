@@ -28,7 +28,7 @@ def test_serve_runs_workers_answers_and_stops_cleanly(built):
     store, gen = built
     port = free_port()
     env = {**os.environ, "POLICYKG_WORKERS": "2"}
-    server = subprocess.Popen([sys.executable, "-m", "web.cli", "--data", str(store.root),
+    server = subprocess.Popen([sys.executable, "-m", "policykg.web.cli", "--data", str(store.root),
                                "serve", "--port", str(port)], cwd=ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"

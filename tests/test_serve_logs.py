@@ -18,7 +18,7 @@ from tests.webtools import free_port, wait_ready
 def _serve(store_root: Path, **env: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "web.cli", "--data", str(store_root), "serve", "--port", str(port)],
+        [sys.executable, "-m", "policykg.web.cli", "--data", str(store_root), "serve", "--port", str(port)],
         cwd=ROOT, env={**os.environ, "POLICYKG_WORKERS": "1", **env},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"

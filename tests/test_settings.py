@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from indexer.query import Limits as QueryLimits
-from indexer.search import SearchOptions
-from ontology.sparql import Limits as SparqlLimits
-from web import settings as st
-from web.cli import cli
-from web.settings import Settings
+from policykg.indexer.query import Limits as QueryLimits
+from policykg.indexer.search import SearchOptions
+from policykg.ontology.sparql import Limits as SparqlLimits
+from policykg.web import settings as st
+from policykg.web.cli import cli
+from policykg.web.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 WITH_ENV = [f for f in st.declarations() if f.metadata["env"]]

@@ -8,7 +8,7 @@ import time
 import pytest
 from rdflib import Graph, Literal, URIRef
 
-from ontology.sparql import (Limits, SparqlError, SparqlRunner, check_query, negotiate,
+from policykg.ontology.sparql import (Limits, SparqlError, SparqlRunner, check_query, negotiate,
                              serialize, warm_up)
 
 LIMITS = Limits(timeout=1.5, max_rows=25, max_chars=2000, max_depth=20)
@@ -26,7 +26,7 @@ def runner(request, tmp_path_factory):
     warm_up()
     folder = None
     if request.param == "on-disk":
-        from ontology import diskstore
+        from policykg.ontology import diskstore
         diskstore.write(path.parent, [path])
         folder = path.parent
     r = SparqlRunner(path, LIMITS, store_folder=folder)

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from corpus.reader import read_bytes
-from corpus.records import DocumentMeta
-from corpus.segment import segment_document
-from ontology.targets import Context, extract_targets, indicator_key, parse_targets
+from policykg.corpus.reader import read_bytes
+from policykg.corpus.records import DocumentMeta
+from policykg.corpus.segment import segment_document
+from policykg.ontology.targets import Context, extract_targets, indicator_key, parse_targets
 
 PLAN = Context(period=(2021, 2025), doc_year=2022)
 

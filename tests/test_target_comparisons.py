@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from corpus.records import DocumentMeta
-from corpus.segment import segment_document
-from ontology.targets import (NOT_COMPARED, align_targets, comparable, compare,
+from policykg.corpus.records import DocumentMeta
+from policykg.corpus.segment import segment_document
+from policykg.ontology.targets import (NOT_COMPARED, align_targets, comparable, compare,
                               comparison_basis, extract_targets)
-from web import reading, views
+from policykg.web import reading, views
 
 
 @pytest.mark.parametrize("unit,indicator,basis", [

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from corpus.reader import read_bytes
-from corpus.records import DocumentMeta
-from corpus.segment import segment_document
-from ontology.target_tables import parse_cell
-from ontology.targets import Context, extract_targets, indicator_key, parse_targets
+from policykg.corpus.reader import read_bytes
+from policykg.corpus.records import DocumentMeta
+from policykg.corpus.segment import segment_document
+from policykg.ontology.target_tables import parse_cell
+from policykg.ontology.targets import Context, extract_targets, indicator_key, parse_targets
 
 FIXTURES = Path(__file__).parent / "fixtures" / "targets"
 PLAN = Context(period=(2021, 2025), doc_year=2021)

@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from corpus.records import DocumentMeta
-from corpus.segment import segment_document
-from corpus.text import squash
-from ontology.target_tables import parse_cell
-from ontology.targets import (Context, align_targets, extract_targets, indicator_key,
+from policykg.corpus.records import DocumentMeta
+from policykg.corpus.segment import segment_document
+from policykg.corpus.text import squash
+from policykg.ontology.target_tables import parse_cell
+from policykg.ontology.targets import (Context, align_targets, extract_targets, indicator_key,
                               parse_targets, related_keys)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "targets"

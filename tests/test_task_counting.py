@@ -18,14 +18,14 @@ from pathlib import Path
 import pytest
 from rdflib.namespace import DCTERMS, PROV, RDF
 
-from corpus.records import DocumentMeta
-from corpus.segment import segment_document
-from indexer.standing import standing
-from ontology import queries
-from ontology.departments import extract_departments
-from ontology.graph import build_graph, validate_graph
-from ontology.namespaces import CV, POL
-from ontology.tasks import heading_similarity, restatements
+from policykg.corpus.records import DocumentMeta
+from policykg.corpus.segment import segment_document
+from policykg.indexer.standing import standing
+from policykg.ontology import queries
+from policykg.ontology.departments import extract_departments
+from policykg.ontology.graph import build_graph, validate_graph
+from policykg.ontology.namespaces import CV, POL
+from policykg.ontology.tasks import heading_similarity, restatements
 
 FIXTURE = Path(__file__).parent / "fixtures" / "tasks" / "shaoguan_2024.txt"
 META = DocumentMeta(file="shaoguan_2024.txt", title="韶关市推进技工教育高质量发展工作方案",
@@ -155,10 +155,10 @@ def test_the_sparql_task_list_counts_once(built_graph, ids):
 
 @pytest.fixture(scope="module")
 def client(doc, tmp_path_factory):
-    from indexer.build import build
-    from indexer.store import DataDir
-    from web.app import create_app
-    from web.settings import Settings
+    from policykg.pipeline.build import build
+    from policykg.pipeline.datadir import DataDir
+    from policykg.web.app import create_app
+    from policykg.web.settings import Settings
     store = DataDir(tmp_path_factory.mktemp("tasks-data"))
     build(store, [doc], engines=("whoosh",))
     app = create_app(Settings(data_dir=store.root))

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from corpus.clean import read_lines
-from corpus.reader import read_bytes
-from corpus.records import DocumentMeta
-from corpus.segment import is_label_line, segment_document
-from corpus.toc import toc_lines
-from corpus.webpage import chrome_lines, field_pairs, is_breadcrumb, is_header_bar, is_tool_line
+from policykg.corpus.clean import read_lines
+from policykg.corpus.reader import read_bytes
+from policykg.corpus.records import DocumentMeta
+from policykg.corpus.segment import is_label_line, segment_document
+from policykg.corpus.toc import toc_lines
+from policykg.corpus.webpage import chrome_lines, field_pairs, is_breadcrumb, is_header_bar, is_tool_line
 
 META = DocumentMeta(file="t.txt", title="某市技工教育发展规划", level="municipal", region="某市")
 
@@ -304,7 +304,7 @@ def test_a_label_line_after_the_preamble_stays_with_it():
 
 
 def test_label_lines_give_the_task_its_lead():
-    from ontology.departments import extract_departments
+    from policykg.ontology.departments import extract_departments
     doc = segment_document(TASKS, DocumentMeta(file="t.txt", title="某县技能人才培育行动方案",
                                                level="county", region="浙江省杭州市淳安县"))
     facts = extract_departments([doc])
@@ -331,7 +331,7 @@ SPACED_PAGE = """<html><body>
 
 
 def test_a_spaced_info_table_is_furniture_that_metadata_still_reads():
-    from corpus.metadata import explain_metadata
+    from policykg.corpus.metadata import explain_metadata
     read = read_bytes(SPACED_PAGE.encode("utf-8"), "page.html", 10 ** 6)
     doc = segment_document(read.text, META)
     assert not any(p.kind.startswith("table") for p in doc.provisions)
@@ -385,7 +385,7 @@ VERTICAL_INFO = """<html><body><table>
 
 
 def test_an_info_table_with_one_field_to_a_row_is_furniture_throughout():
-    from corpus.metadata import explain_metadata
+    from policykg.corpus.metadata import explain_metadata
     read = read_bytes(VERTICAL_INFO.encode("utf-8"), "page.html", 10 ** 6)
     doc = segment_document(read.text, META)
     assert not any(p.kind.startswith("table") or "文号" in p.text or "标题" in p.text

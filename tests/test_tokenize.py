@@ -1,7 +1,7 @@
 """The one tokenizer: the domain dictionary comes from the corpus and keeps its terms whole."""
 import pytest
 
-from corpus.tokenize import (ENGINES, Tokenizer, available_engines, default_engine,
+from policykg.corpus.tokenize import (ENGINES, Tokenizer, available_engines, default_engine,
                              department_names, domain_terms, fold, joins_words,
                              quoted_terms, recurring_compounds)
 

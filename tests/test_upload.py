@@ -13,13 +13,14 @@ import time
 
 import pytest
 
-from indexer import ingest
-from indexer.store import DataDir
+from policykg.corpus.sources import load_sources
+from policykg.pipeline import ingest
+from policykg.pipeline.datadir import DataDir
 from ingest_formats import PLAN, to_docx, to_pdf
 from test_add import state
 from test_reader import BAD
-from web.app import create_app
-from web.settings import Settings
+from policykg.web.app import create_app
+from policykg.web.settings import Settings
 
 TOKEN = "k8s-not-a-real-token-3f9a"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -205,7 +206,7 @@ def test_two_uploads_at_once_one_is_refused_clearly(store, monkeypatch):
     release.set()
     first.join(120)
     assert results["a"].status_code == 201
-    assert len(ingest.load_sources(store.sources).entries) == 1
+    assert len(load_sources(store.sources).entries) == 1
 
 
 def test_searches_and_sparql_are_answered_during_an_add(store, monkeypatch):

@@ -1,8 +1,8 @@
 """corpus.vocabulary: the one list of levels and kinds and the names every layer shows."""
 from __future__ import annotations
 
-from corpus import vocabulary as v
-from indexer.query import parse
+from policykg.corpus import vocabulary as v
+from policykg.indexer.query import parse
 
 
 def test_every_level_and_kind_has_one_label_and_the_query_language_reads_it():

@@ -8,8 +8,8 @@ from urllib.parse import quote
 import jsonschema
 import pytest
 
-from web.app import create_app
-from web.settings import Settings
+from policykg.web.app import create_app
+from policykg.web.settings import Settings
 
 
 @pytest.fixture(scope="module")
@@ -117,10 +117,10 @@ def test_provision_page_shows_departments_and_escapes_text(client, built):
 
 
 def test_a_provision_containing_script_is_shown_as_text(tmp_path):
-    from corpus.records import DocumentMeta
-    from corpus.segment import segment_document
-    from indexer.build import build
-    from indexer.store import DataDir
+    from policykg.corpus.records import DocumentMeta
+    from policykg.corpus.segment import segment_document
+    from policykg.pipeline.build import build
+    from policykg.pipeline.datadir import DataDir
     text = ("某市技工教育工作方案\n一、总体要求\n（一）加强<script>alert('x')</script>建设。"
             "推进技工院校<b>发展</b>。（市人力资源社会保障局）\n")
     meta = DocumentMeta(file="x.txt", title="某市技工教育工作方案", level="municipal",
@@ -129,7 +129,7 @@ def test_a_provision_containing_script_is_shown_as_text(tmp_path):
     build(store, docs=[segment_document(text, meta)])
     app = create_app(Settings(data_dir=store.root))
     c = app.test_client()
-    pid = next(p["id"] for p in __import__("indexer.generation", fromlist=["Generation"])
+    pid = next(p["id"] for p in __import__("policykg.pipeline.generation", fromlist=["Generation"])
                .Generation(store.require_current()).provisions if p["kind"] == "section")
     for url in (f"/provisions/{pid}", "/search?q=建设", "/search?q=<script>"):
         html = c.get(url).get_data(as_text=True)
@@ -201,7 +201,7 @@ def test_sparql_protocol_routes(client):
 
 
 def test_sparql_example_queries_run_and_return_rows(client):
-    from web.sparql_routes import EXAMPLES
+    from policykg.web.sparql_routes import EXAMPLES
     for ex in EXAMPLES:
         resp = client.get("/sparql", query_string={"query": ex.query},
                           headers={"Accept": "application/sparql-results+json"})
@@ -234,7 +234,7 @@ def _old_targets(gen) -> list[dict]:
     """What /api/targets returned before it was paged: every indicator with every target,
     each lower-level target compared with every higher-level one of the same unit."""
     from collections import defaultdict
-    from web.views import LEVEL_ORDER
+    from policykg.web.views import LEVEL_ORDER
     docs = {d["doc"]: d for d in gen.documents}
     groups = defaultdict(list)
     for t in gen.graph_rows("targets"):
@@ -333,7 +333,7 @@ def test_indicator_detail_pages_its_targets_and_their_comparisons(client):
 
 def test_alignment_list_pages_are_the_roots_of_the_tree_with_their_counts(client, built):
     _, gen = built
-    from web import views
+    from policykg.web import views
     tree = views.alignment_tree(gen)
 
     def below(node) -> set[str]:
@@ -361,7 +361,7 @@ def test_bad_page_or_size_is_a_clear_400(client, url, query):
 
 
 def test_a_size_over_the_cap_is_the_cap(client):
-    from web.views import MAX_PAGE_SIZE
+    from policykg.web.views import MAX_PAGE_SIZE
     for url in ("/api/targets", "/api/alignment"):
         assert client.get(url + "?size=100000").get_json()["size"] == MAX_PAGE_SIZE
 
@@ -385,7 +385,7 @@ def test_targets_and_alignment_pages_link_list_to_detail_and_page_without_js(cli
 
 def test_a_documents_state_follows_its_period_and_today():
     from datetime import date
-    from web.views import document_state
+    from policykg.web.views import document_state
     plan = {"status": "issued", "period": "2021-2025"}
     assert document_state(plan, date(2025, 12, 31)) == "current"
     assert document_state(plan, date(2026, 1, 1)) == "expired"       # the period ended before today
@@ -395,7 +395,7 @@ def test_a_documents_state_follows_its_period_and_today():
 
 
 def test_period_and_unsettled_are_said_in_chinese():
-    from web.reading import period_text, unsettled_notes
+    from policykg.web.reading import period_text, unsettled_notes
     assert period_text("2021-2025") == "2021—2025年（“十四五”时期）"
     assert period_text("2023-2025") == "2023—2025年"
     assert period_text("2026-2030").endswith("（“十五五”时期）")

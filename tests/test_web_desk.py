@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from web.app import create_app
-from web.settings import Settings
+from policykg.web.app import create_app
+from policykg.web.settings import Settings
 from webtools import crawl
 
 # A corpus file name as the build names them (NNN_<16 hex>.txt).
@@ -163,7 +163,7 @@ def test_matrix_lists_departments_by_level_with_counts_and_tasks(client, built):
 
 def test_every_minted_iri_dereferences_as_turtle(client, built):
     from rdflib import Graph, URIRef
-    from ontology.namespaces import ID
+    from policykg.ontology.namespaces import ID
     _, gen = built
     subjects = sorted({s for s in gen.graph.subjects() if isinstance(s, URIRef)
                        and str(s).startswith(str(ID))})
@@ -192,7 +192,7 @@ def test_a_department_iri_as_minted_redirects_a_browser_to_its_page(client, buil
 # ---- 8: the SPARQL examples are bounded -----------------------------------------------------------
 
 def test_each_sparql_example_is_bounded_and_answers(client):
-    from web.sparql_routes import EXAMPLES
+    from policykg.web.sparql_routes import EXAMPLES
     assert len(EXAMPLES) >= 3
     for ex in EXAMPLES:
         assert re.search(rf"\bLIMIT\s+{ex.limit}\b", ex.query), ex.label

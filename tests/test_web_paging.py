@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import pytest
 
-from web import views
+from policykg.web import views
 
 
 def pages_of(client, url: str, key: str, size: int, **args) -> tuple[list[dict], list[dict]]:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from web import tables, views
-from web.downloads import offers
-from web.openapi import openapi_document
+from policykg.web import tables, views
+from policykg.web.downloads import offers
+from policykg.web.openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

@@ -11,11 +11,11 @@ import time
 from flask import Flask, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from indexer.generation import Generation
-from indexer.store import DataDir, NotBuilt
-from ontology import diskstore
-from ontology.sparql import SparqlRunner, warm_up
-from web.settings import Settings
+from policykg.pipeline.generation import Generation
+from policykg.pipeline.datadir import DataDir, NotBuilt
+from policykg.ontology import diskstore
+from policykg.ontology.sparql import SparqlRunner, warm_up
+from policykg.web.settings import Settings
 
 log = logging.getLogger("policykg.web")
 # One JSON line per request; where it goes is the serving stack's choice (web.server).
@@ -166,7 +166,7 @@ def create_app(settings: Settings) -> Flask:
         return jsonify(ready=True, generation=gen.name, documents=gen.meta["documents"],
                        provisions=gen.meta["provisions"])
 
-    from web import api, ingest_routes, pages, sparql_routes
+    from policykg.web import api, ingest_routes, pages, sparql_routes
     app.register_blueprint(api.bp)
     app.register_blueprint(ingest_routes.bp)
     app.register_blueprint(sparql_routes.bp)

@@ -9,16 +9,16 @@ from pathlib import Path
 
 import click
 
-from corpus.vocabulary import LEVELS
-from indexer import exports as export_mod
-from indexer.build import build as run_build, stage_names
-from indexer.evaluate import evaluate, find_eval_dir, format_table
-from indexer.evaluate_wild import evaluate_wild, find_wild_dir, format_document, format_total
-from indexer.generation import Generation
-from indexer.store import DataDir, NotBuilt, StoreBusy
-from indexer.tantivy_engine import serving_engine
-from ontology.diskstore import StoreWriteFailed
-from web.settings import Settings, env_value, flag_help, flag_options, value_type
+from policykg.corpus.vocabulary import LEVELS
+from policykg.pipeline import exports as export_mod
+from policykg.pipeline.build import build as run_build, stage_names
+from policykg.pipeline.evaluate import evaluate, find_eval_dir, format_table
+from policykg.pipeline.evaluate_wild import evaluate_wild, find_wild_dir, format_document, format_total
+from policykg.pipeline.generation import Generation
+from policykg.pipeline.datadir import DataDir, NotBuilt, StoreBusy
+from policykg.indexer.engines import serving_engine
+from policykg.ontology.diskstore import StoreWriteFailed
+from policykg.web.settings import Settings, env_value, flag_help, flag_options, value_type
 
 # Errors a user can act on: shown as one line, never as a traceback.
 # StoreWriteFailed: the graph store's loader (a child process) stopped, e.g. a full disk;
@@ -124,7 +124,7 @@ def export(ctx: Ctx, what: str, fmt: str | None) -> None:
 @pass_ctx
 def sparql(ctx: Ctx, query: str, fmt: str) -> None:
     """Run a read-only SPARQL query (QUERY, or @FILE to read it from a file) on the graph."""
-    from ontology.queries import format_result, run_sparql
+    from policykg.ontology.queries import format_result, run_sparql
     if query.startswith("@"):
         query = Path(query[1:]).read_text(encoding="utf-8")
     result = run_sparql(ctx.generation().graph, query)
@@ -150,7 +150,7 @@ def search(ctx: Ctx, query: tuple[str, ...], limit: int, page: int, as_json: boo
            **filters) -> None:
     """Search the provisions: words, "phrases", OR, -word, level: doc: dept: kind: year:
     issuer: date:."""
-    from indexer.search import render_text
+    from policykg.indexer.search import render_text
     result = ctx.generation().searcher.search(
         " ".join(query), filters={k: v for k, v in filters.items() if v}, page=page,
         page_size=limit, options=ctx.settings.search_options(), sort=sort)
@@ -210,8 +210,8 @@ def eval_cmd(ctx: Ctx, eval_dir: Path | None, verbose: bool, no_wild: bool,
 @pass_ctx
 def serve(ctx: Ctx, **flags) -> None:
     """Serve the web UI and API with a production WSGI server (builds first if needed)."""
-    from web.app import create_app
-    from web.server import default_workers, serve as run_server
+    from policykg.web.app import create_app
+    from policykg.web.server import default_workers, serve as run_server
 
     settings = Settings.from_env(data_dir=ctx.settings.data_dir, **flags)
     if not settings.workers:
@@ -226,15 +226,15 @@ def serve(ctx: Ctx, **flags) -> None:
         f"{settings.threads} threads)"))
 
 
-# ---- add / remove: thin wrappers over indexer.ingest --------------------------------------------
+# ---- add / remove: thin wrappers over pipeline.ingest --------------------------------------------
 
 def _progress(label: str):
     """A progress bar over the steps of an add or remove, and the callback that advances it.
 
-    An add is incremental (indexer.incremental.STEPS) unless it falls back to a full build
+    An add is incremental (pipeline.incremental.STEPS) unless it falls back to a full build
     (stage_names()); the bar is sized for the longer of the two so it never overshoots.
     """
-    from indexer.incremental import STEPS
+    from policykg.pipeline.incremental import STEPS
     bar = click.progressbar(length=max(len(stage_names()), len(STEPS)), label=label,
                             file=sys.stderr,
                             show_pos=True, item_show_func=lambda s: s)
@@ -256,7 +256,7 @@ def _progress(label: str):
 @pass_ctx
 def add(ctx: Ctx, file: Path, wait: bool, dry_run: bool, **given) -> None:
     """Add a policy document (.txt, .md, .html, .docx, .pdf) and rebuild."""
-    from indexer.ingest import add_document, read_candidate
+    from policykg.pipeline.ingest import add_document, read_candidate
     candidate = read_candidate(file, ctx.settings.max_upload_bytes, given=given)
     bar, step = _progress("adding")
     with bar:
@@ -283,7 +283,7 @@ def add(ctx: Ctx, file: Path, wait: bool, dry_run: bool, **given) -> None:
 @pass_ctx
 def remove(ctx: Ctx, doc: str, wait: bool) -> None:
     """Take a document out (by file name, key or 文号) and rebuild."""
-    from indexer.ingest import remove_document
+    from policykg.pipeline.ingest import remove_document
     bar, step = _progress("removing")
     with bar:
         result = remove_document(ctx.store, doc, step=step, wait=wait)

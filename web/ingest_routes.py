@@ -3,7 +3,7 @@
 Writes are closed unless an upload token is configured (Settings.upload_token, from
 POLICYKG_TOKEN): without one every write is refused with 403.  The API takes the token
 as `Authorization: Bearer …`, the HTML form as a field; both are compared in constant
-time.  The work is indexer.ingest's, exactly what `policykg add` does: the file is read
+time.  The work is pipeline.ingest's, exactly what `policykg add` does: the file is read
 and checked before anything is written, a refusal changes nothing and is answered with
 one line (JSON for the API, Chinese on the form), and a success switches the data folder
 to the new generation, which the running server serves from its next request on.
@@ -16,10 +16,10 @@ import logging
 from flask import Blueprint, current_app, jsonify, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from corpus.reader import UnreadableDocument
-from corpus.vocabulary import LEVEL_LABELS
-from indexer import ingest
-from indexer.store import StoreBusy
+from policykg.corpus.reader import UnreadableDocument
+from policykg.corpus.vocabulary import LEVEL_LABELS
+from policykg.pipeline import ingest
+from policykg.pipeline.datadir import StoreBusy
 
 log = logging.getLogger("policykg.web")
 bp = Blueprint("ingest", __name__)

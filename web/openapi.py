@@ -5,10 +5,10 @@ against them with a plain JSON Schema validator.
 """
 from __future__ import annotations
 
-from corpus.vocabulary import LEVELS
+from policykg.corpus.vocabulary import LEVELS
 
-from web.downloads import FORMATS
-from web.views import DOCUMENT_SORTS, MAX_PAGE_SIZE, PAGE_SIZE
+from policykg.web.downloads import FORMATS
+from policykg.web.views import DOCUMENT_SORTS, MAX_PAGE_SIZE, PAGE_SIZE
 
 STR = {"type": "string"}
 NSTR = {"type": ["string", "null"]}
@@ -95,7 +95,7 @@ SCHEMAS = {
                          "matrix": obj({"departments": arr(ref("DeptRef")),
                                         "tasks": arr({"type": "object"})}),
                          "coverage": arr(ref("Coverage"))}),
-    # indexer.coverage: for each higher plan the document takes up, its counted provisions
+    # pipeline.coverage: for each higher plan the document takes up, its counted provisions
     # taken up (with the lower provisions, score, evidence) and not, per chapter and overall.
     "Coverage": obj({"higher_doc": STR, "higher_title": NSTR, "higher_level": LEVEL,
                      "taken_up": arr(obj({"higher": ref("ProvisionRef"),

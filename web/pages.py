@@ -9,11 +9,11 @@ from flask import (Blueprint, Response, abort, current_app, redirect, render_tem
 
 from rdflib import Graph, URIRef
 
-from ontology.namespaces import ID, bind_prefixes
-from web import reading, tables, views
-from web.api import FILTERS, paging, run_search
-from web.downloads import download_links, offers
-from web.openapi import openapi_document
+from policykg.ontology.namespaces import ID, bind_prefixes
+from policykg.web import reading, tables, views
+from policykg.web.api import FILTERS, paging, run_search
+from policykg.web.downloads import download_links, offers
+from policykg.web.openapi import openapi_document
 
 bp = Blueprint("pages", __name__)
 

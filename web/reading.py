@@ -11,9 +11,9 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
-from corpus.vocabulary import KIND_LABELS, LEVEL_LABELS
-from indexer.query import Clause, Filter, parse
-from web.views import STATE_LABELS, period_end
+from policykg.corpus.vocabulary import KIND_LABELS, LEVEL_LABELS
+from policykg.indexer.query import Clause, parse
+from policykg.web.views import STATE_LABELS, period_end
 
 FILTER_LABELS = {"level": "层级", "doc": "文件", "dept": "部门", "kind": "类型", "year": "年份",
                  "issuer": "发文机关", "date": "发文年份"}

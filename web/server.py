@@ -17,7 +17,7 @@ from typing import Callable
 
 from gunicorn.app.base import BaseApplication
 
-from web.settings import Settings
+from policykg.web.settings import Settings
 
 
 def default_workers() -> int:

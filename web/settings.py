@@ -21,11 +21,11 @@ from dataclasses import MISSING, dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-from indexer.query import Limits as QueryLimits
-from indexer.search import SearchOptions
-from indexer.tantivy_engine import DEFAULT_ENGINE, ENGINES, PREPARED
-from ontology.graphstore import DEFAULT_STORE, STORES
-from ontology.sparql import Limits as SparqlLimits
+from policykg.indexer.query import Limits as QueryLimits
+from policykg.indexer.search import SearchOptions
+from policykg.indexer.tantivy_engine import DEFAULT_ENGINE, ENGINES, PREPARED
+from policykg.ontology.graphstore import DEFAULT_STORE, STORES
+from policykg.ontology.sparql import Limits as SparqlLimits
 
 # The fields of each kind of metadata, so a typo in a declaration fails at import.
 _KEYS = ("help", "env", "flag", "commands", "choices", "minimum", "shown_default")

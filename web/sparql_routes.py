@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
-from ontology.sparql import SparqlError, negotiate, serialize
+from policykg.ontology.sparql import SparqlError, negotiate, serialize
 
 bp = Blueprint("sparql", __name__)
 

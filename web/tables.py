@@ -12,11 +12,11 @@ Each builder takes a downloads.Context and the route's URL arguments and returns
 """
 from __future__ import annotations
 
-from corpus.vocabulary import LEVEL_LABELS
-from indexer.coverage import document_coverage, find_plan
-from indexer.query import FILTERS
-from web import reading, views
-from web.downloads import Context, Table
+from policykg.corpus.vocabulary import LEVEL_LABELS
+from policykg.pipeline.coverage import document_coverage, find_plan
+from policykg.indexer.query import FILTERS
+from policykg.web import reading, views
+from policykg.web.downloads import Context, Table
 
 SEARCH_CAP = 1_000          # hits in one download: all pages of any query an official reads
 TARGETS_CAP = 10_000        # targets of one indicator in one download

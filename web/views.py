@@ -2,7 +2,7 @@
 
 Routes stay thin: each JSON endpoint returns one of these dicts, each HTML page renders
 the same dict, so the two can never disagree.  Everything here reads the generation's
-catalog (indexer.catalog: provisions, facts, export rows, looked up in SQLite per request,
+catalog (pipeline.catalog: provisions, facts, export rows, looked up in SQLite per request,
 not held in each worker's memory); nothing writes.
 """
 from __future__ import annotations
@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Iterable, Mapping, Sequence
 
-from corpus.script import simplify_query
-from corpus.text import squash
-from indexer.coverage import coverage_summary, document_coverage
-from indexer.generation import Generation
-from ontology.indicators import matcher as indicator_matcher
-from ontology.targets import compare as compare_targets, comparison_basis
-from corpus.vocabulary import KIND_LABELS, LEVEL_LABELS, LEVEL_ORDER
+from policykg.corpus.script import simplify_query
+from policykg.corpus.text import squash
+from policykg.pipeline.coverage import coverage_summary, document_coverage
+from policykg.pipeline.generation import Generation
+from policykg.ontology.indicators import matcher as indicator_matcher
+from policykg.ontology.targets import compare as compare_targets, comparison_basis
+from policykg.corpus.vocabulary import KIND_LABELS, LEVEL_LABELS, LEVEL_ORDER
 
 ROLE_LABELS = {"lead": "牵头", "participant": "参与"}
 # The graph view's kinds of node and the names its legend shows them by.
@@ -36,7 +36,7 @@ class NotFound(LookupError):
 # ---- lookups cached per generation ------------------------------------------------------------
 
 class Catalog:
-    """What the pages look up in one generation: its SQLite catalog (indexer.catalog:
+    """What the pages look up in one generation: its SQLite catalog (pipeline.catalog:
     provisions, facts, export rows, looked up per request rather than held in memory)
     and its documents by file name."""
 

@@ -23,7 +23,7 @@ differently; _resolve_citations), replays the department events, and rewrites on
 parts whose inputs changed.  The outputs a generation serves — graph.nt, facts.json, the
 export rows, documents.json, provisions.jsonl, the whoosh index — are then written from
 the parts, equal to what a full build of the same corpus would write; the catalog
-(indexer.catalog) is the previous one with the shares of the documents whose state files
+(pipeline.catalog) is the previous one with the shares of the documents whose state files
 were rewritten replaced (_catalog_change).
 
 Choices, and why:
@@ -38,7 +38,7 @@ Choices, and why:
 - **Never touch the old generation.**  Unchanged files are hard-linked into the new one
   (every file here is written once and never modified: whoosh segment files are
   immutable, its TOC is copied, not linked); changed files are written under a new
-  inode.  The switch stays the one atomic commit point (indexer.store).
+  inode.  The switch stays the one atomic commit point (pipeline.datadir).
 - **Fall back, never half-do.**  A generation without incremental state (an older format,
   a build from documents outside the data folder) gets a full build instead.
 - **Department names as first read.**  An added document is read with the department
@@ -56,7 +56,7 @@ linear but light pass over the per-document states (no extraction, no alignment)
 rewrite of the export rows.  The graph and the facts are not rewritten: a full build
 writes graph.nt and facts.json, an add lists the graph's part files (graph.files) and
 leaves the facts in their per-document fragments, unchanged ones hard links to the
-previous generation's (indexer.generation reads both forms).  A full build makes each
+previous generation's (pipeline.generation reads both forms).  A full build makes each
 part once, as N-Triples lines, and graph.nt is those parts concatenated.  The whoosh index gains a segment per add
 (never merged here), so a document's provisions are no longer one run of document
 numbers; the query side then uses its term-based fallback for title matches.
@@ -82,20 +82,21 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from corpus.records import Document, DocumentMeta, Provision
-from corpus.vocabulary import LEVELS
-from corpus.tokenize import Tokenizer
-from indexer.store import link_tree
-from ontology import alignment as al
-from ontology import diskstore
-from ontology.alignment import Alignment
-from ontology.citations import (Citation, CitationFacts, CitedDocument, RawCitation,
+from policykg.corpus.records import Document, DocumentMeta, Provision
+from policykg.pipeline.rows import document_rows, provision_rows
+from policykg.corpus.vocabulary import LEVELS
+from policykg.corpus.tokenize import Tokenizer
+from policykg.pipeline.datadir import link_tree
+from policykg.ontology import alignment as al
+from policykg.ontology import diskstore
+from policykg.ontology.alignment import Alignment
+from policykg.ontology.citations import (Citation, CitationFacts, CitedDocument, RawCitation,
                                 citation_keys, meta_keys, read_citations, resolve_citations)
-from ontology.departments import Department, Mention, Responsibility, _dedupe as _dedupe_resps
-from ontology.graph import (FACTS_FILE, GRAPH_FILE, GRAPH_LIST, ROW_FILES, RecordingResolver,
+from policykg.ontology.departments import Department, Mention, Responsibility
+from policykg.ontology.graph import (FACTS_FILE, GRAPH_FILE, GRAPH_LIST, ROW_FILES, RecordingResolver,
                             citation_part, departments_by_doc, document_part, global_lines,
                             pair_part, replay, span_lines, stub)
-from ontology.targets import Target, TargetAlignment, align_targets, extract_targets
+from policykg.ontology.targets import Target, TargetAlignment, align_targets, extract_targets
 
 Step = Callable[[str], None]
 STATE_DIR = "incr"
@@ -283,10 +284,9 @@ def reference_generation(folder: Path, docs: Sequence[Document], tokenizer: Toke
                          df: al.DocumentFrequency) -> None:
     """A full build of `docs` into `folder` with a given dictionary and frozen frequencies:
     what an incremental update of the same corpus must equal (used by the tests)."""
-    from indexer.build import document_rows, provision_rows
-    from indexer.index import INDEX_DIR, build_index, department_aliases
-    from indexer.store import write_json, write_jsonl
-    from ontology.graph import graph_from_parts, graph_parts, write_graph_build
+    from policykg.indexer.index import INDEX_DIR, build_index, department_aliases
+    from policykg.pipeline.datadir import write_json, write_jsonl
+    from policykg.ontology.graph import graph_from_parts, graph_parts, write_graph_build
     write_json(folder / "documents.json", document_rows(docs))
     write_jsonl(folder / "provisions.jsonl", (r for d in docs for r in provision_rows(d)))
     tokenizer.save(folder / "dict.txt")
@@ -501,7 +501,7 @@ def _flat(p: Provision) -> dict:
 
 def _tally(doc: Document, facts: dict[str, dict]) -> dict[str, list[int]]:
     """What the index catalog counts for this document: department → [lead, participant]."""
-    from indexer.index import ProvisionFacts
+    from policykg.indexer.index import ProvisionFacts
     out: dict[str, list[int]] = {}
     for p in doc.provisions:
         pf = ProvisionFacts.read(facts.get(p.id))
@@ -665,7 +665,7 @@ def graph_stage(ctx) -> None:
     state), then graph.nt, facts.json and the export rows from those parts — as an add
     writes them.  No rdflib Graph of the corpus is ever held: assembling one cost more
     than all the extraction, and its memory grew with the corpus."""
-    from ontology.graph import graph_parts
+    from policykg.ontology.graph import graph_parts
     parts = graph_parts(ctx.docs)
     corpus = write_full_state(ctx.folder, ctx.docs, parts)
     root = state_dir(ctx.folder)
@@ -741,7 +741,7 @@ def _global_part(root: Path, corpus: "Corpus", resolver, cited: dict[str, CitedD
     empty cache), written again only when a department node changed.  marshal, not JSON:
     the file is ~28 MB at 2,000 documents and a cache (a file another Python cannot read
     is only a miss), and marshal reads it in a third of the time."""
-    from ontology.graph import DepartmentLines
+    from policykg.ontology.graph import DepartmentLines
     path = root / DEPARTMENT_LINES
     try:
         cache = DepartmentLines.from_data(marshal.loads(path.read_bytes()))
@@ -1523,7 +1523,7 @@ def _write_graph(new: Path, root: Path, corpus: Corpus, global_part: list[str],
     lines (the parts never share a triple).  A full build writes them into graph.nt; an
     add lists the part files in graph.files instead (GRAPH_LIST), so that the parts it did
     not change stay hard links and an add never copies the whole graph (see
-    indexer.generation.Generation.graph_files).  Either way the on-disk Oxigraph store
+    pipeline.generation.Generation.graph_files).  Either way the on-disk Oxigraph store
     the servers open (ontology.diskstore) is written too: the `previous` generation's
     store plus the delta of the parts by an add; by a full build, bulk-loaded in a child
     process started here, which the build joins (diskstore.finish) before it is done."""
@@ -1560,7 +1560,7 @@ def _write_outputs(new: Path, root: Path, corpus: Corpus, dept_rows: list[dict],
                    facts_file: bool = True, dept_lines: list[str] | None = None
                    ) -> list[tuple[str, str, str]]:
     """facts.json from the documents' facts (a full build only: after an add the reader
-    joins the per-document fragments, indexer.generation), the export rows (alignments in
+    joins the per-document fragments, pipeline.generation), the export rows (alignments in
     the order a full build writes them: text links as find_alignments sorts them, then
     target links in align_targets' order).  Returns the alignment rows as the catalog
     keeps them: (higher, lower, line), in that order.  `dept_lines`: the department rows
@@ -1598,9 +1598,8 @@ def _write_outputs(new: Path, root: Path, corpus: Corpus, dept_rows: list[dict],
 def _write_corpus_files(old: Path, new: Path, corpus: Corpus, change: Change) -> None:
     """documents.json, provisions.jsonl (the old lines kept, the document's put in or
     left out) and the frozen dictionary."""
-    from indexer.build import provision_rows
-    from indexer.store import write_json
-    from ontology.namespaces import doc_iri
+    from policykg.pipeline.datadir import write_json
+    from policykg.ontology.namespaces import doc_iri
     rows = []
     for f in corpus.order:
         meta, state = corpus.metas[f], corpus.docs[f]
@@ -1706,9 +1705,9 @@ def _copy_range(src, dst, start: int, end: int) -> None:
 def _write_catalog(old: Path, new: Path, corpus: Corpus, change: Change,
                    alignment_rows: list[tuple[str, str, str]] | None = None,
                    department_rows: list[tuple[dict, str]] | None = None) -> None:
-    """catalog.sqlite: the previous one with what this change rewrote put in (indexer.catalog),
+    """catalog.sqlite: the previous one with what this change rewrote put in (pipeline.catalog),
     or, when the previous generation has none, written from the new one's files."""
-    from indexer.catalog import has_catalog, update_catalog, write_catalog
+    from policykg.pipeline.catalog import has_catalog, update_catalog, write_catalog
     if not has_catalog(old):
         write_catalog(new)
         return
@@ -1721,8 +1720,7 @@ def _catalog_change(old_root: Path, root: Path, corpus: Corpus, change: Change):
     """Each document's facts, target rows and citation rows this change wrote anew: the
     state files it did not rewrite are hard links to the previous generation's (the
     catalog already holds what they say)."""
-    from indexer.build import provision_rows
-    from indexer.catalog import CatalogChange
+    from policykg.pipeline.catalog import CatalogChange
 
     # Plain strings, not Paths: three pairs of stats for each of thousands of documents,
     # where building the Path objects cost more than the system calls.
@@ -1756,7 +1754,7 @@ def _update_index(old: Path, new: Path, corpus: Corpus, change: Change, old_alia
                   aliases: dict, document: Callable[[str], Document]) -> None:
     """The whoosh index: the new document's provisions in, the removed one's out, and the
     provisions whose departments' aliases changed written again."""
-    from indexer.index import update_index
+    from policykg.indexer.engines import update_index
     changed = {name for name in set(old_aliases) | set(aliases)
                if sorted(old_aliases.get(name, [])) != sorted(aliases.get(name, []))}
     again: dict[str, list[str]] = defaultdict(list)

@@ -1,21 +1,20 @@
 """`policykg build`: corpus → provision tree → graph → index, into a new generation."""
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 import time
 from pathlib import Path
 from typing import Callable, Sequence
 
-from corpus import Document, load_corpus
-from corpus.tokenize import Tokenizer, domain_terms
-from indexer.catalog import catalog_stage
-from indexer.ingest import corpus_for_build, write_snapshot
-from indexer.store import DataDir, write_json, write_jsonl
-from indexer.incremental import graph_stage, incremental_stage
-from indexer.index import index_stage
-from ontology import diskstore
-from ontology.namespaces import doc_iri, provision_iri
+from policykg.corpus import Document
+from policykg.corpus.tokenize import Tokenizer, domain_terms
+from policykg.pipeline.catalog import catalog_stage
+from policykg.pipeline.snapshot import corpus_for_build, write_snapshot
+from policykg.pipeline.datadir import DataDir, write_json, write_jsonl
+from policykg.pipeline.incremental import graph_stage, incremental_stage
+from policykg.indexer.engines import index_stage
+from policykg.pipeline.rows import document_rows, provision_rows
+from policykg.ontology import diskstore
 
 Step = Callable[[str], None]
 FORMAT_VERSION = 1
@@ -41,29 +40,6 @@ class BuildContext:
     department_aliases: dict[str, list[str]] | None = None
     # the search engines to index for (indexer.index.index_engines; None: every one)
     engines: Sequence[str] | None = None
-
-
-def provision_rows(doc: Document) -> list[dict]:
-    meta = doc.meta
-    rows = []
-    for p in doc.provisions:
-        row = dataclasses.asdict(p)
-        row["cells"], row["columns"] = list(p.cells), list(p.columns)
-        row["children"] = list(p.children)
-        row["level"] = meta.level
-        row["uri"] = str(provision_iri(meta.key, p.path))
-        rows.append(row)
-    return rows
-
-
-def document_rows(docs: Sequence[Document]) -> list[dict]:
-    rows = []
-    for doc in docs:
-        row = doc.meta.to_dict()
-        row.update(key=doc.meta.key, uri=str(doc_iri(doc.meta.key)),
-                   provisions=len(doc.provisions), chars=len(doc.source))
-        rows.append(row)
-    return rows
 
 
 def stage_names() -> list[str]:
@@ -114,9 +90,9 @@ EXTRA_STAGES: list[tuple[str, Callable[[BuildContext], None]]] = [
     # the index over provisions and their graph facts (reads ctx.facts_of or ctx.facts, and
     # ctx.department_aliases or ctx.graph)
     ("index", index_stage),
-    # what the graph was made from, in parts, for `policykg add` (indexer.incremental)
+    # what the graph was made from, in parts, for `policykg add` (pipeline.incremental)
     ("incremental", incremental_stage),
-    # provisions, facts and export rows in one SQLite file the pages query (indexer.catalog)
+    # provisions, facts and export rows in one SQLite file the pages query (pipeline.catalog)
     ("catalog", catalog_stage),
 ]
 

@@ -6,7 +6,7 @@ Layout::
       current -> generations/g-…      the generation being served (a symlink)
       generations/g-…/                 documents.json, provisions.jsonl, dict.txt,
                                        graph.nt, index/, catalog.sqlite (what the
-                                       pages look up: indexer.catalog), meta.json
+                                       pages look up: pipeline.catalog), meta.json
       sources/                         documents added with `policykg add`
       .lock                            held while a build or add runs
 
@@ -20,24 +20,24 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import json
 import os
 import secrets
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
+
+from policykg.corpus.files import NotBuilt, link_tree, read_jsonl, write_json, write_jsonl
+
+__all__ = ["DataDir", "StoreBusy", "NotBuilt", "link_tree", "read_jsonl", "write_json",
+           "write_jsonl", "KEEP_GENERATIONS"]
 
 KEEP_GENERATIONS = 3
 
 
 class StoreBusy(RuntimeError):
     """Another build or add holds the data folder."""
-
-
-class NotBuilt(RuntimeError):
-    """The data folder has no generation yet."""
 
 
 def _fsync_tree(path: Path) -> None:
@@ -144,43 +144,3 @@ class DataDir:
             shutil.rmtree(leftover, ignore_errors=True)
         for stale in self.root.glob(".current-*"):
             stale.unlink(missing_ok=True)
-
-
-def link_tree(src: Path, dst: Path, skip: Callable[[Path], bool] = lambda p: False,
-              copy: Callable[[Path], bool] = lambda p: False) -> None:
-    """Hard-link every file of `src` into `dst` (made if missing), except those `skip`
-    names; copy those `copy` names (files their owner rewrites in place) and any the file
-    system will not link.  How a new generation shares an old one's files without ever
-    writing to them."""
-    # Plain string paths: an add links tens of thousands of state files, and pathlib's
-    # joins cost more than the links themselves.
-    for root, _, files in os.walk(src):
-        out = os.path.join(dst, os.path.relpath(root, src))
-        os.makedirs(out, exist_ok=True)
-        for name in files:
-            path = os.path.join(root, name)
-            checked = Path(path)
-            if skip(checked):
-                continue
-            if not copy(checked):
-                try:
-                    os.link(path, os.path.join(out, name))
-                    continue
-                except OSError:
-                    pass
-            shutil.copy2(path, os.path.join(out, name))
-
-
-def write_json(path: Path, data) -> None:
-    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-
-
-def write_jsonl(path: Path, rows) -> None:
-    with path.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]

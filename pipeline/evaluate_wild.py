@@ -67,13 +67,13 @@ from typing import Callable, Iterator, Sequence
 
 import opencc
 
-from corpus.sources import commit_manifest, load_sources, store_source
-from corpus.text import match_key
-from indexer.build import build as run_build
-from indexer.evaluate import Score
-from indexer.generation import Generation
-from indexer.ingest import add_document, plan_entry, read_candidate
-from indexer.store import DataDir
+from policykg.corpus.sources import commit_manifest, load_sources, store_source
+from policykg.corpus.text import match_key
+from policykg.pipeline.build import build as run_build
+from policykg.pipeline.evaluate import Score
+from policykg.pipeline.generation import Generation
+from policykg.pipeline.ingest import add_document, plan_entry, read_candidate
+from policykg.pipeline.datadir import DataDir
 
 GOLD_SUFFIX = ".gold.json"
 SEARCH_K = 10

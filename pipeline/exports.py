@@ -6,7 +6,7 @@ import io
 import json
 from typing import Iterable, Iterator
 
-from indexer.generation import Generation
+from policykg.pipeline.generation import Generation
 
 DOCUMENT_FIELDS = ("doc", "uri", "title", "number", "issuer", "issuers", "level", "region",
                    "date", "status", "period", "key", "provisions", "unsettled")
@@ -68,7 +68,7 @@ RDF_FORMATS = {"ttl": "turtle", "jsonld": "json-ld", "nt": "nt"}
 def rdf_export(gen: Generation, fmt: str = "ttl") -> str:
     """The generation's graph serialised as Turtle, JSON-LD (compacted with the project's
     prefixes as its @context) or N-Triples."""
-    from ontology.namespaces import PREFIXES
+    from policykg.ontology.namespaces import PREFIXES
     if fmt not in RDF_FORMATS:
         raise ValueError(f"graph export formats: {', '.join(RDF_FORMATS)}")
     graph = gen.graph

@@ -4,7 +4,7 @@ Each file has its own scorer; a file that is absent is skipped.  Scores are fact
 out of facts checked, with the misses listed so that a regression can be read, not
 guessed at.  The facts are a sample: these scorers measure, they never feed the build.
 
-These score the bundled corpus as built in the data folder; indexer.evaluate_wild scores
+These score the bundled corpus as built in the data folder; pipeline.evaluate_wild scores
 the documents of eval/wild/, added with no flags to a scratch corpus (`policykg eval`
 prints both, the wild total last).
 """
@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from corpus.text import match_key
-from indexer.generation import Generation
+from policykg.corpus.text import match_key
+from policykg.pipeline.generation import Generation
 
 
 @dataclass
@@ -135,12 +135,12 @@ def format_table(scores: list[Score], verbose: bool = False) -> str:
 
 def _generation_documents(gen: Generation) -> list:
     """The generation's documents as segmented records: bundled ones, plus added ones."""
-    from corpus import load_corpus
+    from policykg.corpus import load_corpus
     docs = list(load_corpus())
     sources = gen.folder.parent.parent / "sources"
     if sources.is_dir():
         try:
-            from corpus.loader import load_added
+            from policykg.corpus.loader import load_added
             docs += load_added(sources)
         except (ImportError, OSError, ValueError):
             pass
@@ -153,18 +153,18 @@ def _fact_rows(gen: Generation, name: str, compute: Callable[[list], list[dict]]
     if (gen.folder / f"{name}.jsonl").is_file():
         if hasattr(gen, "graph_rows"):
             return gen.graph_rows(name)
-        from indexer.store import read_jsonl
+        from policykg.pipeline.datadir import read_jsonl
         return read_jsonl(gen.folder / f"{name}.jsonl")
     return compute(_generation_documents(gen))
 
 
 def _target_rows(docs: list) -> list[dict]:
-    from ontology.targets import extract_targets
+    from policykg.ontology.targets import extract_targets
     return [t.to_export() for t in extract_targets(docs)]
 
 
 def _alignment_rows(docs: list) -> list[dict]:
-    from ontology.alignment import find_alignments
+    from policykg.ontology.alignment import find_alignments
     return [a.to_export() for a in find_alignments(docs)]
 
 
@@ -220,7 +220,7 @@ def score_targets(gen: Generation, gold: dict) -> Score:
 
 def _finest_containing(provisions: list[dict], doc: str, phrase: str) -> set[str]:
     """Ids of the finest provisions of `doc` whose text (whitespace removed) has `phrase`."""
-    from corpus.text import squash
+    from policykg.corpus.text import squash
     want = squash(phrase)
     having = {p["id"] for p in provisions if p["doc"] == doc and want in squash(p["text"])}
     by_id = {p["id"]: p for p in provisions if p["id"] in having}
@@ -358,8 +358,8 @@ def score_search(gen: Generation, gold: dict) -> Score:
     entries met; recall@k averages per query; MRR is 1/rank of a query's first hit that
     meets any of its entries (0 when none does within k).
     """
-    from corpus.text import squash
-    from indexer.store import NotBuilt
+    from policykg.corpus.text import squash
+    from policykg.pipeline.datadir import NotBuilt
     score = Score("search")
     try:
         gen.searcher

@@ -35,8 +35,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from corpus.vocabulary import LEVEL_ORDER
-from indexer.catalog import Catalog
+from policykg.corpus.vocabulary import LEVEL_ORDER
+from policykg.pipeline.catalog import Catalog
 
 MIN_BODY = 15       # Han characters of a container's own text beyond its heading: a clause
 CONTAINERS = frozenset({"table", "annex"})

@@ -6,7 +6,7 @@ writes nothing, so a bad file changes nothing), then, under the lock:
 1. stores the file and its text under content-derived names (a leftover if we crash:
    `tidy` removes files the manifest does not name);
 2. writes a new generation — the current one updated with the one document in or out
-   (indexer.incremental: only what the document changes is computed again, everything
+   (pipeline.incremental: only what the document changes is computed again, everything
    else hard-linked), or, when the current generation has no incremental state, a full
    build of the bundled corpus + the new list of sources — with that list saved inside
    the generation as ``sources.json``; the generation switch is the commit point;
@@ -26,20 +26,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from corpus.loader import load_all, load_document
-from corpus.manifest import bundled_dir, load_manifest
-from corpus.metadata import InferredMeta, check_given, explain_metadata
-from corpus.reader import ReadResult, UnreadableDocument, load_file, read_bytes
-from corpus.records import Document, doc_key
-from corpus.segment import segment_document
-from corpus.sources import (SourceEntry, SourcesManifest, commit_manifest, content_hash,
-                            load_sources, next_number, now_utc, source_name, store_source,
-                            text_path, tidy, unstore)
-from indexer import incremental
-from indexer.store import DataDir, StoreBusy
+from policykg.corpus.loader import load_all, load_document
+from policykg.corpus.manifest import bundled_dir, load_manifest
+from policykg.corpus.metadata import InferredMeta, check_given, explain_metadata
+from policykg.corpus.reader import ReadResult, UnreadableDocument, load_file, read_bytes
+from policykg.corpus.records import Document, doc_key
+from policykg.corpus.segment import segment_document
+from policykg.corpus.sources import (SourceEntry, SourcesManifest, commit_manifest, content_hash,
+                            next_number, now_utc, source_name, store_source,
+                            text_path, unstore)
+from policykg.indexer.engines import engines_of
+from policykg.pipeline import incremental
+from policykg.pipeline.build import write_generation
+from policykg.pipeline.snapshot import SNAPSHOT, recover, write_snapshot
+from policykg.pipeline.datadir import DataDir, StoreBusy
 
 Step = Callable[[str], None]
-SNAPSHOT = "sources.json"
 
 
 class DuplicateDocument(ValueError):
@@ -115,39 +117,9 @@ def read_candidate(source: Path | bytes, max_bytes: int, name: str | None = None
     return Candidate(data, original, read, content_hash(data), flags)
 
 
-# ---- the data folder's state ----------------------------------------------------------------------
-
-def recover(data: DataDir) -> SourcesManifest:
-    """Make the sources folder agree with the served generation; call under the lock."""
-    manifest = load_sources(data.sources)
-    current = data.current()
-    snapshot = current / SNAPSHOT if current else None
-    if snapshot is not None and snapshot.is_file():
-        raw = snapshot.read_bytes()
-        if raw != manifest.dumps():
-            # The generation switched but the manifest write did not happen: the switch
-            # is the commit, so the generation's list is the truth.
-            manifest = SourcesManifest.loads(raw)
-            commit_manifest(data.sources, manifest)
-    tidy(data.sources, manifest)
-    return manifest
-
-
-def corpus_for_build(data: DataDir) -> tuple[SourcesManifest, list[Document]]:
-    """What `policykg build` indexes: bundled + added sources; call under the lock."""
-    manifest = recover(data)
-    return manifest, load_all(data.sources, manifest)
-
-
-def write_snapshot(folder: Path, manifest: SourcesManifest) -> None:
-    (folder / SNAPSHOT).write_bytes(manifest.dumps())
-
-
 def rebuild(data: DataDir, manifest: SourcesManifest, step: Step = lambda _: None,
             docs: Sequence[Document] | None = None) -> dict:
     """A new generation of bundled + `manifest`'s documents; under the lock."""
-    from indexer.build import write_generation
-    from indexer.index import engines_of
     docs = docs if docs is not None else load_all(data.sources, manifest)
     # An add or remove keeps the engines the served generation was indexed for.
     current = data.current()
