@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from policykg.corpus.records import ReadResult, UnreadableDocument
+from policykg.corpus import pdf_layout
 
 # ---- .docx ---------------------------------------------------------------------------------------
 
@@ -381,7 +382,6 @@ def _unlock(reader, name: str) -> None:
 
 def page_text(page) -> str:
     """A page's text without the page number printed at its top or bottom edge."""
-    from policykg.corpus import pdf_layout
     lines = pdf_layout.page_text(page).splitlines()
     while lines and not lines[0].strip():
         lines.pop(0)

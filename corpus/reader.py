@@ -21,6 +21,8 @@ from pathlib import Path
 from policykg.corpus import script
 from policykg.corpus.office import docx_to_text, pdf_to_text
 from policykg.corpus.records import ReadResult, UnreadableDocument
+from policykg.corpus.markup import html_to_text
+from policykg.corpus.markup import markdown_to_text
 
 TEXT_FORMATS = ("txt", "md", "html")
 FORMATS = TEXT_FORMATS + ("docx", "pdf")
@@ -176,10 +178,8 @@ def _read_text_format(data: bytes, name: str) -> ReadResult:
     text, encoding, notes = decode_text(data, name, declared)
     fmt = text_format(text, ext)
     if fmt == "html":
-        from policykg.corpus.markup import html_to_text
         return ReadResult(html_to_text(text), "html", encoding, notes)
     if fmt == "md":
-        from policykg.corpus.markup import markdown_to_text
         return ReadResult(markdown_to_text(text), "md", encoding, notes)
     return ReadResult(text, "txt", encoding, notes)
 

@@ -44,6 +44,8 @@ from policykg.corpus.text import match_key
 from policykg.corpus.tokenize import Tokenizer, fold, query_text
 from policykg.corpus.vocabulary import KIND_ALIASES, KINDS, LEVEL_ALIASES, LEVELS
 from policykg.indexer.index import gram_pattern, is_cjk, units
+from policykg.corpus.records import DocumentMeta
+from policykg.ontology.departments import Context, Resolver
 
 # The query language as users read it: the README's section and the UI's help.
 HELP = r"""### Search: the query language
@@ -517,20 +519,11 @@ class Catalog:
 class _ContextResolver:
     """The ontology's department resolver (ontology.departments), applied in each
     document's context: 市人社局 in a 东莞 plan is 东莞市人力资源和社会保障局.
-
-    Optional: without the ontology module, `dept:` still matches names, aliases and
-    abbreviations (see `resolve_departments`).
     """
 
     def __init__(self, documents: Sequence[Mapping]):
         self._lock = threading.Lock()
         self._contexts: dict[tuple, list[str]] = {}
-        try:
-            from policykg.ontology.departments import Context, Resolver
-        except ImportError:
-            self._resolver = None
-            return
-        from policykg.corpus.records import DocumentMeta
         self._resolver = Resolver()
         self._ctx = {}
         for d in documents:
@@ -556,7 +549,7 @@ class _ContextResolver:
         return tuple(out)
 
     def resolve(self, written: str, docs: set[str] | None) -> set[str]:
-        if self._resolver is None or not written:
+        if not written:
             return set()
         return {name for doc, name in self._names(written) if docs is None or doc in docs}
 

@@ -37,6 +37,9 @@ from policykg.indexer.query import Compiled, DocumentsQuery, Limits, compile_que
 from policykg.indexer.search import (DIVERSITY_WINDOW, FACETS, Hit, SearchOptions, SearchResult,
                             Searcher, diversify, has_mark, make_snippet)
 from policykg.corpus.files import NotBuilt, link_tree
+from policykg.indexer.index import ProvisionFacts, WordCache, provision_fields
+from policykg.indexer.index import read_catalog
+from policykg.indexer.query import Catalog
 
 TINDEX_DIR = "tindex"
 ENGINES = ("whoosh", "tantivy")
@@ -274,7 +277,6 @@ def build_tantivy_index(generation: Path, docs, tokenizer: Tokenizer,
     """Only the tantivy index of `docs` into `generation/tindex` (for a generation built
     without one); the same fields as the build writes, in format `fmt`.  Returns the
     provisions written."""
-    from policykg.indexer.index import ProvisionFacts, WordCache, provision_fields
     facts = facts or {}
     mirror = TantivyMirror.create(generation / TINDEX_DIR, fmt)
     cut = WordCache(tokenizer)
@@ -467,8 +469,6 @@ class TantivySearcher(Searcher):
     def open(cls, folder: Path, tokenizer: Tokenizer, documents: Sequence[Mapping],
              cache: int = PREPARED) -> "TantivySearcher":
         import tantivy
-        from policykg.indexer.index import read_catalog
-        from policykg.indexer.query import Catalog
         if not (folder / TINDEX_DIR / "meta.json").is_file():
             raise NotBuilt(f"{folder.name} has no tantivy index: run `policykg build`")
         catalog = read_catalog(folder)

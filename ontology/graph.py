@@ -58,6 +58,11 @@ from policykg.ontology.citations import (CitationFacts, RawCitation, extract_cit
 from policykg.ontology.departments import (Department, DepartmentFacts, Resolver,
                                   extract_departments)
 from policykg.ontology.namespaces import CV, ELI, OA, POL, SCHEMA
+from policykg.ontology.alignment import find_alignments
+from policykg.ontology.targets import align_targets, extract_targets
+from policykg.ontology.alignment import prepare_streams
+from policykg.ontology.departments import SECTOR_BY_KEY
+from policykg.ontology.departments import place_of
 
 
 class _Terms:
@@ -418,7 +423,6 @@ class _Builder:
         if dept.region:
             within = None
             if dept.level == "municipal" and dept.kind != "collective":
-                from policykg.ontology.departments import place_of
                 place = place_of(dept.region, "municipal")
                 within = place.province if place else None
             elif dept.level == "provincial":
@@ -428,7 +432,6 @@ class _Builder:
         self.add((iri, ORG.classification, self.concept(
             ns.org_kind_iri(dept.kind), ns.ORG_KIND_SCHEME, ORG_KIND_LABELS[dept.kind], dept.kind)))
         if dept.sector:
-            from policykg.ontology.departments import SECTOR_BY_KEY
             self.add((iri, ORG.classification, self.concept(
                 ns.sector_iri(dept.sector), ns.SECTOR_SCHEME, SECTOR_BY_KEY[dept.sector].label,
                 dept.sector)))
@@ -643,8 +646,6 @@ def _span_of(a: Any, side: str) -> tuple[int, int] | None:
 
 def other_facts(docs: Sequence[Document]) -> tuple[list, list, list]:
     """Targets, target alignments and text-reuse alignments from their own modules."""
-    from policykg.ontology.alignment import find_alignments
-    from policykg.ontology.targets import align_targets, extract_targets
     targets = extract_targets(docs)
     return targets, align_targets(targets, docs), find_alignments(docs)
 
@@ -750,8 +751,6 @@ def replay(events: Iterable[tuple[Department, str | None]],
 
 def graph_parts(docs: Sequence[Document], alignments: Sequence[Any] | None = None) -> GraphParts:
     """Everything extracted from `docs`; text alignments computed unless given."""
-    from policykg.ontology.alignment import find_alignments, prepare_streams
-    from policykg.ontology.targets import align_targets, extract_targets
     targets = extract_targets(docs)
     target_alignments = align_targets(targets, docs)
     prepared = prepare_streams(docs) if alignments is None else None

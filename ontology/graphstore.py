@@ -22,6 +22,7 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import RDF, XSD
 
 from policykg.ontology import namespaces as ns
+from policykg.ontology import diskstore
 
 # "oxigraph": the generation's on-disk store, opened read-only (ontology.diskstore; the
 # graph files loaded into Oxigraph in memory for a generation without one).
@@ -67,7 +68,6 @@ def load_graph(files: Path | Sequence[Path], store: str = DEFAULT_STORE) -> Grap
 def open_graph(folder: Path) -> Graph:
     """The on-disk store of a generation folder (ontology.diskstore), opened read-only and
     wrapped as an rdflib Graph: nothing is loaded, every process shares the kernel's pages."""
-    from policykg.ontology import diskstore
     graph = wrap(diskstore.open_read_only(folder))
     ns.bind_prefixes(graph)
     return graph

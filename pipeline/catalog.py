@@ -35,6 +35,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
+from policykg.ontology.graph import ROW_FILES
+from policykg.ontology.graph import FACTS_FILE
 
 CATALOG_FILE = "catalog.sqlite"
 SCHEMA_VERSION = 1
@@ -44,7 +46,6 @@ log = logging.getLogger("policykg.catalog")
 
 def _row_files() -> dict[str, str]:
     # ontology.graph names the export files; imported late, it brings rdflib.
-    from policykg.ontology.graph import ROW_FILES
     return ROW_FILES
 
 _TABLES = """
@@ -269,7 +270,6 @@ def read_fact_parts(folder: Path, docs: Iterable[str]) -> Iterator[tuple[str | N
     time — facts.json whole is ~0.4 GB of objects at 2,000 documents, the build's peak
     when read at once; facts.json (one part, document unknown) for a generation without
     the state."""
-    from policykg.ontology.graph import FACTS_FILE
     path = folder / FACTS_FILE
     if path.is_file() and not (folder / "incr" / "doc").is_dir():
         yield None, json.loads(path.read_text(encoding="utf-8"))

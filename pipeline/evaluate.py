@@ -17,6 +17,13 @@ from typing import Callable
 
 from policykg.corpus.text import match_key
 from policykg.pipeline.generation import Generation
+from policykg.corpus import load_corpus
+from policykg.corpus.loader import load_added
+from policykg.pipeline.datadir import read_jsonl
+from policykg.ontology.targets import extract_targets
+from policykg.ontology.alignment import find_alignments
+from policykg.corpus.text import squash
+from policykg.pipeline.datadir import NotBuilt
 
 
 @dataclass
@@ -135,12 +142,10 @@ def format_table(scores: list[Score], verbose: bool = False) -> str:
 
 def _generation_documents(gen: Generation) -> list:
     """The generation's documents as segmented records: bundled ones, plus added ones."""
-    from policykg.corpus import load_corpus
     docs = list(load_corpus())
     sources = gen.folder.parent.parent / "sources"
     if sources.is_dir():
         try:
-            from policykg.corpus.loader import load_added
             docs += load_added(sources)
         except (ImportError, OSError, ValueError):
             pass
@@ -153,18 +158,15 @@ def _fact_rows(gen: Generation, name: str, compute: Callable[[list], list[dict]]
     if (gen.folder / f"{name}.jsonl").is_file():
         if hasattr(gen, "graph_rows"):
             return gen.graph_rows(name)
-        from policykg.pipeline.datadir import read_jsonl
         return read_jsonl(gen.folder / f"{name}.jsonl")
     return compute(_generation_documents(gen))
 
 
 def _target_rows(docs: list) -> list[dict]:
-    from policykg.ontology.targets import extract_targets
     return [t.to_export() for t in extract_targets(docs)]
 
 
 def _alignment_rows(docs: list) -> list[dict]:
-    from policykg.ontology.alignment import find_alignments
     return [a.to_export() for a in find_alignments(docs)]
 
 
@@ -220,7 +222,6 @@ def score_targets(gen: Generation, gold: dict) -> Score:
 
 def _finest_containing(provisions: list[dict], doc: str, phrase: str) -> set[str]:
     """Ids of the finest provisions of `doc` whose text (whitespace removed) has `phrase`."""
-    from policykg.corpus.text import squash
     want = squash(phrase)
     having = {p["id"] for p in provisions if p["doc"] == doc and want in squash(p["text"])}
     by_id = {p["id"]: p for p in provisions if p["id"] in having}
@@ -358,8 +359,6 @@ def score_search(gen: Generation, gold: dict) -> Score:
     entries met; recall@k averages per query; MRR is 1/rank of a query's first hit that
     meets any of its entries (0 when none does within k).
     """
-    from policykg.corpus.text import squash
-    from policykg.pipeline.datadir import NotBuilt
     score = Score("search")
     try:
         gen.searcher

@@ -7,6 +7,7 @@ import json
 from typing import Iterable, Iterator
 
 from policykg.pipeline.generation import Generation
+from policykg.ontology.namespaces import PREFIXES
 
 DOCUMENT_FIELDS = ("doc", "uri", "title", "number", "issuer", "issuers", "level", "region",
                    "date", "status", "period", "key", "provisions", "unsettled")
@@ -68,7 +69,6 @@ RDF_FORMATS = {"ttl": "turtle", "jsonld": "json-ld", "nt": "nt"}
 def rdf_export(gen: Generation, fmt: str = "ttl") -> str:
     """The generation's graph serialised as Turtle, JSON-LD (compacted with the project's
     prefixes as its @context) or N-Triples."""
-    from policykg.ontology.namespaces import PREFIXES
     if fmt not in RDF_FORMATS:
         raise ValueError(f"graph export formats: {', '.join(RDF_FORMATS)}")
     graph = gen.graph

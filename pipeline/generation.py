@@ -10,6 +10,11 @@ from pathlib import Path
 from policykg.corpus.records import DocumentMeta
 from policykg.corpus.tokenize import Tokenizer
 from policykg.pipeline.catalog import Catalog, open_catalog
+from policykg.indexer.tantivy_engine import DEFAULT_ENGINE
+from policykg.indexer.engines import open_searcher
+from policykg.ontology import diskstore
+from policykg.ontology.graphstore import open_graph
+from policykg.ontology.graphstore import load_graph
 
 _META_FIELDS = {f for f in DocumentMeta.__dataclass_fields__}
 
@@ -86,8 +91,6 @@ class Generation:
         with the engine named at construction (whoosh when the generation has no tantivy
         index or tantivy is not installed)."""
         # loads the engines only when search is used
-        from policykg.indexer.tantivy_engine import DEFAULT_ENGINE
-        from policykg.indexer.engines import open_searcher
         return open_searcher(self.folder, self.tokenizer, self.documents,
                              self.engine or DEFAULT_ENGINE, cache=self.search_cache)
 
@@ -118,7 +121,6 @@ class Generation:
         """The generation folder when its graph is to be read from the on-disk Oxigraph
         store (ontology.diskstore); None for the memory store and for generations built
         before there was one, whose graph files are loaded instead."""
-        from policykg.ontology import diskstore
         if self.store == "oxigraph" and diskstore.present(self.folder):
             return self.folder
         return None
@@ -131,10 +133,8 @@ class Generation:
         if self._graph is None:
             with self._graph_lock:
                 if self._graph is None and (store_folder := self.store_folder) is not None:
-                    from policykg.ontology.graphstore import open_graph
                     self._graph = open_graph(store_folder)
                 if self._graph is None:
-                    from policykg.ontology.graphstore import load_graph
                     paths = self.graph_paths()
                     missing = [p for p in paths if not p.is_file()]
                     if missing or not paths:

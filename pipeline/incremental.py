@@ -97,6 +97,15 @@ from policykg.ontology.graph import (FACTS_FILE, GRAPH_FILE, GRAPH_LIST, ROW_FIL
                             citation_part, departments_by_doc, document_part, global_lines,
                             pair_part, replay, span_lines, stub)
 from policykg.ontology.targets import Target, TargetAlignment, align_targets, extract_targets
+from policykg.indexer.index import INDEX_DIR, build_index, department_aliases
+from policykg.pipeline.datadir import write_json, write_jsonl
+from policykg.ontology.graph import graph_from_parts, graph_parts, write_graph_build
+from policykg.indexer.index import ProvisionFacts
+from policykg.ontology.graph import DepartmentLines
+from policykg.ontology.namespaces import doc_iri
+from policykg.pipeline.catalog import has_catalog, update_catalog, write_catalog
+from policykg.pipeline.catalog import CatalogChange
+from policykg.indexer.engines import update_index
 
 Step = Callable[[str], None]
 STATE_DIR = "incr"
@@ -284,9 +293,6 @@ def reference_generation(folder: Path, docs: Sequence[Document], tokenizer: Toke
                          df: al.DocumentFrequency) -> None:
     """A full build of `docs` into `folder` with a given dictionary and frozen frequencies:
     what an incremental update of the same corpus must equal (used by the tests)."""
-    from policykg.indexer.index import INDEX_DIR, build_index, department_aliases
-    from policykg.pipeline.datadir import write_json, write_jsonl
-    from policykg.ontology.graph import graph_from_parts, graph_parts, write_graph_build
     write_json(folder / "documents.json", document_rows(docs))
     write_jsonl(folder / "provisions.jsonl", (r for d in docs for r in provision_rows(d)))
     tokenizer.save(folder / "dict.txt")
@@ -501,7 +507,6 @@ def _flat(p: Provision) -> dict:
 
 def _tally(doc: Document, facts: dict[str, dict]) -> dict[str, list[int]]:
     """What the index catalog counts for this document: department → [lead, participant]."""
-    from policykg.indexer.index import ProvisionFacts
     out: dict[str, list[int]] = {}
     for p in doc.provisions:
         pf = ProvisionFacts.read(facts.get(p.id))
@@ -665,7 +670,6 @@ def graph_stage(ctx) -> None:
     state), then graph.nt, facts.json and the export rows from those parts — as an add
     writes them.  No rdflib Graph of the corpus is ever held: assembling one cost more
     than all the extraction, and its memory grew with the corpus."""
-    from policykg.ontology.graph import graph_parts
     parts = graph_parts(ctx.docs)
     corpus = write_full_state(ctx.folder, ctx.docs, parts)
     root = state_dir(ctx.folder)
@@ -741,7 +745,6 @@ def _global_part(root: Path, corpus: "Corpus", resolver, cited: dict[str, CitedD
     empty cache), written again only when a department node changed.  marshal, not JSON:
     the file is ~28 MB at 2,000 documents and a cache (a file another Python cannot read
     is only a miss), and marshal reads it in a third of the time."""
-    from policykg.ontology.graph import DepartmentLines
     path = root / DEPARTMENT_LINES
     try:
         cache = DepartmentLines.from_data(marshal.loads(path.read_bytes()))
@@ -1598,8 +1601,6 @@ def _write_outputs(new: Path, root: Path, corpus: Corpus, dept_rows: list[dict],
 def _write_corpus_files(old: Path, new: Path, corpus: Corpus, change: Change) -> None:
     """documents.json, provisions.jsonl (the old lines kept, the document's put in or
     left out) and the frozen dictionary."""
-    from policykg.pipeline.datadir import write_json
-    from policykg.ontology.namespaces import doc_iri
     rows = []
     for f in corpus.order:
         meta, state = corpus.metas[f], corpus.docs[f]
@@ -1707,7 +1708,6 @@ def _write_catalog(old: Path, new: Path, corpus: Corpus, change: Change,
                    department_rows: list[tuple[dict, str]] | None = None) -> None:
     """catalog.sqlite: the previous one with what this change rewrote put in (pipeline.catalog),
     or, when the previous generation has none, written from the new one's files."""
-    from policykg.pipeline.catalog import has_catalog, update_catalog, write_catalog
     if not has_catalog(old):
         write_catalog(new)
         return
@@ -1720,7 +1720,6 @@ def _catalog_change(old_root: Path, root: Path, corpus: Corpus, change: Change):
     """Each document's facts, target rows and citation rows this change wrote anew: the
     state files it did not rewrite are hard links to the previous generation's (the
     catalog already holds what they say)."""
-    from policykg.pipeline.catalog import CatalogChange
 
     # Plain strings, not Paths: three pairs of stats for each of thousands of documents,
     # where building the Path objects cost more than the system calls.
@@ -1754,7 +1753,6 @@ def _update_index(old: Path, new: Path, corpus: Corpus, change: Change, old_alia
                   aliases: dict, document: Callable[[str], Document]) -> None:
     """The whoosh index: the new document's provisions in, the removed one's out, and the
     provisions whose departments' aliases changed written again."""
-    from policykg.indexer.engines import update_index
     changed = {name for name in set(old_aliases) | set(aliases)
                if sorted(old_aliases.get(name, [])) != sorted(aliases.get(name, []))}
     again: dict[str, list[str]] = defaultdict(list)

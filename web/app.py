@@ -16,6 +16,7 @@ from policykg.pipeline.datadir import DataDir, NotBuilt
 from policykg.ontology import diskstore
 from policykg.ontology.sparql import SparqlRunner, warm_up
 from policykg.web.settings import Settings
+from policykg.web import api, ingest_routes, pages, sparql_routes
 
 log = logging.getLogger("policykg.web")
 # One JSON line per request; where it goes is the serving stack's choice (web.server).
@@ -166,7 +167,6 @@ def create_app(settings: Settings) -> Flask:
         return jsonify(ready=True, generation=gen.name, documents=gen.meta["documents"],
                        provisions=gen.meta["provisions"])
 
-    from policykg.web import api, ingest_routes, pages, sparql_routes
     app.register_blueprint(api.bp)
     app.register_blueprint(ingest_routes.bp)
     app.register_blueprint(sparql_routes.bp)

@@ -19,6 +19,13 @@ from policykg.pipeline.datadir import DataDir, NotBuilt, StoreBusy
 from policykg.indexer.engines import serving_engine
 from policykg.ontology.diskstore import StoreWriteFailed
 from policykg.web.settings import Settings, env_value, flag_help, flag_options, value_type
+from policykg.ontology.queries import format_result, run_sparql
+from policykg.indexer.search import render_text
+from policykg.web.app import create_app
+from policykg.web.server import default_workers, serve as run_server
+from policykg.pipeline.incremental import STEPS
+from policykg.pipeline.ingest import add_document, read_candidate
+from policykg.pipeline.ingest import remove_document
 
 # Errors a user can act on: shown as one line, never as a traceback.
 # StoreWriteFailed: the graph store's loader (a child process) stopped, e.g. a full disk;
@@ -124,7 +131,6 @@ def export(ctx: Ctx, what: str, fmt: str | None) -> None:
 @pass_ctx
 def sparql(ctx: Ctx, query: str, fmt: str) -> None:
     """Run a read-only SPARQL query (QUERY, or @FILE to read it from a file) on the graph."""
-    from policykg.ontology.queries import format_result, run_sparql
     if query.startswith("@"):
         query = Path(query[1:]).read_text(encoding="utf-8")
     result = run_sparql(ctx.generation().graph, query)
@@ -150,7 +156,6 @@ def search(ctx: Ctx, query: tuple[str, ...], limit: int, page: int, as_json: boo
            **filters) -> None:
     """Search the provisions: words, "phrases", OR, -word, level: doc: dept: kind: year:
     issuer: date:."""
-    from policykg.indexer.search import render_text
     result = ctx.generation().searcher.search(
         " ".join(query), filters={k: v for k, v in filters.items() if v}, page=page,
         page_size=limit, options=ctx.settings.search_options(), sort=sort)
@@ -210,8 +215,6 @@ def eval_cmd(ctx: Ctx, eval_dir: Path | None, verbose: bool, no_wild: bool,
 @pass_ctx
 def serve(ctx: Ctx, **flags) -> None:
     """Serve the web UI and API with a production WSGI server (builds first if needed)."""
-    from policykg.web.app import create_app
-    from policykg.web.server import default_workers, serve as run_server
 
     settings = Settings.from_env(data_dir=ctx.settings.data_dir, **flags)
     if not settings.workers:
@@ -234,7 +237,6 @@ def _progress(label: str):
     An add is incremental (pipeline.incremental.STEPS) unless it falls back to a full build
     (stage_names()); the bar is sized for the longer of the two so it never overshoots.
     """
-    from policykg.pipeline.incremental import STEPS
     bar = click.progressbar(length=max(len(stage_names()), len(STEPS)), label=label,
                             file=sys.stderr,
                             show_pos=True, item_show_func=lambda s: s)
@@ -256,7 +258,6 @@ def _progress(label: str):
 @pass_ctx
 def add(ctx: Ctx, file: Path, wait: bool, dry_run: bool, **given) -> None:
     """Add a policy document (.txt, .md, .html, .docx, .pdf) and rebuild."""
-    from policykg.pipeline.ingest import add_document, read_candidate
     candidate = read_candidate(file, ctx.settings.max_upload_bytes, given=given)
     bar, step = _progress("adding")
     with bar:
@@ -283,7 +284,6 @@ def add(ctx: Ctx, file: Path, wait: bool, dry_run: bool, **given) -> None:
 @pass_ctx
 def remove(ctx: Ctx, doc: str, wait: bool) -> None:
     """Take a document out (by file name, key or 文号) and rebuild."""
-    from policykg.pipeline.ingest import remove_document
     bar, step = _progress("removing")
     with bar:
         result = remove_document(ctx.store, doc, step=step, wait=wait)

@@ -21,7 +21,7 @@ from policykg.pipeline.coverage import coverage_summary, document_coverage
 from policykg.pipeline.generation import Generation
 from policykg.ontology.indicators import matcher as indicator_matcher
 from policykg.ontology.targets import compare as compare_targets, comparison_basis
-from policykg.corpus.vocabulary import KIND_LABELS, LEVEL_LABELS, LEVEL_ORDER
+from policykg.corpus.vocabulary import LEVEL_LABELS, LEVEL_ORDER
 
 ROLE_LABELS = {"lead": "牵头", "participant": "参与"}
 # The graph view's kinds of node and the names its legend shows them by.
