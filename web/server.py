@@ -6,6 +6,11 @@ lets a 2-core machine answer twice the searches; threads inside each worker keep
 requests (a SPARQL query, an upload) from blocking quick ones.  Each worker loads the
 current generation itself, before it takes its first request (so no request pays for the
 load), and follows a rebuild on its own (web.app.State).
+
+Why not gunicorn's own gthread worker: it gives a connection to a thread before the
+request has arrived, so slow clients hold every thread.  Each worker here is
+web.front.BufferedWorker: waitress's asynchronous channels read every request whole, with
+header and body deadlines, and only then does a thread serve it.
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from typing import Callable
 
 from gunicorn.app.base import BaseApplication
 
+from policykg.web.front import BufferedWorker, FrontLimits
 from policykg.web.settings import Settings
 
 
@@ -76,6 +82,22 @@ def configure_logging(request_log: str = "") -> None:
     web.propagate = False
 
 
+# Room for the multipart framing and the form fields around an upload of the largest size.
+FORM_OVERHEAD = 1024 * 1024
+
+
+def front_limits(settings: Settings) -> FrontLimits:
+    return FrontLimits(threads=settings.threads, header_timeout=settings.header_timeout,
+                       body_timeout=settings.body_timeout, idle_timeout=settings.idle_timeout,
+                       max_connections=settings.max_connections,
+                       max_body_bytes=settings.max_upload_bytes + FORM_OVERHEAD)
+
+
+def worker_class(limits: FrontLimits) -> type[BufferedWorker]:
+    """gunicorn takes a worker class, not an instance: one carrying these limits."""
+    return type("PolicykgWorker", (BufferedWorker,), {"limits": limits})
+
+
 def serve(settings: Settings, make_app: Callable[[], object],
           on_ready: Callable[[], None] = lambda: None) -> None:
     """Run until stopped (SIGINT/SIGTERM): `settings.workers` processes on host:port."""
@@ -83,14 +105,12 @@ def serve(settings: Settings, make_app: Callable[[], object],
     options = {
         "bind": f"{settings.host}:{settings.port}",
         "workers": settings.workers,
-        "worker_class": "gthread",
-        "threads": settings.threads,
+        "worker_class": worker_class(front_limits(settings)),
         # A build or an upload runs inside a request: give it time before the arbiter
-        # decides the worker hangs (the main thread of a gthread worker keeps beating
-        # while a request runs, so this only catches a truly stuck worker).
+        # decides the worker hangs (the worker's loop beats while threads serve, so this
+        # only catches a truly stuck worker).
         "timeout": 120,
         "graceful_timeout": 30,
-        "keepalive": 5,
         "accesslog": None,          # web.app logs every request as one JSON line
         "errorlog": "-",
         "loglevel": "warning",

@@ -26,6 +26,7 @@ from policykg.indexer.search import SearchOptions
 from policykg.indexer.tantivy_engine import DEFAULT_ENGINE, ENGINES, PREPARED
 from policykg.ontology.graphstore import DEFAULT_STORE, STORES
 from policykg.ontology.sparql import Limits as SparqlLimits
+from policykg.web.front import FrontLimits
 
 # The fields of each kind of metadata, so a typo in a declaration fails at import.
 _KEYS = ("help", "env", "flag", "commands", "choices", "minimum", "shown_default")
@@ -59,6 +60,20 @@ class Settings:
     threads: int = setting(8, help="Threads per worker process.", minimum=1)
     workers: int = setting(0, help="Worker processes; 0: one per core, at most 4.",
                            env="POLICYKG_WORKERS", flag="--workers", minimum=0)
+    # Each worker reads requests whole before a thread serves them (web.front): these
+    # bound what a slow or silent client may hold.
+    header_timeout: float = setting(
+        FrontLimits.header_timeout, help="Seconds a client has to send a request's line and "
+        "headers; then the connection is closed.", env="POLICYKG_HEADER_TIMEOUT", minimum=0.1)
+    body_timeout: float = setting(
+        FrontLimits.body_timeout, help="Seconds a client has to send a request's body after "
+        "its headers.", env="POLICYKG_BODY_TIMEOUT", minimum=0.1)
+    idle_timeout: float = setting(
+        FrontLimits.idle_timeout, help="Seconds a connection may stay silent (kept alive, or "
+        "mid-request) before it is closed.", env="POLICYKG_IDLE_TIMEOUT", minimum=1)
+    max_connections: int = setting(
+        FrontLimits.max_connections, help="Open connections per worker process; past it a "
+        "worker stops accepting until some close.", env="POLICYKG_MAX_CONNECTIONS", minimum=1)
     request_log: str = setting(
         "", help="File the request log (one JSON line per request) goes to, reopened when "
         "rotated; empty: stderr.", env="POLICYKG_REQUEST_LOG")
