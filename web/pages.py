@@ -9,6 +9,7 @@ from flask import (Blueprint, Response, abort, current_app, redirect, render_tem
 
 from rdflib import Graph, URIRef
 
+from policykg.corpus.vocabulary import KIND_LABELS, LEVEL_LABELS
 from policykg.ontology.namespaces import ID, bind_prefixes
 from policykg.web import reading, tables, views
 from policykg.web.api import FILTERS, paging, run_search
@@ -32,10 +33,10 @@ def helpers():
         return state._gen.name if state._gen is not None else "—"
 
     def level_label(level: str | None) -> str:
-        return views.LEVEL_LABELS.get(level or "", level or "")
+        return LEVEL_LABELS.get(level or "", level or "")
 
     def kind_label(kind: str | None) -> str:
-        return views.KIND_LABELS.get(kind or "", kind or "")
+        return KIND_LABELS.get(kind or "", kind or "")
 
     def search_url(**changes) -> str:
         args = request.args.to_dict(flat=False)
