@@ -11,13 +11,22 @@ the zygote never opens it).  Otherwise the zygote loads the graph files once, in
 Before a query gets there it is checked here: updates, SERVICE and FROM / FROM NAMED are
 refused (rdflib would otherwise fetch URLs or read files), and the size and nesting are
 capped.
+
+What a query may spend is bounded three ways: its time (the zygote kills it), its memory
+(each child's address space is capped, `Limits.max_memory` above what it inherits: a
+600-character query doubling a string with CONCAT reached 5 GB in seconds without it) and
+its place in line (`max_parallel` run, `max_queue` wait, per web process; past that the
+endpoint answers 429 at once instead of holding a web thread, so searches keep theirs).
+Children also run at a lower CPU priority than the web workers.
 """
 from __future__ import annotations
 
 import functools
 import itertools
+import math
 import multiprocessing as mp
 import os
+import resource
 import signal
 import threading
 import time
@@ -45,6 +54,14 @@ class SparqlError(ValueError):
         self.status = status
 
 
+class SparqlBusy(SparqlError):
+    """Every slot and every place in the queue is taken: 429, try again after `retry_after`."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"too many SPARQL queries at once; try again in {retry_after} s", 429)
+        self.retry_after = retry_after
+
+
 @dataclass(frozen=True)
 class Limits:
     timeout: float = 10.0
@@ -52,6 +69,13 @@ class Limits:
     max_chars: int = 20_000
     max_depth: int = 60          # nesting of { } and ( ): deeper is refused, not a RecursionError
     max_parallel: int = 2        # queries evaluated at once; more wait for a slot
+    max_queue: int = 2           # queries waiting for a slot; more are answered 429
+    max_memory: int = 1024 * 1024 * 1024    # bytes a query's process may add to what it inherits
+    start_timeout: float = 60.0  # seconds the query process may take to load the graph
+
+
+# Query processes yield the CPU to the web workers (searches) when both want it.
+QUERY_NICENESS = 10
 
 
 @dataclass
@@ -213,14 +237,38 @@ def _evaluate_native(store, text: str, max_rows: int, kind: str) -> Result:
     return out
 
 
-def _child(graph: Graph | None, text: str, kind: str, max_rows: int, conn: Connection,
+def _address_space() -> int:
+    """This process's virtual size in bytes (what RLIMIT_AS counts)."""
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _confine(max_memory: int) -> None:
+    """Cap a query child's address space at what it inherited plus `max_memory`, and lower
+    its priority.  An allocation past the cap fails: MemoryError in Python, an abort in
+    Oxigraph's Rust (the zygote reports either as the memory limit)."""
+    os.putenv("RUST_BACKTRACE", "0")        # the abort says one line, not a backtrace
+    limit = _address_space() + max_memory
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    os.nice(QUERY_NICENESS)
+
+
+def _memory_error(limits: Limits) -> SparqlError:
+    return SparqlError(f"query stopped: it needed more memory than a query may use "
+                       f"({limits.max_memory // (1024 * 1024)} MB)", 503)
+
+
+def _child(graph: Graph | None, text: str, kind: str, limits: Limits, conn: Connection,
            store_folder: Path | None = None) -> None:
     try:
         if graph is None:
             # The on-disk store, opened here, after the fork: RocksDB starts threads when
             # a store opens, and a process with threads must not fork.  (~10-30 ms.)
             graph = diskstore.open_read_only(store_folder)
-        conn.send(("ok", _evaluate(graph, text, max_rows, kind)))
+        # Capped once the store is open: its threads reserve ~300 MB of address space
+        # (stacks, malloc arenas) that the query never uses.
+        _confine(limits.max_memory)
+        conn.send(("ok", _evaluate(graph, text, limits.max_rows, kind)))
     except RecursionError:
         conn.send(("error", SparqlError("query nested too deeply")))
     except MemoryError:
@@ -238,7 +286,11 @@ def _zygote(graph_files: list[str], store: str, limits: Limits, conn: Connection
     query; kill children past their deadline."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     folder = Path(store_folder) if store_folder else None
-    graph = None if folder else load_graph_file([Path(f) for f in graph_files], store)
+    try:
+        graph = None if folder else load_graph_file([Path(f) for f in graph_files], store)
+    except Exception as exc:        # said at once to every query, not after a long wait
+        conn.send(("failed", f"{type(exc).__name__}: {str(exc)[:300]}"))
+        return
     if graph is not None and graphstore.native(graph) is None:
         prepareQuery("ASK { }")
     running: dict[Connection, tuple[int, int, float]] = {}   # pipe → (query id, pid, deadline)
@@ -251,7 +303,7 @@ def _zygote(graph_files: list[str], store: str, limits: Limits, conn: Connection
             pid = os.fork()
             if pid == 0:           # the child: evaluate and leave without cleanup handlers
                 r.close()
-                _child(graph, text, kind, limits.max_rows, w, folder)
+                _child(graph, text, kind, limits, w, folder)
                 os._exit(0)
             w.close()
             running[r] = (qid, pid, time.monotonic() + limits.timeout)
@@ -272,11 +324,12 @@ def _zygote(graph_files: list[str], store: str, limits: Limits, conn: Connection
                 continue
             qid, pid, _ = running.pop(r)
             try:
-                conn.send((qid, *r.recv()))
-            except EOFError:
-                conn.send((qid, "error", SparqlError("query process died (out of memory?)", 503)))
+                answer = r.recv()
+            except EOFError:        # died without answering: an allocation past the cap
+                answer = ("error", _memory_error(limits))
             r.close()
             os.waitpid(pid, 0)
+            conn.send((qid, *answer))
         now = time.monotonic()
         for r, (qid, pid, deadline) in list(running.items()):
             if now >= deadline:
@@ -326,6 +379,9 @@ class SparqlRunner:
         self._pending: dict[int, tuple[threading.Event, list]] = {}
         self._pending_lock = threading.Lock()
         self._ready = threading.Event()
+        self._failure: str | None = None      # why the query process stopped or never started
+        self._admitted = 0                    # queries running or waiting here
+        self._admit_lock = threading.Lock()
         self.triples: int | None = 0    # None when the graph is on disk (not counted)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -335,18 +391,28 @@ class SparqlRunner:
             try:
                 msg = self._conn.recv()
             except (EOFError, OSError):
-                self._fail_all(SparqlError("the query process stopped", 503))
+                self._stopped("the query process stopped")
                 return
             if msg[0] == "ready":
                 self.triples = msg[1]
                 self._ready.set()
                 continue
+            if msg[0] == "failed":
+                self._stopped(f"the query process could not load the graph ({msg[1]})")
+                return
             qid, status, payload = msg
             with self._pending_lock:
                 slot = self._pending.pop(qid, None)
             if slot:
                 slot[1].extend([status, payload])
                 slot[0].set()
+
+    def _stopped(self, reason: str) -> None:
+        """The process is gone: every query waiting, and every later one, is told why at
+        once (web.app.State starts a new process for the next request)."""
+        self._failure = reason
+        self._ready.set()
+        self._fail_all(SparqlError(reason, 503))
 
     def _fail_all(self, error: SparqlError) -> None:
         with self._pending_lock:
@@ -360,19 +426,45 @@ class SparqlRunner:
 
     @property
     def alive(self) -> bool:
-        return self._proc.is_alive()
+        return self._failure is None and self._proc.is_alive()
+
+    @property
+    def retry_after(self) -> int:
+        """Seconds after which a slot is likely free: a query holds one at most this long."""
+        return max(1, math.ceil(self.limits.timeout))
 
     def run(self, text: str) -> Result:
-        """Check and evaluate one query; SparqlError for anything the endpoint refuses."""
+        """Check and evaluate one query; SparqlError for anything the endpoint refuses,
+        SparqlBusy (429) when `max_parallel` run and `max_queue` wait already."""
+        with self._admit_lock:
+            if self._admitted >= self.limits.max_parallel + self.limits.max_queue:
+                raise SparqlBusy(self.retry_after)
+            self._admitted += 1
+        try:
+            return self._run(text)
+        finally:
+            with self._admit_lock:
+                self._admitted -= 1
+
+    def _run(self, text: str) -> Result:
         kind = check_query(text, self.limits)
-        if not self._ready.wait(60):
+        if not self._ready.wait(self.limits.start_timeout):
             raise SparqlError("the graph is still loading; try again shortly", 503)
         qid = next(self._ids)
         event, box = threading.Event(), []
         with self._pending_lock:
             self._pending[qid] = (event, box)
-        with self._send_lock:
-            self._conn.send((qid, text, kind))
+        try:
+            if self._failure is not None:    # checked after registering: _stopped misses none
+                raise SparqlError(self._failure, 503)
+            with self._send_lock:
+                self._conn.send((qid, text, kind))
+        except (OSError, SparqlError) as exc:
+            with self._pending_lock:
+                self._pending.pop(qid, None)
+            if isinstance(exc, SparqlError):
+                raise
+            raise SparqlError("the query process stopped", 503) from None
         # The zygote enforces the deadline; waiting here is bounded by it plus the queue.
         if not event.wait(self.limits.timeout * 4 + 30):
             raise SparqlError("query timed out waiting for a free slot", 503)

@@ -11,7 +11,9 @@ from rdflib import Graph, Literal, URIRef
 from policykg.ontology.sparql import (Limits, SparqlError, SparqlRunner, check_query, negotiate,
                              serialize, warm_up)
 
-LIMITS = Limits(timeout=1.5, max_rows=25, max_chars=2000, max_depth=20)
+# A queue long enough for the 12 concurrent first queries below (the 429 past it is
+# tests/test_sparql_caps.py's).
+LIMITS = Limits(timeout=1.5, max_rows=25, max_chars=2000, max_depth=20, max_queue=12)
 
 
 @pytest.fixture(scope="module", params=["loaded", "on-disk"])

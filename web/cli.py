@@ -132,9 +132,21 @@ def export(ctx: Ctx, what: str, fmt: str | None) -> None:
 def sparql(ctx: Ctx, query: str, fmt: str) -> None:
     """Run a read-only SPARQL query (QUERY, or @FILE to read it from a file) on the graph."""
     if query.startswith("@"):
-        query = Path(query[1:]).read_text(encoding="utf-8")
+        query = read_query_file(Path(query[1:]), ctx.settings.sparql_max_chars)
     result = run_sparql(ctx.generation().graph, query)
     click.echo(format_result(result, fmt), nl=False)
+
+
+def read_query_file(path: Path, max_chars: int) -> str:
+    """A query from a file, reading no more than the longest query allowed (UTF-8: four
+    bytes a character at most): @/dev/zero or a FIFO would otherwise be read without end."""
+    with path.open("rb") as fh:
+        data = fh.read(max_chars * 4 + 1)
+    text = data.decode("utf-8", errors="replace")
+    if len(data) > max_chars * 4 or len(text) > max_chars:
+        raise ValueError(f"{path}: the query is longer than {max_chars} characters "
+                         "(the sparql_max_chars setting)")
+    return text
 
 
 @cli.command(context_settings={"ignore_unknown_options": True})

@@ -101,6 +101,7 @@ def worker_class(limits: FrontLimits) -> type[BufferedWorker]:
 def serve(settings: Settings, make_app: Callable[[], object],
           on_ready: Callable[[], None] = lambda: None) -> None:
     """Run until stopped (SIGINT/SIGTERM): `settings.workers` processes on host:port."""
+    settings.check_capacity()
     configure_logging(settings.request_log)
     options = {
         "bind": f"{settings.host}:{settings.port}",

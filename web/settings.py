@@ -115,6 +115,19 @@ class Settings:
     sparql_max_rows: int = setting(SparqlLimits.max_rows, help="Rows a SPARQL result keeps.")
     sparql_max_chars: int = setting(SparqlLimits.max_chars,
                                     help="Characters of a SPARQL query, at most.")
+    # Each query waiting or running holds a web thread: together they must leave some of
+    # the worker's threads to searches and pages (check_capacity, when serving).
+    sparql_parallel: int = setting(
+        SparqlLimits.max_parallel, help="SPARQL queries each worker process runs at once.",
+        env="POLICYKG_SPARQL_PARALLEL", minimum=1)
+    sparql_queue: int = setting(
+        SparqlLimits.max_queue, help="SPARQL queries each worker process keeps waiting for a "
+        "slot; past it the answer is 429 with Retry-After.", env="POLICYKG_SPARQL_QUEUE",
+        minimum=0)
+    sparql_memory: int = setting(
+        SparqlLimits.max_memory // (1024 * 1024), help="MB of memory one SPARQL query's "
+        "process may take beyond the graph it starts with; past it the query is stopped "
+        "(503).", env="POLICYKG_SPARQL_MEMORY", minimum=1)
     # ---- ingest over HTTP
     upload_token: str | None = setting(
         None, help="Token that opens uploads over HTTP; unset: closed.", env="POLICYKG_TOKEN")
@@ -143,6 +156,14 @@ class Settings:
             check(name, value)
         return settings
 
+    def check_capacity(self) -> None:
+        """ValueError unless SPARQL queries, running and waiting, leave searches a thread."""
+        if self.sparql_parallel + self.sparql_queue >= self.threads:
+            raise ValueError(
+                f"sparql_parallel + sparql_queue ({self.sparql_parallel} + "
+                f"{self.sparql_queue}) must be fewer than the {self.threads} threads "
+                "of a worker, or SPARQL queries could hold every thread searches need")
+
     @property
     def build_engines(self) -> tuple[str, ...]:
         """The engines a build indexes for: index_engines, else the one that serves."""
@@ -155,7 +176,9 @@ class Settings:
 
     def sparql_limits(self) -> SparqlLimits:
         return SparqlLimits(timeout=self.sparql_timeout, max_rows=self.sparql_max_rows,
-                            max_chars=self.sparql_max_chars)
+                            max_chars=self.sparql_max_chars, max_parallel=self.sparql_parallel,
+                            max_queue=self.sparql_queue,
+                            max_memory=self.sparql_memory * 1024 * 1024)
 
 
 # ---- what is derived from the declarations ---------------------------------------------------

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
-from policykg.ontology.sparql import SparqlError, negotiate, serialize
+from policykg.ontology.sparql import SparqlBusy, SparqlError, negotiate, serialize
 
 bp = Blueprint("sparql", __name__)
 
@@ -85,11 +85,13 @@ _REASONS = (
     ("no query", "没有查询：请以 ?query=… 或 POST 提交查询（SPARQL 1.1 协议）。"),
     ("stopped after", "查询超过时限，已停止：请加 LIMIT、缩小范围或改用聚合。"),
     ("waiting for a free slot", "服务器繁忙，查询未能开始，请稍后再试。"),
+    ("too many SPARQL queries", "同时进行的查询过多，请稍后再试。"),
+    ("could not load the graph", "查询进程无法加载图谱，请联系管理员（可重新构建数据）。"),
     ("still loading", "图谱正在加载，请稍后再试。"),
     ("memory", "查询所需内存超过上限：请缩小范围。"),
 )
 _BY_STATUS = {400: "查询无法执行。", 403: "查询被拒绝。", 413: "查询过长。",
-              503: "服务暂不可用，请稍后再试。"}
+              429: "同时进行的查询过多，请稍后再试。", 503: "服务暂不可用，请稍后再试。"}
 
 
 def explain(message: str, status: int) -> str:
@@ -118,6 +120,10 @@ def sparql():
     state = current_app.extensions["policykg"]
     try:
         result = state.sparql().run(text)
+    except SparqlBusy as exc:       # WDQS-style: 429 and when to come back
+        resp = _error(str(exc), exc.status)
+        resp[0].headers["Retry-After"] = str(exc.retry_after)
+        return resp
     except SparqlError as exc:
         return _error(str(exc), exc.status)
     mime = negotiate(result.kind, request.headers.get("Accept"), request.values.get("format"))
