@@ -97,8 +97,10 @@ def _simplified(result: ReadResult) -> ReadResult:
 
 
 def unpacked_limit(max_bytes: int) -> int:
-    """How much a .docx may unpack to: generous for real documents, fatal for bombs."""
-    return max(50 * max_bytes, 256 * 1024 * 1024)
+    """How much a .docx may unpack to, all parts together, checked before any is: four
+    times the upload limit (images stay as compressed as they came; a long plan's XML is
+    a few MB), at least 64 MiB — what a worker may hold while python-docx reads it."""
+    return max(4 * max_bytes, 64 * 1024 * 1024)
 
 
 def _check_size(name: str, size: int, max_bytes: int) -> None:

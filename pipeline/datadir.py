@@ -51,6 +51,22 @@ def _fsync_tree(path: Path) -> None:
         _fsync_dir(Path(root))
 
 
+def _flock(fh, wait: bool, timeout: float | None) -> bool:
+    """Take the lock; False if it is held (still, after `timeout` s when waiting)."""
+    blocking = wait and timeout is None
+    deadline = time.monotonic() + (timeout or 0)
+    while True:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+            return True
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+        if not wait or time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -91,18 +107,15 @@ class DataDir:
         return cur
 
     @contextlib.contextmanager
-    def lock(self, wait: bool = False) -> Iterator[None]:
-        """Exclusive hold on the data folder for one build or add at a time."""
+    def lock(self, wait: bool = False, timeout: float | None = None) -> Iterator[None]:
+        """Exclusive hold on the data folder for one build or add at a time; `wait`: until
+        the one running has finished, for `timeout` seconds at most when given."""
         self.root.mkdir(parents=True, exist_ok=True)
         fh = open(self.root / ".lock", "w")
         try:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-            except OSError as exc:
-                if exc.errno in (errno.EAGAIN, errno.EACCES):
-                    raise StoreBusy(f"another build or add is running on {self.root}; "
-                                    "try again when it has finished") from None
-                raise
+            if not _flock(fh, wait, timeout):
+                raise StoreBusy(f"another build or add is running on {self.root}; "
+                                "try again when it has finished")
             yield
         finally:
             fh.close()

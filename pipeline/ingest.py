@@ -1,7 +1,9 @@
 """`policykg add` and `policykg remove`: change the corpus and rebuild, all or nothing.
 
 An add reads and checks the document before it takes the data folder's lock (reading
-writes nothing, so a bad file changes nothing), then, under the lock:
+writes nothing, so a bad file changes nothing; an upload over HTTP is read once the lock
+is taken, `add_upload`, so uploads arriving together are not parsed at once), then,
+under the lock:
 
 1. stores the file and its text under content-derived names (a leftover if we crash:
    `tidy` removes files the manifest does not name);
@@ -22,6 +24,7 @@ crash at any moment leaves it served, whole.
 """
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -42,6 +45,13 @@ from policykg.pipeline.snapshot import SNAPSHOT, recover, write_snapshot
 from policykg.pipeline.datadir import DataDir, StoreBusy
 
 Step = Callable[[str], None]
+
+# What one document may be, checked before anything is built: a whole text past this is
+# no policy document (the national five-year plan outline is ~70,000 characters), and one
+# provision past the second would be a literal the graph store cannot hold (Oxigraph stops
+# at 16 MiB: a 19.5 MB one-line text ran 38 s into a build and then failed).
+MAX_TEXT_CHARS = 2_000_000
+MAX_PROVISION_CHARS = 200_000
 
 
 class DuplicateDocument(ValueError):
@@ -114,6 +124,9 @@ def read_candidate(source: Path | bytes, max_bytes: int, name: str | None = None
         data = load_file(path, max_bytes)
         original = path.name
         read = read_bytes(data, original, max_bytes)
+    if len(read.text) > MAX_TEXT_CHARS:
+        raise UnreadableDocument(original, f"text too long: {len(read.text):,} characters "
+                                 f"(limit {MAX_TEXT_CHARS:,})", "too_long")
     return Candidate(data, original, read, content_hash(data), flags)
 
 
@@ -186,9 +199,10 @@ def plan_entry(candidate: Candidate, manifest: SourcesManifest) -> tuple[SourceE
 
 
 def add_document(data: DataDir, candidate: Candidate, step: Step = lambda _: None,
-                 wait: bool = False, dry_run: bool = False) -> AddResult:
-    """Add a document read by `read_candidate`: store it and update, or change nothing."""
-    with data.lock(wait=wait):
+                 wait: bool = False, dry_run: bool = False, locked: bool = False) -> AddResult:
+    """Add a document read by `read_candidate`: store it and update, or change nothing.
+    `locked`: the caller holds the data folder's lock already (add_upload)."""
+    with contextlib.nullcontext() if locked else data.lock(wait=wait):
         manifest = recover(data)
         known = _already_there(candidate, manifest)
         if known is not None:
@@ -224,6 +238,15 @@ def add_document(data: DataDir, candidate: Candidate, step: Step = lambda _: Non
                          generation)
 
 
+def add_upload(data: DataDir, read: Callable[[], Candidate], wait: float,
+               step: Step = lambda _: None) -> AddResult:
+    """Add a document received over HTTP: wait up to `wait` seconds for a build or add
+    already running (StoreBusy after that), then read the file under the same lock, so
+    one upload at a time is unpacked and parsed however many arrive together."""
+    with data.lock(wait=True, timeout=wait):
+        return add_document(data, read(), step, locked=True)
+
+
 def _already_there(candidate: Candidate, manifest: SourcesManifest) -> AddResult | None:
     entry = manifest.by_hash(candidate.sha256)
     if entry is not None:
@@ -239,6 +262,11 @@ def _already_there(candidate: Candidate, manifest: SourcesManifest) -> AddResult
 def _check_new(doc: Document, manifest: SourcesManifest, original: str) -> None:
     if not doc.provisions:
         raise UnreadableDocument(original, "no provisions found in the text", "no_text")
+    longest = max(len(p.own_text) for p in doc.provisions)   # the literal the graph holds
+    if longest > MAX_PROVISION_CHARS:
+        raise UnreadableDocument(
+            original, f"one provision is {longest:,} characters long (limit "
+            f"{MAX_PROVISION_CHARS:,}): is the text one unbroken line?", "too_long")
     same = _duplicate_of(doc.meta.key, manifest)
     if same is not None:
         what = doc.meta.number or doc.meta.title

@@ -191,8 +191,9 @@ def _pause(monkeypatch):
     return entered, release
 
 
-def test_two_uploads_at_once_one_is_refused_clearly(store, monkeypatch):
-    app = make_app(store)
+def test_an_upload_waiting_past_upload_wait_is_refused_clearly(store, monkeypatch):
+    # (waiting its turn, and then added: tests/test_upload_limits.py)
+    app = make_app(store, upload_wait=0.5)
     entered, release = _pause(monkeypatch)
     results = {}
     first = threading.Thread(target=lambda: results.update(

@@ -23,6 +23,8 @@ from policykg.pipeline.datadir import StoreBusy
 
 log = logging.getLogger("policykg.web")
 bp = Blueprint("ingest", __name__)
+# Seconds a client told the data folder is busy (after waiting upload_wait) should wait.
+BUSY_RETRY_AFTER = 30
 
 # The metadata fields of `policykg add`, as form fields of the same names.
 FIELDS = ("title", "level", "region", "issuer", "number", "date", "status")
@@ -59,18 +61,25 @@ def _bearer() -> str | None:
 
 
 def _add() -> ingest.AddResult:
-    """Read the uploaded file and the metadata fields, and add the document."""
+    """Read the uploaded file and the metadata fields, and add the document.
+
+    The file waits on disk (the serving front and werkzeug spool a large body to a
+    temporary file) until this upload's turn comes: it is read into memory and parsed
+    only under the data folder's lock, so uploads arriving together are parsed one by
+    one, and one that arrives during a build or add waits for it (Settings.upload_wait)."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise Refused(400, "no file: send the document as the multipart field 'file'",
                       "请选择要上传的文件。")
     limit = _settings().max_upload_bytes
-    data = upload.stream.read(limit + 1)
     given = {k: request.form.get(k, "").strip() for k in FIELDS}
     given = {k: v for k, v in given.items() if v}
-    candidate = ingest.read_candidate(data, limit, name=upload.filename, given=given)
+
+    def read() -> ingest.Candidate:
+        return ingest.read_candidate(upload.stream.read(limit + 1), limit,
+                                     name=upload.filename, given=given)
     store = current_app.extensions["policykg"].store
-    return ingest.add_document(store, candidate)
+    return ingest.add_upload(store, read, _settings().upload_wait)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -125,7 +134,10 @@ def api_add():
         name = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
                 413: "Payload Too Large", 415: "Unsupported Media Type",
                 422: "Unprocessable Entity"}.get(status, "Internal Server Error")
-        return jsonify(error=name, message=message, status=status), status
+        resp = jsonify(error=name, message=message, status=status)
+        if isinstance(exc, StoreBusy):      # still busy after upload_wait
+            resp.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
+        return resp, status
     return jsonify(_result(result)), 201 if result.status in ("added", "restored") else 200
 
 

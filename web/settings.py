@@ -133,6 +133,10 @@ class Settings:
         None, help="Token that opens uploads over HTTP; unset: closed.", env="POLICYKG_TOKEN")
     max_upload_bytes: int = setting(20 * 1024 * 1024, help="Largest upload, in bytes.",
                                     env="POLICYKG_MAX_UPLOAD", minimum=1)
+    upload_wait: float = setting(
+        120.0, help="Seconds an upload waits for a build or add already running (then 409 "
+        "with Retry-After); uploads arriving together are read and added one after another.",
+        env="POLICYKG_UPLOAD_WAIT", minimum=0)
     # ---- tools
     eval_dir: Path | None = setting(
         None, help="Folder of evaluation files for `policykg eval`; unset: shared/eval beside "
