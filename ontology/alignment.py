@@ -485,7 +485,7 @@ def same_place(a: str, b: str) -> bool:
 def prepare_streams(docs: Sequence[Document]) -> tuple[list[_Stream], DocumentFrequency]:
     """Each document's stream with its kept shingles, and how many documents hold each
     shingle: what find_alignments starts from (the build's incremental state keeps both,
-    pipeline.incremental.corpus_frequency, instead of deriving them a second time)."""
+    pipeline.shingles.corpus_frequency, instead of deriving them a second time)."""
     streams = [build_stream(d) for d in docs]
     df = DocumentFrequency(sum(len(s.text) for s in streams))
     for s in streams:

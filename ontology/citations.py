@@ -260,7 +260,7 @@ def identity_keys(number: str | None, tid: TitleId | None) -> list[str]:
     """The keys resolve_citations joins things by: 文号, each issuer with the core title,
     and the core title alone (where a title naming no issuer meets the ones that do).  Two
     things end up in one cited node only through a chain of shared keys
-    (pipeline.incremental relies on it)."""
+    (pipeline.citations_delta relies on it)."""
     out = [f"n:{number}"] if number else []
     if tid is not None:
         out.append(f"t:{tid.core}")
@@ -529,7 +529,7 @@ def resolve_citations(metas: Sequence[DocumentMeta], raws: Sequence[RawCitation]
     """Resolve the citations of a corpus (`metas` in build order, `raws` in reading order)
     against its documents and one another.  `citers`: every citing document's metadata,
     when `metas` is only part of the corpus (an incremental add resolves only the
-    citations the change can reach, pipeline.incremental._resolve_citations)."""
+    citations the change can reach, pipeline.citations_delta.reresolve_citations)."""
     groups, things = _Groups(), _Things()
     n_docs = len(metas)
     citers = citers if citers is not None else {m.file: m for m in metas}

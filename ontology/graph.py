@@ -675,7 +675,7 @@ def _assemble(docs: Sequence[Document], dept_facts: DepartmentFacts, cite_facts:
     return GraphBuild(b.g, b.facts, rows, round(time.time() - started, 3))
 
 
-# ---- what a build extracted, kept for incremental updates (pipeline.incremental) ------------
+# ---- what a build extracted, kept for incremental updates (pipeline.state) ------------
 
 @dataclass
 class GraphParts:
@@ -694,7 +694,7 @@ class GraphParts:
     raws: list[RawCitation]
     events: dict[str, list[tuple[Department, str | None]]]
     # alignment.prepare_streams(docs) as the alignment used it, for the incremental state
-    # to reuse (pipeline.incremental.corpus_frequency); None when alignments were given.
+    # to reuse (pipeline.shingles.corpus_frequency); None when alignments were given.
     prepared: tuple | None = None
 
 
@@ -799,7 +799,7 @@ def validate_graph(graph: Graph) -> tuple[bool, str]:
     return bool(conforms), str(text)
 
 
-# ---- the graph in parts: what an incremental add rewrites (pipeline.incremental) ------------
+# ---- the graph in parts: what an incremental add rewrites (pipeline.update) ------------
 #
 # The graph of a corpus is the union of parts, each a function of a few inputs only:
 #

@@ -11,7 +11,7 @@ from policykg.corpus.tokenize import Tokenizer, domain_terms
 from policykg.pipeline.catalog import catalog_stage
 from policykg.pipeline.snapshot import corpus_for_build, write_snapshot
 from policykg.pipeline.datadir import DataDir, write_json, write_jsonl
-from policykg.pipeline.incremental import graph_stage, incremental_stage
+from policykg.pipeline.graph_stage import graph_stage, incremental_stage
 from policykg.indexer.engines import index_stage
 from policykg.pipeline.rows import document_rows, provision_rows
 from policykg.ontology import diskstore
@@ -90,7 +90,7 @@ EXTRA_STAGES: list[tuple[str, Callable[[BuildContext], None]]] = [
     # the index over provisions and their graph facts (reads ctx.facts_of or ctx.facts, and
     # ctx.department_aliases or ctx.graph)
     ("index", index_stage),
-    # what the graph was made from, in parts, for `policykg add` (pipeline.incremental)
+    # what the graph was made from, in parts, for `policykg add` (pipeline.graph_stage, pipeline.state)
     ("incremental", incremental_stage),
     # provisions, facts and export rows in one SQLite file the pages query (pipeline.catalog)
     ("catalog", catalog_stage),

@@ -15,7 +15,7 @@ looked up or sorted by.  Rows are ordered as in their files: provisions, facts, 
 and citations by (the document's place in documents.json, their place in the document's
 share), departments by their line, alignments by their line numbered SEQ_GAP apart.  So
 an add replaces one document's share without renumbering the others, and puts its
-alignment rows in between the others (pipeline.incremental).
+alignment rows in between the others (pipeline.update, pipeline.outputs).
 
 The file is written beside the other outputs under a temporary name and renamed into
 place when complete; it is never modified afterwards (opened with `immutable=1`).  A
@@ -266,7 +266,7 @@ def _put_doc_rows(con: sqlite3.Connection, table: str, lines: Iterable[str],
 
 def read_fact_parts(folder: Path, docs: Iterable[str]) -> Iterator[tuple[str | None, dict]]:
     """(document, its provisions' facts) of a generation: each document's fragment the
-    incremental state keeps (pipeline.incremental; facts.json is their join), one at a
+    incremental state keeps (pipeline.state; facts.json is their join), one at a
     time — facts.json whole is ~0.4 GB of objects at 2,000 documents, the build's peak
     when read at once; facts.json (one part, document unknown) for a generation without
     the state."""
@@ -322,7 +322,7 @@ def catalog_stage(ctx) -> None:
 
 @dataclass(frozen=True)
 class CatalogChange:
-    """What an add or a remove changed, document by document (pipeline.incremental):
+    """What an add or a remove changed, document by document (pipeline.outputs):
     the documents whose provisions go out or come in, and the new facts, target rows and
     citation rows of the documents whose share of them was rewritten.  Departments are
     put in again whole (an add rewrites their file whole), from `departments` when given,
@@ -336,7 +336,7 @@ class CatalogChange:
     targets: dict[str, list[str]] = field(default_factory=dict)
     citations: dict[str, list[str]] = field(default_factory=dict)
     # Every alignment row as (higher, lower, line), in the file's order, when the caller
-    # has them at hand (pipeline.incremental): the file is then not read and parsed again.
+    # has them at hand (pipeline.outputs): the file is then not read and parsed again.
     alignments: list[tuple[str, str, str]] | None = None
     # Likewise every department row as (the row, its line), in the file's order.
     departments: list[tuple[dict, str]] | None = None

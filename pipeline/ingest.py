@@ -8,7 +8,7 @@ under the lock:
 1. stores the file and its text under content-derived names (a leftover if we crash:
    `tidy` removes files the manifest does not name);
 2. writes a new generation — the current one updated with the one document in or out
-   (pipeline.incremental: only what the document changes is computed again, everything
+   (pipeline.update: only what the document changes is computed again, everything
    else hard-linked), or, when the current generation has no incremental state, a full
    build of the bundled corpus + the new list of sources — with that list saved inside
    the generation as ``sources.json``; the generation switch is the commit point;
@@ -39,7 +39,8 @@ from policykg.corpus.sources import (SourceEntry, SourcesManifest, commit_manife
                             next_number, now_utc, source_name, store_source,
                             text_path, unstore)
 from policykg.indexer.engines import engines_of
-from policykg.pipeline import incremental
+from policykg.pipeline.state import Change, NotIncremental, usable
+from policykg.pipeline.update import update as update_generation
 from policykg.pipeline.build import write_generation
 from policykg.pipeline.snapshot import SNAPSHOT, recover, write_snapshot
 from policykg.pipeline.datadir import DataDir, StoreBusy
@@ -143,19 +144,19 @@ def rebuild(data: DataDir, manifest: SourcesManifest, step: Step = lambda _: Non
     return meta
 
 
-def update(data: DataDir, manifest: SourcesManifest, change: incremental.Change,
+def update(data: DataDir, manifest: SourcesManifest, change: Change,
            step: Step = lambda _: None) -> dict:
     """The current generation with one document in or out, as a new generation; under the
     lock.  Incremental when the current generation was built from this data folder's
     sources and keeps the state for it, else (or if that state is unusable) a full build."""
     current = data.current()
-    if current is not None and (current / SNAPSHOT).is_file() and incremental.usable(current):
+    if current is not None and (current / SNAPSHOT).is_file() and usable(current):
         try:
             with data.new_generation() as folder:
-                meta = incremental.update(current, folder, change, step)
+                meta = update_generation(current, folder, change, step)
                 write_snapshot(folder, manifest)
             return meta
-        except incremental.NotIncremental:
+        except NotIncremental:
             pass                     # the new folder is gone already; build it whole
     return rebuild(data, manifest, step)
 
@@ -216,7 +217,7 @@ def add_document(data: DataDir, candidate: Candidate, step: Step = lambda _: Non
                                   tuple(x for x in manifest.excluded if x != removed))
             meta = next(m for m in load_manifest(bundled_dir()) if m.file == removed)
             back = load_document(bundled_dir() / removed, meta)
-            generation = update(data, new, incremental.Change(add=back), step)
+            generation = update(data, new, Change(add=back), step)
             commit_manifest(data.sources, new)
             return AddResult("restored", removed, None, candidate.read, generation=generation,
                              message=f"restored the bundled {removed}")
@@ -229,7 +230,7 @@ def add_document(data: DataDir, candidate: Candidate, step: Step = lambda _: Non
         new = manifest.with_entry(entry)
         written = store_source(data.sources, entry.file, candidate.data, candidate.read.text)
         try:
-            generation = update(data, new, incremental.Change(add=doc), step)
+            generation = update(data, new, Change(add=doc), step)
         except BaseException:
             unstore(written)
             raise
@@ -303,7 +304,7 @@ def remove_document(data: DataDir, ref: str, step: Step = lambda _: None,
             new = SourcesManifest(manifest.entries, manifest.excluded + (file,))
         else:
             new = manifest.without(file)
-        generation = update(data, new, incremental.Change(remove=file), step)
+        generation = update(data, new, Change(remove=file), step)
         commit_manifest(data.sources, new)
         if not bundled:
             for path in (data.sources / file, text_path(data.sources, file)):

@@ -255,16 +255,16 @@ def test_two_adds_at_once(store, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("path", ["incremental", "full"])
 def test_a_failed_build_leaves_everything_as_it_was(path, store, tmp_path, monkeypatch, capsys):
-    from policykg.pipeline import incremental as incremental_mod
+    from policykg.pipeline import update as update_mod
 
     def broken(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
     if path == "full":          # a generation without incremental state is built whole
-        monkeypatch.setattr(incremental_mod, "usable", lambda folder: False)
+        monkeypatch.setattr(ingest, "usable", lambda folder: False)
         monkeypatch.setattr(ingest, "write_generation", broken)
     else:                       # fails half way, after some of the new files are written
-        monkeypatch.setattr(incremental_mod, "_update_index", broken)
+        monkeypatch.setattr(update_mod, "update_search_index", broken)
     path = tmp_path / "plan.html"
     path.write_text(PLAN, encoding="utf-8")
     before = state(store.root)

@@ -141,7 +141,7 @@ def test_namespace_terms_are_made_once_and_equal_rdflib_s():
 
 
 def test_pair_packs_come_by_owner_in_the_order_owners_first_appear():
-    from policykg.pipeline.incremental import _pairs_by_owner
+    from policykg.pipeline.graph_stage import pairs_by_owner
     groups = {("b", "c"): {}, ("a", "c"): {}, ("a", "b"): {}, ("b", "d"): {}}
-    assert _pairs_by_owner(groups) == {"b": [("a", "b")], "c": [("a", "c"), ("b", "c")],
+    assert pairs_by_owner(groups) == {"b": [("a", "b")], "c": [("a", "c"), ("b", "c")],
                                        "d": [("b", "d")]}

@@ -6,8 +6,8 @@ import json
 import random
 from array import array
 
-from policykg.pipeline.incremental import (PairPart, ShingleIndex, document_facts, state_dir,
-                                 write_pack)
+from policykg.pipeline.state import PairPart, document_facts, state_dir, write_pack
+from policykg.pipeline.shingles import ShingleIndex
 
 
 def _sorted_tuples_bytes(eligible: list[list[int]]) -> bytes:
@@ -67,7 +67,7 @@ def test_graph_stage_hands_the_index_aliases_and_facts(tmp_path, bundled_docs):
     from rdflib import Graph
     from policykg.corpus.tokenize import Tokenizer
     from policykg.pipeline.build import BuildContext
-    from policykg.pipeline.incremental import graph_stage
+    from policykg.pipeline.graph_stage import graph_stage
     from policykg.indexer.index import department_aliases
     docs = bundled_docs[:6]
     ctx = BuildContext(tmp_path, docs, Tokenizer.shared())
@@ -87,7 +87,7 @@ def test_graph_stage_hands_the_index_aliases_and_facts(tmp_path, bundled_docs):
 def test_frequency_rows_saved_from_their_buffers(tmp_path):
     """df.bin is the two rows' bytes, whether the rows are arrays (a build) or views of
     a mapped file (an add's FrozenFrequency.load)."""
-    from policykg.pipeline.incremental import FrozenFrequency
+    from policykg.pipeline.shingles import FrozenFrequency
     df = FrozenFrequency.__new__(FrozenFrequency)
     df.mask, df.n_docs, df._table = 3, 2, []
     df.rows = (array("H", [1, 2, 65535, 4]), array("H", [7, 8, 9, 10]))

@@ -1,7 +1,7 @@
-"""Incremental add and remove (pipeline.incremental): equal to a full build, both ways.
+"""Incremental add and remove (pipeline.update): equal to a full build, both ways.
 
 The reference for every comparison is a full build of the same corpus with the same
-frozen statistics (dictionary and shingle frequencies), `incremental.reference_generation`:
+frozen statistics (dictionary and shingle frequencies), `graph_stage.reference_generation`:
 the graph must be isomorphic, every export row and every provision's facts equal, and a
 set of searches must return the same hits.
 """
@@ -21,7 +21,7 @@ from rdflib.compare import isomorphic
 from policykg.corpus.sources import load_sources
 from policykg.corpus.loader import load_all
 from policykg.corpus.tokenize import Tokenizer
-from policykg.pipeline import exports, incremental, ingest
+from policykg.pipeline import citations_delta, exports, graph_stage, ingest, outputs, shingles, state, update
 from policykg.pipeline.generation import Generation
 from policykg.indexer.engines import engines_of
 from policykg.pipeline.datadir import DataDir
@@ -49,10 +49,10 @@ def add_text(store: DataDir, text: str, name: str, **given) -> ingest.AddResult:
     return ingest.add_document(store, candidate)
 
 
-def frozen(folder: Path) -> tuple[Tokenizer, incremental.FrozenFrequency]:
-    state = json.loads((folder / "incr" / "state.json").read_text(encoding="utf-8"))
+def frozen(folder: Path) -> tuple[Tokenizer, shingles.FrozenFrequency]:
+    kept = json.loads((folder / "incr" / "state.json").read_text(encoding="utf-8"))
     return (Tokenizer.from_file(folder / "dict.txt"),
-            incremental.FrozenFrequency.load(folder / "incr", state["df"]))
+            shingles.FrozenFrequency.load(folder / "incr", kept["df"]))
 
 
 def reference(store: DataDir, stats, into: Path) -> Path:
@@ -61,7 +61,7 @@ def reference(store: DataDir, stats, into: Path) -> Path:
     docs = load_all(store.sources, load_sources(store.sources))
     tokenizer, df = frozen(stats) if isinstance(stats, Path) else stats
     into.mkdir(parents=True)
-    incremental.reference_generation(into, docs, tokenizer, df)
+    graph_stage.reference_generation(into, docs, tokenizer, df)
     return into
 
 
@@ -74,7 +74,7 @@ def graph(folder: Path) -> Graph:
 
 def shared_engine(a: Path, b: Path) -> str | None:
     """The one engine both generations are indexed for (the reference,
-    incremental.reference_generation, is whoosh's only), so rankings compare like with
+    graph_stage.reference_generation, is whoosh's only), so rankings compare like with
     like; None: each searched with its own."""
     common = [e for e in engines_of(a) if e in engines_of(b)]
     return common[0] if len(common) == 1 else None
@@ -275,15 +275,15 @@ def test_the_parts_of_a_full_build_make_its_outputs(built, tmp_path):
     store, gen = built
     new = tmp_path / "same"
     new.mkdir()
-    incremental.update(gen.folder, new, incremental.Change())
+    update.update(gen.folder, new, state.Change())
     (new / "sources.json").write_bytes((gen.folder / "sources.json").read_bytes())
     assert_same(new, gen.folder)
 
 
 def test_frozen_frequencies_of_the_same_corpus_are_find_alignments(bundled_docs):
     from policykg.ontology.alignment import find_alignments
-    df, _ = incremental.corpus_frequency(bundled_docs)
-    assert incremental.frozen_alignments(bundled_docs, df) == find_alignments(bundled_docs)
+    df, _ = shingles.corpus_frequency(bundled_docs)
+    assert shingles.frozen_alignments(bundled_docs, df) == find_alignments(bundled_docs)
 
 
 def test_a_generation_without_state_gets_a_full_build(built, tmp_path):
@@ -292,7 +292,7 @@ def test_a_generation_without_state_gets_a_full_build(built, tmp_path):
     result = add_text(store, PLAN, "plan.txt")
     gen = Generation(store.require_current())
     assert result.status == "added" and "update" not in gen.meta
-    assert incremental.usable(gen.folder)       # the build kept the state for the next add
+    assert state.usable(gen.folder)       # the build kept the state for the next add
 
 
 # ---- citations: only what the change can reach is resolved again ----------------------------------
@@ -306,7 +306,7 @@ def test_an_add_resolves_only_the_citations_its_keys_reach(built, tmp_path, monk
     def whole(*_a, **_k):
         raise AssertionError("the whole-corpus citation pass was taken")
 
-    monkeypatch.setattr(incremental, "_resolve_all_citations", whole)
+    monkeypatch.setattr(citations_delta, "_resolve_all_citations", whole)
     add_text(store, PLAN, "plan.txt")
     assert_same(store.require_current(), reference(store, base, tmp_path / "ref"))
 
@@ -323,23 +323,23 @@ def test_a_state_without_kept_citations_takes_the_whole_pass_once(built, tmp_pat
     (root / "state.json").write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
     # The key those states had (a digest of the citations as resolved, cited_by too); a
     # stale one on every other document, whose part is then made again.
-    corpus = incremental.load_corpus_state(current)
+    corpus = state.load_corpus_state(current)
     facts = resolve_citations([corpus.metas[f] for f in corpus.order],
                               [RawCitation(**r) for f in corpus.order
                                for r in corpus.docs[f]["raws"]])
     for i, f in enumerate(corpus.order):
         path = root / "cite" / f"{f}.json"
-        state = json.loads(path.read_text(encoding="utf-8"))
-        del state["citations"], state["cited"]
+        kept = json.loads(path.read_text(encoding="utf-8"))
+        del kept["citations"], kept["cited"]
         mine = [c for c in facts.citations if c.doc == f]
-        state["key"] = "stale" if i % 2 else incremental._digest(
+        kept["key"] = "stale" if i % 2 else state.digest(
             [[asdict(c), asdict(facts.cited[c.target])] for c in mine])
-        path.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
+        path.write_text(json.dumps(kept, ensure_ascii=False), encoding="utf-8")
     add_text(store, PLAN, "plan.txt")
     new = store.require_current()
     assert_same(new, reference(store, base, tmp_path / "ref"))
-    state = json.loads((new / "incr" / "state.json").read_text(encoding="utf-8"))
-    assert state["citations"] == incremental.CITE_FORMAT
+    kept = json.loads((new / "incr" / "state.json").read_text(encoding="utf-8"))
+    assert kept["citations"] == state.CITE_FORMAT
     assert all("citations" in json.loads(p.read_text(encoding="utf-8"))
                for p in (new / "incr" / "cite").glob("*.json"))
 
@@ -348,11 +348,11 @@ def test_a_state_without_kept_citations_takes_the_whole_pass_once(built, tmp_pat
 
 def _global_inputs(folder: Path):
     from policykg.ontology.graph import replay
-    corpus = incremental.load_corpus_state(folder)
+    corpus = state.load_corpus_state(folder)
     order = corpus.order
-    resolver = replay(e for f in order for e in incremental._events(corpus.docs[f]))
-    tasks, mentioned = incremental._tasks(corpus)
-    targets = [incremental._Indicator(t["indicator_key"], t["indicator"])
+    resolver = replay(e for f in order for e in update.registry_events(corpus.docs[f]))
+    tasks, mentioned = outputs.task_rows(corpus)
+    targets = [state.Indicator(t["indicator_key"], t["indicator"])
                for f in order for t in corpus.docs[f]["targets"]]
     return [corpus.metas[f] for f in order], resolver, tasks, mentioned, {}, targets
 
@@ -383,7 +383,7 @@ def test_the_build_keeps_the_department_lines_for_the_next_add(built):
     import marshal
     from policykg.ontology.graph import DepartmentLines
     _, gen = built
-    data = marshal.loads((gen.folder / "incr" / incremental.DEPARTMENT_LINES).read_bytes())
+    data = marshal.loads((gen.folder / "incr" / outputs.DEPARTMENT_LINES).read_bytes())
     assert DepartmentLines.from_data(data).entries
 
 
@@ -399,8 +399,8 @@ def test_provisions_jsonl_is_spliced_from_the_old_lines(tmp_path, added, removed
     counts = [("a", 2), ("c", 1), ("d", 3)]
     lines = ["a1", "a2", "c1", "d1", "d2", "d3"]
     (tmp_path / "old").write_bytes("".join(f'{{"x": "{x}", "文": 1}}\n' for x in lines).encode())
-    pieces = incremental._provision_pieces(counts, added, removed)
+    pieces = outputs.provision_pieces(counts, added, removed)
     with open(tmp_path / "old", "rb") as src, open(tmp_path / "new", "wb") as out:
-        incremental._splice(src, out, pieces, '{"x": "B", "文": 1}\n'.encode())
+        outputs.splice_lines(src, out, pieces, '{"x": "B", "文": 1}\n'.encode())
     got = [json.loads(x)["x"] for x in (tmp_path / "new").read_text(encoding="utf-8").splitlines()]
     assert got == expect

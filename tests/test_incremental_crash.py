@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from policykg.corpus.sources import load_sources
-from policykg.pipeline import incremental, ingest
+from policykg.pipeline import state
 from policykg.pipeline.generation import Generation
 from policykg.pipeline.datadir import DataDir
 from ingest_formats import PLAN
@@ -65,7 +65,7 @@ def test_kill_minus_nine_during_incremental_add_and_remove(tmp_path):
     _, has = served_corpus(store)
     assert has != has_plan
     gen = Generation(store.require_current())
-    assert "update" in gen.meta and incremental.usable(gen.folder)
+    assert "update" in gen.meta and state.usable(gen.folder)
     assert not list(store.generations.glob(".tmp-*"))
     assert (gen.folder / "sources.json").read_bytes() == (store.sources / "manifest.json").read_bytes()
     entries = load_sources(store.sources).entries

@@ -23,7 +23,7 @@ from policykg.ontology.queries import format_result, run_sparql
 from policykg.indexer.search import render_text
 from policykg.web.app import create_app
 from policykg.web.server import default_workers, serve as run_server
-from policykg.pipeline.incremental import STEPS
+from policykg.pipeline.update import STEPS
 from policykg.pipeline.ingest import add_document, read_candidate
 from policykg.pipeline.ingest import remove_document
 
@@ -246,7 +246,7 @@ def serve(ctx: Ctx, **flags) -> None:
 def _progress(label: str):
     """A progress bar over the steps of an add or remove, and the callback that advances it.
 
-    An add is incremental (pipeline.incremental.STEPS) unless it falls back to a full build
+    An add is incremental (pipeline.update.STEPS) unless it falls back to a full build
     (stage_names()); the bar is sized for the longer of the two so it never overshoots.
     """
     bar = click.progressbar(length=max(len(stage_names()), len(STEPS)), label=label,
