@@ -510,12 +510,23 @@ class Searcher:
         self.docinfo = {d["doc"]: DocInfo.of(d) for d in catalog.documents}
         self.date_rank = date_rank(catalog.documents)
         self._local = threading.local()
+        self._readers: list = []        # every thread's, so close() reaches them all
+        self._readers_lock = threading.Lock()
 
     def _reader(self):
         reader = getattr(self._local, "reader", None)
         if reader is None:
             reader = self._local.reader = self.ix.reader()
+            with self._readers_lock:
+                self._readers.append(reader)
         return reader
+
+    def close(self) -> None:
+        """Close the index files every thread opened (the generation is retired)."""
+        with self._readers_lock:
+            readers, self._readers = self._readers, []
+        for reader in readers:
+            reader.close()
 
     @classmethod
     def open(cls, folder: Path, tokenizer: Tokenizer, documents: Sequence[Mapping]) -> "Searcher":

@@ -440,6 +440,12 @@ class TantivySearcher(Searcher):
         """The request cache's hits, misses, size and bound (functools' CacheInfo)."""
         return self._prepared.cache_info()
 
+    def close(self) -> None:
+        """Let go of the index (its files are mapped until the last reference goes; the
+        request cache refers back to this searcher, so it is emptied first)."""
+        self._prepared.cache_clear()
+        self._searcher = self.index = None
+
     def _one_kind_each(self) -> bool:
         """Whether every provision has exactly one kind: then the kind counts of a search
         sum to its matches, and the aggregation needs no count of its own."""

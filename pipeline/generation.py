@@ -159,6 +159,20 @@ class Generation:
         """The rows of one graph export: departments, citations, targets or alignments."""
         return self.catalog.rows(name)
 
+    def close(self) -> None:
+        """Let go of the files this generation holds open — the catalog, the search index,
+        the graph store — once nothing reads it any more (web.app.State, when its last
+        request on it has finished): a pruned generation's disk is freed then, not at the
+        next restart."""
+        for part in ("catalog", "searcher"):
+            opened = self.__dict__.pop(part, None)     # cached_property's slot
+            if opened is not None:
+                opened.close()
+        with self._graph_lock:
+            graph, self._graph = self._graph, None
+        if graph is not None:
+            graph.close()
+
 
 class ProvisionLookup(Mapping):
     """Provision id → provision, each looked up in the catalog when asked for."""

@@ -8,7 +8,7 @@ import secrets
 import threading
 import time
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, g, has_request_context, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from policykg.pipeline.generation import Generation
@@ -39,15 +39,48 @@ class State:
         self.settings = settings
         self.store = DataDir(settings.data_dir)
         self._gen: Generation | None = None
+        self._readers: dict[Generation, int] = {}    # generation → requests reading it
         self._runner: SparqlRunner | None = None
         self._lock = threading.Lock()
 
     def generation(self) -> Generation:
+        """The generation this request reads: the current one when it first asks, kept
+        for the rest of the request (counted, so a retired one is closed only when its
+        last request has finished); outside a request, the current one."""
+        if not has_request_context():
+            return self._current()
+        pinned = g.get("generation")
+        while pinned is None:
+            gen = self._current()
+            with self._lock:
+                if gen is self._gen:        # still current, so not retired: count it
+                    self._readers[gen] = self._readers.get(gen, 0) + 1
+                    pinned = g.generation = gen
+        return pinned
+
+    def release(self, gen: Generation) -> None:
+        """A request is done with `gen`: a retired generation nobody reads is closed."""
+        with self._lock:
+            left = self._readers[gen] = self._readers[gen] - 1
+            if left == 0:
+                del self._readers[gen]
+            done = left == 0 and gen is not self._gen
+        if done:
+            gen.close()
+
+    def _retire(self, gen: Generation | None) -> None:
+        """`gen` is no longer current (under self._lock): closed now if no request reads
+        it, else by the last one's release()."""
+        if gen is not None and gen not in self._readers:
+            gen.close()
+
+    def _current(self) -> Generation:
         folder = self.store.require_current()
         gen = self._gen
         if gen is None or gen.folder != folder:
             with self._lock:
                 if self._gen is None or self._gen.folder != folder:
+                    self._retire(self._gen)
                     old_runner, self._runner = self._runner, None
                     self._gen = Generation(folder, self.settings.graph_store,
                                            self.settings.search_engine,
@@ -119,8 +152,9 @@ def create_app(settings: Settings) -> Flask:
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["X-Request-Id"] = g.get("request_id", "")
-        if state._gen is not None:
-            response.headers["X-Generation"] = state._gen.name
+        served = g.get("generation") or state._gen
+        if served is not None:
+            response.headers["X-Generation"] = served.name
         request_log.info(json.dumps({
             "request_id": g.get("request_id"), "method": request.method,
             "route": request.url_rule.rule if request.url_rule else None,
@@ -129,6 +163,12 @@ def create_app(settings: Settings) -> Flask:
             "client": request.remote_addr,
         }, ensure_ascii=False))
         return response
+
+    @app.teardown_request
+    def release_generation(_exc):
+        gen = g.pop("generation", None)
+        if gen is not None:
+            state.release(gen)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
