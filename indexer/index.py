@@ -259,7 +259,8 @@ def make_schema() -> fields.Schema:
 
 @dataclass(frozen=True)
 class ProvisionFacts:
-    """The graph facts the index uses, read defensively from `BuildContext.facts`."""
+    """The graph facts the index uses, from one provision's entry in facts.json
+    (ontology.graph.empty_facts gives its keys)."""
 
     lead: tuple[str, ...] = ()
     participants: tuple[str, ...] = ()
@@ -270,50 +271,18 @@ class ProvisionFacts:
     @classmethod
     def read(cls, raw: dict | None,
              known_aliases: Mapping[str, Sequence[str]] | None = None) -> "ProvisionFacts":
-        """From one entry of `BuildContext.facts`; `known_aliases` maps a canonical
-        department name to its other names (from the graph)."""
-        raw = raw if isinstance(raw, dict) else {}
-        depts = raw.get("departments") if isinstance(raw.get("departments"), dict) else {}
-        lead, participants, aliases = [], [], []
-        for role, out in (("lead", lead), ("participants", participants)):
-            for entry in _as_list(depts.get(role)):
-                name, alts = _dept_entry(entry)
-                if name:
-                    out.append(name)
-                    aliases.extend(alts)
-                    aliases.extend((known_aliases or {}).get(name, ()))
-        indicators, years = [], []
-        for t in _as_list(raw.get("targets")):
-            if not isinstance(t, dict):
-                continue
-            ind = t.get("indicator")
-            ind = ind.get("name") or ind.get("label") if isinstance(ind, dict) else ind
-            if isinstance(ind, str) and ind.strip():
-                indicators.append(ind.strip())
-            year = t.get("target").get("year") if isinstance(t.get("target"), dict) else None
-            if year is not None and re.fullmatch(r"\d{4}", str(year)):
-                years.append(str(year))
-        return cls(tuple(dict.fromkeys(lead)), tuple(dict.fromkeys(participants)),
-                   tuple(dict.fromkeys(aliases)), tuple(dict.fromkeys(indicators)),
-                   tuple(dict.fromkeys(years)))
-
-
-def _as_list(value) -> list:
-    return list(value) if isinstance(value, (list, tuple)) else []
-
-
-def _dept_entry(entry) -> tuple[str | None, list[str]]:
-    """A department as the graph gives it: a canonical name, or a dict with aliases."""
-    if isinstance(entry, str):
-        return (entry.strip() or None), []
-    if isinstance(entry, dict):
-        name = entry.get("name") or entry.get("label") or entry.get("canonical")
-        alts = [a for a in _as_list(entry.get("aliases")) if isinstance(a, str)]
-        written = entry.get("text") or entry.get("as_written")
-        if isinstance(written, str):
-            alts.append(written)
-        return (name.strip() if isinstance(name, str) and name.strip() else None), alts
-    return None, []
+        """From one entry of facts.json (None: a provision with no facts); `known_aliases`
+        maps a canonical department name to its other names (from the graph)."""
+        if not raw:
+            return cls()
+        depts = raw["departments"]
+        lead, participants = tuple(dict.fromkeys(depts["lead"])), tuple(dict.fromkeys(depts["participants"]))
+        aliases = [a for name in (*lead, *participants) for a in (known_aliases or {}).get(name, ())]
+        indicators = [t["indicator"] for t in raw["targets"] if t["indicator"]]
+        years = [str(t["target"]["year"]) for t in raw["targets"]
+                 if t["target"] and t["target"].get("year") is not None]
+        return cls(lead, participants, tuple(dict.fromkeys(aliases)),
+                   tuple(dict.fromkeys(indicators)), tuple(dict.fromkeys(years)))
 
 
 def trail_of(p: Provision, by_id: dict[str, Provision]) -> list[dict]:

@@ -95,6 +95,17 @@ ZH = "zh"
 GRAPH_FILE = "graph.nt"
 GRAPH_LIST = "graph.files"      # after an add: the part files whose union is the graph
 FACTS_FILE = "facts.json"
+
+
+def empty_facts() -> dict:
+    """A provision's entry in facts.json, before anything is found: the one place its keys
+    are made.  departments: canonical names by role ("lead", "participants"); mentions:
+    names of bodies the provision only mentions; targets: target rows (pipeline.exports'
+    form: indicator, unit, target {value, comparator, year}, …); cites: citations
+    {title, number, target, resolves_to}; aligned: {provision, doc, direction, kind,
+    score}; and, on a task-table row, evidence_of: the body provision it restates."""
+    return {"departments": {"lead": [], "participants": []}, "targets": [], "cites": [],
+            "aligned": [], "mentions": []}
 ROW_FILES = {"departments": "departments.jsonl", "citations": "citations.jsonl",
              "targets": "targets.jsonl", "alignments": "alignments.jsonl"}
 
@@ -266,8 +277,7 @@ class _Builder:
 
     def fact_slot(self, pid: str) -> dict:
         if pid not in self.facts:
-            self.facts[pid] = {"departments": {"lead": [], "participants": []}, "targets": [],
-                               "cites": [], "aligned": [], "mentions": []}
+            self.facts[pid] = empty_facts()
         return self.facts[pid]
 
     # ---- documents and provisions -------------------------------------------------------------

@@ -30,6 +30,7 @@ from rdflib.query import Result
 
 from policykg.corpus.vocabulary import LEVEL_ORDER
 from policykg.ontology import graphstore
+from policykg.ontology.graph import empty_facts
 from policykg.ontology.namespaces import PREFIXES
 
 INIT_NS = dict(PREFIXES)
@@ -270,8 +271,7 @@ def find_provision(graph: Graph, ref: str | URIRef) -> URIRef | None:
 def provision_facts(graph: Graph, provision: str | URIRef) -> dict:
     """Lead and participating departments (canonical names), targets, citations, alignments."""
     p = find_provision(graph, provision)
-    out = {"departments": {"lead": [], "participants": []}, "targets": [], "cites": [],
-           "aligned": [], "mentions": []}
+    out = empty_facts()
     if p is None:
         return out
     for r in select(graph, """

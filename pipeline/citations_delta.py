@@ -11,8 +11,7 @@ from typing import Callable, Sequence
 from policykg.corpus.records import Document
 from policykg.ontology.citations import (Citation, CitedDocument, RawCitation,
                                 citation_keys, resolve_citations)
-from policykg.corpus.files import write_fresh_json
-from policykg.pipeline.state import CITE_FORMAT, Corpus, asdict, cite_row, cited_map, ckeys, digest, write_cite_state
+from policykg.pipeline.state import Corpus, cite_row, cited_map, write_cite_state
 
 def reresolve_citations(corpus: Corpus, root: Path, document: Callable[[str], Document],
                        added: str | None) -> dict[str, CitedDocument]:
@@ -27,14 +26,11 @@ def reresolve_citations(corpus: Corpus, root: Path, document: Callable[[str], Do
     as in the whole corpus, and nothing else can change.  Only those are resolved again;
     every other citation keeps what its cite state says.  The one thing that does not
     decompose — two separate nodes with one identity (a full build keeps the last one
-    met) — sends the change to the full pass, as does a state without kept citations."""
-    if corpus.info.get("citations") != CITE_FORMAT or any(
-            f != added and "citations" not in corpus.cites.get(f, {}) for f in corpus.order):
-        return _resolve_all_citations(corpus, root, document)
+    met) — sends the change to the full pass."""
     states = corpus.docs
     index: dict[str, list[str]] = defaultdict(list)
     for f in corpus.order:
-        keys = ckeys(states[f], corpus.cites.get(f))
+        keys = states[f]["ckeys"]
         for k in {*keys["meta"], *(k for ks in keys["raws"] for k in ks)}:
             index[k].append(f)
     # The closure of the changed keys: documents and citations joined to them.
@@ -50,7 +46,7 @@ def reresolve_citations(corpus: Corpus, root: Path, document: Callable[[str], Do
             continue
         seen.add(key)
         for f in index.get(key, ()):
-            keys = ckeys(states[f])
+            keys = states[f]["ckeys"]
             if key in keys["meta"] and f not in metas_in:
                 metas_in.add(f)
                 todo += keys["meta"]
@@ -126,9 +122,7 @@ def _put_citations(corpus: Corpus, root: Path, document: Callable[[str], Documen
     old = corpus.cites.get(f)
     if (old is None or old.get("citations") != [cite_row(c) for c in mine]
             or old.get("cited") != cited_map(mine, cited)):
-        corpus.cites[f] = write_cite_state(root, document(f), mine, cited, corpus.metas,
-                                           None if "ckeys" in corpus.docs[f]
-                                           else ckeys(corpus.docs[f], old))
+        corpus.cites[f] = write_cite_state(root, document(f), mine, cited, corpus.metas)
         corpus.touched.add(f)
 
 
@@ -142,19 +136,5 @@ def _resolve_all_citations(corpus: Corpus, root: Path, document: Callable[[str],
     for c in facts.citations:
         by_doc[c.doc].append(c)
     for f in corpus.order:
-        mine, old = by_doc.get(f, []), corpus.cites.get(f)
-        if old is not None and "citations" not in old and \
-                old.get("key") == digest([[asdict(c), asdict(facts.cited[c.target])]
-                                           for c in mine]):
-            # A state of before CITE_FORMAT whose citations resolve as they did: its part
-            # stays (a hard link); only its state gains the citations, for the next add.
-            state = {k: v for k, v in old.items() if k != "key"}
-            state.update(citations=[cite_row(c) for c in mine],
-                         cited=cited_map(mine, facts.cited),
-                         ckeys=ckeys(corpus.docs[f]))    # its doc state is not rewritten
-            write_fresh_json(root / "cite" / f"{f}.json", state)
-            corpus.cites[f] = state
-            continue
-        _put_citations(corpus, root, document, f, mine, facts.cited)
-    corpus.info["citations"] = CITE_FORMAT
+        _put_citations(corpus, root, document, f, by_doc.get(f, []), facts.cited)
     return facts.cited

@@ -18,10 +18,11 @@ from policykg.ontology.citations import (CitedDocument)
 from policykg.indexer.index import INDEX_DIR, build_index, department_aliases
 from policykg.pipeline.datadir import write_json, write_jsonl
 from policykg.ontology.graph import graph_from_parts, graph_parts, write_graph_build
+from policykg.ontology.extract import parts_from_extracts
 from policykg.corpus.files import write_fresh_json
 from policykg.pipeline.outputs import global_part, write_graph, write_outputs
 from policykg.pipeline.shingles import ShingleIndex, corpus_frequency, frozen_alignments
-from policykg.pipeline.state import CITE_FORMAT, Corpus, FORMAT, PairPart, document_facts, pair_part_of, state_dir, write_cite_state, write_document_outputs, write_document_state, write_pack
+from policykg.pipeline.state import Corpus, StateInfo, PairPart, document_facts, pair_part_of, state_dir, write_cite_state, write_document_outputs, write_document_state, write_pack
 
 def reference_generation(folder: Path, docs: Sequence[Document], tokenizer: Tokenizer,
                          df: al.DocumentFrequency) -> None:
@@ -46,8 +47,12 @@ def graph_stage(ctx) -> None:
     """Build stage "graph": extract, write every part of the graph once (the incremental
     state), then graph.nt, facts.json and the export rows from those parts — as an add
     writes them.  No rdflib Graph of the corpus is ever held: assembling one cost more
-    than all the extraction, and its memory grew with the corpus."""
-    parts = graph_parts(ctx.docs)
+    than all the extraction, and its memory grew with the corpus.  With `ctx.extracts`
+    (a Dask build, pipeline.cluster) only the corpus-wide steps run here."""
+    extracts = getattr(ctx, "extracts", None)
+    parts = graph_parts(ctx.docs) if extracts is None else parts_from_extracts(ctx.docs, extracts)
+    if extracts is not None:
+        extracts.clear()        # the caller's list too: what parts did not take goes now
     corpus = write_full_state(ctx.folder, ctx.docs, parts)
     root = state_dir(ctx.folder)
     resolver, cited = parts.departments.resolver, parts.citations.cited
@@ -129,7 +134,7 @@ def write_full_state(folder: Path, docs: Sequence[Document], parts) -> "Corpus":
     metas = {d.file: d.meta for d in docs}
     by_doc = _group_by_doc(docs, parts)
     target_iris: dict[int, str] = {}
-    corpus = Corpus(folder, {}, metas, {}, {}, {})
+    corpus = Corpus(folder, StateInfo({}, (), {}, {}), metas, {}, {}, {})
     for doc, sh in zip(docs, shingled):
         g = by_doc[doc.file]
         corpus.docs[doc.file], iris = write_document_state(
@@ -153,9 +158,8 @@ def write_full_state(folder: Path, docs: Sequence[Document], parts) -> "Corpus":
                                  target_iris) for h, l in names)
         corpus.pairs.update(write_pack(root, owner, items))
     corpus.touched = set(metas)
-    corpus.info = {"format": FORMAT, "df": df.save(root), "base_docs": [d.file for d in docs],
-                   "spans": {}, "citations": CITE_FORMAT,
-                   "aliases": alias_map(parts.departments.resolver)}
+    corpus.info = StateInfo(df.save(root), tuple(d.file for d in docs), {},
+                            alias_map(parts.departments.resolver))
     write_document_outputs(root, corpus)
     write_state(root, corpus)
     return corpus
@@ -213,7 +217,7 @@ def alias_map(resolver) -> dict[str, list[str]]:
 
 
 def write_state(root: Path, corpus: Corpus) -> None:
-    info = dict(corpus.info)
-    info.update(format=FORMAT, metas=[corpus.metas[f].to_dict() | {"file": f} for f in corpus.order],
+    info = corpus.info.to_json()
+    info.update(metas=[corpus.metas[f].to_dict() | {"file": f} for f in corpus.order],
                 pairs={name: s["owner"] for name, s in sorted(corpus.pairs.items())})
     write_fresh_json(root / "state.json", info)

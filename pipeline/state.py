@@ -10,7 +10,7 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 
 from policykg.corpus.records import Document, DocumentMeta, Provision
@@ -19,7 +19,7 @@ from policykg.ontology.alignment import Alignment
 from policykg.ontology.citations import (Citation, CitationFacts, CitedDocument, RawCitation,
                                 citation_keys, meta_keys)
 from policykg.ontology.departments import Mention, Responsibility
-from policykg.ontology.graph import (citation_part, document_part, pair_part, span_lines)
+from policykg.ontology.graph import citation_part, document_part, empty_facts, pair_part, span_lines
 from policykg.ontology.targets import Target, TargetAlignment
 from policykg.indexer.index import ProvisionFacts
 from policykg.corpus.files import open_fresh, read_json, write_fresh, write_fresh_json, write_fresh_lines
@@ -27,11 +27,11 @@ from policykg.pipeline.shingles import flat_order, save_stream
 
 Step = Callable[[str], None]
 STATE_DIR = "incr"
-FORMAT = 2
-# state.json "citations": every cite state holds its resolved citations ("citations",
-# "cited"), so an add re-resolves only what the change can reach (reresolve_citations).  A
-# state without it (written before) takes the full pass once, which writes them.
-CITE_FORMAT = 2          # 2: issuers in a title's identity (ontology.citations.identity_keys)
+# The state's form.  A generation whose state has another is not updated in place: the add
+# makes a full build instead (pipeline.ingest), which writes the state anew — the rebuild is
+# the migration.  3: one number for every file below (cite states hold their resolved
+# citations, doc states their citation keys with issuers in a title's identity).
+FORMAT = 3
 
 
 class NotIncremental(Exception):
@@ -79,7 +79,7 @@ def _provision(d: dict) -> Provision:
 #   incr/doc/<doc>.nt, .prov.json, .rows, .facts
 #                                   its graph part, provisions, target rows, facts as JSON
 #   incr/cite/<doc>.json, .nt, .rows its citations as they resolve now (the json: the
-#                                   resolved citations and cited nodes, CITE_FORMAT)
+#                                   resolved citations and cited nodes)
 #   incr/span/<doc>.nt              spans of it other parts point at
 #   incr/pair/<owner>.json, .nt, .rows
 #                                   the pairs made when <owner> came in (a full build: the
@@ -89,12 +89,31 @@ def _provision(d: dict) -> Provision:
 #                                   marshal; ontology.graph.DepartmentLines): absent,
 #                                   unreadable or made by other code, it is made again
 
+@dataclass(frozen=True)
+class StateInfo:
+    """incr/state.json beside the per-document files: what the state holds for the whole
+    corpus (written with the build order and the pairs' owners, see write_state)."""
+
+    df: Mapping[str, object]              # the frozen shingle frequencies (FrozenFrequency.save)
+    base_docs: tuple[str, ...]            # the base shingle index's documents, in its order
+    spans: Mapping[str, str]              # document → digest of the spans others ask of it
+    aliases: Mapping[str, Sequence[str]]  # canonical department name → its other names
+
+    @classmethod
+    def from_json(cls, info: Mapping) -> "StateInfo":
+        return cls(info["df"], tuple(info["base_docs"]), info["spans"], info["aliases"])
+
+    def to_json(self) -> dict:
+        return {"format": FORMAT, "df": dict(self.df), "base_docs": list(self.base_docs),
+                "spans": dict(self.spans), "aliases": dict(self.aliases)}
+
+
 @dataclass
 class Corpus:
     """The incremental state of a generation, loaded, and what the change touches."""
 
     folder: Path
-    info: dict
+    info: StateInfo
     metas: dict[str, DocumentMeta]      # in build order
     docs: dict[str, dict]               # file → document state
     cites: dict[str, dict]              # file → citation state
@@ -148,7 +167,7 @@ def _load_corpus_state(folder: Path) -> Corpus:
     pairs = {}
     for owner in sorted(set(info["pairs"].values())):
         pairs.update(read_json(root / "pair" / f"{owner}.json"))
-    return Corpus(folder, info, metas, docs, cites, pairs)
+    return Corpus(folder, StateInfo.from_json(info), metas, docs, cites, pairs)
 
 
 def load_document(root: Path, meta: DocumentMeta) -> Document:
@@ -212,20 +231,9 @@ def _tally(doc: Document, facts: dict[str, dict]) -> dict[str, list[int]]:
 def cite_keys(meta: DocumentMeta, raws: Sequence[RawCitation]) -> dict[str, list]:
     """The keys resolve_citations joins a document and each of its citations by (文号,
     issuer and title, as it computes them): two things can only end up in one cited node
-    through a chain of shared keys.  `v`: the keys' form (CITE_FORMAT)."""
-    return {"v": CITE_FORMAT, "meta": meta_keys(meta),
+    through a chain of shared keys."""
+    return {"meta": meta_keys(meta),
             "raws": [citation_keys(r.number, r.title) for r in raws]}
-
-
-def ckeys(state: dict, cites: dict | None = None) -> dict[str, list]:
-    """A document's citation keys: in its state; for a state written before they were kept,
-    in its cite state (put there when the first add took the whole pass), else computed
-    (also when kept in an older form)."""
-    if state.get("ckeys", {}).get("v") != CITE_FORMAT:
-        kept = (cites or {}).get("ckeys")
-        state["ckeys"] = kept if (kept or {}).get("v") == CITE_FORMAT else cite_keys(
-            _meta(state["meta"]), [RawCitation(**r) for r in state["raws"]])
-    return state["ckeys"]
 
 
 def cite_row(c: Citation) -> list:
@@ -240,18 +248,14 @@ def cited_map(citations: Sequence[Citation], cited: dict[str, CitedDocument]) ->
 
 
 def write_cite_state(root: Path, doc: Document, citations: Sequence[Citation],
-                     cited: dict[str, CitedDocument], metas: dict[str, DocumentMeta],
-                     ckeys: dict | None = None) -> dict:
-    """The part holding one document's citations as they resolve now (`ckeys`: the
-    document's citation keys, kept here when its own state does not have them)."""
+                     cited: dict[str, CitedDocument], metas: dict[str, DocumentMeta]) -> dict:
+    """The part holding one document's citations as they resolve now."""
     own = {c.target: cited[c.target] for c in citations}
     targets = [metas[c.resolves_to] for c in own.values() if c.resolves_to in metas]
     part, rows = citation_part(doc, CitationFacts(list(citations), own), targets)
     state = {"file": doc.file, "citations": [cite_row(c) for c in citations],
              "cited": cited_map(citations, cited), "facts": part.facts,
              "spans": [[s, e] for _, s, e in part.spans], "shared": part.shared}
-    if ckeys is not None:
-        state["ckeys"] = ckeys
     write_fresh_lines(root / "cite" / f"{doc.file}.nt", part.lines)
     write_fresh_lines(root / "cite" / f"{doc.file}.rows", map(row_line, rows))
     write_fresh_json(root / "cite" / f"{doc.file}.json", state)
@@ -362,7 +366,7 @@ def write_document_outputs(root: Path, corpus: Corpus) -> None:
     """The span part and the facts of every touched document."""
     pairs_of = _pairs_by_doc(corpus.pairs)
     positions = target_positions(corpus)
-    spans = dict(corpus.info.get("spans", {}))
+    spans = dict(corpus.info.spans)
     for f in corpus.order:
         if f not in corpus.touched:
             continue
@@ -372,12 +376,7 @@ def write_document_outputs(root: Path, corpus: Corpus) -> None:
         facts = facts_of_document(f, corpus, pairs_of.get(f, []), positions)
         write_fresh(root / "doc" / f"{f}.facts",
                      json.dumps(facts, ensure_ascii=False)[1:-1].encode("utf-8"))
-    corpus.info["spans"] = {f: spans[f] for f in corpus.order}
-
-
-def _empty_slot() -> dict:
-    return {"departments": {"lead": [], "participants": []}, "targets": [], "cites": [],
-            "aligned": [], "mentions": []}
+    corpus.info = dataclasses.replace(corpus.info, spans={f: spans[f] for f in corpus.order})
 
 
 def facts_of_document(file: str, corpus: Corpus, pairs: Sequence[dict], positions) -> dict:
@@ -387,7 +386,7 @@ def facts_of_document(file: str, corpus: Corpus, pairs: Sequence[dict], position
     for pid, slot in corpus.docs[file]["facts"].items():
         facts[pid] = {**slot, "cites": [], "aligned": []}
     for pid, slot in corpus.cites[file]["facts"].items():
-        facts.setdefault(pid, _empty_slot())["cites"] = list(slot["cites"])
+        facts.setdefault(pid, empty_facts())["cites"] = list(slot["cites"])
     seen: set[tuple] = set()          # _Builder._aligned's "if entry not in slot", in O(1)
     for _, (higher, lower, kind, score), h_doc, l_doc in sorted(fact_entries(pairs, positions),
                                                                  key=lambda e: e[0]):
@@ -398,7 +397,7 @@ def facts_of_document(file: str, corpus: Corpus, pairs: Sequence[dict], position
             if here != file or key in seen:
                 continue
             seen.add(key)
-            facts.setdefault(me, _empty_slot())["aligned"].append(
+            facts.setdefault(me, empty_facts())["aligned"].append(
                 {"provision": other, "doc": other_doc, "direction": direction, "kind": kind,
                  "score": score})
     return facts

@@ -64,6 +64,7 @@ numbers; the query side then uses its term-based fallback for title matches.
 from __future__ import annotations
 
 
+import dataclasses
 import gc
 import json
 import time
@@ -85,7 +86,7 @@ from policykg.pipeline.citations_delta import reresolve_citations
 from policykg.pipeline.graph_stage import alias_map, write_state
 from policykg.pipeline.outputs import global_part, update_search_index, write_catalog_delta, write_corpus_files, write_graph, write_outputs
 from policykg.pipeline.shingles import FrozenFrequency, ShingleIndex, alignment_order, eligible_shingles, load_stream, shingle
-from policykg.pipeline.state import Change, Corpus, NotIncremental, PairPart, Step, ckeys, filter_pack, load_corpus_state, load_document, pair_part_of, row_line, state_dir, target_from_json, usable, write_document_outputs, write_document_state, write_pack
+from policykg.pipeline.state import Change, Corpus, NotIncremental, PairPart, Step, filter_pack, load_corpus_state, load_document, pair_part_of, row_line, state_dir, target_from_json, usable, write_document_outputs, write_document_state, write_pack
 
 STEPS = ("read", "extract", "align", "citations", "graph", "facts", "index", "done")
 
@@ -110,7 +111,7 @@ def update(old: Path, new: Path, change: Change, step: Step = lambda _: None) ->
     try:
         root = state_dir(new)
         link_tree(state_dir(old), root, skip=lambda path: path.name == "state.json")
-        df = FrozenFrequency.load(root, corpus.info["df"])
+        df = FrozenFrequency.load(root, corpus.info.df)
         step("read")
         if change.remove:
             _drop(corpus, root, change.remove, df)
@@ -136,7 +137,7 @@ def _drop(corpus: Corpus, root: Path, file: str, df: FrozenFrequency) -> None:
     suffixes = {t["indicator_key"][-2:] for t in corpus.docs[file]["targets"]}
     lowers = realign.affected(meta, eligible, suffixes)
     before = {f: realign.signature(f, meta) for f in lowers}
-    keys = ckeys(corpus.docs[file], corpus.cites[file])
+    keys = corpus.docs[file]["ckeys"]
     corpus.cite_seeds.update(keys["meta"], *keys["raws"])
     corpus.cite_gone.update(corpus.cites[file].get("cited") or {})
     del corpus.metas[file], corpus.docs[file], corpus.cites[file]
@@ -264,7 +265,7 @@ class _Realigner:
         self.sources: dict[str, Document] = {}
         self.hierarchy = al.Hierarchy(corpus.metas.values())
         added = {f: s["eligible"] for f, s in corpus.docs.items() if s.get("eligible") is not None}
-        self.index = ShingleIndex.load(root, corpus.info["base_docs"], added)
+        self.index = ShingleIndex.load(root, corpus.info.base_docs, added)
         self.offsets: dict = {}
         self.allowed: dict[tuple[str, str], bool] = {}
         self.eligible: dict[str, list[int]] = {}
@@ -425,9 +426,9 @@ def _finish(corpus: Corpus, old: Path, new: Path, change: Change, started: float
                    list(zip(dept_rows, (line[:-1] for line in dept_lines))))
     step("facts")
     aliases = alias_map(resolver)
-    update_search_index(old, new, corpus, change, corpus.info.get("aliases", {}), aliases, document)
+    update_search_index(old, new, corpus, change, corpus.info.aliases, aliases, document)
     step("index")
-    corpus.info["aliases"] = aliases
+    corpus.info = dataclasses.replace(corpus.info, aliases=aliases)
     write_state(root, corpus)
     meta = {"format": 1, "generation": new.name.replace(".tmp-", ""),
             "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import shutil
-from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,6 @@ from policykg.pipeline import citations_delta, exports, graph_stage, ingest, out
 from policykg.pipeline.generation import Generation
 from policykg.indexer.engines import engines_of
 from policykg.pipeline.datadir import DataDir
-from policykg.ontology.citations import RawCitation, resolve_citations
 from ingest_formats import PLAN, PLAN_OUTLINE, to_docx, to_html, to_markdown, to_pdf
 
 LIMIT = 20 * 1024 * 1024
@@ -311,37 +309,23 @@ def test_an_add_resolves_only_the_citations_its_keys_reach(built, tmp_path, monk
     assert_same(store.require_current(), reference(store, base, tmp_path / "ref"))
 
 
-def test_a_state_without_kept_citations_takes_the_whole_pass_once(built, tmp_path):
-    """A state written before cite states kept their citations (no "citations" mark):
-    the add resolves the whole corpus, equal to a full build, and marks the state."""
+def test_a_state_of_another_format_is_rebuilt_not_updated(built, tmp_path):
+    """A generation whose incremental state has another form (an older policykg) is not
+    updated in place: the add makes a full build, which writes the state anew."""
     store = copy_store(built, tmp_path / "data")
     current = store.require_current()
-    base = frozen(current)
-    root = current / "incr"
-    info = json.loads((root / "state.json").read_text(encoding="utf-8"))
-    del info["citations"]
-    (root / "state.json").write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
-    # The key those states had (a digest of the citations as resolved, cited_by too); a
-    # stale one on every other document, whose part is then made again.
-    corpus = state.load_corpus_state(current)
-    facts = resolve_citations([corpus.metas[f] for f in corpus.order],
-                              [RawCitation(**r) for f in corpus.order
-                               for r in corpus.docs[f]["raws"]])
-    for i, f in enumerate(corpus.order):
-        path = root / "cite" / f"{f}.json"
-        kept = json.loads(path.read_text(encoding="utf-8"))
-        del kept["citations"], kept["cited"]
-        mine = [c for c in facts.citations if c.doc == f]
-        kept["key"] = "stale" if i % 2 else state.digest(
-            [[asdict(c), asdict(facts.cited[c.target])] for c in mine])
-        path.write_text(json.dumps(kept, ensure_ascii=False), encoding="utf-8")
+    info_path = current / "incr" / "state.json"
+    info = json.loads(info_path.read_text(encoding="utf-8"))
+    info["format"] = state.FORMAT - 1
+    info_path.unlink()              # a hard link shared with `built`: never write into it
+    info_path.write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
+    assert not state.usable(current)
     add_text(store, PLAN, "plan.txt")
     new = store.require_current()
-    assert_same(new, reference(store, base, tmp_path / "ref"))
+    assert not Generation(new).meta.get("update", {}).get("incremental", False)
+    assert state.usable(new)
     kept = json.loads((new / "incr" / "state.json").read_text(encoding="utf-8"))
-    assert kept["citations"] == state.CITE_FORMAT
-    assert all("citations" in json.loads(p.read_text(encoding="utf-8"))
-               for p in (new / "incr" / "cite").glob("*.json"))
+    assert kept["format"] == state.FORMAT
 
 
 # ---- the add's shortcuts: each equal to the long way ----------------------------------------------

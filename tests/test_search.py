@@ -13,6 +13,7 @@ from policykg.corpus.segment import segment_document
 from policykg.corpus.tokenize import Tokenizer, domain_terms
 from policykg.indexer.index import build_index, units
 from policykg.indexer.search import Searcher, SearchOptions, make_snippet, match_spans
+from policykg.ontology.graph import empty_facts
 
 FIXTURES = Path(__file__).parent / "fixtures" / "search"
 METAS = [
@@ -44,7 +45,7 @@ def pid(docs, file: str, heading: str) -> str:
 def hand_facts(docs) -> dict:
     """What the graph stage would say about the fixture provisions."""
     def depts(lead, participants=()):
-        return {"departments": {"lead": list(lead), "participants": list(participants)}}
+        return {**empty_facts(), "departments": {"lead": list(lead), "participants": list(participants)}}
     m, p = "municipal.txt", "provincial.txt"
     return {
         pid(docs, m, "加强党的建设"): depts([DG_HRSS]),
@@ -52,7 +53,7 @@ def hand_facts(docs) -> dict:
         pid(docs, m, "建立校企融合制度"): depts([DG_HRSS], ["东莞市教育局"]),
         pid(docs, m, "做强技能人才培养"): depts(["东莞市教育局"]),
         pid(docs, p, "实施校企双制办学"): depts(["广东省人力资源和社会保障厅"], ["广东省教育厅"]),
-        pid(docs, p, "毕业生初次就业率（%）"): {"targets": [
+        pid(docs, p, "毕业生初次就业率（%）"): {**empty_facts(), "targets": [
             {"indicator": "毕业生初次就业率", "target": {"value": 98, "comparator": ">=", "year": 2031},
              "baseline": {"value": 96, "year": 2020}}]},
     }

@@ -15,6 +15,7 @@ from policykg.corpus.tokenize import Tokenizer, domain_terms
 from policykg.indexer.index import build_index
 from policykg.indexer.search import Searcher
 from policykg.indexer.standing import standing
+from policykg.ontology.graph import empty_facts
 
 FIXTURES = Path(__file__).parent / "fixtures" / "standing"
 QC_HRSS, QC_EDU = "青川省人力资源和社会保障厅", "青川省教育厅"
@@ -66,7 +67,7 @@ def engines(tmp_path_factory, docs):
     tokenizer = Tokenizer.shared(domain_terms(texts, [m.title for m in METAS]))
     mirror = tantivy_engine.TantivyMirror.create(folder / tantivy_engine.TINDEX_DIR)
     facts = {find(docs, "province_2022.txt", "（一）扩大").id:
-             {"departments": {"lead": [QC_HRSS], "participants": [QC_EDU]}}}
+             {**empty_facts(), "departments": {"lead": [QC_HRSS], "participants": [QC_EDU]}}}
     build_index(folder / "index", docs, tokenizer, facts, {}, mirror=mirror)
     documents = [{**m.to_dict(), "key": m.key} for m in METAS]
     return {"whoosh": Searcher.open(folder, tokenizer, documents),
