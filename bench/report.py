@@ -305,7 +305,10 @@ def render_markdown(results: dict) -> str:
                 f"{b:,} ÷ {a:,} docs = {by_n[b] / by_n[a]:.1f}× for {b / a:.0f}× the documents"
                 for a, b in zip(ks, ks[1:]) if by_n[a])]
 
-    L += ["", "### Graph: the UI's questions, rdflib memory store vs Oxigraph (oxrdflib)", "",
+    L += ["", "### Graph: the library's graph questions (`ontology/queries.py`), rdflib memory store vs Oxigraph (oxrdflib)", "",
+          "No page runs these: the pages read the per-generation SQLite catalog (their figures are the "
+          "HTTP measurements below). These are the questions a script asks through the library and "
+          "the store conformance tests ask of every graph store.", "",
           "The generation's graph loaded as the server loads it (`ontology.graphstore.load_graph`): "
           "*oxigraph* = pyoxigraph's bulk loader into an in-memory store, wrapped as an rdflib "
           "Graph through oxrdflib, with `ontology/queries.py` handing Oxigraph's own engine the "
