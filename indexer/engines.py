@@ -84,6 +84,10 @@ def serving_engine(folder: Path, engine: str) -> str:
     (see open_searcher); NotBuilt when it cannot be searched that way — `policykg serve`
     asks at start, so a misconfigured server fails in one line, not at every request."""
     has = engines_of(folder)
+    if not has:
+        raise NotBuilt(f"{folder.name} has no search index: neither tindex/ (tantivy) nor "
+                       "index/ (whoosh) is whole — the generation is damaged; run "
+                       "`policykg build`")
     if check_engine(engine) == "tantivy" and available() and "tantivy" in has:
         return "tantivy"
     if "whoosh" not in has and "tantivy" in has:

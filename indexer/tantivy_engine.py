@@ -25,6 +25,8 @@ import functools
 import hashlib
 import json
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
@@ -74,6 +76,28 @@ PRIOR_SCALES = {1: 2.5, 2: 2.5, 3: 10.0}
 PRIOR_SCALE = PRIOR_SCALES[TINDEX_FORMAT]
 FACET_LIMIT = 100_000           # values per facet asked of tantivy: all of them
 HEAP = 128_000_000
+
+
+# tantivy's reader takes a lock file in the index folder even to read; where it cannot
+# (read-only media, a replica's mount), the index is opened through a private folder of
+# links to its files, which takes the lock instead.
+LOCK_FILES = (".tantivy-meta.lock", ".tantivy-writer.lock")
+
+
+def open_for_reading(path: Path) -> tuple[object, Path | None]:
+    """The tantivy index in `path`, and the folder of links it was opened through (to
+    remove when closed), or None when opened in place."""
+    import tantivy
+    try:
+        return tantivy.Index.open(str(path)), None
+    except ValueError as exc:
+        if "Lockfile" not in str(exc):
+            raise
+    links = Path(tempfile.mkdtemp(prefix="policykg-tindex-"))
+    for part in path.iterdir():
+        if part.name not in LOCK_FILES:
+            (links / part.name).symlink_to(part)
+    return tantivy.Index.open(str(links)), links
 
 
 TIE_MARGIN = 32     # hits fetched past the page, to order a tie at its edge by id
@@ -428,6 +452,7 @@ class TantivySearcher(Searcher):
         self._codes = dict(codes or {})
         self.schema = index.schema
         self._searcher = index.searcher()
+        self._links: Path | None = None     # open_for_reading's folder, when it made one
         self._total_by_kind = self._one_kind_each()
         # A query string is parsed, compiled and translated once, and its total and facet
         # counts (most of a search's cost: every match is visited) are kept with it, as
@@ -445,6 +470,8 @@ class TantivySearcher(Searcher):
         request cache refers back to this searcher, so it is emptied first)."""
         self._prepared.cache_clear()
         self._searcher = self.index = None
+        if self._links is not None:
+            shutil.rmtree(self._links, ignore_errors=True)
 
     def _one_kind_each(self) -> bool:
         """Whether every provision has exactly one kind: then the kind counts of a search
@@ -486,10 +513,12 @@ class TantivySearcher(Searcher):
             values = {"doc": [d["doc"] for d in documents], "dept": catalog["departments"]}
             codes = {name: table for name, v in values.items()
                      if (table := code_table(v)) is not None}
+        index, links = open_for_reading(folder / TINDEX_DIR)
         # Title words select documents by term here: ranges are a whoosh matter.
-        return cls(tantivy.Index.open(str(folder / TINDEX_DIR)),
-                   Catalog(tokenizer, list(documents), catalog["departments"], None), codes,
-                   cache, PRIOR_SCALES[fmt])
+        searcher = cls(index, Catalog(tokenizer, list(documents), catalog["departments"], None),
+                       codes, cache, PRIOR_SCALES[fmt])
+        searcher._links = links
+        return searcher
 
     def run(self, compiled: Compiled, page: int = 1, page_size: int = 10,
             options: SearchOptions = SearchOptions(), sort: str = "relevance") -> SearchResult:

@@ -434,6 +434,20 @@ class Catalog:
     def close(self) -> None:
         self._con.close()
 
+    def check_intact(self) -> None:
+        """sqlite3.DatabaseError unless every page of the file reads back whole (a file
+        damaged mid-way still opens and counts; only the pages that read the damage fail)."""
+        with self._lock:
+            verdict = self._con.execute("PRAGMA quick_check").fetchall()
+        if verdict != [("ok",)]:
+            first = str(verdict[0][0]).replace("*** in database main ***", "").split()
+            raise sqlite3.DatabaseError(f"{self.path} is damaged: {' '.join(first[:8])}")
+
+    def any_provision(self) -> dict | None:
+        """One provision, looked up as a page looks one up (a probe); None if there is none."""
+        first = self._all("SELECT id FROM provisions LIMIT 1")
+        return self.provision(first[0][0]) if first else None
+
     def _all(self, sql: str, args: tuple = ()) -> list[tuple]:
         with self._lock:
             return self._con.execute(sql, args).fetchall()

@@ -30,14 +30,36 @@ from typing import Iterator
 
 from policykg.corpus.files import NotBuilt, link_tree, read_jsonl, write_json, write_jsonl
 
-__all__ = ["DataDir", "StoreBusy", "NotBuilt", "link_tree", "read_jsonl", "write_json",
-           "write_jsonl", "KEEP_GENERATIONS"]
+__all__ = ["DataDir", "StoreBusy", "NotBuilt", "NoSpace", "link_tree", "read_jsonl",
+           "write_json", "write_jsonl", "KEEP_GENERATIONS", "DEFAULT_MIN_FREE"]
 
 KEEP_GENERATIONS = 3
 
 
 class StoreBusy(RuntimeError):
     """Another build or add holds the data folder."""
+
+
+class NoSpace(RuntimeError):
+    """The data folder's disk cannot hold another generation, old ones pruned or not."""
+
+
+# Bytes a build or add leaves free beyond the size of the generation it writes
+# (Settings.min_free_mb): a disk filled to the last byte fails everything else on it too.
+DEFAULT_MIN_FREE = 64 * 1024 * 1024
+MB = 1024 * 1024
+
+
+def _size(folder: Path) -> int:
+    """Bytes the files under `folder` take, a file hard-linked twice counted once."""
+    seen, total = set(), 0
+    for root, _, files in os.walk(folder):
+        for name in files:
+            st = os.lstat(os.path.join(root, name))
+            if (st.st_dev, st.st_ino) not in seen:
+                seen.add((st.st_dev, st.st_ino))
+                total += st.st_size
+    return total
 
 
 def _fsync_tree(path: Path) -> None:
@@ -78,6 +100,7 @@ def _fsync_dir(path: Path) -> None:
 @dataclass(frozen=True)
 class DataDir:
     root: Path
+    min_free: int = DEFAULT_MIN_FREE
 
     @property
     def generations(self) -> Path:
@@ -124,6 +147,7 @@ class DataDir:
     def new_generation(self) -> Iterator[Path]:
         """A fresh folder to build into; on success it becomes current, on error it goes."""
         self.generations.mkdir(parents=True, exist_ok=True)
+        self.make_room()
         gen_id = time.strftime("g-%Y%m%dT%H%M%S-", time.gmtime()) + secrets.token_hex(3)
         tmp = self.generations / f".tmp-{gen_id}"
         tmp.mkdir()
@@ -145,11 +169,26 @@ class DataDir:
         os.replace(tmp_link, self.link)
         _fsync_dir(self.root)
 
-    def prune(self) -> None:
+    def make_room(self) -> None:
+        """Refuse at once (NoSpace) a generation the disk cannot hold — about the size of
+        the current one, plus `min_free` — rather than fail mid-build; when old
+        generations are in the way, they are pruned first (all but the current one)."""
+        current = self.current()
+        need = (_size(current) if current is not None else 0) + self.min_free
+        if shutil.disk_usage(self.root).free >= need:
+            return
+        self.prune(keep=1)
+        free = shutil.disk_usage(self.root).free
+        if free < need:
+            raise NoSpace(f"not enough free space for a new generation in {self.root}: about "
+                          f"{need // MB + 1} MB needed (the current generation's size and "
+                          f"{self.min_free // MB} MB to spare), {free // MB} MB free")
+
+    def prune(self, keep: int = KEEP_GENERATIONS) -> None:
         """Drop old generations and leftovers of interrupted builds, keeping a few."""
         current = self.current()
         gens = sorted(p for p in self.generations.iterdir() if p.name.startswith("g-"))
-        for old in gens[:-KEEP_GENERATIONS]:
+        for old in gens[:-keep]:
             if current is None or old.resolve() != current:
                 shutil.rmtree(old, ignore_errors=True)
         for leftover in self.generations.glob(".tmp-*"):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from policykg.corpus.records import DocumentMeta
 from policykg.corpus.tokenize import Tokenizer
+from policykg.corpus.files import NotBuilt
 from policykg.pipeline.catalog import Catalog, open_catalog
 from policykg.indexer.tantivy_engine import DEFAULT_ENGINE
 from policykg.indexer.engines import open_searcher
@@ -84,6 +85,22 @@ class Generation:
         """Load every part a request may need; raises if any is missing or unreadable."""
         for name in self.READY_PARTS:
             getattr(self, name)
+
+    def probe(self) -> None:
+        """Ask each part a question, as a request would (readyz): the catalog is read
+        whole once, a provision looked up, a search answered; raises with the reason."""
+        self.check_ready()
+        self.catalog_intact
+        if self.catalog.any_provision() is None:
+            raise NotBuilt(f"{self.name}: the catalog has no provisions")
+        if self.searcher.search("*", page_size=1).total == 0:
+            raise NotBuilt(f"{self.name}: the search index finds nothing")
+
+    @functools.cached_property
+    def catalog_intact(self) -> bool:
+        """Whether the catalog reads back whole (checked once: every page is read)."""
+        self.catalog.check_intact()
+        return True
 
     @functools.cached_property
     def searcher(self):

@@ -25,6 +25,7 @@ crash at any moment leaves it served, whole.
 from __future__ import annotations
 
 import contextlib
+import errno
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -43,7 +44,7 @@ from policykg.pipeline.state import Change, NotIncremental, usable
 from policykg.pipeline.update import update as update_generation
 from policykg.pipeline.build import write_generation
 from policykg.pipeline.snapshot import SNAPSHOT, recover, write_snapshot
-from policykg.pipeline.datadir import DataDir, StoreBusy
+from policykg.pipeline.datadir import DataDir, NoSpace, StoreBusy
 
 Step = Callable[[str], None]
 
@@ -97,8 +98,17 @@ class RemoveResult:
 _STATUS_BY_REASON = {"too_large": 413, "unsupported": 415, "binary": 415, "missing": 400}
 
 
+# A data folder that cannot be written: read-only media, or not ours.
+READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
 def http_status(exc: BaseException) -> int:
-    """The HTTP status for an add/remove refusal: 4xx for what the client can fix."""
+    """The HTTP status for an add/remove refusal: 4xx for what the client can fix, 507 for
+    a full disk, 503 for a data folder that cannot be written or a server out of memory."""
+    if isinstance(exc, NoSpace) or getattr(exc, "errno", None) == errno.ENOSPC:
+        return 507
+    if isinstance(exc, OSError) and exc.errno in READ_ONLY or isinstance(exc, MemoryError):
+        return 503
     if isinstance(exc, UnreadableDocument):
         return _STATUS_BY_REASON.get(exc.reason, 422)   # empty, corrupt, bomb, encrypted…
     if isinstance(exc, (DuplicateDocument, StoreBusy)):

@@ -1,10 +1,13 @@
 """The Flask application factory: state, security headers, request logs, error pages."""
 from __future__ import annotations
 
+import dataclasses
+import errno
 import json
 import logging
 import re
 import secrets
+import sqlite3
 import threading
 import time
 
@@ -12,6 +15,7 @@ from flask import Flask, g, has_request_context, jsonify, render_template, reque
 from werkzeug.exceptions import HTTPException
 
 from policykg.pipeline.generation import Generation
+from policykg.pipeline.datadir import MB
 from policykg.pipeline.datadir import DataDir, NotBuilt
 from policykg.ontology import diskstore
 from policykg.ontology.sparql import SparqlRunner, warm_up
@@ -42,6 +46,8 @@ class State:
         self._readers: dict[Generation, int] = {}    # generation → requests reading it
         self._runner: SparqlRunner | None = None
         self._lock = threading.Lock()
+        # what a build or add must leave free on the disk (Settings.min_free_mb)
+        self.store = dataclasses.replace(self.store, min_free=settings.min_free_mb * MB)
 
     def generation(self) -> Generation:
         """The generation this request reads: the current one when it first asks, kept
@@ -111,10 +117,28 @@ class State:
 # when it is ours (Chinese); werkzeug's stock descriptions are English.
 ERROR_TITLES = {400: "请求有误", 403: "无权访问", 404: "未找到", 405: "不支持该请求方式",
                 409: "操作冲突", 413: "内容过大", 415: "不支持的格式", 422: "无法读取",
-                429: "请求过多", 500: "服务器内部错误", 503: "服务暂不可用"}
+                429: "请求过多", 500: "服务器内部错误", 503: "服务暂不可用", 507: "存储空间不足"}
 ERROR_HINTS = {404: "没有这个页面或资源，请检查网址，或从首页重新查找。",
                405: "这个地址不接受这种请求方式。", 413: "提交的内容超过了上限。"}
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+ERROR_NAMES = {503: "Service Unavailable", 507: "Insufficient Storage"}
+
+
+def known_cause(exc: BaseException) -> tuple[int, str, str] | None:
+    """(status, message, Chinese message) of an error whose cause is known — a damaged
+    catalog, a full disk, a data folder that cannot be written, no memory left — else None."""
+    if isinstance(exc, sqlite3.DatabaseError):
+        return (503, f"the served generation's catalog cannot be read ({exc}); rebuild with "
+                "`policykg build`", "数据文件已损坏，暂时无法显示，请管理员重新构建数据（policykg build）。")
+    if isinstance(exc, MemoryError):
+        return 503, "the server is out of memory; try again shortly", "服务器内存不足，请稍后再试。"
+    code = getattr(exc, "errno", None)
+    if code == errno.ENOSPC:
+        return 507, f"no space left on the data folder's disk ({exc})", "服务器存储空间不足。"
+    if code in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return (503, f"the data folder cannot be written or read here ({exc})",
+                "数据目录只读或无权访问，暂时无法完成。")
+    return None
 
 
 def error_title(code: int | None) -> str:
@@ -186,6 +210,14 @@ def create_app(settings: Settings) -> Flask:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
+        cause = known_cause(exc)
+        if cause is not None:           # a state of the server, said as such: never a 500
+            status, message, chinese = cause
+            log.warning("%s (request %s)", message, g.get("request_id"))
+            if wants_json():
+                return jsonify(error=ERROR_NAMES[status], message=message, status=status), status
+            return render_template("error.html", code=status, title=error_title(status),
+                                   message=chinese), status
         log.exception("unhandled error (request %s)", g.get("request_id"))
         if wants_json():
             return jsonify(error="Internal Server Error", status=500,
@@ -201,7 +233,7 @@ def create_app(settings: Settings) -> Flask:
     def readyz():
         try:
             gen = state.generation()
-            gen.check_ready()
+            gen.probe()
         except Exception as exc:  # any reason not to take traffic is a 503 with its reason
             return jsonify(ready=False, reason=str(exc)), 503
         return jsonify(ready=True, generation=gen.name, documents=gen.meta["documents"],

@@ -17,6 +17,7 @@ from policykg.pipeline.evaluate_wild import evaluate_wild, find_wild_dir, format
 from policykg.pipeline.generation import Generation
 from policykg.pipeline.datadir import DataDir, NotBuilt, StoreBusy
 from policykg.indexer.engines import serving_engine
+from policykg.pipeline.datadir import MB, NoSpace
 from policykg.ontology.diskstore import StoreWriteFailed
 from policykg.web.settings import Settings, env_value, flag_help, flag_options, value_type
 from policykg.ontology.queries import format_result, run_sparql
@@ -30,14 +31,15 @@ from policykg.pipeline.ingest import remove_document
 # Errors a user can act on: shown as one line, never as a traceback.
 # StoreWriteFailed: the graph store's loader (a child process) stopped, e.g. a full disk;
 # its one-line reason is the message, and the build left nothing behind.
-USER_ERRORS: tuple[type[BaseException], ...] = (StoreBusy, NotBuilt, FileNotFoundError,
+USER_ERRORS: tuple[type[BaseException], ...] = (StoreBusy, NotBuilt, NoSpace, FileNotFoundError,
                                                  PermissionError, ValueError, StoreWriteFailed)
 
 
 class Ctx:
     def __init__(self, data: Path | None):
         self.settings = Settings.from_env(data_dir=data)
-        self.store = DataDir(self.settings.data_dir)
+        self.store = DataDir(self.settings.data_dir)        # what a build or add must leave free on the disk (Settings.min_free_mb)
+        self.store = dataclasses.replace(self.store, min_free=self.settings.min_free_mb * MB)
 
     def generation(self) -> Generation:
         return Generation(self.store.require_current(), engine=self.settings.search_engine)

@@ -100,7 +100,17 @@ def _refusal(exc: BaseException) -> tuple[int, str, str]:
         log.exception("add failed")
         return 500, "the document could not be added (server error); nothing changed", \
             "服务器内部错误，文件未添加，数据未改变。"
+    if status in SERVER_SIDE:           # the server's state, not the request: said, logged
+        log.warning("add refused: %s", message)
+        if isinstance(exc, MemoryError):
+            message = "the server ran out of memory reading the document; nothing changed"
+        return status, message, SERVER_SIDE[status] + message
     return status, message, _chinese(exc, status) + message
+
+
+# What the server lacks when it cannot add (pipeline.ingest.http_status), in Chinese.
+SERVER_SIDE = {507: "磁盘空间不足，文件未添加，数据未改变：",
+               503: "服务器暂时无法写入数据（数据目录只读或内存不足），文件未添加："}
 
 
 def _chinese(exc: BaseException, status: int) -> str:
@@ -133,7 +143,8 @@ def api_add():
         status, message, _ = _refusal(exc)
         name = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
                 413: "Payload Too Large", 415: "Unsupported Media Type",
-                422: "Unprocessable Entity"}.get(status, "Internal Server Error")
+                422: "Unprocessable Entity", 503: "Service Unavailable",
+                507: "Insufficient Storage"}.get(status, "Internal Server Error")
         resp = jsonify(error=name, message=message, status=status)
         if isinstance(exc, StoreBusy):      # still busy after upload_wait
             resp.headers["Retry-After"] = str(BUSY_RETRY_AFTER)

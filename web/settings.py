@@ -26,6 +26,7 @@ from policykg.indexer.search import SearchOptions
 from policykg.indexer.tantivy_engine import DEFAULT_ENGINE, ENGINES, PREPARED
 from policykg.ontology.graphstore import DEFAULT_STORE, STORES
 from policykg.ontology.sparql import Limits as SparqlLimits
+from policykg.pipeline.datadir import DEFAULT_MIN_FREE
 from policykg.web.front import FrontLimits
 
 # The fields of each kind of metadata, so a typo in a declaration fails at import.
@@ -133,6 +134,11 @@ class Settings:
         None, help="Token that opens uploads over HTTP; unset: closed.", env="POLICYKG_TOKEN")
     max_upload_bytes: int = setting(20 * 1024 * 1024, help="Largest upload, in bytes.",
                                     env="POLICYKG_MAX_UPLOAD", minimum=1)
+    min_free_mb: int = setting(
+        DEFAULT_MIN_FREE // (1024 * 1024), help="MB a build or add leaves free on the data "
+        "folder's disk beyond the size of the generation it writes; when short, old "
+        "generations are pruned first, then it is refused (507 over HTTP).",
+        env="POLICYKG_MIN_FREE", minimum=0)
     upload_wait: float = setting(
         120.0, help="Seconds an upload waits for a build or add already running (then 409 "
         "with Retry-After); uploads arriving together are read and added one after another.",
