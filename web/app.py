@@ -122,6 +122,7 @@ ERROR_HINTS = {404: "没有这个页面或资源，请检查网址，或从首�
                405: "这个地址不接受这种请求方式。", 413: "提交的内容超过了上限。"}
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 ERROR_NAMES = {503: "Service Unavailable", 507: "Insufficient Storage"}
+SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 def known_cause(exc: BaseException) -> tuple[int, str, str] | None:
@@ -166,7 +167,10 @@ def create_app(settings: Settings) -> Flask:
 
     @app.before_request
     def start_timer():
-        g.request_id = request.headers.get("X-Request-Id", "")[:64] or secrets.token_hex(8)
+        given = request.headers.get("X-Request-Id", "")
+        # A client's id is kept only if it is a short plain token: it goes into logs and
+        # headers, where newlines or markup would forge or break lines.
+        g.request_id = given if SAFE_REQUEST_ID.fullmatch(given) else secrets.token_hex(8)
         g.started = time.perf_counter()
 
     @app.after_request

@@ -11,9 +11,14 @@ to the new generation, which the running server serves from its next request on.
 from __future__ import annotations
 
 import hmac
+import json
 import logging
+import math
+import threading
+import time
+from collections import deque
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, current_app, g, jsonify, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from policykg.corpus.reader import UnreadableDocument
@@ -22,6 +27,7 @@ from policykg.pipeline import ingest
 from policykg.pipeline.datadir import StoreBusy
 
 log = logging.getLogger("policykg.web")
+audit = logging.getLogger("policykg.requests")     # uploads and refused tokens, as JSON lines
 bp = Blueprint("ingest", __name__)
 # Seconds a client told the data folder is busy (after waiting upload_wait) should wait.
 BUSY_RETRY_AFTER = 30
@@ -35,13 +41,58 @@ STATUSES = {"": "从正文推断", "issued": "已印发", "draft": "征求意见
 class Refused(Exception):
     """A write refused before it reached the ingest library (no token, no file)."""
 
-    def __init__(self, status: int, message: str, chinese: str):
+    def __init__(self, status: int, message: str, chinese: str, retry_after: int = 0):
         super().__init__(message)
-        self.status, self.chinese = status, chinese
+        self.status, self.chinese, self.retry_after = status, chinese, retry_after
+
+
+class TokenFailures:
+    """Failed token attempts per client over the last `window` seconds; past `limit` the
+    client is refused (429) until its oldest failure leaves the window, whatever token it
+    sends.  Counted per worker process (900 wrong guesses once went through unchecked)."""
+
+    def __init__(self, limit: int, window: float = 60.0):
+        self.limit, self.window = limit, window
+        self._seen: dict[str, deque] = {}
+        self._lock = threading.Lock()
+
+    def wait(self, client: str) -> int:
+        """Seconds `client` must wait before another attempt; 0: it may try now."""
+        with self._lock:
+            times = self._recent(client)
+            if len(times) < self.limit:
+                return 0
+            return max(1, math.ceil(times[0] + self.window - time.monotonic()))
+
+    def failed(self, client: str) -> None:
+        with self._lock:
+            self._recent(client).append(time.monotonic())
+            if len(self._seen) > 10_000:        # many clients: forget the quiet ones
+                for key in [k for k, v in self._seen.items() if not v]:
+                    del self._seen[key]
+
+    def _recent(self, client: str) -> deque:
+        times = self._seen.setdefault(client, deque())
+        while times and times[0] < time.monotonic() - self.window:
+            times.popleft()
+        return times
+
+
+@bp.record_once
+def _per_app(setup) -> None:
+    setup.app.extensions["policykg.token_failures"] = TokenFailures(
+        setup.app.config["SETTINGS"].token_failures)
 
 
 def _settings():
     return current_app.config["SETTINGS"]
+
+
+def _audit(event: str, **fields) -> None:
+    """One JSON line in the request log (web.app) for what a write attempt did."""
+    audit.info(json.dumps({"event": event, "request_id": g.get("request_id"),
+                           "client": request.remote_addr, "route": request.path, **fields},
+                          ensure_ascii=False))
 
 
 def _check_token(given: str | None) -> None:
@@ -49,7 +100,16 @@ def _check_token(given: str | None) -> None:
     if not token:
         raise Refused(403, "uploads are closed: no upload token is configured on the server "
                            "(POLICYKG_TOKEN)", "上传未开放：服务器未配置上传令牌（POLICYKG_TOKEN）。")
+    failures = current_app.extensions["policykg.token_failures"]
+    client = request.remote_addr or "?"
+    wait = failures.wait(client)
+    if wait:
+        _audit("token_rate_limited", retry_after=wait)
+        raise Refused(429, f"too many failed token attempts from {client}; try again in "
+                           f"{wait} s", f"令牌错误次数过多，请 {wait} 秒后再试。", retry_after=wait)
     if not given or not hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8")):
+        failures.failed(client)
+        _audit("token_refused", given=bool(given))
         raise Refused(403, "a valid upload token is required (Authorization: Bearer <token>)",
                       "上传令牌无效或缺失。")
 
@@ -80,6 +140,13 @@ def _add() -> ingest.AddResult:
                                      name=upload.filename, given=given)
     store = current_app.extensions["policykg"].store
     return ingest.add_upload(store, read, _settings().upload_wait)
+
+
+def _retry_after(exc: BaseException) -> int:
+    """Seconds to tell the client to wait, for a refusal that passes (0: none)."""
+    if isinstance(exc, StoreBusy):          # still busy after upload_wait
+        return BUSY_RETRY_AFTER
+    return exc.retry_after if isinstance(exc, Refused) else 0
 
 
 def _one_line(exc: BaseException) -> str:
@@ -134,20 +201,38 @@ def _result(result: ingest.AddResult) -> dict:
             "message": result.message or f"added as {result.file}"}
 
 
+def _attempt(token: str | None) -> ingest.AddResult:
+    """Check the token, add the upload, and log what happened (exceptions pass through)."""
+    _check_token(token)
+    upload = request.files.get("file")
+    name = upload.filename if upload is not None else None
+    try:
+        result = _add()
+    except Exception as exc:
+        status = exc.status if isinstance(exc, Refused) else ingest.http_status(exc)
+        _audit("upload", file=name, bytes=request.content_length, status=status,
+               message=_one_line(exc)[:200])
+        raise
+    _audit("upload", file=name, bytes=request.content_length, status=201 if result.status in (
+        "added", "restored") else 200, result=result.status, doc=result.file,
+        generation=(result.generation or {}).get("generation"))
+    return result
+
+
 @bp.post("/api/documents")
 def api_add():
     try:
-        _check_token(_bearer())
-        result = _add()
+        result = _attempt(_bearer())
     except Exception as exc:        # every refusal is one JSON line, never a traceback
         status, message, _ = _refusal(exc)
         name = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
                 413: "Payload Too Large", 415: "Unsupported Media Type",
-                422: "Unprocessable Entity", 503: "Service Unavailable",
-                507: "Insufficient Storage"}.get(status, "Internal Server Error")
+                422: "Unprocessable Entity", 429: "Too Many Requests",
+                503: "Service Unavailable", 507: "Insufficient Storage"
+                }.get(status, "Internal Server Error")
         resp = jsonify(error=name, message=message, status=status)
-        if isinstance(exc, StoreBusy):      # still busy after upload_wait
-            resp.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
+        if _retry_after(exc):
+            resp.headers["Retry-After"] = str(_retry_after(exc))
         return resp, status
     return jsonify(_result(result)), 201 if result.status in ("added", "restored") else 200
 
@@ -169,9 +254,10 @@ def upload_post():
     values: dict = {}
     try:
         values = {k: request.form.get(k, "") for k in FIELDS}
-        _check_token(request.form.get("token"))
-        result = _add()
+        result = _attempt(request.form.get("token"))
     except Exception as exc:
         status, _, chinese = _refusal(exc)
-        return _form(status, error=chinese, values=values)
+        page, status = _form(status, error=chinese, values=values)
+        headers = {"Retry-After": str(_retry_after(exc))} if _retry_after(exc) else {}
+        return page, status, headers
     return _form(201 if result.status in ("added", "restored") else 200, done=_result(result))

@@ -139,6 +139,10 @@ class Settings:
         "folder's disk beyond the size of the generation it writes; when short, old "
         "generations are pruned first, then it is refused (507 over HTTP).",
         env="POLICYKG_MIN_FREE", minimum=0)
+    token_failures: int = setting(
+        10, help="Wrong upload tokens a client may send in a minute (per worker process); "
+        "past it every attempt from it is answered 429 with Retry-After.",
+        env="POLICYKG_TOKEN_FAILURES", minimum=1)
     upload_wait: float = setting(
         120.0, help="Seconds an upload waits for a build or add already running (then 409 "
         "with Retry-After); uploads arriving together are read and added one after another.",
