@@ -15,9 +15,9 @@ from policykg.pipeline.graph_stage import graph_stage, incremental_stage
 from policykg.indexer.engines import index_stage
 from policykg.pipeline.rows import document_rows, provision_rows
 from policykg.ontology import diskstore
+from policykg.pipeline import layout
 
 Step = Callable[[str], None]
-FORMAT_VERSION = 1
 
 
 @dataclass
@@ -53,13 +53,13 @@ def write_generation(folder: Path, docs: Sequence[Document], step: Step = lambda
     """Everything a generation holds, written into `folder`; its search index for
     `engines` (None: every engine installed; see indexer.index.index_engines)."""
     started = time.time()
-    write_json(folder / "documents.json", document_rows(docs))
-    write_jsonl(folder / "provisions.jsonl", (r for d in docs for r in provision_rows(d)))
+    write_json(folder / layout.DOCUMENTS, document_rows(docs))
+    write_jsonl(folder / layout.PROVISIONS, (r for d in docs for r in provision_rows(d)))
     step("provisions")
     texts = [p.own_text for d in docs for p in d.provisions]
     titles = [p.heading for d in docs for p in d.provisions if p.kind in ("box", "annex")]
     tokenizer = Tokenizer.shared(domain_terms(texts, titles))
-    tokenizer.save(folder / "dict.txt")
+    tokenizer.save(folder / layout.DICTIONARY)
     step("dictionary")
     ctx = BuildContext(folder, docs, tokenizer, engines=engines)
     try:
@@ -73,11 +73,11 @@ def write_generation(folder: Path, docs: Sequence[Document], step: Step = lambda
         step("store")
     finally:
         diskstore.abandon(folder)     # a failed build stops it before the folder goes
-    meta = {"format": FORMAT_VERSION, "generation": folder.name.replace(".tmp-", ""),
+    meta = {"format": layout.FORMAT, "generation": folder.name.replace(".tmp-", ""),
             "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "seconds": round(time.time() - started, 3), "documents": len(docs),
             "provisions": sum(len(d.provisions) for d in docs)}
-    write_json(folder / "meta.json", meta)
+    write_json(folder / layout.META, meta)
     step("done")
     return meta
 

@@ -37,8 +37,9 @@ from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 from policykg.ontology.graph import ROW_FILES
 from policykg.ontology.graph import FACTS_FILE
+from policykg.pipeline import layout
 
-CATALOG_FILE = "catalog.sqlite"
+CATALOG_FILE = layout.CATALOG
 SCHEMA_VERSION = 1
 
 log = logging.getLogger("policykg.catalog")

@@ -10,7 +10,9 @@ from pathlib import Path
 from policykg.corpus.records import DocumentMeta
 from policykg.corpus.tokenize import Tokenizer
 from policykg.corpus.files import NotBuilt
+from policykg.pipeline import layout
 from policykg.pipeline.catalog import Catalog, open_catalog
+from policykg.pipeline.layout import read_meta
 from policykg.indexer.tantivy_engine import DEFAULT_ENGINE
 from policykg.indexer.engines import open_searcher
 from policykg.ontology import diskstore
@@ -34,7 +36,7 @@ class Generation:
         self.engine = engine
         # Query strings the searcher keeps (Settings.search_cache); None: the engine's default.
         self.search_cache = search_cache
-        self.meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        self.meta = read_meta(folder)      # refuses a generation of another format
         self._graph_lock = threading.Lock()
         self._graph = None
 
@@ -44,7 +46,7 @@ class Generation:
 
     @functools.cached_property
     def documents(self) -> list[dict]:
-        return json.loads((self.folder / "documents.json").read_text(encoding="utf-8"))
+        return json.loads((self.folder / layout.DOCUMENTS).read_text(encoding="utf-8"))
 
     def document_metas(self) -> list[DocumentMeta]:
         return [DocumentMeta(file=d["doc"], **{k: v for k, v in d.items()
@@ -76,7 +78,7 @@ class Generation:
 
     @functools.cached_property
     def tokenizer(self) -> Tokenizer:
-        return Tokenizer.from_file(self.folder / "dict.txt")
+        return Tokenizer.from_file(self.folder / layout.DICTIONARY)
 
     # The parts a server needs before it takes traffic; later stages add theirs.
     READY_PARTS: tuple[str, ...] = ("documents", "catalog", "tokenizer", "graph", "searcher")

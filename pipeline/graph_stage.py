@@ -23,20 +23,21 @@ from policykg.corpus.files import write_fresh_json
 from policykg.pipeline.outputs import global_part, write_graph, write_outputs
 from policykg.pipeline.shingles import ShingleIndex, corpus_frequency, frozen_alignments
 from policykg.pipeline.state import Corpus, StateInfo, PairPart, document_facts, pair_part_of, state_dir, write_cite_state, write_document_outputs, write_document_state, write_pack
+from policykg.pipeline import layout
 
 def reference_generation(folder: Path, docs: Sequence[Document], tokenizer: Tokenizer,
                          df: al.DocumentFrequency) -> None:
     """A full build of `docs` into `folder` with a given dictionary and frozen frequencies:
     what an incremental update of the same corpus must equal (used by the tests)."""
-    write_json(folder / "documents.json", document_rows(docs))
-    write_jsonl(folder / "provisions.jsonl", (r for d in docs for r in provision_rows(d)))
-    tokenizer.save(folder / "dict.txt")
+    write_json(folder / layout.DOCUMENTS, document_rows(docs))
+    write_jsonl(folder / layout.PROVISIONS, (r for d in docs for r in provision_rows(d)))
+    tokenizer.save(folder / layout.DICTIONARY)
     parts = graph_parts(docs, alignments=frozen_alignments(docs, df))
     result = graph_from_parts(docs, parts)
     write_graph_build(folder, result)
     build_index(folder / INDEX_DIR, docs, tokenizer, result.facts,
                 department_aliases(result.graph))
-    write_json(folder / "meta.json", {"format": 1, "generation": folder.name,
+    write_json(folder / layout.META, {"format": layout.FORMAT, "generation": folder.name,
                                       "documents": len(docs),
                                       "provisions": sum(len(d.provisions) for d in docs)})
 

@@ -27,6 +27,7 @@ from policykg.pipeline.catalog import CatalogChange
 from policykg.indexer.engines import update_index
 from policykg.corpus.files import write_fresh, write_fresh_lines
 from policykg.pipeline.state import Change, Corpus, Indicator, document_facts, fact_entries, facts_of_document, row_line, state_dir, target_positions
+from policykg.pipeline import layout
 
 DEPARTMENT_LINES = "global.lines"
 
@@ -184,17 +185,17 @@ def write_corpus_files(old: Path, new: Path, corpus: Corpus, change: Change) -> 
         row.update(key=meta.key, uri=str(doc_iri(meta.key)), provisions=state["provisions"],
                    chars=state["chars"])
         rows.append(row)
-    write_json(new / "documents.json", rows)
+    write_json(new / layout.DOCUMENTS, rows)
     counts = [(d["doc"], d["provisions"]) for d in
-              json.loads((old / "documents.json").read_text(encoding="utf-8"))]
+              json.loads((old / layout.DOCUMENTS).read_text(encoding="utf-8"))]
     added = ("".join(row_line(r) for r in provision_rows(change.add)).encode("utf-8")
              if change.add is not None else b"")
     pieces = provision_pieces(counts, change.add.file if change.add is not None else None,
                                change.remove)
-    with open(old / "provisions.jsonl", "rb") as src, \
-            open(new / "provisions.jsonl", "wb") as out:
+    with open(old / layout.PROVISIONS, "rb") as src, \
+            open(new / layout.PROVISIONS, "wb") as out:
         splice_lines(src, out, pieces, added)
-    os.link(old / "dict.txt", new / "dict.txt")
+    os.link(old / layout.DICTIONARY, new / layout.DICTIONARY)
 
 
 def provision_pieces(counts: Sequence[tuple[str, int]], added: str | None,
@@ -354,7 +355,7 @@ def update_search_index(old: Path, new: Path, corpus: Corpus, change: Change, ol
             row["participant"] += participant
             row["docs"][f] += lead + participant
             row["aliases"].update(aliases.get(name, ()))
-    update_index(old / "index", new / "index", Tokenizer.from_file(new / "dict.txt"),
+    update_index(old / "index", new / "index", Tokenizer.from_file(new / layout.DICTIONARY),
                  delete_docs=[change.remove] if change.remove else [],
                  delete_ids=[pid for pids in again.values() for pid in pids],
                  write=write, facts=facts, aliases=aliases, departments=tally,

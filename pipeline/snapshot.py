@@ -9,9 +9,10 @@ from pathlib import Path
 from policykg.corpus.loader import load_all
 from policykg.corpus.records import Document
 from policykg.corpus.sources import SourcesManifest, commit_manifest, load_sources, tidy
+from policykg.pipeline import layout
 from policykg.pipeline.datadir import DataDir
 
-SNAPSHOT = "sources.json"
+SNAPSHOT = layout.SOURCES
 
 
 def recover(data: DataDir) -> SourcesManifest:

@@ -24,9 +24,10 @@ from policykg.ontology.targets import Target, TargetAlignment
 from policykg.indexer.index import ProvisionFacts
 from policykg.corpus.files import open_fresh, read_json, write_fresh, write_fresh_json, write_fresh_lines
 from policykg.pipeline.shingles import flat_order, save_stream
+from policykg.pipeline import layout
 
 Step = Callable[[str], None]
-STATE_DIR = "incr"
+STATE_DIR = layout.STATE
 # The state's form.  A generation whose state has another is not updated in place: the add
 # makes a full build instead (pipeline.ingest), which writes the state anew — the rebuild is
 # the migration.  3: one number for every file below (cite states hold their resolved
@@ -142,7 +143,7 @@ def usable(folder: Path | None) -> bool:
         return False
     try:
         info = read_json(state_dir(folder) / "state.json")
-        return info.get("format") == FORMAT and (folder / "dict.txt").is_file()
+        return info.get("format") == FORMAT and (folder / layout.DICTIONARY).is_file()
     except (OSError, ValueError):
         return False
 

@@ -87,6 +87,7 @@ from policykg.pipeline.graph_stage import alias_map, write_state
 from policykg.pipeline.outputs import global_part, update_search_index, write_catalog_delta, write_corpus_files, write_graph, write_outputs
 from policykg.pipeline.shingles import FrozenFrequency, ShingleIndex, alignment_order, eligible_shingles, load_stream, shingle
 from policykg.pipeline.state import Change, Corpus, NotIncremental, PairPart, Step, filter_pack, load_corpus_state, load_document, pair_part_of, row_line, state_dir, target_from_json, usable, write_document_outputs, write_document_state, write_pack
+from policykg.pipeline import layout
 
 STEPS = ("read", "extract", "align", "citations", "graph", "facts", "index", "done")
 
@@ -430,13 +431,13 @@ def _finish(corpus: Corpus, old: Path, new: Path, change: Change, started: float
     step("index")
     corpus.info = dataclasses.replace(corpus.info, aliases=aliases)
     write_state(root, corpus)
-    meta = {"format": 1, "generation": new.name.replace(".tmp-", ""),
+    meta = {"format": layout.FORMAT, "generation": new.name.replace(".tmp-", ""),
             "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "seconds": round(time.time() - started, 3), "documents": len(order),
             "provisions": sum(corpus.docs[f]["provisions"] for f in order),
             "update": {"added": change.add.file if change.add is not None else None,
                        "removed": change.remove, "incremental": True}}
-    (new / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    (new / layout.META).write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
     step("done")
     return meta
 
