@@ -8,8 +8,10 @@ from typing import Callable, Sequence
 
 from policykg.corpus import Document
 from policykg.corpus.tokenize import Tokenizer, domain_terms
+from policykg.ontology.extract import DocumentExtract
 from policykg.pipeline.catalog import catalog_stage
-from policykg.pipeline.snapshot import corpus_for_build, write_snapshot
+from policykg.pipeline.cluster import extract_all, parse_scheduler
+from policykg.pipeline.snapshot import corpus_for_build, sources_for_build, write_snapshot
 from policykg.pipeline.datadir import DataDir, write_json, write_jsonl
 from policykg.pipeline.graph_stage import graph_stage, incremental_stage
 from policykg.indexer.engines import index_stage
@@ -40,6 +42,9 @@ class BuildContext:
     department_aliases: dict[str, list[str]] | None = None
     # the search engines to index for (indexer.index.index_engines; None: every one)
     engines: Sequence[str] | None = None
+    # each document's extract, made on Dask workers (pipeline.cluster); None: the graph
+    # stage extracts the documents itself.  The graph stage empties the list once used.
+    extracts: list[DocumentExtract] | None = None
 
 
 def stage_names() -> list[str]:
@@ -49,9 +54,11 @@ def stage_names() -> list[str]:
 
 
 def write_generation(folder: Path, docs: Sequence[Document], step: Step = lambda _: None,
-                     engines: Sequence[str] | None = None) -> dict:
+                     engines: Sequence[str] | None = None,
+                     extracts: list[DocumentExtract] | None = None) -> dict:
     """Everything a generation holds, written into `folder`; its search index for
-    `engines` (None: every engine installed; see indexer.index.index_engines)."""
+    `engines` (None: every engine installed; see indexer.index.index_engines); `extracts`:
+    the documents' extracts when made elsewhere (ontology.extract; emptied when used)."""
     started = time.time()
     write_json(folder / layout.DOCUMENTS, document_rows(docs))
     write_jsonl(folder / layout.PROVISIONS, (r for d in docs for r in provision_rows(d)))
@@ -61,7 +68,7 @@ def write_generation(folder: Path, docs: Sequence[Document], step: Step = lambda
     tokenizer = Tokenizer.shared(domain_terms(texts, titles))
     tokenizer.save(folder / layout.DICTIONARY)
     step("dictionary")
-    ctx = BuildContext(folder, docs, tokenizer, engines=engines)
+    ctx = BuildContext(folder, docs, tokenizer, engines=engines, extracts=extracts)
     try:
         for name, stage in EXTRA_STAGES:
             stage(ctx)
@@ -98,18 +105,27 @@ EXTRA_STAGES: list[tuple[str, Callable[[BuildContext], None]]] = [
 
 
 def build(data: DataDir, docs: Sequence[Document] | None = None,
-          step: Step = lambda _: None, engines: Sequence[str] | None = None) -> dict:
+          step: Step = lambda _: None, engines: Sequence[str] | None = None,
+          scheduler: str = "") -> dict:
     """Build the bundled corpus (and added documents) into a new current generation,
     indexed for the search `engines` (None: every engine installed; `policykg build`
-    passes the configured one, Settings.build_engines)."""
+    passes the configured one, Settings.build_engines).  `scheduler` (`local[:N]`,
+    `tcp://host:port`; pipeline.cluster): the documents are read and extracted as Dask
+    tasks there; empty: here."""
+    cluster = parse_scheduler(scheduler)        # a bad value fails before the lock
     with data.lock():
-        manifest = None
-        if docs is None:
+        manifest, extracts = None, None
+        if cluster is not None:
+            # Bundled + added documents, read, segmented and extracted on the workers.
+            manifest, sources = (None, docs) if docs is not None else sources_for_build(data)
+            extracts = extract_all(cluster, sources)
+            docs = [x.doc for x in extracts]
+        elif docs is None:
             # Bundled + added documents; the sources list is saved in the generation.
             manifest, docs = corpus_for_build(data)
         step("read")     # reading and segmenting is a minute at a few thousand documents
         with data.new_generation() as folder:
-            meta = write_generation(folder, docs, step, engines)
+            meta = write_generation(folder, docs, step, engines, extracts)
             if manifest is not None:
                 write_snapshot(folder, manifest)
             return meta

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from policykg.corpus.loader import load_all
+from policykg.corpus.loader import Source, all_sources
 from policykg.corpus.records import Document
 from policykg.corpus.sources import SourcesManifest, commit_manifest, load_sources, tidy
 from policykg.pipeline import layout
@@ -33,8 +33,14 @@ def recover(data: DataDir) -> SourcesManifest:
 
 def corpus_for_build(data: DataDir) -> tuple[SourcesManifest, list[Document]]:
     """What `policykg build` indexes: bundled + added sources; call under the lock."""
+    manifest, sources = sources_for_build(data)
+    return manifest, [s.load() for s in sources]
+
+
+def sources_for_build(data: DataDir) -> tuple[SourcesManifest, list[Source]]:
+    """corpus_for_build's documents, not yet read (a Dask build reads them on its workers)."""
     manifest = recover(data)
-    return manifest, load_all(data.sources, manifest)
+    return manifest, all_sources(data.sources, manifest)
 
 
 def write_snapshot(folder: Path, manifest: SourcesManifest) -> None:

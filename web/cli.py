@@ -78,14 +78,17 @@ def cli(ctx: click.Context, data_dir: Path | None) -> None:
     ctx.obj = Ctx(data_dir)
 
 
-def do_build(ctx: Ctx, quiet: bool = False, engines: tuple[str, ...] = ()) -> dict:
-    """A full build, indexed for `engines` (default: Settings.build_engines)."""
+def do_build(ctx: Ctx, quiet: bool = False, engines: tuple[str, ...] = (),
+             scheduler: str | None = None) -> dict:
+    """A full build, indexed for `engines` (default: Settings.build_engines), its
+    documents read and extracted on `scheduler` (default: Settings.scheduler)."""
     names = stage_names()
     with click.progressbar(length=len(names), label="building", file=sys.stderr,
                            show_pos=True, item_show_func=lambda s: s) as bar:
         def step(name: str) -> None:
             bar.update(1, name)
-        meta = run_build(ctx.store, step=step, engines=engines or ctx.settings.build_engines)
+        meta = run_build(ctx.store, step=step, engines=engines or ctx.settings.build_engines,
+                         scheduler=ctx.settings.scheduler if scheduler is None else scheduler)
     if not quiet:
         click.echo(f"built {meta['generation']}: {meta['documents']} documents, "
                    f"{meta['provisions']} provisions in {meta['seconds']} s "
@@ -96,9 +99,9 @@ def do_build(ctx: Ctx, quiet: bool = False, engines: tuple[str, ...] = ()) -> di
 @cli.command()
 @setting_options("build")
 @pass_ctx
-def build(ctx: Ctx, index_engines: tuple[str, ...]) -> None:
+def build(ctx: Ctx, index_engines: tuple[str, ...], scheduler: str | None) -> None:
     """Build the graph and the index from the corpus (atomically, as a new generation)."""
-    do_build(ctx, engines=index_engines)
+    do_build(ctx, engines=index_engines, scheduler=scheduler)
 
 
 @cli.command()

@@ -97,6 +97,13 @@ class Settings:
         (), help="Engines `policykg build` indexes for (comma-separated; repeat --engine); "
         "empty: the search engine's only.", env="POLICYKG_INDEX_ENGINES", flag="--engine",
         commands=("build",), choices=ENGINES)
+    # The per-document stages on Dask (pipeline.cluster; the optional extra policykg[dask]).
+    scheduler: str = setting(
+        "", help="Where `policykg build` reads, segments and extracts the documents: "
+        "local[:N], a Dask cluster of N worker processes on this machine (default 2), or "
+        "tcp://host:8786, a running Dask scheduler (its workers see the corpus and the data "
+        "folder at the same paths); empty: in the building process. Needs policykg[dask].",
+        env="POLICYKG_SCHEDULER", flag="--scheduler", commands=("build",))
     search_cache: int = setting(
         PREPARED, help="Query strings each searcher keeps with their compiled query, total "
         "and facets (paging and repeats skip the pass over every match); 0: none.",
