@@ -13,6 +13,34 @@ SENTENCE_END = "。｡！？；!?;"
 TERMINAL = SENTENCE_END + "：:"
 QUOTES = "“”‘’\"'「」『』"
 
+# A client's file name becomes a document's title when its text states none: longer than
+# this it is cut (its extension kept); a title is a line, not a page.
+MAX_NAME_CHARS = 120
+# Cells a spreadsheet would run as a formula (CSV / formula injection, OWASP).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def clean_file_name(name: str) -> str:
+    """A file name fit to show and store: its last path part, NFC, without control or
+    format characters (NUL; the bidi overrides, U+202E among them, that make "evil‮txt.exe"
+    read as something else; zero-width marks), spaces squeezed, at most MAX_NAME_CHARS
+    characters with its extension kept; "upload" if nothing is left."""
+    base = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    kept = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
+                   for ch in base if unicodedata.category(ch) not in ("Cf", "Cs"))
+    kept = " ".join(kept.split()).strip(" .")
+    stem, dot, ext = kept.rpartition(".")
+    if not dot or not stem or len(ext) > 8:
+        stem, dot, ext = kept, "", ""
+    stem = stem[:MAX_NAME_CHARS - len(dot + ext)].rstrip()
+    return (stem + dot + ext) if stem else "upload" + dot + ext
+
+
+def spreadsheet_safe(value: str) -> str:
+    """Text a spreadsheet shows as text: a leading ' where it would start a formula."""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
 CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5,
              "六": 6, "七": 7, "八": 8, "九": 9}
 CN_UNITS = {"十": 10, "百": 100}

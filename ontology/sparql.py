@@ -164,6 +164,9 @@ def _checked(text: str, limits: Limits) -> str:
     except Exception as exc:
         if _is_update(text):
             raise SparqlError("updates are refused: this endpoint is read-only", 403) from None
+        if _is_empty(text):
+            raise SparqlError("empty query: only comments or PREFIX / BASE lines, no "
+                              "SELECT, ASK, CONSTRUCT or DESCRIBE") from None
         raise SparqlError(f"query does not parse: {str(exc).splitlines()[0][:200]}") from None
     if "datasetClause" in parsed[1]:
         raise SparqlError("FROM / FROM NAMED are refused: the endpoint queries its own graph "
@@ -174,13 +177,23 @@ def _checked(text: str, limits: Limits) -> str:
     return algebra.algebra.name.replace("Query", "").upper()
 
 
-def _is_update(text: str) -> bool:
+def _update_operations(text: str) -> int | None:
+    """The operations of `text` read as an update; None if it is not one.  Comments and
+    PREFIX / BASE lines alone are an update of none: an empty query, not an update."""
     try:
         with _parse_lock:
-            parseUpdate(text)
-        return True
+            parsed = parseUpdate(text)
     except Exception:
-        return False
+        return None
+    return len(parsed["request"]) if "request" in parsed else 0
+
+
+def _is_update(text: str) -> bool:
+    return bool(_update_operations(text))
+
+
+def _is_empty(text: str) -> bool:
+    return _update_operations(text) == 0
 
 
 # ---- evaluation in a child process ---------------------------------------------------------------

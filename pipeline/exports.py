@@ -6,6 +6,7 @@ import io
 import json
 from typing import Iterable, Iterator
 
+from policykg.corpus.text import spreadsheet_safe
 from policykg.pipeline.generation import Generation
 from policykg.ontology.namespaces import PREFIXES
 
@@ -78,18 +79,24 @@ def rdf_export(gen: Generation, fmt: str = "ttl") -> str:
     return graph.serialize(format=RDF_FORMATS[fmt])
 
 
+def _cell(value):
+    if isinstance(value, (dict, list)):
+        value = json.dumps(value, ensure_ascii=False)
+    return spreadsheet_safe(value) if isinstance(value, str) else value
+
+
 def to_jsonl(rows: Iterable[dict]) -> Iterator[str]:
     for row in rows:
         yield json.dumps(row, ensure_ascii=False) + "\n"
 
 
 def to_csv(rows: Iterable[dict]) -> Iterator[str]:
-    """CSV with one column per field; nested values are written as JSON."""
+    """CSV with one column per field; nested values are written as JSON, and text that a
+    spreadsheet would run as a formula (= + - @ …) with a leading '."""
     buf = io.StringIO()
     writer = None
     for row in rows:
-        flat = {k: (json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v)
-                for k, v in row.items()}
+        flat = {k: _cell(v) for k, v in row.items()}
         if writer is None:
             writer = csv.DictWriter(buf, fieldnames=list(flat))
             writer.writeheader()

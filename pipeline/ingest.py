@@ -35,6 +35,7 @@ from policykg.corpus.manifest import bundled_dir, load_manifest
 from policykg.corpus.metadata import InferredMeta, check_given, explain_metadata
 from policykg.corpus.reader import ReadResult, UnreadableDocument, load_file, read_bytes
 from policykg.corpus.records import Document, doc_key
+from policykg.corpus.text import clean_file_name
 from policykg.corpus.segment import segment_document
 from policykg.corpus.sources import (SourceEntry, SourcesManifest, commit_manifest, content_hash,
                             next_number, now_utc, source_name, store_source,
@@ -127,13 +128,14 @@ def read_candidate(source: Path | bytes, max_bytes: int, name: str | None = None
     """Read a file (a path, or bytes with their original `name`) and check it is usable."""
     flags = check_given(given or {})        # a bad flag fails before the file is read
     if isinstance(source, (bytes, bytearray)):
-        original = Path(name or "upload").name
+        # a client's name: it may become the title, and it is shown and logged
+        original = clean_file_name(name or "upload")
         data = bytes(source)
         read = read_bytes(data, original, max_bytes)
     else:
         path = Path(source)
         data = load_file(path, max_bytes)
-        original = path.name
+        original = clean_file_name(path.name)
         read = read_bytes(data, original, max_bytes)
     if len(read.text) > MAX_TEXT_CHARS:
         raise UnreadableDocument(original, f"text too long: {len(read.text):,} characters "

@@ -29,6 +29,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from policykg.corpus.text import spreadsheet_safe
 from policykg.web.views import NotFound
 
 FORMATS = {
@@ -38,7 +39,6 @@ FORMATS = {
 }
 FORMAT_LABELS = {"xlsx": "Excel", "docx": "Word", "csv": "CSV"}
 MAX_CELL = 32_000          # Excel holds 32,767 characters in a cell
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _FILE_ILLEGAL = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 
@@ -68,7 +68,7 @@ def neutralise(value: Any) -> Any:
     if isinstance(value, (int, float)):
         return value
     text = _XML_ILLEGAL.sub("", str(value))[:MAX_CELL]
-    return "'" + text if text.startswith(FORMULA_START) else text
+    return spreadsheet_safe(text)
 
 
 def _cells(table: Table) -> list[list[Any]]:

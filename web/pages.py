@@ -228,11 +228,15 @@ def resource(rest: str):
     legislation.gov.uk does: 303 to the page, or the resource's triples in RDF."""
     best = request.accept_mimetypes.best_match([*RDF_TYPES, "text/html"], default="text/html")
     if best in RDF_TYPES and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]:
-        return _describe(_iri_candidates(rest), best)
-    target = _page_for(rest)
-    if target is None:
-        abort(404, f"没有这个资源：{ID[rest]}")
-    return redirect(target, code=303)
+        resp = _describe(_iri_candidates(rest), best)
+    else:
+        target = _page_for(rest)
+        if target is None:
+            abort(404, f"没有这个资源：{ID[rest]}")
+        resp = redirect(target, code=303)
+    # One IRI, two answers by Accept: a cache that ignored it would give a browser Turtle.
+    resp.vary.add("Accept")
+    return resp
 
 
 def _iri_candidates(rest: str) -> list[URIRef]:

@@ -9,6 +9,25 @@ from policykg.ontology.sparql import SparqlBusy, SparqlError, negotiate, seriali
 
 bp = Blueprint("sparql", __name__)
 
+# The endpoint is public and read-only, as WDQS and Fuseki's are: any page may query it
+# from a browser (GET, or POST with a query or form body, after the preflight).  No other
+# route sends these headers: writes (POST /api/documents) stay same-origin.
+CORS = {"Access-Control-Allow-Origin": "*",
+        "Access-Control-Expose-Headers": "X-Result-Truncated, X-Query-Seconds, Retry-After, "
+                                         "X-Request-Id"}
+PREFLIGHT = {"Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+             "Access-Control-Allow-Headers": "Content-Type, Accept",
+             "Access-Control-Max-Age": "86400"}
+
+
+@bp.after_request
+def cors(response: Response) -> Response:
+    if request.endpoint == "sparql.sparql":
+        response.headers.update(CORS)
+        if request.method == "OPTIONS":
+            response.headers.update(PREFLIGHT)
+    return response
+
 
 @dataclass(frozen=True)
 class Example:
