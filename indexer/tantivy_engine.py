@@ -101,6 +101,7 @@ def open_for_reading(path: Path) -> tuple[object, Path | None]:
 
 
 TIE_MARGIN = 32     # hits fetched past the page, to order a tie at its edge by id
+RANKED_KEPT = 4     # hit orders and pages of hits a query keeps (_Prepared.ranked, .hits)
 PREPARED = 512      # query strings whose compiled form and counts a searcher keeps
 
 
@@ -421,12 +422,19 @@ class _Page:
 
 @dataclass(frozen=True)
 class _Prepared:
-    """A query string's compiled query and its tantivy form, and the counts (total and
-    facets, by facet size) once a search has made them."""
+    """A query string's compiled query and its tantivy form, and once a search has made
+    them: the counts (total and facets) and the facets as shown, by facet size; the order
+    of its first hits (tantivy's addresses, then (score, rank) after ties and diversify),
+    by how many — as Solr's query result cache keeps a query's ordered hits, so another
+    page or a return to the query reads only the stored fields of the hits it shows —
+    and the hits of the last pages shown, with their snippets (Hit is frozen)."""
 
     compiled: Compiled
     query: object
     counts: dict = field(default_factory=dict)
+    facets: dict = field(default_factory=dict)
+    ranked: dict = field(default_factory=dict)
+    hits: dict = field(default_factory=dict)
 
 
 def _filters_key(filters: Mapping | None) -> tuple:
@@ -544,13 +552,43 @@ class TantivySearcher(Searcher):
             if prepared is not None:
                 prepared.counts[size] = counts
         total, groups = counts
+        facets = prepared.facets.get(size) if prepared is not None else None
+        if facets is None:
+            facets = self._facet_values(groups, options)
+            if prepared is not None:
+                prepared.facets[size] = facets
         if sort == "date":
             hits = tuple(self._tantivy_hit(rows, i, score, start + k + 1, compiled, options)
                          for k, (score, rows, i) in enumerate(
                              self._by_date(query, groups["doc"], start, page_size)))
             return SearchResult(q.raw, str(q), total, page, page_size, hits,
-                                self._facet_values(groups, options), tuple(notes), False, sort)
+                                facets, tuple(notes), False, sort)
         limit = min(max(DIVERSITY_WINDOW, start + page_size), total)
+        order = prepared.ranked.get(limit) if prepared is not None else None
+        if order is None:
+            order = self._order(query, compiled, limit, total)
+            if prepared is not None:
+                if len(prepared.ranked) >= RANKED_KEPT:     # deep pages: the latest few
+                    prepared.ranked.clear()
+                prepared.ranked[limit] = order
+        key = (limit, start, page_size, options.snippet_chars)
+        hits = prepared.hits.get(key) if prepared is not None else None
+        if hits is None:
+            addresses, ranked = order
+            rows = _Page(addresses, {})
+            hits = tuple(self._tantivy_hit(rows, i, score, start + k + 1, compiled, options)
+                         for k, (score, i) in enumerate(ranked[start:start + page_size]))
+            if prepared is not None:
+                if len(prepared.hits) >= RANKED_KEPT:
+                    prepared.hits.clear()
+                prepared.hits[key] = hits
+        return SearchResult(q.raw, str(q), total, page, page_size, hits,
+                            facets, tuple(notes), False, sort)
+
+    def _order(self, query, compiled: Compiled, limit: int, total: int
+               ) -> tuple[tuple, list[tuple[float, int]]]:
+        """The first `limit` hits by relevance: tantivy's addresses, and (score, rank in
+        them) in the order shown — ties by id, then `diversify`."""
         # Equal scores come back in tantivy's segment order, which an incremental add
         # changes; a few more hits than needed, ordered by (score, provision id), make the
         # order the same as a full build's (and stable across rebuilds).
@@ -559,14 +597,11 @@ class TantivySearcher(Searcher):
         hits = found.hits if found is not None else []
         rows = _Page(tuple(a for _, a in hits), {})
         ranked = self._ranked(rows, [score / self.prior_scale for score, _ in hits], limit)
-        if q.positive:
+        if compiled.query.positive:
             ranked = diversify(ranked, lambda i: self._field(rows, i, "doc"),
                                lambda i: has_mark(self._field(rows, i, "body"),
                                                   compiled.highlight))
-        hits = tuple(self._tantivy_hit(rows, i, score, start + k + 1, compiled, options)
-                     for k, (score, i) in enumerate(ranked[start:start + page_size]))
-        return SearchResult(q.raw, str(q), total, page, page_size, hits,
-                            self._facet_values(groups, options), tuple(notes), False, sort)
+        return rows.addresses, ranked
 
     def _by_date(self, query, doc_counts: Mapping[str, int], start: int, size: int
                  ) -> list[tuple[float, _Page, int]]:

@@ -125,6 +125,24 @@ def test_the_request_cache_is_a_setting(built, monkeypatch):
         Settings.from_env(data_dir=gen.folder)
 
 
+def test_what_a_query_keeps_answers_as_a_fresh_search(built):
+    """The request cache keeps a query's facets as shown, the order of its first hits and
+    its latest pages of hits (tantivy_engine._Prepared): asked in any order — another
+    page, another size, by date, back to the first — the answers are a fresh search's."""
+    _, gen = built
+    on = Generation(gen.folder, engine="tantivy").searcher
+    off = Generation(gen.folder, engine="tantivy", search_cache=0).searcher
+    asks = [("技工", None, 1, 10, "relevance"), ("技工", None, 2, 10, "relevance"),
+            ("技工", None, 1, 3, "relevance"), ("技工", None, 1, 10, "date"),
+            ("技工", {"level": "provincial"}, 1, 10, "relevance"),
+            ("技工", None, 40, 3, "relevance"), ("学制技师 OR 校企双制", None, 2, 2, "relevance"),
+            ("技工", None, 1, 10, "relevance"), ("-技工 学院", None, 1, 10, "relevance")]
+    for text, filters, page, size, sort in asks + asks[::-1]:
+        got = on.search(text, filters, page=page, page_size=size, sort=sort).to_dict()
+        assert got == off.search(text, filters, page=page, page_size=size, sort=sort).to_dict()
+    assert on.cache_info().hits >= len(asks)
+
+
 def test_a_generation_without_tantivy_index_is_searched_with_whoosh(built, tmp_path):
     folder = tmp_path / "gen"
     shutil.copytree(built[1].folder, folder, ignore=shutil.ignore_patterns(TINDEX_DIR))
