@@ -6,6 +6,7 @@ cd "$(dirname "$0")"
 . ./scripts/setup.sh
 setup_venv "[test]"
 setup_chromium
+setup_virtuoso
 set +e
 .venv/bin/python -m pytest -n 2 --dist loadfile "$@"
 rc=$?

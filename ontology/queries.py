@@ -29,7 +29,7 @@ from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.query import Result
 
 from policykg.corpus.vocabulary import LEVEL_ORDER
-from policykg.ontology import graphstore
+from policykg.ontology import graphstore, virtuoso
 from policykg.ontology.graph import empty_facts
 from policykg.ontology.namespaces import PREFIXES
 
@@ -181,10 +181,19 @@ def select(graph: Graph, text: str, **bindings: Any) -> list[dict[str, Any]]:
     """Rows of a SELECT as dicts of Python values (IRIs as strings).
 
     On an Oxigraph-backed graph the query runs in Oxigraph's engine (bindings as VALUES);
-    on rdflib's memory store, as a cached prepared query with initBindings (parsing a new
-    string each time would cost rdflib more than evaluating it)."""
+    on a Virtuoso graph, in Virtuoso's (the same text, asked over HTTP); on rdflib's memory
+    store, as a cached prepared query with initBindings (parsing a new string each time
+    would cost rdflib more than evaluating it).  The questions are written for rdflib's
+    store where the stores differ (graphstore.native is None for Virtuoso's too)."""
     query = Query.of(text, **bindings)
     store = graphstore.native(graph)
+    remote = virtuoso.store_of(graph)
+    if remote is not None:
+        try:
+            names, rows = remote.select(query.substituted())
+        except Unbindable:
+            return []
+        return [{n: _py(t) for n, t in zip(names, row)} for row in rows]
     if store is None:
         res = graph.query(_prepared(text), initBindings=bindings or None)
         return [{str(v): _py(r[v]) for v in res.vars} for r in res]

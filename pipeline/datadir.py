@@ -14,6 +14,11 @@ A build writes a new generation in a temporary folder beside the others, fsyncs 
 renames it into place and only then swaps the `current` link (rename of a new link over
 the old one, which POSIX makes atomic).  A crash at any moment leaves either the old or
 the new generation current, never a half-written one.
+
+A graph kept outside the folder (a Virtuoso server, ontology.virtuoso_load) follows the
+generations through two hooks: `seal(folder)` runs on a generation that is whole but not
+yet current (the graph is loaded then; if it fails, the generation is not switched in), and
+`retire(folder)` on every generation folder before it is removed (its graph is dropped).
 """
 from __future__ import annotations
 
@@ -24,9 +29,9 @@ import os
 import secrets
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from policykg.corpus.files import NotBuilt, link_tree, read_jsonl, write_json, write_jsonl
 
@@ -97,10 +102,17 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+Hook = Callable[[Path], None]
+
+
 @dataclass(frozen=True)
 class DataDir:
     root: Path
     min_free: int = DEFAULT_MIN_FREE
+    # A generation folder whole but not yet current: the graph kept outside it is made.
+    seal: Hook | None = field(default=None, compare=False, repr=False)
+    # A generation folder about to be removed (pruned, or a failed build's).
+    retire: Hook | None = field(default=None, compare=False, repr=False)
 
     @property
     def generations(self) -> Path:
@@ -153,13 +165,15 @@ class DataDir:
         tmp.mkdir()
         try:
             yield tmp
+            if self.seal is not None:
+                self.seal(tmp)
             _fsync_tree(tmp)
             final = self.generations / gen_id
             os.rename(tmp, final)
             _fsync_dir(self.generations)
             self._switch(final)
         except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
+            self._remove(tmp)
             raise
         self.prune()
 
@@ -190,9 +204,14 @@ class DataDir:
         gens = sorted(p for p in self.generations.iterdir() if p.name.startswith("g-"))
         for old in gens[:-keep]:
             if current is None or old.resolve() != current:
-                shutil.rmtree(old, ignore_errors=True)
+                self._remove(old)
         for leftover in self.generations.glob(".tmp-*"):
             # A leftover whose builder is gone (we hold the lock, so it is).
-            shutil.rmtree(leftover, ignore_errors=True)
+            self._remove(leftover)
         for stale in self.root.glob(".current-*"):
             stale.unlink(missing_ok=True)
+
+    def _remove(self, folder: Path) -> None:
+        if self.retire is not None:
+            self.retire(folder)
+        shutil.rmtree(folder, ignore_errors=True)

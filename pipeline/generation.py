@@ -18,6 +18,7 @@ from policykg.indexer.engines import open_searcher
 from policykg.ontology import diskstore
 from policykg.ontology.graphstore import open_graph
 from policykg.ontology.graphstore import load_graph
+from policykg.ontology import virtuoso
 
 _META_FIELDS = {f for f in DocumentMeta.__dataclass_fields__}
 
@@ -26,9 +27,13 @@ class Generation:
     """A built generation, loaded lazily and read-only: safe to share between threads."""
 
     def __init__(self, folder: Path, store: str = "oxigraph", engine: str | None = None,
-                 search_cache: int | None = None):
+                 search_cache: int | None = None,
+                 virtuoso_endpoint: virtuoso.Endpoint | None = None):
         self.folder = folder
-        self.store = store          # the graph store, one of ontology.graphstore.STORES
+        # the graph store, one of ontology.graphstore.STORES or "virtuoso" (read through
+        # `virtuoso_endpoint`: the graph the build loaded for this generation)
+        self.store = store
+        self.virtuoso_endpoint = virtuoso_endpoint
         # The search engine, "whoosh" or "tantivy" (indexer.tantivy_engine.ENGINES); the
         # service and the CLI pass Settings.search_engine.  None: the default engine
         # (tantivy_engine.DEFAULT_ENGINE, as Settings), whoosh when the generation has no
@@ -147,10 +152,14 @@ class Generation:
     @property
     def graph(self):
         """The rdflib Graph of this generation, opened on first use (once, under a lock):
-        the on-disk Oxigraph store read-only when the generation has one, else the graph
-        files loaded into the store named at construction (Oxigraph unless told otherwise)."""
+        its graph in Virtuoso when that is the store (asked over HTTP, nothing loaded), the
+        on-disk Oxigraph store read-only when the generation has one, else the graph files
+        loaded into the store named at construction (Oxigraph unless told otherwise)."""
         if self._graph is None:
             with self._graph_lock:
+                if self._graph is None and self.store == virtuoso.STORE:
+                    self._graph = virtuoso.open_graph(self.virtuoso_endpoint,
+                                                      self.virtuoso_target(), self.graph_paths())
                 if self._graph is None and (store_folder := self.store_folder) is not None:
                     self._graph = open_graph(store_folder)
                 if self._graph is None:
@@ -160,6 +169,15 @@ class Generation:
                         raise FileNotFoundError(f"no graph in {self.folder} (rebuild)")
                     self._graph = load_graph(paths, self.store)
         return self._graph
+
+    def virtuoso_target(self) -> virtuoso.Target:
+        """The generation's graph in Virtuoso; FileNotFoundError if it was never loaded
+        there (built with another graph store)."""
+        target = virtuoso.loaded_target(self.folder)
+        if target is None or self.virtuoso_endpoint is None:
+            raise FileNotFoundError(f"{self.folder.name} has no graph in Virtuoso: rebuild "
+                                    "with POLICYKG_GRAPH_STORE=virtuoso")
+        return target
 
     @property
     def facts(self) -> dict[str, dict]:

@@ -26,3 +26,16 @@ setup_chromium() {
     apt_install chromium fonts-noto-cjk
   fi
 }
+
+# Debian's Virtuoso Open Source 7 (virtuoso-t, isql-vt) for the Virtuoso graph store
+# (POLICYKG_GRAPH_STORE=virtuoso) and its tests.  policykg runs its own server, on
+# loopback, in the data folder: the system server the package starts (with the default
+# dba password) is stopped and disabled.
+setup_virtuoso() {
+  if ! command -v virtuoso-t >/dev/null 2>&1 || ! command -v isql-vt >/dev/null 2>&1; then
+    apt_install --no-install-recommends virtuoso-opensource
+    if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+      as_root systemctl disable --now virtuoso-opensource-7 >/dev/null 2>&1 || true
+    fi
+  fi
+}

@@ -120,9 +120,9 @@ def test_an_oxigraph_store_answers_in_a_forked_child(stores):
 
 def test_settings_read_the_store_from_the_environment(monkeypatch, tmp_path):
     from policykg.web.settings import Settings
-    monkeypatch.setenv("POLICYKG_STORE", "memory")
+    monkeypatch.setenv("POLICYKG_GRAPH_STORE", "memory")
     assert Settings.from_env(data_dir=tmp_path).graph_store == "memory"
-    monkeypatch.delenv("POLICYKG_STORE")
+    monkeypatch.delenv("POLICYKG_GRAPH_STORE")
     assert Settings.from_env(data_dir=tmp_path).graph_store == "oxigraph"
     assert PREFIXES  # the prefixes Oxigraph is given are the project's
 

@@ -16,10 +16,11 @@ from werkzeug.exceptions import HTTPException
 
 from policykg.pipeline.generation import Generation
 from policykg.pipeline.datadir import MB
-from policykg.pipeline.datadir import DataDir, NotBuilt
-from policykg.ontology import diskstore
+from policykg.pipeline.datadir import NotBuilt
 from policykg.ontology.sparql import SparqlRunner, warm_up
+from policykg.ontology.virtuoso import IncompleteAnswer, VirtuosoRunner, VirtuosoUnavailable
 from policykg.web.settings import Settings
+from policykg.web import stores
 from policykg.web import api, ingest_routes, pages, sparql_routes
 
 log = logging.getLogger("policykg.web")
@@ -41,10 +42,10 @@ class State:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.store = DataDir(settings.data_dir)
+        self.store = stores.data_dir(settings)
         self._gen: Generation | None = None
         self._readers: dict[Generation, int] = {}    # generation → requests reading it
-        self._runner: SparqlRunner | None = None
+        self._runner: SparqlRunner | VirtuosoRunner | None = None
         self._lock = threading.Lock()
         # what a build or add must leave free on the disk (Settings.min_free_mb)
         self.store = dataclasses.replace(self.store, min_free=settings.min_free_mb * MB)
@@ -88,24 +89,17 @@ class State:
                 if self._gen is None or self._gen.folder != folder:
                     self._retire(self._gen)
                     old_runner, self._runner = self._runner, None
-                    self._gen = Generation(folder, self.settings.graph_store,
-                                           self.settings.search_engine,
-                                           self.settings.search_cache)
+                    self._gen = stores.generation(self.settings, folder)
                     if old_runner is not None:   # queries running on it finish first
                         old_runner.close_when_idle()
                 gen = self._gen
         return gen
 
-    def sparql(self) -> SparqlRunner:
+    def sparql(self) -> SparqlRunner | VirtuosoRunner:
         gen = self.generation()
         with self._lock:
             if self._runner is None or not self._runner.alive:
-                s = self.settings
-                # only the disk store is opened per query; the others are loaded
-                on_disk = s.sparql_store == "oxigraph" and diskstore.present(gen.folder)
-                self._runner = SparqlRunner(gen.graph_paths(), s.sparql_limits(),
-                                            store=s.sparql_store,
-                                            store_folder=gen.folder if on_disk else None)
+                self._runner = stores.sparql_runner(self.settings, gen)
             return self._runner
 
     def close(self) -> None:
@@ -211,6 +205,16 @@ def create_app(settings: Settings) -> Flask:
             return jsonify(error="Service Unavailable", message=str(exc), status=503), 503
         return render_template("error.html", code=503, title=error_title(503),
                                message="数据尚未构建，请先运行 policykg build。"), 503
+
+    @app.errorhandler(VirtuosoUnavailable)
+    @app.errorhandler(IncompleteAnswer)
+    def graph_store_down(exc: Exception):
+        # the Virtuoso server is down, or answered part of a question: said, never shown
+        log.warning("graph store: %s (request %s)", exc, g.get("request_id"))
+        if wants_json():
+            return jsonify(error="Service Unavailable", message=str(exc), status=503), 503
+        return render_template("error.html", code=503, title=error_title(503),
+                               message="图谱服务暂时无法回答，请稍后再试。"), 503
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

@@ -15,10 +15,14 @@ from policykg.pipeline.build import build as run_build, stage_names
 from policykg.pipeline.evaluate import evaluate, find_eval_dir, format_table
 from policykg.pipeline.evaluate_wild import evaluate_wild, find_wild_dir, format_document, format_total
 from policykg.pipeline.generation import Generation
-from policykg.pipeline.datadir import DataDir, NotBuilt, StoreBusy
+from policykg.pipeline.datadir import NotBuilt, StoreBusy
 from policykg.indexer.engines import serving_engine
 from policykg.pipeline.datadir import MB, NoSpace
 from policykg.ontology.diskstore import StoreWriteFailed
+from policykg.ontology.virtuoso import IncompleteAnswer, VirtuosoUnavailable
+from policykg.ontology.virtuoso_load import LoadFailed, SqlFailed
+from policykg.ontology.virtuoso_server import VirtuosoFailed
+from policykg.web.stores import data_dir, generation, graph_server
 from policykg.web.settings import Settings, env_value, flag_help, flag_options, value_type
 from policykg.ontology.queries import format_result, run_sparql
 from policykg.indexer.search import render_text
@@ -31,18 +35,22 @@ from policykg.pipeline.ingest import remove_document
 # Errors a user can act on: shown as one line, never as a traceback.
 # StoreWriteFailed: the graph store's loader (a child process) stopped, e.g. a full disk;
 # its one-line reason is the message, and the build left nothing behind.
+# The Virtuoso errors: the server missing, unreachable or refusing, a load it failed, an
+# answer it cut short.
 USER_ERRORS: tuple[type[BaseException], ...] = (StoreBusy, NotBuilt, NoSpace, FileNotFoundError,
-                                                 PermissionError, ValueError, StoreWriteFailed)
+                                                 PermissionError, ValueError, StoreWriteFailed,
+                                                 VirtuosoFailed, VirtuosoUnavailable, LoadFailed,
+                                                 SqlFailed, IncompleteAnswer)
 
 
 class Ctx:
     def __init__(self, data: Path | None):
         self.settings = Settings.from_env(data_dir=data)
-        self.store = DataDir(self.settings.data_dir)        # what a build or add must leave free on the disk (Settings.min_free_mb)
+        self.store = data_dir(self.settings)        # what a build or add must leave free on the disk (Settings.min_free_mb)
         self.store = dataclasses.replace(self.store, min_free=self.settings.min_free_mb * MB)
 
     def generation(self) -> Generation:
-        return Generation(self.store.require_current(), engine=self.settings.search_engine)
+        return generation(self.settings, self.store.require_current())
 
 
 pass_ctx = click.make_pass_decorator(Ctx)
@@ -101,7 +109,8 @@ def do_build(ctx: Ctx, quiet: bool = False, engines: tuple[str, ...] = (),
 @pass_ctx
 def build(ctx: Ctx, index_engines: tuple[str, ...], scheduler: str | None) -> None:
     """Build the graph and the index from the corpus (atomically, as a new generation)."""
-    do_build(ctx, engines=index_engines, scheduler=scheduler)
+    with graph_server(ctx.settings):
+        do_build(ctx, engines=index_engines, scheduler=scheduler)
 
 
 @cli.command()
@@ -117,7 +126,8 @@ def export(ctx: Ctx, what: str, fmt: str | None) -> None:
         fmt = fmt or "ttl"
         if fmt not in export_mod.RDF_FORMATS:
             raise click.UsageError("export graph takes --format ttl, jsonld or nt")
-        click.echo(export_mod.rdf_export(ctx.generation(), fmt), nl=False)
+        with graph_server(ctx.settings):
+            click.echo(export_mod.rdf_export(ctx.generation(), fmt), nl=False)
         return
     fmt = fmt or "jsonl"
     if fmt not in ("jsonl", "csv"):
@@ -138,7 +148,8 @@ def sparql(ctx: Ctx, query: str, fmt: str) -> None:
     """Run a read-only SPARQL query (QUERY, or @FILE to read it from a file) on the graph."""
     if query.startswith("@"):
         query = read_query_file(Path(query[1:]), ctx.settings.sparql_max_chars)
-    result = run_sparql(ctx.generation().graph, query)
+    with graph_server(ctx.settings):
+        result = run_sparql(ctx.generation().graph, query)
     click.echo(format_result(result, fmt), nl=False)
 
 
@@ -236,14 +247,19 @@ def serve(ctx: Ctx, **flags) -> None:
     settings = Settings.from_env(data_dir=ctx.settings.data_dir, **flags)
     if not settings.workers:
         settings = dataclasses.replace(settings, workers=default_workers())
-    if ctx.store.current() is None:
-        do_build(ctx)
-    # whoosh asked of a tantivy-only generation: refused here, in one line
-    serving_engine(ctx.store.require_current(), settings.search_engine)
-    url = f"http://{settings.host}:{settings.port}/"
-    run_server(settings, lambda: create_app(settings), on_ready=lambda: click.echo(
-        f"serving {ctx.store.root} at {url} ({settings.workers} workers × "
-        f"{settings.threads} threads)"))
+    # --store counts for the build too
+    ctx.settings = settings
+    ctx.store = dataclasses.replace(data_dir(settings), min_free=ctx.store.min_free)
+    # the graph's server (policykg's own Virtuoso) runs until the server stops
+    with graph_server(settings):
+        if ctx.store.current() is None:
+            do_build(ctx)
+        # whoosh asked of a tantivy-only generation: refused here, in one line
+        serving_engine(ctx.store.require_current(), settings.search_engine)
+        url = f"http://{settings.host}:{settings.port}/"
+        run_server(settings, lambda: create_app(settings), on_ready=lambda: click.echo(
+            f"serving {ctx.store.root} at {url} ({settings.workers} workers × "
+            f"{settings.threads} threads)"))
 
 
 # ---- add / remove: thin wrappers over pipeline.ingest --------------------------------------------
@@ -277,7 +293,7 @@ def add(ctx: Ctx, file: Path, wait: bool, dry_run: bool, **given) -> None:
     """Add a policy document (.txt, .md, .html, .docx, .pdf) and rebuild."""
     candidate = read_candidate(file, ctx.settings.max_upload_bytes, given=given)
     bar, step = _progress("adding")
-    with bar:
+    with bar, graph_server(ctx.settings):
         result = add_document(ctx.store, candidate, step=step, wait=wait, dry_run=dry_run)
     if result.inferred is None:            # unchanged, restored (or would be)
         click.echo(f"{result.status}: {file.name}: {result.message}")
@@ -302,7 +318,7 @@ def add(ctx: Ctx, file: Path, wait: bool, dry_run: bool, **given) -> None:
 def remove(ctx: Ctx, doc: str, wait: bool) -> None:
     """Take a document out (by file name, key or 文号) and rebuild."""
     bar, step = _progress("removing")
-    with bar:
+    with bar, graph_server(ctx.settings):
         result = remove_document(ctx.store, doc, step=step, wait=wait)
     kind = "bundled document" if result.bundled else "document"
     click.echo(f"removed {kind} {result.file} ({result.title}); built "

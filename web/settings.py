@@ -25,6 +25,8 @@ from policykg.indexer.query import Limits as QueryLimits
 from policykg.indexer.search import SearchOptions
 from policykg.indexer.tantivy_engine import DEFAULT_ENGINE, ENGINES, PREPARED
 from policykg.ontology.graphstore import DEFAULT_STORE, STORES
+from policykg.ontology.virtuoso import STORE as VIRTUOSO
+from policykg.ontology.virtuoso_server import DEFAULT_SQL_PORT, VirtuosoConfig
 from policykg.ontology.sparql import Limits as SparqlLimits
 from policykg.pipeline.datadir import DEFAULT_MIN_FREE
 from policykg.web.front import FrontLimits
@@ -111,12 +113,15 @@ class Settings:
     # ---- graph and SPARQL
     graph_store: str = setting(
         DEFAULT_STORE, help="Graph store of the workers (/id/ pages, exports): oxigraph on "
-        "disk, oxigraph-memory loaded in every worker, or rdflib's memory store.",
-        env="POLICYKG_STORE", flag="--store", choices=STORES)
+        "disk, oxigraph-memory loaded in every worker, rdflib's memory store, or virtuoso: "
+        "`policykg build` loads each generation into a Virtuoso server as a named graph, "
+        "and the pages and the SPARQL endpoint ask it over the SPARQL protocol.",
+        env="POLICYKG_GRAPH_STORE", flag="--store", choices=(*STORES, VIRTUOSO))
     # In memory the heavy scans run faster (an indicator page 80 ms against 155 ms at 2,000
     # documents) but the server holds 11.8 GB instead of 0.6 GB (BENCHMARKS.md).
     sparql_store: str = setting(
-        DEFAULT_STORE, help="Graph store of the SPARQL endpoint's query processes.",
+        DEFAULT_STORE, help="Graph store of the SPARQL endpoint's query processes (with the "
+        "virtuoso graph store, the endpoint asks Virtuoso instead).",
         env="POLICYKG_SPARQL_STORE", flag="--sparql-store", choices=STORES)
     sparql_timeout: float = setting(SparqlLimits.timeout, help="Seconds a SPARQL query may run.",
                                     env="POLICYKG_SPARQL_TIMEOUT")
@@ -136,6 +141,34 @@ class Settings:
         SparqlLimits.max_memory // (1024 * 1024), help="MB of memory one SPARQL query's "
         "process may take beyond the graph it starts with; past it the query is stopped "
         "(503).", env="POLICYKG_SPARQL_MEMORY", minimum=1)
+    # ---- Virtuoso (graph_store virtuoso)
+    virtuoso_url: str = setting(
+        "", help="HTTP address of an existing Virtuoso server (http://host:8890); empty: "
+        "policykg runs its own virtuoso-t on 127.0.0.1, in the data folder's virtuoso/, "
+        "while a command needs it.", env="POLICYKG_VIRTUOSO_URL")
+    virtuoso_sql: str = setting(
+        "", help="host:port of that server's SQL port, where `policykg build` loads and "
+        "drops graphs (with isql; the data folder must be readable by the server at the "
+        f"same path); empty: the URL's host, port {DEFAULT_SQL_PORT}.",
+        env="POLICYKG_VIRTUOSO_SQL")
+    virtuoso_user: str = setting(
+        "dba", help="Account of that server that loads and drops graphs.",
+        env="POLICYKG_VIRTUOSO_USER")
+    virtuoso_password: str = setting(
+        "", help="Its password (policykg's own server has a random one, kept in "
+        "virtuoso/credentials.json).", env="POLICYKG_VIRTUOSO_PASSWORD")
+    virtuoso_read_user: str = setting(
+        "", help="Read-only account the pages and the endpoint query that server as "
+        "(/sparql-auth, digest); empty: the anonymous /sparql, which must only read.",
+        env="POLICYKG_VIRTUOSO_READ_USER")
+    virtuoso_read_password: str = setting(
+        "", help="Its password.", env="POLICYKG_VIRTUOSO_READ_PASSWORD")
+    virtuoso_http_port: int = setting(
+        VirtuosoConfig.http_port, help="HTTP port of policykg's own Virtuoso (127.0.0.1).",
+        env="POLICYKG_VIRTUOSO_HTTP_PORT", minimum=1)
+    virtuoso_sql_port: int = setting(
+        VirtuosoConfig.sql_port, help="SQL port of policykg's own Virtuoso (127.0.0.1).",
+        env="POLICYKG_VIRTUOSO_SQL_PORT", minimum=1)
     # ---- ingest over HTTP
     upload_token: str | None = setting(
         None, help="Token that opens uploads over HTTP; unset: closed.", env="POLICYKG_TOKEN")
@@ -194,6 +227,14 @@ class Settings:
         return SearchOptions(limits=QueryLimits(max_chars=self.max_query_chars,
                                                 max_terms=self.max_query_terms),
                              max_page_size=self.max_page_size, timeout=self.search_timeout)
+
+    def virtuoso_config(self) -> VirtuosoConfig:
+        return VirtuosoConfig(url=self.virtuoso_url, sql=self.virtuoso_sql,
+                              user=self.virtuoso_user, password=self.virtuoso_password,
+                              read_user=self.virtuoso_read_user,
+                              read_password=self.virtuoso_read_password,
+                              http_port=self.virtuoso_http_port,
+                              sql_port=self.virtuoso_sql_port, timeout=self.sparql_timeout)
 
     def sparql_limits(self) -> SparqlLimits:
         return SparqlLimits(timeout=self.sparql_timeout, max_rows=self.sparql_max_rows,
