@@ -714,6 +714,34 @@ class Catalog:
                                               "evidence": evidence})
         return out
 
+    def alignment_takers(self, highers: Iterable[str], scored: bool = True
+                         ) -> dict[str, list[dict]]:
+        """What a bounded alignment tree orders and counts, by higher provision, each in
+        file order: of the rows whose higher provision is one of `highers`, the lower
+        provision, its level, the score and the row's number (`seq`, for
+        alignment_evidence) — or, not `scored`, the lower provision alone (counting needs
+        no more, and the score is read out of each row's JSON).  No evidence: a tree
+        shows a few of the hundreds of links it reads."""
+        cols = ("a.lower, p.level, a.json->>'score', a.seq" if scored
+                else "a.lower, NULL, NULL, a.seq")
+        join = " LEFT JOIN provisions p ON p.id = a.lower" if scored else ""
+        out: dict[str, list[dict]] = {}
+        for chunk, marks in _chunks(highers):
+            for h, lo, level, score, seq in self._all(
+                    f"SELECT a.higher, {cols} FROM alignments a{join}"
+                    f" WHERE a.higher IN ({marks}) ORDER BY a.seq", chunk):
+                out.setdefault(h, []).append({"higher": h, "lower": lo, "level": level,
+                                              "score": score, "seq": seq})
+        return out
+
+    def alignment_evidence(self, seqs: Iterable[int]) -> dict[int, str | None]:
+        """The evidence of the alignment rows numbered `seqs` (alignment_takers)."""
+        out: dict[int, str | None] = {}
+        for chunk, marks in _chunks(seqs):
+            out.update(self._all(f"SELECT seq, json->>'evidence' FROM alignments"
+                                 f" WHERE seq IN ({marks})", chunk))
+        return out
+
     def alignment_links(self) -> list[dict]:
         """higher, lower, score and evidence of every alignment row, in file order (what
         the alignment tree shows; SQLite picks them out of the JSON, cheaper than parsing

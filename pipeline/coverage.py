@@ -169,8 +169,8 @@ def plan_coverage(db: Catalog, higher_doc: str, links: list[Link],
     chapters = [{**c, "ratio": _ratio(c["taken_up"], c["total"])} for c in per_chapter.values()]
     total = len(taken) + len(missing)
     return {"taken_up": taken, "not_taken_up": missing, "total": total,
-            "taken_up_count": len(taken), "ratio": _ratio(len(taken), total),
-            "chapters": chapters}
+            "taken_up_count": len(taken), "not_taken_up_count": len(missing),
+            "ratio": _ratio(len(taken), total), "chapters": chapters}
 
 
 def document_coverage(db: Catalog, docs: Mapping[str, Mapping], doc: str) -> list[dict]:
@@ -217,8 +217,8 @@ def coverage_summary(db: Catalog, docs: Mapping[str, Mapping], doc: str,
         _rows, substantive_ids, _chapters = _plan(db, higher_doc)
         total = len(substantive_ids | highers)
         out.append({**_doc_head(higher_doc, docs.get(higher_doc, {})), "total": total,
-                    "taken_up_count": len(highers), "ratio": _ratio(len(highers), total),
-                    "detailed": False})
+                    "taken_up_count": len(highers), "not_taken_up_count": total - len(highers),
+                    "ratio": _ratio(len(highers), total), "detailed": False})
     out.sort(key=_plan_order)
     shown = next((i for i, c in enumerate(out) if plan and plan in (c["higher_key"],
                                                                     c["higher_doc"])), 0)

@@ -147,14 +147,23 @@ def test_dongguan_against_guangdong_on_the_bundled_corpus(built):
     dongguan = next(d for d in gen.documents if d.get("region") == "东莞市")
     app = create_app(Settings(data_dir=store.root))
     try:
-        body = app.test_client().get(f"/api/documents/{dongguan['doc']}").get_json()
+        client = app.test_client()
+        heads = client.get(f"/api/documents/{dongguan['doc']}").get_json()["coverage"]
+        key = next(c["higher_key"] for c in heads
+                   if c["higher_title"] == "广东省技工教育高质量发展“十四五”规划")
+        # its lists whole: the plan asked for, on one page of the largest size
+        body = client.get(f"/api/documents/{dongguan['doc']}",
+                          query_string={"plan": key, "size": 200}).get_json()
     finally:
         app.extensions["policykg"].close()
     plans = {c["higher_title"]: c for c in body["coverage"]}
     guangdong = plans["广东省技工教育高质量发展“十四五”规划"]
+    assert guangdong["detailed"] and guangdong["pages"] == 1
     assert guangdong["taken_up"] and guangdong["not_taken_up"]
     taken, total = len(guangdong["taken_up"]), guangdong["total"]
     assert total == taken + len(guangdong["not_taken_up"])
+    assert (guangdong["taken_up_count"], guangdong["not_taken_up_count"]) == (
+        taken, len(guangdong["not_taken_up"]))
     assert guangdong["ratio"] == pytest.approx(taken / total, abs=1e-4)
     assert sum(c["total"] for c in guangdong["chapters"]) == total
     assert all(e["lower"] and all(x["doc"] == dongguan["doc"] for x in e["lower"])

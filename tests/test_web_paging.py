@@ -205,6 +205,9 @@ def test_alignment_tree_shows_the_first_takers_below_the_root(built):
 
     def walk(full, shown, depth):
         assert shown["id"] == full["id"] and shown["lower_total"] == len(full["lower"])
+        # the link's score and evidence (read apart for the links shown), the node's ref
+        fields = ("score", "evidence", "level", "doc", "number", "heading")
+        assert {k: shown.get(k) for k in fields} == {k: full.get(k) for k in fields}
         expect = full["lower"] if depth == 0 else full["lower"][:1] if depth == 1 else []
         assert [k["id"] for k in shown["lower"]] == [k["id"] for k in expect]
         for f, s in zip(full["lower"], shown["lower"]):
@@ -255,9 +258,43 @@ def test_document_page_lists_one_plans_coverage_and_links_the_others(client, bui
                       ).get_data(as_text=True)
     opened = re.search(r'<details class="coverage" data-higher="([^"]+)" open>', html)
     assert opened and opened.group(1) == second["higher_key"]
-    # the API keeps every entry of every plan
+    # the API: every plan's counts, the lists of the nearest (or ?plan=), as the page
     api = client.get(f"/api/documents/{doc['key']}").get_json()["coverage"]
-    assert [len(c["taken_up"]) + len(c["not_taken_up"]) for c in api] == [c["total"] for c in plans]
+    assert [(c["taken_up_count"], c["not_taken_up_count"], c["total"]) for c in api] == [
+        (c["taken_up_count"], len(c["not_taken_up"]), c["total"]) for c in plans]
+    assert [c["detailed"] for c in api] == [True] + [False] * (len(api) - 1)
+    assert all("taken_up" not in c and "not_taken_up" not in c for c in api[1:])
+    api = client.get(f"/api/documents/{doc['key']}",
+                     query_string={"plan": second["higher_key"]}).get_json()["coverage"]
+    assert [c["higher_key"] for c in api if c["detailed"]] == [second["higher_key"]]
+
+
+def test_the_document_api_pages_the_lists_of_the_plan_it_details(client, built):
+    """?plan= names the higher plan whose lists come; ?page= and ?size= page them, each
+    list cut alike, and every page joined is the whole list."""
+    _, gen = built
+    doc, plan = max(((d, c) for d in gen.documents
+                     for c in views.document(gen, d["doc"])["coverage"]),
+                    key=lambda dc: len(dc[1]["not_taken_up"]))
+    if len(plan["not_taken_up"]) < 2:
+        pytest.skip("no plan with two provisions not taken up in this corpus")
+    size = max(1, len(plan["not_taken_up"]) // 2)
+    got: dict[str, list] = {"taken_up": [], "not_taken_up": []}
+    page = 1
+    while True:
+        body = client.get(f"/api/documents/{doc['key']}", query_string={
+            "plan": plan["higher_key"], "page": page, "size": size}).get_json()
+        [shown] = [c for c in body["coverage"] if c["detailed"]]
+        assert shown["higher_key"] == plan["higher_key"] and shown["size"] == size
+        assert shown["total"] == plan["total"] and len(shown["not_taken_up"]) <= size
+        for key in got:
+            got[key] += shown[key]
+        if page >= shown["pages"]:
+            break
+        page += 1
+    longest = max(len(plan["taken_up"]), len(plan["not_taken_up"]))
+    assert page == -(-longest // size) >= 2
+    assert got == {"taken_up": plan["taken_up"], "not_taken_up": plan["not_taken_up"]}
 
 
 def test_coverage_lists_are_cut_and_grouped_by_chapter(built):

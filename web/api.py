@@ -83,7 +83,8 @@ def documents():
 @bp.get("/documents/<path:ref>")
 @offers(tables.document_table)
 def document(ref: str):
-    return jsonify(_view(views.document, ref))
+    # Every higher plan's counts; one plan's lists (?plan=, else the nearest), paged.
+    return jsonify(_view(views.document_page, ref, request.args.get("plan") or None, paging()))
 
 
 @bp.get("/provisions/<path:pid>")

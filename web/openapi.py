@@ -96,15 +96,21 @@ SCHEMAS = {
                                         "tasks": arr({"type": "object"})}),
                          "coverage": arr(ref("Coverage"))}),
     # pipeline.coverage: for each higher plan the document takes up, its counted provisions
-    # taken up (with the lower provisions, score, evidence) and not, per chapter and overall.
-    "Coverage": obj({"higher_doc": STR, "higher_title": NSTR, "higher_level": LEVEL,
+    # taken up and not, and the ratio; for the one plan `detailed` (?plan=, else the
+    # nearest), per chapter and a page of each list (the provisions taken up with the lower
+    # provisions, score, evidence) — `page`, `size`, `pages` as the paged lists.
+    "Coverage": obj({"higher_doc": STR, "higher_key": NSTR, "higher_title": NSTR,
+                     "higher_level": LEVEL, "detailed": BOOL,
                      "taken_up": arr(obj({"higher": ref("ProvisionRef"),
                                           "chapter": NSTR,
                                           "lower": arr(ref("AlignedRef"))})),
                      "not_taken_up": arr(obj({"higher": ref("ProvisionRef"), "chapter": NSTR})),
-                     "total": INT, "taken_up_count": INT, "ratio": NUM,
+                     "total": INT, "taken_up_count": INT, "not_taken_up_count": INT,
+                     "ratio": NUM, "page": INT, "size": INT, "pages": INT,
                      "chapters": arr(obj({"id": NSTR, "heading": STR, "total": INT,
-                                          "taken_up": INT, "ratio": NUM}))}),
+                                          "taken_up": INT, "ratio": NUM}))},
+                    ["higher_doc", "total", "taken_up_count", "not_taken_up_count", "ratio",
+                     "detailed"]),
     "DepartmentSummary": obj({"id": STR, "name": STR, "level": NSTR, "region": NSTR,
                               "kind": NSTR, "lead": INT, "participant": INT, "mentions": INT}),
     "DepartmentView": obj({"department": obj({"id": STR, "name": STR, "level": NSTR},
@@ -262,8 +268,13 @@ def openapi_document() -> dict:
                  *PAGING_PARAMS], ("400", "503")),
                                "post": _post_document()},
             "/api/documents/{ref}": _downloadable(_get(
-                "一份文件：元数据、目录、引用、责任矩阵，及对其上级规划的承接情况",
-                ref("DocumentView"), [_param("ref", "path", True)], ("404", "503")),
+                "一份文件：元数据、目录、引用、责任矩阵，及对其上级规划的承接情况（每个上级规划的"
+                "条数与承接率；一个上级规划的各章及已承接、未承接条款，分页）",
+                ref("DocumentView"),
+                [_param("ref", "path", True),
+                 _param("plan", description="列出其各章及已承接、未承接条款（按 page、size 分页）"
+                                            "的上级规划（文件名或文件键；省略则为最近一级的第一个）"),
+                 *PAGING_PARAMS], ("400", "404", "503")),
                 "责任分工表；带 higher 时为对该上级规划的落实对照表",
                 [_param("higher", description="上级规划（文件名或文件键），与 `format` 同用")]),
             "/api/provisions/{id}": _get(

@@ -1,12 +1,17 @@
 """HTML pages in Chinese; each renders one view dict (the same one the API returns)."""
 from __future__ import annotations
 
+import functools
 import re
+import threading
+from collections import OrderedDict
+from typing import Callable
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from flask import (Blueprint, Response, abort, current_app, redirect, render_template,
                    request, url_for)
 
+from markupsafe import Markup
 from rdflib import Graph, URIRef
 
 from policykg.corpus.vocabulary import KIND_LABELS, LEVEL_LABELS
@@ -23,7 +28,107 @@ def gen():
     return current_app.extensions["policykg"].generation()
 
 
-_URL_SAFE = re.compile(r"[A-Za-z0-9_.~/-]*")
+_URL_SAFE = re.compile(r"[A-Za-z0-9_.~/-]*")      # the ids the build mints: nothing to quote
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"                 # what werkzeug leaves unquoted in a path
+
+
+class Links:
+    """The addresses a page prints by the hundred (outline, alignment tree, coverage lists,
+    responsibility matrix): each route's prefix resolved once per page with url_for and the
+    id appended — the same addresses url_for gives (one url_for per link was a third of
+    an alignment tree's time).  A path argument that is not a minted id is quoted as
+    werkzeug quotes a path; a query value that is not is left to url_for itself."""
+
+    def __init__(self) -> None:
+        self._prefixes: dict[tuple[str, str | None], str] = {}
+
+    def _prefix(self, endpoint: str, arg: str | None) -> str:
+        key = (endpoint, arg)
+        if key not in self._prefixes:
+            self._prefixes[key] = (url_for(endpoint, **{arg: "x"})[:-1] if arg
+                                   else url_for(endpoint))
+        return self._prefixes[key]
+
+    def url(self, endpoint: str, arg: str | None = None, value: str = "",
+            **query: str | None) -> str:
+        """url_for(endpoint, **{arg: value}, **query) for a route whose only path argument
+        is `arg` (a <path:…>), or none."""
+        query = {k: v for k, v in query.items() if v is not None}
+        if not all(_URL_SAFE.fullmatch(v) for v in query.values()):
+            return url_for(endpoint, **({arg: value} if arg else {}), **query)
+        out = self._prefix(endpoint, arg)
+        if arg:
+            out += value if _URL_SAFE.fullmatch(value) else quote(value, safe=_PATH_SAFE)
+        if query:
+            out += "?" + "&".join(f"{k}={v}" for k, v in query.items())
+        return out
+
+
+class SearchLinks:
+    """search_url for one page: the search page's facets, chips and sorts print a link
+    each (a couple of hundred), every one this page's arguments with one or two changed;
+    the unchanged arguments are encoded once per page, not once per link."""
+
+    def __init__(self) -> None:
+        self._base = url_for("pages.search") + "?"
+        self._args = request.args.to_dict(flat=False)
+        self._encoded = {k: urlencode({k: v}, doseq=True) for k, v in self._args.items()}
+
+    def url(self, **changes: str | None) -> str:
+        """This search's address with `changes` (None drops an argument), in the order
+        urlencode gives the changed dictionary: kept keys in place, new keys last."""
+        parts = []
+        for key, encoded in self._encoded.items():
+            if key not in changes:
+                parts.append(encoded)
+            elif changes[key] is not None:
+                parts.append(_pair(key, changes[key]))
+        parts += [_pair(k, v) for k, v in changes.items()
+                  if k not in self._encoded and v is not None]
+        return self._base + "&".join(p for p in parts if p)
+
+
+@functools.lru_cache(maxsize=4096)
+def _pair(key: str, value: str) -> str:
+    """key=value encoded as urlencode encodes it: the facet values (levels, years,
+    issuers, documents, departments) come back on page after page."""
+    return urlencode({key: value})
+
+
+class Fragments:
+    """Rendered pieces of pages that every request on a generation renders alike — a
+    document's outline and responsibility matrix (hundreds of links) — kept for the last
+    `size` asked for, by the generation, the piece and the address prefix they were
+    rendered under.  Thread-safe; a piece rendered twice at once is kept once."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._kept: OrderedDict[tuple, Markup] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, render: Callable[[], str]) -> Markup:
+        with self._lock:
+            html = self._kept.get(key)
+            if html is not None:
+                self._kept.move_to_end(key)
+                return html
+        html = Markup(render())
+        with self._lock:
+            self._kept[key] = html
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+        return html
+
+
+FRAGMENTS_KEPT = 256       # a document's outline, matrix and coverage; a page of a tree
+fragments = Fragments(FRAGMENTS_KEPT)
+
+
+def _fragment(key: tuple, template: str, **context) -> Markup:
+    """`template` rendered with `context`, once per generation and `key` (what the
+    context is made from) under this address prefix."""
+    return fragments.get((gen(), *key, request.script_root),
+                         lambda: render_template(template, **context))
 
 
 @bp.app_context_processor
@@ -38,14 +143,12 @@ def helpers():
     def kind_label(kind: str | None) -> str:
         return KIND_LABELS.get(kind or "", kind or "")
 
+    search_links: list[SearchLinks] = []
+
     def search_url(**changes) -> str:
-        args = request.args.to_dict(flat=False)
-        for key, value in changes.items():
-            if value is None:
-                args.pop(key, None)
-            else:
-                args[key] = [value]
-        return url_for("pages.search") + "?" + urlencode(args, doseq=True)
+        if not search_links:
+            search_links.append(SearchLinks())
+        return search_links[0].url(**changes)
 
     def page_url(page: int) -> str:
         """This page's address with another page number (the other arguments kept)."""
@@ -54,24 +157,32 @@ def helpers():
         return (url_for(request.endpoint, **(request.view_args or {})) + "?"
                 + urlencode(args, doseq=True))
 
-    provision_prefix: list[str] = []
+    links = Links()
 
     def provision_url(pid: str) -> str:
-        """url_for("pages.provision", pid=…) for the hundreds of links an outline or an
-        alignment tree prints: the route's prefix is resolved once per page, the id quoted
-        as url_for quotes a path segment (werkzeug keeps / and these marks unquoted)."""
-        if not provision_prefix:
-            provision_prefix.append(url_for("pages.provision", pid="x")[:-1])
-        if _URL_SAFE.fullmatch(pid):          # the ids the build mints: nothing to quote
-            return provision_prefix[0] + pid
-        return provision_prefix[0] + quote(pid, safe="/:@!$&'()*+,;=-._~")
+        return links.url("pages.provision", "pid", pid)
+
+    def document_url(ref: str, plan: str | None = None) -> str:
+        return links.url("pages.document", "ref", ref, plan=plan)
+
+    def department_url(did: str) -> str:
+        return links.url("pages.department", "did", did)
+
+    def compare_url(higher: str, lower: str) -> str:
+        return links.url("pages.compare", higher=higher, lower=lower)
+
+    def alignment_url(root: str) -> str:
+        return links.url("pages.alignment", root=root)
 
     def document_of(file: str | None) -> dict | None:
         return views.catalog(gen()).docs.get(file or "")
 
     return {"generation_name": generation_name, "level_label": level_label,
             "kind_label": kind_label, "role_label": views.ROLE_LABELS.get,
-            "search_url": search_url, "page_url": page_url, "provision_url": provision_url, "download_links": download_links,
+            "search_url": search_url, "page_url": page_url, "provision_url": provision_url,
+            "document_url": document_url, "department_url": department_url,
+            "compare_url": compare_url, "alignment_url": alignment_url,
+            "download_links": download_links,
             "document_of": document_of, "doc_name": reading.doc_name,
             "target_text": reading.target_text, "chart_rows": reading.chart_rows,
             "verdicts": reading.VERDICTS, "not_compared_note": reading.NOT_COMPARED_NOTE,
@@ -80,7 +191,7 @@ def helpers():
 
 
 def _doc_title(ref: str) -> str | None:
-    doc = gen().document(ref)
+    doc = views.catalog(gen()).document(ref)
     return doc.get("title") if doc else None
 
 
@@ -145,9 +256,17 @@ def document(ref: str):
     # One higher plan's lists are shown (?plan=, else the nearest); the others, their counts.
     v = _view(views.document_page, ref, request.args.get("plan") or None)
     shown = next((c for c in v["coverage"] if c["detailed"]), None)
-    return render_template("document.html", v=v, coverage_shown=views.COVERAGE_SHOWN,
-                           coverage_open=shown and shown["higher_doc"],
-                           coverage_lists=shown and views.coverage_lists(shown),
+    doc = v["document"]["doc"]
+    # The coverage's download links carry this address's arguments: kept by address.
+    coverage = _fragment(("coverage", request.full_path), "_coverage.html", v=v,
+                         coverage_shown=views.COVERAGE_SHOWN,
+                         coverage_open=shown and shown["higher_doc"],
+                         coverage_lists=shown and views.coverage_lists(shown))
+    return render_template("document.html", v=v, coverage_html=coverage,
+                           outline_html=_fragment(("outline", doc), "_outline.html",
+                                                  nodes=v["outline"], open=True),
+                           matrix_html=_fragment(("matrix", doc), "_matrix.html",
+                                                 matrix=v["matrix"]),
                            unsettled=reading.unsettled_notes(v["document"].get("unsettled")))
 
 
@@ -196,8 +315,12 @@ def targets():
 @bp.get("/alignment")
 def alignment():
     root = request.args.get("root") or None
-    return render_template("alignment.html", v=_view(views.alignment, root, _tree_paging(root)),
-                           root=root, first=views.ALIGN_FIRST)
+    p = _tree_paging(root)
+    v = _view(views.alignment, root, p)
+    tree = v.get("tree") and _fragment(("tree", root, p), "_align.html", nodes=v["tree"],
+                                       parent=None, open=False)
+    return render_template("alignment.html", v=v, root=root, first=views.ALIGN_FIRST,
+                           tree_html=tree)
 
 
 def _tree_paging(root: str | None) -> views.Paging:

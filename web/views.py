@@ -44,6 +44,16 @@ class Catalog:
         self.gen = gen
         self.db = gen.catalog
         self.docs = {d["doc"]: d for d in gen.documents}
+        # Generation.document's three names of a document, looked up rather than scanned
+        # (the first document carrying a name keeps it, as the scan finds it first).
+        self._names: dict[str, dict] = {}
+        for d in gen.documents:
+            for name in (d["doc"], d["key"], d["doc"].rsplit(".", 1)[0]):
+                self._names.setdefault(name, d)
+
+    def document(self, ref: str) -> dict | None:
+        """A document by its file name, key or file stem (Generation.document)."""
+        return self._names.get(ref)
 
     def has_department(self, did: str) -> bool:
         return self.db.department_head(did) is not None
@@ -193,36 +203,65 @@ def _outline(p: dict, children: dict[str | None, list[dict]]) -> dict:
 
 def document(gen: Generation, ref: str, today: date | None = None) -> dict:
     """A document with its outline, citations, responsibility matrix and its coverage of
-    every higher plan, every list whole (the API, `GET /api/documents/<id>`)."""
+    every higher plan, every list of every plan whole (hundreds of kilobytes for a plan
+    below 26 others: the API and the page give `document_page`)."""
     v, cat = _document(gen, ref, today)
     v["coverage"] = document_coverage(cat.db, cat.docs, v["document"]["doc"])
     return v
 
 
 def document_page(gen: Generation, ref: str, plan: str | None = None,
-                  today: date | None = None) -> dict:
-    """`document` as its page shows it: every higher plan with its counts, the lists of
-    one (`plan`, else the nearest; `"detailed": True`) — coverage_summary."""
+                  paging: Paging | None = None, today: date | None = None) -> dict:
+    """`document` as its page and `GET /api/documents/<id>` give it: every higher plan
+    with its counts (taken up, not taken up, counted, ratio), and the chapters and lists
+    of one — `plan` (key or file name), else the nearest; `"detailed": True`
+    (coverage_summary).  `paging` cuts that plan's `taken_up` and `not_taken_up` to one
+    page each (the API; `page`, `size` and `pages` beside them); the page shows the
+    first COVERAGE_SHOWN of each and the 落实对照表 download has every one."""
     v, cat = _document(gen, ref, today)
-    v["coverage"] = coverage_summary(cat.db, cat.docs, v["document"]["doc"], plan)
+    coverage = _coverage(gen, v["document"]["doc"], plan)
+    v["coverage"] = coverage if paging is None else [
+        _coverage_page(c, paging) if c["detailed"] else c for c in coverage]
     return v
 
 
+def _coverage_page(plan: dict, paging: Paging) -> dict:
+    longest = max(len(plan["taken_up"]), len(plan["not_taken_up"]))
+    return {**plan, "taken_up": paging.slice(plan["taken_up"]),
+            "not_taken_up": paging.slice(plan["not_taken_up"]), "page": paging.page,
+            "size": paging.size, "pages": max(1, -(-longest // paging.size))}
+
+
+@functools.lru_cache(maxsize=64)
+def _coverage(gen: Generation, doc: str, plan: str | None) -> tuple[dict, ...]:
+    """coverage_summary once per generation, document and plan asked for (it never
+    changes within a generation; a page and its API ask for the same)."""
+    cat = catalog(gen)
+    return tuple(coverage_summary(cat.db, cat.docs, doc, plan))
+
+
 def _document(gen: Generation, ref: str, today: date | None) -> tuple[dict, Catalog]:
-    doc = gen.document(ref)
+    cat = catalog(gen)
+    doc = cat.document(ref)
     if doc is None:
         raise NotFound(f"没有文件“{ref}”")
+    doc = {**doc, "state": document_state(doc, today or date.today())}
+    return {"document": doc, **_document_parts(gen, doc["doc"])}, cat
+
+
+@functools.lru_cache(maxsize=64)
+def _document_parts(gen: Generation, doc: str) -> dict:
+    """A document's outline, citations and responsibility matrix: the same for every
+    request on a generation, so made once per generation and document (the last 64 asked
+    for).  Shared between requests: read, never changed."""
     cat = catalog(gen)
-    rows = cat.db.outline_rows(doc["doc"])      # read once: the outline and the matrix's refs
+    rows = cat.db.outline_rows(doc)      # read once: the outline and the matrix's refs
     children: dict[str | None, list[dict]] = defaultdict(list)
     for p in rows:
         children[p["parent"]].append(p)
-    cited_by = cat.db.citations_to(doc["doc"])
-    cites = cat.db.citations_of(doc["doc"])
-    doc = {**doc, "state": document_state(doc, today or date.today())}
-    return {"document": doc, "outline": [_outline(r, children) for r in children.get(None, [])],
-            "cites": cites, "cited_by": cited_by,
-            "matrix": responsibility_matrix(gen, doc["doc"], rows)}, cat
+    return {"outline": [_outline(r, children) for r in children.get(None, [])],
+            "cites": cat.db.citations_of(doc), "cited_by": cat.db.citations_to(doc),
+            "matrix": responsibility_matrix(gen, doc, rows)}
 
 
 # Higher provisions the document page lists as taken up, and as not, of the higher plan
@@ -699,45 +738,55 @@ def alignment_tree(gen: Generation, root: str | None = None, paging: Paging | No
 
 
 def _takers(links: list[dict], refs: dict[str, dict]) -> list[dict]:
-    """A provision's links down, nearest level first, then the closest restatements."""
-    def level_of(pid: str) -> str | None:
-        return refs[pid]["level"] if pid in refs else None
-    return sorted(links, key=lambda a: (LEVEL_ORDER.get(level_of(a["lower"]), 9), -a["score"]))
+    """A provision's links down, nearest level first, then the closest restatements (the
+    lower provision's level from the link when the catalog gave it, else from `refs`)."""
+    def level_of(a: dict) -> str | None:
+        if "level" in a:
+            return a["level"]
+        return refs[a["lower"]]["level"] if a["lower"] in refs else None
+    return sorted(links, key=lambda a: (LEVEL_ORDER.get(level_of(a), 9), -a["score"]))
 
 
 def _tree_node(cat: Catalog, pid: str, down: dict[str, list[dict]], refs: dict[str, dict],
                seen: frozenset, paging: Paging | None = None, first: int | None = None,
                depth: int = 0) -> dict:
-    links = [a for a in _takers(down.get(pid, []), refs) if a["lower"] not in seen]
-    if paging is not None:     # the root's takers paged, the first of theirs, then counts
-        links = paging.slice(links) if depth == 0 else links[:first] if depth == 1 else []
+    below = [a for a in down.get(pid, []) if a["lower"] not in seen]
+    if paging is None:
+        links = _takers(below, refs)
+    else:     # the root's takers paged, the first of theirs, then counts
+        links = (paging.slice(_takers(below, refs)) if depth == 0
+                 else _takers(below, refs)[:first] if depth == 1 else [])
     kids = [dict(_tree_node(cat, a["lower"], down, refs, seen | {pid}, paging, first, depth + 1),
                  score=a["score"], evidence=a.get("evidence"))
             for a in links]
-    total = sum(1 for a in down.get(pid, []) if a["lower"] not in seen)
-    return {**provision_ref(cat, pid, refs), "lower": kids, "lower_total": total}
+    return {**provision_ref(cat, pid, refs), "lower": kids, "lower_total": len(below)}
 
 
 def _tree_links(cat: Catalog, root: str, paging: Paging, first: int
                 ) -> tuple[dict[str, list[dict]], dict[str, dict]]:
-    """The links down from every provision a bounded tree under `root` shows, and their
-    refs: one query per depth for the provisions shown at that depth."""
+    """The links down from every provision a bounded tree under `root` shows, and the
+    refs of the provisions it shows: one query per depth.  Scores and levels only where
+    the tree orders links (the root's and its shown takers'; the third depth is only
+    counted), the evidence and refs only of what it shows — the largest tree reads
+    hundreds of links to show a hundred."""
     down: dict[str, list[dict]] = {}
-    refs = cat.db.refs([root])
+    shown_links: list[dict] = []
     frontier, depth = {root}, 0
     while frontier:
-        got = cat.db.alignment_links_from(sorted(frontier))
+        got = cat.db.alignment_takers(sorted(frontier), scored=depth < 2)
         down.update({pid: got.get(pid, []) for pid in frontier})
-        refs.update(cat.db.refs({a["lower"] for pid in frontier for a in down[pid]}
-                                - refs.keys()))
         shown: set[str] = set()
-        for pid in frontier:
-            links = _takers(down[pid], refs)
+        for pid in frontier if depth < 2 else ():
+            links = _takers(down[pid], {})
             # + 1: a link back to the root is skipped, so one more may show
-            shown.update(a["lower"] for a in (paging.slice(links) if depth == 0
-                                               else links[:first + 1] if depth == 1 else ()))
+            picked = paging.slice(links) if depth == 0 else links[:first + 1]
+            shown_links += picked
+            shown.update(a["lower"] for a in picked)
         frontier, depth = shown - down.keys(), depth + 1
-    return down, refs
+    evidence = cat.db.alignment_evidence(a["seq"] for a in shown_links)
+    for a in shown_links:
+        a["evidence"] = evidence.get(a["seq"])
+    return down, cat.db.refs([root, *(a["lower"] for a in shown_links)])
 
 
 def _root_order(tops: list[str], refs: dict[str, dict]) -> list[str]:
@@ -753,10 +802,17 @@ def alignment(gen: Generation, root: str | None = None, paging: Paging = Paging(
     provisions taken up that take up nothing themselves), each with its counts — the
     whole tree is megabytes at a few thousand documents."""
     if root:
-        tree = alignment_tree(gen, root, paging)
+        tree = _bounded_tree(gen, root, paging)
         return {"tree": tree, **paging.totals(tree[0]["lower_total"])}
     roots = _alignment_roots(gen)
     return {"roots": paging.slice(roots), **paging.totals(len(roots))}
+
+
+@functools.lru_cache(maxsize=64)
+def _bounded_tree(gen: Generation, root: str, paging: Paging) -> list[dict]:
+    """A page of the tree under `root`, once per generation, root and page (the last 64
+    asked for; read, never changed, by the requests that share it)."""
+    return alignment_tree(gen, root, paging)
 
 
 @functools.lru_cache(maxsize=2)
