@@ -569,8 +569,8 @@ class Compiled:
 
 class GramPhrase(wq.Phrase):
     """whoosh's Phrase with a leaner matcher: the terms' whole posting lists read a block
-    at a time, intersected as sets, positions compared only there (`_phrase_postings`);
-    `_PhraseMatcher` when the terms are not plain posting lists."""
+    at a time, intersected as sets, positions compared only there (`phrase_postings`);
+    `PhraseMatcher` when the terms are not plain posting lists."""
 
     def matcher(self, searcher, context=None):
         field = searcher.schema[self.fieldname] if self.fieldname in searcher.schema else None
@@ -589,13 +589,13 @@ class GramPhrase(wq.Phrase):
         ms = None
         if key not in memo:
             ms = [wq.Term(self.fieldname, w).matcher(searcher, context) for w in self.words]
-            found = memo[key] = _phrase_postings(ms, field.format)
+            found = memo[key] = phrase_postings(ms, field.format)
         if found is not None:
             ids, scores = found
             return _ScoredListMatcher(ids, [x * self.boost for x in scores]) if ids \
                 else matching.NullMatcher()
         ms = ms or [wq.Term(self.fieldname, w).matcher(searcher, context) for w in self.words]
-        return _PhraseMatcher(ms, self.boost)
+        return PhraseMatcher(ms, self.boost)
 
 
 def _block_postings(m) -> dict[int, tuple[float, bytes]] | None:
@@ -624,12 +624,12 @@ def _list_postings(m) -> dict[int, tuple[float, bytes]]:
     return out
 
 
-def _phrase_postings(ms: list, fmt) -> tuple[list[int], list[float]] | None:
+def phrase_postings(ms: list, fmt) -> tuple[list[int], list[float]] | None:
     """The documents where the terms of `ms` stand at consecutive positions, with the
     score whoosh's matchers give them (the terms' BM25F scores summed as
     `make_binary_tree` sums them), computed over whole posting lists at once: whoosh
     steps a matcher posting by posting in Python, skip_to included.  None when a term's
-    matcher is not a plain posting list scored by BM25F (then `_PhraseMatcher` does it).
+    matcher is not a plain posting list scored by BM25F (then `PhraseMatcher` does it).
     """
     scorers = [getattr(m, "scorer", None) or getattr(m, "_scorer", None) for m in ms]
     scored = all(isinstance(sc, BM25FScorer) for sc in scorers)
@@ -707,7 +707,7 @@ class _ScoredListMatcher(_BisectListMatcher):
         return self._scores[self._i]
 
 
-class _PhraseMatcher(matching.WrappingMatcher):
+class PhraseMatcher(matching.WrappingMatcher):
     """The documents where the terms of `ms` stand at consecutive positions."""
 
     def __init__(self, ms: list, boost: float = 1.0):
@@ -741,7 +741,7 @@ class _PhraseMatcher(matching.WrappingMatcher):
             self.next()
 
     def copy(self):
-        return _PhraseMatcher([m.copy() for m in self.ms], self.boost)
+        return PhraseMatcher([m.copy() for m in self.ms], self.boost)
 
     def replace(self, minquality=0):
         # The term matchers are held in `ms`: never swap the tree out from under them.

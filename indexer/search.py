@@ -233,7 +233,7 @@ _NEVER = re.compile("(?!)")
 
 
 @functools.lru_cache(maxsize=1024)
-def _mark_pattern(mark: str) -> re.Pattern | None:
+def mark_pattern(mark: str) -> re.Pattern | None:
     """A regex whose matches are where `match_spans` finds `mark` by units, for a mark of
     unfolded CJK characters (each its own unit): its characters with anything but units
     between them, looked for at every position (a lookahead, so overlaps are found as
@@ -248,9 +248,9 @@ def _mark_pattern(mark: str) -> re.Pattern | None:
 
 
 def _plain_patterns(text: str, marks: Iterable[str]) -> list[re.Pattern] | None:
-    """Each mark's `_mark_pattern`, or None when one has none or `text` holds characters
+    """Each mark's `mark_pattern`, or None when one has none or `text` holds characters
     that `units` folds (a regex over the raw text would miss those)."""
-    patterns = [_mark_pattern(m) for m in marks]
+    patterns = [mark_pattern(m) for m in marks]
     if any(p is None for p in patterns) or _COMPAT.search(text):
         return None
     return patterns
@@ -273,7 +273,7 @@ def make_snippet(text: str, marks: Sequence[str], width: int = 160, lead: int = 
     spans = match_spans(text, marks)
     start = 0
     if spans:
-        start = max(0, spans[_best_window(spans, lead, width)][0] - lead)
+        start = max(0, spans[best_window(spans, lead, width)][0] - lead)
         if len(text) - start < width:          # show a full window when near the end
             start = max(0, len(text) - width)
     end = min(len(text), start + width)
@@ -296,7 +296,7 @@ def make_snippet(text: str, marks: Sequence[str], width: int = 160, lead: int = 
 _SPACES = re.compile(r"\s+")
 
 
-def _best_window(spans: list[tuple[int, int]], lead: int, width: int) -> int:
+def best_window(spans: list[tuple[int, int]], lead: int, width: int) -> int:
     """The span whose window (from `lead` characters before it, `width` long) covers
     the most marked characters; the first of equals.  The windows move right span by
     span, so the spans inside one are a run whose ends only move right: one pass with

@@ -103,11 +103,11 @@ class _Stream:
     doc: Document
     text: str
     prov: array                     # per character: index into doc.provisions (-1: a break);
-                                    # 2-byte ints where they fit (_narrow)
+                                    # 2-byte ints where they fit (narrow)
     at: array                       # per character: index into that provision's own_text
     fp_pos: array = field(default_factory=lambda: array("i"))   # kept shingles, ascending
     fp_hash: array = field(default_factory=lambda: array("I"))  # … and their hashes
-    posts: "_Posts | None" = None   # eligible kept shingles and places (_eligible_positions)
+    posts: "_Posts | None" = None   # eligible kept shingles and places (eligible_positions)
     cum: array | None = None        # running sum of shingle weights (see _weights_sum)
 
 
@@ -154,10 +154,10 @@ def build_stream(doc: Document) -> _Stream:
                 brk()
                 pos = m.end()
         brk()
-    return _Stream(doc, "".join(parts), _narrow(prov), _narrow(at))
+    return _Stream(doc, "".join(parts), narrow(prov), narrow(at))
 
 
-def _narrow(places: array) -> array:
+def narrow(places: array) -> array:
     """Per-character indices as 2-byte ints when they fit (they nearly always do: a
     provision index, a place in one provision's text), else as they are: every higher
     document's stream is held through the whole alignment."""
@@ -599,7 +599,7 @@ def _within(per: np.ndarray) -> np.ndarray:
     return np.arange(per.sum()) - np.repeat(np.cumsum(per) - per, per)
 
 
-def _eligible_positions(s: _Stream, df: DocumentFrequency) -> _Posts:
+def eligible_positions(s: _Stream, df: DocumentFrequency) -> _Posts:
     """The kept shingles that can seed a link, with their places (see _Posts): in another
     document too, not pure formula, not repeated more than MAX_POSTINGS times here."""
     if s.posts is None:
@@ -642,7 +642,7 @@ def _postings(streams: Sequence[_Stream], df: DocumentFrequency) -> dict[_Bucket
             members[(lv, s.doc.meta.region or None)].append(d)
     out: dict[_Bucket, _Holders] = {}
     for bucket, ds in members.items():
-        keys = [_eligible_positions(streams[d], df).keys for d in ds]
+        keys = [eligible_positions(streams[d], df).keys for d in ds]
         hashes = np.concatenate(keys)                   # a bucket has a document or more
         docs = np.repeat(np.array(ds, dtype=np.int32), [len(k) for k in keys])
         order = np.argsort(hashes, kind="stable")       # documents ascending per hash
@@ -682,7 +682,7 @@ def candidates(streams: Sequence[_Stream], ib: int, df: DocumentFrequency,
     lower = streams[ib].doc
     if not postings:
         return {}
-    mine = _eligible_positions(streams[ib], df).keys
+    mine = eligible_positions(streams[ib], df).keys
     at, docs = _held(mine, postings)
     found = np.unique(docs)
     ok = np.zeros(len(streams), dtype=bool)
@@ -775,15 +775,15 @@ def align_group(highers: Sequence[_Stream], sb: _Stream, df: DocumentFrequency,
     offsets = {} if offsets is None else offsets
     found: list[tuple[_Stream, _Fragment]] = []
     for sa in sorted(highers, key=lambda s: s.doc.file):
-        found.extend((sa, f) for f in _fragments(sa, sb, _pair_seeds(sa, sb, df), df))
+        found.extend((sa, f) for f in _fragments(sa, sb, pair_seeds(sa, sb, df), df))
     return _links(found, sb, min_weight, offsets)
 
 
-def _pair_seeds(sa: _Stream, sb: _Stream, df: DocumentFrequency
+def pair_seeds(sa: _Stream, sb: _Stream, df: DocumentFrequency
                ) -> tuple[np.ndarray, np.ndarray]:
     """(higher places, lower places) of every eligible kept shingle the two documents
     share, each pair once, ordered by lower place, then higher place."""
-    xs, ys = _eligible_positions(sa, df).seeds(_eligible_positions(sb, df))
+    xs, ys = eligible_positions(sa, df).seeds(eligible_positions(sb, df))
     pairs = np.unique((ys.astype(np.int64) << 32) | xs.astype(np.int64))
     return pairs & 0xFFFFFFFF, pairs >> 32
 
@@ -798,7 +798,7 @@ class _Fragment:
 
 def _fragments(sa: _Stream, sb: _Stream, pairs: tuple[np.ndarray, np.ndarray],
                df: DocumentFrequency) -> list[_Fragment]:
-    """Seeds (_pair_seeds: by lower place, then higher) extended to maximal common
+    """Seeds (pair_seeds: by lower place, then higher) extended to maximal common
     substrings, each found once."""
     ta, tb = sa.text, sb.text
     # diagonal → the furthest end (in b) of the runs found on it.  Seeds come by ascending

@@ -103,7 +103,7 @@ def write(folder: Path, parts: Sequence[Path]) -> StoreInfo:
     # +1.8 GB at 2,000).  Calls of BULK_BYTES keep it near 100 MB and load as fast;
     # optimize() then compacts the many small files they leave, so lookups stay as fast
     # as after one call.
-    for chunk in _blocks(_Chain([folder / r for r in rels]), BULK_BYTES):
+    for chunk in blocks(_Chain([folder / r for r in rels]), BULK_BYTES):
         store.bulk_load(input=chunk, format=_NT, lenient=LENIENT)
     store.flush()
     store.optimize()
@@ -111,7 +111,7 @@ def write(folder: Path, parts: Sequence[Path]) -> StoreInfo:
     return _commit(folder, StoreInfo(rels, "bulk", round(time.perf_counter() - started, 3)))
 
 
-def _blocks(raw: io.RawIOBase, size: int) -> Iterable[bytes]:
+def blocks(raw: io.RawIOBase, size: int) -> Iterable[bytes]:
     """The stream in pieces of about `size` bytes, each ending at a line end (the last one
     as it ends): whole lines without splitting millions of them in Python."""
     rest = b""
@@ -139,7 +139,7 @@ class Loading:
     errors: io.BufferedRandom        # the child's stderr: its one-line reason if it fails
 
 
-def _child_command(folder: Path) -> list[str]:
+def child_command(folder: Path) -> list[str]:
     return [sys.executable, "-m", "policykg.ontology.diskstore", str(folder)]
 
 
@@ -149,7 +149,7 @@ def start(folder: Path, parts: Sequence[Path]) -> Loading:
     be whole and stay unchanged until then."""
     abandon(folder)
     errors = tempfile.TemporaryFile()
-    process = subprocess.Popen(_child_command(folder), stdin=subprocess.PIPE,
+    process = subprocess.Popen(child_command(folder), stdin=subprocess.PIPE,
                                stdout=subprocess.DEVNULL, stderr=errors)
     request = {"parent": os.getpid(), "parts": [str(p) for p in parts]}
     try:
@@ -191,7 +191,7 @@ def abandon(folder: Path) -> None:
     loading.errors.close()
 
 
-def _die_with_parent(parent: int) -> None:
+def die_with_parent(parent: int) -> None:
     """A child whose build is killed (kill -9 included) must not go on writing into the
     folder the next build removes: the kernel kills it when its parent dies."""
     try:
@@ -210,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         request = json.loads(sys.stdin.buffer.read())
-        _die_with_parent(request["parent"])
+        die_with_parent(request["parent"])
         write(Path(args[0]), [Path(p) for p in request["parts"]])
     except Exception as exc:
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr, flush=True)

@@ -162,7 +162,7 @@ def _put_department_rows(con: sqlite3.Connection, rows: Iterable[tuple[dict, str
 
 # Alignment rows are numbered SEQ_GAP apart: only their order is ever read (ORDER BY seq),
 # and the gaps let an add put its rows in between instead of numbering 140,000 rows again
-# (_update_alignments).
+# (update_alignments).
 SEQ_GAP = 1 << 16
 
 
@@ -171,17 +171,17 @@ def _put_alignments(con: sqlite3.Connection, lines: Iterable[str]) -> None:
         for line in lines:
             a = json.loads(line)
             yield a["higher"], a["lower"], line
-    _put_alignment_rows(con, rows())
+    put_alignment_rows(con, rows())
 
 
-def _put_alignment_rows(con: sqlite3.Connection, rows: Iterable[tuple[str, str, str]]) -> None:
+def put_alignment_rows(con: sqlite3.Connection, rows: Iterable[tuple[str, str, str]]) -> None:
     """The whole alignments table: (higher, lower, line) in order."""
     con.execute("DELETE FROM alignments")
     con.executemany("INSERT INTO alignments VALUES (?,?,?,?)",
                     ((seq * SEQ_GAP, *row) for seq, row in enumerate(rows)))
 
 
-def _differences(old: Sequence[str], new: Sequence[str]) -> tuple[Counter, Counter]:
+def alignment_differences(old: Sequence[str], new: Sequence[str]) -> tuple[Counter, Counter]:
     """(lines of `old` not in `new`, lines of `new` not in `old`), counted with
     multiplicity.  The rows are nearly always distinct: then two set differences (in C)
     say it, instead of counting 140,000 lines through Counter.subtract's Python loop."""
@@ -195,14 +195,14 @@ def _differences(old: Sequence[str], new: Sequence[str]) -> tuple[Counter, Count
     return gone, fresh
 
 
-def _update_alignments(con: sqlite3.Connection, rows: Sequence[tuple[str, str, str]]) -> bool:
+def update_alignments(con: sqlite3.Connection, rows: Sequence[tuple[str, str, str]]) -> bool:
     """Make the alignments table hold `rows` (higher, lower, line; in order) by deleting
     the rows no longer there and numbering the new ones into the gaps between the rows
     they come between.  False, with nothing changed, when the rows kept do not keep their
     order or a gap is too narrow (the caller then writes the table whole)."""
     old = con.execute("SELECT seq, json FROM alignments ORDER BY seq").fetchall()
     new = [line for _, _, line in rows]
-    gone, fresh = _differences([line for _, line in old], new)
+    gone, fresh = alignment_differences([line for _, line in old], new)
     deletes: list[int] = []
     inserts: list[tuple[int, tuple[str, str, str]]] = []
     pending: list[int] = []                   # new rows since the last row kept
@@ -329,7 +329,7 @@ class CatalogChange:
     put in again whole (an add rewrites their file whole), from `departments` when given,
     else read from the new generation's file; alignments likewise, except that rows given
     in `alignments` are applied as a delta when the rows kept keep their order
-    (_update_alignments)."""
+    (update_alignments)."""
 
     removed: frozenset[str] = frozenset()
     provisions: dict[str, list[dict]] = field(default_factory=dict)
@@ -372,8 +372,8 @@ def update_catalog(old: Path, new: Path, change: CatalogChange) -> Path:
         else:
             _put_departments(con, _lines(new / _row_files()["departments"]))
         if change.alignments is not None:
-            if not _update_alignments(con, change.alignments):
-                _put_alignment_rows(con, change.alignments)
+            if not update_alignments(con, change.alignments):
+                put_alignment_rows(con, change.alignments)
         else:
             _put_alignments(con, _lines(new / _row_files()["alignments"]))
         con.execute("COMMIT")

@@ -78,8 +78,8 @@ def shingle(doc: Document, df: al.DocumentFrequency) -> Shingled:
 
 
 def eligible_shingles(stream, df: al.DocumentFrequency) -> list[int]:
-    """The kept shingles find_alignments seeds and votes with (alignment._eligible_positions)."""
-    return al._eligible_positions(stream, df).keys.tolist()
+    """The kept shingles find_alignments seeds and votes with (alignment.eligible_positions)."""
+    return al.eligible_positions(stream, df).keys.tolist()
 
 
 def corpus_frequency(docs: Sequence[Document], prepared: tuple | None = None

@@ -92,7 +92,7 @@ def test_pair_seeds_are_every_pair_of_places_of_a_shared_shingle():
     hb = [rng.choice(vocabulary) for _ in range(200)]
     sa, sb = _stream("", ha), _stream("", hb)
     df = _Counts()
-    xs, ys = al._pair_seeds(sa, sb, df)
+    xs, ys = al.pair_seeds(sa, sb, df)
     got = list(zip(xs.tolist(), ys.tolist()))
     places_a: dict[int, list[int]] = {}
     for p, h in zip(sa.fp_pos, sa.fp_hash):
@@ -103,22 +103,22 @@ def test_pair_seeds_are_every_pair_of_places_of_a_shared_shingle():
     want = sorted({(x, y) for h, xs_ in places_a.items() if h in places_b
                    for x in xs_ for y in places_b[h]}, key=lambda p: (p[1], p[0]))
     assert got == want
-    assert al._eligible_positions(sa, df).keys.tolist() == sorted(places_a)
+    assert al.eligible_positions(sa, df).keys.tolist() == sorted(places_a)
 
 
 def test_a_shingle_repeated_too_often_is_not_eligible():
     hashes = [11, 12, 13, 14] * (al.MAX_POSTINGS + 2)
     s = _stream("", hashes)
-    assert 11 not in al._eligible_positions(s, _Counts()).keys.tolist()
+    assert 11 not in al.eligible_positions(s, _Counts()).keys.tolist()
 
 
 def test_streams_hold_narrow_indices_and_save_them_wide():
     wide = array("i", [-1, 0, 5, 32767])
-    narrow = al._narrow(wide)
+    narrow = al.narrow(wide)
     assert narrow.typecode == "h" and list(narrow) == list(wide)
     assert al.wide(narrow).typecode == "i" and list(al.wide(narrow)) == list(wide)
     big = array("i", [0, 40000])
-    assert al._narrow(big) is big
+    assert al.narrow(big) is big
 
 
 def test_offset_maps_kept_for_a_few_documents_give_the_same_links(monkeypatch):

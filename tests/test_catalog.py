@@ -139,7 +139,7 @@ def _alignment_table(rows, gap=None):
     con.execute("CREATE TABLE alignments(seq INTEGER PRIMARY KEY, higher TEXT NOT NULL,"
                 " lower TEXT NOT NULL, json TEXT NOT NULL)")
     if gap is None:
-        catalog._put_alignment_rows(con, rows)
+        catalog.put_alignment_rows(con, rows)
     else:
         con.executemany("INSERT INTO alignments VALUES (?,?,?,?)",
                         ((i * gap, *r) for i, r in enumerate(rows)))
@@ -153,13 +153,13 @@ def _rows(*names):
 def test_an_add_puts_its_alignment_rows_between_the_others():
     """The rows kept keep their numbers; new ones go into the gaps, gone ones out; read in
     order, the table holds exactly the new rows."""
-    from policykg.pipeline.catalog import _update_alignments
+    from policykg.pipeline.catalog import update_alignments
     old = _rows("A", "B", "C", "D")
     con = _alignment_table(old)
     before = dict(con.execute("SELECT json, seq FROM alignments"))
     new = [old[0], ("X", "x", "{}"), old[1], old[3], ("Y", "y", "{}"), ("Y", "y", "{}")]
     new = [("W", "w", "[]")] + new
-    assert _update_alignments(con, new)
+    assert update_alignments(con, new)
     got = con.execute("SELECT higher, lower, json FROM alignments ORDER BY seq").fetchall()
     assert got == new
     after = dict(con.execute("SELECT json, seq FROM alignments"))
@@ -167,25 +167,25 @@ def test_an_add_puts_its_alignment_rows_between_the_others():
 
 
 def test_alignment_rows_out_of_their_order_or_without_room_are_written_whole():
-    from policykg.pipeline.catalog import _put_alignment_rows, _update_alignments
+    from policykg.pipeline.catalog import put_alignment_rows, update_alignments
     old = _rows("A", "B", "C")
     con = _alignment_table(old)
     swapped = [old[1], old[0], old[2]]
-    assert not _update_alignments(con, swapped)
+    assert not update_alignments(con, swapped)
     assert con.execute("SELECT count(*) FROM alignments").fetchone()[0] == 3   # untouched
     dense = _alignment_table(old, gap=1)          # a catalog written before the gaps
     between = [old[0], ("X", "x", "{}"), old[1], old[2]]
-    assert not _update_alignments(dense, between)
-    _put_alignment_rows(dense, between)
+    assert not update_alignments(dense, between)
+    put_alignment_rows(dense, between)
     assert dense.execute("SELECT higher, lower, json FROM alignments ORDER BY seq"
                          ).fetchall() == between
-    assert _update_alignments(dense, between + [("Z", "z", "{}")])    # room at the end
+    assert update_alignments(dense, between + [("Z", "z", "{}")])    # room at the end
 
 
 def test_alignment_differences_count_lines_with_or_without_repeats():
     """The set shortcut for distinct rows says what the counting says."""
     from collections import Counter
-    from policykg.pipeline.catalog import _differences
+    from policykg.pipeline.catalog import alignment_differences
 
     def counted(old, new):
         gone, fresh = Counter(old), Counter(new)
@@ -196,15 +196,15 @@ def test_alignment_differences_count_lines_with_or_without_repeats():
     for old, new in ((["a", "b", "c"], ["b", "d", "c", "e"]),       # distinct: sets
                      (["a", "b", "b"], ["b", "c", "c"]),             # repeats: counted
                      ([], ["x"]), (["x"], [])):
-        gone, fresh = _differences(old, new)
+        gone, fresh = alignment_differences(old, new)
         assert (+gone, +fresh) == counted(old, new)
 
 
 def test_an_add_of_distinct_rows_deletes_and_inserts_only_the_difference():
-    from policykg.pipeline.catalog import _update_alignments
+    from policykg.pipeline.catalog import update_alignments
     old = _rows("A", "B", "C", "D")
     con = _alignment_table(old)
     new = [old[0], ("X", "x", "{}"), old[2], old[3], ("Y", "y", "[]")]
-    assert _update_alignments(con, new)
+    assert update_alignments(con, new)
     assert con.execute("SELECT higher, lower, json FROM alignments ORDER BY seq"
                        ).fetchall() == new

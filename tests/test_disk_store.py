@@ -129,7 +129,7 @@ def test_a_failed_store_write_leaves_the_current_generation(data, monkeypatch):
     # Mid-write: an add's delta after the checkpoint (in this process); a build's bulk load
     # in its child process, failing as main() reports it.
     monkeypatch.setattr(diskstore, "_quads", broken)
-    monkeypatch.setattr(diskstore, "_child_command", lambda folder: _child(
+    monkeypatch.setattr(diskstore, "child_command", lambda folder: _child(
         "print('OSError: disk full', file=sys.stderr); sys.exit(1)"))
     name = Generation(before).documents[-1]["doc"]
     with pytest.raises(OSError):
@@ -174,7 +174,7 @@ def test_a_failed_build_stops_the_store_load_first(data, monkeypatch):
     before = data.require_current()
     started = []
     real_start = diskstore.start
-    monkeypatch.setattr(diskstore, "_child_command", lambda folder: _child("time.sleep(60)"))
+    monkeypatch.setattr(diskstore, "child_command", lambda folder: _child("time.sleep(60)"))
     monkeypatch.setattr(diskstore, "start", lambda *a: started.append(real_start(*a)) or started[-1])
 
     def boom(ctx):
@@ -198,10 +198,10 @@ def test_the_loading_child_dies_with_its_build(tmp_path):
         child = (
             "import json, sys, time\\n"
             "from ontology import diskstore\\n"
-            "diskstore._die_with_parent(json.loads(sys.stdin.buffer.read())['parent'])\\n"
+            "diskstore.die_with_parent(json.loads(sys.stdin.buffer.read())['parent'])\\n"
             "open(sys.argv[1] + '/armed', 'w').close()\\n"
             "time.sleep(60)")
-        diskstore._child_command = lambda folder: [sys.executable, "-c", child, str(folder)]
+        diskstore.child_command = lambda folder: [sys.executable, "-c", child, str(folder)]
         loading = diskstore.start({str(tmp_path)!r}, [])
         print(loading.process.pid, flush=True)
         sys.stdin.read()                 # until the test kills this process
@@ -287,7 +287,7 @@ def test_the_bulk_load_reads_whole_lines_in_blocks(tmp_path, size):
     for i, text in enumerate(texts):
         paths.append(tmp_path / f"{i}.nt")
         paths[-1].write_text(text, encoding="utf-8")
-    blocks = list(diskstore._blocks(diskstore._Chain(paths), size))
+    blocks = list(diskstore.blocks(diskstore._Chain(paths), size))
     assert b"".join(blocks) == "".join(texts).encode("utf-8")
     assert all(b.endswith(b"\n") for b in blocks[:-1]) and all(blocks)
     diskstore.write(tmp_path, paths)

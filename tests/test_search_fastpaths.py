@@ -2,8 +2,8 @@
 
 - GramField / WordsField compute postings without whoosh's analyzers: same terms,
   frequencies, weights and positions as a schema of plain TEXT fields.
-- GramPhrase reads whole posting lists (`_phrase_postings`): same documents and scores as
-  the position-checking `_PhraseMatcher`.
+- GramPhrase reads whole posting lists (`phrase_postings`): same documents and scores as
+  the position-checking `PhraseMatcher`.
 - FacetTable counts facets over all matches: same counts as whoosh's FacetCollector.
 - WordCache cuts by sentence: same words as cutting the whole text.
 """
@@ -16,7 +16,7 @@ from whoosh import collectors, fields, query as wq, searching, sorting
 from whoosh.analysis import SpaceSeparatedTokenizer
 
 from policykg.indexer import index as ix_mod
-from policykg.indexer.query import GramPhrase, _PhraseMatcher, _phrase_postings
+from policykg.indexer.query import GramPhrase, PhraseMatcher, phrase_postings
 from policykg.indexer.search import FacetTable, Ranking, _merge
 from tests.test_search import build_world, load_docs
 
@@ -72,9 +72,9 @@ def test_phrase_postings_match_the_position_checking_matcher(world, fieldname, w
     with searching.Searcher(searcher._reader(), weighting=Ranking(),
                             closereader=False) as s:
         ctx = s.context()
-        fast = _phrase_postings([wq.Term(fieldname, w).matcher(s, ctx) for w in words],
+        fast = phrase_postings([wq.Term(fieldname, w).matcher(s, ctx) for w in words],
                                 s.schema[fieldname].format)
-        slow = _PhraseMatcher([wq.Term(fieldname, w).matcher(s, ctx) for w in words])
+        slow = PhraseMatcher([wq.Term(fieldname, w).matcher(s, ctx) for w in words])
         expected = []
         while slow.is_active():
             expected.append((slow.id(), slow.score()))
@@ -148,7 +148,7 @@ def _unit_spans(text, marks, max_spans=200):
 
 def test_match_spans_finds_what_the_unit_scan_finds():
     import random
-    from policykg.indexer.search import _mark_pattern, match_spans
+    from policykg.indexer.search import mark_pattern, match_spans
     rng = random.Random(7)
     # CJK characters, punctuation, spaces, letters and digits (half and full width), a
     # compatibility ideograph (folded by units), and characters outside every class.
@@ -163,15 +163,15 @@ def test_match_spans_finds_what_the_unit_scan_finds():
         for limit in (1, 2, 200):
             assert match_spans(text, marks, limit) == _unit_spans(text, marks, limit), \
                 (text, marks, limit)
-    assert _mark_pattern("技工院校") is not None      # the regex path is the one tested
-    assert _mark_pattern("技工a") is None
+    assert mark_pattern("技工院校") is not None      # the regex path is the one tested
+    assert mark_pattern("技工a") is None
 
 
 def test_the_snippet_window_is_the_one_a_scan_of_every_span_picks():
-    """`_best_window` bisects to the spans in each window: the same window (the first of
+    """`best_window` bisects to the spans in each window: the same window (the first of
     equals) as summing every span's overlap for every window."""
     import random
-    from policykg.indexer.search import _best_window, _covered
+    from policykg.indexer.search import best_window, _covered
 
     def scan(spans, start, width):
         start = max(0, start)
@@ -185,6 +185,6 @@ def test_the_snippet_window_is_the_one_a_scan_of_every_span_picks():
         spans = _merge([(ends[2 * i], ends[2 * i + 1]) for i in range(n)])
         lead, width = rng.randint(0, 40), rng.randint(1, 200)
         want = max(range(len(spans)), key=lambda i: (scan(spans, spans[i][0] - lead, width), -i))
-        assert _best_window(spans, lead, width) == want
+        assert best_window(spans, lead, width) == want
         start = rng.randint(-50, 520)
         assert _covered(spans, start, width) == scan(spans, start, width)
