@@ -5,5 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 . ./scripts/setup.sh
 setup_venv ""
+# POLICYKG_GRAPH_STORE=virtuoso: the graph in policykg's own Virtuoso (Debian's package)
+if [ "${POLICYKG_GRAPH_STORE:-}" = virtuoso ]; then setup_virtuoso; fi
 .venv/bin/policykg build
 exec .venv/bin/policykg serve --host "${HOST:-127.0.0.1}" --port "${PORT:-5000}"
