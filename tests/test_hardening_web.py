@@ -34,9 +34,11 @@ def test_page_size_and_page_are_capped(app):
 
 
 def test_concurrent_first_sparql_queries_on_a_fresh_server(built):
-    """rdflib's parser breaks when threads make their first parse at once; warmed up."""
+    """rdflib's parser breaks when threads make their first parse at once; warmed up.
+    (A queue for all of them: this is about the first parse, not about admission, which
+    tests/test_sparql_caps.py checks.)"""
     store, _ = built
-    app = create_app(Settings(data_dir=store.root))
+    app = create_app(Settings(data_dir=store.root, sparql_queue=16))
     from webtools import LiveServer
     import urllib.parse
     import urllib.request
