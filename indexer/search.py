@@ -196,7 +196,7 @@ def match_spans(text: str, marks: Iterable[str], max_spans: int = 200) -> list[t
     marks = tuple(marks)
     patterns = _plain_patterns(text, marks)
     if patterns is not None:
-        return _merge(_regex_spans(text, patterns, max_spans))
+        return merge_hits(_regex_spans(text, patterns, max_spans))
     found = units(text)
     seq = [u for u, _, _ in found]
     where: dict[str, list[int]] = {}
@@ -212,10 +212,10 @@ def match_spans(text: str, marks: Iterable[str], max_spans: int = 200) -> list[t
                 spans.append((found[i][1], found[i + len(mu) - 1][2]))
                 if len(spans) >= max_spans:
                     break
-    return _merge(spans)
+    return merge_hits(spans)
 
 
-def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def merge_hits(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     spans.sort()
     merged: list[list[int]] = []
     for s, e in spans:
@@ -300,7 +300,7 @@ def best_window(spans: list[tuple[int, int]], lead: int, width: int) -> int:
     """The span whose window (from `lead` characters before it, `width` long) covers
     the most marked characters; the first of equals.  The windows move right span by
     span, so the spans inside one are a run whose ends only move right: one pass with
-    running sums (what `_covered` finds for each window, without a search per window)."""
+    running sums (what `window_coverage` finds for each window, without a search per window)."""
     upto = [0]                      # marked characters of the spans before each
     for s, e in spans:
         upto.append(upto[-1] + e - s)
@@ -322,10 +322,10 @@ def best_window(spans: list[tuple[int, int]], lead: int, width: int) -> int:
     return best
 
 
-def _covered(spans: list[tuple[int, int]], start: int, width: int,
+def window_coverage(spans: list[tuple[int, int]], start: int, width: int,
              ends: list[int] | None = None) -> int:
     """Marked characters in [start, start + width).  `spans` are sorted and disjoint
-    (`_merge`), so those in the window are a run found by bisection (`ends`: their
+    (`merge_hits`), so those in the window are a run found by bisection (`ends`: their
     ends), not a scan of every span for every window (a long provision has hundreds)."""
     start = max(0, start)
     stop = start + width

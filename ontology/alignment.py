@@ -99,7 +99,7 @@ class Alignment:
 # ---- streams ----------------------------------------------------------------------------------
 
 @dataclass
-class _Stream:
+class Stream:
     doc: Document
     text: str
     prov: array                     # per character: index into doc.provisions (-1: a break);
@@ -128,7 +128,7 @@ def _fold(text: str) -> str:
     return "".join(out)
 
 
-def build_stream(doc: Document) -> _Stream:
+def build_stream(doc: Document) -> Stream:
     """The document as one string of letters and digits, with breaks between paragraphs."""
     parts: list[str] = []
     prov, at = array("i"), array("i")
@@ -154,7 +154,7 @@ def build_stream(doc: Document) -> _Stream:
                 brk()
                 pos = m.end()
         brk()
-    return _Stream(doc, "".join(parts), narrow(prov), narrow(at))
+    return Stream(doc, "".join(parts), narrow(prov), narrow(at))
 
 
 def narrow(places: array) -> array:
@@ -174,11 +174,11 @@ def wide(places: array) -> array:
     return array("i", np.frombuffer(places, dtype=np.int16).astype(np.int32).tobytes())
 
 
-_NONE = 1 << 32          # above every crc32: a shingle across a break is never kept
+NO_SHINGLE = 1 << 32          # above every crc32: a shingle across a break is never kept
 
 
 def shingle_hashes(text: str) -> list[int]:
-    """crc32 of every K-character shingle (of its UTF-32 bytes); _NONE across a break."""
+    """crc32 of every K-character shingle (of its UTF-32 bytes); NO_SHINGLE across a break."""
     return shingle_hash_array(text).tolist()
 
 
@@ -213,7 +213,7 @@ def shingle_hash_array(text: str) -> np.ndarray:
     # a shingle with a break in it is never a shingle of the text
     codes = raw.view("<u4")                  # one code point per character
     breaks = np.concatenate([[0], np.cumsum(codes == ord(BREAK))])
-    hashes[breaks[K:K + n] - breaks[:n] > 0] = _NONE
+    hashes[breaks[K:K + n] - breaks[:n] > 0] = NO_SHINGLE
     return hashes
 
 
@@ -225,8 +225,8 @@ def winnow(hashes: Sequence[int]) -> list[int]:
     """
     n = len(hashes)
     if n < WINDOW:
-        low = min(hashes, default=_NONE)
-        return [i for i, h in enumerate(hashes) if h == low != _NONE][-1:]
+        low = min(hashes, default=NO_SHINGLE)
+        return [i for i, h in enumerate(hashes) if h == low != NO_SHINGLE][-1:]
     return _winnow_array(np.asarray(hashes, dtype=np.int64)).tolist()
 
 
@@ -237,7 +237,7 @@ def _winnow_array(h: np.ndarray) -> np.ndarray:
     pad = np.full(WINDOW - 1, -1, dtype=np.int64)
     padded = np.concatenate([pad, minima, pad])   # padded[j + WINDOW - 1] = min of window j
     around = np.lib.stride_tricks.sliding_window_view(padded, WINDOW)[:n].max(axis=1)
-    return np.flatnonzero((h == around) & (h != _NONE))
+    return np.flatnonzero((h == around) & (h != NO_SHINGLE))
 
 
 # ---- document frequency -----------------------------------------------------------------------
@@ -260,11 +260,11 @@ class DocumentFrequency:
         """Document frequency of each hash (0 for a shingle across a break)."""
         r0, r1 = self.rows
         mask = self.mask
-        return [min(r0[h & mask], r1[((h * 0x9E3779B1) >> 13) & mask]) if h != _NONE else 0
+        return [min(r0[h & mask], r1[((h * 0x9E3779B1) >> 13) & mask]) if h != NO_SHINGLE else 0
                 for h in hashes]
 
     def counts_array(self, hashes: np.ndarray) -> np.ndarray:
-        """counts() of an array of hashes (never _NONE: kept shingles), as an int64 array."""
+        """counts() of an array of hashes (never NO_SHINGLE: kept shingles), as an int64 array."""
         h = np.asarray(hashes, dtype=np.uint64)
         r0, r1 = (np.frombuffer(r, dtype=np.uint16) for r in self.rows)
         i, j = self._cells(h)
@@ -278,7 +278,7 @@ class DocumentFrequency:
     def add_document(self, hashes: Sequence[int]) -> None:
         self.n_docs += 1
         h = np.asarray(hashes, dtype=np.int64)
-        distinct = np.unique(h[h != _NONE]).astype(np.uint64)
+        distinct = np.unique(h[h != NO_SHINGLE]).astype(np.uint64)
         for row, cells in zip(self.rows, self._cells(distinct)):
             # each distinct hash adds one to its cell, saturating (as one at a time would)
             view = np.frombuffer(row, dtype=np.uint16)
@@ -290,9 +290,9 @@ class DocumentFrequency:
         return [table[min(c, top)] for c in self.counts(hashes)]
 
     def weights_array(self, hashes: np.ndarray) -> np.ndarray:
-        """weights() of an int64 array of hashes (_NONE weighs 0), as a float64 array."""
+        """weights() of an int64 array of hashes (NO_SHINGLE weighs 0), as a float64 array."""
         h = np.asarray(hashes, dtype=np.int64)
-        real = h != _NONE
+        real = h != NO_SHINGLE
         counts = np.zeros(len(h), dtype=np.int64)
         counts[real] = self.counts_array(h[real])
         table = np.array(self._weight_table(), dtype=np.float64)
@@ -482,7 +482,7 @@ def same_place(a: str, b: str) -> bool:
     return da is not None and da == db
 
 
-def prepare_streams(docs: Sequence[Document]) -> tuple[list[_Stream], DocumentFrequency]:
+def prepare_streams(docs: Sequence[Document]) -> tuple[list[Stream], DocumentFrequency]:
     """Each document's stream with its kept shingles, and how many documents hold each
     shingle: what find_alignments starts from (the build's incremental state keeps both,
     pipeline.shingles.corpus_frequency, instead of deriving them a second time)."""
@@ -495,7 +495,7 @@ def prepare_streams(docs: Sequence[Document]) -> tuple[list[_Stream], DocumentFr
     return streams, df
 
 
-def keep_fingerprints(s: _Stream, hashes: np.ndarray) -> None:
+def keep_fingerprints(s: Stream, hashes: np.ndarray) -> None:
     """The stream's kept shingles (winnow) and their hashes, from all its shingle hashes."""
     kept = (_winnow_array(hashes) if len(hashes) >= WINDOW
             else np.array(winnow(hashes.tolist()), dtype=np.int64))
@@ -505,7 +505,7 @@ def keep_fingerprints(s: _Stream, hashes: np.ndarray) -> None:
 
 def find_alignments(docs: Sequence[Document], *, min_weight: float = MIN_WEIGHT,
                     allowed: Callable[[Document, Document], bool] | None = None,
-                    prepared: tuple[list[_Stream], DocumentFrequency] | None = None
+                    prepared: tuple[list[Stream], DocumentFrequency] | None = None
                     ) -> list[Alignment]:
     """Every (higher provision → lower provision) text-reuse link among `docs`; `allowed`
     (default: may_take_up within the document's hierarchy) says which pairs may link;
@@ -516,7 +516,7 @@ def find_alignments(docs: Sequence[Document], *, min_weight: float = MIN_WEIGHT,
                         hierarchy=hierarchy)
 
 
-def align_corpus(streams: Sequence[_Stream], df: DocumentFrequency,
+def align_corpus(streams: Sequence[Stream], df: DocumentFrequency,
                  allowed: Callable[[Document, Document], bool], *,
                  min_weight: float = MIN_WEIGHT, hierarchy: Hierarchy | None = None
                  ) -> list[Alignment]:
@@ -599,7 +599,7 @@ def _within(per: np.ndarray) -> np.ndarray:
     return np.arange(per.sum()) - np.repeat(np.cumsum(per) - per, per)
 
 
-def eligible_positions(s: _Stream, df: DocumentFrequency) -> _Posts:
+def eligible_positions(s: Stream, df: DocumentFrequency) -> _Posts:
     """The kept shingles that can seed a link, with their places (see _Posts): in another
     document too, not pure formula, not repeated more than MAX_POSTINGS times here."""
     if s.posts is None:
@@ -631,7 +631,7 @@ class _Holders:
     docs: np.ndarray                # int32
 
 
-def _postings(streams: Sequence[_Stream], df: DocumentFrequency) -> dict[_Bucket, _Holders]:
+def _postings(streams: Sequence[Stream], df: DocumentFrequency) -> dict[_Bucket, _Holders]:
     """(level, region) → which documents of that level and region keep each eligible
     shingle: only documents that can be higher."""
     last = len(LEVELS) - 1
@@ -672,7 +672,7 @@ def _held(mine: np.ndarray, postings: Sequence[_Holders]) -> tuple[np.ndarray, n
     return at[order], docs[order]
 
 
-def candidates(streams: Sequence[_Stream], ib: int, df: DocumentFrequency,
+def candidates(streams: Sequence[Stream], ib: int, df: DocumentFrequency,
                allowed: Callable[[Document, Document], bool],
                postings: Sequence[_Holders]) -> dict[int, list[int]]:
     """Level → the allowed higher documents (indices) worth comparing closely with
@@ -767,19 +767,19 @@ def _cover(docs: list, shared: dict) -> list:
     return chosen
 
 
-def align_group(highers: Sequence[_Stream], sb: _Stream, df: DocumentFrequency,
+def align_group(highers: Sequence[Stream], sb: Stream, df: DocumentFrequency,
                 min_weight: float = MIN_WEIGHT, offsets: dict | None = None
                 ) -> list[Alignment]:
     """The links of lower document `sb` from the candidate documents `highers` of one
     level: each lower character is claimed once for the whole level, by its best source."""
     offsets = {} if offsets is None else offsets
-    found: list[tuple[_Stream, _Fragment]] = []
+    found: list[tuple[Stream, _Fragment]] = []
     for sa in sorted(highers, key=lambda s: s.doc.file):
         found.extend((sa, f) for f in _fragments(sa, sb, pair_seeds(sa, sb, df), df))
     return _links(found, sb, min_weight, offsets)
 
 
-def pair_seeds(sa: _Stream, sb: _Stream, df: DocumentFrequency
+def pair_seeds(sa: Stream, sb: Stream, df: DocumentFrequency
                ) -> tuple[np.ndarray, np.ndarray]:
     """(higher places, lower places) of every eligible kept shingle the two documents
     share, each pair once, ordered by lower place, then higher place."""
@@ -796,7 +796,7 @@ class _Fragment:
     weight: float   # IDF-weighted length
 
 
-def _fragments(sa: _Stream, sb: _Stream, pairs: tuple[np.ndarray, np.ndarray],
+def _fragments(sa: Stream, sb: Stream, pairs: tuple[np.ndarray, np.ndarray],
                df: DocumentFrequency) -> list[_Fragment]:
     """Seeds (pair_seeds: by lower place, then higher) extended to maximal common
     substrings, each found once."""
@@ -851,7 +851,7 @@ def _grow(room: int, same: Callable[[int, int], bool]) -> int:
     return n
 
 
-def _weights_sum(s: _Stream, df: DocumentFrequency) -> array:
+def _weights_sum(s: Stream, df: DocumentFrequency) -> array:
     """cum[i]: the summed weights of the stream's shingles before place i — a passage's
     weight in two look-ups (the same shingles _weigh would hash again)."""
     if s.cum is None:
@@ -863,14 +863,14 @@ def _weights_sum(s: _Stream, df: DocumentFrequency) -> array:
 
 
 @dataclass(frozen=True)
-class _Piece:
+class Piece:
     a: int          # start in the higher stream
     b: int          # start in the lower stream
     length: int
     weight: float
 
 
-def _links(found: list[tuple[_Stream, _Fragment]], sb: _Stream, min_weight: float,
+def _links(found: list[tuple[Stream, _Fragment]], sb: Stream, min_weight: float,
            offsets: dict) -> list[Alignment]:
     """The links of one level's candidates to lower document `sb`.
 
@@ -883,7 +883,7 @@ def _links(found: list[tuple[_Stream, _Fragment]], sb: _Stream, min_weight: floa
     national one it came from, not to every provincial copy of it, while a clause drawing
     on two provincial plans keeps both.  Equal weights go to the file name: deterministic."""
     by_doc: dict[int, list[_Fragment]] = defaultdict(list)
-    streams: dict[int, _Stream] = {}
+    streams: dict[int, Stream] = {}
     for sa, f in found:
         by_doc[id(sa)].append(f)
         streams[id(sa)] = sa
@@ -906,13 +906,13 @@ def _links(found: list[tuple[_Stream, _Fragment]], sb: _Stream, min_weight: floa
     return out
 
 
-def _doc_links(fragments: list[_Fragment], sa: _Stream, sb: _Stream, min_weight: float
+def _doc_links(fragments: list[_Fragment], sa: Stream, sb: Stream, min_weight: float
                ) -> list[tuple[tuple[int, int], tuple[float, list]]]:
     """(higher provision, lower provision) → (weight, chain) of one higher document: each
     lower character credited to its best source there (the heaviest match first: a long
     restatement explains a lower passage better than a short phrase that recurs)."""
     claimed = bytearray(len(sb.text))           # 1: a lower character already credited
-    credit: dict[tuple[int, int], list[_Piece]] = defaultdict(list)
+    credit: dict[tuple[int, int], list[Piece]] = defaultdict(list)
     for f in sorted(fragments, key=lambda f: (-f.weight, -f.length, f.a, f.b)):
         start, stop = f.b, f.b + f.length
         free = claimed.count(0, start, stop)
@@ -922,7 +922,7 @@ def _doc_links(fragments: list[_Fragment], sa: _Stream, sb: _Stream, min_weight:
         lo, hi = claimed.find(0, start, stop) - start, claimed.rfind(0, start, stop) + 1 - start
         claimed[start:stop] = b"\x01" * f.length
         credit[(sa.prov[f.a], sb.prov[f.b])].append(
-            _Piece(f.a + lo, f.b + lo, hi - lo, f.weight * free / f.length))
+            Piece(f.a + lo, f.b + lo, hi - lo, f.weight * free / f.length))
     out = []
     for pair, pieces in credit.items():
         total, chain = best_passage(pieces)
@@ -931,7 +931,7 @@ def _doc_links(fragments: list[_Fragment], sa: _Stream, sb: _Stream, min_weight:
     return out
 
 
-def best_passage(pieces: Sequence[_Piece]) -> tuple[float, list[_Piece]]:
+def best_passage(pieces: Sequence[Piece]) -> tuple[float, list[Piece]]:
     """The heaviest run of pieces in the same order in both texts, a light edit between two
     pieces costing GAP_COST per character skipped (local alignment over exact matches)."""
     order = sorted(pieces, key=lambda p: (p.b, p.a))
@@ -960,12 +960,12 @@ def best_passage(pieces: Sequence[_Piece]) -> tuple[float, list[_Piece]]:
 
 # ---- the record -------------------------------------------------------------------------------
 
-def _own_range(s: _Stream, start: int, length: int) -> tuple[int, int]:
+def _own_range(s: Stream, start: int, length: int) -> tuple[int, int]:
     """Own-text character range of stream characters start..start+length."""
     return s.at[start], s.at[start + length - 1] + 1
 
 
-def _alignment(sa: _Stream, sb: _Stream, pa: int, pb: int, chain: list[_Piece], total: float,
+def _alignment(sa: Stream, sb: Stream, pa: int, pb: int, chain: list[Piece], total: float,
                offsets: dict) -> Alignment:
     higher, lower = sa.doc.provisions[pa], sb.doc.provisions[pb]
     low = [_own_range(sb, p.b, p.length) for p in chain]

@@ -103,7 +103,7 @@ def write(folder: Path, parts: Sequence[Path]) -> StoreInfo:
     # +1.8 GB at 2,000).  Calls of BULK_BYTES keep it near 100 MB and load as fast;
     # optimize() then compacts the many small files they leave, so lookups stay as fast
     # as after one call.
-    for chunk in blocks(_Chain([folder / r for r in rels]), BULK_BYTES):
+    for chunk in blocks(Chain([folder / r for r in rels]), BULK_BYTES):
         store.bulk_load(input=chunk, format=_NT, lenient=LENIENT)
     store.flush()
     store.optimize()
@@ -232,9 +232,9 @@ def update(previous: Path, folder: Path, parts: Sequence[Path]) -> StoreInfo:
     source.backup(str(store_path(folder)))
     del source
     store = ox.Store(str(store_path(folder)))
-    for quad in _quads(removed):
+    for quad in quads(removed):
         store.remove(quad)
-    store.extend(_quads(added))
+    store.extend(quads(added))
     store.flush()
     del store
     info = StoreInfo(rels, "delta", round(time.perf_counter() - started, 3),
@@ -270,7 +270,7 @@ def _lines(path: Path) -> set[bytes]:
     return {line for line in path.read_bytes().split(b"\n") if line.strip()}
 
 
-def _quads(lines: Iterable[bytes]) -> Iterable[ox.Quad]:
+def quads(lines: Iterable[bytes]) -> Iterable[ox.Quad]:
     data = b"\n".join(lines)
     if not data:
         return iter(())
@@ -296,7 +296,7 @@ def _commit(folder: Path, info: StoreInfo) -> StoreInfo:
     return info
 
 
-class _Chain(io.RawIOBase):
+class Chain(io.RawIOBase):
     """The files read one after another, as one stream of lines: the bulk load takes it
     in even chunks whatever the parts' sizes (one call per part would make a small file
     per document, and one call for them all holds the whole graph's indexes)."""

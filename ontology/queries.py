@@ -497,7 +497,7 @@ _MEMO: dict[int, tuple[Any, dict[str, Any]]] = {}
 _MEMO_LOCK = threading.Lock()
 
 
-def _memo(graph: Graph) -> dict[str, Any]:
+def graph_memo(graph: Graph) -> dict[str, Any]:
     """A dict kept as long as `graph` lives: a generation's graph never changes."""
     key = id(graph)
     held = _MEMO.get(key)
@@ -512,7 +512,7 @@ def forget_indicator_counts(graph: Graph) -> None:
     """Drop the per-document target counts remembered for `graph` (the benchmark asks
     each question afresh; the document table stays, as a server keeps it)."""
     with _MEMO_LOCK:
-        _memo(graph).pop("doc_counts", None)
+        graph_memo(graph).pop("doc_counts", None)
 
 
 def _doc_counts(graph: Graph, concept: URIRef) -> dict[str, int]:
@@ -520,7 +520,7 @@ def _doc_counts(graph: Graph, concept: URIRef) -> dict[str, int]:
     one walk over all its targets, shared by a page and its counts."""
     key = str(concept)
     with _MEMO_LOCK:                       # a server's threads share the memo
-        held = _memo(graph).setdefault("doc_counts", {})
+        held = graph_memo(graph).setdefault("doc_counts", {})
         counts = held.pop(key, None)
         if counts is not None:
             held[key] = counts             # most recently used last
@@ -538,7 +538,7 @@ def _documents(graph: Graph, docs: Any) -> dict[str, DocumentKey]:
     eli:LegalResource read once per graph (2,000 rows, ~0.1 s on disk), anything else on
     first use.  Read from here, a question's rows need no lookups per row for what they
     show of their document (on disk, a third of a department's tasks)."""
-    table: dict[str, DocumentKey] | None = _memo(graph).get("documents")
+    table: dict[str, DocumentKey] | None = graph_memo(graph).get("documents")
     if table is None:
         found: dict[str, dict[str, tuple[str, ...]]] = {}
         for text, field in ((_DOC_IDS, "doc"), (_DOC_LEVELS, "level"), (_DOC_TITLES, "title")):
@@ -547,7 +547,7 @@ def _documents(graph: Graph, docs: Any) -> dict[str, DocumentKey]:
                 held[field] = (*held.get(field, ()), r[field])
         table = {d: DocumentKey(f.get("doc", ()), f.get("level", ()), f.get("title", ()))
                  for d, f in found.items()}
-        _memo(graph)["documents"] = table
+        graph_memo(graph)["documents"] = table
     for d in docs:
         if d not in table:          # a subject of pol:inDocument that is no eli:LegalResource
             iri = URIRef(d)

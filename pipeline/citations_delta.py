@@ -85,13 +85,13 @@ def reresolve_citations(corpus: Corpus, root: Path, document: Callable[[str], Do
                 outside[c.target] = old["cited"][c.target]
         kept_of[f] = kept
     if outside.keys() & (before | set(facts.cited)):
-        return _resolve_all_citations(corpus, root, document)
+        return resolve_all_citations(corpus, root, document)
     cited = {i: CitedDocument(i, *v) for i, v in outside.items()}
     cited.update(facts.cited)
     merged = {f: _in_reading_order(states[f]["raws"], kept_of.get(f, []), new_of.get(f, []))
               for f in affected}
     if any(mine is None for mine in merged.values()):
-        return _resolve_all_citations(corpus, root, document)     # a state out of step
+        return resolve_all_citations(corpus, root, document)     # a state out of step
     for f, mine in merged.items():
         _put_citations(corpus, root, document, f, mine, cited)
     return cited
@@ -126,7 +126,7 @@ def _put_citations(corpus: Corpus, root: Path, document: Callable[[str], Documen
         corpus.touched.add(f)
 
 
-def _resolve_all_citations(corpus: Corpus, root: Path, document: Callable[[str], Document]
+def resolve_all_citations(corpus: Corpus, root: Path, document: Callable[[str], Document]
                            ) -> dict[str, CitedDocument]:
     """Every citation of the corpus resolved again (what a full build does)."""
     metas = [corpus.metas[f] for f in corpus.order]

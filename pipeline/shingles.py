@@ -30,11 +30,11 @@ class FrozenFrequency(al.DocumentFrequency):
     """
 
     def counts(self, hashes: Sequence[int]) -> list[int]:
-        return [c if c >= 2 or h == al._NONE else 2
+        return [c if c >= 2 or h == al.NO_SHINGLE else 2
                 for h, c in zip(hashes, super().counts(hashes))]
 
     def counts_array(self, hashes):
-        # kept shingles only (never _NONE): an unseen one counts as two, as counts() says
+        # kept shingles only (never NO_SHINGLE): an unseen one counts as two, as counts() says
         return np.maximum(super().counts_array(hashes), 2)
 
     def save(self, folder: Path) -> dict:
@@ -134,7 +134,7 @@ def load_stream(path: Path, doc: Document):
     for kind, length in (("i", n), ("i", n), ("i", m), ("I", m)):
         parts.append(array(kind, raw[pos:pos + 4 * length]))
         pos += 4 * length
-    stream = al._Stream(doc, raw[cut + 1:cut + 1 + size].decode("utf-8"), parts[0], parts[1])
+    stream = al.Stream(doc, raw[cut + 1:cut + 1 + size].decode("utf-8"), parts[0], parts[1])
     stream.fp_pos, stream.fp_hash = parts[2], parts[3]
     return stream
 

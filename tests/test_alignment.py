@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 from policykg.corpus.records import DocumentMeta
 from policykg.corpus.segment import segment_document
 from policykg.corpus.text import squash
-from policykg.ontology.alignment import (Alignment, _Piece, best_passage, find_alignments,
+from policykg.ontology.alignment import (Alignment, Piece, best_passage, find_alignments,
                                 idf_weight, may_take_up)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "alignment"
@@ -131,8 +131,8 @@ def test_rarer_shingles_weigh_more():
 
 
 def test_pieces_far_apart_are_not_one_passage():
-    close = [_Piece(0, 0, 12, 12.0), _Piece(15, 14, 12, 12.0)]
-    far = [_Piece(0, 0, 12, 12.0), _Piece(200, 150, 12, 12.0)]
+    close = [Piece(0, 0, 12, 12.0), Piece(15, 14, 12, 12.0)]
+    far = [Piece(0, 0, 12, 12.0), Piece(200, 150, 12, 12.0)]
     assert best_passage(close)[0] > 20 and len(best_passage(close)[1]) == 2
     assert best_passage(far)[0] == 12.0
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from policykg.ontology import alignment as al
-from policykg.ontology.alignment import BREAK, K, WINDOW, _NONE
+from policykg.ontology.alignment import BREAK, K, WINDOW, NO_SHINGLE
 
 # CJK, a break, U+0100 (its first UTF-32 byte is 0, as a break's is), ASCII, full width,
 # and a character outside the BMP
@@ -17,9 +17,9 @@ ALPHABET = "技工院校建设" + BREAK + "Āabc" + "Ａ" + "😀"
 
 
 def plain_hashes(text: str) -> list[int]:
-    """crc32 of each K-character shingle's UTF-32 bytes; _NONE when it holds a break."""
+    """crc32 of each K-character shingle's UTF-32 bytes; NO_SHINGLE when it holds a break."""
     raw = text.encode("utf-32-le")
-    return [_NONE if BREAK in text[i:i + K] else zlib.crc32(raw[4 * i:4 * i + 4 * K])
+    return [NO_SHINGLE if BREAK in text[i:i + K] else zlib.crc32(raw[4 * i:4 * i + 4 * K])
             for i in range(max(len(text) - K + 1, 0))]
 
 
@@ -27,14 +27,14 @@ def plain_winnow(hashes: list[int]) -> list[int]:
     """Every position that is the rightmost minimum of some window (Schleimer et al.)."""
     n = len(hashes)
     if n < WINDOW:
-        low = min(hashes, default=_NONE)
-        return [i for i, h in enumerate(hashes) if h == low != _NONE][-1:]
+        low = min(hashes, default=NO_SHINGLE)
+        return [i for i, h in enumerate(hashes) if h == low != NO_SHINGLE][-1:]
     kept = set()
     for j in range(n - WINDOW + 1):
         window = hashes[j:j + WINDOW]
         low = min(window)
         kept |= {j + k for k, h in enumerate(window) if h == low}
-    return sorted(i for i in kept if hashes[i] != _NONE)
+    return sorted(i for i in kept if hashes[i] != NO_SHINGLE)
 
 
 @settings(max_examples=200, deadline=None)
@@ -45,19 +45,19 @@ def test_shingle_hashes_are_zlib_crc32_of_each_shingle(text):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from([0, 1, 2, 3, 7, 2**32 - 1, _NONE]), max_size=30))
+@given(st.lists(st.sampled_from([0, 1, 2, 3, 7, 2**32 - 1, NO_SHINGLE]), max_size=30))
 def test_winnow_keeps_every_window_minimum(hashes):
     assert al.winnow(hashes) == plain_winnow(hashes)
 
 
 def test_document_frequency_counts_and_saturates_as_one_at_a_time():
     df = al.DocumentFrequency(10)
-    hashes = [5, 5, 9, _NONE, 70000, 5 + (df.mask + 1)]     # the last shares 5's first cell
+    hashes = [5, 5, 9, NO_SHINGLE, 70000, 5 + (df.mask + 1)]     # the last shares 5's first cell
     for _ in range(3):
         df.add_document(hashes)
     import numpy as np
     assert df.counts(hashes) == [3, 3, 3, 0, 3, 3]
-    kept = [h for h in hashes if h != _NONE]
+    kept = [h for h in hashes if h != NO_SHINGLE]
     assert df.counts_array(np.array(kept)).tolist() == df.counts(kept)
     # a cell never wraps past 0xFFFF however many documents add to it
     df.rows[0][5 & df.mask] = 0xFFFE
@@ -65,8 +65,8 @@ def test_document_frequency_counts_and_saturates_as_one_at_a_time():
     assert df.rows[0][5 & df.mask] == 0xFFFF
 
 
-def _stream(text: str, hashes: list[int]) -> al._Stream:
-    s = al._Stream(None, text, array("i"), array("i"))
+def _stream(text: str, hashes: list[int]) -> al.Stream:
+    s = al.Stream(None, text, array("i"), array("i"))
     kept = al.winnow(hashes)
     s.fp_pos = array("i", kept)
     s.fp_hash = array("I", (hashes[i] for i in kept))

@@ -128,7 +128,7 @@ def test_a_failed_store_write_leaves_the_current_generation(data, monkeypatch):
         raise OSError("disk full")
     # Mid-write: an add's delta after the checkpoint (in this process); a build's bulk load
     # in its child process, failing as main() reports it.
-    monkeypatch.setattr(diskstore, "_quads", broken)
+    monkeypatch.setattr(diskstore, "quads", broken)
     monkeypatch.setattr(diskstore, "child_command", lambda folder: _child(
         "print('OSError: disk full', file=sys.stderr); sys.exit(1)"))
     name = Generation(before).documents[-1]["doc"]
@@ -146,7 +146,7 @@ def test_the_loading_child_reports_a_failure_in_one_line(tmp_path, monkeypatch, 
 
     def broken(*args):
         raise OSError("disk full")
-    monkeypatch.setattr(diskstore._Chain, "readinto", broken)
+    monkeypatch.setattr(diskstore.Chain, "readinto", broken)
     request = json.dumps({"parent": os.getppid(), "parts": [str(part)]}).encode()
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(request)))
     assert diskstore.main([str(tmp_path)]) == 1
@@ -287,7 +287,7 @@ def test_the_bulk_load_reads_whole_lines_in_blocks(tmp_path, size):
     for i, text in enumerate(texts):
         paths.append(tmp_path / f"{i}.nt")
         paths[-1].write_text(text, encoding="utf-8")
-    blocks = list(diskstore.blocks(diskstore._Chain(paths), size))
+    blocks = list(diskstore.blocks(diskstore.Chain(paths), size))
     assert b"".join(blocks) == "".join(texts).encode("utf-8")
     assert all(b.endswith(b"\n") for b in blocks[:-1]) and all(blocks)
     diskstore.write(tmp_path, paths)

@@ -304,7 +304,7 @@ def test_an_add_resolves_only_the_citations_its_keys_reach(built, tmp_path, monk
     def whole(*_a, **_k):
         raise AssertionError("the whole-corpus citation pass was taken")
 
-    monkeypatch.setattr(citations_delta, "_resolve_all_citations", whole)
+    monkeypatch.setattr(citations_delta, "resolve_all_citations", whole)
     add_text(store, PLAN, "plan.txt")
     assert_same(store.require_current(), reference(store, base, tmp_path / "ref"))
 

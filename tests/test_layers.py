@@ -94,3 +94,37 @@ def test_no_project_import_inside_a_function():
              for folder in FOLDERS for path in sorted((ROOT / folder).glob("*.py"))
              if (lines := _inner_project_imports(path))}
     assert found == {}
+
+
+def _private_reaches(path: Path) -> list[str]:
+    """Where a test module uses a private name of a project module: imported by name, read
+    as an attribute of the module, or patched by name."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    modules: set[str] = set()          # local names bound to project modules
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("policykg"):
+            for alias in node.names:
+                if alias.name.startswith("_") and not alias.name.startswith("__"):
+                    found.append(f"{node.lineno}: imports {alias.name}")
+                if node.module.count(".") == 1:        # from policykg.<layer> import <module>
+                    modules.add(alias.asname or alias.name)
+        if isinstance(node, ast.Import):
+            modules.update(a.asname for a in node.names if a.name.startswith("policykg.") and a.asname)
+    private = lambda name: name.startswith("_") and not name.startswith("__")   # noqa: E731
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                and node.value.id in modules and private(node.attr):
+            found.append(f"{node.lineno}: reads {node.value.id}.{node.attr}")
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "setattr" \
+                and len(node.args) >= 2 and isinstance(node.args[0], ast.Name) \
+                and node.args[0].id in modules and isinstance(node.args[1], ast.Constant) \
+                and isinstance(node.args[1].value, str) and private(node.args[1].value):
+            found.append(f"{node.lineno}: patches {node.args[0].id}.{node.args[1].value}")
+    return found
+
+
+def test_no_test_reaches_into_a_private_name_of_another_module():
+    found = {path.name: lines for path in sorted((ROOT / "tests").glob("*.py"))
+             if (lines := _private_reaches(path))}
+    assert found == {}

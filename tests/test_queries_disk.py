@@ -157,11 +157,11 @@ def test_counts_are_remembered_until_forgotten(bundled_stores):
     c = _busiest_indicators(bundled_stores["memory"], 1)[0]
     queries.forget_indicator_counts(g)
     first = queries.indicator_level_counts(g, c)
-    held = queries._memo(g)["doc_counts"]
+    held = queries.graph_memo(g)["doc_counts"]
     assert list(held) == [c]
     assert queries.indicator_level_counts(g, c) == first       # from the memo
     queries.forget_indicator_counts(g)
-    assert "doc_counts" not in queries._memo(g)
+    assert "doc_counts" not in queries.graph_memo(g)
 
 
 def test_aligned_provisions_tied_in_score_come_in_one_order_on_every_store(tmp_path):

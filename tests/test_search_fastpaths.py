@@ -17,7 +17,7 @@ from whoosh.analysis import SpaceSeparatedTokenizer
 
 from policykg.indexer import index as ix_mod
 from policykg.indexer.query import GramPhrase, PhraseMatcher, phrase_postings
-from policykg.indexer.search import FacetTable, Ranking, _merge
+from policykg.indexer.search import FacetTable, Ranking, merge_hits
 from tests.test_search import build_world, load_docs
 
 
@@ -143,7 +143,7 @@ def _unit_spans(text, marks, max_spans=200):
                 spans.append((found[i][1], found[i + len(mu) - 1][2]))
                 if len(spans) >= max_spans:
                     break
-    return _merge(spans)         # (the overlap merge is shared: only the scan is compared)
+    return merge_hits(spans)         # (the overlap merge is shared: only the scan is compared)
 
 
 def test_match_spans_finds_what_the_unit_scan_finds():
@@ -171,7 +171,7 @@ def test_the_snippet_window_is_the_one_a_scan_of_every_span_picks():
     """`best_window` bisects to the spans in each window: the same window (the first of
     equals) as summing every span's overlap for every window."""
     import random
-    from policykg.indexer.search import best_window, _covered
+    from policykg.indexer.search import best_window, window_coverage
 
     def scan(spans, start, width):
         start = max(0, start)
@@ -182,9 +182,9 @@ def test_the_snippet_window_is_the_one_a_scan_of_every_span_picks():
     for _ in range(2000):
         n = rng.randint(1, 25)
         ends = sorted(rng.sample(range(500), 2 * n))
-        spans = _merge([(ends[2 * i], ends[2 * i + 1]) for i in range(n)])
+        spans = merge_hits([(ends[2 * i], ends[2 * i + 1]) for i in range(n)])
         lead, width = rng.randint(0, 40), rng.randint(1, 200)
         want = max(range(len(spans)), key=lambda i: (scan(spans, spans[i][0] - lead, width), -i))
         assert best_window(spans, lead, width) == want
         start = rng.randint(-50, 520)
-        assert _covered(spans, start, width) == scan(spans, start, width)
+        assert window_coverage(spans, start, width) == scan(spans, start, width)
