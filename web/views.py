@@ -78,6 +78,18 @@ def catalog(gen: Generation) -> Catalog:
     return Catalog(gen)
 
 
+def warm(gen: Generation) -> None:
+    """Make what the list pages read once per generation — the document lists, the
+    departments, the indicators' counts, the alignment's roots (~2 s of CPU at 2,000
+    documents) — before a worker serves: otherwise its first requests each make them at
+    once (lru_cache does not wait for a computation under way)."""
+    documents(gen)
+    documents(gen, sort="date")
+    _department_haystacks(gen)
+    _indicator_summaries(gen)
+    _alignment_roots(gen)
+
+
 # ---- small pieces ---------------------------------------------------------------------------------
 
 def provision_ref(cat: Catalog, pid: str, refs: dict[str, dict] | None = None) -> dict:
