@@ -12,7 +12,8 @@ from policykg.corpus.files import NotBuilt
 from policykg.corpus.records import Document
 from policykg.corpus.tokenize import Tokenizer
 from policykg.indexer import index as whoosh_side
-from policykg.indexer.index import INDEX_DIR, build_index, department_aliases
+from policykg.indexer.index import build_index
+from policykg.indexer.analysis import INDEX_DIR, department_aliases
 from policykg.indexer.search import Searcher
 from policykg.indexer.tantivy_engine import (DEFAULT_ENGINE, ENGINES, PREPARED, TINDEX_DIR,
                                              TantivySearcher, available, check_engine,

@@ -43,7 +43,7 @@ from whoosh.util import make_binary_tree
 from policykg.corpus.text import match_key
 from policykg.corpus.tokenize import Tokenizer, fold, query_text
 from policykg.corpus.vocabulary import KIND_ALIASES, KINDS, LEVEL_ALIASES, LEVELS
-from policykg.indexer.index import gram_pattern, is_cjk, units
+from policykg.indexer.analysis import gram_pattern, is_cjk, units
 from policykg.corpus.records import DocumentMeta
 from policykg.ontology.departments import Context, Resolver
 

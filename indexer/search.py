@@ -42,7 +42,8 @@ from whoosh.util.numeric import byte_to_length
 from policykg.corpus.tokenize import Tokenizer
 from policykg.corpus.text import CJK
 from policykg.corpus.vocabulary import KIND_LABELS, LEVEL_LABELS
-from policykg.indexer.index import INDEX_DIR, SEP, open_index, read_catalog, units
+from policykg.indexer.index import open_index
+from policykg.indexer.analysis import INDEX_DIR, SEP, read_catalog, units
 from policykg.indexer.query import (Catalog, Compiled, Ignored, Limits, ZeroScore, compile_query,
                            document_issuers, document_year, parse)
 from policykg.corpus.files import NotBuilt

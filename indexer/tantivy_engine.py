@@ -34,13 +34,13 @@ from typing import Iterable, Mapping, Sequence
 from whoosh import query as wq
 
 from policykg.corpus.tokenize import Tokenizer
-from policykg.indexer.index import grams, units
+from policykg.indexer.analysis import grams, units
 from policykg.indexer.query import Compiled, DocumentsQuery, Limits, compile_query, parse
 from policykg.indexer.search import (DIVERSITY_WINDOW, FACETS, Hit, SearchOptions, SearchResult,
                             Searcher, diversify, has_mark, make_snippet)
 from policykg.corpus.files import NotBuilt, link_tree
-from policykg.indexer.index import ProvisionFacts, WordCache, provision_fields
-from policykg.indexer.index import read_catalog
+from policykg.indexer.analysis import ProvisionFacts, WordCache, provision_fields
+from policykg.indexer.analysis import read_catalog
 from policykg.indexer.query import Catalog
 
 TINDEX_DIR = "tindex"

@@ -15,7 +15,8 @@ from policykg.pipeline.rows import document_rows, provision_rows
 from policykg.corpus.tokenize import Tokenizer
 from policykg.ontology import alignment as al
 from policykg.ontology.citations import (CitedDocument)
-from policykg.indexer.index import INDEX_DIR, build_index, department_aliases
+from policykg.indexer.index import build_index
+from policykg.indexer.analysis import INDEX_DIR, department_aliases
 from policykg.pipeline.datadir import write_json, write_jsonl
 from policykg.ontology.graph import graph_from_parts, graph_parts, write_graph_build
 from policykg.ontology.extract import parts_from_extracts

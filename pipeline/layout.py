@@ -27,7 +27,7 @@ import json
 from pathlib import Path
 
 from policykg.corpus.files import NotBuilt
-from policykg.indexer.index import INDEX_DIR
+from policykg.indexer.analysis import INDEX_DIR
 from policykg.indexer.tantivy_engine import TINDEX_DIR
 from policykg.ontology.diskstore import STORE_DIR
 from policykg.ontology.graph import FACTS_FILE, GRAPH_FILE, GRAPH_LIST, ROW_FILES

@@ -21,7 +21,7 @@ from policykg.ontology.citations import (Citation, CitationFacts, CitedDocument,
 from policykg.ontology.departments import Mention, Responsibility
 from policykg.ontology.graph import citation_part, document_part, empty_facts, pair_part, span_lines
 from policykg.ontology.targets import Target, TargetAlignment
-from policykg.indexer.index import ProvisionFacts
+from policykg.indexer.analysis import ProvisionFacts
 from policykg.corpus.files import open_fresh, read_json, write_fresh, write_fresh_json, write_fresh_lines
 from policykg.pipeline.shingles import flat_order, save_stream
 from policykg.pipeline import layout

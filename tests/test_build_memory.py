@@ -68,7 +68,7 @@ def test_graph_stage_hands_the_index_aliases_and_facts(tmp_path, bundled_docs):
     from policykg.corpus.tokenize import Tokenizer
     from policykg.pipeline.build import BuildContext
     from policykg.pipeline.graph_stage import graph_stage
-    from policykg.indexer.index import department_aliases
+    from policykg.indexer.analysis import department_aliases
     docs = bundled_docs[:6]
     ctx = BuildContext(tmp_path, docs, Tokenizer.shared())
     try:

@@ -2,7 +2,7 @@
 from whoosh import query as wq
 
 from policykg.corpus.tokenize import Tokenizer
-from policykg.indexer.index import gram_pattern, units
+from policykg.indexer.analysis import gram_pattern, units
 from policykg.indexer.query import (Catalog, Filter, Limits, Term, compile_query, parse, required_pieces,
                            resolve_departments, resolve_documents)
 

@@ -11,7 +11,8 @@ import pytest
 from policykg.corpus.records import DocumentMeta
 from policykg.corpus.segment import segment_document
 from policykg.corpus.tokenize import Tokenizer, domain_terms
-from policykg.indexer.index import build_index, units
+from policykg.indexer.index import build_index
+from policykg.indexer.analysis import units
 from policykg.indexer.search import Searcher, SearchOptions, make_snippet, match_spans
 from policykg.ontology.graph import empty_facts
 

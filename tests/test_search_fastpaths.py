@@ -15,7 +15,7 @@ import pytest
 from whoosh import collectors, fields, query as wq, searching, sorting
 from whoosh.analysis import SpaceSeparatedTokenizer
 
-from policykg.indexer import index as ix_mod
+from policykg.indexer import analysis, index as ix_mod
 from policykg.indexer.query import GramPhrase, PhraseMatcher, phrase_postings
 from policykg.indexer.search import FacetTable, Ranking, merge_hits
 from tests.test_search import build_world, load_docs
@@ -55,10 +55,10 @@ def test_fast_fields_index_like_the_analyzer_path():
 
 def test_word_cache_cuts_like_the_whole_text(world):
     _, docs, tokenizer = world
-    cache = ix_mod.WordCache(tokenizer, limit=5)
+    cache = analysis.WordCache(tokenizer, limit=5)
     for doc in docs:
         for p in doc.provisions:
-            assert Counter(cache(p.own_text)) == Counter(ix_mod.words(tokenizer, p.own_text))
+            assert Counter(cache(p.own_text)) == Counter(analysis.words(tokenizer, p.own_text))
 
 
 PHRASES = [("grams", ["技工", "工教", "教育"]), ("grams", ["技师", "师学", "学院"]),
@@ -107,7 +107,7 @@ class _NamesCategorizer(sorting.Categorizer):
 
     def keys_for(self, matcher, segment_docnum):
         raw = self._col[segment_docnum]
-        return raw.decode("utf-8").split(ix_mod.SEP) if raw else ()
+        return raw.decode("utf-8").split(analysis.SEP) if raw else ()
 
 
 def test_facet_table_counts_like_whoosh_facets(world):
@@ -131,11 +131,11 @@ def test_facet_table_counts_like_whoosh_facets(world):
 def _unit_spans(text, marks, max_spans=200):
     """match_spans' matching done the plain way: every unit of the text, every mark's
     units compared at every position where its first unit is."""
-    found = ix_mod.units(text)
+    found = analysis.units(text)
     seq = [u for u, _, _ in found]
     spans = []
     for mark in marks:
-        mu = [u for u, _, _ in ix_mod.units(mark)]
+        mu = [u for u, _, _ in analysis.units(mark)]
         if not mu:
             continue
         for i in range(len(seq)):

@@ -9,7 +9,7 @@ import re
 import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from policykg.indexer.index import units
+from policykg.indexer.analysis import units
 from policykg.indexer.query import Limits, compile_query, parse
 from test_search import build_world, containing, ids
 

@@ -276,7 +276,7 @@ def test_an_index_of_the_first_format_is_served_and_an_add_keeps_its_format(
     lowest prior format 1 could hold (0.4: indexer.standing)."""
     import json
     from rdflib import Graph
-    from policykg.indexer.index import department_aliases
+    from policykg.indexer.analysis import department_aliases
     from policykg.indexer.tantivy_engine import FORMAT_FILE, build_tantivy_index, index_format
     shutil.copytree(built[0].root, tmp_path / "data", symlinks=True)
     store = DataDir(tmp_path / "data")
