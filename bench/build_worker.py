@@ -1,6 +1,7 @@
 """One measured build of a corpus folder, run in its own process by bench/run.py.
 
     python -m bench.build_worker CORPUS DATA [--profile OUT.html] [--stop-after STAGE]
+                                 [--scheduler local:2]
 
 Prints one JSON object: the search engines indexed for, seconds per stage (segment = reading and cutting the texts into
 provision trees, then the build's own stages as it reports them), the peak RSS while each
@@ -136,6 +137,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--engines", default=None,
                     help="search engines to index for, comma-separated (default: what "
                          "`policykg build` indexes, web.settings.Settings.build_engines)")
+    ap.add_argument("--scheduler", default="",
+                    help="read and extract the documents on Dask (local[:N], tcp://host:port; "
+                         "pipeline.cluster): its worker processes are this one's children, "
+                         "counted in the tree's CPU and memory")
     args = ap.parse_args(argv)
     if args.time_limit:
         def _stop(signum, frame):
@@ -193,7 +198,7 @@ def main(argv: list[str] | None = None) -> None:
         engines = (tuple(args.engines.split(",")) if args.engines
                    else Settings.from_env(data_dir=args.data).build_engines)
         out["engines"] = list(engines)
-        meta = build(DataDir(args.data), step=mark, engines=engines)
+        meta = build(DataDir(args.data), step=mark, engines=engines, scheduler=args.scheduler)
         out["meta"] = meta
         out["documents"] = meta.get("documents")
         out["provisions"] = meta.get("provisions")
