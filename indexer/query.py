@@ -1,4 +1,4 @@
-"""The query language: a query string → a structured `Query` → a whoosh query.
+"""The query language: a query string → a structured `Query` → engine-neutral query nodes.
 
     学制技师                    words; several words must all be found (AND)
     技师学院 高等学校序列        two terms, both required
@@ -12,10 +12,10 @@
 Parsing never fails: what cannot be read (a dangling OR, an unknown level, an unclosed
 quote, a control character) is dropped or read as plain words, and the `Query` lists
 what was ignored and why.  Parsing is separate from running: `parse()` needs nothing but
-the string; `compile_query()` turns a `Query` into whoosh queries with the generation's
+the string; `compile_query()` turns a `Query` into indexer.plan's nodes with the generation's
 tokenizer and its lists of documents and departments.
 
-The work is bounded before whoosh sees anything (whoosh's own query parser is never
+The work is bounded before an engine sees anything (whoosh's own query parser is never
 used — its parse time grows quadratically with one long unbroken token, and Chinese
 queries are all unbroken): the string is cut to `Limits.max_chars`, at most
 `max_terms` terms and `max_words` words are kept, a term or phrase is at most
@@ -23,26 +23,18 @@ queries are all unbroken): the string is cut to `Limits.max_chars`, at most
 """
 from __future__ import annotations
 
-import bisect
-from array import array
 import functools
-import pickle
-from itertools import accumulate
 import re
 import threading
 import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Mapping, Sequence
 
-from whoosh import formats, matching, query as wq
-from whoosh.system import _INT_SIZE
-from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.scoring import BM25FScorer
-from whoosh.util import make_binary_tree
 
 from policykg.corpus.text import match_key
 from policykg.corpus.tokenize import Tokenizer, fold, query_text
 from policykg.corpus.vocabulary import KIND_ALIASES, KINDS, LEVEL_ALIASES, LEVELS
+from policykg.indexer import plan
 from policykg.indexer.analysis import gram_pattern, is_cjk, units
 from policykg.corpus.records import DocumentMeta
 from policykg.ontology.departments import Context, Resolver
@@ -559,213 +551,29 @@ class Compiled:
     """A `Query` ready to run: `scoring` ranks, `filter` allows, `mask` excludes."""
 
     query: Query
-    scoring: wq.Query
-    filter: wq.Query | None
-    mask: wq.Query | None
+    scoring: plan.Node
+    filter: plan.Node | None
+    mask: plan.Node | None
     highlight: tuple[str, ...]          # strings to mark in snippets
     ignored: tuple[Ignored, ...]
     nothing: bool = False               # a filter resolved to nothing: no hits at all
 
 
-class GramPhrase(wq.Phrase):
-    """whoosh's Phrase with a leaner matcher: the terms' whole posting lists read a block
-    at a time, intersected as sets, positions compared only there (`phrase_postings`);
-    `PhraseMatcher` when the terms are not plain posting lists."""
-
-    def matcher(self, searcher, context=None):
-        field = searcher.schema[self.fieldname] if self.fieldname in searcher.schema else None
-        if field is None or not field.format.supports("positions"):
-            return matching.NullMatcher()
-        reader = searcher.reader()
-        for word in self.words:
-            if (self.fieldname, field.to_bytes(word)) not in reader:
-                return matching.NullMatcher()
-        # A query often holds the same phrase twice (a term's match, and the check that
-        # some term is in the provision itself): found once per searcher.
-        memo = searcher.__dict__.setdefault("_gram_phrases", {})
-        scored = context is None or context.weighting is not None
-        key = (self.fieldname, tuple(self.words), scored)
-        found = memo.get(key)
-        ms = None
-        if key not in memo:
-            ms = [wq.Term(self.fieldname, w).matcher(searcher, context) for w in self.words]
-            found = memo[key] = phrase_postings(ms, field.format)
-        if found is not None:
-            ids, scores = found
-            return _ScoredListMatcher(ids, [x * self.boost for x in scores]) if ids \
-                else matching.NullMatcher()
-        ms = ms or [wq.Term(self.fieldname, w).matcher(searcher, context) for w in self.words]
-        return PhraseMatcher(ms, self.boost)
-
-
-def _block_postings(m) -> dict[int, tuple[float, bytes]] | None:
-    """docnum → (weight, value) of a whole posting list, read a block at a time (whoosh's
-    W3 leaf matcher; None for any other kind)."""
-    if not isinstance(m, W3LeafMatcher):
-        return None
-    out: dict[int, tuple[float, bytes]] = {}
-    while m.is_active():
-        if m._ids is None:
-            m._read_ids()
-        if m._weights is None:
-            m._read_weights()
-        if m._values is None:
-            m._read_values()
-        out.update(zip(m._ids, zip(m._weights, m._values)))
-        m._next_block()
-    return out
-
-
-def _list_postings(m) -> dict[int, tuple[float, bytes]]:
-    out = {}
-    while m.is_active():
-        out[m.id()] = (m.weight(), m.value())
-        m.next()
-    return out
-
-
-def phrase_postings(ms: list, fmt) -> tuple[list[int], list[float]] | None:
-    """The documents where the terms of `ms` stand at consecutive positions, with the
-    score whoosh's matchers give them (the terms' BM25F scores summed as
-    `make_binary_tree` sums them), computed over whole posting lists at once: whoosh
-    steps a matcher posting by posting in Python, skip_to included.  None when a term's
-    matcher is not a plain posting list scored by BM25F (then `PhraseMatcher` does it).
-    """
-    scorers = [getattr(m, "scorer", None) or getattr(m, "_scorer", None) for m in ms]
-    scored = all(isinstance(sc, BM25FScorer) for sc in scorers)
-    # In a boolean context (filters, exclusions) there are no scorers, and no scores.
-    if len(ms) < 2 or not (scored or all(sc is None for sc in scorers)):
-        return None
-    lists = []
-    for m in ms:
-        found = _block_postings(m)
-        if found is None:
-            if not isinstance(m, matching.ListMatcher):
-                return None
-            found = _list_postings(m)
-        lists.append(found)
-    common = set(min(lists, key=len))
-    for found in lists:
-        common.intersection_update(found.keys())
-    ids, scores = [], []
-    decode = _decode_positions if type(fmt) is formats.Positions else fmt.decode_positions
-    for doc in sorted(common):
-        starts = set(decode(lists[0][doc][1]))
-        for i, found in enumerate(lists[1:], 1):
-            starts &= {p - i for p in decode(found[doc][1])}
-            if not starts:
-                break
-        else:
-            ids.append(doc)
-            if scored:
-                scores.append(_tree_sum([sc._score(found[doc][0], sc.dfl(doc))
-                                         for sc, found in zip(scorers, lists)]))
-    return ids, (scores if scored else [1.0] * len(ids))
-
-
-def _decode_positions(value: bytes) -> Iterable[int]:
-    """whoosh's Positions.decode_positions (a count, then pickled deltas), summed in C."""
-    body = value[_INT_SIZE:]
-    return accumulate(pickle.loads(body if body.endswith(b".") else body + b"."))
-
-
-def _tree_sum(xs: list[float]) -> float:
-    """Summed in the order of `make_binary_tree(IntersectionMatcher, …)`'s scores."""
-    if len(xs) == 2:
-        return xs[0] + xs[1]
-    if len(xs) == 3:
-        return xs[0] + (xs[1] + xs[2])
-    if len(xs) == 1:
-        return xs[0]
-    half = len(xs) // 2
-    return _tree_sum(xs[:half]) + _tree_sum(xs[half:])
-
-
-class _BisectListMatcher(matching.ListMatcher):
-    """A sorted in-memory list of document numbers: skipping is a bisection."""
-
-    def skip_to(self, id):
-        self._i = bisect.bisect_left(self._ids, id, self._i)
-
-    def supports_block_quality(self):
-        return False
-
-
-class _ScoredListMatcher(_BisectListMatcher):
-    """A sorted list of document numbers with their scores."""
-
-    def __init__(self, ids: list[int], scores: list[float]):
-        super().__init__(ids)
-        self._scores = scores
-
-    def copy(self):
-        m = _ScoredListMatcher(self._ids, self._scores)
-        m._i = self._i
-        return m
-
-    def score(self):
-        return self._scores[self._i]
-
-
-class PhraseMatcher(matching.WrappingMatcher):
-    """The documents where the terms of `ms` stand at consecutive positions."""
-
-    def __init__(self, ms: list, boost: float = 1.0):
-        self.ms = ms
-        super().__init__(make_binary_tree(matching.IntersectionMatcher, ms), boost=boost)
-        self._find()
-
-    def _in_a_row(self) -> bool:
-        starts = set(self.ms[0].value_as("positions"))
-        for i, m in enumerate(self.ms[1:], 1):
-            starts &= {p - i for p in m.value_as("positions")}
-            if not starts:
-                return False
-        return True
-
-    def _find(self) -> None:
-        while self.child.is_active() and not self._in_a_row():
-            self.child.next()
-
-    def next(self):
-        self.child.next()
-        self._find()
-
-    def skip_to(self, id):
-        self.child.skip_to(id)
-        self._find()
-
-    def all_ids(self):
-        while self.is_active():
-            yield self.id()
-            self.next()
-
-    def copy(self):
-        return PhraseMatcher([m.copy() for m in self.ms], self.boost)
-
-    def replace(self, minquality=0):
-        # The term matchers are held in `ms`: never swap the tree out from under them.
-        return self if self.is_active() else matching.NullMatcher()
-
-    def supports_block_quality(self):
-        return False
-
-
-def gram_query(fieldname: str, text: str, boost: float = 1.0) -> wq.Query:
+def gram_query(fieldname: str, text: str, boost: float = 1.0) -> plan.Node:
     """`text` over a gram field: found wherever its characters stand in a row."""
     pattern = gram_pattern(text)
-    parts: list[wq.Query] = []
+    parts: list[plan.Node] = []
     if len(pattern.phrase) == 1:
-        parts.append(wq.Term(fieldname, pattern.phrase[0], boost=boost))
+        parts.append(plan.Term(fieldname, pattern.phrase[0], boost))
     elif pattern.phrase:
-        parts.append(GramPhrase(fieldname, list(pattern.phrase), boost=boost))
+        parts.append(plan.Phrase(fieldname, tuple(pattern.phrase), boost))
     if pattern.prefix:
-        # A character that ends the string may begin any bigram: expanded by whoosh over
-        # the field's terms, at most one per character that can follow.
-        parts.append(wq.Prefix(fieldname, pattern.prefix, boost=boost))
+        # A character that ends the string may begin any bigram: expanded by the engine
+        # over the field's terms, at most one per character that can follow.
+        parts.append(plan.Prefix(fieldname, pattern.prefix, boost))
     if not parts:
-        return wq.NullQuery
-    return parts[0] if len(parts) == 1 else wq.And(parts)
+        return plan.NOTHING
+    return parts[0] if len(parts) == 1 else plan.All(tuple(parts))
 
 
 def query_words(tokenizer: Tokenizer, text: str) -> list[str]:
@@ -803,27 +611,27 @@ def required_pieces(words: list[str]) -> list[str]:
 class _Parts:
     """What the terms of a query contribute, gathered while compiling."""
 
-    direct: list[wq.Query] = field(default_factory=list)    # matches in the provision
-    optional: list[wq.Query] = field(default_factory=list)  # ranking only
+    direct: list[plan.Node] = field(default_factory=list)    # matches in the provision
+    optional: list[plan.Node] = field(default_factory=list)  # ranking only
     marks: list[str] = field(default_factory=list)          # to highlight
     about: bool = False                                     # some term may match by title
 
 
-def found_in_provision(piece: str, weights: Mapping[str, float] = WEIGHTS) -> wq.Query:
+def found_in_provision(piece: str, weights: Mapping[str, float] = WEIGHTS) -> plan.Node:
     """`piece`'s characters in a row in the provision's text (its heading is part of
     it) or in the headings above it.  Every whole-word match is also one of these."""
     alts = [gram_query(f, piece, weights[f]) for f in ("grams", "context")]
-    return wq.Or([a for a in alts if a is not wq.NullQuery])
+    return plan.Any(tuple(a for a in alts if a != plan.NOTHING))
 
 
-def found_about(catalog: Catalog, piece: str) -> wq.Query | None:
+def found_about(catalog: Catalog, piece: str) -> plan.Node | None:
     """The provisions of the documents whose title, region or issuer has `piece`."""
     docs = catalog.documents_about(piece)
-    return DocumentsQuery(docs, catalog.doc_ranges, ABOUT_SCORE) if docs else None
+    return plan.Documents(tuple(docs), ABOUT_SCORE) if docs else None
 
 
 def piece_query(catalog: Catalog, piece: str, parts: _Parts,
-                weights: Mapping[str, float] = WEIGHTS, alone: bool = False) -> wq.Query:
+                weights: Mapping[str, float] = WEIGHTS, alone: bool = False) -> plan.Node:
     """One piece, found in the provision or in what is true of its document (unless it
     is the query's only piece: then it must be in the provision)."""
     direct = found_in_provision(piece, weights)
@@ -832,11 +640,11 @@ def piece_query(catalog: Catalog, piece: str, parts: _Parts,
     if about is None:
         return direct
     parts.about = True
-    return wq.Or([direct, about])
+    return plan.Any((direct, about))
 
 
 def ranking_query(catalog: Catalog, words: list[str], pieces: list[str],
-                  text: str) -> list[wq.Query]:
+                  text: str) -> list[plan.Node]:
     """Optional queries that only order the hits: each word as a word (in the text and
     in the heading), each piece in the heading, and the whole term's characters in
     order (a phrase beats the same words scattered).
@@ -844,18 +652,17 @@ def ranking_query(catalog: Catalog, words: list[str], pieces: list[str],
     Not the parts of long words (学制技师 → 学制, 技师): every hit contains the whole
     piece already, so its parts tell hits apart little, and their long posting lists
     were most of the time a broad query took."""
-    out: list[wq.Query] = []
+    out: list[plan.Node] = []
     for w in words:
-        out += [wq.Term("words", w, boost=WEIGHTS["words"]),
-                wq.Term("hwords", w, boost=WEIGHTS["hwords"])]
+        out += [plan.Term("words", w, WEIGHTS["words"]), plan.Term("hwords", w, WEIGHTS["hwords"])]
     out += [gram_query("hgrams", p, WEIGHTS["hgrams"]) for p in pieces]
     if len(words) > 1:
         out += [gram_query(f, text, b) for f, b in PHRASE_BONUS.items()]
-    return [q for q in out if q is not wq.NullQuery]
+    return [q for q in out if q != plan.NOTHING]
 
 
 def term_query(catalog: Catalog, term: Term, budget: int, parts: _Parts,
-               alone: bool = False) -> tuple[wq.Query | None, int]:
+               alone: bool = False) -> tuple[plan.Node | None, int]:
     """(required query, words used) for one term; ranking and highlights go to `parts`.
 
     `budget` is how many words the query may still use; words past it are dropped;
@@ -872,22 +679,22 @@ def term_query(catalog: Catalog, term: Term, budget: int, parts: _Parts,
         return None, 0
     pieces = required_pieces(words)
     alone = alone and len(pieces) == 1
-    req = wq.And([piece_query(catalog, p, parts, alone=alone) for p in pieces])
+    req = plan.All(tuple(piece_query(catalog, p, parts, alone=alone) for p in pieces))
     parts.optional += ranking_query(catalog, words, pieces, term.text)
     parts.marks += [term.text, *pieces, *words]
     return req, len(words)
 
 
-def exclusion_query(catalog: Catalog, term: Term) -> wq.Query:
+def exclusion_query(catalog: Catalog, term: Term) -> plan.Node:
     """What `-term` leaves out: anything with the term's characters in a row, anywhere,
     including every provision of a document whose title or region has them."""
     direct = found_in_provision(term.text)
     about = found_about(catalog, term.text)
-    return wq.Or([direct, about]) if about is not None else direct
+    return plan.Any((direct, about)) if about is not None else direct
 
 
 def compile_query(q: Query, catalog: Catalog, limits: Limits = Limits()) -> Compiled:
-    """A parsed `Query` → whoosh queries (nothing is run here).
+    """A parsed `Query` → engine-neutral query nodes (indexer.plan; nothing is run here).
 
     Every positive term is required, each of its pieces found in the provision or in
     what is true of its document; at least one piece of the query must be in the
@@ -908,12 +715,12 @@ def compile_query(q: Query, catalog: Catalog, limits: Limits = Limits()) -> Comp
                 continue
             reqs.append(req)
         if reqs:
-            required.append(reqs[0] if len(reqs) == 1 else wq.Or(reqs))
+            required.append(reqs[0] if len(reqs) == 1 else plan.Any(tuple(reqs)))
     if parts.about and required:
-        required.append(ZeroScore(wq.Or(parts.direct)))
-    scoring: wq.Query = wq.And(required) if required else wq.Every()
+        required.append(plan.Constant(plan.Any(tuple(parts.direct)), 0.0))
+    scoring: plan.Node = plan.All(tuple(required)) if required else plan.Every()
     optional = parts.optional
-    exclude = [wq.Or([exclusion_query(catalog, t) for t in c.terms]) for c in q.negative]
+    exclude = [plan.Any(tuple(exclusion_query(catalog, t) for t in c.terms)) for c in q.negative]
     allow, nothing = [], False
     scope = _document_scope(q, catalog)
     for f in q.filters:
@@ -925,113 +732,20 @@ def compile_query(q: Query, catalog: Catalog, limits: Limits = Limits()) -> Comp
         (exclude if f.negated else allow).append(fq)
         optional += extra
     if optional:
-        scoring = wq.AndMaybe(scoring, wq.Or(optional))
-    return Compiled(q, scoring, wq.And(allow) if allow else None,
-                    wq.Or(exclude) if exclude else None,
+        scoring = plan.Maybe(scoring, plan.Any(tuple(optional)))
+    return Compiled(q, scoring, plan.All(tuple(allow)) if allow else None,
+                    plan.Any(tuple(exclude)) if exclude else None,
                     tuple(dict.fromkeys(m for m in parts.marks if m)), tuple(_dedupe(notes)),
                     nothing)
-
-
-class _ZeroMatcher(matching.ListMatcher):
-    """A list of document numbers that all score 0."""
-
-    def weight(self):
-        return 0.0
-
-    def score(self):
-        return 0.0
-
-    def copy(self):
-        m = _ZeroMatcher(self._ids)
-        m._i = self._i
-        return m
-
-
-class ZeroScore(wq.ConstantScoreQuery):
-    """What `child` matches, scoring nothing: a condition, not a ranking.  whoosh's own
-    ConstantScoreQuery(q, 0.0) scores 1.0 (its ListMatcher reads a weight of 0 as "no
-    weight given"), which added the provision's prior to every hit of a filtered query —
-    a bonus tantivy's constant score of 0 never gave."""
-
-    def __init__(self, child: wq.Query):
-        super().__init__(child, 0.0)
-
-    def matcher(self, searcher, context=None):
-        m = self.child.matcher(searcher, searcher.boolean_context())
-        if isinstance(m, matching.NullMatcherClass):
-            return m
-        return _ZeroMatcher(array("I", m.all_ids()))
-
-
-class DocumentsQuery(wq.Query):
-    """Every provision of some documents, at a constant score.
-
-    The build adds provisions document by document into one segment, so a document's
-    provisions are one run of document numbers (`ranges`: file → [start, stop)); the
-    matcher walks a sorted list instead of a union of one posting list per document,
-    which would cost a matcher per document for a title word shared by hundreds.
-    Without ranges (or on an index that is not that one segment), a union of terms.
-    """
-
-    def __init__(self, files: Sequence[str], ranges: Mapping[str, Sequence[int]] | None,
-                 score: float = 1.0):
-        self.files = tuple(files)
-        self.ranges = ranges
-        self.score = score
-
-    def __eq__(self, other):
-        return (type(other) is type(self) and self.files == other.files
-                and self.score == other.score)
-
-    def __hash__(self):
-        return hash((self.files, self.score))
-
-    def __repr__(self):
-        return f"DocumentsQuery({len(self.files)} documents, score={self.score})"
-
-    def _fallback(self) -> wq.Query:
-        return wq.ConstantScoreQuery(wq.Or([wq.Term("doc", f) for f in self.files]), self.score)
-
-    def estimate_size(self, ixreader):
-        if not self.ranges:
-            return self._fallback().estimate_size(ixreader)
-        return sum(r[1] - r[0] for f in self.files for r in [self.ranges.get(f, (0, 0))])
-
-    def docs(self, searcher):
-        return iter(self.matcher(searcher).all_ids())
-
-    def matcher(self, searcher, context=None):
-        total = sum(r[1] - r[0] for r in (self.ranges or {}).values())
-        if not self.ranges or not searcher.is_atomic() or searcher.doc_count_all() != total:
-            return self._fallback().matcher(searcher, context)
-        ids = sorted(n for f in self.files if f in self.ranges
-                     for n in range(*self.ranges[f]))
-        return _ConstantListMatcher(ids, self.score)
-
-
-class _ConstantListMatcher(_BisectListMatcher):
-    """A sorted list of document numbers, each scoring the same."""
-
-    def __init__(self, ids: list[int], score: float):
-        super().__init__(ids, all_weights=score)
-        self._score = score
-
-    def copy(self):
-        m = _ConstantListMatcher(self._ids, self._score)
-        m._i = self._i
-        return m
-
-    def score(self):
-        return self._score
 
 
 # ---- filters ----------------------------------------------------------------------------
 
 def _filter_query(f: Filter, catalog: Catalog, scope: set[str] | None
-                  ) -> tuple[wq.Query | None, list[wq.Query], list[Ignored]]:
+                  ) -> tuple[plan.Node | None, list[plan.Node], list[Ignored]]:
     """(allowing query or None when nothing matches, optional ranking, notes)."""
     if f.name in ("level", "kind", "year"):
-        return wq.Or([wq.Term(f.name, v) for v in f.values]), [], []
+        return plan.Any(tuple(plan.Term(f.name, v) for v in f.values)), [], []
     if f.name in _DOCUMENT_FILTERS:
         files, notes = [], []
         resolve, none = _DOCUMENT_FILTERS[f.name]
@@ -1045,7 +759,7 @@ def _filter_query(f: Filter, catalog: Catalog, scope: set[str] | None
         if not files and f.name == "date":
             span = f.values[0] + (f"-{f.values[-1]}" if len(f.values) > 1 else "")
             notes.append(Ignored(f"date:{span}", none))
-        return (wq.Or([wq.Term("doc", d) for d in files]) if files else None), [], notes
+        return (plan.Any(tuple(plan.Term("doc", d) for d in files)) if files else None), [], notes
     names, notes = [], []
     for v in f.values:
         found = resolve_departments(v, catalog, scope)
@@ -1056,8 +770,8 @@ def _filter_query(f: Filter, catalog: Catalog, scope: set[str] | None
     names = list(dict.fromkeys(fold(n) for n in names))
     if not names:
         return None, [], notes
-    lead = [] if f.negated else [wq.Or([wq.Term("lead", n) for n in names], boost=LEAD_BONUS)]
-    return wq.Or([wq.Term("dept", n) for n in names]), lead, notes
+    lead = [] if f.negated else [plan.Any(tuple(plan.Term("lead", n) for n in names), LEAD_BONUS)]
+    return plan.Any(tuple(plan.Term("dept", n) for n in names)), lead, notes
 
 
 def resolve_documents(value: str, documents: Sequence[Mapping]) -> list[str]:

@@ -44,8 +44,9 @@ from policykg.corpus.text import CJK
 from policykg.corpus.vocabulary import KIND_LABELS, LEVEL_LABELS
 from policykg.indexer.index import open_index
 from policykg.indexer.analysis import INDEX_DIR, SEP, read_catalog, units
-from policykg.indexer.query import (Catalog, Compiled, Ignored, Limits, ZeroScore, compile_query,
+from policykg.indexer.query import (Catalog, Compiled, Ignored, Limits, compile_query,
                            document_issuers, document_year, parse)
+from policykg.indexer.whoosh_query import ZeroScore, to_whoosh
 from policykg.corpus.files import NotBuilt
 
 
@@ -619,11 +620,12 @@ class Searcher:
         facet categorizers read columns per match; here a match costs its score, and
         facets are counted afterwards over all matches at once (`FacetTable`).
         """
-        final: wq.Query = compiled.scoring
+        ranges = self.catalog.doc_ranges
+        final: wq.Query = to_whoosh(compiled.scoring, ranges)
         if compiled.filter is not None:
-            final = wq.And([final, ZeroScore(compiled.filter)])
+            final = wq.And([final, ZeroScore(to_whoosh(compiled.filter, ranges))])
         if compiled.mask is not None:
-            final = Exclude(final, compiled.mask)
+            final = Exclude(final, to_whoosh(compiled.mask, ranges))
         deadline = time.monotonic() + options.timeout
         items: list[tuple[float, int]] = []
         partial = False

@@ -31,11 +31,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-from whoosh import query as wq
 
 from policykg.corpus.tokenize import Tokenizer
 from policykg.indexer.analysis import grams, units
-from policykg.indexer.query import Compiled, DocumentsQuery, Limits, compile_query, parse
+from policykg.indexer import plan
+from policykg.indexer.query import Compiled, Limits, compile_query, parse
 from policykg.indexer.search import (DIVERSITY_WINDOW, FACETS, Hit, SearchOptions, SearchResult,
                             Searcher, diversify, has_mark, make_snippet)
 from policykg.corpus.files import NotBuilt, link_tree
@@ -327,63 +327,62 @@ def _prefix_regex(text: str) -> str:
     return re.escape(text) + ".*"
 
 
-def translate(q: wq.Query, schema):
-    """A compiled whoosh query (indexer.query's node types) → the tantivy query that
-    matches the same provisions, with the same boosts."""
+def translate(q: plan.Node, schema):
+    """A compiled query (indexer.plan's nodes) → the tantivy query that matches the same
+    provisions, with the same boosts as whoosh gives them (indexer.whoosh_query)."""
     import tantivy
     Q, Occur = tantivy.Query, tantivy.Occur
     boost = float(getattr(q, "boost", 1.0) or 1.0)
-    if q is wq.NullQuery or isinstance(q, wq.NullQuery.__class__):
+    if isinstance(q, plan.Nothing):
         return Q.empty_query()
-    if isinstance(q, wq.Every):
+    if isinstance(q, plan.Every):
         return Q.all_query()
-    if isinstance(q, DocumentsQuery):
+    if isinstance(q, plan.Documents):
         if not q.files:
             return Q.empty_query()
         # One term set (a bitset of the documents' postings), not a union of hundreds of
         # term scorers: a title word can name most documents of a corpus.
         return Q.const_score_query(Q.term_set_query(schema, "doc", list(q.files)),
                                    float(q.score))
-    if isinstance(q, wq.ConstantScoreQuery):
+    if isinstance(q, plan.Constant):
         return Q.const_score_query(translate(q.child, schema), float(q.score))
-    if isinstance(q, wq.AndMaybe):
-        return _boosted(Q.boolean_query([(Occur.Must, translate(q.a, schema)),
-                                         (Occur.Should, translate(q.b, schema))]), boost)
-    if isinstance(q, (wq.And, wq.Or)):
-        subs = list(q.subqueries)
-        if isinstance(q, wq.And):
+    if isinstance(q, plan.Maybe):
+        return Q.boolean_query([(Occur.Must, translate(q.required, schema)),
+                                (Occur.Should, translate(q.optional, schema))])
+    if isinstance(q, (plan.All, plan.Any)):
+        subs = list(q.subs)
+        if isinstance(q, plan.All):
             subs = _without_redundant_check(subs)
         if not subs:
             return Q.empty_query()
-        occur = Occur.Must if isinstance(q, wq.And) else Occur.Should
+        occur = Occur.Must if isinstance(q, plan.All) else Occur.Should
         if len(subs) == 1:
             return _boosted(translate(subs[0], schema), boost)
         return _boosted(Q.boolean_query([(occur, translate(s, schema)) for s in subs]), boost)
-    if isinstance(q, wq.Phrase):      # GramPhrase too
+    if isinstance(q, plan.Phrase):
         words = list(q.words)
         if len(words) == 1:
-            return _boosted(Q.term_query(schema, q.fieldname, words[0]), boost)
-        return _boosted(Q.phrase_query(schema, q.fieldname, words, slop=int(q.slop) - 1
-                                       if q.slop > 1 else 0), boost)
-    if isinstance(q, wq.Prefix):
-        return _boosted(Q.regex_query(schema, q.fieldname, _prefix_regex(q.text)), boost)
-    if isinstance(q, wq.Term):
-        return _boosted(Q.term_query(schema, q.fieldname, q.text), boost)
+            return _boosted(Q.term_query(schema, q.field, words[0]), boost)
+        return _boosted(Q.phrase_query(schema, q.field, words, slop=0), boost)
+    if isinstance(q, plan.Prefix):
+        return _boosted(Q.regex_query(schema, q.field, _prefix_regex(q.text)), boost)
+    if isinstance(q, plan.Term):
+        return _boosted(Q.term_query(schema, q.field, q.text), boost)
     raise TypeError(f"no tantivy form for {type(q).__name__}")
 
 
-def _mentions_documents(q: wq.Query) -> bool:
-    if isinstance(q, DocumentsQuery):
+def _mentions_documents(q: plan.Node) -> bool:
+    if isinstance(q, plan.Documents):
         return True
     return any(_mentions_documents(c) for c in q.children())
 
 
 def _without_redundant_check(subs: list) -> list:
     """indexer.query requires some piece to be in the provision itself (a constant-0
-    Or of the direct matches) when a piece may match by its document's title; when
+    Any of the direct matches) when a piece may match by its document's title; when
     another required part cannot match by title at all, that part is the check already,
     and running the phrases a second time is only cost (whoosh memoises them)."""
-    checks = [s for s in subs if isinstance(s, wq.ConstantScoreQuery) and s.score == 0.0
+    checks = [s for s in subs if isinstance(s, plan.Constant) and s.score == 0.0
               and not _mentions_documents(s)]
     direct = [s for s in subs if s not in checks and not _mentions_documents(s)]
     return [s for s in subs if s not in checks] if checks and direct else subs
@@ -509,7 +508,6 @@ class TantivySearcher(Searcher):
     @classmethod
     def open(cls, folder: Path, tokenizer: Tokenizer, documents: Sequence[Mapping],
              cache: int = PREPARED) -> "TantivySearcher":
-        import tantivy
         if not (folder / TINDEX_DIR / "meta.json").is_file():
             raise NotBuilt(f"{folder.name} has no tantivy index: run `policykg build`")
         catalog = read_catalog(folder)

@@ -1,8 +1,8 @@
 """The query language: parsing into a `Query`, degrading instead of failing, and compiling."""
-from whoosh import query as wq
 
 from policykg.corpus.tokenize import Tokenizer
 from policykg.indexer.analysis import gram_pattern, units
+from policykg.indexer import plan
 from policykg.indexer.query import (Catalog, Filter, Limits, Term, compile_query, parse, required_pieces,
                            resolve_departments, resolve_documents)
 
@@ -163,7 +163,8 @@ def test_compile_is_separate_from_running_and_bounded():
     limits = Limits(max_words=5)
     compiled = compile_query(parse("技工院校 专业设置 课程内容 职业标准 教学过程 工作过程"),
                              catalog, limits)
-    assert isinstance(compiled.scoring, wq.Query)
+    assert isinstance(compiled.scoring, plan.Node)
+    hash(compiled.scoring)            # engine-neutral, frozen: a cache key as it is
     assert any("最多 5 个词" in i.reason for i in compiled.ignored)
     assert "技工院校" in compiled.highlight
 
@@ -171,7 +172,7 @@ def test_compile_is_separate_from_running_and_bounded():
 def test_filter_only_and_negative_only_queries_compile_to_everything():
     catalog = Catalog(Tokenizer.shared(()))
     c = compile_query(parse("-粤菜 level:national"), catalog)
-    assert isinstance(c.scoring, wq.Every) and c.mask is not None and c.filter is not None
+    assert isinstance(c.scoring, plan.Every) and c.mask is not None and c.filter is not None
 
 
 # ---- documents and departments in context ---------------------------------------------------
@@ -270,3 +271,18 @@ def test_issuer_filter_narrows_the_context_of_dept():
     catalog = Catalog(Tokenizer.shared(()), DOCS, DEPTS)
     c = compile_query(parse("dept:市人社局 issuer:东莞市人力资源和社会保障局"), catalog)
     assert "广州" not in repr(c.filter) and "东莞市人力资源和社会保障局" in repr(c.filter)
+
+
+def test_the_compiled_query_names_no_engine():
+    """indexer.query builds indexer.plan's nodes; whoosh and tantivy each make their own
+    queries of them (indexer.whoosh_query, indexer.tantivy_engine)."""
+    catalog = Catalog(Tokenizer.shared(()))
+    c = compile_query(parse('技工院校 "学制技师" OR 技师 -粤菜 level:provincial'), catalog)
+    nodes = [c.scoring, c.filter, c.mask]
+    seen = set()
+    while nodes:
+        node = nodes.pop()
+        assert type(node).__module__ == "policykg.indexer.plan", type(node)
+        seen.add(type(node).__name__)
+        nodes.extend(node.children())
+    assert {"Maybe", "All", "Any", "Phrase", "Term"} <= seen

@@ -16,7 +16,7 @@ from whoosh import collectors, fields, query as wq, searching, sorting
 from whoosh.analysis import SpaceSeparatedTokenizer
 
 from policykg.indexer import analysis, index as ix_mod
-from policykg.indexer.query import GramPhrase, PhraseMatcher, phrase_postings
+from policykg.indexer.whoosh_query import GramPhrase, PhraseMatcher, phrase_postings
 from policykg.indexer.search import FacetTable, Ranking, merge_hits
 from tests.test_search import build_world, load_docs
 
