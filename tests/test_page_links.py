@@ -89,3 +89,16 @@ def test_pages_built_from_fragments_are_the_same_each_time(client, built):
     if roots:
         tree = client.get("/alignment", query_string={"root": roots[0]["id"]}).get_data()
         assert client.get("/alignment", query_string={"root": roots[0]["id"]}).get_data() == tree
+
+
+def test_a_searchs_facets_are_kept_by_its_arguments_less_the_page(client):
+    """The facets (kept rendered) link to this search narrowed, without its page: the same
+    on page 1 and 2, others for another filter, and the same as rendered afresh."""
+    def aside(query: dict) -> str:
+        html = client.get("/search", query_string=query).get_data(as_text=True)
+        return html[html.index('<aside class="facets"'):html.index("</aside>")]
+    first = aside({"q": "技工"})
+    assert 'href="/search?q=%E6%8A%80%E5%B7%A5&amp;level=' in first
+    assert aside({"q": "技工", "page": "2"}) == first == aside({"q": "技工"})
+    narrowed = aside({"q": "技工", "level": "provincial"})
+    assert narrowed != first and "× 取消筛选" in narrowed and "× 取消筛选" not in first

@@ -120,7 +120,7 @@ class Fragments:
         return html
 
 
-FRAGMENTS_KEPT = 256       # a document's outline, matrix and coverage; a page of a tree
+FRAGMENTS_KEPT = 512       # a document's outline, matrix, coverage; a tree's page; facets
 fragments = Fragments(FRAGMENTS_KEPT)
 
 
@@ -225,10 +225,14 @@ def search():
              for c in reading.chips(args, FILTERS, _doc_title)]
     clear = _search_href({k: v for k, v in args.items() if k not in (*FILTERS, "page")})
     reads = reading.interpreted(result.interpreted, _doc_title) if result else ""
+    filters = {k: request.args.get(k) for k in FILTERS}
+    # The facets' links are this address's arguments less the page: kept by them.
+    facets = result and _fragment(
+        ("facets", tuple((k, tuple(v)) for k, v in args.items() if k != "page")),
+        "_facets.html", result=result, filters=filters, facet_names=reading.FILTER_LABELS)
     return render_template("search.html", result=result, q=request.args.get("q", ""),
-                           filters={k: request.args.get(k) for k in FILTERS},
-                           chips=chips, clear_url=clear, reads=reads,
-                           facet_names=reading.FILTER_LABELS)
+                           filters=filters, chips=chips, clear_url=clear, reads=reads,
+                           facets_html=facets)
 
 
 def _search_href(args: dict[str, list[str]]) -> str:
