@@ -10,9 +10,9 @@ in Rust.  Nothing about the search changes but the engine:
   tantivy's whitespace/raw tokenizers, so one tokenizer still serves indexing and
   querying;
 - a query is parsed and compiled by `indexer.query` exactly as for whoosh, and the
-  compiled whoosh query tree is translated node by node (`translate`);
+  compiled query's nodes (indexer.plan) are translated node by node (`translate`);
 - the result is the same `SearchResult`, snippets, diversification and facets included
-  (`TantivySearcher` is `indexer.search.Searcher` with another `run`).
+  (`TantivySearcher` and the whoosh `indexer.search.Searcher` share `indexer.results.BaseSearcher`).
 
 Ranking is tantivy's BM25 (per field, summed) instead of whoosh's BM25F, so scores and
 the order of near ties differ; the static priors are applied through tantivy's
@@ -36,8 +36,8 @@ from policykg.corpus.tokenize import Tokenizer
 from policykg.indexer.analysis import grams, units
 from policykg.indexer import plan
 from policykg.indexer.query import Compiled, Limits, compile_query, parse
-from policykg.indexer.search import (DIVERSITY_WINDOW, FACETS, Hit, SearchOptions, SearchResult,
-                            Searcher, diversify, has_mark, make_snippet)
+from policykg.indexer.results import (BaseSearcher, DIVERSITY_WINDOW, FACETS, Hit, SearchOptions,
+                                      SearchResult, diversify, has_mark, make_snippet)
 from policykg.corpus.files import NotBuilt, link_tree
 from policykg.indexer.analysis import ProvisionFacts, WordCache, provision_fields
 from policykg.indexer.analysis import read_catalog
@@ -442,8 +442,8 @@ def _filters_key(filters: Mapping | None) -> tuple:
                  for k, v in (filters or {}).items())
 
 
-class TantivySearcher(Searcher):
-    """`indexer.search.Searcher` over the tantivy index of a generation: the same
+class TantivySearcher(BaseSearcher):
+    """The searcher of a generation's tantivy index: the same
     parsing, compiling, diversification, snippets and facets; tantivy matches, counts,
     ranks and aggregates.  Thread-safe: tantivy's searcher is shared.  There is no
     time limit (`SearchOptions.timeout`): tantivy cannot stop a search part-way, and
@@ -452,7 +452,7 @@ class TantivySearcher(Searcher):
 
     def __init__(self, index, catalog, codes: Mapping[str, Mapping[int, str]] | None = None,
                  cache: int = PREPARED, prior_scale: float = PRIOR_SCALE):
-        super().__init__(None, catalog)
+        super().__init__(catalog)
         self.index = index
         self.prior_scale = prior_scale      # of the index's format (PRIOR_SCALES)
         # Facet → code → value, for the facets counted over code fields (`_facets`).

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from policykg.indexer.search import SearchResult
+from policykg.indexer.results import SearchResult
 from policykg.pipeline.build import build as _build
 from policykg.pipeline.datadir import DataDir
 from policykg.pipeline.generation import Generation

@@ -13,7 +13,8 @@ from policykg.corpus.segment import segment_document
 from policykg.corpus.tokenize import Tokenizer, domain_terms
 from policykg.indexer.index import build_index
 from policykg.indexer.analysis import units
-from policykg.indexer.search import Searcher, SearchOptions, make_snippet, match_spans
+from policykg.indexer.search import Searcher
+from policykg.indexer.results import SearchOptions, make_snippet, match_spans
 from policykg.ontology.graph import empty_facts
 
 FIXTURES = Path(__file__).parent / "fixtures" / "search"
@@ -371,7 +372,7 @@ def test_eval_scorer_measures_recall_and_mrr(built_fixture):
 
 
 def test_diversify_puts_each_documents_best_hits_first():
-    from policykg.indexer.search import diversify
+    from policykg.indexer.results import diversify
     docs = {1: "A", 2: "A", 3: "A", 4: "A", 5: "B", 6: "C"}
     ranked = [(9.0, 1), (8.0, 2), (7.0, 3), (6.0, 4), (2.0, 5), (1.0, 6)]
     order = [d for _, d in diversify(ranked, docs.get, lambda d: True, per_doc=2)]

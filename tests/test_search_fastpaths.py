@@ -17,7 +17,8 @@ from whoosh.analysis import SpaceSeparatedTokenizer
 
 from policykg.indexer import analysis, index as ix_mod
 from policykg.indexer.whoosh_query import GramPhrase, PhraseMatcher, phrase_postings
-from policykg.indexer.search import FacetTable, Ranking, merge_hits
+from policykg.indexer.search import FacetTable, Ranking
+from policykg.indexer.results import merge_hits
 from tests.test_search import build_world, load_docs
 
 
@@ -148,7 +149,7 @@ def _unit_spans(text, marks, max_spans=200):
 
 def test_match_spans_finds_what_the_unit_scan_finds():
     import random
-    from policykg.indexer.search import mark_pattern, match_spans
+    from policykg.indexer.results import mark_pattern, match_spans
     rng = random.Random(7)
     # CJK characters, punctuation, spaces, letters and digits (half and full width), a
     # compatibility ideograph (folded by units), and characters outside every class.
@@ -171,7 +172,7 @@ def test_the_snippet_window_is_the_one_a_scan_of_every_span_picks():
     """`best_window` bisects to the spans in each window: the same window (the first of
     equals) as summing every span's overlap for every window."""
     import random
-    from policykg.indexer.search import best_window, window_coverage
+    from policykg.indexer.results import best_window, window_coverage
 
     def scan(spans, start, width):
         start = max(0, start)

@@ -291,7 +291,7 @@ def test_a_filter_adds_nothing_to_a_score(engines, engine):
 
 
 def test_the_command_line_lists_each_hits_document_number_and_date(engines):
-    from policykg.indexer.search import render_text
+    from policykg.indexer.results import render_text
     lines = render_text(engines["tantivy"].search("学制技师", page_size=50, sort="date"))
     assert "newest document first" in lines[0]
     assert any("白人社函〔2023〕5号 · 2023-03-10" in line for line in lines)

@@ -203,7 +203,7 @@ def test_random_query_strings_match_alike(built):
 
 def test_the_top_facet_values_are_whooshs_when_values_are_cut(built):
     """Fewer values listed than there are: the same ones, ties broken alike."""
-    from policykg.indexer.search import SearchOptions
+    from policykg.indexer.results import SearchOptions
     whoosh, tantivy = both(built[1].folder)
     for size in (1, 2, 3):
         options = SearchOptions(facet_size=size)
@@ -237,7 +237,7 @@ def test_documents_and_departments_are_counted_by_code_as_by_text(built):
     """A build indexes documents and departments as u64 codes too (format ≥ 2); facets
     counted over the codes and named from the catalog are the facets counted over the
     text fields, for every facet size (cuts among ties included)."""
-    from policykg.indexer.search import SearchOptions
+    from policykg.indexer.results import SearchOptions
     from policykg.indexer.tantivy_engine import TINDEX_FORMAT, index_format
     assert index_format(built[1].folder / TINDEX_DIR) == TINDEX_FORMAT >= 2
     _, coded = both(built[1].folder)

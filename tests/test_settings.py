@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from policykg.indexer.query import Limits as QueryLimits
-from policykg.indexer.search import SearchOptions
+from policykg.indexer.results import SearchOptions
 from policykg.ontology.sparql import Limits as SparqlLimits
 from policykg.web import settings as st
 from policykg.web.cli import cli

@@ -25,7 +25,7 @@ from policykg.ontology.virtuoso_server import VirtuosoFailed
 from policykg.web.stores import data_dir, generation, graph_server
 from policykg.web.settings import Settings, env_value, flag_help, flag_options, value_type
 from policykg.ontology.queries import format_result, run_sparql
-from policykg.indexer.search import render_text
+from policykg.indexer.results import render_text
 from policykg.web.app import create_app
 from policykg.web.server import default_workers, serve as run_server
 from policykg.pipeline.update import STEPS

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from policykg.indexer.query import Limits as QueryLimits
-from policykg.indexer.search import SearchOptions
+from policykg.indexer.results import SearchOptions
 from policykg.indexer.tantivy_engine import DEFAULT_ENGINE, ENGINES, PREPARED
 from policykg.ontology.graphstore import DEFAULT_STORE, STORES
 from policykg.ontology.virtuoso import STORE as VIRTUOSO
