@@ -33,6 +33,9 @@ def test_links_are_the_addresses_url_for_gives(app, built, base):
                 assert links.url("pages.document", "ref", key, plan=plan) == url_for(
                     "pages.document", ref=key, plan=plan)
         assert links.url("pages.alignment", root="") == url_for("pages.alignment", root="")
+        for name in ("技师学院", "技工院校在校生", "a b", "x?y=1&z", "%E5", "a+b=c"):
+            assert links.url("pages.targets", indicator=name) == url_for("pages.targets",
+                                                                         indicator=name)
 
 
 @pytest.mark.parametrize("query", [

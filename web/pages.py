@@ -30,14 +30,15 @@ def gen():
 
 _URL_SAFE = re.compile(r"[A-Za-z0-9_.~/-]*")      # the ids the build mints: nothing to quote
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"                 # what werkzeug leaves unquoted in a path
+_QUERY_SAFE = "!$'()*,/:;?@"                      # and in a query value (werkzeug.urls)
 
 
 class Links:
     """The addresses a page prints by the hundred (outline, alignment tree, coverage lists,
     responsibility matrix): each route's prefix resolved once per page with url_for and the
     id appended — the same addresses url_for gives (one url_for per link was a third of
-    an alignment tree's time).  A path argument that is not a minted id is quoted as
-    werkzeug quotes a path; a query value that is not is left to url_for itself."""
+    an alignment tree's time).  A path argument or query value that is not a minted id
+    is quoted as werkzeug quotes a path or a query."""
 
     def __init__(self) -> None:
         self._prefixes: dict[tuple[str, str | None], str] = {}
@@ -54,14 +55,14 @@ class Links:
         """url_for(endpoint, **{arg: value}, **query) for a route whose only path argument
         is `arg` (a <path:…>), or none."""
         query = {k: v for k, v in query.items() if v is not None}
-        if not all(_URL_SAFE.fullmatch(v) for v in query.values()):
-            return url_for(endpoint, **({arg: value} if arg else {}), **query)
         out = self._prefix(endpoint, arg)
         if arg:
             out += value if _URL_SAFE.fullmatch(value) else quote(value, safe=_PATH_SAFE)
-        if query:
-            out += "?" + "&".join(f"{k}={v}" for k, v in query.items())
-        return out
+        if not query:
+            return out
+        if all(_URL_SAFE.fullmatch(v) for v in query.values()):
+            return out + "?" + "&".join(f"{k}={v}" for k, v in query.items())
+        return out + "?" + urlencode(query, safe=_QUERY_SAFE)
 
 
 class SearchLinks:
@@ -174,6 +175,9 @@ def helpers():
     def alignment_url(root: str) -> str:
         return links.url("pages.alignment", root=root)
 
+    def indicator_url(indicator: str) -> str:
+        return links.url("pages.targets", indicator=indicator)
+
     def document_of(file: str | None) -> dict | None:
         return views.catalog(gen()).docs.get(file or "")
 
@@ -182,6 +186,7 @@ def helpers():
             "search_url": search_url, "page_url": page_url, "provision_url": provision_url,
             "document_url": document_url, "department_url": department_url,
             "compare_url": compare_url, "alignment_url": alignment_url,
+            "indicator_url": indicator_url,
             "download_links": download_links,
             "document_of": document_of, "doc_name": reading.doc_name,
             "target_text": reading.target_text, "chart_rows": reading.chart_rows,
