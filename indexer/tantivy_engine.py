@@ -60,20 +60,17 @@ FACET_DEPT = "dept_facet"       # canonical names, lead or participant (whoosh's
 # the catalog afterwards (`code_table`).
 DEPT_CODE = "dept_code"
 DOC_CODE = "doc_code"
-# The index's own format, in FORMAT_FILE beside tantivy's files (none: 1).  1: facets
-# over the text fields only; 2: the code fields too; 3: priors stored on the wider scale
-# of PRIOR_SCALES (standings down to 0.1, indexer.standing).  A generation of an older
-# format is searched as it is (its facets over text, its priors on their scale), and an
-# add into it keeps its format.
+# The index's own format, in FORMAT_FILE beside tantivy's files: 3, the code fields for
+# facets and priors on the scale below.  An index of another format is not read (`policykg
+# build` makes a new generation: the rebuild is the migration, pipeline.layout).
 TINDEX_FORMAT = 3
 FORMAT_FILE = "policykg.json"
 PRIOR = "prior_w"
 # tantivy multiplies a score by log2(2 + w), never by less than 1; so a prior p is
 # stored as the w with log2(2 + w) = p × scale, the scale such that the lowest prior
-# times it is ≥ 1, and scores are divided by the scale afterwards.  Format 3's scale
-# holds standings down to indexer.standing.LOWEST (0.1); older formats held 0.4.
-PRIOR_SCALES = {1: 2.5, 2: 2.5, 3: 10.0}
-PRIOR_SCALE = PRIOR_SCALES[TINDEX_FORMAT]
+# times it is ≥ 1, and scores are divided by the scale afterwards: it holds standings down
+# to indexer.standing.LOWEST (0.1).
+PRIOR_SCALE = 10.0
 FACET_LIMIT = 100_000           # values per facet asked of tantivy: all of them
 HEAP = 128_000_000
 
@@ -121,15 +118,15 @@ def check_engine(name: str) -> str:
     return name
 
 
-def prior_weight(prior: float, fmt: int = TINDEX_FORMAT) -> float:
-    """The fast-field value w with log2(2 + w) = prior × the scale of format `fmt`."""
-    return max(0.0, 2.0 ** (prior * PRIOR_SCALES[fmt]) - 2.0)
+def prior_weight(prior: float) -> float:
+    """The fast-field value w with log2(2 + w) = prior × PRIOR_SCALE."""
+    return max(0.0, 2.0 ** (prior * PRIOR_SCALE) - 2.0)
 
 
 # ---- schema and documents ------------------------------------------------------------------
 
-def make_schema(fmt: int = TINDEX_FORMAT):
-    """The schema of an index of format `fmt` (see TINDEX_FORMAT)."""
+def make_schema():
+    """The schema of the tantivy index (TINDEX_FORMAT)."""
     import tantivy
     sb = tantivy.SchemaBuilder()
     for name in GRAM_FIELDS:
@@ -143,9 +140,8 @@ def make_schema(fmt: int = TINDEX_FORMAT):
                           fast=name in ("doc", "level", "kind"))
     sb.add_text_field(FACET_DEPT, stored=False, tokenizer_name="raw", index_option="basic",
                       fast=True)
-    if fmt >= 2:
-        for name in (DEPT_CODE, DOC_CODE):
-            sb.add_unsigned_field(name, stored=False, indexed=False, fast=True)
+    for name in (DEPT_CODE, DOC_CODE):
+        sb.add_unsigned_field(name, stored=False, indexed=False, fast=True)
     sb.add_float_field(PRIOR, stored=False, indexed=False, fast=True)
     for name in STORED_FIELDS:
         sb.add_text_field(name, stored=True, tokenizer_name="raw", index_option="basic")
@@ -181,9 +177,8 @@ def code_table(values: Iterable[str]) -> dict[int, str] | None:
     return table
 
 
-def tantivy_document(fields: Mapping, fmt: int = TINDEX_FORMAT):
-    """The tantivy document for one provision, from `indexer.index.provision_fields`, for
-    an index of format `fmt`."""
+def tantivy_document(fields: Mapping):
+    """The tantivy document for one provision, from `indexer.analysis.provision_fields`."""
     import tantivy
     doc = tantivy.Document()
     for name in GRAM_FIELDS:
@@ -198,11 +193,9 @@ def tantivy_document(fields: Mapping, fmt: int = TINDEX_FORMAT):
     for name in fields["dept_col"].decode("utf-8").split("\x1f"):
         if name:
             doc.add_text(FACET_DEPT, name)
-            if fmt >= 2:
-                doc.add_unsigned(DEPT_CODE, facet_code(name))
-    if fmt >= 2:
-        doc.add_unsigned(DOC_CODE, facet_code(fields["doc"]))
-    doc.add_float(PRIOR, prior_weight(fields["prior"], fmt))
+            doc.add_unsigned(DEPT_CODE, facet_code(name))
+    doc.add_unsigned(DOC_CODE, facet_code(fields["doc"]))
+    doc.add_float(PRIOR, prior_weight(fields["prior"]))
     for name in STORED_FIELDS:
         doc.add_text(name, fields[name] or "")
     return doc
@@ -211,19 +204,17 @@ def tantivy_document(fields: Mapping, fmt: int = TINDEX_FORMAT):
 # ---- writing -------------------------------------------------------------------------------
 
 def index_format(folder: Path) -> int:
-    """The format of the tantivy index in `folder` (see TINDEX_FORMAT); NotBuilt when it
-    is unreadable or newer than this program reads."""
+    """The format of the tantivy index in `folder`: TINDEX_FORMAT, else NotBuilt (an index
+    of another format, or an unreadable one, asks for a rebuild)."""
     path = folder / FORMAT_FILE
-    if not path.is_file():
-        return 1                       # written before the format was recorded
     try:
         fmt = int(json.loads(path.read_text(encoding="utf-8"))["format"])
-    except (ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         raise NotBuilt(f"{folder.parent.name}: unreadable {FORMAT_FILE} in its search index "
                        f"({exc}): run `policykg build`") from exc
-    if fmt > TINDEX_FORMAT:
-        raise NotBuilt(f"{folder.parent.name}: its search index has format {fmt}, newer than "
-                       f"this version reads ({TINDEX_FORMAT}): run `policykg build`")
+    if fmt != TINDEX_FORMAT:
+        raise NotBuilt(f"{folder.parent.name}: its search index has format {fmt}, this "
+                       f"version reads {TINDEX_FORMAT}: run `policykg build`")
     return fmt
 
 
@@ -231,21 +222,18 @@ class TantivyMirror:
     """Mirrors what `indexer.index` writes to whoosh into a tantivy index: `add` each
     provision's fields, `delete_doc`/`delete_id`, then `commit` (or `cancel`)."""
 
-    def __init__(self, index, fmt: int = TINDEX_FORMAT):
+    def __init__(self, index):
         self.index = index
-        self.fmt = fmt                  # documents are written in the index's own format
         self.writer = index.writer(heap_size=HEAP, num_threads=1)
 
     @classmethod
-    def create(cls, folder: Path, fmt: int = TINDEX_FORMAT) -> "TantivyMirror":
-        """A new index in `folder` (which must not exist), of format `fmt` (an older one
-        only to test that such indexes are still served)."""
+    def create(cls, folder: Path) -> "TantivyMirror":
+        """A new index in `folder` (which must not exist)."""
         import tantivy
         folder.mkdir(parents=True, exist_ok=False)
-        if fmt >= 2:                    # format 1 had no format file
-            (folder / FORMAT_FILE).write_text(json.dumps({"format": fmt}) + "\n",
-                                              encoding="utf-8")
-        return cls(tantivy.Index(make_schema(fmt), path=str(folder)), fmt)
+        (folder / FORMAT_FILE).write_text(json.dumps({"format": TINDEX_FORMAT}) + "\n",
+                                          encoding="utf-8")
+        return cls(tantivy.Index(make_schema(), path=str(folder)))
 
     @classmethod
     def copy_of(cls, old: Path, new: Path) -> "TantivyMirror":
@@ -253,15 +241,15 @@ class TantivyMirror:
         modified: segment files (immutable in tantivy) are hard-linked, the rest
         copied; tantivy writes its new files beside them and replaces meta.json
         atomically, in `new` only."""
-        fmt = index_format(old)
+        index_format(old)                  # an index of another format is not extended
         new.mkdir(parents=True, exist_ok=False)
         link_tree(old, new, skip=lambda p: p.name.startswith(".tantivy"),   # lock files
                   copy=lambda p: p.suffix == ".json")       # FORMAT_FILE too
         import tantivy
-        return cls(tantivy.Index.open(str(new)), fmt)
+        return cls(tantivy.Index.open(str(new)))
 
     def add(self, fields: Mapping) -> None:
-        self.writer.add_document(tantivy_document(fields, self.fmt))
+        self.writer.add_document(tantivy_document(fields))
 
     def delete_doc(self, file: str) -> None:
         self.writer.delete_documents_by_term("doc", file)
@@ -297,13 +285,11 @@ def mirror_for_update(old_generation: Path, new_generation: Path) -> TantivyMirr
 
 def build_tantivy_index(generation: Path, docs, tokenizer: Tokenizer,
                         facts: Mapping[str, dict] | None = None,
-                        aliases: Mapping[str, Sequence[str]] | None = None,
-                        fmt: int = TINDEX_FORMAT) -> int:
+                        aliases: Mapping[str, Sequence[str]] | None = None) -> int:
     """Only the tantivy index of `docs` into `generation/tindex` (for a generation built
-    without one); the same fields as the build writes, in format `fmt`.  Returns the
-    provisions written."""
+    without one); the same fields as the build writes.  Returns the provisions written."""
     facts = facts or {}
-    mirror = TantivyMirror.create(generation / TINDEX_DIR, fmt)
+    mirror = TantivyMirror.create(generation / TINDEX_DIR)
     cut = WordCache(tokenizer)
     count = 0
     for doc in docs:
@@ -454,7 +440,7 @@ class TantivySearcher(BaseSearcher):
                  cache: int = PREPARED, prior_scale: float = PRIOR_SCALE):
         super().__init__(catalog)
         self.index = index
-        self.prior_scale = prior_scale      # of the index's format (PRIOR_SCALES)
+        self.prior_scale = prior_scale
         # Facet → code → value, for the facets counted over code fields (`_facets`).
         self._codes = dict(codes or {})
         self.schema = index.schema
@@ -511,18 +497,16 @@ class TantivySearcher(BaseSearcher):
         if not (folder / TINDEX_DIR / "meta.json").is_file():
             raise NotBuilt(f"{folder.name} has no tantivy index: run `policykg build`")
         catalog = read_catalog(folder)
-        codes = {}
-        fmt = index_format(folder / TINDEX_DIR)
-        if fmt >= 2:
-            # Every department the index holds is in the catalog, every document in the
-            # documents list; a facet whose values collide is counted over its text.
-            values = {"doc": [d["doc"] for d in documents], "dept": catalog["departments"]}
-            codes = {name: table for name, v in values.items()
-                     if (table := code_table(v)) is not None}
+        index_format(folder / TINDEX_DIR)        # another format: NotBuilt, rebuild
+        # Every department the index holds is in the catalog, every document in the
+        # documents list; a facet whose values collide is counted over its text.
+        values = {"doc": [d["doc"] for d in documents], "dept": catalog["departments"]}
+        codes = {name: table for name, v in values.items()
+                 if (table := code_table(v)) is not None}
         index, links = open_for_reading(folder / TINDEX_DIR)
         # Title words select documents by term here: ranges are a whoosh matter.
         searcher = cls(index, Catalog(tokenizer, list(documents), catalog["departments"], None),
-                       codes, cache, PRIOR_SCALES[fmt])
+                       codes, cache, PRIOR_SCALE)
         searcher._links = links
         return searcher
 

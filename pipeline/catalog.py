@@ -29,7 +29,6 @@ import logging
 import os
 import shutil
 import sqlite3
-import tempfile
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 from policykg.ontology.graph import ROW_FILES
 from policykg.ontology.graph import FACTS_FILE
+from policykg.corpus.files import NotBuilt
 from policykg.pipeline import layout
 
 CATALOG_FILE = layout.CATALOG
@@ -381,18 +381,6 @@ def update_catalog(old: Path, new: Path, change: CatalogChange) -> Path:
         con.close()
     os.replace(tmp, out)
     return out
-
-
-def has_catalog(folder: Path) -> bool:
-    """Does the generation have a catalog this code reads (of this schema)?"""
-    path = folder / CATALOG_FILE
-    if not path.is_file():
-        return False
-    try:
-        Catalog(path).close()
-    except (ValueError, sqlite3.Error):
-        return False
-    return True
 
 
 # ---- reading -------------------------------------------------------------------------------------
@@ -753,20 +741,12 @@ class Catalog:
 
 
 def open_catalog(folder: Path) -> Catalog:
-    """The generation's catalog; for a generation written before there was one, a private
-    copy written from its files into a temporary file (removed when closed)."""
+    """The generation's catalog; NotBuilt, asking for a rebuild, when it has none of this
+    schema (a generation of this format always has one: pipeline.layout)."""
     path = folder / CATALOG_FILE
-    if path.is_file():
-        try:
-            return Catalog(path)        # not has_catalog first: that opens it once more
-        except (ValueError, sqlite3.Error):
-            pass
-    log.warning("%s has no %s of schema %d: writing a private one from its files (rebuild "
-                "to skip this)", folder.name, CATALOG_FILE, SCHEMA_VERSION)
-    fd, name = tempfile.mkstemp(prefix="policykg-catalog-", suffix=".sqlite")
-    os.close(fd)
+    if not path.is_file():
+        raise NotBuilt(f"{folder.name} has no {CATALOG_FILE}: run `policykg build`")
     try:
-        write_catalog(folder, Path(name))
-        return Catalog(Path(name))
-    finally:
-        os.unlink(name)        # the open connection keeps it; nothing is left behind
+        return Catalog(path)
+    except ValueError as exc:
+        raise NotBuilt(f"{exc}: run `policykg build`") from None

@@ -25,6 +25,7 @@ from policykg.pipeline.outputs import global_part, write_graph, write_outputs
 from policykg.pipeline.shingles import ShingleIndex, corpus_frequency, frozen_alignments
 from policykg.pipeline.state import Corpus, StateInfo, PairPart, document_facts, pair_part_of, state_dir, write_cite_state, write_document_outputs, write_document_state, write_pack
 from policykg.pipeline import layout
+from policykg.pipeline.catalog import write_catalog
 
 def reference_generation(folder: Path, docs: Sequence[Document], tokenizer: Tokenizer,
                          df: al.DocumentFrequency) -> None:
@@ -38,6 +39,7 @@ def reference_generation(folder: Path, docs: Sequence[Document], tokenizer: Toke
     write_graph_build(folder, result)
     build_index(folder / INDEX_DIR, docs, tokenizer, result.facts,
                 department_aliases(result.graph))
+    write_catalog(folder)         # a generation of this format always has its catalog
     write_json(folder / layout.META, {"format": layout.FORMAT, "generation": folder.name,
                                       "documents": len(docs),
                                       "provisions": sum(len(d.provisions) for d in docs)})

@@ -22,7 +22,7 @@ from policykg.ontology.graph import (FACTS_FILE, GRAPH_FILE, GRAPH_LIST, ROW_FIL
 from policykg.pipeline.datadir import write_json
 from policykg.ontology.graph import DepartmentLines
 from policykg.ontology.namespaces import doc_iri
-from policykg.pipeline.catalog import has_catalog, update_catalog, write_catalog
+from policykg.pipeline.catalog import update_catalog
 from policykg.pipeline.catalog import CatalogChange
 from policykg.indexer.engines import update_index
 from policykg.corpus.files import write_fresh, write_fresh_lines
@@ -283,11 +283,7 @@ def _copy_range(src, dst, start: int, end: int) -> None:
 def write_catalog_delta(old: Path, new: Path, corpus: Corpus, change: Change,
                    alignment_rows: list[tuple[str, str, str]] | None = None,
                    department_rows: list[tuple[dict, str]] | None = None) -> None:
-    """catalog.sqlite: the previous one with what this change rewrote put in (pipeline.catalog),
-    or, when the previous generation has none, written from the new one's files."""
-    if not has_catalog(old):
-        write_catalog(new)
-        return
+    """catalog.sqlite: the previous one with what this change rewrote put in (pipeline.catalog)."""
     update_catalog(old, new, dataclasses.replace(
         _catalog_change(state_dir(old), state_dir(new), corpus, change),
         alignments=alignment_rows, departments=department_rows))

@@ -6,13 +6,15 @@ import json
 import shutil
 import sqlite3
 
+import pytest
+
 from policykg.pipeline import ingest
-from policykg.pipeline.catalog import CATALOG_FILE, Catalog, has_catalog, open_catalog, write_catalog
+from policykg.pipeline.catalog import CATALOG_FILE, Catalog, open_catalog, write_catalog
+from policykg.corpus.files import NotBuilt
 from policykg.pipeline.generation import Generation
 from policykg.pipeline.datadir import DataDir, read_jsonl
 from ingest_formats import PLAN
 from policykg.ontology.graph import ROW_FILES
-from policykg.web import views
 
 LIMIT = 20 * 1024 * 1024
 
@@ -105,32 +107,23 @@ def test_an_add_updates_the_catalog_to_what_a_fresh_one_holds(built, tmp_path):
     assert dump(Catalog(gone / CATALOG_FILE)) == dump(Catalog(before / CATALOG_FILE))
 
 
-def test_a_generation_without_a_catalog_is_served_from_its_files(built, tmp_path):
+def test_a_generation_without_a_catalog_of_this_schema_asks_for_a_rebuild(built, tmp_path):
+    """No private catalog made on the fly from an older generation's files: one format is
+    read (pipeline.layout), and a missing or other-schema catalog names the fix."""
     _, gen = built
-    old = tmp_path / "old"
-    shutil.copytree(gen.folder, old, symlinks=True)
-    (old / CATALOG_FILE).unlink()
-    cat = open_catalog(old)
-    assert not cat.path.exists()                  # a private copy, nothing left behind
-    assert not (old / CATALOG_FILE).exists()      # the generation itself is not written to
-    assert dump(cat) == dump(gen.catalog)
-    served = Generation(old)
-    pid = next(p["id"] for p in gen.provisions if p["parent"])
-    assert views.provision(served, pid) == views.provision(gen, pid)
-    assert views.departments(served) == views.departments(gen)
-
-
-def test_a_catalog_of_another_schema_is_not_read(built, tmp_path):
-    _, gen = built
-    old = tmp_path / "old"
-    shutil.copytree(gen.folder, old, symlinks=True)
-    (old / CATALOG_FILE).unlink()
-    con = sqlite3.connect(old / CATALOG_FILE)
-    con.executescript("CREATE TABLE info(key TEXT, value TEXT);"
-                      "INSERT INTO info VALUES ('schema', '0');")
-    con.close()
-    assert not has_catalog(old)
-    assert open_catalog(old).provisions() == gen.catalog.provisions()
+    for schema in (None, "0"):
+        old = tmp_path / f"old-{schema}"
+        shutil.copytree(gen.folder, old, symlinks=True)
+        (old / CATALOG_FILE).unlink()
+        if schema is not None:
+            con = sqlite3.connect(old / CATALOG_FILE)
+            con.executescript("CREATE TABLE info(key TEXT, value TEXT);"
+                              f"INSERT INTO info VALUES ('schema', '{schema}');")
+            con.close()
+        with pytest.raises(NotBuilt, match="policykg build"):
+            open_catalog(old)
+        with pytest.raises(NotBuilt, match="policykg build"):
+            Generation(old).catalog
 
 
 def _alignment_table(rows, gap=None):

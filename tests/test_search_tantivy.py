@@ -239,7 +239,7 @@ def test_documents_and_departments_are_counted_by_code_as_by_text(built):
     text fields, for every facet size (cuts among ties included)."""
     from policykg.indexer.results import SearchOptions
     from policykg.indexer.tantivy_engine import TINDEX_FORMAT, index_format
-    assert index_format(built[1].folder / TINDEX_DIR) == TINDEX_FORMAT >= 2
+    assert index_format(built[1].folder / TINDEX_DIR) == TINDEX_FORMAT
     _, coded = both(built[1].folder)
     assert set(coded._codes) == {"doc", "dept"}
     plain = TantivySearcher(coded.index, coded.catalog)         # no code tables: text
@@ -268,43 +268,17 @@ def test_values_that_share_a_code_get_no_table(monkeypatch):
     assert te.code_table(["甲", "乙"]) is None
 
 
-def test_an_index_of_the_first_format_is_served_and_an_add_keeps_its_format(
-        built, bundled_docs, tmp_path):
-    """A generation indexed before the code fields (format 1: no format file) opens,
-    counts its facets over text, and an add into it writes format-1 documents.  It finds
-    what a current index finds; its order may differ where a standing is below the
-    lowest prior format 1 could hold (0.4: indexer.standing)."""
-    import json
-    from rdflib import Graph
-    from policykg.indexer.analysis import department_aliases
-    from policykg.indexer.tantivy_engine import FORMAT_FILE, build_tantivy_index, index_format
-    shutil.copytree(built[0].root, tmp_path / "data", symlinks=True)
-    store = DataDir(tmp_path / "data")
-    base = store.require_current()
-    shutil.rmtree(base / TINDEX_DIR)
-    facts = json.loads((base / "facts.json").read_text(encoding="utf-8"))
-    aliases = department_aliases(Graph().parse(str(base / "incr" / "global.nt"), format="nt"))
-    build_tantivy_index(base, bundled_docs, Generation(base).tokenizer, facts, aliases, fmt=1)
-    assert not (base / TINDEX_DIR / FORMAT_FILE).exists() and index_format(base / TINDEX_DIR) == 1
-    old = Generation(base, engine="tantivy").searcher
-    assert old._codes == {}
-    current = Generation(built[1].folder, engine="tantivy").searcher
-    for q in QUERIES:
-        a, b = old.search(q, page_size=100), current.search(q, page_size=100)
-        assert (a.total, a.facets, a.ignored) == (b.total, b.facets, b.ignored), q
-        assert {h.id for h in a.hits} == {h.id for h in b.hits}, q
-    added = ingest.add_document(store, ingest.read_candidate(PLAN.encode("utf-8"), 20 << 20,
-                                                              name="江门方案.txt"))
-    new = store.require_current()
-    assert added.status == "added" and index_format(new / TINDEX_DIR) == 1
-    assert_equal_matches(new, QUERIES + ["江门", "开平 技工"])
-
-
-def test_an_index_of_a_newer_format_asks_for_a_rebuild(built, tmp_path):
+def test_an_index_of_another_format_asks_for_a_rebuild(built, tmp_path):
+    """One index format is read: an older one (format 1 had no format file), a newer one
+    or an unreadable one is refused with what to do, never searched on its old terms."""
     from policykg.pipeline.datadir import NotBuilt
     from policykg.indexer.tantivy_engine import FORMAT_FILE
-    folder = tmp_path / "gen"
-    shutil.copytree(built[1].folder, folder)
-    (folder / TINDEX_DIR / FORMAT_FILE).write_text('{"format": 99}', encoding="utf-8")
-    with pytest.raises(NotBuilt, match="newer.*policykg build"):
-        Generation(folder, engine="tantivy").searcher
+    for content in (None, '{"format": 1}', '{"format": 99}', "not json"):
+        folder = tmp_path / f"gen-{len(str(content))}"
+        shutil.copytree(built[1].folder, folder)
+        path = folder / TINDEX_DIR / FORMAT_FILE
+        path.unlink()
+        if content is not None:
+            path.write_text(content, encoding="utf-8")
+        with pytest.raises(NotBuilt, match="policykg build"):
+            Generation(folder, engine="tantivy").searcher
