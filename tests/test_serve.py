@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -42,6 +43,12 @@ def test_serve_runs_workers_answers_and_stops_cleanly(built):
             assert status == 200 and body["total"] > 0
             seen.add(body["total"])
         assert len(seen) == 1
+        # A query typed into curl arrives as raw UTF-8, not percent-encoded: the same answer.
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall("GET /api/search?q=技师 HTTP/1.0\r\nHost: x\r\n\r\n".encode("utf-8"))
+            raw = b"".join(iter(lambda: sock.recv(65536), b""))
+        head, _, payload = raw.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.0 200") and json.loads(payload)["total"] in seen
         status, body = _get(base + "/readyz")
         assert body["generation"] == gen.name and body["documents"] == gen.meta["documents"]
     finally:

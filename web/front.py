@@ -17,6 +17,7 @@ connection whose headers took longer than `header_timeout`, or whose body took l
 from __future__ import annotations
 
 import os
+import re
 import resource
 import time
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from gunicorn.workers.base import Worker
 from waitress import wasyncore
 from waitress.adjustments import Adjustments
 from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser
 from waitress.server import TcpWSGIServer
 from waitress.task import ErrorTask, ThreadedTaskDispatcher
 
@@ -57,9 +59,25 @@ class _ErrorTask(ErrorTask):
         super().execute()
 
 
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+
+
+class _Parser(HTTPRequestParser):
+    """waitress's parser, taking a request target sent as raw UTF-8 (curl sends
+    `/search?q=技师` as it is typed; gunicorn took it) by percent-encoding its non-ASCII
+    bytes, as a browser would have; waitress alone answers such a request 400 Bad URI."""
+
+    def parse_header(self, header_plus: bytes) -> None:
+        line, sep, rest = header_plus.partition(b"\n")
+        if not line.isascii():
+            line = _NON_ASCII.sub(lambda m: b"%%%02X" % m.group(0)[0], line)
+        super().parse_header(line + sep + rest)
+
+
 class _Channel(HTTPChannel):
     """A connection that remembers when its unfinished request began."""
 
+    parser_class = _Parser
     error_task_class = _ErrorTask
     started: float | None = None        # first byte of the request being read
     headers_done: float | None = None   # when its headers were complete
