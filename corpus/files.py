@@ -83,3 +83,12 @@ def open_fresh(path: Path):
     if path.exists() or path.is_symlink():
         path.unlink()          # a hard link to the old generation's file: never write into it
     return open(path, "wb")
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a directory's entries durable (a rename or a new file in it survives a crash)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from policykg.corpus.records import DocumentMeta
+from policykg.corpus.files import fsync_dir
 
 MANIFEST = "manifest.json"
 TEXT_DIR = "text"
@@ -136,14 +137,6 @@ def write_atomic(path: Path, data: bytes) -> None:
         tmp.unlink(missing_ok=True)
         raise
     fsync_dir(path.parent)
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def store_source(folder: Path, file: str, data: bytes, text: str) -> list[Path]:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from policykg.corpus.files import NotBuilt, link_tree, read_jsonl, write_json, write_jsonl
+from policykg.corpus.files import NotBuilt, fsync_dir, link_tree, read_jsonl, write_json, write_jsonl
 
 __all__ = ["DataDir", "StoreBusy", "NotBuilt", "NoSpace", "link_tree", "read_jsonl",
            "write_json", "write_jsonl", "KEEP_GENERATIONS", "DEFAULT_MIN_FREE"]
@@ -75,7 +75,7 @@ def _fsync_tree(path: Path) -> None:
                 continue      # hard-linked from a committed generation: already on disk
             with open(file, "rb") as fh:
                 os.fsync(fh.fileno())
-        _fsync_dir(Path(root))
+        fsync_dir(Path(root))
 
 
 def _flock(fh, wait: bool, timeout: float | None) -> bool:
@@ -92,14 +92,6 @@ def _flock(fh, wait: bool, timeout: float | None) -> bool:
         if not wait or time.monotonic() >= deadline:
             return False
         time.sleep(0.1)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 Hook = Callable[[Path], None]
@@ -170,7 +162,7 @@ class DataDir:
             _fsync_tree(tmp)
             final = self.generations / gen_id
             os.rename(tmp, final)
-            _fsync_dir(self.generations)
+            fsync_dir(self.generations)
             self._switch(final)
         except BaseException:
             self._remove(tmp)
@@ -181,7 +173,7 @@ class DataDir:
         tmp_link = self.root / f".current-{secrets.token_hex(4)}"
         os.symlink(os.path.relpath(target, self.root), tmp_link)
         os.replace(tmp_link, self.link)
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
 
     def make_room(self) -> None:
         """Refuse at once (NoSpace) a generation the disk cannot hold — about the size of

@@ -58,6 +58,20 @@ def browser():
         b.close()
 
 
+@pytest.fixture
+def page(browser):
+    """A desktop-sized page of a fresh context (downloads allowed); the test fails on any
+    script error the page raised."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN",
+                              accept_downloads=True)
+    pg = ctx.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield pg
+    ctx.close()
+    assert not errors, errors
+
+
 @pytest.fixture(scope="module")
 def app(built):
     """The app over the bundled build, one per test module (closed at its end)."""
