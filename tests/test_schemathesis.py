@@ -5,20 +5,9 @@ run directly (its pytest plugin does not support this pytest version).
 """
 from __future__ import annotations
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from policykg.web.app import create_app
-from policykg.web.settings import Settings
-
-
-@pytest.fixture(scope="module")
-def web_app(built):
-    store, _ = built
-    app = create_app(Settings(data_dir=store.root))
-    yield app
-    app.extensions["policykg"].close()
 
 
 def operations(app):
@@ -26,8 +15,8 @@ def operations(app):
     return [result.ok() for result in schema.get_all_operations()]
 
 
-def test_every_operation_conforms_and_never_fails(web_app):
-    ops = operations(web_app)
+def test_every_operation_conforms_and_never_fails(app):
+    ops = operations(app)
     assert len(ops) >= 12
     failures: list[str] = []
     for op in ops:
