@@ -8,7 +8,7 @@ Both are handed out as an `rdflib.Graph`, so exports, `/id/…` descriptions and
 the rdflib API.  With Oxigraph the triples are bulk-loaded by pyoxigraph (its N-Triples
 parser in Rust, ~10x faster than rdflib's and ~6x smaller in memory) and wrapped by
 oxrdflib; `native(graph)` returns the pyoxigraph store under it, so SPARQL runs in
-Oxigraph's own engine rather than rdflib's (see ontology/queries.py and ontology/sparql.py).
+Oxigraph's own engine rather than rdflib's (see ontology/sparql.py).
 """
 from __future__ import annotations
 

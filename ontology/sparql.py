@@ -533,7 +533,8 @@ GRAPH_FORMATS = {
 SHORT_NAMES = {"json": "application/sparql-results+json", "xml": "application/sparql-results+xml",
                "csv": "text/csv", "tsv": "text/tab-separated-values", "ttl": "text/turtle",
                "turtle": "text/turtle", "jsonld": "application/ld+json",
-               "json-ld": "application/ld+json", "nt": "application/n-triples"}
+               "json-ld": "application/ld+json", "nt": "application/n-triples",
+               "rdfxml": "application/rdf+xml"}
 
 
 def serialize(result: Result, mime: str) -> bytes:
@@ -552,6 +553,10 @@ def serialize(result: Result, mime: str) -> bytes:
             out.askAnswer = bool(result.boolean)
         if fmt == "tsv":
             return _tsv(result)
+        if fmt == "csv" and result.kind == "ASK":
+            # SPARQL 1.1's CSV is defined for SELECT only (rdflib refuses ASK): a header
+            # and the answer, so a CSV reader still gets a column.
+            return b"boolean\n" + (b"true\n" if result.boolean else b"false\n")
         return out.serialize(format=fmt) or b""
     graph = Graph()
     for prefix, ns in PREFIXES.items():
@@ -570,6 +575,22 @@ def _tsv(result: Result) -> bytes:
         lines.append("\t".join("" if t is None else t.n3().replace("\t", "\\t")
                                .replace("\n", "\\n") for t in row))
     return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def format_for(kind: str, fmt: str | None) -> str:
+    """The response type a short name (`policykg sparql --format`) asks of a query form;
+    SparqlError when that form has no such serialisation (a SELECT as Turtle …)."""
+    table = SELECT_FORMATS if kind in ("SELECT", "ASK") else GRAPH_FORMATS
+    if fmt is None:
+        return negotiate(kind, None)
+    if fmt == "json" and table is GRAPH_FORMATS:
+        fmt = "jsonld"                  # a graph's JSON is JSON-LD
+    mime = SHORT_NAMES.get(fmt, fmt)
+    if mime not in table:
+        names = sorted({n for n, m in SHORT_NAMES.items() if m in table and n != "turtle"
+                        and n != "json-ld"})
+        raise SparqlError(f"{kind} results come as {', '.join(names)}, not {fmt}")
+    return mime
 
 
 def negotiate(kind: str, accept: str | None, fmt: str | None = None) -> str:

@@ -163,7 +163,7 @@ def prologue(extra: dict | None = None) -> str:
 
 @dataclass(frozen=True)
 class Target:
-    """The graph questions are asked of, and the most rows its server gives in one answer
+    """The graph queries are asked of, and the most rows its server gives in one answer
     (its ResultSetMaxRows, read when the graph was loaded; None: not known).  A graph
     result (CONSTRUCT, DESCRIBE) that reaches it is cut without any header saying so."""
     graph: str
@@ -499,12 +499,6 @@ def open_graph(endpoint: Endpoint, target: Target, files: Sequence[Path] = ()) -
     out = Graph(store=VirtuosoStore(endpoint, target, files))
     ns.bind_prefixes(out)
     return out
-
-
-def store_of(graph: Any) -> VirtuosoStore | None:
-    """The Virtuoso store under an rdflib Graph, or None for any other store."""
-    store = getattr(graph, "store", None)
-    return store if isinstance(store, VirtuosoStore) else None
 
 
 # ---- which graph a generation's folder names ------------------------------------------------------

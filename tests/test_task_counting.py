@@ -21,11 +21,11 @@ from rdflib.namespace import DCTERMS, PROV, RDF
 from policykg.corpus.records import DocumentMeta
 from policykg.corpus.segment import segment_document
 from policykg.indexer.standing import standing
-from policykg.ontology import queries
 from policykg.ontology.departments import extract_departments
 from policykg.ontology.graph import build_graph, validate_graph
-from policykg.ontology.namespaces import CV, POL
+from policykg.ontology.namespaces import CV, POL, PREFIXES
 from policykg.ontology.tasks import heading_similarity, restatements
+from questions import TASKS
 
 FIXTURE = Path(__file__).parent / "fixtures" / "tasks" / "shaoguan_2024.txt"
 META = DocumentMeta(file="shaoguan_2024.txt", title="韶关市推进技工教育高质量发展工作方案",
@@ -146,9 +146,13 @@ def test_the_rows_participation_is_evidence_of_the_body_provisions(built_graph, 
 
 
 def test_the_sparql_task_list_counts_once(built_graph, ids):
-    got = queries.department_tasks(built_graph.graph, HRSS)
-    assert sorted(r["id"] for r in got) == sorted([ids["sec1"], ids["sec2"], ids["sec3"],
-                                                   ids["row3"]])
+    """The department's tasks as an official asks them on the SPARQL page (TASKS)."""
+    g = built_graph.graph
+    dept = g.query('SELECT ?d WHERE { ?d skos:prefLabel ?n FILTER(STR(?n) = "%s") }' % HRSS,
+                   initNs=PREFIXES)
+    (d,) = [row[0] for row in dept]
+    got = [str(row.id) for row in g.query(TASKS % d, initNs=PREFIXES)]
+    assert sorted(got) == sorted([ids["sec1"], ids["sec2"], ids["sec3"], ids["row3"]])
 
 
 # ---- the pages and the exports -----------------------------------------------------------------------

@@ -22,9 +22,9 @@ from policykg.ontology.diskstore import StoreWriteFailed
 from policykg.ontology.virtuoso import IncompleteAnswer, VirtuosoUnavailable
 from policykg.ontology.virtuoso_load import LoadFailed, SqlFailed
 from policykg.ontology.virtuoso_server import VirtuosoFailed
-from policykg.web.stores import data_dir, generation, graph_server
+from policykg.web.stores import data_dir, generation, graph_server, run_query
 from policykg.web.settings import Settings, env_value, flag_help, flag_options, value_type
-from policykg.ontology.queries import format_result, run_sparql
+from policykg.ontology.sparql import format_for, serialize
 from policykg.indexer.results import render_text
 from policykg.web.app import create_app
 from policykg.web.server import default_workers, serve as run_server
@@ -54,6 +54,8 @@ class Ctx:
 
 
 pass_ctx = click.make_pass_decorator(Ctx)
+# `policykg sparql --format`: ontology.sparql.format_for reads them by query form
+CLI_FORMATS = ("json", "csv", "tsv", "xml", "ttl", "nt", "jsonld", "rdfxml")
 
 
 def setting_options(command: str):
@@ -140,17 +142,23 @@ def export(ctx: Ctx, what: str, fmt: str | None) -> None:
 
 @cli.command()
 @click.argument("query")
-@click.option("--format", "fmt", type=click.Choice(["json", "csv", "ttl"]), default="json",
-              help="SELECT / ASK: json (SPARQL 1.1 results) or csv; CONSTRUCT / DESCRIBE: "
-                   "ttl or json (JSON-LD).")
+@click.option("--format", "fmt", type=click.Choice(CLI_FORMATS), default=None,
+              help="SELECT / ASK: json (SPARQL 1.1 results, the default), csv, tsv or xml; "
+                   "CONSTRUCT / DESCRIBE: ttl (the default), json (JSON-LD), nt or rdfxml.")
+@setting_options("sparql")
 @pass_ctx
-def sparql(ctx: Ctx, query: str, fmt: str) -> None:
-    """Run a read-only SPARQL query (QUERY, or @FILE to read it from a file) on the graph."""
+def sparql(ctx: Ctx, query: str, fmt: str | None, **flags) -> None:
+    """Run a read-only SPARQL query (QUERY, or @FILE to read it from a file) on the graph,
+    as the /sparql endpoint runs it: the same guard, time limit and row limit."""
+    settings = Settings.from_env(data_dir=ctx.settings.data_dir, **flags)
     if query.startswith("@"):
-        query = read_query_file(Path(query[1:]), ctx.settings.sparql_max_chars)
-    with graph_server(ctx.settings):
-        result = run_sparql(ctx.generation().graph, query)
-    click.echo(format_result(result, fmt), nl=False)
+        query = read_query_file(Path(query[1:]), settings.sparql_max_chars)
+    with graph_server(settings):
+        result = run_query(settings, generation(settings, ctx.store.require_current()), query)
+    click.echo(serialize(result, format_for(result.kind, fmt)), nl=False)    # bytes: as they are
+    if result.truncated:
+        click.echo(f"note: the answer was cut at {settings.sparql_max_rows} rows "
+                   "(--sparql-max-rows)", err=True)
 
 
 def read_query_file(path: Path, max_chars: int) -> str:

@@ -1,6 +1,6 @@
 """Serving the app in production: gunicorn, several worker processes of threads.
 
-Why gunicorn and processes: search and the graph questions are Python code, so one process
+Why gunicorn and processes: search and the pages are Python code, so one process
 uses one core however many threads it has (the GIL).  A pre-forked worker per core is what
 lets a 2-core machine answer twice the searches; threads inside each worker keep slow
 requests (a SPARQL query, an upload) from blocking quick ones.  Each worker loads the

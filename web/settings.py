@@ -122,10 +122,15 @@ class Settings:
     sparql_store: str = setting(
         DEFAULT_STORE, help="Graph store of the SPARQL endpoint's query processes (with the "
         "virtuoso graph store, the endpoint asks Virtuoso instead).",
-        env="POLICYKG_SPARQL_STORE", flag="--sparql-store", choices=STORES)
+        env="POLICYKG_SPARQL_STORE", flag="--sparql-store", commands=("serve", "sparql"),
+        choices=STORES)
+    # `policykg sparql` runs a query as the endpoint does (same guard, same bounds).
     sparql_timeout: float = setting(SparqlLimits.timeout, help="Seconds a SPARQL query may run.",
-                                    env="POLICYKG_SPARQL_TIMEOUT")
-    sparql_max_rows: int = setting(SparqlLimits.max_rows, help="Rows a SPARQL result keeps.")
+                                    env="POLICYKG_SPARQL_TIMEOUT", flag="--sparql-timeout",
+                                    commands=("serve", "sparql"), minimum=0.1)
+    sparql_max_rows: int = setting(SparqlLimits.max_rows, help="Rows a SPARQL result keeps.",
+                                   env="POLICYKG_SPARQL_MAX_ROWS", flag="--sparql-max-rows",
+                                   commands=("serve", "sparql"), minimum=1)
     sparql_max_chars: int = setting(SparqlLimits.max_chars,
                                     help="Characters of a SPARQL query, at most.")
     # Each query waiting or running holds a web thread: together they must leave some of

@@ -72,6 +72,23 @@ EXAMPLES = [
   ?np dcterms:title ?national ; pol:inDocument ?nd .
   ?nd pol:adminLevel/skos:notation "national" ; dcterms:title ?document .
 } GROUP BY ?national ?document ORDER BY DESC(?taken_up) LIMIT 20""", 20),
+    # Taken up through the province: provincial provisions that take up a national one,
+    # and the municipal and county ones that take those up in turn.
+    Example("国家条款经省级承接后被市县再承接", """SELECT ?national ?document (COUNT(DISTINCT ?p) AS ?provincial)
+       (COUNT(DISTINCT ?m) AS ?below_provincial) WHERE {
+  ?p pol:localises ?np ; pol:inDocument/pol:adminLevel/skos:notation "provincial" .
+  ?m pol:localises ?p .
+  ?np dcterms:title ?national ; pol:inDocument ?nd .
+  ?nd pol:adminLevel/skos:notation "national" ; dcterms:title ?document .
+} GROUP BY ?national ?document ORDER BY DESC(?below_provincial) LIMIT 20""", 20),
+    # A department's line upward (市人社局 → 省人社厅 → 人社部), a property path from the
+    # few departments the filter keeps.
+    Example("人社部门的职能条线（上级主管部门）", """SELECT ?dept ?superior ?level WHERE {
+  ?d a org:Organization ; skos:prefLabel ?dept .
+  FILTER(CONTAINS(STR(?dept), "人力资源"))
+  ?d pol:functionalSuperior+ ?s . ?s skos:prefLabel ?superior .
+  OPTIONAL { ?s pol:adminLevel/skos:notation ?level }
+} ORDER BY STR(?dept) ?level LIMIT 50""", 50),
 ]
 
 

@@ -18,7 +18,7 @@ import contextlib
 from pathlib import Path
 from typing import Iterator
 
-from policykg.ontology.sparql import SparqlRunner
+from policykg.ontology.sparql import Result as SparqlResult, SparqlRunner
 from policykg.ontology import diskstore, virtuoso, virtuoso_server
 from policykg.ontology.virtuoso_load import VirtuosoWriter
 from policykg.pipeline.datadir import DataDir
@@ -72,6 +72,16 @@ def sparql_runner(settings: Settings, gen: Generation) -> SparqlRunner | virtuos
     on_disk = settings.sparql_store == "oxigraph" and diskstore.present(gen.folder)
     return SparqlRunner(gen.graph_paths(), settings.sparql_limits(), store=settings.sparql_store,
                         store_folder=gen.folder if on_disk else None)
+
+
+def run_query(settings: Settings, gen: Generation, text: str) -> SparqlResult:
+    """One query on `gen` by the endpoint's runner (sparql_runner), which is then closed:
+    what `policykg sparql` answers is what /sparql answers."""
+    runner = sparql_runner(settings, gen)
+    try:
+        return runner.run(text)
+    finally:
+        runner.close()
 
 
 @contextlib.contextmanager
