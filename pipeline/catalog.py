@@ -40,7 +40,6 @@ from policykg.corpus.files import NotBuilt
 from policykg.pipeline import layout
 
 CATALOG_FILE = layout.CATALOG
-SCHEMA_VERSION = 1
 
 log = logging.getLogger("policykg.catalog")
 
@@ -307,7 +306,9 @@ def write_catalog(folder: Path, out: Path | None = None) -> Path:
         _put_doc_rows(con, "targets", _lines(folder / files["targets"]))
         _put_doc_rows(con, "citations", _lines(folder / files["citations"]))
         _put_alignments(con, _lines(folder / files["alignments"]))
-        con.execute("INSERT INTO info VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        # The generation's format (the row keeps the name it had when the catalog had a
+        # number of its own, 1 as the format is: catalogs written then still read).
+        con.execute("INSERT INTO info VALUES ('schema', ?)", (str(layout.FORMAT),))
         con.execute("COMMIT")
         con.executescript(_INDEXES)
     finally:
@@ -416,9 +417,9 @@ class Catalog:
             got = self._all("SELECT value FROM info WHERE key = 'schema'")
         except sqlite3.Error:
             got = []
-        if not got or got[0][0] != str(SCHEMA_VERSION):
+        if not got or got[0][0] != str(layout.FORMAT):
             self._con.close()
-            raise ValueError(f"{path}: not a catalog of schema {SCHEMA_VERSION}")
+            raise ValueError(f"{path}: not a catalog of format {layout.FORMAT}")
 
     def close(self) -> None:
         self._con.close()
@@ -742,7 +743,7 @@ class Catalog:
 
 def open_catalog(folder: Path) -> Catalog:
     """The generation's catalog; NotBuilt, asking for a rebuild, when it has none of this
-    schema (a generation of this format always has one: pipeline.layout)."""
+    format (a generation of this format always has one: pipeline.layout)."""
     path = folder / CATALOG_FILE
     if not path.is_file():
         raise NotBuilt(f"{folder.name} has no {CATALOG_FILE}: run `policykg build`")

@@ -13,6 +13,7 @@ from policykg.ontology.citations import (Citation, CitedDocument, RawCitation,
                                 citation_keys, resolve_citations)
 from policykg.pipeline.state import Corpus, cite_row, cited_map, write_cite_state
 
+
 def reresolve_citations(corpus: Corpus, root: Path, document: Callable[[str], Document],
                        added: str | None) -> dict[str, CitedDocument]:
     """Resolve the citations the change can reach against the corpus as it is now; rewrite
@@ -30,14 +31,14 @@ def reresolve_citations(corpus: Corpus, root: Path, document: Callable[[str], Do
     states = corpus.docs
     index: dict[str, list[str]] = defaultdict(list)
     for f in corpus.order:
-        keys = states[f]["ckeys"]
-        for k in {*keys["meta"], *(k for ks in keys["raws"] for k in ks)}:
+        keys = states[f].ckeys
+        for k in {*keys.meta, *(k for ks in keys.raws for k in ks)}:
             index[k].append(f)
     # The closure of the changed keys: documents and citations joined to them.
     metas_in: set[str] = set()
     raws_in: dict[str, set[int]] = defaultdict(set)
     if added is not None:
-        raws_in[added] = set(range(len(states[added]["raws"])))    # keyless ones too
+        raws_in[added] = set(range(len(states[added].raws)))      # keyless ones too
     seen: set[str] = set()
     todo = list(corpus.cite_seeds)
     while todo:
@@ -46,20 +47,21 @@ def reresolve_citations(corpus: Corpus, root: Path, document: Callable[[str], Do
             continue
         seen.add(key)
         for f in index.get(key, ()):
-            keys = states[f]["ckeys"]
-            if key in keys["meta"] and f not in metas_in:
+            keys = states[f].ckeys
+            if key in keys.meta and f not in metas_in:
                 metas_in.add(f)
-                todo += keys["meta"]
-            for i, ks in enumerate(keys["raws"]):
+                todo += keys.meta
+            for i, ks in enumerate(keys.raws):
                 if key in ks and i not in raws_in[f]:
                     raws_in[f].add(i)
                     todo += ks
     # The added document always gets a cite state, even with nothing to resolve: a full
     # build writes one for every document, and the outputs read it (asked_spans).
     affected = [f for f in corpus.order if raws_in.get(f) or f == added]
+    raws_of = {f: states[f].raw_citations() for f in affected}
     facts = resolve_citations(
         [corpus.metas[f] for f in corpus.order if f in metas_in],
-        [RawCitation(**states[f]["raws"][i]) for f in affected for i in sorted(raws_in[f])],
+        [raws_of[f][i] for f in affected for i in sorted(raws_in[f])],
         citers={f: corpus.metas[f] for f in affected})
     new_of: dict[str, list[Citation]] = defaultdict(list)
     for c in facts.citations:
@@ -73,22 +75,21 @@ def reresolve_citations(corpus: Corpus, root: Path, document: Callable[[str], Do
         if old is None:
             continue
         if f not in raws_in:
-            outside.update(old["cited"])
+            outside.update(old.cited)
             continue
         kept = []
-        for row in old["citations"]:
-            c = Citation(*row)
+        for c in old.resolved():
             if seen.intersection(citation_keys(c.number, c.title)):
                 before.add(c.target)
             else:
                 kept.append(c)
-                outside[c.target] = old["cited"][c.target]
+                outside[c.target] = old.cited[c.target]
         kept_of[f] = kept
     if outside.keys() & (before | set(facts.cited)):
         return resolve_all_citations(corpus, root, document)
     cited = {i: CitedDocument(i, *v) for i, v in outside.items()}
     cited.update(facts.cited)
-    merged = {f: _in_reading_order(states[f]["raws"], kept_of.get(f, []), new_of.get(f, []))
+    merged = {f: _in_reading_order(raws_of[f], kept_of.get(f, []), new_of.get(f, []))
               for f in affected}
     if any(mine is None for mine in merged.values()):
         return resolve_all_citations(corpus, root, document)     # a state out of step
@@ -97,7 +98,8 @@ def reresolve_citations(corpus: Corpus, root: Path, document: Callable[[str], Do
     return cited
 
 
-def _in_reading_order(raws: Sequence[dict], *runs: Sequence[Citation]) -> list[Citation] | None:
+def _in_reading_order(raws: Sequence[RawCitation], *runs: Sequence[Citation]
+                      ) -> list[Citation] | None:
     """Citations from several runs, each in its document's reading order, merged into it
     (None if a run does not follow the document's citations as read)."""
     at = [0] * len(runs)
@@ -107,7 +109,7 @@ def _in_reading_order(raws: Sequence[dict], *runs: Sequence[Citation]) -> list[C
             if at[n] < len(run):
                 c = run[at[n]]
                 if (c.provision, c.start, c.end, c.title, c.number) == \
-                        (r["provision"], r["start"], r["end"], r["title"], r["number"]):
+                        (r.provision, r.start, r.end, r.title, r.number):
                     out.append(c)
                     at[n] += 1
                     break
@@ -120,8 +122,8 @@ def _put_citations(corpus: Corpus, root: Path, document: Callable[[str], Documen
                    mine: list[Citation], cited: dict[str, CitedDocument]) -> None:
     """Rewrite one document's citation part if its citations resolve differently now."""
     old = corpus.cites.get(f)
-    if (old is None or old.get("citations") != [cite_row(c) for c in mine]
-            or old.get("cited") != cited_map(mine, cited)):
+    if (old is None or old.citations != [cite_row(c) for c in mine]
+            or old.cited != cited_map(mine, cited)):
         corpus.cites[f] = write_cite_state(root, document(f), mine, cited, corpus.metas)
         corpus.touched.add(f)
 
@@ -130,7 +132,7 @@ def resolve_all_citations(corpus: Corpus, root: Path, document: Callable[[str], 
                            ) -> dict[str, CitedDocument]:
     """Every citation of the corpus resolved again (what a full build does)."""
     metas = [corpus.metas[f] for f in corpus.order]
-    raws = [RawCitation(**r) for f in corpus.order for r in corpus.docs[f]["raws"]]
+    raws = [r for f in corpus.order for r in corpus.docs[f].raw_citations()]
     facts = resolve_citations(metas, raws)
     by_doc: dict[str, list[Citation]] = defaultdict(list)
     for c in facts.citations:

@@ -3,6 +3,7 @@ written as parts (pipeline.state) and graph.nt, facts and export rows from them.
 from __future__ import annotations
 
 
+import dataclasses
 import gc
 from collections import defaultdict
 from functools import partial
@@ -93,16 +94,18 @@ def release_memory() -> None:
 # What the outputs after write_full_state never read of the states it returns: written
 # already (facts, spans, …), and the largest share of them (the facts alone are ~60 MB of
 # JSON at 2,000 documents, several times that as Python objects).
-_WRITTEN = {"docs": ("facts", "spans", "events", "raws", "tally"),
-            "cites": ("facts", "citations", "cited", "spans"), "pairs": ("spans",)}
+_WRITTEN = {"docs": {"facts": {}, "spans": [], "events": [], "raws": [], "tally": {}},
+            "cites": {"facts": {}, "citations": [], "cited": {}, "spans": []},
+            "pairs": {"spans": {}}}
 
 
 def _release_written(corpus: "Corpus") -> None:
-    """Drop from a full build's states what only the state files needed (see _WRITTEN)."""
-    for name, keys in _WRITTEN.items():
-        for state in getattr(corpus, name).values():
-            for key in keys:
-                state.pop(key, None)
+    """Empty in a full build's states what only the state files needed (see _WRITTEN):
+    each state is replaced by a copy without it."""
+    for name, empty in _WRITTEN.items():
+        states = getattr(corpus, name)
+        for key, state in states.items():
+            states[key] = dataclasses.replace(state, **empty)
 
 
 def _write_graph_outputs(new: Path, root: Path, corpus: "Corpus", resolver,
@@ -223,5 +226,5 @@ def alias_map(resolver) -> dict[str, list[str]]:
 def write_state(root: Path, corpus: Corpus) -> None:
     info = corpus.info.to_json()
     info.update(metas=[corpus.metas[f].to_dict() | {"file": f} for f in corpus.order],
-                pairs={name: s["owner"] for name, s in sorted(corpus.pairs.items())})
+                pairs={name: s.owner for name, s in sorted(corpus.pairs.items())})
     write_fresh_json(root / "state.json", info)

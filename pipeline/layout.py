@@ -15,11 +15,20 @@ A generation is written once and never changed (pipeline.datadir).  Its files:
     oxigraph/          the graph as an on-disk store (ontology.diskstore)
     index/, tindex/    the whoosh and tantivy indexes (indexer.index, indexer.tantivy_engine)
     catalog.sqlite     what the pages look up (pipeline.catalog)
-    incr/              the incremental state an add starts from (pipeline.state, its own FORMAT)
+    incr/              the incremental state an add starts from (pipeline.state)
 
 The graph's, the indexes' and the store's names belong to the layers that write them and
-are only gathered here.  A generation of another FORMAT is not read: `policykg build`
-makes a new one (the rebuild is the migration; nothing reads older forms).
+are only gathered here.
+
+One number, FORMAT, covers everything the pipeline writes in a generation: meta.json says
+it, the catalog (its info row) and the incremental state (incr/state.json) record it too.
+A generation of another FORMAT is not read, and neither is a catalog of another: `policykg
+build` makes a new one (the rebuild is the migration; nothing reads older forms); a state
+of another is not updated in place, the add makes a full build.  Two other numbers belong
+to the layers below, usable without the pipeline: the tantivy index's own
+(indexer.tantivy_engine.TINDEX_FORMAT, in tindex/) and the sources manifest's
+(corpus.sources.FORMAT_VERSION: the data folder's sources/manifest.json, which outlives
+generations, and its copy here, sources.json).
 """
 from __future__ import annotations
 
@@ -32,7 +41,8 @@ from policykg.indexer.tantivy_engine import TINDEX_DIR
 from policykg.ontology.diskstore import STORE_DIR
 from policykg.ontology.graph import FACTS_FILE, GRAPH_FILE, GRAPH_LIST, ROW_FILES
 
-# Bump when any file above changes meaning; generations of another number are refused.
+# Bump when any file above (the catalog and incr/ included) changes meaning; generations
+# of another number are refused.
 FORMAT = 1
 
 META = "meta.json"

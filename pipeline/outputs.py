@@ -47,7 +47,7 @@ def global_part(root: Path, corpus: "Corpus", resolver, cited: dict[str, CitedDo
     order = corpus.order
     tasks, mentioned = task_rows(corpus)
     targets = [Indicator(t["indicator_key"], t["indicator"])
-               for f in order for t in corpus.docs[f]["targets"]]
+               for f in order for t in corpus.docs[f].targets]
     out = global_lines([corpus.metas[f] for f in order], resolver, tasks, mentioned, cited,
                        targets, cache=cache)
     if cache.changed or not path.is_file():
@@ -59,9 +59,9 @@ def task_rows(corpus: Corpus) -> tuple[dict[str, list[dict]], dict[str, list[str
     tasks: dict[str, list[dict]] = defaultdict(list)
     mentioned: dict[str, list[str]] = defaultdict(list)
     for f in corpus.order:
-        for slug, rows in corpus.docs[f]["tasks"].items():
+        for slug, rows in corpus.docs[f].tasks.items():
             tasks[slug].extend(rows)
-        for slug, pids in corpus.docs[f]["mentioned"].items():
+        for slug, pids in corpus.docs[f].mentioned.items():
             mentioned[slug].extend(pids)
     return tasks, mentioned
 
@@ -109,13 +109,13 @@ def write_graph(new: Path, root: Path, corpus: Corpus, global_part: list[str],
     process started here, which the build joins (diskstore.finish) before it is done."""
     seen = dict.fromkeys(global_part)
     for state in (*corpus.docs.values(), *corpus.cites.values(), *corpus.pairs.values()):
-        for line in state["shared"]:
+        for line in state.shared:
             seen.setdefault(line)
     write_fresh_lines(root / "global.nt", seen)
     files = [root / "global.nt"]
     for f in corpus.order:
         files += [root / "doc" / f"{f}.nt", root / "cite" / f"{f}.nt", root / "span" / f"{f}.nt"]
-    owners = sorted({s["owner"] for s in corpus.pairs.values()})
+    owners = sorted({s.owner for s in corpus.pairs.values()})
     files += [root / "pair" / f"{owner}.nt" for owner in owners]
     if previous is None:
         # Every part is written: the load runs beside the rest of the build from here.
@@ -158,13 +158,13 @@ def write_outputs(new: Path, root: Path, corpus: Corpus, dept_rows: list[dict],
     rows: list[tuple[tuple, str, str, str]] = []
     by_owner: dict[str, list[str]] = {}
     for name, pair in corpus.pairs.items():
-        owner = pair["owner"]
+        owner = pair.owner
         if owner not in by_owner:
             # One JSON row per "\n" (json escapes newlines); kept without it, as the
             # catalog stores them.
             by_owner[owner] = (root / "pair" / f"{owner}.rows").read_bytes().decode(
                 "utf-8").split("\n")[:-1]
-        mine = by_owner[owner][slice(*pair["rows"])]
+        mine = by_owner[owner][slice(*pair.rows)]
         rows += [(key, line, entry[0], entry[1])
                  for (key, entry, _, _), line in zip(fact_entries([pair], positions), mine)]
     rows.sort(key=lambda r: r[0])
@@ -182,8 +182,8 @@ def write_corpus_files(old: Path, new: Path, corpus: Corpus, change: Change) -> 
     for f in corpus.order:
         meta, state = corpus.metas[f], corpus.docs[f]
         row = meta.to_dict()
-        row.update(key=meta.key, uri=str(doc_iri(meta.key)), provisions=state["provisions"],
-                   chars=state["chars"])
+        row.update(key=meta.key, uri=str(doc_iri(meta.key)), provisions=state.provisions,
+                   chars=state.chars)
         rows.append(row)
     write_json(new / layout.DOCUMENTS, rows)
     counts = [(d["doc"], d["provisions"]) for d in
@@ -332,7 +332,7 @@ def update_search_index(old: Path, new: Path, corpus: Corpus, change: Change, ol
     for f in corpus.order if changed else ():        # (every provision's facts: skip if none)
         if change.add is not None and f == change.add.file:
             continue
-        for pid, slot in corpus.docs[f]["facts"].items():
+        for pid, slot in corpus.docs[f].facts.items():
             names = set(slot["departments"]["lead"]) | set(slot["departments"]["participants"])
             if names & changed:
                 again[f].append(pid)
@@ -345,7 +345,7 @@ def update_search_index(old: Path, new: Path, corpus: Corpus, change: Change, ol
     tally: dict[str, dict] = defaultdict(lambda: {"aliases": set(), "docs": Counter(),
                                                   "lead": 0, "participant": 0})
     for f in corpus.order:
-        for name, (lead, participant) in corpus.docs[f]["tally"].items():
+        for name, (lead, participant) in corpus.docs[f].tally.items():
             row = tally[name]
             row["lead"] += lead
             row["participant"] += participant
@@ -355,4 +355,4 @@ def update_search_index(old: Path, new: Path, corpus: Corpus, change: Change, ol
                  delete_docs=[change.remove] if change.remove else [],
                  delete_ids=[pid for pids in again.values() for pid in pids],
                  write=write, facts=facts, aliases=aliases, departments=tally,
-                 count=sum(corpus.docs[f]["provisions"] for f in corpus.order))
+                 count=sum(corpus.docs[f].provisions for f in corpus.order))

@@ -18,7 +18,7 @@ from policykg.corpus.vocabulary import LEVELS
 from policykg.ontology.alignment import Alignment
 from policykg.ontology.citations import (Citation, CitationFacts, CitedDocument, RawCitation,
                                 citation_keys, meta_keys)
-from policykg.ontology.departments import Mention, Responsibility
+from policykg.ontology.departments import Department, Mention, Responsibility
 from policykg.ontology.graph import citation_part, document_part, empty_facts, pair_part, span_lines
 from policykg.ontology.targets import Target, TargetAlignment
 from policykg.indexer.analysis import ProvisionFacts
@@ -28,11 +28,10 @@ from policykg.pipeline import layout
 
 Step = Callable[[str], None]
 STATE_DIR = layout.STATE
-# The state's form.  A generation whose state has another is not updated in place: the add
-# makes a full build instead (pipeline.ingest), which writes the state anew — the rebuild is
-# the migration.  3: one number for every file below (cite states hold their resolved
-# citations, doc states their citation keys with issuers in a title's identity).
-FORMAT = 3
+# incr/state.json records the generation's format (layout.FORMAT), which covers every file
+# below.  A state of another number is not updated in place: the add makes a full build
+# instead (pipeline.ingest), which writes the state anew — the rebuild is the migration.
+# (The state's own number, which this replaced, said 3: such a state's next add is a build.)
 
 
 class NotIncremental(Exception):
@@ -105,8 +104,135 @@ class StateInfo:
         return cls(info["df"], tuple(info["base_docs"]), info["spans"], info["aliases"])
 
     def to_json(self) -> dict:
-        return {"format": FORMAT, "df": dict(self.df), "base_docs": list(self.base_docs),
+        return {"format": layout.FORMAT, "df": dict(self.df), "base_docs": list(self.base_docs),
                 "spans": dict(self.spans), "aliases": dict(self.aliases)}
+
+
+# The per-document and per-pair records below are read from and written to JSON in one
+# place each (from_json, to_json: the same keys in the same order as the files hold).  Their
+# payloads — facts slots, target rows, task rows, registry events — stay in their JSON form:
+# most are only passed on to the outputs, and an add loads thousands of them.
+
+@dataclass(frozen=True)
+class CiteKeys:
+    """The keys resolve_citations joins a document and each of its citations by (cite_keys)."""
+
+    meta: list[str]                       # the document's own (meta_keys)
+    raws: list[list[str]]                 # each citation's as read (citation_keys)
+
+    @classmethod
+    def from_json(cls, d: Mapping) -> "CiteKeys":
+        return cls(d["meta"], d["raws"])
+
+    def to_json(self) -> dict:
+        return {"meta": self.meta, "raws": self.raws}
+
+
+@dataclass(frozen=True)
+class DocState:
+    """incr/doc/<file>.json: what one document contributes, read from it alone (before any
+    cross-document step); made by write_document_state."""
+
+    file: str
+    meta: DocumentMeta
+    key: str                              # meta.key
+    provisions: int                       # how many provisions it has
+    chars: int                            # its text's length
+    issuers: list[str]
+    events: list[list]                    # its department registry events: [Department
+                                          # .to_dict(), alias], in order
+    raws: list[dict]                      # its citations as read (RawCitation fields)
+    targets: list[dict]                   # its targets (Target fields) with their "uri"
+    tasks: dict[str, list[dict]]          # department slug → its task rows here
+    mentioned: dict[str, list[str]]       # department slug → provisions mentioning it
+    facts: dict[str, dict]                # provision id → its own facts slot
+    spans: list[list[int]]                # the spans its own part makes
+    shared: list[str]                     # its lines other parts may make too
+    eligible: list[int] | None            # its kept shingles (an added document's; a
+                                          # full build's are in the base shingle index)
+    tally: dict[str, list[int]]           # department → [lead, participant] (_tally)
+    ckeys: CiteKeys
+
+    @classmethod
+    def from_json(cls, d: Mapping) -> "DocState":
+        return cls(d["file"], _meta(d["meta"]), d["key"], d["provisions"], d["chars"],
+                   d["issuers"], d["events"], d["raws"], d["targets"], d["tasks"],
+                   d["mentioned"], d["facts"], d["spans"], d["shared"], d["eligible"],
+                   d["tally"], CiteKeys.from_json(d["ckeys"]))
+
+    def to_json(self) -> dict:
+        return {"file": self.file, "meta": self.meta.to_dict() | {"file": self.file},
+                "key": self.key, "provisions": self.provisions, "chars": self.chars,
+                "issuers": self.issuers, "events": self.events, "raws": self.raws,
+                "targets": self.targets, "tasks": self.tasks, "mentioned": self.mentioned,
+                "facts": self.facts, "spans": self.spans, "shared": self.shared,
+                "eligible": self.eligible, "tally": self.tally, "ckeys": self.ckeys.to_json()}
+
+    def registry_events(self) -> list[tuple[Department, str]]:
+        """Its department registry events, to replay (ontology.graph.replay)."""
+        return [(Department(**d), alias) for d, alias in self.events]
+
+    def raw_citations(self) -> list[RawCitation]:
+        return [RawCitation(**r) for r in self.raws]
+
+    def indicator_groups(self) -> set[str]:
+        """The groups align_targets puts its targets in (an indicator key's last two
+        characters)."""
+        return {t["indicator_key"][-2:] for t in self.targets}
+
+
+@dataclass(frozen=True)
+class CiteState:
+    """incr/cite/<file>.json: one document's citations as they resolve now; made by
+    write_cite_state."""
+
+    file: str
+    citations: list[list]                 # cite_row of each, in reading order
+    cited: dict[str, list]                # cited node → what its part reads (cited_map)
+    facts: dict[str, dict]                # provision id → its facts slot's "cites"
+    spans: list[list[int]]
+    shared: list[str]
+
+    @classmethod
+    def from_json(cls, d: Mapping) -> "CiteState":
+        return cls(d["file"], d["citations"], d["cited"], d["facts"], d["spans"], d["shared"])
+
+    def to_json(self) -> dict:
+        return {"file": self.file, "citations": self.citations, "cited": self.cited,
+                "facts": self.facts, "spans": self.spans, "shared": self.shared}
+
+    def resolved(self) -> list[Citation]:
+        return [Citation(*row) for row in self.citations]
+
+
+@dataclass(frozen=True)
+class PairState:
+    """One aligned pair of documents: what `lower` takes up from `higher`; made by
+    pair_part_of, kept in its owner's pack (incr/pair/<owner>.json) with its line ranges."""
+
+    higher: str
+    lower: str
+    owner: str                            # the pack it is kept in
+    keys: list[list]                      # flat_order of each text link
+    targets: list[list[int]]              # [higher, lower] target index of each target link
+    entries: list[list]                   # [higher, lower, kind, score] of each row
+    spans: dict[str, list[list[int]]]     # document → the spans of it the pair points at
+    shared: list[str]
+    nt: tuple[int, int] | None = None     # its lines in the pack's .nt (None: not packed)
+    rows: tuple[int, int] | None = None   # its lines in the pack's .rows
+
+    @classmethod
+    def from_json(cls, d: Mapping) -> "PairState":
+        return cls(d["higher"], d["lower"], d["owner"], d["keys"], d["targets"], d["entries"],
+                   d["spans"], d["shared"], tuple(d["nt"]), tuple(d["rows"]))
+
+    def to_json(self) -> dict:
+        out = {"higher": self.higher, "lower": self.lower, "owner": self.owner,
+               "keys": self.keys, "targets": self.targets, "entries": self.entries,
+               "spans": self.spans, "shared": self.shared}
+        if self.nt is not None:
+            out.update(nt=list(self.nt), rows=list(self.rows))
+        return out
 
 
 @dataclass
@@ -116,9 +242,9 @@ class Corpus:
     folder: Path
     info: StateInfo
     metas: dict[str, DocumentMeta]      # in build order
-    docs: dict[str, dict]               # file → document state
-    cites: dict[str, dict]              # file → citation state
-    pairs: dict[str, dict]              # pair name → pair state (in its owner's pack)
+    docs: dict[str, DocState]           # file → document state
+    cites: dict[str, CiteState]         # file → citation state
+    pairs: dict[str, PairState]         # pair name → pair state (in its owner's pack)
     touched: set[str] = dataclasses.field(default_factory=set)   # facts/spans to rewrite
     cite_seeds: set[str] = dataclasses.field(default_factory=set)  # citation keys changed
     cite_gone: set[str] = dataclasses.field(default_factory=set)   # cited by a removed doc
@@ -143,7 +269,7 @@ def usable(folder: Path | None) -> bool:
         return False
     try:
         info = read_json(state_dir(folder) / "state.json")
-        return info.get("format") == FORMAT and (folder / layout.DICTIONARY).is_file()
+        return info.get("format") == layout.FORMAT and (folder / layout.DICTIONARY).is_file()
     except (OSError, ValueError):
         return False
 
@@ -163,11 +289,12 @@ def _load_corpus_state(folder: Path) -> Corpus:
     root = state_dir(folder)
     info = read_json(root / "state.json")
     metas = {m["file"]: _meta(m) for m in info["metas"]}
-    docs = {f: read_json(root / "doc" / f"{f}.json") for f in metas}
-    cites = {f: read_json(root / "cite" / f"{f}.json") for f in metas}
+    docs = {f: DocState.from_json(read_json(root / "doc" / f"{f}.json")) for f in metas}
+    cites = {f: CiteState.from_json(read_json(root / "cite" / f"{f}.json")) for f in metas}
     pairs = {}
     for owner in sorted(set(info["pairs"].values())):
-        pairs.update(read_json(root / "pair" / f"{owner}.json"))
+        pack = read_json(root / "pair" / f"{owner}.json")
+        pairs.update((name, PairState.from_json(s)) for name, s in pack.items())
     return Corpus(folder, StateInfo.from_json(info), metas, docs, cites, pairs)
 
 
@@ -183,21 +310,19 @@ def load_document(root: Path, meta: DocumentMeta) -> Document:
 def write_document_state(root: Path, doc: Document, issuers: Sequence[str], events: list,
                          responsibilities: Sequence[Responsibility], mentions: Sequence[Mention],
                          raws: Sequence[RawCitation], targets: Sequence[Target],
-                         eligible: list[int] | None, stream=None) -> tuple[dict, dict[int, str]]:
+                         eligible: list[int] | None, stream=None
+                         ) -> tuple[DocState, dict[int, str]]:
     """The document's own part and everything it contributes; (state, target id → IRI)."""
     part, tasks, mentioned, rows, iris = document_part(doc, issuers, responsibilities, mentions,
                                                        targets)
-    state = {
-        "file": doc.file, "meta": doc.meta.to_dict() | {"file": doc.file}, "key": doc.meta.key,
-        "provisions": len(doc.provisions), "chars": len(doc.source), "issuers": list(issuers),
-        "events": [[d.to_dict(), alias] for d, alias in events],
-        "raws": [asdict(r) for r in raws],
-        "targets": [asdict(t) | {"uri": iri} for t, iri in zip(targets, iris)],
-        "tasks": tasks, "mentioned": mentioned, "facts": part.facts,
-        "spans": [[s, e] for _, s, e in part.spans], "shared": part.shared,
-        "eligible": eligible, "tally": _tally(doc, part.facts),
-        "ckeys": cite_keys(doc.meta, raws),
-    }
+    state = DocState(
+        file=doc.file, meta=doc.meta, key=doc.meta.key, provisions=len(doc.provisions),
+        chars=len(doc.source), issuers=list(issuers),
+        events=[[d.to_dict(), alias] for d, alias in events], raws=[asdict(r) for r in raws],
+        targets=[asdict(t) | {"uri": iri} for t, iri in zip(targets, iris)],
+        tasks=tasks, mentioned=mentioned, facts=part.facts,
+        spans=[[s, e] for _, s, e in part.spans], shared=part.shared, eligible=eligible,
+        tally=_tally(doc, part.facts), ckeys=cite_keys(doc.meta, raws))
     folder = root / "doc"
     write_fresh(root / "text" / f"{doc.file}.txt", doc.source.encode("utf-8"))
     if stream is not None:
@@ -205,7 +330,7 @@ def write_document_state(root: Path, doc: Document, issuers: Sequence[str], even
     write_fresh_json(folder / f"{doc.file}.prov.json", [_flat(p) for p in doc.provisions])
     write_fresh_lines(folder / f"{doc.file}.nt", part.lines)
     write_fresh_lines(folder / f"{doc.file}.rows", map(row_line, rows))
-    write_fresh_json(folder / f"{doc.file}.json", state)
+    write_fresh_json(folder / f"{doc.file}.json", state.to_json())
     return state, {id(t): iri for t, iri in zip(targets, iris)}
 
 
@@ -229,12 +354,11 @@ def _tally(doc: Document, facts: dict[str, dict]) -> dict[str, list[int]]:
     return out
 
 
-def cite_keys(meta: DocumentMeta, raws: Sequence[RawCitation]) -> dict[str, list]:
+def cite_keys(meta: DocumentMeta, raws: Sequence[RawCitation]) -> CiteKeys:
     """The keys resolve_citations joins a document and each of its citations by (文号,
     issuer and title, as it computes them): two things can only end up in one cited node
     through a chain of shared keys."""
-    return {"meta": meta_keys(meta),
-            "raws": [citation_keys(r.number, r.title) for r in raws]}
+    return CiteKeys(meta_keys(meta), [citation_keys(r.number, r.title) for r in raws])
 
 
 def cite_row(c: Citation) -> list:
@@ -249,24 +373,26 @@ def cited_map(citations: Sequence[Citation], cited: dict[str, CitedDocument]) ->
 
 
 def write_cite_state(root: Path, doc: Document, citations: Sequence[Citation],
-                     cited: dict[str, CitedDocument], metas: dict[str, DocumentMeta]) -> dict:
+                     cited: dict[str, CitedDocument], metas: dict[str, DocumentMeta]
+                     ) -> CiteState:
     """The part holding one document's citations as they resolve now."""
     own = {c.target: cited[c.target] for c in citations}
     targets = [metas[c.resolves_to] for c in own.values() if c.resolves_to in metas]
     part, rows = citation_part(doc, CitationFacts(list(citations), own), targets)
-    state = {"file": doc.file, "citations": [cite_row(c) for c in citations],
-             "cited": cited_map(citations, cited), "facts": part.facts,
-             "spans": [[s, e] for _, s, e in part.spans], "shared": part.shared}
+    state = CiteState(doc.file, [cite_row(c) for c in citations], cited_map(citations, cited),
+                      part.facts, [[s, e] for _, s, e in part.spans], part.shared)
     write_fresh_lines(root / "cite" / f"{doc.file}.nt", part.lines)
     write_fresh_lines(root / "cite" / f"{doc.file}.rows", map(row_line, rows))
-    write_fresh_json(root / "cite" / f"{doc.file}.json", state)
+    write_fresh_json(root / "cite" / f"{doc.file}.json", state.to_json())
     return state
 
 
 @dataclass
 class PairPart:
+    """A pair's state with its N-Triples lines and export rows, before they are packed."""
+
     name: str
-    state: dict
+    state: PairState
     lines: list[str]
     rows: list[str]
 
@@ -286,40 +412,40 @@ def pair_part_of(higher: Document, lower: Document, owner: str,
     for file, s, e in part.spans:
         spans[file].append([s, e])
     rows = text_rows + target_rows
-    state = {"higher": higher.file, "lower": lower.file, "owner": owner,
-             "keys": [flat_order(a) for a in alignments],
-             "targets": [[i, j] for i, j, _ in target_links],
-             "entries": [[r["higher"], r["lower"], r.get("kind"), r.get("score")] for r in rows],
-             "spans": spans, "shared": part.shared}
+    state = PairState(higher.file, lower.file, owner, [flat_order(a) for a in alignments],
+                      [[i, j] for i, j, _ in target_links],
+                      [[r["higher"], r["lower"], r.get("kind"), r.get("score")] for r in rows],
+                      spans, part.shared)
     return PairPart(pair_name(higher.file, lower.file), state, part.lines,
                     [row_line(r) for r in rows])
 
 
-def write_pack(root: Path, owner: str, parts: Iterable[PairPart]) -> dict[str, dict]:
+def write_pack(root: Path, owner: str, parts: Iterable[PairPart]) -> dict[str, PairState]:
     """The pairs `owner` brought, in one pack: states with their line ranges.  Each part
     is written as it comes (`parts` may be a generator): a pack joined whole in memory,
     as text and again as UTF-8, was tens of MB for the owner of many pairs."""
-    states: dict[str, dict] = {}
+    states: dict[str, PairState] = {}
     n_lines = n_rows = 0
     folder = root / "pair"
     with open_fresh(folder / f"{owner}.nt") as nt, open_fresh(folder / f"{owner}.rows") as rows:
         for part in parts:
-            states[part.name] = dict(part.state, nt=[n_lines, n_lines + len(part.lines)],
-                                     rows=[n_rows, n_rows + len(part.rows)])
+            states[part.name] = dataclasses.replace(
+                part.state, nt=(n_lines, n_lines + len(part.lines)),
+                rows=(n_rows, n_rows + len(part.rows)))
             n_lines, n_rows = n_lines + len(part.lines), n_rows + len(part.rows)
             nt.write("".join(part.lines).encode("utf-8"))
             rows.write("".join(part.rows).encode("utf-8"))
-    write_fresh_json(folder / f"{owner}.json", states)
+    write_fresh_json(folder / f"{owner}.json", {name: s.to_json() for name, s in states.items()})
     return states
 
 
-def filter_pack(root: Path, owner: str, keep: dict[str, dict]) -> dict[str, dict]:
+def filter_pack(root: Path, owner: str, keep: dict[str, PairState]) -> dict[str, PairState]:
     """A pack written again with only the pairs in `keep` (their lines cut out, not remade)."""
     folder = root / "pair"
     lines = (folder / f"{owner}.nt").read_text(encoding="utf-8").splitlines(keepends=True)
     rows = (folder / f"{owner}.rows").read_text(encoding="utf-8").splitlines(keepends=True)
-    parts = [PairPart(name, {k: v for k, v in s.items() if k not in ("nt", "rows")},
-                      lines[slice(*s["nt"])], rows[slice(*s["rows"])])
+    parts = [PairPart(name, dataclasses.replace(s, nt=None, rows=None),
+                      lines[slice(*s.nt)], rows[slice(*s.rows)])
              for name, s in keep.items()]
     if not parts:
         for ext in (".json", ".nt", ".rows"):
@@ -328,13 +454,13 @@ def filter_pack(root: Path, owner: str, keep: dict[str, dict]) -> dict[str, dict
     return write_pack(root, owner, parts)
 
 
-def asked_spans(file: str, corpus: "Corpus", pairs: Iterable[dict]) -> list[list[int]]:
+def asked_spans(file: str, corpus: "Corpus", pairs: Iterable[PairState]) -> list[list[int]]:
     """The spans of document `file` its citations and alignments point at that its own
     part does not make (sorted, unique)."""
-    spans = {tuple(s) for s in corpus.cites[file]["spans"]}
+    spans = {tuple(s) for s in corpus.cites[file].spans}
     for pair in pairs:
-        spans |= {tuple(s) for s in pair["spans"].get(file, ())}
-    spans -= {tuple(s) for s in corpus.docs[file]["spans"]}
+        spans |= {tuple(s) for s in pair.spans.get(file, ())}
+    spans -= {tuple(s) for s in corpus.docs[file].spans}
     return sorted(list(s) for s in spans)
 
 
@@ -345,11 +471,11 @@ def write_span_part(root: Path, meta: DocumentMeta, asked: list[list[int]]) -> s
     return digest(asked)
 
 
-def _pairs_by_doc(pairs: dict[str, dict]) -> dict[str, list[dict]]:
-    out: dict[str, list[dict]] = defaultdict(list)
+def _pairs_by_doc(pairs: dict[str, PairState]) -> dict[str, list[PairState]]:
+    out: dict[str, list[PairState]] = defaultdict(list)
     for state in pairs.values():
-        out[state["higher"]].append(state)
-        out[state["lower"]].append(state)
+        out[state.higher].append(state)
+        out[state.lower].append(state)
     return out
 
 
@@ -380,13 +506,14 @@ def write_document_outputs(root: Path, corpus: Corpus) -> None:
     corpus.info = dataclasses.replace(corpus.info, spans={f: spans[f] for f in corpus.order})
 
 
-def facts_of_document(file: str, corpus: Corpus, pairs: Sequence[dict], positions) -> dict:
+def facts_of_document(file: str, corpus: Corpus, pairs: Sequence[PairState], positions
+                      ) -> dict:
     """The facts of one document's provisions, as a full build makes them: its own, its
     citations, and its alignments in the order of the alignment rows (_Builder._aligned)."""
     facts: dict[str, dict] = {}
-    for pid, slot in corpus.docs[file]["facts"].items():
+    for pid, slot in corpus.docs[file].facts.items():
         facts[pid] = {**slot, "cites": [], "aligned": []}
-    for pid, slot in corpus.cites[file]["facts"].items():
+    for pid, slot in corpus.cites[file].facts.items():
         facts.setdefault(pid, empty_facts())["cites"] = list(slot["cites"])
     seen: set[tuple] = set()          # _Builder._aligned's "if entry not in slot", in O(1)
     for _, (higher, lower, kind, score), h_doc, l_doc in sorted(fact_entries(pairs, positions),
@@ -404,17 +531,17 @@ def facts_of_document(file: str, corpus: Corpus, pairs: Sequence[dict], position
     return facts
 
 
-def fact_entries(pairs: Iterable[dict], positions):
+def fact_entries(pairs: Iterable[PairState], positions):
     """(global order key, entry, higher doc, lower doc) of every alignment row of `pairs`:
     text links in find_alignments' order first, then target links in align_targets'."""
     rank, position, docs = positions
     for pair in pairs:
-        h, l = pair["higher"], pair["lower"]
-        keys = [(0, *k) for k in pair["keys"]]
-        for i, j in pair["targets"]:
-            group = docs[h]["targets"][i]["indicator_key"][-2:]
+        h, l = pair.higher, pair.lower
+        keys = [(0, *k) for k in pair.keys]
+        for i, j in pair.targets:
+            group = docs[h].targets[i]["indicator_key"][-2:]
             keys.append((1, rank[group], position[(h, i)], position[(l, j)]))
-        for key, entry in zip(keys, pair["entries"]):
+        for key, entry in zip(keys, pair.entries):
             yield key, entry, h, l
 
 
@@ -427,7 +554,7 @@ def target_positions(corpus: Corpus):
     for f in corpus.order:
         if corpus.metas[f].level not in LEVELS:
             continue
-        for i, t in enumerate(corpus.docs[f]["targets"]):
+        for i, t in enumerate(corpus.docs[f].targets):
             group = t["indicator_key"][-2:]
             rank.setdefault(group, len(rank))
             position[(f, i)] = size[group]

@@ -78,7 +78,6 @@ from policykg.corpus.vocabulary import LEVELS
 from policykg.pipeline.datadir import link_tree
 from policykg.ontology import alignment as al
 from policykg.ontology.citations import (read_citations)
-from policykg.ontology.departments import Department
 from policykg.ontology.graph import (RecordingResolver,
                             departments_by_doc, replay, stub)
 from policykg.ontology.targets import TargetAlignment, align_targets, extract_targets
@@ -132,32 +131,31 @@ def _drop(corpus: Corpus, root: Path, file: str, df: FrozenFrequency) -> None:
     meta = corpus.metas[file]
     _check_region(corpus, meta)
     realign = _Realigner(corpus, root, df, {})
-    eligible = corpus.docs[file].get("eligible")
+    gone_state = corpus.docs[file]
+    eligible = gone_state.eligible
     if eligible is None:
         eligible = eligible_shingles(realign.stream(file), df)
-    suffixes = {t["indicator_key"][-2:] for t in corpus.docs[file]["targets"]}
-    lowers = realign.affected(meta, eligible, suffixes)
+    lowers = realign.affected(meta, eligible, gone_state.indicator_groups())
     before = {f: realign.signature(f, meta) for f in lowers}
-    keys = corpus.docs[file]["ckeys"]
-    corpus.cite_seeds.update(keys["meta"], *keys["raws"])
-    corpus.cite_gone.update(corpus.cites[file].get("cited") or {})
+    corpus.cite_seeds.update(gone_state.ckeys.meta, *gone_state.ckeys.raws)
+    corpus.cite_gone.update(corpus.cites[file].cited)
     del corpus.metas[file], corpus.docs[file], corpus.cites[file]
     for sub, ext in (("doc", ".json"), ("doc", ".nt"), ("doc", ".prov.json"), ("doc", ".rows"),
                      ("doc", ".facts"), ("cite", ".json"), ("cite", ".nt"), ("cite", ".rows"),
                      ("span", ".nt"), ("text", ".txt"), ("text", ".stream")):
         (root / sub / f"{file}{ext}").unlink(missing_ok=True)
-    gone = [name for name, s in corpus.pairs.items() if file in (s["higher"], s["lower"])]
+    gone = [name for name, s in corpus.pairs.items() if file in (s.higher, s.lower)]
     _forget_pairs(corpus, root, gone)
     corpus.touched.discard(file)
     level = LEVELS.index(meta.level) if meta.level in LEVELS else None
     again = [f for f in lowers if realign.signature(f, meta, without=file) != before[f]]
     _forget_pairs(corpus, root, [name for name, s in corpus.pairs.items()
-                                 if s["lower"] in set(again) and realign.level(s["higher"]) == level])
+                                 if s.lower in set(again) and realign.level(s.higher) == level])
     owner = _new_owner(root, file)
     made = realign.regroup(again, level, file, owner)
     if made:
         corpus.pairs.update(write_pack(root, owner, made))
-    corpus.touched.update(f for part in made for f in (part.state["higher"], part.state["lower"]))
+    corpus.touched.update(f for part in made for f in (part.state.higher, part.state.lower))
 
 
 def _check_region(corpus: Corpus, meta: DocumentMeta) -> None:
@@ -190,10 +188,10 @@ def _forget_pairs(corpus: Corpus, root: Path, names: Iterable[str]) -> None:
     packs = set()
     for name in names:
         state = corpus.pairs.pop(name)
-        corpus.touched.update((state["higher"], state["lower"]))
-        packs.add(state["owner"])
+        corpus.touched.update((state.higher, state.lower))
+        packs.add(state.owner)
     for owner in sorted(packs):
-        keep = {n: s for n, s in corpus.pairs.items() if s["owner"] == owner}
+        keep = {n: s for n, s in corpus.pairs.items() if s.owner == owner}
         corpus.pairs.update(filter_pack(root, owner, keep))
 
 
@@ -204,7 +202,8 @@ def _add(corpus: Corpus, root: Path, doc: Document, df: FrozenFrequency, step: S
         raise NotIncremental(f"{doc.file} is already in the incremental state")
     _check_region(corpus, doc.meta)
     before = [f for f in corpus.order if f < doc.file]
-    resolver = replay((e for f in before for e in registry_events(corpus.docs[f])), RecordingResolver())
+    resolver = replay((e for f in before for e in corpus.docs[f].registry_events()),
+                      RecordingResolver())
     dept_facts, events = departments_by_doc([doc], resolver)
     corpus.registry = (resolver, doc.file)
     targets = extract_targets([doc])
@@ -216,7 +215,7 @@ def _add(corpus: Corpus, root: Path, doc: Document, df: FrozenFrequency, step: S
     corpus.metas = dict(sorted({**corpus.metas, doc.file: doc.meta}.items()))
     corpus.docs[doc.file] = state
     corpus.touched.add(doc.file)
-    corpus.cite_seeds.update(state["ckeys"]["meta"], *state["ckeys"]["raws"])
+    corpus.cite_seeds.update(state.ckeys.meta, *state.ckeys.raws)
     step("extract")
     realign = _Realigner(corpus, root, df, {doc.file: doc}, {doc.file: own.stream})
     level = LEVELS.index(doc.meta.level) if doc.meta.level in LEVELS else None
@@ -230,23 +229,19 @@ def _add(corpus: Corpus, root: Path, doc: Document, df: FrozenFrequency, step: S
                                   {t.indicator_key[-2:] for t in targets})
         again = [f for f in lowers if realign.signature(f, doc.meta, without=doc.file)
                  != realign.signature(f, doc.meta)]
-        old = [name for name, s in corpus.pairs.items() if s["lower"] in set(again)
-               and realign.level(s["higher"]) == level]
+        old = [name for name, s in corpus.pairs.items() if s.lower in set(again)
+               and realign.level(s.higher) == level]
         _forget_pairs(corpus, root, old)
         made += realign.regroup(again, level, None, owner)
     if made:
         corpus.pairs.update(write_pack(root, owner, made))
-    corpus.touched.update(f for part in made for f in (part.state["higher"], part.state["lower"]))
+    corpus.touched.update(f for part in made for f in (part.state.higher, part.state.lower))
     step("align")
 
 
 def _stream_of(root: Path, doc: Document, df: FrozenFrequency):
     path = root / "text" / f"{doc.file}.stream"
     return load_stream(path, doc) if path.is_file() else shingle(doc, df).stream
-
-
-def registry_events(state: dict) -> list:
-    return [(Department(**d), alias) for d, alias in state["events"]]
 
 
 class _Realigner:
@@ -265,7 +260,7 @@ class _Realigner:
         self.streams = dict(streams or {})
         self.sources: dict[str, Document] = {}
         self.hierarchy = al.Hierarchy(corpus.metas.values())
-        added = {f: s["eligible"] for f, s in corpus.docs.items() if s.get("eligible") is not None}
+        added = {f: s.eligible for f, s in corpus.docs.items() if s.eligible is not None}
         self.index = ShingleIndex.load(root, corpus.info.base_docs, added)
         self.offsets: dict = {}
         self.allowed: dict[tuple[str, str], bool] = {}
@@ -310,8 +305,7 @@ class _Realigner:
         if level is None or level == len(LEVELS) - 1:
             return []
         near = self.index.sharing(eligible)
-        near |= {f for f, s in self.corpus.docs.items()
-                 if any(t["indicator_key"][-2:] in suffixes for t in s["targets"])}
+        near |= {f for f, s in self.corpus.docs.items() if s.indicator_groups() & suffixes}
         out = []
         for f in sorted(near):
             if (f != meta.file and al.lower_rank(self.corpus.metas[f].level) > level
@@ -342,7 +336,7 @@ class _Realigner:
 
     def eligible_of(self, f: str) -> list[int]:
         if f not in self.eligible:
-            state = self.corpus.docs[f].get("eligible")
+            state = self.corpus.docs[f].eligible
             self.eligible[f] = state if state is not None else eligible_shingles(self.stream(f), self.df)
         return self.eligible[f]
 
@@ -351,13 +345,13 @@ class _Realigner:
         """align_targets for one lower document and one level: (higher index, lower
         index, link, higher IRI, lower IRI)."""
         metas = self.corpus.metas
-        rows = {lower: self.corpus.docs[lower]["targets"]}
+        rows = {lower: self.corpus.docs[lower].targets}
         if not rows[lower]:
             return []
         for f in self.corpus.order:
             if (f != without and f != lower and self.level(f) == level
-                    and self.corpus.docs[f]["targets"] and self.may(metas[f], lower)):
-                rows[f] = self.corpus.docs[f]["targets"]
+                    and self.corpus.docs[f].targets and self.may(metas[f], lower)):
+                rows[f] = self.corpus.docs[f].targets
         made = {f: [target_from_json(r) for r in rs] for f, rs in rows.items()}
         where = {id(t): (f, i) for f, ts in made.items() for i, t in enumerate(ts)}
         docs = [self.source(lower)] + [stub(metas[f]) for f in made if f != lower]
@@ -434,7 +428,7 @@ def _finish(corpus: Corpus, old: Path, new: Path, change: Change, started: float
     meta = {"format": layout.FORMAT, "generation": new.name.replace(".tmp-", ""),
             "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "seconds": round(time.time() - started, 3), "documents": len(order),
-            "provisions": sum(corpus.docs[f]["provisions"] for f in order),
+            "provisions": sum(corpus.docs[f].provisions for f in order),
             "update": {"added": change.add.file if change.add is not None else None,
                        "removed": change.remove, "incremental": True}}
     (new / layout.META).write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -448,6 +442,6 @@ def _registry(corpus: Corpus, change: Change):
     with (the events of the documents up to it already in) with those after it."""
     if corpus.registry is not None and change.remove is None:
         resolver, last = corpus.registry
-        return replay((e for f in corpus.order if f > last for e in registry_events(corpus.docs[f])),
-                      resolver)
-    return replay(e for f in corpus.order for e in registry_events(corpus.docs[f]))
+        return replay((e for f in corpus.order if f > last
+                       for e in corpus.docs[f].registry_events()), resolver)
+    return replay(e for f in corpus.order for e in corpus.docs[f].registry_events())

@@ -6,7 +6,7 @@ import json
 import random
 from array import array
 
-from policykg.pipeline.state import PairPart, document_facts, state_dir, write_pack
+from policykg.pipeline.state import PairPart, PairState, document_facts, state_dir, write_pack
 from policykg.pipeline.shingles import ShingleIndex
 
 
@@ -35,7 +35,8 @@ def test_shingle_index_of_no_shingles(tmp_path):
 
 
 def test_write_pack_streams_the_same_pack(tmp_path):
-    parts = [PairPart(f"p{i}", {"owner": "b"}, [f"<a{i}> <b> \"条{j}\" .\n" for j in range(i)],
+    state = PairState("a", "b", "b", [], [], [], {}, [])
+    parts = [PairPart(f"p{i}", state, [f"<a{i}> <b> \"条{j}\" .\n" for j in range(i)],
                       [f'{{"row":{j}}}\n' for j in range(i + 1)]) for i in range(4)]
     states = write_pack(tmp_path, "b", (p for p in parts))      # a generator, as the build
     folder = tmp_path / "pair"
@@ -43,8 +44,9 @@ def test_write_pack_streams_the_same_pack(tmp_path):
         line for p in parts for line in p.lines)
     assert (folder / "b.rows").read_text(encoding="utf-8") == "".join(
         row for p in parts for row in p.rows)
-    assert states["p2"]["nt"] == [1, 3] and states["p2"]["rows"] == [3, 6]
-    assert json.loads((folder / "b.json").read_text(encoding="utf-8")) == states
+    assert states["p2"].nt == (1, 3) and states["p2"].rows == (3, 6)
+    assert json.loads((folder / "b.json").read_text(encoding="utf-8")) == {
+        name: s.to_json() for name, s in states.items()}
 
 
 def test_facts_per_document_are_facts_json(built, bundled_docs):

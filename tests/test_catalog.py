@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from policykg.pipeline import ingest
+from policykg.pipeline import ingest, layout
 from policykg.pipeline.catalog import CATALOG_FILE, Catalog, open_catalog, write_catalog
 from policykg.corpus.files import NotBuilt
 from policykg.pipeline.generation import Generation
@@ -107,11 +107,16 @@ def test_an_add_updates_the_catalog_to_what_a_fresh_one_holds(built, tmp_path):
     assert dump(Catalog(gone / CATALOG_FILE)) == dump(Catalog(before / CATALOG_FILE))
 
 
-def test_a_generation_without_a_catalog_of_this_schema_asks_for_a_rebuild(built, tmp_path):
+def test_a_generation_without_a_catalog_of_this_format_asks_for_a_rebuild(built, tmp_path):
     """No private catalog made on the fly from an older generation's files: one format is
-    read (pipeline.layout), and a missing or other-schema catalog names the fix."""
+    read (pipeline.layout), recorded in the catalog, and a missing or other-format catalog
+    names the fix."""
     _, gen = built
-    for schema in (None, "0"):
+    con = sqlite3.connect(gen.folder / CATALOG_FILE)
+    assert con.execute("SELECT value FROM info WHERE key = 'schema'").fetchall() == [
+        (str(layout.FORMAT),)]
+    con.close()
+    for schema in (None, "0", str(layout.FORMAT + 1)):
         old = tmp_path / f"old-{schema}"
         shutil.copytree(gen.folder, old, symlinks=True)
         (old / CATALOG_FILE).unlink()

@@ -20,7 +20,8 @@ from rdflib.compare import isomorphic
 from policykg.corpus.sources import load_sources
 from policykg.corpus.loader import load_all
 from policykg.corpus.tokenize import Tokenizer
-from policykg.pipeline import citations_delta, exports, graph_stage, ingest, outputs, shingles, state, update
+from policykg.pipeline import (citations_delta, exports, graph_stage, ingest, layout, outputs,
+                               shingles, state, update)
 from policykg.pipeline.generation import Generation
 from policykg.indexer.engines import engines_of
 from policykg.pipeline.datadir import DataDir
@@ -309,14 +310,17 @@ def test_an_add_resolves_only_the_citations_its_keys_reach(built, tmp_path, monk
     assert_same(store.require_current(), reference(store, base, tmp_path / "ref"))
 
 
-def test_a_state_of_another_format_is_rebuilt_not_updated(built, tmp_path):
+# 3: what a state said when it had a number of its own (before it recorded layout.FORMAT)
+@pytest.mark.parametrize("other", sorted({3, layout.FORMAT + 1} - {layout.FORMAT}))
+def test_a_state_of_another_format_is_rebuilt_not_updated(other, built, tmp_path):
     """A generation whose incremental state has another form (an older policykg) is not
     updated in place: the add makes a full build, which writes the state anew."""
     store = copy_store(built, tmp_path / "data")
     current = store.require_current()
     info_path = current / "incr" / "state.json"
     info = json.loads(info_path.read_text(encoding="utf-8"))
-    info["format"] = state.FORMAT - 1
+    assert info["format"] == layout.FORMAT
+    info["format"] = other
     info_path.unlink()              # a hard link shared with `built`: never write into it
     info_path.write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
     assert not state.usable(current)
@@ -325,7 +329,37 @@ def test_a_state_of_another_format_is_rebuilt_not_updated(built, tmp_path):
     assert not Generation(new).meta.get("update", {}).get("incremental", False)
     assert state.usable(new)
     kept = json.loads((new / "incr" / "state.json").read_text(encoding="utf-8"))
-    assert kept["format"] == state.FORMAT
+    assert kept["format"] == layout.FORMAT
+
+
+def test_the_state_files_round_trip_through_their_records(built):
+    """Every document, citation and pair state of the bundled build read into its record
+    and written back: the same record, and the same bytes as the file."""
+    _, gen = built
+    root = state.state_dir(gen.folder)
+    kinds = {"doc": state.DocState, "cite": state.CiteState}
+    seen = {"doc": 0, "cite": 0, "pair": 0}
+    for sub in ("doc", "cite", "pair"):
+        for path in sorted((root / sub).glob("*.json")):
+            if path.name.endswith(".prov.json"):
+                continue
+            raw = path.read_bytes()
+            data = json.loads(raw)
+            if sub == "pair":
+                records = {name: state.PairState.from_json(s) for name, s in data.items()}
+                back = {name: r.to_json() for name, r in records.items()}
+                assert {n: state.PairState.from_json(s) for n, s in back.items()} == records
+                seen["pair"] += len(records)
+            else:
+                record = kinds[sub].from_json(data)
+                back = record.to_json()
+                assert kinds[sub].from_json(back) == record
+                seen[sub] += 1
+            assert json.dumps(back, ensure_ascii=False, separators=(",", ":")).encode() == raw
+    corpus = state.load_corpus_state(gen.folder)
+    assert seen["doc"] == seen["cite"] == len(corpus.order) > 0
+    assert seen["pair"] == len(corpus.pairs) > 0
+    assert all(isinstance(s, state.DocState) for s in corpus.docs.values())
 
 
 # ---- the add's shortcuts: each equal to the long way ----------------------------------------------
@@ -334,10 +368,10 @@ def _global_inputs(folder: Path):
     from policykg.ontology.graph import replay
     corpus = state.load_corpus_state(folder)
     order = corpus.order
-    resolver = replay(e for f in order for e in update.registry_events(corpus.docs[f]))
+    resolver = replay(e for f in order for e in corpus.docs[f].registry_events())
     tasks, mentioned = outputs.task_rows(corpus)
     targets = [state.Indicator(t["indicator_key"], t["indicator"])
-               for f in order for t in corpus.docs[f]["targets"]]
+               for f in order for t in corpus.docs[f].targets]
     return [corpus.metas[f] for f in order], resolver, tasks, mentioned, {}, targets
 
 
