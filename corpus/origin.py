@@ -45,7 +45,7 @@ _SELF_KINDS = {"省": ("province",), "市": ("municipality", "prefecture", "coun
 
 
 @dataclass(frozen=True)
-class Place:
+class NamedPlace:
     """What a name says about its place: the level, and the region when it is settled."""
 
     level: str | None
@@ -62,7 +62,7 @@ class Origin:
     unsettled: Mapping[str, str] = field(default_factory=dict)   # "region" → why not
 
 
-def place_of(name: str, within: Division | None = None) -> Place | None:
+def place_of(name: str, within: Division | None = None) -> NamedPlace | None:
     """The level and region a body's (or a title's) name starts with, or None.
 
     "浏阳市人力资源和社会保障局" → county 浏阳市; "北京市海淀区人民政府" → county 北京市海淀区;
@@ -78,34 +78,34 @@ def place_of(name: str, within: Division | None = None) -> Place | None:
     if m is not None:
         return _from_match(name, m)
     if _NATIONAL.match(name) or _MINISTRY.match(name):
-        return Place("national", NATIONAL_REGION)
+        return NamedPlace("national", NATIONAL_REGION)
     return _unknown_place(name)
 
 
-def _from_match(name: str, m) -> Place | None:
+def _from_match(name: str, m) -> NamedPlace | None:
     g = gazetteer()
     if m.division is None:                       # 朝阳区…: several units carry the name
         levels = {d.level for d in m.candidates}
         where = "、".join(g.region(d) for d in m.candidates[:4])
-        return Place(levels.pop() if len(levels) == 1 else None, None,
+        return NamedPlace(levels.pop() if len(levels) == 1 else None, None,
                      note=f"{name[:m.end]} is ambiguous ({where})")
     d = m.division
     if d.kind == "district" and _NOT_COUNTY.search(name[:m.end]):
         d = g.parent(d) or d
-    return Place(d.level, g.region(d), d)
+    return NamedPlace(d.level, g.region(d), d)
 
 
-def _unknown_place(name: str) -> Place | None:
+def _unknown_place(name: str) -> NamedPlace | None:
     m = _UNKNOWN.match(name)
     if m and not _NOT_COUNTY.search(m.group("name")) and m.group("name") != name:
         word = m.group("word")
         if word == "市":                # a city not in the list: prefecture or county-level?
-            return Place(None, None, note=f"{m.group('name')} is not in the gazetteer")
+            return NamedPlace(None, None, note=f"{m.group('name')} is not in the gazetteer")
         level = {"省": "provincial", "自治区": "provincial", "自治州": "municipal"}.get(word, "county")
-        return Place(level, None, note=f"{m.group('name')} is not in the gazetteer")
+        return NamedPlace(level, None, note=f"{m.group('name')} is not in the gazetteer")
     for prefix, level in _BARE:         # 省人社厅, 市人社局: the level word without the place
         if name.startswith(prefix) and len(name) > len(prefix) + 1:
-            return Place(level, None, note=f"{name} names no place")
+            return NamedPlace(level, None, note=f"{name} names no place")
     return None
 
 
@@ -145,7 +145,7 @@ class _Found:
     def done(self) -> bool:
         return "level" in self.values and "region" in self.values
 
-    def put(self, place: Place | None, source: str) -> None:
+    def put(self, place: NamedPlace | None, source: str) -> None:
         if place is None:
             return
         if place.note:
@@ -174,19 +174,19 @@ class _Found:
                       unsettled)
 
 
-def _number_place(number: str, province: Division | None) -> Place | None:
+def _number_place(number: str, province: Division | None) -> NamedPlace | None:
     m = DOC_NUMBER.search(number)
     org = m.group("org") if m else ""
     if not org:
         return None
     if _NATIONAL_NUMBER.match(org):
-        return Place("national", NATIONAL_REGION)
+        return NamedPlace("national", NATIONAL_REGION)
     g = gazetteer()
     d = g.number_place(org, province)
     if d is None:
-        return Place(None, None, note=f"the 文号 prefix {org[0]} names no single place"
+        return NamedPlace(None, None, note=f"the 文号 prefix {org[0]} names no single place"
                      + (f" in {province.name}" if province else ""))
-    return Place(d.level, g.region(d), d)
+    return NamedPlace(d.level, g.region(d), d)
 
 
 def _context_province(issuers: Sequence[str], title: str | None, body: str) -> Division | None:
@@ -204,7 +204,7 @@ def _context_province(issuers: Sequence[str], title: str | None, body: str) -> D
     return None
 
 
-def _body_place(body: str, found: _Found) -> Place | None:
+def _body_place(body: str, found: _Found) -> NamedPlace | None:
     """本市 / 全省 / 我县 … agreeing with the place of that kind the body names most."""
     words = Counter(m.group(1) for m in _SELF.finditer(body))
     if not words:
@@ -217,6 +217,6 @@ def _body_place(body: str, found: _Found) -> Place | None:
                      if d.kind in kinds and (level is None or d.level == level))
     top = counts.most_common(2)
     if not top or (len(top) == 2 and top[0][1] == top[1][1]):
-        return Place(None, None, note=f"the body says 本{word} but names no single such place")
+        return NamedPlace(None, None, note=f"the body says 本{word} but names no single such place")
     d = g.get(top[0][0])
-    return Place(d.level, g.region(d), d)
+    return NamedPlace(d.level, g.region(d), d)

@@ -466,7 +466,7 @@ def unit_key(text: str) -> str:
     return "\x00" + "\x00".join(u for u, _, _ in units(text)) + "\x00"
 
 
-class Catalog:
+class QueryContext:
     """What compiling needs from a generation: its tokenizer, documents and departments.
 
     `departments` maps each canonical department name the index knows to
@@ -624,26 +624,26 @@ def found_in_provision(piece: str, weights: Mapping[str, float] = WEIGHTS) -> pl
     return plan.Any(tuple(a for a in alts if a != plan.NOTHING))
 
 
-def found_about(catalog: Catalog, piece: str) -> plan.Node | None:
+def found_about(context: QueryContext, piece: str) -> plan.Node | None:
     """The provisions of the documents whose title, region or issuer has `piece`."""
-    docs = catalog.documents_about(piece)
+    docs = context.documents_about(piece)
     return plan.Documents(tuple(docs), ABOUT_SCORE) if docs else None
 
 
-def piece_query(catalog: Catalog, piece: str, parts: _Parts,
+def piece_query(context: QueryContext, piece: str, parts: _Parts,
                 weights: Mapping[str, float] = WEIGHTS, alone: bool = False) -> plan.Node:
     """One piece, found in the provision or in what is true of its document (unless it
     is the query's only piece: then it must be in the provision)."""
     direct = found_in_provision(piece, weights)
     parts.direct.append(direct)
-    about = None if alone else found_about(catalog, piece)
+    about = None if alone else found_about(context, piece)
     if about is None:
         return direct
     parts.about = True
     return plan.Any((direct, about))
 
 
-def ranking_query(catalog: Catalog, words: list[str], pieces: list[str],
+def ranking_query(context: QueryContext, words: list[str], pieces: list[str],
                   text: str) -> list[plan.Node]:
     """Optional queries that only order the hits: each word as a word (in the text and
     in the heading), each piece in the heading, and the whole term's characters in
@@ -661,7 +661,7 @@ def ranking_query(catalog: Catalog, words: list[str], pieces: list[str],
     return [q for q in out if q != plan.NOTHING]
 
 
-def term_query(catalog: Catalog, term: Term, budget: int, parts: _Parts,
+def term_query(context: QueryContext, term: Term, budget: int, parts: _Parts,
                alone: bool = False) -> tuple[plan.Node | None, int]:
     """(required query, words used) for one term; ranking and highlights go to `parts`.
 
@@ -670,30 +670,30 @@ def term_query(catalog: Catalog, term: Term, budget: int, parts: _Parts,
     """
     if term.phrase:
         weights = {f: WEIGHTS[f] + PHRASE_BONUS.get(f, 0) for f in WEIGHTS}
-        req = piece_query(catalog, term.text, parts, weights, alone)
+        req = piece_query(context, term.text, parts, weights, alone)
         parts.optional.append(gram_query("hgrams", term.text, weights["hgrams"]))
         parts.marks.append(term.text)
         return req, 1
-    words = query_words(catalog.tokenizer, term.text)[:max(0, budget)]
+    words = query_words(context.tokenizer, term.text)[:max(0, budget)]
     if not words:
         return None, 0
     pieces = required_pieces(words)
     alone = alone and len(pieces) == 1
-    req = plan.All(tuple(piece_query(catalog, p, parts, alone=alone) for p in pieces))
-    parts.optional += ranking_query(catalog, words, pieces, term.text)
+    req = plan.All(tuple(piece_query(context, p, parts, alone=alone) for p in pieces))
+    parts.optional += ranking_query(context, words, pieces, term.text)
     parts.marks += [term.text, *pieces, *words]
     return req, len(words)
 
 
-def exclusion_query(catalog: Catalog, term: Term) -> plan.Node:
+def exclusion_query(context: QueryContext, term: Term) -> plan.Node:
     """What `-term` leaves out: anything with the term's characters in a row, anywhere,
     including every provision of a document whose title or region has them."""
     direct = found_in_provision(term.text)
-    about = found_about(catalog, term.text)
+    about = found_about(context, term.text)
     return plan.Any((direct, about)) if about is not None else direct
 
 
-def compile_query(q: Query, catalog: Catalog, limits: Limits = Limits()) -> Compiled:
+def compile_query(q: Query, context: QueryContext, limits: Limits = Limits()) -> Compiled:
     """A parsed `Query` → engine-neutral query nodes (indexer.plan; nothing is run here).
 
     Every positive term is required, each of its pieces found in the provision or in
@@ -708,7 +708,7 @@ def compile_query(q: Query, catalog: Catalog, limits: Limits = Limits()) -> Comp
     for clause in q.positive:
         reqs = []
         for term in clause.terms:
-            req, used = term_query(catalog, term, budget, parts, alone)
+            req, used = term_query(context, term, budget, parts, alone)
             budget -= used
             if req is None:
                 notes.append(Ignored(str(term), f"一次查询最多 {limits.max_words} 个词"))
@@ -720,11 +720,11 @@ def compile_query(q: Query, catalog: Catalog, limits: Limits = Limits()) -> Comp
         required.append(plan.Constant(plan.Any(tuple(parts.direct)), 0.0))
     scoring: plan.Node = plan.All(tuple(required)) if required else plan.Every()
     optional = parts.optional
-    exclude = [plan.Any(tuple(exclusion_query(catalog, t) for t in c.terms)) for c in q.negative]
+    exclude = [plan.Any(tuple(exclusion_query(context, t) for t in c.terms)) for c in q.negative]
     allow, nothing = [], False
-    scope = _document_scope(q, catalog)
+    scope = _document_scope(q, context)
     for f in q.filters:
-        fq, extra, fnotes = _filter_query(f, catalog, scope)
+        fq, extra, fnotes = _filter_query(f, context, scope)
         notes += fnotes
         if fq is None:
             nothing = nothing or not f.negated
@@ -741,7 +741,7 @@ def compile_query(q: Query, catalog: Catalog, limits: Limits = Limits()) -> Comp
 
 # ---- filters ----------------------------------------------------------------------------
 
-def _filter_query(f: Filter, catalog: Catalog, scope: set[str] | None
+def _filter_query(f: Filter, context: QueryContext, scope: set[str] | None
                   ) -> tuple[plan.Node | None, list[plan.Node], list[Ignored]]:
     """(allowing query or None when nothing matches, optional ranking, notes)."""
     if f.name in ("level", "kind", "year"):
@@ -750,7 +750,7 @@ def _filter_query(f: Filter, catalog: Catalog, scope: set[str] | None
         files, notes = [], []
         resolve, none = _DOCUMENT_FILTERS[f.name]
         for v in f.values:
-            found = resolve(v, catalog.documents)
+            found = resolve(v, context.documents)
             # The years of a range are one value to the person who typed it.
             if not found and f.name != "date":
                 notes.append(Ignored(f"{f.name}:{v}", none))
@@ -762,7 +762,7 @@ def _filter_query(f: Filter, catalog: Catalog, scope: set[str] | None
         return (plan.Any(tuple(plan.Term("doc", d) for d in files)) if files else None), [], notes
     names, notes = [], []
     for v in f.values:
-        found = resolve_departments(v, catalog, scope)
+        found = resolve_departments(v, context, scope)
         if not found:
             notes.append(Ignored(f"dept:{v}", "没有承担任务的部门叫这个名称"
                                  + ("（在所选文件中）" if scope is not None else "")))
@@ -835,7 +835,7 @@ _DOCUMENT_FILTERS = {
 }
 
 
-def resolve_departments(value: str, catalog: Catalog, scope: set[str] | None = None) -> list[str]:
+def resolve_departments(value: str, context: QueryContext, scope: set[str] | None = None) -> list[str]:
     """`dept:` → canonical department names, in the context of the documents in `scope`.
 
     A full name or an alias matches exactly; a relative name is resolved by the ontology
@@ -848,12 +848,12 @@ def resolve_departments(value: str, catalog: Catalog, scope: set[str] | None = N
     v = match_key(fold(value))
     if not v:
         return []
-    cands = {name: info for name, info in catalog.departments.items()
+    cands = {name: info for name, info in context.departments.items()
              if scope is None or set(info.get("docs") or ()) & scope}
-    every = catalog.department_keys
+    every = context.department_keys
     keys = {name: every[name] for name in cands}
     found = {n for n, ks in keys.items() if v in ks}
-    found |= catalog.resolve_in_context(value.strip(), scope) & set(cands)
+    found |= context.resolve_in_context(value.strip(), scope) & set(cands)
     if found:
         return sorted(found)
     return sorted(n for n, ks in keys.items() if any(_subsequence(v, k) for k in ks))
@@ -868,7 +868,7 @@ def _subsequence(short: str, full: str) -> bool:
     return all(ch in it for ch in short)
 
 
-def _document_scope(q: Query, catalog: Catalog) -> set[str] | None:
+def _document_scope(q: Query, context: QueryContext) -> set[str] | None:
     """The documents the positive doc:/issuer:/date:/level: filters allow, or None for
     all."""
     scope = None
@@ -877,8 +877,8 @@ def _document_scope(q: Query, catalog: Catalog) -> set[str] | None:
             continue
         if f.name in _DOCUMENT_FILTERS:
             resolve = _DOCUMENT_FILTERS[f.name][0]
-            allowed = {d for v in f.values for d in resolve(v, catalog.documents)}
+            allowed = {d for v in f.values for d in resolve(v, context.documents)}
         else:
-            allowed = {d["doc"] for d in catalog.documents if d.get("level") in f.values}
+            allowed = {d["doc"] for d in context.documents if d.get("level") in f.values}
         scope = allowed if scope is None else scope & allowed
     return scope

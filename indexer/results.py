@@ -18,7 +18,7 @@ from typing import Iterable, Mapping, Sequence
 from policykg.corpus.text import CJK
 from policykg.corpus.vocabulary import KIND_LABELS, LEVEL_LABELS
 from policykg.indexer.analysis import units
-from policykg.indexer.query import (Catalog, Compiled, Ignored, Limits, compile_query,
+from policykg.indexer.query import (QueryContext, Compiled, Ignored, Limits, compile_query,
                            document_issuers, document_year, parse)
 
 
@@ -418,11 +418,11 @@ class BaseSearcher:
     (indexer.query), page, order by date, name a hit's document, word the facet values.
     An engine gives `run(compiled, page, page_size, options, sort)`."""
 
-    def __init__(self, catalog: Catalog):
-        self.catalog = catalog
-        self.titles = {d["doc"]: d.get("title") or d["doc"] for d in catalog.documents}
-        self.docinfo = {d["doc"]: DocInfo.of(d) for d in catalog.documents}
-        self.date_rank = date_rank(catalog.documents)
+    def __init__(self, context: QueryContext):
+        self.context = context
+        self.titles = {d["doc"]: d.get("title") or d["doc"] for d in context.documents}
+        self.docinfo = {d["doc"]: DocInfo.of(d) for d in context.documents}
+        self.date_rank = date_rank(context.documents)
 
     def run(self, compiled: Compiled, page: int = 1, page_size: int = 10,
             options: SearchOptions = SearchOptions(), sort: str = "relevance") -> SearchResult:
@@ -437,7 +437,7 @@ class BaseSearcher:
         """Parse, compile and run a query string.  Never raises on any query string.
         `sort`: "relevance" (the default) or "date" (see the module docstring)."""
         q = parse(text, options.limits, filters)
-        return self.run(compile_query(q, self.catalog, options.limits), page, page_size, options,
+        return self.run(compile_query(q, self.context, options.limits), page, page_size, options,
                         sort)
 
     @staticmethod

@@ -38,7 +38,7 @@ from whoosh.util.numeric import byte_to_length
 from policykg.corpus.tokenize import Tokenizer
 from policykg.indexer.index import open_index
 from policykg.indexer.analysis import INDEX_DIR, SEP, read_catalog
-from policykg.indexer.query import (Catalog, Compiled, Ignored)
+from policykg.indexer.query import (QueryContext, Compiled, Ignored)
 from policykg.indexer.whoosh_query import ZeroScore, to_whoosh
 from policykg.corpus.files import NotBuilt
 from policykg.indexer.results import BaseSearcher, Hit, SearchOptions, SearchResult, diversify, has_mark, make_snippet
@@ -181,8 +181,8 @@ class Searcher(BaseSearcher):
     never changes, so a reader never goes stale).
     """
 
-    def __init__(self, ix, catalog: Catalog):
-        super().__init__(catalog)
+    def __init__(self, ix, context: QueryContext):
+        super().__init__(context)
         self.ix = ix
         self._local = threading.local()
         self._readers: list = []        # every thread's, so close() reaches them all
@@ -208,9 +208,9 @@ class Searcher(BaseSearcher):
         """The searcher of a generation folder (its index/, tokenizer and documents)."""
         if not (folder / INDEX_DIR).is_dir():
             raise NotBuilt(f"{folder.name} has no search index: run `policykg build`")
-        catalog = read_catalog(folder)
-        return cls(open_index(folder), Catalog(tokenizer, list(documents), catalog["departments"],
-                                               catalog["documents"]))
+        stored = read_catalog(folder)
+        return cls(open_index(folder), QueryContext(tokenizer, list(documents),
+                                                    stored["departments"], stored["documents"]))
 
     def run(self, compiled: Compiled, page: int = 1, page_size: int = 10,
             options: SearchOptions = SearchOptions(), sort: str = "relevance") -> SearchResult:
@@ -245,7 +245,7 @@ class Searcher(BaseSearcher):
         facet categorizers read columns per match; here a match costs its score, and
         facets are counted afterwards over all matches at once (`FacetTable`).
         """
-        ranges = self.catalog.doc_ranges
+        ranges = self.context.doc_ranges
         final: wq.Query = to_whoosh(compiled.scoring, ranges)
         if compiled.filter is not None:
             final = wq.And([final, ZeroScore(to_whoosh(compiled.filter, ranges))])

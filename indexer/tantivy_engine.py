@@ -41,7 +41,7 @@ from policykg.indexer.results import (BaseSearcher, DIVERSITY_WINDOW, FACETS, Hi
 from policykg.corpus.files import NotBuilt, link_tree
 from policykg.indexer.analysis import ProvisionFacts, WordCache, provision_fields
 from policykg.indexer.analysis import read_catalog
-from policykg.indexer.query import Catalog
+from policykg.indexer.query import QueryContext
 
 TINDEX_DIR = "tindex"
 ENGINES = ("whoosh", "tantivy")
@@ -436,9 +436,9 @@ class TantivySearcher(BaseSearcher):
     its slowest at 2,000 documents is tens of milliseconds, so a result is never
     partial."""
 
-    def __init__(self, index, catalog, codes: Mapping[str, Mapping[int, str]] | None = None,
+    def __init__(self, index, context: QueryContext, codes: Mapping[str, Mapping[int, str]] | None = None,
                  cache: int = PREPARED, prior_scale: float = PRIOR_SCALE):
-        super().__init__(catalog)
+        super().__init__(context)
         self.index = index
         self.prior_scale = prior_scale
         # Facet → code → value, for the facets counted over code fields (`_facets`).
@@ -479,7 +479,7 @@ class TantivySearcher(BaseSearcher):
         return having == n and sum(c for _, c in _buckets(got.get("k"))) == n
 
     def _prepare(self, text: str, filters: tuple, limits: Limits) -> _Prepared:
-        compiled = compile_query(parse(text, limits, dict(filters)), self.catalog, limits)
+        compiled = compile_query(parse(text, limits, dict(filters)), self.context, limits)
         return _Prepared(compiled, final_query(compiled, self.schema))
 
     def search(self, text: str, filters: Mapping | None = None, page: int = 1,
@@ -505,7 +505,7 @@ class TantivySearcher(BaseSearcher):
                  if (table := code_table(v)) is not None}
         index, links = open_for_reading(folder / TINDEX_DIR)
         # Title words select documents by term here: ranges are a whoosh matter.
-        searcher = cls(index, Catalog(tokenizer, list(documents), catalog["departments"], None),
+        searcher = cls(index, QueryContext(tokenizer, list(documents), catalog["departments"], None),
                        codes, cache, PRIOR_SCALE)
         searcher._links = links
         return searcher

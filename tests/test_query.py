@@ -3,7 +3,7 @@
 from policykg.corpus.tokenize import Tokenizer
 from policykg.indexer.analysis import gram_pattern, units
 from policykg.indexer import plan
-from policykg.indexer.query import (Catalog, Filter, Limits, Term, compile_query, parse, required_pieces,
+from policykg.indexer.query import (QueryContext, Filter, Limits, Term, compile_query, parse, required_pieces,
                            resolve_departments, resolve_documents)
 
 
@@ -159,7 +159,7 @@ def test_single_characters_join_their_neighbour():
 
 
 def test_compile_is_separate_from_running_and_bounded():
-    catalog = Catalog(Tokenizer.shared(()))
+    catalog = QueryContext(Tokenizer.shared(()))
     limits = Limits(max_words=5)
     compiled = compile_query(parse("技工院校 专业设置 课程内容 职业标准 教学过程 工作过程"),
                              catalog, limits)
@@ -170,7 +170,7 @@ def test_compile_is_separate_from_running_and_bounded():
 
 
 def test_filter_only_and_negative_only_queries_compile_to_everything():
-    catalog = Catalog(Tokenizer.shared(()))
+    catalog = QueryContext(Tokenizer.shared(()))
     c = compile_query(parse("-粤菜 level:national"), catalog)
     assert isinstance(c.scoring, plan.Every) and c.mask is not None and c.filter is not None
 
@@ -203,7 +203,7 @@ def test_documents_by_file_key_prefix_number_or_title():
 
 
 def test_department_short_names_resolve_in_the_context_of_the_documents():
-    catalog = Catalog(Tokenizer.shared(()), DOCS, DEPTS)
+    catalog = QueryContext(Tokenizer.shared(()), DOCS, DEPTS)
     both = {"东莞市人力资源和社会保障局", "广州市人力资源和社会保障局"}
     assert set(resolve_departments("市人社局", catalog)) == both
     assert resolve_departments("市人社局", catalog, {"001_dg.txt"}) == ["东莞市人力资源和社会保障局"]
@@ -215,7 +215,7 @@ def test_department_short_names_resolve_in_the_context_of_the_documents():
 
 
 def test_dept_filter_takes_its_context_from_doc_filters():
-    catalog = Catalog(Tokenizer.shared(()), DOCS, DEPTS)
+    catalog = QueryContext(Tokenizer.shared(()), DOCS, DEPTS)
     c = compile_query(parse("dept:市人社局 doc:东莞"), catalog)
     assert "广州" not in repr(c.filter) and "东莞市人力资源和社会保障局" in repr(c.filter)
     c = compile_query(parse("dept:市人社局 level:provincial"), catalog)
@@ -259,7 +259,7 @@ def test_issuers_resolve_by_full_name_part_or_short_form():
 
 def test_date_filter_selects_the_documents_of_its_years():
     docs = [{**d, "date": date} for d, date in zip(DOCS, ["2022-05-05", "2021-12-24", None])]
-    catalog = Catalog(Tokenizer.shared(()), docs, DEPTS)
+    catalog = QueryContext(Tokenizer.shared(()), docs, DEPTS)
     c = compile_query(parse("技工 date:2021-2022"), catalog)
     assert "001_dg.txt" in repr(c.filter) and "002_gz.txt" in repr(c.filter)
     assert "003_gd.txt" not in repr(c.filter)
@@ -268,7 +268,7 @@ def test_date_filter_selects_the_documents_of_its_years():
 
 
 def test_issuer_filter_narrows_the_context_of_dept():
-    catalog = Catalog(Tokenizer.shared(()), DOCS, DEPTS)
+    catalog = QueryContext(Tokenizer.shared(()), DOCS, DEPTS)
     c = compile_query(parse("dept:市人社局 issuer:东莞市人力资源和社会保障局"), catalog)
     assert "广州" not in repr(c.filter) and "东莞市人力资源和社会保障局" in repr(c.filter)
 
@@ -276,7 +276,7 @@ def test_issuer_filter_narrows_the_context_of_dept():
 def test_the_compiled_query_names_no_engine():
     """indexer.query builds indexer.plan's nodes; whoosh and tantivy each make their own
     queries of them (indexer.whoosh_query, indexer.tantivy_engine)."""
-    catalog = Catalog(Tokenizer.shared(()))
+    catalog = QueryContext(Tokenizer.shared(()))
     c = compile_query(parse('技工院校 "学制技师" OR 技师 -粤菜 level:provincial'), catalog)
     nodes = [c.scoring, c.filter, c.mask]
     seen = set()

@@ -242,7 +242,7 @@ def test_documents_and_departments_are_counted_by_code_as_by_text(built):
     assert index_format(built[1].folder / TINDEX_DIR) == TINDEX_FORMAT
     _, coded = both(built[1].folder)
     assert set(coded._codes) == {"doc", "dept"}
-    plain = TantivySearcher(coded.index, coded.catalog)         # no code tables: text
+    plain = TantivySearcher(coded.index, coded.context)         # no code tables: text
     for size in (1, 2, 3, 30):
         options = SearchOptions(facet_size=size)
         for q in QUERIES:
@@ -256,7 +256,7 @@ def test_a_code_the_catalog_does_not_name_is_counted_over_text(built):
     busiest = coded.search("*").facets["dept"][0].value
     codes = {name: dict(table) for name, table in coded._codes.items()}
     del codes["dept"][facet_code(busiest)]
-    partial = TantivySearcher(coded.index, coded.catalog, codes)
+    partial = TantivySearcher(coded.index, coded.context, codes)
     for q in ["*", "技工", "技师学院", "就业 市"]:
         assert partial.search(q).to_dict() == coded.search(q).to_dict(), q
 

@@ -179,7 +179,7 @@ def helpers():
         return links.url("pages.targets", indicator=indicator)
 
     def document_of(file: str | None) -> dict | None:
-        return views.catalog(gen()).docs.get(file or "")
+        return views.lookups(gen()).docs.get(file or "")
 
     return {"generation_name": generation_name, "level_label": level_label,
             "kind_label": kind_label, "role_label": views.ROLE_LABELS.get,
@@ -196,7 +196,7 @@ def helpers():
 
 
 def _doc_title(ref: str) -> str | None:
-    doc = views.catalog(gen()).document(ref)
+    doc = views.lookups(gen()).document(ref)
     return doc.get("title") if doc else None
 
 
@@ -210,7 +210,7 @@ def _view(fn, *args):
 @bp.get("/")
 def home():
     g = gen()
-    db = views.catalog(g).db
+    db = views.lookups(g).db
     return render_template("home.html", meta=g.meta, v=views.home(g),
                            departments=db.count("departments"),
                            indicators=db.indicator_count(), alignments=db.count("alignments"))
@@ -401,7 +401,7 @@ def _page_for(rest: str) -> str | None:
             return url_for("pages.provision", pid=pid)
     if parts[0] == "dept":
         did = unquote("/".join(parts[1:]))
-        if views.catalog(g).has_department(did):
+        if views.lookups(g).has_department(did):
             return url_for("pages.department", did=did)
     return None
 

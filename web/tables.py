@@ -28,7 +28,7 @@ SOURCE = "来源：政策图谱"
 
 # ---- small pieces ---------------------------------------------------------------------------------
 
-def citation_path(cat: views.Catalog, pid: str) -> str:
+def citation_path(cat: views.PageLookups, pid: str) -> str:
     """Where a provision stands, as officials cite it: 三（三）2."""
     out = ""
     for b in views.breadcrumb(cat, pid):
@@ -79,7 +79,7 @@ def _baseline(t: dict) -> str:
 
 def department_tasks(ctx: Context, did: str) -> Table:
     view = views.department(ctx.gen, did)
-    cat = views.catalog(ctx.gen)
+    cat = views.lookups(ctx.gen)
     dept = view["department"]
     rows = []
     for group in view["tasks"]:
@@ -109,7 +109,7 @@ def document_table(ctx: Context, ref: str) -> Table:
 
 def responsibility_table(ctx: Context, ref: str) -> Table:
     doc = _document(ctx, ref)
-    cat = views.catalog(ctx.gen)
+    cat = views.lookups(ctx.gen)
     matrix = views.responsibility_matrix(ctx.gen, doc["doc"])
     names = {d["id"] or d["name"]: d["name"] for d in matrix["departments"]}
     rows = []
@@ -130,7 +130,7 @@ def coverage_table(ctx: Context, ref: str, higher: str) -> Table:
     """Every counted provision of the higher plan in its order: taken up or not, by which
     provisions of this document, the text they share and the score."""
     doc = _document(ctx, ref)
-    cat = views.catalog(ctx.gen)
+    cat = views.lookups(ctx.gen)
     plan = find_plan(document_coverage(cat.db, cat.docs, doc["doc"]), higher)
     if plan is None:
         raise views.NotFound(f"《{doc_name(doc)}》没有承接 {higher} 的条款")
@@ -181,7 +181,7 @@ def targets_table(ctx: Context) -> Table:
     view = views.targets(ctx.gen, indicator, views.Paging(1, TARGETS_CAP))
     if not view["indicators"]:
         raise views.NotFound(f"no indicator {indicator!r}")
-    cat = views.catalog(ctx.gen)
+    cat = views.lookups(ctx.gen)
     rows = []
     for group in view["indicators"]:
         verdicts = _verdicts(cat, group)
@@ -202,7 +202,7 @@ def targets_table(ctx: Context) -> Table:
                  widths=(5, 20, 20, 6, 10, 30, 16, 10, 12, 12, 8, 8, 30))
 
 
-def _verdicts(cat: views.Catalog, group: dict) -> dict[str, str]:
+def _verdicts(cat: views.PageLookups, group: dict) -> dict[str, str]:
     """Each lower target's comparison with the higher targets the graph paired it with:
     低于上级（《广东省…规划》≥55%）."""
     by_uri = {t.get("uri"): t for t in group["targets"]}
@@ -247,7 +247,7 @@ def search_table(ctx: Context) -> Table:
         if not result.hits or page >= result.pages:
             break
         page += 1
-    cat = views.catalog(ctx.gen)
+    cat = views.lookups(ctx.gen)
     rows = []
     for h in hits[:SEARCH_CAP]:
         doc = cat.docs.get(h.doc, {})

@@ -35,7 +35,7 @@ class NotFound(LookupError):
 
 # ---- lookups cached per generation ------------------------------------------------------------
 
-class Catalog:
+class PageLookups:
     """What the pages look up in one generation: its SQLite catalog (pipeline.catalog:
     provisions, facts, export rows, looked up per request rather than held in memory)
     and its documents by file name."""
@@ -72,10 +72,10 @@ class Catalog:
 
 
 @functools.lru_cache(maxsize=2)
-def catalog(gen: Generation) -> Catalog:
+def lookups(gen: Generation) -> PageLookups:
     """The generation's lookups, made once per generation (the current and the previous
     one while requests on it finish)."""
-    return Catalog(gen)
+    return PageLookups(gen)
 
 
 def warm(gen: Generation) -> None:
@@ -92,7 +92,7 @@ def warm(gen: Generation) -> None:
 
 # ---- small pieces ---------------------------------------------------------------------------------
 
-def provision_ref(cat: Catalog, pid: str, refs: dict[str, dict] | None = None) -> dict:
+def provision_ref(cat: PageLookups, pid: str, refs: dict[str, dict] | None = None) -> dict:
     """A link to a provision; `refs` are the provisions' refs fetched beforehand (one
     query for a page's many links), else it is looked up."""
     p = refs.get(pid) if refs is not None else cat.db.ref(pid)
@@ -103,7 +103,7 @@ def provision_ref(cat: Catalog, pid: str, refs: dict[str, dict] | None = None) -
             "kind": p["kind"], "number": p["number"], "heading": p["heading"]}
 
 
-def breadcrumb(cat: Catalog, pid: str) -> list[dict]:
+def breadcrumb(cat: PageLookups, pid: str) -> list[dict]:
     trail, cur = [], cat.db.ref(pid)
     while cur is not None:
         trail.append({"id": cur["id"], "number": cur["number"], "heading": cur["heading"],
@@ -248,12 +248,12 @@ def _coverage_page(plan: dict, paging: Paging) -> dict:
 def _coverage(gen: Generation, doc: str, plan: str | None) -> tuple[dict, ...]:
     """coverage_summary once per generation, document and plan asked for (it never
     changes within a generation; a page and its API ask for the same)."""
-    cat = catalog(gen)
+    cat = lookups(gen)
     return tuple(coverage_summary(cat.db, cat.docs, doc, plan))
 
 
-def _document(gen: Generation, ref: str, today: date | None) -> tuple[dict, Catalog]:
-    cat = catalog(gen)
+def _document(gen: Generation, ref: str, today: date | None) -> tuple[dict, PageLookups]:
+    cat = lookups(gen)
     doc = cat.document(ref)
     if doc is None:
         raise NotFound(f"没有文件“{ref}”")
@@ -266,7 +266,7 @@ def _document_parts(gen: Generation, doc: str) -> dict:
     """A document's outline, citations and responsibility matrix: the same for every
     request on a generation, so made once per generation and document (the last 64 asked
     for).  Shared between requests: read, never changed."""
-    cat = catalog(gen)
+    cat = lookups(gen)
     rows = cat.db.outline_rows(doc)      # read once: the outline and the matrix's refs
     children: dict[str | None, list[dict]] = defaultdict(list)
     for p in rows:
@@ -299,7 +299,7 @@ def responsibility_matrix(gen: Generation, doc: str,
     """Departments × tasks of one document, each cell 牵头 / 参与; a task once (the
     catalog's document_tasks: a task-table row restating a body provision is its evidence).
     `outline`: the document's outline_rows when the caller has read them already."""
-    cat = catalog(gen)
+    cat = lookups(gen)
     tasks, columns = [], {}
     refs = {p["id"]: p for p in (cat.db.outline_rows(doc) if outline is None else outline)}
     found = [(pid, (facts or {}).get("departments") or {"lead": [], "participants": []})
@@ -341,7 +341,7 @@ def _matrix_by_level(departments: list[dict], tasks: list[dict]) -> list[dict]:
 # ---- provisions -------------------------------------------------------------------------------
 
 def provision(gen: Generation, pid: str) -> dict:
-    cat = catalog(gen)
+    cat = lookups(gen)
     p = cat.db.provision(pid)
     if p is None:
         raise NotFound(f"没有条款“{pid}”")
@@ -370,14 +370,14 @@ def provision(gen: Generation, pid: str) -> dict:
     }
 
 
-def _link(cat: Catalog, a: dict, other: str, refs: dict[str, dict]) -> dict:
+def _link(cat: PageLookups, a: dict, other: str, refs: dict[str, dict]) -> dict:
     return {**provision_ref(cat, other, refs), "score": a["score"], "kind": a["kind"],
             "evidence": a.get("evidence")}
 
 
 def compare(gen: Generation, higher: str, lower: str) -> dict:
     """Two aligned provisions side by side, the text they share marked in both."""
-    cat = catalog(gen)
+    cat = lookups(gen)
     hi, lo = cat.db.provision(higher), cat.db.provision(lower)
     if hi is None or lo is None:
         raise NotFound("找不到要对照的条款")
@@ -399,7 +399,7 @@ def _department_rows(gen: Generation) -> tuple[dict, ...]:
     # The counts are columns of the catalog: the list never reads the departments' tasks.
     # Sorted once per generation; a page filters and slices this (8,000 rows at 2,000
     # documents: a few milliseconds, where SQL LIKE would scan the table all the same).
-    rows = catalog(gen).db.department_summaries()
+    rows = lookups(gen).db.department_summaries()
     return tuple(sorted(rows, key=lambda r: (LEVEL_ORDER.get(r["level"], 9),
                                              -r["lead"] - r["participant"], r["name"])))
 
@@ -408,7 +408,7 @@ def _department_rows(gen: Generation) -> tuple[dict, ...]:
 def _department_haystacks(gen: Generation) -> tuple[str, ...]:
     """Each listed department's name, short names and region in one string, in
     _department_rows' order: what the filter box looks in."""
-    names = catalog(gen).db.department_names()
+    names = lookups(gen).db.department_names()
     return tuple(" ".join([r["name"], *names.get(r["id"], ()), r["region"] or ""])
                  for r in _department_rows(gen))
 
@@ -472,7 +472,7 @@ def department(gen: Generation, did: str, paging: Paging | None = None,
     documents), `doc` keeps one document's, and the mentions are the first
     MENTIONS_SHOWN (`mention_count` says how many); without, every task and mention
     (the exports, the graph view)."""
-    cat = catalog(gen)
+    cat = lookups(gen)
     d = cat.db.department(did) or cat.db.department(cat.db.department_id(did) or "")
     if d is None:
         raise NotFound(f"没有部门“{did}”")
@@ -508,7 +508,7 @@ def department(gen: Generation, did: str, paging: Paging | None = None,
     return {**out, **paging.totals(len(tasks))} if paging else out
 
 
-def _line_up(cat: Catalog, d: dict) -> list[dict]:
+def _line_up(cat: PageLookups, d: dict) -> list[dict]:
     line, cur, seen = [], d.get("superior"), set()
     while cur and cur not in seen and (sup := cat.db.department_head(cur)) is not None:
         seen.add(cur)
@@ -519,7 +519,7 @@ def _line_up(cat: Catalog, d: dict) -> list[dict]:
     return line
 
 
-def _line_down(cat: Catalog, did: str, depth: int | None = None) -> list[dict]:
+def _line_down(cat: PageLookups, did: str, depth: int | None = None) -> list[dict]:
     """The departments below `did` in its line, each with those below it (`below`), to
     `depth` levels (None: all); past it, `below` is empty and `below_count` says how many
     there are (a ministry has hundreds of departments below it at 2,000 documents)."""
@@ -576,7 +576,7 @@ def targets(gen: Generation, indicator: str | None = None, paging: Paging = Pagi
             **paging.totals(max((g["target_count"] for g in groups), default=0))}
 
 
-def _level_key(cat: Catalog, doc: str) -> tuple[int, str]:
+def _level_key(cat: PageLookups, doc: str) -> tuple[int, str]:
     return LEVEL_ORDER.get(cat.docs.get(doc, {}).get("level"), 9), doc
 
 
@@ -601,7 +601,7 @@ def _order(summaries: list[dict]) -> list[dict]:
 def _indicator_summaries(gen: Generation) -> tuple[dict, ...]:
     """Every indicator's counts, once per generation (its catalog never changes): a few
     columns of each target row and the recorded target links, no row parsed whole."""
-    cat = catalog(gen)
+    cat = lookups(gen)
     groups: dict[str, list[dict]] = defaultdict(list)
     by_uri: dict[str, dict] = {}
     for t in cat.db.target_heads():
@@ -628,7 +628,7 @@ def _indicator_groups(gen: Generation, indicator: str, paging: Paging) -> list[d
     page of its targets: only the page's rows and the higher targets they are compared
     with are read whole (the busiest indicator has thousands of targets at a few thousand
     documents)."""
-    cat = catalog(gen)
+    cat = lookups(gen)
     summaries = _summaries_by_key(gen)
     out = []
     for key in cat.db.indicator_keys(indicator):
@@ -655,12 +655,12 @@ def _target_order(gen: Generation, key: str) -> tuple[tuple, dict[int, int]]:
     """Every target's place (row, document) of indicator `key` in file order, then by
     level as the page shows, and each row's rank: once per generation and indicator (the
     busiest has 2,611 targets; each page of it sorted them all again)."""
-    cat = catalog(gen)
+    cat = lookups(gen)
     places = tuple(sorted(cat.db.target_places(key), key=lambda r: _level_key(cat, r[1])))
     return places, {rowid: i for i, (rowid, _) in enumerate(places)}
 
 
-def _target_entry(cat: Catalog, row: dict) -> dict:
+def _target_entry(cat: PageLookups, row: dict) -> dict:
     d = cat.docs.get(row["doc"], {})
     return {**row, "level": d.get("level"), "doc_title": d.get("title"),
             "region": d.get("region")}
@@ -719,7 +719,7 @@ def alignment_tree(gen: Generation, root: str | None = None, paging: Paging | No
     `paging`, a page of the root's takers, under each of them their first `first`, and
     below those only the counts (the largest tree has hundreds of rows at a few thousand
     documents; a taker's own tree is one click away)."""
-    cat = catalog(gen)
+    cat = lookups(gen)
     if root and paging is not None:
         if not cat.db.has_provision(root):
             raise NotFound(f"没有条款“{root}”")
@@ -759,7 +759,7 @@ def _takers(links: list[dict], refs: dict[str, dict]) -> list[dict]:
     return sorted(links, key=lambda a: (LEVEL_ORDER.get(level_of(a), 9), -a["score"]))
 
 
-def _tree_node(cat: Catalog, pid: str, down: dict[str, list[dict]], refs: dict[str, dict],
+def _tree_node(cat: PageLookups, pid: str, down: dict[str, list[dict]], refs: dict[str, dict],
                seen: frozenset, paging: Paging | None = None, first: int | None = None,
                depth: int = 0) -> dict:
     below = [a for a in down.get(pid, []) if a["lower"] not in seen]
@@ -774,7 +774,7 @@ def _tree_node(cat: Catalog, pid: str, down: dict[str, list[dict]], refs: dict[s
     return {**provision_ref(cat, pid, refs), "lower": kids, "lower_total": len(below)}
 
 
-def _tree_links(cat: Catalog, root: str, paging: Paging, first: int
+def _tree_links(cat: PageLookups, root: str, paging: Paging, first: int
                 ) -> tuple[dict[str, list[dict]], dict[str, dict]]:
     """The links down from every provision a bounded tree under `root` shows, and the
     refs of the provisions it shows: one query per depth.  Scores and levels only where
@@ -832,7 +832,7 @@ def _alignment_roots(gen: Generation) -> tuple[dict, ...]:
     """The roots alignment_tree starts from, in its order, with how many provisions take
     each up directly (`direct`) and below it at all, by level (`counts`, `below`); once
     per generation, from three columns of the alignment rows."""
-    cat = catalog(gen)
+    cat = lookups(gen)
     down: dict[str, dict[str, str | None]] = defaultdict(dict)
     for higher, lower, level in cat.db.alignment_pairs():
         down[higher][lower] = level
@@ -862,7 +862,7 @@ def _below(root: str, down: dict[str, dict[str, str | None]]) -> dict:
 
 def neighbourhood(gen: Generation, ref: str) -> dict:
     """Nodes and links around a provision or a department, for the graph view."""
-    cat = catalog(gen)
+    cat = lookups(gen)
     nodes: dict[str, dict] = {}
     links: list[dict] = []
 
