@@ -563,6 +563,9 @@ def serialize(result: Result, mime: str) -> bytes:
         graph.bind(prefix, ns, override=True)
     for triple in result.triples:
         graph.add(triple)
+    if GRAPH_FORMATS[mime] == "json-ld":       # compacted with the project's prefixes
+        return graph.serialize(format="json-ld", encoding="utf-8",
+                               context={p: str(ns) for p, ns in PREFIXES.items()})
     return graph.serialize(format=GRAPH_FORMATS[mime], encoding="utf-8")
 
 

@@ -381,3 +381,14 @@ def test_every_co_issuer_passed_the_document():
     passed = {str(g.value(o, URIRef("http://www.w3.org/2004/02/skos/core#prefLabel")))
               for o in g.objects(doc_iri(doc.meta.key), ELI.passed_by)}
     assert passed == {"南昌市人力资源和社会保障局", "南昌市教育局"}
+
+
+def test_sparql_command_gives_a_graph_as_json_ld_by_default(built):
+    store, gen = built
+    text = "CONSTRUCT { ?d skos:prefLabel ?l } WHERE { ?d a org:Organization ; skos:prefLabel ?l }"
+    res = run(store.root, "sparql", text)
+    data = json.loads(res.output)
+    assert "@context" in data and data["@context"]["skos"] == str(PREFIXES["skos"])
+    got = Graph().parse(data=res.output, format="json-ld")
+    want = Graph().parse(data=run(store.root, "sparql", "--format", "nt", text).output, format="nt")
+    assert len(want) > 10 and isomorphic(got, want)

@@ -142,12 +142,13 @@ def export(ctx: Ctx, what: str, fmt: str | None) -> None:
 
 @cli.command()
 @click.argument("query")
-@click.option("--format", "fmt", type=click.Choice(CLI_FORMATS), default=None,
-              help="SELECT / ASK: json (SPARQL 1.1 results, the default), csv, tsv or xml; "
-                   "CONSTRUCT / DESCRIBE: ttl (the default), json (JSON-LD), nt or rdfxml.")
+@click.option("--format", "fmt", type=click.Choice(CLI_FORMATS), default="json",
+              show_default=True,
+              help="SELECT / ASK: json (SPARQL 1.1 results), csv, tsv or xml; "
+                   "CONSTRUCT / DESCRIBE: json (JSON-LD), ttl, nt or rdfxml.")
 @setting_options("sparql")
 @pass_ctx
-def sparql(ctx: Ctx, query: str, fmt: str | None, **flags) -> None:
+def sparql(ctx: Ctx, query: str, fmt: str, **flags) -> None:
     """Run a read-only SPARQL query (QUERY, or @FILE to read it from a file) on the graph,
     as the /sparql endpoint runs it: the same guard, time limit and row limit."""
     settings = Settings.from_env(data_dir=ctx.settings.data_dir, **flags)
