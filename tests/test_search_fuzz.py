@@ -46,7 +46,7 @@ def check(world, text: str) -> None:
     q = parse(text, LIMITS)
     assert len(q.clauses) + len(q.filters) <= LIMITS.max_terms
     assert all(len(units(t.text)) <= LIMITS.max_term_units for c in q.clauses for t in c.terms)
-    compiled = compile_query(q, searcher.catalog, LIMITS)
+    compiled = compile_query(q, searcher.context, LIMITS)
     # One term costs a bounded number of whoosh leaf queries, whatever the string.
     assert leaves(compiled.scoring) <= LIMITS.max_words * 60
     parse(str(q), LIMITS)              # what is shown as "interpreted" reads back
