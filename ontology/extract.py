@@ -28,9 +28,10 @@ from policykg.corpus.records import Document
 from policykg.ontology.alignment import (DocumentFrequency, build_stream, find_alignments,
                                          keep_fingerprints, shingle_hash_array)
 from policykg.ontology.citations import RawCitation, read_citations, resolve_citations
-from policykg.ontology.departments import (Department, DepartmentFacts, Mention, Resolver,
-                                           Responsibility, extract_departments)
+from policykg.ontology.departments import Department, Resolver
 from policykg.ontology.graph import GraphParts, RecordingResolver
+from policykg.ontology.responsibilities import (DepartmentFacts, Mention, Responsibility,
+                                                extract_departments)
 from policykg.ontology.targets import align_targets, extract_targets
 
 Event = tuple[Department, "str | None"]

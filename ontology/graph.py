@@ -55,14 +55,14 @@ from policykg.corpus.vocabulary import kind_description, level_label
 from policykg.ontology import namespaces as ns
 from policykg.ontology.citations import (CitationFacts, RawCitation, extract_citations,
                                 read_citations, resolve_citations)
-from policykg.ontology.departments import (Department, DepartmentFacts, Resolver,
-                                  extract_departments)
+from policykg.ontology.departments import Department, Resolver
+from policykg.ontology.responsibilities import DepartmentFacts, extract_departments
 from policykg.ontology.namespaces import CV, ELI, OA, POL, SCHEMA
 from policykg.ontology.alignment import find_alignments
 from policykg.ontology.targets import align_targets, extract_targets
 from policykg.ontology.alignment import prepare_streams
-from policykg.ontology.departments import SECTOR_BY_KEY
-from policykg.ontology.departments import place_of
+from policykg.ontology.naming import SECTOR_BY_KEY
+from policykg.ontology.places import place_of
 
 
 class _Terms:
@@ -993,7 +993,7 @@ def global_lines(metas: Sequence[Any], resolver: Resolver, tasks: dict[str, list
     return [t if isinstance(t, str) else nt_line(t) for t in b.g.triples], rows
 
 
-_SOURCES = ("graph.py", "namespaces.py", "departments.py")
+_SOURCES = ("graph.py", "namespaces.py", "departments.py", "places.py")
 _CALL = "\x00"
 
 

@@ -6,7 +6,7 @@ task and one responsibility: the body provision carries it; the row is its evide
 explicit division of labour that names who does it).  This module holds the one rule that
 pairs them, used by
 
-- the department reading (ontology.departments): the row's departments reach the body
+- the department reading (ontology.responsibilities): the row's departments reach the body
   provision, and the row's own reading is marked as evidence of it, so the graph and every
   page count the task once (ontology.graph);
 - search ranking (indexer.standing): the row ranks as evidence, after the body provision.

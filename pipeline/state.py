@@ -18,8 +18,9 @@ from policykg.corpus.vocabulary import LEVELS
 from policykg.ontology.alignment import Alignment
 from policykg.ontology.citations import (Citation, CitationFacts, CitedDocument, RawCitation,
                                 citation_keys, meta_keys)
-from policykg.ontology.departments import Department, Mention, Responsibility
+from policykg.ontology.departments import Department
 from policykg.ontology.graph import citation_part, document_part, empty_facts, pair_part, span_lines
+from policykg.ontology.responsibilities import Mention, Responsibility
 from policykg.ontology.targets import Target, TargetAlignment
 from policykg.indexer.analysis import ProvisionFacts
 from policykg.corpus.files import open_fresh, read_json, write_fresh, write_fresh_json, write_fresh_lines

@@ -10,7 +10,10 @@ from policykg.corpus.reader import read_bytes
 from policykg.corpus.records import DocumentMeta
 from policykg.corpus.segment import segment_document
 from policykg.corpus.text import match_key
-from policykg.ontology.departments import Context, Resolver, extract_departments, is_note, parse_roles
+from policykg.ontology.departments import Context, Resolver
+from policykg.ontology.responsibilities import extract_departments
+from policykg.ontology.roles import parse_roles
+from policykg.ontology.written_names import is_note
 from policykg.ontology.graph import build_graph
 from tests.ingest_formats import to_docx, to_html, to_markdown
 

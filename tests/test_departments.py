@@ -9,8 +9,10 @@ import pytest
 from policykg.corpus.records import DocumentMeta
 from policykg.corpus.segment import segment_document
 from policykg.corpus.text import match_key
-from policykg.ontology.departments import (Context, Resolver, extract_departments, heading_similarity,
-                                  parse_roles)
+from policykg.ontology.departments import Context, Resolver
+from policykg.ontology.responsibilities import extract_departments
+from policykg.ontology.roles import parse_roles
+from policykg.ontology.tasks import heading_similarity
 
 FIXTURES = Path(__file__).parent / "fixtures" / "graph"
 

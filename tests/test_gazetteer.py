@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from policykg.corpus.gazetteer import gazetteer, short_name
-from policykg.ontology.departments import PROVINCE_OF_CITY, SHORT_PROVINCE, place_of, place_prefix
+from policykg.ontology.places import PROVINCE_OF_CITY, SHORT_PROVINCE, place_of, place_prefix
 
 
 def test_every_level_is_there_with_its_parent():

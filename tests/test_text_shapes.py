@@ -304,7 +304,7 @@ def test_a_label_line_after_the_preamble_stays_with_it():
 
 
 def test_label_lines_give_the_task_its_lead():
-    from policykg.ontology.departments import extract_departments
+    from policykg.ontology.responsibilities import extract_departments
     doc = segment_document(TASKS, DocumentMeta(file="t.txt", title="某县技能人才培育行动方案",
                                                level="county", region="浙江省杭州市淳安县"))
     facts = extract_departments([doc])
