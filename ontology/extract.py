@@ -32,7 +32,8 @@ from policykg.ontology.departments import Department, Resolver
 from policykg.ontology.graph import GraphParts, RecordingResolver
 from policykg.ontology.responsibilities import (DepartmentFacts, Mention, Responsibility,
                                                 extract_departments)
-from policykg.ontology.targets import align_targets, extract_targets
+from policykg.ontology.target_alignment import align_targets
+from policykg.ontology.targets import extract_targets
 
 Event = tuple[Department, "str | None"]
 

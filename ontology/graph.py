@@ -59,7 +59,8 @@ from policykg.ontology.departments import Department, Resolver
 from policykg.ontology.responsibilities import DepartmentFacts, extract_departments
 from policykg.ontology.namespaces import CV, ELI, OA, POL, SCHEMA
 from policykg.ontology.alignment import find_alignments
-from policykg.ontology.targets import align_targets, extract_targets
+from policykg.ontology.targets import extract_targets
+from policykg.ontology.target_alignment import align_targets
 from policykg.ontology.alignment import prepare_streams
 from policykg.ontology.naming import SECTOR_BY_KEY
 from policykg.ontology.places import place_of

@@ -6,8 +6,8 @@ where the city writes 毕业生就业率.  An official reads each as one indicat
 `indicator_key` is the normal form two wordings must share; the wording as written stays on
 every target (`Target.indicator`, export `indicator`), the key is its concept (export
 `indicator_key`, the graph's skos:Concept with every wording as a label).  The key groups
-the targets page, pairs targets across levels (ontology.targets.align_targets) and makes a
-prose restatement of a table row in the same document one target.
+the targets page, pairs targets across levels (ontology.target_alignment.align_targets) and
+makes a prose restatement of a table row in the same document one target.
 
 The rule, step by step (each step says why it is safe):
 
@@ -102,7 +102,7 @@ _PER_YEAR = re.compile(r"^(每年度|每年|年均|年度)|年均")
 # On a count of people, size words name the count itself.
 _SIZE = re.compile(r"(规模|总量|总人数|人数)$")
 _PERSON = re.compile(r"人|名")
-# What a share, a ratio or a change of one is named by (as ontology.targets names prose).
+# What a share, a ratio or a change of one is named by (as ontology.target_prose names prose).
 _RATE_NAME = re.compile(r"(率|比例|比|度|水平|指数|提高|提升|增长|增加|降低|下降|减少)$")
 
 _FAMILY_LABELS = {"person": "（人数）", "count": "（数量）"}

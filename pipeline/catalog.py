@@ -629,7 +629,8 @@ class Catalog:
     def target_links(self, lowers: Iterable[str] | None = None) -> list[tuple[str, str]]:
         """(higher target IRI, lower target IRI) of the target alignment rows, in file
         order: every one, or those whose lower provision is one of `lowers`.  These are
-        the pairs ontology.targets.align_targets chose (nearest in the hierarchy)."""
+        the pairs ontology.target_alignment.align_targets chose (nearest in the
+        hierarchy)."""
         sql = ("SELECT json->>'higher_target', json->>'lower_target' FROM alignments"
                " WHERE json->>'kind' = 'target'")
         if lowers is None:

@@ -21,7 +21,8 @@ from policykg.ontology.citations import (Citation, CitationFacts, CitedDocument,
 from policykg.ontology.departments import Department
 from policykg.ontology.graph import citation_part, document_part, empty_facts, pair_part, span_lines
 from policykg.ontology.responsibilities import Mention, Responsibility
-from policykg.ontology.targets import Target, TargetAlignment
+from policykg.ontology.target_alignment import TargetAlignment
+from policykg.ontology.targets import Target
 from policykg.indexer.analysis import ProvisionFacts
 from policykg.corpus.files import open_fresh, read_json, write_fresh, write_fresh_json, write_fresh_lines
 from policykg.pipeline.shingles import flat_order, save_stream

@@ -80,7 +80,8 @@ from policykg.ontology import alignment as al
 from policykg.ontology.citations import (read_citations)
 from policykg.ontology.graph import (RecordingResolver,
                             departments_by_doc, replay, stub)
-from policykg.ontology.targets import TargetAlignment, align_targets, extract_targets
+from policykg.ontology.targets import extract_targets
+from policykg.ontology.target_alignment import TargetAlignment, align_targets
 from policykg.pipeline.citations_delta import reresolve_citations
 from policykg.pipeline.graph_stage import alias_map, write_state
 from policykg.pipeline.outputs import global_part, update_search_index, write_catalog_delta, write_corpus_files, write_graph, write_outputs

@@ -5,7 +5,8 @@ from __future__ import annotations
 from policykg.corpus.records import DocumentMeta
 from policykg.corpus.segment import segment_document
 from policykg.ontology.alignment import Hierarchy, find_alignments, region_stem
-from policykg.ontology.targets import align_targets, extract_targets
+from policykg.ontology.targets import extract_targets
+from policykg.ontology.target_alignment import align_targets
 
 PASSAGE = ("推进技工院校与龙头企业共建产业学院，开展订单式培养和现代学徒制培训，"
            "每年遴选一批校企合作示范项目并给予资金支持")

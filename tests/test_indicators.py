@@ -11,7 +11,8 @@ from policykg.corpus.segment import segment_document
 from policykg.ontology.graph import build_graph, validate_graph
 from policykg.ontology.indicators import document_subject, indicator_key, matches, unit_family
 from policykg.ontology.namespaces import POL
-from policykg.ontology.targets import align_targets, extract_targets
+from policykg.ontology.targets import extract_targets
+from policykg.ontology.target_alignment import align_targets
 
 TECH = "技工院校"          # the subject of a 技工教育 plan
 

@@ -9,7 +9,10 @@ import pytest
 from policykg.corpus.reader import read_bytes
 from policykg.corpus.records import DocumentMeta
 from policykg.corpus.segment import segment_document
-from policykg.ontology.targets import Context, extract_targets, indicator_key, parse_targets
+from policykg.ontology.indicators import indicator_key
+from policykg.ontology.target_context import Context
+from policykg.ontology.target_prose import parse_targets
+from policykg.ontology.targets import extract_targets
 
 PLAN = Context(period=(2021, 2025), doc_year=2022)
 

@@ -2,15 +2,16 @@
 higher level's only where the comparison means something — rates and shares, changes in
 points or percent, durations, figures per head or per unit.  Counts grow with the place
 (every city is below its province on a raw count): they are set side by side, verdict "n/a".
-The rule lives in ontology.targets (compare); the graph's links and the web's 对比 read it."""
+The rule lives in ontology.target_alignment (compare); the graph's links and the web's 对比 read it."""
 from __future__ import annotations
 
 import pytest
 
 from policykg.corpus.records import DocumentMeta
 from policykg.corpus.segment import segment_document
-from policykg.ontology.targets import (NOT_COMPARED, align_targets, comparable, compare,
-                              comparison_basis, extract_targets)
+from policykg.ontology.target_alignment import (NOT_COMPARED, align_targets, comparable, compare,
+                                               comparison_basis)
+from policykg.ontology.targets import extract_targets
 from policykg.web import reading, views
 
 

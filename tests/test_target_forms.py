@@ -11,7 +11,10 @@ from policykg.corpus.reader import read_bytes
 from policykg.corpus.records import DocumentMeta
 from policykg.corpus.segment import segment_document
 from policykg.ontology.target_tables import parse_cell
-from policykg.ontology.targets import Context, extract_targets, indicator_key, parse_targets
+from policykg.ontology.indicators import indicator_key
+from policykg.ontology.target_context import Context
+from policykg.ontology.target_prose import parse_targets
+from policykg.ontology.targets import extract_targets
 
 FIXTURES = Path(__file__).parent / "fixtures" / "targets"
 PLAN = Context(period=(2021, 2025), doc_year=2021)

@@ -10,8 +10,11 @@ from policykg.corpus.records import DocumentMeta
 from policykg.corpus.segment import segment_document
 from policykg.corpus.text import squash
 from policykg.ontology.target_tables import parse_cell
-from policykg.ontology.targets import (Context, align_targets, extract_targets, indicator_key,
-                              parse_targets, related_keys)
+from policykg.ontology.indicators import indicator_key
+from policykg.ontology.target_alignment import align_targets, related_keys
+from policykg.ontology.target_context import Context
+from policykg.ontology.target_prose import parse_targets
+from policykg.ontology.targets import extract_targets
 
 FIXTURES = Path(__file__).parent / "fixtures" / "targets"
 PLAN = Context(period=(2021, 2025))

@@ -18,8 +18,8 @@ from policykg.web.views import STATE_LABELS, period_end
 FILTER_LABELS = {"level": "层级", "doc": "文件", "dept": "部门", "kind": "类型", "year": "年份",
                  "issuer": "发文机关", "date": "发文年份"}
 COMPARATORS = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "", "~": "约"}
-# A lower level's target against the higher level's (ontology.targets.compare); counts ("n/a")
-# grow with the place and are only set side by side.
+# A lower level's target against the higher level's (ontology.target_alignment.compare);
+# counts ("n/a") grow with the place and are only set side by side.
 VERDICTS = {"below": "低于上级", "equal": "与上级持平", "above": "高于上级", "n/a": "并列，不比较高低"}
 NOT_COMPARED_NOTE = ("所、人、人次等数量随辖区规模而异，上下级只并列列出，不比较高低；"
                      "比例、比率、人均等指标才比较。")

@@ -20,7 +20,7 @@ from policykg.corpus.text import squash
 from policykg.pipeline.coverage import coverage_summary, document_coverage
 from policykg.pipeline.generation import Generation
 from policykg.ontology.indicators import matcher as indicator_matcher
-from policykg.ontology.targets import compare as compare_targets, comparison_basis
+from policykg.ontology.target_alignment import compare as compare_targets, comparison_basis
 from policykg.corpus.vocabulary import LEVEL_LABELS, LEVEL_ORDER
 
 ROLE_LABELS = {"lead": "牵头", "participant": "参与"}
@@ -676,11 +676,11 @@ def _comparable(hi: dict, lo: dict) -> bool:
 
 def comparisons(entries: Sequence[dict], links: Iterable[tuple[str, str]]) -> list[dict]:
     """Each lower-level target of one indicator against the higher-level targets the graph
-    paired it with (`links`: (higher, lower) target IRIs, as ontology.targets.align_targets
-    chose them: the nearest document of its own hierarchy at each higher level) — not
-    against every higher target of the indicator, which grows with the square of the
-    corpus and sets a city against other provinces.  Lower targets in the entries' order,
-    each one's higher targets in that order too."""
+    paired it with (`links`: (higher, lower) target IRIs, as
+    ontology.target_alignment.align_targets chose them: the nearest document of its own
+    hierarchy at each higher level) — not against every higher target of the indicator,
+    which grows with the square of the corpus and sets a city against other provinces.
+    Lower targets in the entries' order, each one's higher targets in that order too."""
     pos = {e["uri"]: i for i, e in enumerate(entries) if e.get("uri")}
     above: dict[str, set[int]] = defaultdict(set)
     for hi, lo in links:
@@ -693,7 +693,7 @@ def comparisons(entries: Sequence[dict], links: Iterable[tuple[str, str]]) -> li
             if not _comparable(hi, lo):
                 continue
             a, b = lo["target"]["value"], hi["target"]["value"]
-            # ontology.targets decides: rates compared, counts side by side ("n/a")
+            # ontology.target_alignment decides: rates compared, counts side by side ("n/a")
             verdict = compare_targets(b, a, lo.get("unit"), lo.get("indicator") or "")
             out.append({"lower": lo["provision"], "higher": hi["provision"],
                         "lower_doc": lo["doc"], "higher_doc": hi["doc"],
