@@ -4,7 +4,7 @@ the project's one folding; the fields a provision is indexed with (its own text,
 headings above it, its departments, indicators and years, its static ranking weight); and
 the index's catalog (catalog.json: documents and departments) beside the whoosh files.
 indexer.index writes these with whoosh, indexer.tantivy_engine with tantivy; indexer.query
-reads queries with the same analysis."""
+and indexer.compiler read queries with the same analysis."""
 from __future__ import annotations
 
 

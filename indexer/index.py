@@ -7,7 +7,7 @@ in order to be found but does not say itself goes into a `context` field: the he
 above it, a table's column headers, its departments and indicators.  What is true of the
 whole document (title, region, issuer) is not repeated on every provision: the query
 matches it against the document list and allows the document's provisions (see
-indexer.query), which keeps the index small.
+indexer.compiler), which keeps the index small.
 
 Two analyses of the same text, both with the project's one folding:
 - `words`/`hwords`: jieba words in search mode, with the generation's domain dictionary
@@ -262,7 +262,7 @@ def update_index(old: Path, new: Path, tokenizer: Tokenizer, delete_docs: Sequen
     `write` lists, per document, the provisions to (re)index; `departments` is the
     catalog's department tally of the whole new corpus (see write_catalog).  Document
     ranges are left out of the catalog: with more than one segment a document's
-    provisions are no longer one run of numbers (indexer.query falls back to terms).
+    provisions are no longer one run of numbers (indexer.compiler falls back to terms).
     """
     new.mkdir(parents=True, exist_ok=False)
     link_tree(old, new,

@@ -1,4 +1,4 @@
-"""A compiled query as engine-neutral nodes: what indexer.query makes of a query string and
+"""A compiled query as engine-neutral nodes: what indexer.compiler makes of a query and
 each engine runs its own way (indexer.whoosh_query builds whoosh's query objects from them,
 indexer.tantivy_engine tantivy's).  Frozen and hashable, so a compiled query can be kept
 in a cache and compared.

@@ -18,8 +18,9 @@ from typing import Iterable, Mapping, Sequence
 from policykg.corpus.text import CJK
 from policykg.corpus.vocabulary import KIND_LABELS, LEVEL_LABELS
 from policykg.indexer.analysis import units
-from policykg.indexer.query import (QueryContext, Compiled, Ignored, Limits, compile_query,
-                           document_issuers, document_year, parse)
+from policykg.indexer.compiler import (Compiled, QueryContext, compile_query, document_issuers,
+                                       document_year)
+from policykg.indexer.query import Ignored, Limits, parse
 
 
 # Host crowding: each document's first PER_DOC hits before any document's next ones,
@@ -415,7 +416,7 @@ def render_text(result: SearchResult, mark=lambda t: f"[{t}]", facet_values: int
 
 class BaseSearcher:
     """What every engine's searcher does the same way: parse and compile a query string
-    (indexer.query), page, order by date, name a hit's document, word the facet values.
+    (indexer.query, indexer.compiler), page, order by date, name a hit's document, word the facet values.
     An engine gives `run(compiled, page, page_size, options, sort)`."""
 
     def __init__(self, context: QueryContext):

@@ -5,7 +5,7 @@
     result.to_dict()     # {"query", "total", "hits": [...], "facets": {...}, "ignored": [...]}
 
 Ranking is whoosh's BM25F over the fields of `indexer.index` with the weights of
-`indexer.query`, times each provision's standing (`indexer.standing`: substance before
+`indexer.compiler`, times each provision's standing (`indexer.standing`: substance before
 cover, colophon, signature and annex forms), then diversified by document
 (`diversify`): one document that talks of nothing else does not fill the whole first
 page while another document's matching provision waits on page three — officials
@@ -38,7 +38,8 @@ from whoosh.util.numeric import byte_to_length
 from policykg.corpus.tokenize import Tokenizer
 from policykg.indexer.index import open_index
 from policykg.indexer.analysis import INDEX_DIR, SEP, read_catalog
-from policykg.indexer.query import (QueryContext, Compiled, Ignored)
+from policykg.indexer.compiler import Compiled, QueryContext
+from policykg.indexer.query import Ignored
 from policykg.indexer.whoosh_query import ZeroScore, to_whoosh
 from policykg.corpus.files import NotBuilt
 from policykg.indexer.results import BaseSearcher, Hit, SearchOptions, SearchResult, diversify, has_mark, make_snippet

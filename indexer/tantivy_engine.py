@@ -9,7 +9,7 @@ in Rust.  Nothing about the search changes but the engine:
   for the gram fields, the generation's Tokenizer for the word fields) and read by
   tantivy's whitespace/raw tokenizers, so one tokenizer still serves indexing and
   querying;
-- a query is parsed and compiled by `indexer.query` exactly as for whoosh, and the
+- a query is parsed and compiled by `indexer.query` and `indexer.compiler` exactly as for whoosh, and the
   compiled query's nodes (indexer.plan) are translated node by node (`translate`);
 - the result is the same `SearchResult`, snippets, diversification and facets included
   (`TantivySearcher` and the whoosh `indexer.search.Searcher` share `indexer.results.BaseSearcher`).
@@ -35,13 +35,14 @@ from typing import Iterable, Mapping, Sequence
 from policykg.corpus.tokenize import Tokenizer
 from policykg.indexer.analysis import grams, units
 from policykg.indexer import plan
-from policykg.indexer.query import Compiled, Limits, compile_query, parse
+from policykg.indexer.compiler import Compiled, compile_query
+from policykg.indexer.query import Limits, parse
 from policykg.indexer.results import (BaseSearcher, DIVERSITY_WINDOW, FACETS, Hit, SearchOptions,
                                       SearchResult, diversify, has_mark, make_snippet)
 from policykg.corpus.files import NotBuilt, link_tree
 from policykg.indexer.analysis import ProvisionFacts, WordCache, provision_fields
 from policykg.indexer.analysis import read_catalog
-from policykg.indexer.query import QueryContext
+from policykg.indexer.compiler import QueryContext
 
 TINDEX_DIR = "tindex"
 ENGINES = ("whoosh", "tantivy")
@@ -364,7 +365,7 @@ def _mentions_documents(q: plan.Node) -> bool:
 
 
 def _without_redundant_check(subs: list) -> list:
-    """indexer.query requires some piece to be in the provision itself (a constant-0
+    """indexer.compiler requires some piece to be in the provision itself (a constant-0
     Any of the direct matches) when a piece may match by its document's title; when
     another required part cannot match by title at all, that part is the check already,
     and running the phrases a second time is only cost (whoosh memoises them)."""

@@ -3,8 +3,9 @@
 from policykg.corpus.tokenize import Tokenizer
 from policykg.indexer.analysis import gram_pattern, units
 from policykg.indexer import plan
-from policykg.indexer.query import (QueryContext, Filter, Limits, Term, compile_query, parse, required_pieces,
-                           resolve_departments, resolve_documents)
+from policykg.indexer.compiler import (QueryContext, compile_query, required_pieces,
+                                       resolve_departments, resolve_documents)
+from policykg.indexer.query import Filter, Limits, Term, parse
 
 
 def reasons(q) -> str:
@@ -247,7 +248,7 @@ def test_issuer_and_date_filters_parse_in_english_and_chinese():
 
 
 def test_issuers_resolve_by_full_name_part_or_short_form():
-    from policykg.indexer.query import resolve_issuers
+    from policykg.indexer.compiler import resolve_issuers
     docs = [*DOCS, {"doc": "004_co.txt", "title": "联合通知", "issuer": "广东省教育厅",
                     "issuers": ["广东省教育厅", "广东省人力资源和社会保障厅"], "date": "2023-01-02"}]
     assert resolve_issuers("广东省人力资源和社会保障厅", docs) == ["003_gd.txt", "004_co.txt"]
@@ -274,7 +275,7 @@ def test_issuer_filter_narrows_the_context_of_dept():
 
 
 def test_the_compiled_query_names_no_engine():
-    """indexer.query builds indexer.plan's nodes; whoosh and tantivy each make their own
+    """indexer.compiler builds indexer.plan's nodes; whoosh and tantivy each make their own
     queries of them (indexer.whoosh_query, indexer.tantivy_engine)."""
     catalog = QueryContext(Tokenizer.shared(()))
     c = compile_query(parse('技工院校 "学制技师" OR 技师 -粤菜 level:provincial'), catalog)

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from policykg.indexer.analysis import units
-from policykg.indexer.query import Limits, compile_query, parse
+from policykg.indexer.compiler import compile_query
+from policykg.indexer.query import Limits, parse
 from test_search import build_world, containing, ids
 
 LIMITS = Limits()
