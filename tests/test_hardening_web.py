@@ -71,11 +71,11 @@ def test_structured_request_log_lines(app, caplog):
 
 
 def test_unexpected_error_is_a_generic_page_without_traceback(app, monkeypatch):
-    from policykg.web import views
+    from policykg.web import department_views
 
     def boom(*a, **k):
         raise RuntimeError("secret internals")
-    monkeypatch.setattr(views, "department_list", boom)     # what both routes call
+    monkeypatch.setattr(department_views, "department_list", boom)     # what both routes call
     c = app.test_client()
     for url in ("/departments", "/api/departments"):
         resp = c.get(url)

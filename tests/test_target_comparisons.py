@@ -12,7 +12,7 @@ from policykg.corpus.segment import segment_document
 from policykg.ontology.target_alignment import (NOT_COMPARED, align_targets, comparable, compare,
                                                comparison_basis)
 from policykg.ontology.targets import extract_targets
-from policykg.web import reading, views
+from policykg.web import reading, target_views
 
 
 @pytest.mark.parametrize("unit,indicator,basis", [
@@ -85,7 +85,7 @@ def test_the_web_comparison_uses_the_ontology_rule_and_says_why():
                _entry("c1", "municipal", 3, "万人", "技工院校在校生规模"),
                _entry("p2", "provincial", 55, "%", "高级工班以上在校生比例"),
                _entry("c2", "municipal", 40, "%", "高级工班及以上在校生比例")]
-    rows = views.comparisons(entries, [("p1", "c1"), ("p2", "c2")])
+    rows = target_views.comparisons(entries, [("p1", "c1"), ("p2", "c2")])
     got = {r["lower"]: (r["comparison"], r["basis"]) for r in rows}
     assert got == {"c1": ("n/a", "count"), "c2": ("below", "rate")}
     # every verdict has its words, the side-by-side one included, and the page says why

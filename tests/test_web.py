@@ -234,7 +234,7 @@ def _old_targets(gen) -> list[dict]:
     """What /api/targets returned before it was paged: every indicator with every target,
     each lower-level target compared with every higher-level one of the same unit."""
     from collections import defaultdict
-    from policykg.web.views import LEVEL_ORDER
+    from policykg.corpus.vocabulary import LEVEL_ORDER
     docs = {d["doc"]: d for d in gen.documents}
     groups = defaultdict(list)
     for t in gen.graph_rows("targets"):
@@ -333,8 +333,8 @@ def test_indicator_detail_pages_its_targets_and_their_comparisons(client):
 
 def test_alignment_list_pages_are_the_roots_of_the_tree_with_their_counts(client, built):
     _, gen = built
-    from policykg.web import views
-    tree = views.alignment_tree(gen)
+    from policykg.web import alignment_views
+    tree = alignment_views.alignment_tree(gen)
 
     def below(node) -> set[str]:
         return {i for kid in node["lower"] for i in {kid["id"], *below(kid)}}
@@ -361,7 +361,7 @@ def test_bad_page_or_size_is_a_clear_400(client, url, query):
 
 
 def test_a_size_over_the_cap_is_the_cap(client):
-    from policykg.web.views import MAX_PAGE_SIZE
+    from policykg.web.lookups import MAX_PAGE_SIZE
     for url in ("/api/targets", "/api/alignment"):
         assert client.get(url + "?size=100000").get_json()["size"] == MAX_PAGE_SIZE
 
@@ -385,7 +385,7 @@ def test_targets_and_alignment_pages_link_list_to_detail_and_page_without_js(cli
 
 def test_a_documents_state_follows_its_period_and_today():
     from datetime import date
-    from policykg.web.views import document_state
+    from policykg.web.document_views import document_state
     plan = {"status": "issued", "period": "2021-2025"}
     assert document_state(plan, date(2025, 12, 31)) == "current"
     assert document_state(plan, date(2026, 1, 1)) == "expired"       # the period ended before today

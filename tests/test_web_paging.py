@@ -10,7 +10,8 @@ from urllib.parse import quote
 
 import pytest
 
-from policykg.web import views
+from policykg.web import alignment_views, department_views, document_views
+from policykg.web.lookups import Paging
 
 
 def pages_of(client, url: str, key: str, size: int, **args) -> tuple[list[dict], list[dict]]:
@@ -37,7 +38,7 @@ def check_envelopes(envelopes: list[dict], total: int, size: int) -> None:
 @pytest.mark.parametrize("sort", [None, "date"])
 def test_document_list_pages_add_up_to_every_document_in_order(client, built, sort):
     _, gen = built
-    whole = views.documents(gen, sort=sort)
+    whole = document_views.documents(gen, sort=sort)
     args = {"sort": sort} if sort else {}
     items, envelopes = pages_of(client, "/api/documents", "documents", 2, **args)
     assert [d["doc"] for d in items] == [d["doc"] for d in whole]
@@ -59,11 +60,11 @@ def test_document_list_keeps_its_sort_and_level_in_page_links(client, built):
 
 def test_home_summarises_the_documents(client, built):
     _, gen = built
-    v = views.home(gen)
+    v = document_views.home(gen)
     assert v["total"] == len(gen.documents) == sum(r["count"] for r in v["levels"])
     assert sum(v["states"].values()) == v["total"]
     assert [d["doc"] for d in v["latest"]] == \
-        [d["doc"] for d in views.documents(gen, sort="date")][:views.HOME_LATEST]
+        [d["doc"] for d in document_views.documents(gen, sort="date")][:document_views.HOME_LATEST]
     html = client.get("/").get_data(as_text=True)
     assert f"{v['total']} 份文件" in html
     for r in v["levels"]:
@@ -75,7 +76,7 @@ def test_home_summarises_the_documents(client, built):
 
 def test_department_list_pages_add_up_to_every_department_in_order(client, built):
     _, gen = built
-    whole = views.departments(gen)
+    whole = department_views.departments(gen)
     items, envelopes = pages_of(client, "/api/departments", "departments", 7)
     assert items == whole
     check_envelopes(envelopes, len(whole), 7)
@@ -86,7 +87,7 @@ def test_department_list_pages_add_up_to_every_department_in_order(client, built
 
 def test_department_list_filters_by_words_level_and_region(client, built):
     _, gen = built
-    whole = views.departments(gen)
+    whole = department_views.departments(gen)
     dongguan = client.get("/api/departments", query_string={"q": "东莞 人力资源", "size": 200}
                           ).get_json()
     names = [d["name"] for d in dongguan["departments"]]
@@ -119,13 +120,14 @@ def test_department_list_page_keeps_the_filter_in_its_links(client):
 # ---- a department's page -------------------------------------------------------------------------------
 
 def _busiest(gen) -> dict:
-    return max(views.departments(gen), key=lambda d: (d["lead"] + d["participant"], d["id"]))
+    return max(department_views.departments(gen),
+               key=lambda d: (d["lead"] + d["participant"], d["id"]))
 
 
 def test_department_tasks_page_through_to_every_task(client, built):
     _, gen = built
     dept = _busiest(gen)
-    whole = views.department(gen, dept["id"])           # no paging: every task (exports)
+    whole = department_views.department(gen, dept["id"])      # no paging: every task (exports)
     flat = [(g["document"]["doc"], t["id"], t["role"]) for g in whole["tasks"] for t in g["tasks"]]
     url = "/api/departments/" + quote(dept["id"], safe="")
     seen, envelopes, page = [], [], 1
@@ -149,7 +151,7 @@ def test_department_tasks_page_through_to_every_task(client, built):
 def test_department_tasks_of_one_document(client, built):
     _, gen = built
     dept = _busiest(gen)
-    whole = views.department(gen, dept["id"])
+    whole = department_views.department(gen, dept["id"])
     group = whole["tasks"][0]
     doc = group["document"]
     data = client.get("/api/departments/" + quote(dept["id"], safe=""),
@@ -164,10 +166,10 @@ def test_department_tasks_of_one_document(client, built):
 
 def test_department_mentions_are_counted_and_cut(built):
     _, gen = built
-    dept = max(views.departments(gen), key=lambda d: d["mentions"])
-    paged = views.department(gen, dept["id"], views.Paging())
+    dept = max(department_views.departments(gen), key=lambda d: d["mentions"])
+    paged = department_views.department(gen, dept["id"], Paging())
     assert paged["mention_count"] == dept["mentions"]
-    assert len(paged["mentions"]) == min(dept["mentions"], views.MENTIONS_SHOWN)
+    assert len(paged["mentions"]) == min(dept["mentions"], department_views.MENTIONS_SHOWN)
 
 
 # ---- the alignment tree ---------------------------------------------------------------------------------
@@ -180,7 +182,7 @@ def test_alignment_tree_pages_the_roots_takers_and_counts_every_level(client, bu
     _, gen = built
     roots = client.get("/api/alignment?size=200").get_json()["roots"]
     root = max(roots, key=lambda r: r["direct"])
-    [whole] = views.alignment_tree(gen, root["id"])
+    [whole] = alignment_views.alignment_tree(gen, root["id"])
     kids = []
     envelopes, page = [], 1
     while True:
@@ -199,9 +201,10 @@ def test_alignment_tree_pages_the_roots_takers_and_counts_every_level(client, bu
 
 def test_alignment_tree_shows_the_first_takers_below_the_root(built):
     _, gen = built
-    [whole] = max((views.alignment_tree(gen, r["id"]) for r in views.alignment(gen)["roots"]),
+    [whole] = max((alignment_views.alignment_tree(gen, r["id"])
+                   for r in alignment_views.alignment(gen)["roots"]),
                   key=lambda t: _count(t[0]))
-    [cut] = views.alignment_tree(gen, whole["id"], views.Paging(), first=1)
+    [cut] = alignment_views.alignment_tree(gen, whole["id"], Paging(), first=1)
 
     def walk(full, shown, depth):
         assert shown["id"] == full["id"] and shown["lower_total"] == len(full["lower"])
@@ -217,22 +220,22 @@ def test_alignment_tree_shows_the_first_takers_below_the_root(built):
 
 def test_a_trees_page_holds_fewer_takers_unless_asked(client, built):
     _, gen = built
-    roots = views.alignment(gen, paging=views.Paging(size=200))["roots"]
+    roots = alignment_views.alignment(gen, paging=Paging(size=200))["roots"]
     root = max(roots, key=lambda r: r["direct"])
     data = client.get("/api/alignment", query_string={"root": root["id"]}).get_json()
-    assert data["size"] == views.ALIGN_PAGE and data["total"] == root["direct"]
-    assert len(data["tree"][0]["lower"]) == min(root["direct"], views.ALIGN_PAGE)
+    assert data["size"] == alignment_views.ALIGN_PAGE and data["total"] == root["direct"]
+    assert len(data["tree"][0]["lower"]) == min(root["direct"], alignment_views.ALIGN_PAGE)
     assert client.get("/api/alignment", query_string={"root": root["id"], "size": 7}
                       ).get_json()["size"] == 7
 
 
 def test_alignment_tree_page_links_to_a_takers_own_tree(client, built, monkeypatch):
     _, gen = built
-    roots = views.alignment(gen, paging=views.Paging(size=200))["roots"]
+    roots = alignment_views.alignment(gen, paging=Paging(size=200))["roots"]
     deep = next((r for r in roots if r["below"] > r["direct"]), None)
     assert deep is not None, "the bundled corpus has a tree two levels deep (国家 → 广东 → 东莞)"
-    monkeypatch.setattr(views, "ALIGN_FIRST", 0)      # nothing shown below the root's takers
-    [tree] = views.alignment_tree(gen, deep["id"], views.Paging())
+    monkeypatch.setattr(alignment_views, "ALIGN_FIRST", 0)   # nothing shown below the root's takers
+    [tree] = alignment_views.alignment_tree(gen, deep["id"], Paging())
     cut = next(k for k in tree["lower"] if k["lower_total"] > 0)
     assert cut["lower"] == [] and tree["lower_total"] == deep["direct"]
     html = client.get("/alignment", query_string={"root": deep["id"]}).get_data(as_text=True)
@@ -245,8 +248,8 @@ def test_alignment_tree_page_links_to_a_takers_own_tree(client, built, monkeypat
 
 def test_document_page_lists_one_plans_coverage_and_links_the_others(client, built):
     _, gen = built
-    doc = max(gen.documents, key=lambda d: len(views.document(gen, d["doc"])["coverage"]))
-    plans = views.document(gen, doc["doc"])["coverage"]
+    doc = max(gen.documents, key=lambda d: len(document_views.document(gen, d["doc"])["coverage"]))
+    plans = document_views.document(gen, doc["doc"])["coverage"]
     assert len(plans) >= 2, "a bundled municipal plan takes up its province's and the nation's"
     html = client.get(f"/documents/{doc['key']}").get_data(as_text=True)
     assert html.count('class="not-taken-up"') == 1
@@ -272,7 +275,7 @@ def test_the_document_api_pages_the_lists_of_the_plan_it_details(client, built):
     list cut alike, and every page joined is the whole list."""
     _, gen = built
     doc, plan = max(((d, c) for d in gen.documents
-                     for c in views.document(gen, d["doc"])["coverage"]),
+                     for c in document_views.document(gen, d["doc"])["coverage"]),
                     key=lambda dc: len(dc[1]["not_taken_up"]))
     assert len(plan["not_taken_up"]) >= 2, "a bundled plan leaves provisions not taken up"
     size = max(1, len(plan["not_taken_up"]) // 2)
@@ -296,10 +299,10 @@ def test_the_document_api_pages_the_lists_of_the_plan_it_details(client, built):
 
 def test_coverage_lists_are_cut_and_grouped_by_chapter(built):
     _, gen = built
-    plan = next(c for d in gen.documents for c in views.document(gen, d["doc"])["coverage"]
+    plan = next(c for d in gen.documents for c in document_views.document(gen, d["doc"])["coverage"]
                 if len(c["not_taken_up"]) >= 2)
-    lists = views.coverage_lists(plan, shown=1)
+    lists = document_views.coverage_lists(plan, shown=1)
     assert sum(len(items) for _, items in lists["not_taken_up"]) == 1
-    whole = views.coverage_lists(plan, shown=10_000)
+    whole = document_views.coverage_lists(plan, shown=10_000)
     assert [e for _, items in whole["not_taken_up"] for e in items] == sorted(
         plan["not_taken_up"], key=lambda e: [c["id"] for c in plan["chapters"]].index(e["chapter"]))

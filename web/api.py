@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, request
 
-from policykg.web import tables, views
+from policykg.web import (alignment_views, department_views, document_views, graph_view,
+                          provision_views, tables, target_views)
 from policykg.web.downloads import offers
+from policykg.web.lookups import MAX_PAGE_SIZE, PAGE_SIZE, NotFound, Paging
 from policykg.web.openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -31,11 +33,11 @@ def _int(name: str, default: int, lo: int, hi: int) -> int:
     return max(lo, min(value, hi))
 
 
-def paging() -> views.Paging:
+def paging() -> Paging:
     """`page` and `size` of a paged list: whole numbers from 1 (else a 400 saying so); a
     size over the cap is the cap, as in search."""
     values = {}
-    for name, default in (("page", 1), ("size", views.PAGE_SIZE)):
+    for name, default in (("page", 1), ("size", PAGE_SIZE)):
         raw = request.args.get(name, "").strip()
         if not raw:
             values[name] = default
@@ -46,13 +48,13 @@ def paging() -> views.Paging:
             abort(400, f"参数 {name} 须为整数")
         if values[name] < 1:
             abort(400, f"参数 {name} 须不小于 1")
-    return views.Paging(page=values["page"], size=min(values["size"], views.MAX_PAGE_SIZE))
+    return Paging(page=values["page"], size=min(values["size"], MAX_PAGE_SIZE))
 
 
 def _view(fn, *args):
     try:
         return fn(gen(), *args)
-    except views.NotFound as exc:
+    except NotFound as exc:
         abort(404, str(exc))
 
 
@@ -76,26 +78,27 @@ def search():
 
 @bp.get("/documents")
 def documents():
-    return jsonify(views.document_list(gen(), paging(), sort=request.args.get("sort"),
-                                       level=request.args.get("level") or None))
+    return jsonify(document_views.document_list(gen(), paging(), sort=request.args.get("sort"),
+                                                level=request.args.get("level") or None))
 
 
 @bp.get("/documents/<path:ref>")
 @offers(tables.document_table)
 def document(ref: str):
     # Every higher plan's counts; one plan's lists (?plan=, else the nearest), paged.
-    return jsonify(_view(views.document_page, ref, request.args.get("plan") or None, paging()))
+    return jsonify(_view(document_views.document_page, ref, request.args.get("plan") or None,
+                         paging()))
 
 
 @bp.get("/provisions/<path:pid>")
 def provision(pid: str):
-    return jsonify(_view(views.provision, pid))
+    return jsonify(_view(provision_views.provision, pid))
 
 
 @bp.get("/compare")
 def compare():
     higher, lower = request.args.get("higher", ""), request.args.get("lower", "")
-    data = _view(views.compare, higher, lower)
+    data = _view(provision_views.compare, higher, lower)
     data["higher_runs"] = [{"text": t, "shared": m} for t, m in data["higher_runs"]]
     data["lower_runs"] = [{"text": t, "shared": m} for t, m in data["lower_runs"]]
     return jsonify(data)
@@ -103,22 +106,23 @@ def compare():
 
 @bp.get("/departments")
 def departments():
-    return jsonify(views.department_list(
+    return jsonify(department_views.department_list(
         gen(), paging(), **{k: request.args.get(k, "").strip() or None
-                            for k in views.DEPARTMENT_FILTERS}))
+                            for k in department_views.DEPARTMENT_FILTERS}))
 
 
 @bp.get("/departments/<path:did>")
 @offers(tables.department_tasks)
 def department(did: str):
-    return jsonify(_view(views.department, did, paging(), request.args.get("doc") or None))
+    return jsonify(_view(department_views.department, did, paging(),
+                         request.args.get("doc") or None))
 
 
 @bp.get("/targets")
 @offers(tables.targets_table)
 def targets():
-    return jsonify(views.targets(gen(), request.args.get("indicator") or None, paging(),
-                                 q=request.args.get("q") or None))
+    return jsonify(target_views.targets(gen(), request.args.get("indicator") or None, paging(),
+                                        q=request.args.get("q") or None))
 
 
 @bp.get("/alignment")
@@ -126,13 +130,13 @@ def alignment():
     root = request.args.get("root") or None
     p = paging()
     if root and not request.args.get("size"):      # a tree's page: fewer takers, each with its own
-        p = views.Paging(p.page, views.ALIGN_PAGE)
-    return jsonify(_view(views.alignment, root, p))
+        p = Paging(p.page, alignment_views.ALIGN_PAGE)
+    return jsonify(_view(alignment_views.alignment, root, p))
 
 
 @bp.get("/neighbourhood/<path:ref>")
 def neighbourhood(ref: str):
-    return jsonify(_view(views.neighbourhood, ref))
+    return jsonify(_view(graph_view.neighbourhood, ref))
 
 
 @bp.get("/openapi.json")

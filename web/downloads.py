@@ -30,7 +30,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from policykg.corpus.text import spreadsheet_safe
-from policykg.web.views import NotFound
+from policykg.web.lookups import NotFound
 
 FORMATS = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -8,7 +8,8 @@ from __future__ import annotations
 from policykg.corpus.vocabulary import LEVELS
 
 from policykg.web.downloads import FORMATS
-from policykg.web.views import DOCUMENT_SORTS, MAX_PAGE_SIZE, PAGE_SIZE
+from policykg.web.document_views import DOCUMENT_SORTS
+from policykg.web.lookups import MAX_PAGE_SIZE, PAGE_SIZE
 
 STR = {"type": "string"}
 NSTR = {"type": ["string", "null"]}
@@ -37,7 +38,7 @@ LEVEL = {"type": ["string", "null"], "enum": [*LEVELS, None]}
 
 SCHEMAS = {
     "Error": obj({"error": STR, "message": STR, "status": INT}),
-    # `state` is worked out when asked (web.views.document_state): draft (征求意见稿),
+    # `state` is worked out when asked (web.document_views.document_state): draft (征求意见稿),
     # current (现行) or expired (已到期) by the plan period's last year against today, else
     # issued; `unsettled` names the fields the text did not settle, and why.
     "Document": obj({"doc": STR, "key": STR, "uri": STR, "title": STR, "number": NSTR,

@@ -16,9 +16,11 @@ from rdflib import Graph, URIRef
 
 from policykg.corpus.vocabulary import KIND_LABELS, LEVEL_LABELS
 from policykg.ontology.namespaces import ID, bind_prefixes
-from policykg.web import reading, tables, views
+from policykg.web import (alignment_views, department_views, document_views, graph_view,
+                          provision_views, reading, tables, target_views)
 from policykg.web.api import FILTERS, paging, run_search
 from policykg.web.downloads import download_links, offers
+from policykg.web.lookups import NotFound, Paging, lookups
 from policykg.web.openapi import openapi_document
 
 bp = Blueprint("pages", __name__)
@@ -179,10 +181,10 @@ def helpers():
         return links.url("pages.targets", indicator=indicator)
 
     def document_of(file: str | None) -> dict | None:
-        return views.lookups(gen()).docs.get(file or "")
+        return lookups(gen()).docs.get(file or "")
 
     return {"generation_name": generation_name, "level_label": level_label,
-            "kind_label": kind_label, "role_label": views.ROLE_LABELS.get,
+            "kind_label": kind_label, "role_label": department_views.ROLE_LABELS.get,
             "search_url": search_url, "page_url": page_url, "provision_url": provision_url,
             "document_url": document_url, "department_url": department_url,
             "compare_url": compare_url, "alignment_url": alignment_url,
@@ -196,22 +198,22 @@ def helpers():
 
 
 def _doc_title(ref: str) -> str | None:
-    doc = views.lookups(gen()).document(ref)
+    doc = lookups(gen()).document(ref)
     return doc.get("title") if doc else None
 
 
 def _view(fn, *args):
     try:
         return fn(gen(), *args)
-    except views.NotFound as exc:
+    except NotFound as exc:
         abort(404, str(exc))
 
 
 @bp.get("/")
 def home():
     g = gen()
-    db = views.lookups(g).db
-    return render_template("home.html", meta=g.meta, v=views.home(g),
+    db = lookups(g).db
+    return render_template("home.html", meta=g.meta, v=document_views.home(g),
                            departments=db.count("departments"),
                            indicators=db.indicator_count(), alignments=db.count("alignments"))
 
@@ -254,8 +256,8 @@ def query_help():
 def documents():
     """A page of the documents, by level or (?sort=date) newest first, each with its
     state; ?level= keeps one level."""
-    v = views.document_list(gen(), paging(), sort=request.args.get("sort"),
-                            level=request.args.get("level") or None)
+    v = document_views.document_list(gen(), paging(), sort=request.args.get("sort"),
+                                     level=request.args.get("level") or None)
     return render_template("documents.html", v=v, documents=v["documents"], sort=v["sort"])
 
 
@@ -263,14 +265,14 @@ def documents():
 @offers(tables.document_table)
 def document(ref: str):
     # One higher plan's lists are shown (?plan=, else the nearest); the others, their counts.
-    v = _view(views.document_page, ref, request.args.get("plan") or None)
+    v = _view(document_views.document_page, ref, request.args.get("plan") or None)
     shown = next((c for c in v["coverage"] if c["detailed"]), None)
     doc = v["document"]["doc"]
     # The coverage's download links carry this address's arguments: kept by address.
     coverage = _fragment(("coverage", request.full_path), "_coverage.html", v=v,
-                         coverage_shown=views.COVERAGE_SHOWN,
+                         coverage_shown=document_views.COVERAGE_SHOWN,
                          coverage_open=shown and shown["higher_doc"],
-                         coverage_lists=shown and views.coverage_lists(shown))
+                         coverage_lists=shown and document_views.coverage_lists(shown))
     return render_template("document.html", v=v, coverage_html=coverage,
                            outline_html=_fragment(("outline", doc), "_outline.html",
                                                   nodes=v["outline"], open=True),
@@ -281,20 +283,21 @@ def document(ref: str):
 
 @bp.get("/provisions/<path:pid>")
 def provision(pid: str):
-    return render_template("provision.html", v=_view(views.provision, pid))
+    return render_template("provision.html", v=_view(provision_views.provision, pid))
 
 
 @bp.get("/compare")
 def compare():
-    return render_template("compare.html", v=_view(views.compare, request.args.get("higher", ""),
-                                                     request.args.get("lower", "")))
+    return render_template("compare.html", v=_view(provision_views.compare,
+                                                   request.args.get("higher", ""),
+                                                   request.args.get("lower", "")))
 
 
 @bp.get("/departments")
 def departments():
     """A page of the departments, filtered by ?q= (name, short name or region), ?level=
     and ?region=, grouped by region on the page."""
-    v = views.department_list(gen(), paging(), **_department_filters())
+    v = department_views.department_list(gen(), paging(), **_department_filters())
     groups: dict[str, list] = {}
     for r in v["departments"]:
         groups.setdefault(r["region"] or "其他", []).append(r)
@@ -302,14 +305,15 @@ def departments():
 
 
 def _department_filters() -> dict[str, str | None]:
-    return {k: request.args.get(k, "").strip() or None for k in views.DEPARTMENT_FILTERS}
+    return {k: request.args.get(k, "").strip() or None
+            for k in department_views.DEPARTMENT_FILTERS}
 
 
 @bp.get("/departments/<path:did>")
 @offers(tables.department_tasks)
 def department(did: str):
-    return render_template("department.html", v=_view(views.department, did, paging(),
-                                                        request.args.get("doc") or None))
+    return render_template("department.html", v=_view(department_views.department, did,
+                                                      paging(), request.args.get("doc") or None))
 
 
 @bp.get("/targets")
@@ -317,7 +321,8 @@ def department(did: str):
 def targets():
     indicator = request.args.get("indicator") or None
     q = request.args.get("q") or None
-    return render_template("targets.html", v=views.targets(gen(), indicator, paging(), q=q),
+    return render_template("targets.html",
+                           v=target_views.targets(gen(), indicator, paging(), q=q),
                            indicator=indicator)
 
 
@@ -325,22 +330,23 @@ def targets():
 def alignment():
     root = request.args.get("root") or None
     p = _tree_paging(root)
-    v = _view(views.alignment, root, p)
+    v = _view(alignment_views.alignment, root, p)
     tree = v.get("tree") and _fragment(("tree", root, p), "_align.html", nodes=v["tree"],
                                        parent=None, open=False)
-    return render_template("alignment.html", v=v, root=root, first=views.ALIGN_FIRST,
+    return render_template("alignment.html", v=v, root=root, first=alignment_views.ALIGN_FIRST,
                            tree_html=tree)
 
 
-def _tree_paging(root: str | None) -> views.Paging:
+def _tree_paging(root: str | None) -> Paging:
     """A tree's page holds fewer of the root's takers (each brings its own) unless ?size=."""
     p = paging()
-    return p if not root or request.args.get("size") else views.Paging(p.page, views.ALIGN_PAGE)
+    return (p if not root or request.args.get("size")
+            else Paging(p.page, alignment_views.ALIGN_PAGE))
 
 
 @bp.get("/graph/<path:ref>")
 def graph(ref: str):
-    return render_template("graph.html", v=_view(views.neighbourhood, ref))
+    return render_template("graph.html", v=_view(graph_view.neighbourhood, ref))
 
 
 @bp.get("/api")
@@ -401,7 +407,7 @@ def _page_for(rest: str) -> str | None:
             return url_for("pages.provision", pid=pid)
     if parts[0] == "dept":
         did = unquote("/".join(parts[1:]))
-        if views.lookups(g).has_department(did):
+        if lookups(g).has_department(did):
             return url_for("pages.department", did=did)
     return None
 

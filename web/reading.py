@@ -13,7 +13,7 @@ from typing import Callable, Mapping
 
 from policykg.corpus.vocabulary import KIND_LABELS, LEVEL_LABELS
 from policykg.indexer.query import Clause, parse
-from policykg.web.views import STATE_LABELS, period_end
+from policykg.web.document_views import STATE_LABELS, period_end
 
 FILTER_LABELS = {"level": "层级", "doc": "文件", "dept": "部门", "kind": "类型", "year": "年份",
                  "issuer": "发文机关", "date": "发文年份"}

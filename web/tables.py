@@ -1,5 +1,5 @@
-"""The tables officials hand in, built from the same views the pages show (web.views), so
-a download never disagrees with its page:
+"""The tables officials hand in, built from the same views the pages show (web.document_views,
+department_views, target_views), so a download never disagrees with its page:
 
 * a department's 分工台账 (its tasks: 文号, document, section, task, 牵头/参与, wording);
 * a document's 责任分工表 (its responsibility matrix as the task | lead | participants
@@ -15,8 +15,9 @@ from __future__ import annotations
 from policykg.corpus.vocabulary import LEVEL_LABELS
 from policykg.pipeline.coverage import document_coverage, find_plan
 from policykg.indexer.query import FILTERS
-from policykg.web import reading, views
+from policykg.web import department_views, document_views, reading, target_views
 from policykg.web.downloads import Context, Table
+from policykg.web.lookups import NotFound, PageLookups, Paging, breadcrumb, lookups
 
 SEARCH_CAP = 1_000          # hits in one download: all pages of any query an official reads
 TARGETS_CAP = 10_000        # targets of one indicator in one download
@@ -28,10 +29,10 @@ SOURCE = "来源：政策图谱"
 
 # ---- small pieces ---------------------------------------------------------------------------------
 
-def citation_path(cat: views.PageLookups, pid: str) -> str:
+def citation_path(cat: PageLookups, pid: str) -> str:
     """Where a provision stands, as officials cite it: 三（三）2."""
     out = ""
-    for b in views.breadcrumb(cat, pid):
+    for b in breadcrumb(cat, pid):
         number = (b.get("number") or "").strip().rstrip("、")
         # 专栏1 then 5.: a space, or they would read as 专栏15.
         out += (" " if out[-1:].isalnum() and number[:1].isalnum() else "") + number
@@ -78,8 +79,8 @@ def _baseline(t: dict) -> str:
 # ---- a department's 分工台账 -----------------------------------------------------------------------
 
 def department_tasks(ctx: Context, did: str) -> Table:
-    view = views.department(ctx.gen, did)
-    cat = views.lookups(ctx.gen)
+    view = department_views.department(ctx.gen, did)
+    cat = lookups(ctx.gen)
     dept = view["department"]
     rows = []
     for group in view["tasks"]:
@@ -89,7 +90,7 @@ def department_tasks(ctx: Context, did: str) -> Table:
             rows.append((len(rows) + 1, doc.get("number"), doc_name(doc),
                          LEVEL_LABELS.get(doc.get("level"), ""),
                          citation_path(cat, t["id"]), _task(t),
-                         views.ROLE_LABELS.get(t["role"], t["role"]),
+                         department_views.ROLE_LABELS.get(t["role"], t["role"]),
                          t.get("written") or dept["name"], p.get("text", "")))
     return Table(title=f"{dept['name']}分工台账",
                  columns=("序号", "文号", "文件", "层级", "条款", "任务", "牵头/参与",
@@ -109,8 +110,8 @@ def document_table(ctx: Context, ref: str) -> Table:
 
 def responsibility_table(ctx: Context, ref: str) -> Table:
     doc = _document(ctx, ref)
-    cat = views.lookups(ctx.gen)
-    matrix = views.responsibility_matrix(ctx.gen, doc["doc"])
+    cat = lookups(ctx.gen)
+    matrix = document_views.responsibility_matrix(ctx.gen, doc["doc"])
     names = {d["id"] or d["name"]: d["name"] for d in matrix["departments"]}
     rows = []
     for t in matrix["tasks"]:
@@ -130,10 +131,10 @@ def coverage_table(ctx: Context, ref: str, higher: str) -> Table:
     """Every counted provision of the higher plan in its order: taken up or not, by which
     provisions of this document, the text they share and the score."""
     doc = _document(ctx, ref)
-    cat = views.lookups(ctx.gen)
+    cat = lookups(ctx.gen)
     plan = find_plan(document_coverage(cat.db, cat.docs, doc["doc"]), higher)
     if plan is None:
-        raise views.NotFound(f"《{doc_name(doc)}》没有承接 {higher} 的条款")
+        raise NotFound(f"《{doc_name(doc)}》没有承接 {higher} 的条款")
     own = {r["id"]: r.get("own_text") or "" for r in cat.db.outline_bodies(plan["higher_doc"])}
     place = {pid: i for i, pid in enumerate(own)}
     chapters = {c["id"]: _task(c) for c in plan["chapters"]}
@@ -162,7 +163,7 @@ def coverage_table(ctx: Context, ref: str, higher: str) -> Table:
 def _document(ctx: Context, ref: str) -> dict:
     doc = ctx.gen.document(ref)
     if doc is None:
-        raise views.NotFound(f"no document {ref!r}")
+        raise NotFound(f"no document {ref!r}")
     return doc
 
 
@@ -178,10 +179,10 @@ def targets_table(ctx: Context) -> Table:
     indicator = (ctx.args.get("indicator") or "").strip()
     if not indicator:
         return indicators_table(ctx)
-    view = views.targets(ctx.gen, indicator, views.Paging(1, TARGETS_CAP))
+    view = target_views.targets(ctx.gen, indicator, Paging(1, TARGETS_CAP))
     if not view["indicators"]:
-        raise views.NotFound(f"no indicator {indicator!r}")
-    cat = views.lookups(ctx.gen)
+        raise NotFound(f"no indicator {indicator!r}")
+    cat = lookups(ctx.gen)
     rows = []
     for group in view["indicators"]:
         verdicts = _verdicts(cat, group)
@@ -202,7 +203,7 @@ def targets_table(ctx: Context) -> Table:
                  widths=(5, 20, 20, 6, 10, 30, 16, 10, 12, 12, 8, 8, 30))
 
 
-def _verdicts(cat: views.PageLookups, group: dict) -> dict[str, str]:
+def _verdicts(cat: PageLookups, group: dict) -> dict[str, str]:
     """Each lower target's comparison with the higher targets the graph paired it with:
     低于上级（《广东省…规划》≥55%）."""
     by_uri = {t.get("uri"): t for t in group["targets"]}
@@ -217,8 +218,8 @@ def _verdicts(cat: views.PageLookups, group: dict) -> dict[str, str]:
 
 
 def indicators_table(ctx: Context) -> Table:
-    view = views.targets(ctx.gen, None, views.Paging(1, TARGETS_CAP),
-                         q=ctx.args.get("q") or None)
+    view = target_views.targets(ctx.gen, None, Paging(1, TARGETS_CAP),
+                                q=ctx.args.get("q") or None)
     rows = tuple((i + 1, s["label"], "、".join(s["names"]),
                   "、".join(LEVEL_LABELS.get(lv, lv) for lv in s["levels"]),
                   s["target_count"], s["comparison_count"])
@@ -247,7 +248,7 @@ def search_table(ctx: Context) -> Table:
         if not result.hits or page >= result.pages:
             break
         page += 1
-    cat = views.lookups(ctx.gen)
+    cat = lookups(ctx.gen)
     rows = []
     for h in hits[:SEARCH_CAP]:
         doc = cat.docs.get(h.doc, {})
