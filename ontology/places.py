@@ -29,11 +29,7 @@ def _prefectures() -> list[Division]:
 
 
 PROVINCES = _province_names()
-# Prefecture-level cities by province, as stems (广州 for 广州市); PROVINCE_OF_CITY has every
-# prefecture-level unit (自治州, 地区, 盟 too) by its full name.
-CITIES = {p: tuple(d.name[:-1] for d in _prefectures()
-                   if d.name.endswith("市") and gazetteer().province(d).name == p)
-          for p in PROVINCES}
+# Every prefecture-level unit (市, 自治州, 地区, 盟) by its full name, with its province.
 PROVINCE_OF_CITY = {d.name: gazetteer().province(d).name for d in _prefectures()}
 SHORT_PROVINCE = {short_name(p): p for p in PROVINCES}
 

@@ -23,8 +23,6 @@ from policykg.corpus.text import CJK
 from policykg.ontology.written_names import (LABEL_WORDS, ORG_END, OTHER_LABEL, OTHER_WORDS,
                                              has_prefix)
 
-ROLES = ("lead", "participant")
-
 _LABEL = re.compile(rf"^(?P<label>{LABEL_WORDS})[:：]")
 _LEAD_MARK = re.compile(r"(牵头负责|负责牵头|牵头落实|牵头组织|牵头)$")
 _PART_MARK = re.compile(r"等?(按职责分工负责|按职责分工落实|按职能分工负责|按职责负责|分工负责|"
@@ -36,7 +34,6 @@ _SOLE_MARK = re.compile(r"(负责落实|负责|主责|落实)$")
 ANY_LABEL = re.compile(rf"(?:{LABEL_WORDS}|{OTHER_WORDS})[:：]")
 # A role written after one name of a list: 省人力资源社会保障厅（牵头）、省教育厅
 _ITEM_ROLE = re.compile(r"\s*[（(]\s*(?P<mark>牵头|主责|配合|参与|协办|协同)\s*[）)]$")
-_CLAUSE_SPLIT = re.compile(r"[，,；;。]")
 # 和/及/与/以及 between two parties: after a body's name (市人社局和市财政局), and after a
 # collective (市直各有关部门及各县（市、区）人民政府) when a party follows — 有关部门和单位 is one
 _JOIN = re.compile(r"(?<=[部厅局委办府室会院署区街])(?:以及|和|及|与)(?=\S)"

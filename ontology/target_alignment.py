@@ -57,10 +57,6 @@ def _describe(t: Target) -> str:
 
 # ---- across levels ----------------------------------------------------------------------------
 
-def _level(doc_levels: dict[str, int], t: Target) -> int | None:
-    return doc_levels.get(t.doc)
-
-
 MAX_QUALIFIER = 4
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 
-from policykg.corpus.text import squash
 from policykg.pipeline.generation import Generation
 from policykg.web.lookups import NotFound, PageLookups, breadcrumb, lookups, provision_ref
 
@@ -80,6 +79,3 @@ def _runs(text: str, marks: list[bool]) -> list[tuple[str, bool]]:
             out.append((ch, m))
     return out
 
-
-def evidence_matches(text: str, evidence: str | None) -> bool:
-    return bool(evidence) and squash(evidence)[:20] in squash(text)
