@@ -29,7 +29,7 @@ from policykg.ontology.alignment import (DocumentFrequency, build_stream, find_a
                                          keep_fingerprints, shingle_hash_array)
 from policykg.ontology.citations import RawCitation, read_citations, resolve_citations
 from policykg.ontology.departments import Department, Resolver
-from policykg.ontology.graph import GraphParts, RecordingResolver
+from policykg.ontology.graph_build import GraphParts, RecordingResolver
 from policykg.ontology.responsibilities import (DepartmentFacts, Mention, Responsibility,
                                                 extract_departments)
 from policykg.ontology.target_alignment import align_targets

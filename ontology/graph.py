@@ -32,70 +32,30 @@ The model (vocab.ttl declares our own terms, shapes.ttl says what must hold):
 - alignment: lower pol:localises higher (provisions), lower pol:alignsWithTarget higher
   (targets); the link itself a pol:Alignment with pol:higher, pol:lower, dcterms:type,
   pol:score, pol:evidence and, for targets, pol:comparison
+
+This module is the builder (Builder): the triples of each kind of fact, and each
+provision's facts (empty_facts).  The whole-corpus build is ontology.graph_build, the
+graph in parts an add rewrites ontology.graph_lines, the build's files and SHACL check
+ontology.graph_files, the terms triples are made of ontology.rdf_terms.
 """
 from __future__ import annotations
 
-import hashlib
-import json
-import re
-import time
 from collections import defaultdict
-from dataclasses import dataclass, field
-from decimal import Decimal
-from functools import lru_cache
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, ORG, PROV, RDF, RDFS, SKOS, XSD
-from rdflib.plugins.serializers.nt import _quoteLiteral     # rdflib's own literal escaping
 
 from policykg.corpus.records import Document, Provision
 from policykg.corpus.vocabulary import kind_description, level_label
 from policykg.ontology import namespaces as ns
-from policykg.ontology.citations import (CitationFacts, RawCitation, extract_citations,
-                                read_citations, resolve_citations)
-from policykg.ontology.departments import Department, Resolver
-from policykg.ontology.responsibilities import DepartmentFacts, extract_departments
-from policykg.ontology.namespaces import CV, ELI, OA, POL, SCHEMA
-from policykg.ontology.alignment import find_alignments
-from policykg.ontology.targets import extract_targets
-from policykg.ontology.target_alignment import align_targets
-from policykg.ontology.alignment import prepare_streams
+from policykg.ontology.citations import CitationFacts
+from policykg.ontology.departments import Department
+from policykg.ontology.responsibilities import DepartmentFacts
 from policykg.ontology.naming import SECTOR_BY_KEY
 from policykg.ontology.places import place_of
-
-
-class _Terms:
-    """A namespace whose terms are made once.  rdflib makes and validates a new URIRef on
-    every attribute access (`POL.inDocument`), and the parts of a large corpus ask for
-    their predicates millions of times: here the first access stores the term as an
-    ordinary attribute of the wrapper."""
-
-    def __init__(self, namespace) -> None:
-        self._namespace = namespace
-        self._items: dict[str, URIRef] = {}
-
-    def __getattr__(self, name: str) -> URIRef:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        term = getattr(self._namespace, name)
-        setattr(self, name, term)
-        return term
-
-    def __getitem__(self, name: str) -> URIRef:
-        if name not in self._items:
-            self._items[name] = self._namespace[name]
-        return self._items[name]
-
-
-DCTERMS, ORG, PROV, RDF, RDFS, SKOS, XSD, CV, ELI, OA, POL, SCHEMA = map(
-    _Terms, (DCTERMS, ORG, PROV, RDF, RDFS, SKOS, XSD, CV, ELI, OA, POL, SCHEMA))
-
-ZH = "zh"
-GRAPH_FILE = "graph.nt"
-GRAPH_LIST = "graph.files"      # after an add: the part files whose union is the graph
-FACTS_FILE = "facts.json"
+from policykg.ontology.rdf_terms import (CV, DCTERMS, ELI, OA, ORG, POL, PROV, RDF, RDFS,
+                                         SCHEMA, SKOS, XSD, lit, zh)
 
 
 def empty_facts() -> dict:
@@ -107,8 +67,7 @@ def empty_facts() -> dict:
     score}; and, on a task-table row, evidence_of: the body provision it restates."""
     return {"departments": {"lead": [], "participants": []}, "targets": [], "cites": [],
             "aligned": [], "mentions": []}
-ROW_FILES = {"departments": "departments.jsonl", "citations": "citations.jsonl",
-             "targets": "targets.jsonl", "alignments": "alignments.jsonl"}
+
 
 STATUS_LABELS = {"issued": "已印发", "draft": "征求意见稿"}
 ROLE_LABELS = {"lead": "牵头", "participant": "配合 / 按职责分工负责"}
@@ -117,37 +76,6 @@ COMPARISON_LABELS = {"below": "低于上级目标", "equal": "等于上级目标
                      "n/a": "数量随辖区规模而异，不比较"}
 ORG_KIND_LABELS = {"department": "政府工作部门", "government": "人民政府", "party": "党委",
                    "collective": "集合主体", "other": "其他机构"}
-
-
-@dataclass
-class GraphBuild:
-    """The graph, the per-provision facts the index and the exports show, and export rows."""
-
-    graph: Graph
-    facts: dict[str, dict]
-    rows: dict[str, list[dict]]
-    seconds: float = 0.0
-
-
-def _lit(value: Any) -> Literal:
-    if isinstance(value, bool):
-        return Literal(value)
-    if isinstance(value, int):
-        return _integer(value)
-    if isinstance(value, float):
-        return Literal(Decimal(repr(value)), datatype=XSD.decimal)
-    return Literal(value)
-
-
-@lru_cache(maxsize=1 << 16)
-def _integer(value: int) -> Literal:
-    """An xsd:integer literal, made once per value (positions and offsets recur; rdflib's
-    Literal constructor is slow) — never a bool: _lit takes those first (True == 1)."""
-    return Literal(value, datatype=XSD.integer)
-
-
-def _zh(text: str) -> Literal:
-    return Literal(text, lang=ZH)
 
 
 @dataclass(frozen=True)
@@ -169,7 +97,7 @@ class _SpanTerms:
 _SPAN_TERMS = _SpanTerms()
 
 
-class _Builder:
+class Builder:
     def __init__(self, docs: Sequence[Document]):
         self.docs = docs
         self.g = self.new_graph()
@@ -203,7 +131,7 @@ class _Builder:
             self.concepts.add(iri)
             self.add((iri, RDF.type, SKOS.Concept))
             self.add((iri, SKOS.inScheme, scheme))
-            self.add((iri, SKOS.prefLabel, _zh(label)))
+            self.add((iri, SKOS.prefLabel, zh(label)))
             if notation:
                 self.add((iri, SKOS.notation, Literal(notation)))
             if scheme not in self.concepts:
@@ -226,7 +154,7 @@ class _Builder:
             self.places.add(name)
             self.add((iri, RDF.type, DCTERMS.Location))
             self.add((iri, RDF.type, SCHEMA.AdministrativeArea))
-            self.add((iri, SKOS.prefLabel, _zh(name)))
+            self.add((iri, SKOS.prefLabel, zh(name)))
             if level:
                 self.add((iri, POL.adminLevel, self.level(level)))
         if within and within != name:
@@ -244,9 +172,9 @@ class _Builder:
         self.add((link, DCTERMS.type, self.concept(ns.alignment_kind_iri(kind),
                                                    ns.ALIGNMENT_SCHEME, kind, kind)))
         if row.get("score") is not None:
-            self.add((link, POL.score, _lit(float(row["score"]))))
+            self.add((link, POL.score, lit(float(row["score"]))))
         if row.get("evidence"):
-            self.add((link, POL.evidence, _zh(str(row["evidence"]))))
+            self.add((link, POL.evidence, zh(str(row["evidence"]))))
         return link
 
     def span(self, doc: Document, start: int, end: int, quote: bool = True) -> URIRef:
@@ -261,8 +189,8 @@ class _Builder:
         pos = ns.position_selector_iri(key, start, end)
         add((iri, t.selector, pos))
         add((pos, t.a, t.position))
-        add((pos, t.start, _lit(start)))
-        add((pos, t.end, _lit(end)))
+        add((pos, t.start, lit(start)))
+        add((pos, t.end, lit(end)))
         if quote:
             q = ns.quote_selector_iri(key, start, end)
             add((iri, t.selector, q))
@@ -288,7 +216,7 @@ class _Builder:
             d = ns.doc_iri(self.keys[doc.file])
             self.add((d, RDF.type, ELI.LegalResource))
             self.add((d, RDF.type, SCHEMA.Legislation))
-            self.add((d, DCTERMS.title, _zh(meta.title)))
+            self.add((d, DCTERMS.title, zh(meta.title)))
             self.add((d, DCTERMS.identifier, Literal(meta.file)))
             if meta.number:
                 self.add((d, ELI.id_local, Literal(meta.number)))
@@ -322,10 +250,10 @@ class _Builder:
         if p.number:
             self.add((iri, ELI.number, Literal(p.number)))
         if p.heading:
-            self.add((iri, DCTERMS.title, _zh(p.heading)))
+            self.add((iri, DCTERMS.title, zh(p.heading)))
         if p.own_text:
-            self.add((iri, SCHEMA.text, _zh(p.own_text)))
-        self.add((iri, SCHEMA.position, _lit(p.order)))
+            self.add((iri, SCHEMA.text, zh(p.own_text)))
+        self.add((iri, SCHEMA.position, lit(p.order)))
         self.add((iri, PROV.wasDerivedFrom, self.span(doc, p.start, p.end, quote=False)))
 
     # ---- departments ----------------------------------------------------------------------------
@@ -352,7 +280,7 @@ class _Builder:
             self.add((part, RDF.type, CV.Participation))
             self.add((part, CV.role, self.concept(ns.role_iri(r.role), ns.ROLE_SCHEME,
                                                   ROLE_LABELS[r.role], r.role)))
-            self.add((part, DCTERMS.description, _zh(r.phrase)))
+            self.add((part, DCTERMS.description, zh(r.phrase)))
             self.add((self.prov_iri(r.provision), CV.hasParticipation, part))
             self.add((ns.department_iri(r.department), CV.playsRole, part))
             self.derived(part, r.source, r.start, r.end)
@@ -425,10 +353,10 @@ class _Builder:
             self.add((iri, RDF.type, POL.CollectiveBody))
         else:
             self.add((iri, RDF.type, CV.PublicOrganisation))
-        self.add((iri, SKOS.prefLabel, _zh(dept.name)))
+        self.add((iri, SKOS.prefLabel, zh(dept.name)))
         self.add((iri, DCTERMS.identifier, Literal(dept.slug)))
         for alias in aliases:
-            self.add((iri, SKOS.altLabel, _zh(alias)))
+            self.add((iri, SKOS.altLabel, zh(alias)))
         if dept.level:
             self.add((iri, POL.adminLevel, self.level(dept.level)))
         if dept.region:
@@ -467,7 +395,7 @@ class _Builder:
             self.add((iri, RDF.type, ELI.LegalResource))
             self.add((iri, RDF.type, SCHEMA.Legislation))
             if cited.title:
-                self.add((iri, DCTERMS.title, _zh(cited.title)))
+                self.add((iri, DCTERMS.title, zh(cited.title)))
             if cited.number:
                 self.add((iri, ELI.id_local, Literal(cited.number)))
         rows = []
@@ -482,7 +410,7 @@ class _Builder:
             self.add((ann, OA.hasBody, target))
             self.add((ann, OA.hasTarget, self.span(doc, c.start, c.end)))
             if c.title:
-                self.add((ann, DCTERMS.title, _zh(c.title)))
+                self.add((ann, DCTERMS.title, zh(c.title)))
             if c.number:
                 self.add((ann, ELI.id_local, Literal(c.number)))
             self.derived(ann, c.provision, c.start, c.end)
@@ -510,7 +438,7 @@ class _Builder:
                 iri = URIRef(f"{iri}-{_unit_slug(t.unit)}-{t.value}")
             iris[id(t)] = iri
             self.add((iri, RDF.type, POL.Target))
-            self.add((iri, RDFS.label, _zh(t.indicator)))
+            self.add((iri, RDFS.label, zh(t.indicator)))
             concept = self.indicator(t, labelled)
             self.add((iri, POL.indicator, concept))
             value = ns.quantity_iri(iri, "target")
@@ -532,7 +460,7 @@ class _Builder:
                 COMPARATOR_LABELS.get(t.comparator, t.comparator), t.comparator)))
             self.add((iri, POL.cumulative, Literal(bool(t.cumulative))))
             if t.attribute:
-                self.add((iri, POL.attribute, _zh(t.attribute)))
+                self.add((iri, POL.attribute, zh(t.attribute)))
             self.derived(iri, t.provision, t.start, t.end)
             row = t.to_export()
             row.update(indicator_key=t.indicator_key, uri=str(iri),
@@ -548,16 +476,16 @@ class _Builder:
         if concept not in labelled:
             labelled.add(concept)
             self.concept(concept, ns.INDICATOR_SCHEME, t.indicator)
-        elif (concept, SKOS.prefLabel, _zh(t.indicator)) not in self.g:
-            self.add((concept, SKOS.altLabel, _zh(t.indicator)))
+        elif (concept, SKOS.prefLabel, zh(t.indicator)) not in self.g:
+            self.add((concept, SKOS.altLabel, zh(t.indicator)))
         return concept
 
     def quantity(self, iri: URIRef, value: float, unit: str | None, year: int | None,
                  upper: float | None = None) -> None:
         self.add((iri, RDF.type, SCHEMA.QuantitativeValue))
-        self.add((iri, SCHEMA.value, _lit(float(value))))
+        self.add((iri, SCHEMA.value, lit(float(value))))
         if upper is not None:
-            self.add((iri, SCHEMA.maxValue, _lit(float(upper))))
+            self.add((iri, SCHEMA.maxValue, lit(float(upper))))
         if unit:
             self.add((iri, SCHEMA.unitText, Literal(unit)))
         if year:
@@ -651,482 +579,3 @@ def _span_of(a: Any, side: str) -> tuple[int, int] | None:
         if isinstance(v, (tuple, list)) and len(v) == 2 and all(isinstance(x, int) for x in v):
             return int(v[0]), int(v[1])
     return None
-
-
-# ---- the other extractors -------------------------------------------------------------------------
-
-def other_facts(docs: Sequence[Document]) -> tuple[list, list, list]:
-    """Targets, target alignments and text-reuse alignments from their own modules."""
-    targets = extract_targets(docs)
-    return targets, align_targets(targets, docs), find_alignments(docs)
-
-
-def build_graph(docs: Sequence[Document], targets: Sequence[Any] | None = None,
-                target_alignments: Sequence[Any] | None = None,
-                alignments: Sequence[Any] | None = None) -> GraphBuild:
-    """The graph of a corpus.  Targets and alignments are computed unless given."""
-    started = time.time()
-    if targets is None or target_alignments is None or alignments is None:
-        t, ta, al = other_facts(docs)
-        targets = t if targets is None else targets
-        target_alignments = ta if target_alignments is None else target_alignments
-        alignments = al if alignments is None else alignments
-    return _assemble(docs, extract_departments(docs), extract_citations(docs), targets,
-                     target_alignments, alignments, started)
-
-
-def _assemble(docs: Sequence[Document], dept_facts: DepartmentFacts, cite_facts: CitationFacts,
-              targets: Sequence[Any], target_alignments: Sequence[Any],
-              alignments: Sequence[Any], started: float) -> GraphBuild:
-    b = _Builder(docs)
-    b.documents(dept_facts.issuers)
-    rows = {"departments": b.departments(dept_facts), "citations": b.citations(cite_facts)}
-    rows["targets"], target_iris = b.targets(targets)
-    rows["alignments"] = b.alignments(alignments, target_alignments, target_iris)
-    return GraphBuild(b.g, b.facts, rows, round(time.time() - started, 3))
-
-
-# ---- what a build extracted, kept for incremental updates (pipeline.state) ------------
-
-@dataclass
-class GraphParts:
-    """Everything the graph of a corpus is made from, before it is made into triples.
-
-    A full build keeps these so that an add does not extract or align the old documents
-    again: `events` holds, per document, what its reading registered in the department
-    resolver (see `RecordingResolver`), `raws` every citation as read, unresolved.
-    """
-
-    targets: list
-    target_alignments: list
-    alignments: list
-    departments: DepartmentFacts
-    citations: CitationFacts
-    raws: list[RawCitation]
-    events: dict[str, list[tuple[Department, str | None]]]
-    # alignment.prepare_streams(docs) as the alignment used it, for the incremental state
-    # to reuse (pipeline.shingles.corpus_frequency); None when alignments were given.
-    prepared: tuple | None = None
-
-
-def graph_from_parts(docs: Sequence[Document], parts: GraphParts) -> GraphBuild:
-    """The graph of `docs` from what was extracted from them (as build_graph makes it)."""
-    return _assemble(docs, parts.departments, parts.citations, parts.targets,
-                     parts.target_alignments, parts.alignments, time.time())
-
-
-class RecordingResolver(Resolver):
-    """A department resolver that keeps every registration of the document being read.
-
-    What a reading does to the registry is a sequence of `_add` calls; replaying the
-    sequences of a corpus's documents, in build order, into a fresh Resolver gives the
-    registry the build had — same departments, same best-known forms, same aliases.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.events: list | None = None
-
-    def _add(self, dept: Department, alias: str | None = None) -> Department:
-        if self.events is not None:
-            self.events.append((dept, alias))
-        return super()._add(dept, alias)
-
-
-def departments_by_doc(docs: Sequence[Document], resolver: Resolver | None = None
-                       ) -> tuple[DepartmentFacts, dict[str, list]]:
-    """`extract_departments(docs)`, one document at a time, with each one's events."""
-    resolver = resolver if resolver is not None else RecordingResolver()
-    facts = DepartmentFacts(resolver)
-    events: dict[str, list] = {}
-    for doc in docs:
-        if isinstance(resolver, RecordingResolver):
-            resolver.events = events[doc.file] = []
-        one = extract_departments([doc], resolver)
-        facts.responsibilities.extend(one.responsibilities)
-        facts.mentions.extend(one.mentions)
-        facts.issuers.update(one.issuers)
-    if isinstance(resolver, RecordingResolver):
-        resolver.events = None
-    return facts, events
-
-
-def replay(events: Iterable[tuple[Department, str | None]],
-           resolver: Resolver | None = None) -> Resolver:
-    """A resolver holding what `events` registered (see RecordingResolver)."""
-    resolver = resolver if resolver is not None else Resolver()
-    for dept, alias in events:
-        resolver._add(dept, alias)
-    return resolver
-
-
-def graph_parts(docs: Sequence[Document], alignments: Sequence[Any] | None = None) -> GraphParts:
-    """Everything extracted from `docs`; text alignments computed unless given."""
-    targets = extract_targets(docs)
-    target_alignments = align_targets(targets, docs)
-    prepared = prepare_streams(docs) if alignments is None else None
-    alignments = find_alignments(docs, prepared=prepared) if alignments is None else alignments
-    dept_facts, events = departments_by_doc(docs)
-    raws = [r for d in docs for r in read_citations(d)]
-    cite_facts = resolve_citations([d.meta for d in docs], raws)
-    return GraphParts(list(targets), list(target_alignments), list(alignments), dept_facts,
-                      cite_facts, raws, events, prepared)
-
-
-# ---- the build stage -----------------------------------------------------------------------------
-
-def write_graph_build(folder: Path, result: GraphBuild) -> None:
-    result.graph.serialize(destination=str(folder / GRAPH_FILE), format="nt", encoding="utf-8")
-    (folder / FACTS_FILE).write_text(json.dumps(result.facts, ensure_ascii=False),
-                                     encoding="utf-8")
-    for name, file in ROW_FILES.items():
-        with (folder / file).open("w", encoding="utf-8") as fh:
-            for row in result.rows.get(name, []):
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def load_graph(path: Path | Sequence[Path]) -> Graph:
-    """A graph written by the build (N-Triples: one file, or a list of files whose union
-    is the graph), with the project's prefixes bound."""
-    g = Graph()
-    for one in ([path] if isinstance(path, (str, Path)) else path):
-        g.parse(str(one), format="nt")
-    ns.bind_prefixes(g)
-    return g
-
-
-def ontology_file(name: str) -> Path:
-    """vocab.ttl or shapes.ttl, shipped beside this module."""
-    return Path(__file__).resolve().parent / name
-
-
-def validate_graph(graph: Graph) -> tuple[bool, str]:
-    """(conforms, report text) of a graph against shapes.ttl (pyshacl, vocab.ttl as ontology)."""
-    from pyshacl import validate
-    shapes = Graph().parse(ontology_file("shapes.ttl"))
-    vocab = Graph().parse(ontology_file("vocab.ttl"))
-    conforms, _, text = validate(graph, shacl_graph=shapes, ont_graph=vocab, inference="none",
-                                 advanced=True)
-    return bool(conforms), str(text)
-
-
-# ---- the graph in parts: what an incremental add rewrites (pipeline.update) ------------
-#
-# The graph of a corpus is the union of parts, each a function of a few inputs only:
-#
-#   document D   its node, provisions, responsibilities, mentions, targets, and the source
-#                spans of all these (a provision's span first, without a quote, as a full
-#                build makes it)
-#   cites D      D's citations, as they resolve against the current corpus
-#   pair H~L     the text and target alignments between two documents
-#   spans D      the spans of D that cites and pair parts point at and D's own part does
-#                not make (a passage of D a higher or lower document restates)
-#   global       places, departments, cited documents, indicator concepts — what many
-#                documents share and whose exact form depends on all of them
-#
-# Parts never share a triple, except the small vocabulary concepts (levels, kinds, roles…),
-# which every part reports as `shared` and the global part writes once.  Each part is
-# made by the same _Builder methods a full build uses, so the union equals the full build.
-
-_GLOBAL_SUBJECTS = (str(ns.ID["place/"]), str(ns.ID["indicator/"]))
-
-
-class _Sink:
-    """The part of rdflib.Graph the builder uses: an insertion-ordered set of triples."""
-
-    def __init__(self) -> None:
-        self.triples: dict[tuple, None] = {}
-
-    def add(self, triple: tuple) -> None:
-        self.triples[triple] = None
-
-    def __contains__(self, triple: tuple) -> bool:
-        return triple in self.triples
-
-
-@dataclass
-class Part:
-    """One part of the graph: its own N-Triples lines and what it contributes elsewhere."""
-
-    lines: list[str]
-    shared: list[str] = field(default_factory=list)      # vocabulary concept lines
-    spans: list[tuple[str, int, int]] = field(default_factory=list)   # (doc, start, end)
-    facts: dict[str, dict] = field(default_factory=dict)
-
-
-class PartBuilder(_Builder):
-    """A _Builder writing into a triple set, asking for spans instead of making them."""
-
-    new_graph = staticmethod(_Sink)
-
-    def __init__(self, docs: Sequence[Document], make_spans: bool = False):
-        super().__init__(docs)
-        self.make_spans = make_spans
-        self.asked: dict[tuple[str, int, int], None] = {}
-
-    def span(self, doc: Document, start: int, end: int, quote: bool = True) -> URIRef:
-        self.asked[(doc.file, start, end)] = None
-        if self.make_spans:
-            return super().span(doc, start, end, quote)
-        return ns.span_iri(self.keys[doc.file], start, end)
-
-    def part(self, drop: Iterable[URIRef] = ()) -> Part:
-        """The triples made so far, sorted into own lines and shared vocabulary."""
-        dropped = set(drop)
-        own, shared = [], []
-        concepts = self.concepts
-        # A part's subjects and predicates recur line after line: each IRI is checked and
-        # written once per part (the memo lives only as long as the part).
-        iris: dict[URIRef, str] = {}
-        for s, p, o in self.g.triples:
-            if s in dropped or str.startswith(s, _GLOBAL_SUBJECTS):   # not rdflib's slow one
-                continue
-            obj = (_quoteLiteral(o) if isinstance(o, Literal)
-                   else iris.get(o) or iris.setdefault(o, _nt_iri(o)))
-            line = (f"{iris.get(s) or iris.setdefault(s, _nt_iri(s))} "
-                    f"{iris.get(p) or iris.setdefault(p, _nt_iri(p))} {obj} .\n")
-            (shared if s in concepts else own).append(line)
-        return Part(own, shared, list(self.asked), self.facts)
-
-
-_NOT_IN_IRI = re.compile(r'[<>" {}|\\^`]')       # what rdflib's URIRef.n3() refuses
-
-
-def _nt_iri(term: URIRef) -> str:
-    if _NOT_IN_IRI.search(term):
-        raise ValueError(f"not an IRI N-Triples can hold: {term!r}")
-    return f"<{term}>"
-
-
-def nt_line(triple: tuple) -> str:
-    """One triple as rdflib's N-Triples serializer writes it (same escaping), without its
-    per-term method calls: the parts of a large corpus are millions of lines."""
-    s, p, o = triple
-    obj = _quoteLiteral(o) if isinstance(o, Literal) else _nt_iri(o)
-    return f"{_nt_iri(s)} {_nt_iri(p)} {obj} .\n"
-
-
-def stub(meta) -> Document:
-    """A document known by its metadata alone (a citation's target, the global part)."""
-    return Document(meta, "", ())
-
-
-def document_part(doc: Document, issuers: Sequence[str], responsibilities: Sequence[Any],
-                  mentions: Sequence[Any], targets: Sequence[Any]
-                  ) -> tuple[Part, dict, dict, list[dict], list[str]]:
-    """Part "document": (part, tasks, mentioned, target rows, target IRIs in order); the
-    part's `spans` are every span it makes."""
-    b = PartBuilder([doc], make_spans=True)
-    b.documents({doc.file: tuple(issuers)})
-    tasks, mentioned = b.responsibilities(DepartmentFacts(Resolver(), list(responsibilities),
-                                                          list(mentions)))
-    rows, iris = b.targets(targets)
-    return b.part(), dict(tasks), dict(mentioned), rows, [str(iris[id(t)]) for t in targets]
-
-
-def citation_part(doc: Document, facts: CitationFacts, cited_docs: Sequence[Any]
-                  ) -> tuple[Part, list[dict]]:
-    """Part "cites": one document's citations; the cited nodes belong to the global part.
-    `cited_docs` are the metadata of the corpus documents its citations resolve to."""
-    b = PartBuilder([doc, *[stub(m) for m in cited_docs if m.file != doc.file]])
-    rows = b.citations(facts)
-    targets = [ns.doc_iri(b.keys[c.resolves_to]) if c.resolves_to in b.by_file
-               else ns.cited_document_iri(c.identity) for c in facts.cited.values()]
-    return b.part(drop=targets), rows
-
-
-def pair_part(higher: Document, lower: Document, alignments: Sequence[Any],
-              target_alignments: Sequence[Any], target_iris: dict[int, URIRef]
-              ) -> tuple[Part, list[dict], list[dict]]:
-    """Part "pair": (part, text alignment rows, target alignment rows)."""
-    b = PartBuilder([higher, lower])
-    text_rows = b.alignments(alignments, [], {})
-    target_rows = b.alignments([], target_alignments, target_iris)
-    return b.part(), text_rows, target_rows
-
-
-def span_lines(doc: Document, spans: Iterable[tuple[int, int]]) -> list[str]:
-    """Part "spans": spans of `doc` (its text needed, not its provisions) that other parts
-    point at and its own part does not make — never a provision's, so all with a quote.
-
-    The lines _Builder.span makes, written directly: a partner's spans are written again
-    on every add that aligns with it, and rdflib terms cost ten times the formatting."""
-    from rdflib.plugins.serializers.nt import _quote_encode
-    key = doc.meta.key
-    source = f"<{ns.doc_iri(key)}>"
-    a, selector = f"<{RDF.type}>", f"<{OA.hasSelector}>"
-    integer = f"^^<{XSD.integer}>"
-    out = []
-    for start, end in sorted(set(spans)):
-        iri, pos = f"<{ns.span_iri(key, start, end)}>", f"<{ns.position_selector_iri(key, start, end)}>"
-        q = f"<{ns.quote_selector_iri(key, start, end)}>"
-        out += [f"{iri} {a} <{OA.SpecificResource}> .\n",
-                f"{iri} <{OA.hasSource}> {source} .\n",
-                f"{iri} {selector} {pos} .\n",
-                f"{pos} {a} <{OA.TextPositionSelector}> .\n",
-                f'{pos} <{OA.start}> "{start}"{integer} .\n',
-                f'{pos} <{OA.end}> "{end}"{integer} .\n',
-                f"{iri} {selector} {q} .\n",
-                f"{q} {a} <{OA.TextQuoteSelector}> .\n",
-                f"{q} <{OA.exact}> {_quote_encode(doc.source[start:end])} .\n"]
-    return out
-
-
-def global_lines(metas: Sequence[Any], resolver: Resolver, tasks: dict[str, list[dict]],
-                 mentioned: dict[str, list[str]], cited: dict[str, Any],
-                 targets: Iterable[Any], cache: "DepartmentLines | None" = None
-                 ) -> tuple[list[str], list[dict]]:
-    """Part "global": places (in the order a full build meets them), departments, cited
-    documents, indicator concepts; with the department export rows.  `cache`: the
-    department nodes' lines of an earlier run (see DepartmentLines), used and updated."""
-    b = _GlobalBuilder([stub(m) for m in metas], cache)
-    for meta in metas:
-        if meta.region:                                   # as _Builder.documents does
-            b.place(meta.region, meta.level)
-    rows = b.department_nodes(resolver, tasks, mentioned)
-    b.citations(CitationFacts([], dict(cited)))
-    labelled: set[URIRef] = set()
-    # Only the key and the wording make an indicator's lines, and a repeated pair adds
-    # nothing: each pair once, in order of first use (tens of thousands of targets, a few
-    # thousand pairs).
-    for key, indicator in dict.fromkeys((t.indicator_key, t.indicator) for t in targets):
-        b.indicator(_IndicatorKey(key, indicator), labelled)
-    return [t if isinstance(t, str) else nt_line(t) for t in b.g.triples], rows
-
-
-_SOURCES = ("graph.py", "namespaces.py", "departments.py", "places.py")
-_CALL = "\x00"
-
-
-def _code_digest() -> str:
-    """The code a department node's lines come from: a cache made by other code is void."""
-    here = Path(__file__).parent
-    h = hashlib.sha1()
-    for name in _SOURCES:
-        h.update((here / name).read_bytes())
-    return h.hexdigest()
-
-
-@dataclass
-class DepartmentLines:
-    """The lines of every department node of the global part, by what they are made of.
-
-    A department node is a function of the department and its aliases alone; at a few
-    thousand documents the global part has ~10,000 of them, and an add changes a few, yet
-    making them all again was a fifth of an add's time.  Each entry is what
-    PartBuilder.department did, in order: its own lines (N-Triples text), and the calls
-    for the shared nodes it uses (places, concepts, levels), which are made again so that
-    the part comes out exactly as without the cache — line for line, in the same order."""
-
-    code: str
-    entries: dict[str, list]                  # slug → [inputs, ops as text]
-    used: dict[str, list] = field(default_factory=dict)
-    made: int = 0                             # entries made (not found) this time
-
-    @classmethod
-    def empty(cls) -> "DepartmentLines":
-        return cls(_code_digest(), {})
-
-    @classmethod
-    def from_data(cls, data: dict | None) -> "DepartmentLines":
-        """The cache as to_data left it; empty if made by other code or not well formed."""
-        code = _code_digest()
-        if not isinstance(data, dict) or data.get("code") != code:
-            return cls(code, {})
-        entries = data.get("entries")
-        if not isinstance(entries, dict) or not all(
-                isinstance(e, list) and len(e) == 2 and all(isinstance(x, str) for x in e)
-                for e in entries.values()):
-            return cls(code, {})
-        return cls(code, entries)
-
-    def to_data(self) -> dict:
-        """What was used this time (a department no longer in the corpus is dropped)."""
-        return {"code": self.code, "entries": self.used}
-
-    @property
-    def changed(self) -> bool:
-        return bool(self.made) or self.used.keys() != self.entries.keys()
-
-
-class _GlobalBuilder(PartBuilder):
-    """PartBuilder for the global part, its department nodes replayed from a cache."""
-
-    def __init__(self, docs: Sequence[Document], cache: DepartmentLines | None):
-        super().__init__(docs)
-        self.cache = cache
-        self.called: set[str] = set()           # the calls replayed (few, much repeated)
-
-    def department(self, dept: Department, aliases: Iterable[str]) -> None:
-        if self.cache is None:
-            super().department(dept, aliases)
-            return
-        aliases = list(aliases)
-        inputs = f"{dept!r} {aliases!r}"      # every field (a dataclass's repr), in order
-        entry = self.cache.entries.get(dept.slug)
-        if entry is None or entry[0] != inputs:
-            # made now (its lines are in), and kept for the next time
-            self.cache.used[dept.slug] = [inputs, self._record(dept, aliases)]
-            self.cache.made += 1
-            return
-        self.cache.used[dept.slug] = entry
-        for line in entry[1].split("\n")[:-1]:
-            if not line.startswith(_CALL):
-                self.add(line + "\n")
-                continue
-            if line in self.called:
-                continue            # the same call again adds nothing (its node is there)
-            self.called.add(line)
-            op = json.loads(line[1:])
-            if op[0] == "place":
-                self.place(*op[1:])
-            elif op[0] == "level":
-                self.level(op[1])
-            else:
-                self.concept(URIRef(op[1]), URIRef(op[2]), *op[3:])
-
-    def _record(self, dept: Department, aliases: list[str]) -> str:
-        """PartBuilder.department, run, with what it did: the lines it added itself and
-        the shared-node calls it made (what those add inside is theirs, not recorded), as
-        one text: a line per op, a call written as _CALL + its JSON (an N-Triples line
-        never starts with it).  One string per department: the cache loads in a blink."""
-        ops: list[str] = []
-        depth = [0]
-        add, place, level, concept = self.add, self.place, self.level, self.concept
-
-        def calling(name: str, method, encode):
-            def call(*args):
-                if depth[0] == 0:
-                    ops.append(_CALL + json.dumps([name, *encode(args)], ensure_ascii=False)
-                               + "\n")
-                depth[0] += 1
-                try:
-                    return method(*args)
-                finally:
-                    depth[0] -= 1
-            return call
-
-        def adding(triple: tuple) -> None:
-            if depth[0] == 0:
-                ops.append(nt_line(triple))
-            add(triple)
-
-        self.add = adding
-        self.place = calling("place", place, list)
-        self.level = calling("level", level, list)
-        self.concept = calling("concept", concept,
-                               lambda a: [str(a[0]), str(a[1]), *a[2:]])
-        try:
-            super().department(dept, aliases)
-        finally:
-            self.add = add
-            del self.place, self.level, self.concept
-        return "".join(ops)
-
-
-@dataclass(frozen=True)
-class _IndicatorKey:
-    """What PartBuilder.indicator reads of a target."""
-
-    indicator_key: str
-    indicator: str

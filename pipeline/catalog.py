@@ -34,8 +34,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
-from policykg.ontology.graph import ROW_FILES
-from policykg.ontology.graph import FACTS_FILE
+from policykg.ontology.graph_files import ROW_FILES
+from policykg.ontology.graph_files import FACTS_FILE
 from policykg.corpus.files import NotBuilt
 from policykg.pipeline import layout
 
@@ -45,7 +45,7 @@ log = logging.getLogger("policykg.catalog")
 
 
 def _row_files() -> dict[str, str]:
-    # ontology.graph names the export files; imported late, it brings rdflib.
+    # ontology.graph_files names the export files; imported late, it brings rdflib.
     return ROW_FILES
 
 _TABLES = """

@@ -19,7 +19,8 @@ from policykg.ontology.citations import (CitedDocument)
 from policykg.indexer.index import build_index
 from policykg.indexer.analysis import INDEX_DIR, department_aliases
 from policykg.pipeline.datadir import write_json, write_jsonl
-from policykg.ontology.graph import graph_from_parts, graph_parts, write_graph_build
+from policykg.ontology.graph_build import graph_from_parts, graph_parts
+from policykg.ontology.graph_files import write_graph_build
 from policykg.ontology.extract import parts_from_extracts
 from policykg.corpus.files import write_fresh_json
 from policykg.pipeline.outputs import global_part, write_graph, write_outputs

@@ -39,7 +39,7 @@ from policykg.corpus.files import NotBuilt
 from policykg.indexer.analysis import INDEX_DIR
 from policykg.indexer.tantivy_engine import TINDEX_DIR
 from policykg.ontology.diskstore import STORE_DIR
-from policykg.ontology.graph import FACTS_FILE, GRAPH_FILE, GRAPH_LIST, ROW_FILES
+from policykg.ontology.graph_files import FACTS_FILE, GRAPH_FILE, GRAPH_LIST, ROW_FILES
 
 # Bump when any file above (the catalog and incr/ included) changes meaning; generations
 # of another number are refused.

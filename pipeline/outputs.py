@@ -18,9 +18,10 @@ from policykg.pipeline.rows import provision_rows
 from policykg.corpus.tokenize import Tokenizer
 from policykg.ontology import diskstore
 from policykg.ontology.citations import (CitedDocument)
-from policykg.ontology.graph import (FACTS_FILE, GRAPH_FILE, GRAPH_LIST, ROW_FILES, global_lines)
+from policykg.ontology.graph_files import FACTS_FILE, GRAPH_FILE, GRAPH_LIST, ROW_FILES
+from policykg.ontology.graph_lines import global_lines
 from policykg.pipeline.datadir import write_json
-from policykg.ontology.graph import DepartmentLines
+from policykg.ontology.graph_lines import DepartmentLines
 from policykg.ontology.namespaces import doc_iri
 from policykg.pipeline.catalog import update_catalog
 from policykg.pipeline.catalog import CatalogChange
@@ -35,7 +36,7 @@ DEPARTMENT_LINES = "global.lines"
 def global_part(root: Path, corpus: "Corpus", resolver, cited: dict[str, CitedDocument]
                  ) -> tuple[list[str], list[dict]]:
     """global_lines of the corpus with the department nodes' lines of the previous generation
-    (incr/global.lines, ontology.graph.DepartmentLines; an absent or unreadable file is an
+    (incr/global.lines, ontology.graph_lines.DepartmentLines; an absent or unreadable file is an
     empty cache), written again only when a department node changed.  marshal, not JSON:
     the file is ~28 MB at 2,000 documents and a cache (a file another Python cannot read
     is only a miss), and marshal reads it in a third of the time."""

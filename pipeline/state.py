@@ -19,7 +19,8 @@ from policykg.ontology.alignment import Alignment
 from policykg.ontology.citations import (Citation, CitationFacts, CitedDocument, RawCitation,
                                 citation_keys, meta_keys)
 from policykg.ontology.departments import Department
-from policykg.ontology.graph import citation_part, document_part, empty_facts, pair_part, span_lines
+from policykg.ontology.graph import empty_facts
+from policykg.ontology.graph_lines import citation_part, document_part, pair_part, span_lines
 from policykg.ontology.responsibilities import Mention, Responsibility
 from policykg.ontology.target_alignment import TargetAlignment
 from policykg.ontology.targets import Target
@@ -88,7 +89,7 @@ def _provision(d: dict) -> Provision:
 #                                   later document of each pair), with line ranges
 #   incr/global.nt                  the global part (written every time)
 #   incr/global.lines               its department nodes' lines by their inputs (a cache,
-#                                   marshal; ontology.graph.DepartmentLines): absent,
+#                                   marshal; ontology.graph_lines.DepartmentLines): absent,
 #                                   unreadable or made by other code, it is made again
 
 @dataclass(frozen=True)
@@ -171,7 +172,7 @@ class DocState:
                 "eligible": self.eligible, "tally": self.tally, "ckeys": self.ckeys.to_json()}
 
     def registry_events(self) -> list[tuple[Department, str]]:
-        """Its department registry events, to replay (ontology.graph.replay)."""
+        """Its department registry events, to replay (ontology.graph_build.replay)."""
         return [(Department(**d), alias) for d, alias in self.events]
 
     def raw_citations(self) -> list[RawCitation]:

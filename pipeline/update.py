@@ -13,7 +13,7 @@ again costs minutes at a few hundred documents; what one document changes is sma
   documents, places and indicator concepts, the export rows and facts that list them.
 
 So a full build (pipeline.graph_stage) keeps, beside its outputs, the *parts* its graph is the union of (see
-ontology.graph: one part per document, per document's citations, per aligned pair of
+ontology.graph_lines: one part per document, per document's citations, per aligned pair of
 documents, per document's spans, and one global part) and what each document contributed
 before any cross-document step (its department registry events, its citations as read,
 its targets, its kept shingles).  An add extracts the new document only, aligns it with
@@ -78,8 +78,8 @@ from policykg.corpus.vocabulary import LEVELS
 from policykg.pipeline.datadir import link_tree
 from policykg.ontology import alignment as al
 from policykg.ontology.citations import (read_citations)
-from policykg.ontology.graph import (RecordingResolver,
-                            departments_by_doc, replay, stub)
+from policykg.ontology.graph_build import RecordingResolver, departments_by_doc, replay
+from policykg.ontology.graph_lines import stub
 from policykg.ontology.targets import extract_targets
 from policykg.ontology.target_alignment import TargetAlignment, align_targets
 from policykg.pipeline.citations_delta import reresolve_citations

@@ -131,13 +131,13 @@ def test_offset_maps_kept_for_a_few_documents_give_the_same_links(monkeypatch):
 
 def test_namespace_terms_are_made_once_and_equal_rdflib_s():
     from rdflib.namespace import RDF as RDF_NS
-    from policykg.ontology import graph
+    from policykg.ontology import rdf_terms
     from policykg.ontology.namespaces import POL as POL_NS
-    assert graph.RDF.type == RDF_NS.type and graph.RDF.type is graph.RDF.type
-    assert graph.POL["higher"] == POL_NS["higher"]
-    assert graph.POL["higher"] is graph.POL["higher"]
+    assert rdf_terms.RDF.type == RDF_NS.type and rdf_terms.RDF.type is rdf_terms.RDF.type
+    assert rdf_terms.POL["higher"] == POL_NS["higher"]
+    assert rdf_terms.POL["higher"] is rdf_terms.POL["higher"]
     with pytest.raises(AttributeError):
-        graph.RDF.__no_such_thing__
+        rdf_terms.RDF.__no_such_thing__
 
 
 def test_pair_packs_come_by_owner_in_the_order_owners_first_appear():

@@ -14,7 +14,7 @@ from policykg.corpus.files import NotBuilt
 from policykg.pipeline.generation import Generation
 from policykg.pipeline.datadir import DataDir, read_jsonl
 from ingest_formats import PLAN
-from policykg.ontology.graph import ROW_FILES
+from policykg.ontology.graph_files import ROW_FILES
 
 LIMIT = 20 * 1024 * 1024
 

@@ -14,7 +14,7 @@ from policykg.ontology.departments import Context, Resolver
 from policykg.ontology.responsibilities import extract_departments
 from policykg.ontology.roles import parse_roles
 from policykg.ontology.written_names import is_note
-from policykg.ontology.graph import build_graph
+from policykg.ontology.graph_build import build_graph
 from tests.ingest_formats import to_docx, to_html, to_markdown
 
 FIXTURES = Path(__file__).parent / "fixtures" / "departments"

@@ -9,7 +9,7 @@ from policykg.corpus import load_corpus
 from policykg.corpus.records import DocumentMeta
 from policykg.corpus.segment import segment_document
 from policykg.ontology.extract import extract_document, parts_from_extracts, reads_the_same
-from policykg.ontology.graph import RecordingResolver, graph_parts
+from policykg.ontology.graph_build import RecordingResolver, graph_parts
 
 
 def _doc(file: str, title: str, task: str):

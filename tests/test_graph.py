@@ -15,7 +15,7 @@ from rdflib.namespace import PROV, RDF
 
 from policykg.corpus import load_corpus
 from policykg.ontology.sparql import SparqlError
-from policykg.ontology.graph import build_graph
+from policykg.ontology.graph_build import build_graph
 from policykg.ontology.namespaces import CV, ELI, OA, POL, PREFIXES, department_iri
 from policykg.web.cli import cli
 
@@ -35,7 +35,7 @@ def g(built_graph) -> Graph:
 # ---- the model -------------------------------------------------------------------------------------
 
 def test_graph_validates_against_the_shapes(g):
-    from policykg.ontology.graph import validate_graph
+    from policykg.ontology.graph_files import validate_graph
     conforms, text = validate_graph(g)
     assert conforms, text[:3000]
 

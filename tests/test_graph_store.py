@@ -10,7 +10,7 @@ from rdflib import Graph, Literal
 from rdflib.compare import isomorphic
 
 from policykg.ontology import diskstore, graphstore
-from policykg.ontology.graph import build_graph
+from policykg.ontology.graph_build import build_graph
 from policykg.ontology.namespaces import PREFIXES
 from policykg.ontology.sparql import Limits, SparqlRunner, serialize
 from policykg.web.settings import Settings

@@ -365,7 +365,7 @@ def test_the_state_files_round_trip_through_their_records(built):
 # ---- the add's shortcuts: each equal to the long way ----------------------------------------------
 
 def _global_inputs(folder: Path):
-    from policykg.ontology.graph import replay
+    from policykg.ontology.graph_build import replay
     corpus = state.load_corpus_state(folder)
     order = corpus.order
     resolver = replay(e for f in order for e in corpus.docs[f].registry_events())
@@ -378,7 +378,7 @@ def _global_inputs(folder: Path):
 def test_the_department_lines_cache_gives_the_global_part_line_for_line(built):
     """global_lines with no cache, while filling one, and from it: the same lines in the
     same order, the same rows; a cache of other code or ill-formed is not used."""
-    from policykg.ontology.graph import DepartmentLines, global_lines
+    from policykg.ontology.graph_lines import DepartmentLines, global_lines
     _, gen = built
     inputs = _global_inputs(gen.folder)
     plain = global_lines(*inputs)
@@ -399,7 +399,7 @@ def test_the_department_lines_cache_gives_the_global_part_line_for_line(built):
 
 def test_the_build_keeps_the_department_lines_for_the_next_add(built):
     import marshal
-    from policykg.ontology.graph import DepartmentLines
+    from policykg.ontology.graph_lines import DepartmentLines
     _, gen = built
     data = marshal.loads((gen.folder / "incr" / outputs.DEPARTMENT_LINES).read_bytes())
     assert DepartmentLines.from_data(data).entries

@@ -8,7 +8,8 @@ from rdflib import Literal
 
 from policykg.corpus.records import DocumentMeta
 from policykg.corpus.segment import segment_document
-from policykg.ontology.graph import build_graph, validate_graph
+from policykg.ontology.graph_build import build_graph
+from policykg.ontology.graph_files import validate_graph
 from policykg.ontology.indicators import document_subject, indicator_key, matches, unit_family
 from policykg.ontology.namespaces import POL
 from policykg.ontology.targets import extract_targets

@@ -22,7 +22,8 @@ from policykg.corpus.records import DocumentMeta
 from policykg.corpus.segment import segment_document
 from policykg.indexer.standing import standing
 from policykg.ontology.responsibilities import extract_departments
-from policykg.ontology.graph import build_graph, validate_graph
+from policykg.ontology.graph_build import build_graph
+from policykg.ontology.graph_files import validate_graph
 from policykg.ontology.namespaces import CV, POL, PREFIXES
 from policykg.ontology.tasks import heading_similarity, restatements
 from questions import TASKS
