@@ -211,8 +211,9 @@ def global_lines(metas: Sequence[Any], resolver: Resolver, tasks: dict[str, list
 
 # the builder (graph.py), the terms and literals it writes (rdf_terms.py), the cache's own
 # replay (this file), and the IRIs, departments and places a department node is made of
+# naming.py and its table: the sector labels a department node's lines carry (SECTOR_BY_KEY).
 _SOURCES = ("graph.py", "graph_lines.py", "rdf_terms.py", "namespaces.py", "departments.py",
-            "places.py")
+            "places.py", "naming.py", "dept_naming.toml")
 _CALL = "\x00"
 
 
