@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from policykg.corpus.vocabulary import LEVEL_ORDER
-from policykg.pipeline.catalog import Catalog
+from policykg.pipeline.catalog_reader import Catalog
 
 MIN_BODY = 15       # Han characters of a container's own text beyond its heading: a clause
 CONTAINERS = frozenset({"table", "annex"})

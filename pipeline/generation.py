@@ -11,7 +11,7 @@ from policykg.corpus.records import DocumentMeta
 from policykg.corpus.tokenize import Tokenizer
 from policykg.corpus.files import NotBuilt
 from policykg.pipeline import layout
-from policykg.pipeline.catalog import Catalog, open_catalog
+from policykg.pipeline.catalog_reader import Catalog, open_catalog
 from policykg.pipeline.layout import read_meta
 from policykg.indexer.tantivy_engine import DEFAULT_ENGINE
 from policykg.indexer.engines import open_searcher

@@ -9,7 +9,8 @@ import sqlite3
 import pytest
 
 from policykg.pipeline import ingest, layout
-from policykg.pipeline.catalog import CATALOG_FILE, Catalog, open_catalog, write_catalog
+from policykg.pipeline.catalog import CATALOG_FILE, write_catalog
+from policykg.pipeline.catalog_reader import Catalog, open_catalog
 from policykg.corpus.files import NotBuilt
 from policykg.pipeline.generation import Generation
 from policykg.pipeline.datadir import DataDir, read_jsonl

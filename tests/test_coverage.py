@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from policykg.pipeline.catalog import Catalog, write_catalog
+from policykg.pipeline.catalog import write_catalog
+from policykg.pipeline.catalog_reader import Catalog
 from policykg.pipeline.coverage import (chapters_of, coverage_summary, document_coverage, find_plan,
                               is_formality, substantive)
 
