@@ -44,10 +44,6 @@ BENCH_DEPS = ("psutil", "pyinstrument", "rjieba", "oxrdflib", "matplotlib")
 MEASUREMENTS = ("build", "tokenize", "rjieba", "search", "add", "server")
 GB = 1024 ** 3
 
-TARGETS = {
-    "search_p99_ms": 50, "sparql_p95_ms": 100, "build_ratio": 2.0, "add_s": 2.0,
-    "peak_rss_bytes": 1.5 * GB, "server_rps": 200, "server_p99_ms": 200,
-}
 
 
 def _load() -> list[float]:
