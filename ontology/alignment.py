@@ -3,28 +3,18 @@
 Plans restate the plans above them — word for word or lightly edited — without citing them.
 The links are found from the texts alone:
 
-1. Each document becomes one stream of normalised characters (width folded, lower case,
-   punctuation and whitespace dropped; 《titles》 and 〔numbers〕 masked, since a shared
-   citation is a citation, not a restatement), provision by provision and paragraph by
-   paragraph, with a break between them so that no shared passage spans two.  Each character
-   remembers its provision and its place in that provision's own text, so a link is made at
-   the finest provision that holds the passage.
-2. Every K-character shingle is hashed (crc32: the same on every run and machine).  Its
-   document frequency goes into a count-min sketch — fixed memory, never under-counts — and
-   winnowing (Schleimer et al., 2003) keeps, of every WINDOW consecutive shingles, the one
-   with the smallest hash: every common run of WINDOW + K - 1 characters shares a kept
-   shingle.  The kept shingles that two documents share go into one inverted index
-   (shingle → document, position); no two provisions are compared unless they share one.
-3. A shingle's weight is its rarity across the corpus, a smoothed inverse document
-   frequency normalised to 1 for a shingle only two documents share, falling towards 0 for
-   one every document has.  Boilerplate every plan repeats (以习近平新时代中国特色社会主义
-   思想为指导……) is discounted by the corpus itself, never by a stop list.
-4. Candidates first, as near-duplicate detection does: for each lower document and each
+1. Each document becomes one stream of normalised characters, its K-character shingles
+   hashed and winnowed, and each shingle weighed by its rarity across the corpus: a
+   smoothed inverse document frequency, so that boilerplate every plan repeats is
+   discounted by the corpus itself (ontology.fingerprints).  The kept shingles that two
+   documents share go into one inverted index (shingle → document, position); no two
+   provisions are compared unless they share one.
+2. Candidates first, as near-duplicate detection does: for each lower document and each
    higher level, the allowed higher documents sharing its eligible kept shingles are ranked
    by the rarity-weighted shingles they share, as a greedy cover (a second copy of the best
    source adds nothing), and only the TOP_K best are compared closely.  A shingle more than
    MAX_LEVEL_POSTINGS documents of one level keep is that level's formula and ranks nothing.
-5. Each shared kept shingle between a candidate and the lower document seeds a local
+3. Each shared kept shingle between a candidate and the lower document seeds a local
    alignment, extended to the maximal common substring; its weight is its length times the
    mean weight of all its shingles.  In each higher document each lower character is
    credited to its best source (a sentence the higher plan repeats in three boxes is
@@ -32,46 +22,39 @@ The links are found from the texts alone:
    order in both texts, a light edit between two pieces costing GAP_COST per character —
    reaches MIN_WEIGHT weighted characters: about one distinctive clause.  Stock phrases
    scattered through two paragraphs do not add up to a passage.
-6. Once per level: the heaviest links of a level claim their lower characters first, and a
+4. Once per level: the heaviest links of a level claim their lower characters first, and a
    link is kept only if what it explains beyond them still reaches MIN_WEIGHT — a lower
    provision links to its provincial and national sources, not to thirty copies of them.
 
-Direction comes from DocumentMeta.level (national > provincial > municipal > county);
-documents at the same level are never aligned, a document never takes up one issued after
-it, and only the plans of its own hierarchy (Hierarchy: national, its province's, its
-city's).  Cost grows with the text and with TOP_K per level — never with all pairs of
-documents sharing a passage, nor with all pairs of provisions; the links are at most a few
-per lower provision and level.
+Which plans may take up which — a higher level, not issued later, in the document's own
+line of government — is ontology.plan_hierarchy.  Cost grows with the text and with TOP_K
+per level — never with all pairs of documents sharing a passage, nor with all pairs of
+provisions; the links are at most a few per lower provision and level.
 """
 from __future__ import annotations
 
 import math
 import re
-import unicodedata
-import zlib
 from array import array
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
-from functools import cache
-from typing import Callable, Iterable, Sequence
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Callable, Sequence
 
 import numpy as np
 
-from policykg.corpus.gazetteer import gazetteer
 from policykg.corpus.records import Document, Provision
 from policykg.corpus.vocabulary import LEVELS
+from policykg.ontology.fingerprints import (BREAK, K, DocumentFrequency, Stream,
+                                            eligible_positions, prepare_streams,
+                                            shingle_hash_array, within)
+from policykg.ontology.plan_hierarchy import Hierarchy, lower_rank, source_level
 from policykg.ontology.spans import OffsetMap
 
-K = 8                 # shingle length, characters
-WINDOW = 4            # winnowing window: common runs of K + WINDOW - 1 = 11 chars always seed
 MIN_FRAGMENT = 10     # a shorter common string is a phrase, not a passage
 MIN_WEIGHT = 20.0     # IDF-weighted characters of one passage for a link: a distinctive clause
 GAP_COST = 0.1        # weighted characters lost per character of edit between two pieces
 MAX_GAP = 60          # pieces further apart are two passages, not one edited one
-SEED_MIN_WEIGHT = 0.05   # shingles more common than this are never seeds (pure formula)
-MAX_POSTINGS = 64     # per shingle and document: a string repeated more often is formula
 SCORE_SCALE = 25.0    # score = 1 - exp(-weight / SCORE_SCALE)
-BREAK = "\x00"
 
 
 @dataclass(frozen=True)
@@ -96,411 +79,11 @@ class Alignment:
                 "score": self.score, "evidence": self.evidence}
 
 
-# ---- streams ----------------------------------------------------------------------------------
-
-@dataclass
-class Stream:
-    doc: Document
-    text: str
-    prov: array                     # per character: index into doc.provisions (-1: a break);
-                                    # 2-byte ints where they fit (narrow)
-    at: array                       # per character: index into that provision's own_text
-    fp_pos: array = field(default_factory=lambda: array("i"))   # kept shingles, ascending
-    fp_hash: array = field(default_factory=lambda: array("I"))  # … and their hashes
-    posts: "_Posts | None" = None   # eligible kept shingles and places (eligible_positions)
-    cum: array | None = None        # running sum of shingle weights (see _weights_sum)
-
-
-# Titles, document numbers, titles inside titles: a shared citation is not a restatement.
-_MASK = re.compile(r"《[^《》\n]{0,80}》|〔[^〔〕\n]{0,12}〕|<[^<>\n]{1,80}>|\n")
-_WORD = re.compile(r"[^\W_]+")
-
-
-def _fold(text: str) -> str:
-    """Width folded and lower-cased, one character for one character."""
-    folded = unicodedata.normalize("NFKC", text).lower()
-    if len(folded) == len(text):
-        return folded
-    out = []
-    for c in text:
-        f = unicodedata.normalize("NFKC", c).lower()
-        out.append(f if len(f) == 1 else c)
-    return "".join(out)
-
-
-def build_stream(doc: Document) -> Stream:
-    """The document as one string of letters and digits, with breaks between paragraphs."""
-    parts: list[str] = []
-    prov, at = array("i"), array("i")
-
-    def brk() -> None:
-        if parts and parts[-1] != BREAK:
-            parts.append(BREAK)
-            prov.append(-1)
-            at.append(-1)
-
-    for index, p in enumerate(doc.provisions):
-        own = p.own_text
-        skip = len(p.number) if p.number and own.startswith(p.number) else 0
-        folded = _fold(own)
-        pos = skip
-        for m in [*_MASK.finditer(folded, skip), None]:
-            stop = m.start() if m else len(folded)
-            for w in _WORD.finditer(folded, pos, stop):
-                parts.append(w.group())
-                prov.extend([index] * (w.end() - w.start()))
-                at.extend(range(w.start(), w.end()))
-            if m:
-                brk()
-                pos = m.end()
-        brk()
-    return Stream(doc, "".join(parts), narrow(prov), narrow(at))
-
-
-def narrow(places: array) -> array:
-    """Per-character indices as 2-byte ints when they fit (they nearly always do: a
-    provision index, a place in one provision's text), else as they are: every higher
-    document's stream is held through the whole alignment."""
-    values = np.frombuffer(places, dtype=np.int32)
-    if len(values) and (values.min() < -1 or values.max() > 32767):
-        return places
-    return array("h", values.astype(np.int16).tobytes())
-
-
-def wide(places: array) -> array:
-    """A stream's per-character indices as 4-byte ints (the stream file's format)."""
-    if places.typecode == "i":
-        return places
-    return array("i", np.frombuffer(places, dtype=np.int16).astype(np.int32).tobytes())
-
-
-NO_SHINGLE = 1 << 32          # above every crc32: a shingle across a break is never kept
-
-
-def shingle_hashes(text: str) -> list[int]:
-    """crc32 of every K-character shingle (of its UTF-32 bytes); NO_SHINGLE across a break."""
-    return shingle_hash_array(text).tolist()
-
-
-@cache
-def _crc_tables() -> tuple[int, np.ndarray]:
-    """crc32 is affine over GF(2) for a fixed length: crc32(m) = crc32(zeros) xor, for each
-    byte place k, table[k][m[k]].  The tables of a K-character (4K-byte) shingle."""
-    size = 4 * K
-    zero = zlib.crc32(bytes(size))
-    table = np.zeros((size, 256), dtype=np.uint32)
-    for k in range(size):
-        for v in range(256):
-            one = bytearray(size)
-            one[k] = v
-            table[k, v] = zlib.crc32(bytes(one)) ^ zero
-    return zero, table
-
-
-def shingle_hash_array(text: str) -> np.ndarray:
-    """shingle_hashes as an int64 array, every crc32 at once: the same values as
-    zlib.crc32 of each shingle's bytes (tests/test_alignment.py checks), not one call per
-    character — hashing was a fifth of the alignment's time."""
-    n = max(len(text) - K + 1, 0)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    zero, table = _crc_tables()
-    raw = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint8)
-    out = np.full(n, zero, dtype=np.uint32)
-    for k in range(4 * K):
-        out ^= table[k][raw[k:k + 4 * n:4]]
-    hashes = out.astype(np.int64)
-    # a shingle with a break in it is never a shingle of the text
-    codes = raw.view("<u4")                  # one code point per character
-    breaks = np.concatenate([[0], np.cumsum(codes == ord(BREAK))])
-    hashes[breaks[K:K + n] - breaks[:n] > 0] = NO_SHINGLE
-    return hashes
-
-
-def winnow(hashes: Sequence[int]) -> list[int]:
-    """Positions holding the minimum hash of some WINDOW consecutive ones.
-
-    A position is kept when its hash equals the largest of the window minima around it —
-    every window minimum, computed over numpy arrays instead of a Python loop.
-    """
-    n = len(hashes)
-    if n < WINDOW:
-        low = min(hashes, default=NO_SHINGLE)
-        return [i for i, h in enumerate(hashes) if h == low != NO_SHINGLE][-1:]
-    return _winnow_array(np.asarray(hashes, dtype=np.int64)).tolist()
-
-
-def _winnow_array(h: np.ndarray) -> np.ndarray:
-    """winnow over an int64 array of at least WINDOW hashes: the kept positions."""
-    n = len(h)
-    minima = np.lib.stride_tricks.sliding_window_view(h, WINDOW).min(axis=1)
-    pad = np.full(WINDOW - 1, -1, dtype=np.int64)
-    padded = np.concatenate([pad, minima, pad])   # padded[j + WINDOW - 1] = min of window j
-    around = np.lib.stride_tricks.sliding_window_view(padded, WINDOW)[:n].max(axis=1)
-    return np.flatnonzero((h == around) & (h != NO_SHINGLE))
-
-
-# ---- document frequency -----------------------------------------------------------------------
-
-class DocumentFrequency:
-    """How many documents contain each shingle: a count-min sketch of two rows.
-
-    Fixed memory whatever the corpus; a collision can only over-count, which makes a
-    shingle look more common — a link is lost, never invented.
-    """
-
-    def __init__(self, expected: int):
-        bits = max(16, min(25, (4 * max(expected, 1)).bit_length()))
-        self.mask = (1 << bits) - 1
-        self.rows = (array("H", bytes(2 << bits)), array("H", bytes(2 << bits)))
-        self.n_docs = 0
-        self._table: list[float] = []       # weight by document frequency, once counted
-
-    def counts(self, hashes: Sequence[int]) -> list[int]:
-        """Document frequency of each hash (0 for a shingle across a break)."""
-        r0, r1 = self.rows
-        mask = self.mask
-        return [min(r0[h & mask], r1[((h * 0x9E3779B1) >> 13) & mask]) if h != NO_SHINGLE else 0
-                for h in hashes]
-
-    def counts_array(self, hashes: np.ndarray) -> np.ndarray:
-        """counts() of an array of hashes (never NO_SHINGLE: kept shingles), as an int64 array."""
-        h = np.asarray(hashes, dtype=np.uint64)
-        r0, r1 = (np.frombuffer(r, dtype=np.uint16) for r in self.rows)
-        i, j = self._cells(h)
-        return np.minimum(r0[i], r1[j]).astype(np.int64)
-
-    def _cells(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The sketch cells of uint64 hashes (< 2**32: the product fits in 64 bits)."""
-        mask = np.uint64(self.mask)
-        return h & mask, ((h * np.uint64(0x9E3779B1)) >> np.uint64(13)) & mask
-
-    def add_document(self, hashes: Sequence[int]) -> None:
-        self.n_docs += 1
-        h = np.asarray(hashes, dtype=np.int64)
-        distinct = np.unique(h[h != NO_SHINGLE]).astype(np.uint64)
-        for row, cells in zip(self.rows, self._cells(distinct)):
-            # each distinct hash adds one to its cell, saturating (as one at a time would)
-            view = np.frombuffer(row, dtype=np.uint16)
-            at, times = np.unique(cells, return_counts=True)
-            view[at] = np.minimum(view[at].astype(np.int64) + times, 0xFFFF)
-
-    def weights(self, hashes: Sequence[int]) -> list[float]:
-        table, top = self._weight_table(), self.n_docs
-        return [table[min(c, top)] for c in self.counts(hashes)]
-
-    def weights_array(self, hashes: np.ndarray) -> np.ndarray:
-        """weights() of an int64 array of hashes (NO_SHINGLE weighs 0), as a float64 array."""
-        h = np.asarray(hashes, dtype=np.int64)
-        real = h != NO_SHINGLE
-        counts = np.zeros(len(h), dtype=np.int64)
-        counts[real] = self.counts_array(h[real])
-        table = np.array(self._weight_table(), dtype=np.float64)
-        return table[np.minimum(counts, self.n_docs)]
-
-    def _weight_table(self) -> list[float]:
-        if len(self._table) != self.n_docs + 1:
-            self._table = [0.0] + [idf_weight(df, self.n_docs)
-                                   for df in range(1, self.n_docs + 1)]
-        return self._table
-
-    def seed_limit(self) -> int:
-        """The largest document frequency a seed may have (weight >= SEED_MIN_WEIGHT; the
-        weight falls as the frequency grows)."""
-        table = self._weight_table()
-        return max((c for c in range(len(table)) if table[c] >= SEED_MIN_WEIGHT), default=0)
-
-
-def idf_weight(df: int, n_docs: int) -> float:
-    """1 for a shingle two documents share, towards 0 as every document has it."""
-    if df <= 2 or n_docs <= 2:
-        return 1.0
-    w = math.log((n_docs + 1) / df) / math.log((n_docs + 1) / 2)
-    return min(1.0, max(0.0, w))
-
-
 # ---- the search -------------------------------------------------------------------------------
 
 TOP_K = 5               # candidate higher documents per level for one lower document
 MAX_LEVEL_POSTINGS = 24  # a fingerprint more allowed higher documents of one level keep is
                          # that level's formula: it says nothing about which one is the source
-
-
-def _level(doc: Document) -> int | None:
-    """The document's level as a source: None when unknown (it is nobody's source)."""
-    return LEVELS.index(doc.meta.level) if doc.meta.level in LEVELS else None
-
-
-# A document whose level is unknown is still below the national one (every plan in the
-# country is): it takes up the national plans, and nothing below them, which it might be
-# above or beside.  Silence would lose every link of a plan restating the national one.
-UNKNOWN_BELOW = 1
-
-
-def lower_rank(level: str | None) -> int:
-    """The level a document looks up from, as a lower document: its own, or just below
-    national when unknown (UNKNOWN_BELOW)."""
-    return LEVELS.index(level) if level in LEVELS else UNKNOWN_BELOW
-
-
-def may_take_up(higher: Document, lower: Document) -> bool:
-    """Direction: strictly higher level, and not issued after the lower document."""
-    hl, ll = _level(higher), lower_rank(lower.meta.level)
-    if hl is None or hl >= ll:
-        return False
-    if higher.meta.date and lower.meta.date and lower.meta.date < higher.meta.date:
-        return False
-    return True
-
-
-# A region's name without its administrative suffix, as texts name it ("广东省" → "广东").
-_REGION_SUFFIX = re.compile(r"(特别行政区|(壮族|回族|维吾尔)?自治区|自治州|省|市|地区|盟)$")
-
-
-_ENCLOSING = re.compile(r"(.{2,}?[市州盟])(?=..)")
-
-
-def region_stem(region: str) -> str:
-    stem = _REGION_SUFFIX.sub("", region)
-    return stem if len(stem) >= 2 else region
-
-
-class Hierarchy:
-    """Which higher documents are in a lower document's own line of government.
-
-    A plan takes up its own province's plans and the national ones, not another province's
-    (the same national text restated by 30 provinces is 30 restatements, not 30 sources).
-    The metadata gives each document its own region ("东莞市", "浏阳市", "北京市朝阳区"), not
-    the regions above it.  Those come from the gazetteer of China's divisions
-    (corpus.gazetteer): 浏阳市 is under 长沙市 under 湖南省, a district of 北京市 under 北京市
-    with no city between (so no municipal plan is its own), whatever province.  A region the
-    gazetteer does not know is read as before: the region of the level above that its name
-    begins with (沈阳市铁西区 → 沈阳市), else the one of the corpus's regions at that level
-    its text names most often (a 东莞 plan names 广东 far more than any other province).
-    A document whose line stays unknown is not restricted: candidate ranking bounds it.
-    National documents are in every hierarchy.
-    """
-
-    def __init__(self, metas: Iterable):
-        regions: dict[int, set[str]] = defaultdict(set)
-        for m in metas:
-            if m.level in LEVELS and m.region:
-                regions[LEVELS.index(m.level)].add(m.region)
-        self.regions = {lv: tuple(sorted(rs)) for lv, rs in regions.items()}
-        self._patterns: dict[int, re.Pattern | None] = {}
-        self._parents: dict[tuple[str, int], str | None] = {}
-
-    def parent(self, doc: Document, level: int) -> str | None:
-        """The region at `level` that `doc` belongs to; None: unknown (no restriction);
-        NOWHERE: none at that level (a 直辖市's district has no city above it)."""
-        key = (doc.file, level)
-        if key not in self._parents:
-            self._parents[key] = self._read_parent(doc, level)
-        return self._parents[key]
-
-    def in_line(self, lower: Document, level: int, region: str) -> bool:
-        """Whether the plans of `region` at `level` are in `lower`'s line."""
-        parent = self.parent(lower, level)
-        return parent is None or same_place(parent, region)
-
-    def _read_parent(self, doc: Document, level: int) -> str | None:
-        if level == 0:
-            return None
-        own = doc.meta.region or ""
-        above = gazetteer_line(own)
-        if above is not None:
-            return above.get(level, NOWHERE)
-        regions = self.regions.get(level, ())
-        prefixed = [r for r in regions if r != own and own.startswith(r)]
-        if prefixed:
-            return max(prefixed, key=len)
-        # "佛山市三水区": the name says the city even when no plan of 佛山 is in the corpus
-        # (then no municipal plan is this district's: better none than a wrong one).
-        unit = _ENCLOSING.match(own)
-        if unit and _level(doc) == level + 1:
-            return unit.group(1)
-        pattern = self._pattern(level)
-        if pattern is None or not doc.source:
-            return None
-        named = Counter(m.group() for m in pattern.finditer(doc.source))
-        ranked = named.most_common(2)
-        if not ranked or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
-            return None
-        stem = ranked[0][0]
-        owners = [r for r in regions if region_stem(r) == stem]
-        return owners[0] if len(owners) == 1 else None
-
-    def _pattern(self, level: int) -> re.Pattern | None:
-        if level not in self._patterns:
-            stems = sorted({region_stem(r) for r in self.regions.get(level, ())},
-                           key=lambda s: (-len(s), s))
-            self._patterns[level] = re.compile("|".join(map(re.escape, stems))) if stems else None
-        return self._patterns[level]
-
-    def contains(self, higher: Document, lower: Document) -> bool:
-        hl = _level(higher)
-        if hl is None or hl == 0 or not higher.meta.region:
-            return True
-        return self.in_line(lower, hl, higher.meta.region)
-
-    def allows(self, higher: Document, lower: Document) -> bool:
-        return may_take_up(higher, lower) and self.contains(higher, lower)
-
-
-NOWHERE = ""          # Hierarchy.parent: no region at that level is the document's own
-
-
-@cache
-def _division(region: str):
-    """The division a region string names in full ([province][city][county]), or None."""
-    if not region:
-        return None
-    found = gazetteer().match(region)
-    return found.division if found is not None and found.end == len(region) else None
-
-
-@cache
-def gazetteer_line(region: str) -> dict[int, str] | None:
-    """Level → the region above (or at) `region` at that level, from the gazetteer: 浏阳市
-    → {0: …, 1: 湖南省, 2: 长沙市, 3: 浏阳市}; None when the gazetteer does not know it."""
-    d = _division(region)
-    if d is None:
-        return None
-    gaz = gazetteer()
-    out: dict[int, str] = {}
-    while d is not None:
-        out[LEVELS.index(d.level)] = gaz.region(d)
-        d = gaz.parent(d)
-    return out
-
-
-def same_place(a: str, b: str) -> bool:
-    """Two region strings for one place (广州市黄埔区 / 黄埔区 under 广州市 alike)."""
-    if a == b:
-        return True
-    da, db = _division(a), _division(b)
-    return da is not None and da == db
-
-
-def prepare_streams(docs: Sequence[Document]) -> tuple[list[Stream], DocumentFrequency]:
-    """Each document's stream with its kept shingles, and how many documents hold each
-    shingle: what find_alignments starts from (the build's incremental state keeps both,
-    pipeline.shingles.corpus_frequency, instead of deriving them a second time)."""
-    streams = [build_stream(d) for d in docs]
-    df = DocumentFrequency(sum(len(s.text) for s in streams))
-    for s in streams:
-        hashes = shingle_hash_array(s.text)
-        df.add_document(hashes)
-        keep_fingerprints(s, hashes)
-    return streams, df
-
-
-def keep_fingerprints(s: Stream, hashes: np.ndarray) -> None:
-    """The stream's kept shingles (winnow) and their hashes, from all its shingle hashes."""
-    kept = (_winnow_array(hashes) if len(hashes) >= WINDOW
-            else np.array(winnow(hashes.tolist()), dtype=np.int64))
-    s.fp_pos = array("i", kept.astype(np.int32).tobytes())
-    s.fp_hash = array("I", hashes[kept].astype(np.uint32).tobytes())
 
 
 def find_alignments(docs: Sequence[Document], *, min_weight: float = MIN_WEIGHT,
@@ -533,7 +116,7 @@ def align_corpus(streams: Sequence[Stream], df: DocumentFrequency,
             out.extend(align_group([streams[i] for i in group], streams[ib], df,
                                    min_weight, offsets))
         streams[ib].cum = None           # needed while it is the lower document only
-        if _level(streams[ib].doc) == len(LEVELS) - 1:
+        if source_level(streams[ib].doc) == len(LEVELS) - 1:
             streams[ib].posts = None     # the last level is never a higher document
     out.sort(key=lambda a: (a.lower_doc, a.lower_span, a.higher_doc, a.higher_span))
     return out
@@ -562,67 +145,6 @@ def _buckets(lower: Document, postings: dict[_Bucket, dict], hierarchy: Hierarch
 
 
 @dataclass(frozen=True)
-class _Posts:
-    """Eligible kept shingles of one stream and their places, as flat arrays: `keys` the
-    shingle hashes (sorted, unique), `places` their places grouped by key (ascending in
-    each group), `starts[k]:starts[k + 1]` key k's group.  Held for every higher document
-    through the whole alignment: 12 bytes a shingle, where a dict of ints took ~100."""
-
-    keys: np.ndarray                # uint32
-    places: np.ndarray              # int32
-    starts: np.ndarray              # int64, len(keys) + 1
-
-    def seeds(self, other: "_Posts") -> tuple[np.ndarray, np.ndarray]:
-        """(my places, other's places) of every pair of places of a shingle both keep."""
-        _, mine, theirs = np.intersect1d(self.keys, other.keys, assume_unique=True,
-                                         return_indices=True)
-        return _expand(self, mine, other, theirs)
-
-
-def _expand(pa: _Posts, ia: np.ndarray, pb: _Posts, ib: np.ndarray
-            ) -> tuple[np.ndarray, np.ndarray]:
-    """Every (place in a, place in b) of the shared keys ia (of a) and ib (of b)."""
-    na = pa.starts[ia + 1] - pa.starts[ia]
-    nb = pb.starts[ib + 1] - pb.starts[ib]
-    if len(na) == 0 or (na.max() == 1 and nb.max() == 1):   # the usual case: one place each
-        return pa.places[pa.starts[ia]], pb.places[pb.starts[ib]]
-    per = na * nb                                  # pairs per shared key
-    key = np.repeat(np.arange(len(ia)), per)
-    k = _within(per)                               # index within the key
-    xa = pa.starts[ia][key] + k // nb[key]
-    xb = pb.starts[ib][key] + k % nb[key]
-    return pa.places[xa], pb.places[xb]
-
-
-def _within(per: np.ndarray) -> np.ndarray:
-    """0, 1, … per[0] - 1, 0, 1, … per[1] - 1, …: each item's index within its group."""
-    return np.arange(per.sum()) - np.repeat(np.cumsum(per) - per, per)
-
-
-def eligible_positions(s: Stream, df: DocumentFrequency) -> _Posts:
-    """The kept shingles that can seed a link, with their places (see _Posts): in another
-    document too, not pure formula, not repeated more than MAX_POSTINGS times here."""
-    if s.posts is None:
-        top = df.seed_limit()
-        hashes = np.frombuffer(s.fp_hash, dtype=np.uint32)
-        places = np.frombuffer(s.fp_pos, dtype=np.int32)
-        counts = df.counts_array(hashes)
-        ok = (counts >= 2) & (counts <= top)
-        hashes, places = hashes[ok], places[ok]
-        order = np.argsort(hashes, kind="stable")      # places stay ascending in a group
-        hashes, places = hashes[order], places[order]
-        keys, sizes = np.unique(hashes, return_counts=True)
-        if len(keys) and sizes.max() > MAX_POSTINGS:
-            wanted = sizes <= MAX_POSTINGS
-            places = places[np.repeat(wanted, sizes)]
-            keys, sizes = keys[wanted], sizes[wanted]
-        starts = np.zeros(len(keys) + 1, dtype=np.int64)
-        np.cumsum(sizes, out=starts[1:])
-        s.posts = _Posts(keys.astype(np.uint32), places.astype(np.int32), starts)
-    return s.posts
-
-
-@dataclass(frozen=True)
 class _Holders:
     """The eligible shingles of one (level, region) of higher documents: `hashes` sorted,
     `docs` the document (index) keeping each, ascending within a hash."""
@@ -637,7 +159,7 @@ def _postings(streams: Sequence[Stream], df: DocumentFrequency) -> dict[_Bucket,
     last = len(LEVELS) - 1
     members: dict[_Bucket, list[int]] = defaultdict(list)
     for d, s in enumerate(streams):
-        lv = _level(s.doc)
+        lv = source_level(s.doc)
         if lv is not None and lv != last:
             members[(lv, s.doc.meta.region or None)].append(d)
     out: dict[_Bucket, _Holders] = {}
@@ -664,7 +186,7 @@ def _held(mine: np.ndarray, postings: Sequence[_Holders]) -> tuple[np.ndarray, n
         per = n[hit]
         at = np.repeat(hit, per)
         found_at.append(at)
-        found_doc.append(bucket.docs[np.repeat(lo[hit], per) + _within(per)])
+        found_doc.append(bucket.docs[np.repeat(lo[hit], per) + within(per)])
     if not found_at:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
     at, docs = np.concatenate(found_at), np.concatenate(found_doc)
@@ -689,7 +211,7 @@ def candidates(streams: Sequence[Stream], ib: int, df: DocumentFrequency,
     ok[found] = [d != ib and allowed(streams[d].doc, lower) for d in found.tolist()]
     at, docs = at[ok[docs]], docs[ok[docs]]
     levels = np.zeros(len(streams), dtype=np.int64)
-    levels[found] = [_level(streams[d].doc) for d in found.tolist()]
+    levels[found] = [source_level(streams[d].doc) for d in found.tolist()]
     # A shingle kept by more than MAX_LEVEL_POSTINGS documents of one level votes there
     # for none (rank_candidates: whether or not other levels keep it too).
     group = at * len(LEVELS) + levels[docs]
@@ -703,7 +225,7 @@ def candidates(streams: Sequence[Stream], ib: int, df: DocumentFrequency,
     hashes, values, owners = mine[at].tolist(), weights[at].tolist(), docs.tolist()
     shared = {owners[i]: dict(zip(hashes[i:j], values[i:j])) for i, j in zip(cuts, cuts[1:])
               if j > i}
-    return _choose(shared, lambda d: _level(streams[d].doc), lambda d: streams[d].doc.file)
+    return _choose(shared, lambda d: source_level(streams[d].doc), lambda d: streams[d].doc.file)
 
 
 def rank_candidates(hashes: Sequence[int], weights: Sequence[float],

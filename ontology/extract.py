@@ -25,8 +25,9 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from policykg.corpus.records import Document
-from policykg.ontology.alignment import (DocumentFrequency, build_stream, find_alignments,
-                                         keep_fingerprints, shingle_hash_array)
+from policykg.ontology.alignment import find_alignments
+from policykg.ontology.fingerprints import (DocumentFrequency, build_stream, keep_fingerprints,
+                                            shingle_hash_array)
 from policykg.ontology.citations import RawCitation, read_citations, resolve_citations
 from policykg.ontology.departments import Department, Resolver
 from policykg.ontology.graph_build import GraphParts, RecordingResolver

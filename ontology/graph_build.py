@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 from policykg.corpus.records import Document
-from policykg.ontology.alignment import find_alignments, prepare_streams
+from policykg.ontology.alignment import find_alignments
+from policykg.ontology.fingerprints import prepare_streams
 from policykg.ontology.citations import (CitationFacts, RawCitation, extract_citations,
                                          read_citations, resolve_citations)
 from policykg.ontology.departments import Department, Resolver
@@ -75,7 +76,7 @@ class GraphParts:
     citations: CitationFacts
     raws: list[RawCitation]
     events: dict[str, list[tuple[Department, str | None]]]
-    # alignment.prepare_streams(docs) as the alignment used it, for the incremental state
+    # fingerprints.prepare_streams(docs) as the alignment used it, for the incremental state
     # to reuse (pipeline.shingles.corpus_frequency); None when alignments were given.
     prepared: tuple | None = None
 

@@ -23,7 +23,7 @@ from typing import Sequence
 from policykg.corpus.records import Document
 from policykg.corpus.vocabulary import LEVELS
 from policykg.ontology.indicators import RATE_UNITS
-from policykg.ontology.alignment import Hierarchy, may_take_up
+from policykg.ontology.plan_hierarchy import Hierarchy, may_take_up
 from policykg.ontology.targets import Target, export_number, unit_key
 
 
@@ -125,13 +125,13 @@ def align_targets(targets: Sequence[Target], docs: Sequence[Document],
     level).  Equal keys are the same concept; rates whose keys differ by one short qualifier
     are "related".  A lower target is compared, at each higher level, with one document
     only: the nearest in its own hierarchy (its province's plan, the national one — see
-    alignment.Hierarchy) that it may take up, preferring the same concept to a related
+    plan_hierarchy.Hierarchy) that it may take up, preferring the same concept to a related
     one, then the latest issued, then the file name; and of that document's targets for
     the indicator the one whose year is nearest (a plan's 2023 and 2025 goals).  So a municipal goal is set against its province's and the
     nation's, not against every province's: the links grow with the targets, not with
     their square.  Keys are grouped by their last two characters so the work stays local;
     the links come in the order of the groups' first use, then of the higher and the
-    lower target in their group.  `hierarchy`: an alignment.Hierarchy of the whole corpus,
+    lower target in their group.  `hierarchy`: a plan_hierarchy.Hierarchy of the whole corpus,
     when `docs` are only some of its documents (the lower ones with their text).
     """
     by_file = {d.file: d for d in docs if d.meta.level in LEVELS}

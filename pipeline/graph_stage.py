@@ -14,7 +14,7 @@ from typing import Sequence
 from policykg.corpus.records import Document
 from policykg.pipeline.rows import document_rows, provision_rows
 from policykg.corpus.tokenize import Tokenizer
-from policykg.ontology import alignment as al
+from policykg.ontology.fingerprints import DocumentFrequency
 from policykg.ontology.citations import (CitedDocument)
 from policykg.indexer.index import build_index
 from policykg.indexer.analysis import INDEX_DIR, department_aliases
@@ -30,7 +30,7 @@ from policykg.pipeline import layout
 from policykg.pipeline.catalog import write_catalog
 
 def reference_generation(folder: Path, docs: Sequence[Document], tokenizer: Tokenizer,
-                         df: al.DocumentFrequency) -> None:
+                         df: DocumentFrequency) -> None:
     """A full build of `docs` into `folder` with a given dictionary and frozen frequencies:
     what an incremental update of the same corpus must equal (used by the tests)."""
     write_json(folder / layout.DOCUMENTS, document_rows(docs))

@@ -15,13 +15,14 @@ from typing import Callable, Sequence
 import numpy as np
 
 from policykg.corpus.records import Document
-from policykg.ontology import alignment as al
-from policykg.ontology.alignment import Alignment
+from policykg.ontology import fingerprints as fp
+from policykg.ontology.alignment import Alignment, align_corpus
+from policykg.ontology.plan_hierarchy import Hierarchy
 from policykg.corpus.files import open_fresh, write_fresh
 
 # ---- the frozen shingle statistics ---------------------------------------------------------------
 
-class FrozenFrequency(al.DocumentFrequency):
+class FrozenFrequency(fp.DocumentFrequency):
     """The shingle document frequencies of the last full build, used to weigh passages.
 
     A shingle two documents share was counted at least twice by the build that saw both;
@@ -30,7 +31,7 @@ class FrozenFrequency(al.DocumentFrequency):
     """
 
     def counts(self, hashes: Sequence[int]) -> list[int]:
-        return [c if c >= 2 or h == al.NO_SHINGLE else 2
+        return [c if c >= 2 or h == fp.NO_SHINGLE else 2
                 for h, c in zip(hashes, super().counts(hashes))]
 
     def counts_array(self, hashes):
@@ -70,38 +71,38 @@ class Shingled:
     eligible: list[int]          # kept shingle hashes that can seed a link (sorted, unique)
 
 
-def shingle(doc: Document, df: al.DocumentFrequency) -> Shingled:
+def shingle(doc: Document, df: fp.DocumentFrequency) -> Shingled:
     """The stream and kept shingles of one document, as find_alignments prepares them."""
-    stream = al.build_stream(doc)
-    al.keep_fingerprints(stream, al.shingle_hash_array(stream.text))
+    stream = fp.build_stream(doc)
+    fp.keep_fingerprints(stream, fp.shingle_hash_array(stream.text))
     return Shingled(stream, eligible_shingles(stream, df))
 
 
-def eligible_shingles(stream, df: al.DocumentFrequency) -> list[int]:
-    """The kept shingles find_alignments seeds and votes with (alignment.eligible_positions)."""
-    return al.eligible_positions(stream, df).keys.tolist()
+def eligible_shingles(stream, df: fp.DocumentFrequency) -> list[int]:
+    """The kept shingles find_alignments seeds and votes with (fingerprints.eligible_positions)."""
+    return fp.eligible_positions(stream, df).keys.tolist()
 
 
 def corpus_frequency(docs: Sequence[Document], prepared: tuple | None = None
                      ) -> tuple[FrozenFrequency, list[Shingled]]:
     """The frequencies find_alignments computes for `docs`, and each document's shingles;
-    `prepared`: what find_alignments started from (alignment.prepare_streams(docs)), taken
+    `prepared`: what find_alignments started from (fingerprints.prepare_streams(docs)), taken
     over instead of hashing the corpus again (and holding every document's hashes)."""
     if prepared is not None:
         return _frozen(*prepared)
-    streams = [al.build_stream(d) for d in docs]
+    streams = [fp.build_stream(d) for d in docs]
     df = FrozenFrequency(sum(len(s.text) for s in streams))
-    hashes = [al.shingle_hash_array(s.text) for s in streams]
+    hashes = [fp.shingle_hash_array(s.text) for s in streams]
     for h in hashes:
         df.add_document(h)
     out = []
     for stream, h in zip(streams, hashes):
-        al.keep_fingerprints(stream, h)
+        fp.keep_fingerprints(stream, h)
         out.append(Shingled(stream, eligible_shingles(stream, df)))
     return df, out
 
 
-def _frozen(streams: Sequence[object], df: al.DocumentFrequency
+def _frozen(streams: Sequence[object], df: fp.DocumentFrequency
             ) -> tuple[FrozenFrequency, list[Shingled]]:
     """corpus_frequency from prepared streams: the same counts (the same sketch, filled
     in the same order), read as frozen; the eligible shingles found again with them."""
@@ -120,8 +121,8 @@ def save_stream(path: Path, stream) -> None:
     """A document's prepared alignment stream, so that aligning with it later costs a read."""
     text = stream.text.encode("utf-8")
     head = json.dumps([len(text), len(stream.prov), len(stream.fp_pos)]).encode() + b"\n"
-    write_fresh(path, head + text + al.wide(stream.prov).tobytes()
-                 + al.wide(stream.at).tobytes() + stream.fp_pos.tobytes()
+    write_fresh(path, head + text + fp.wide(stream.prov).tobytes()
+                 + fp.wide(stream.at).tobytes() + stream.fp_pos.tobytes()
                  + stream.fp_hash.tobytes())
 
 
@@ -134,20 +135,20 @@ def load_stream(path: Path, doc: Document):
     for kind, length in (("i", n), ("i", n), ("i", m), ("I", m)):
         parts.append(array(kind, raw[pos:pos + 4 * length]))
         pos += 4 * length
-    stream = al.Stream(doc, raw[cut + 1:cut + 1 + size].decode("utf-8"), parts[0], parts[1])
+    stream = fp.Stream(doc, raw[cut + 1:cut + 1 + size].decode("utf-8"), parts[0], parts[1])
     stream.fp_pos, stream.fp_hash = parts[2], parts[3]
     return stream
 
 
-def align_streams(streams: Sequence[object], df: al.DocumentFrequency,
+def align_streams(streams: Sequence[object], df: fp.DocumentFrequency,
                   allowed: Callable[[Document, Document], bool] | None = None
                   ) -> list[Alignment]:
     """find_alignments over prepared streams with given frequencies (the same steps)."""
-    hierarchy = al.Hierarchy(s.doc.meta for s in streams) if allowed is None else None
-    return al.align_corpus(streams, df, allowed or hierarchy.allows, hierarchy=hierarchy)
+    hierarchy = Hierarchy(s.doc.meta for s in streams) if allowed is None else None
+    return align_corpus(streams, df, allowed or hierarchy.allows, hierarchy=hierarchy)
 
 
-def frozen_alignments(docs: Sequence[Document], df: al.DocumentFrequency) -> list[Alignment]:
+def frozen_alignments(docs: Sequence[Document], df: fp.DocumentFrequency) -> list[Alignment]:
     """Every text-reuse link among `docs`, weighed with frozen frequencies `df`."""
     return align_streams([shingle(d, df).stream for d in docs], df)
 

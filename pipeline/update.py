@@ -77,6 +77,7 @@ from policykg.corpus.records import Document, DocumentMeta
 from policykg.corpus.vocabulary import LEVELS
 from policykg.pipeline.datadir import link_tree
 from policykg.ontology import alignment as al
+from policykg.ontology import plan_hierarchy
 from policykg.ontology.citations import (read_citations)
 from policykg.ontology.graph_build import RecordingResolver, departments_by_doc, replay
 from policykg.ontology.graph_lines import stub
@@ -161,7 +162,7 @@ def _drop(corpus: Corpus, root: Path, file: str, df: FrozenFrequency) -> None:
 
 def _check_region(corpus: Corpus, meta: DocumentMeta) -> None:
     """Which plans are a lower plan's own is read from the gazetteer, or, for a region it
-    does not know, against the regions the corpus has at each level (alignment.Hierarchy):
+    does not know, against the regions the corpus has at each level (plan_hierarchy.Hierarchy):
     a region coming or going at a level with such plans below it can change that for any
     of them — a build reads them all again."""
     if meta.level not in LEVELS or meta.level == LEVELS[0] or not meta.region:
@@ -170,7 +171,7 @@ def _check_region(corpus: Corpus, meta: DocumentMeta) -> None:
     same = any(m.level == meta.level and m.region == meta.region and f != meta.file
                for f, m in corpus.metas.items())
     below = any(m.level in LEVELS and LEVELS.index(m.level) > level
-                and al.gazetteer_line(m.region or "") is None
+                and plan_hierarchy.gazetteer_line(m.region or "") is None
                 for f, m in corpus.metas.items() if f != meta.file)
     if not same and below:
         raise NotIncremental(f"{meta.region} comes or goes at level {meta.level}")
@@ -223,7 +224,7 @@ def _add(corpus: Corpus, root: Path, doc: Document, df: FrozenFrequency, step: S
     made: list[PairPart] = []
     owner = _new_owner(root, doc.file)
     # its own sources (a document of unknown level looks up to the national plans only)
-    for above in range(al.lower_rank(doc.meta.level)):
+    for above in range(plan_hierarchy.lower_rank(doc.meta.level)):
         made += realign.regroup([doc.file], above, None, owner)
     if level is not None:                       # whose source it is: only with a level
         lowers = realign.affected(doc.meta, own.eligible,
@@ -260,7 +261,7 @@ class _Realigner:
         self.docs = dict(docs)
         self.streams = dict(streams or {})
         self.sources: dict[str, Document] = {}
-        self.hierarchy = al.Hierarchy(corpus.metas.values())
+        self.hierarchy = plan_hierarchy.Hierarchy(corpus.metas.values())
         added = {f: s.eligible for f, s in corpus.docs.items() if s.eligible is not None}
         self.index = ShingleIndex.load(root, corpus.info.base_docs, added)
         self.offsets: dict = {}
@@ -295,7 +296,7 @@ class _Realigner:
         key = (higher.file, lower)
         if key not in self.allowed:
             h = stub(higher)
-            self.allowed[key] = (al.may_take_up(h, stub(self.corpus.metas[lower]))
+            self.allowed[key] = (plan_hierarchy.may_take_up(h, stub(self.corpus.metas[lower]))
                                  and self.hierarchy.contains(h, self.source(lower)))
         return self.allowed[key]
 
@@ -309,7 +310,7 @@ class _Realigner:
         near |= {f for f, s in self.corpus.docs.items() if s.indicator_groups() & suffixes}
         out = []
         for f in sorted(near):
-            if (f != meta.file and al.lower_rank(self.corpus.metas[f].level) > level
+            if (f != meta.file and plan_hierarchy.lower_rank(self.corpus.metas[f].level) > level
                     and self.may(meta, f)):
                 out.append(f)
         return out

@@ -9,8 +9,9 @@ from hypothesis import given, settings, strategies as st
 from policykg.corpus.records import DocumentMeta
 from policykg.corpus.segment import segment_document
 from policykg.corpus.text import squash
-from policykg.ontology.alignment import (Alignment, Piece, best_passage, find_alignments,
-                                idf_weight, may_take_up)
+from policykg.ontology.alignment import Alignment, Piece, best_passage, find_alignments
+from policykg.ontology.fingerprints import idf_weight
+from policykg.ontology.plan_hierarchy import may_take_up
 
 FIXTURES = Path(__file__).parent / "fixtures" / "alignment"
 LEVELS = {"national": ("national", "2021-06-01"), "provincial_a": ("provincial", "2021-12-01"),
@@ -227,7 +228,7 @@ def test_a_district_of_a_provincial_city_has_no_city_above_it():
 
 
 def test_the_line_comes_from_the_gazetteer():
-    from policykg.ontology.alignment import NOWHERE, Hierarchy
+    from policykg.ontology.plan_hierarchy import NOWHERE, Hierarchy
     h = Hierarchy([])
     liuyang = plan("l.txt", "county", "浏阳市", "2022-06-01", PROVINCIAL)
     chaoyang = plan("c.txt", "county", "北京市朝阳区", "2022-06-01", PROVINCIAL)

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from policykg.ontology import alignment as al
-from policykg.ontology.alignment import BREAK, K, WINDOW, NO_SHINGLE
+from policykg.ontology import fingerprints as fp
+from policykg.ontology.fingerprints import BREAK, K, WINDOW, NO_SHINGLE
 
 # CJK, a break, U+0100 (its first UTF-32 byte is 0, as a break's is), ASCII, full width,
 # and a character outside the BMP
@@ -40,18 +41,18 @@ def plain_winnow(hashes: list[int]) -> list[int]:
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=ALPHABET, max_size=40))
 def test_shingle_hashes_are_zlib_crc32_of_each_shingle(text):
-    assert al.shingle_hashes(text) == plain_hashes(text)
-    assert al.shingle_hash_array(text).tolist() == plain_hashes(text)
+    assert fp.shingle_hashes(text) == plain_hashes(text)
+    assert fp.shingle_hash_array(text).tolist() == plain_hashes(text)
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from([0, 1, 2, 3, 7, 2**32 - 1, NO_SHINGLE]), max_size=30))
 def test_winnow_keeps_every_window_minimum(hashes):
-    assert al.winnow(hashes) == plain_winnow(hashes)
+    assert fp.winnow(hashes) == plain_winnow(hashes)
 
 
 def test_document_frequency_counts_and_saturates_as_one_at_a_time():
-    df = al.DocumentFrequency(10)
+    df = fp.DocumentFrequency(10)
     hashes = [5, 5, 9, NO_SHINGLE, 70000, 5 + (df.mask + 1)]     # the last shares 5's first cell
     for _ in range(3):
         df.add_document(hashes)
@@ -65,15 +66,15 @@ def test_document_frequency_counts_and_saturates_as_one_at_a_time():
     assert df.rows[0][5 & df.mask] == 0xFFFF
 
 
-def _stream(text: str, hashes: list[int]) -> al.Stream:
-    s = al.Stream(None, text, array("i"), array("i"))
-    kept = al.winnow(hashes)
+def _stream(text: str, hashes: list[int]) -> fp.Stream:
+    s = fp.Stream(None, text, array("i"), array("i"))
+    kept = fp.winnow(hashes)
     s.fp_pos = array("i", kept)
     s.fp_hash = array("I", (hashes[i] for i in kept))
     return s
 
 
-class _Counts(al.DocumentFrequency):
+class _Counts(fp.DocumentFrequency):
     """Every shingle in two documents: all are eligible."""
 
     def __init__(self):
@@ -103,22 +104,22 @@ def test_pair_seeds_are_every_pair_of_places_of_a_shared_shingle():
     want = sorted({(x, y) for h, xs_ in places_a.items() if h in places_b
                    for x in xs_ for y in places_b[h]}, key=lambda p: (p[1], p[0]))
     assert got == want
-    assert al.eligible_positions(sa, df).keys.tolist() == sorted(places_a)
+    assert fp.eligible_positions(sa, df).keys.tolist() == sorted(places_a)
 
 
 def test_a_shingle_repeated_too_often_is_not_eligible():
-    hashes = [11, 12, 13, 14] * (al.MAX_POSTINGS + 2)
+    hashes = [11, 12, 13, 14] * (fp.MAX_POSTINGS + 2)
     s = _stream("", hashes)
-    assert 11 not in al.eligible_positions(s, _Counts()).keys.tolist()
+    assert 11 not in fp.eligible_positions(s, _Counts()).keys.tolist()
 
 
 def test_streams_hold_narrow_indices_and_save_them_wide():
     wide = array("i", [-1, 0, 5, 32767])
-    narrow = al.narrow(wide)
+    narrow = fp.narrow(wide)
     assert narrow.typecode == "h" and list(narrow) == list(wide)
-    assert al.wide(narrow).typecode == "i" and list(al.wide(narrow)) == list(wide)
+    assert fp.wide(narrow).typecode == "i" and list(fp.wide(narrow)) == list(wide)
     big = array("i", [0, 40000])
-    assert al.narrow(big) is big
+    assert fp.narrow(big) is big
 
 
 def test_offset_maps_kept_for_a_few_documents_give_the_same_links(monkeypatch):

@@ -1,10 +1,12 @@
 """Alignment at corpus scale: a lower plan links to its own hierarchy's sources, once per
-level, whatever number of copies of them the corpus holds (ontology.alignment, targets)."""
+level, whatever number of copies of them the corpus holds (ontology.alignment,
+ontology.plan_hierarchy, targets)."""
 from __future__ import annotations
 
 from policykg.corpus.records import DocumentMeta
 from policykg.corpus.segment import segment_document
-from policykg.ontology.alignment import Hierarchy, find_alignments, region_stem
+from policykg.ontology.alignment import find_alignments
+from policykg.ontology.plan_hierarchy import Hierarchy, region_stem
 from policykg.ontology.targets import extract_targets
 from policykg.ontology.target_alignment import align_targets
 
