@@ -481,3 +481,12 @@ def test_openapi_declares_the_sort_and_the_new_filters(spec):
     assert "state" in spec["components"]["schemas"]["Document"]["properties"]
     doc_params = {p["name"] for p in spec["paths"]["/api/documents"]["get"]["parameters"]}
     assert "sort" in doc_params
+
+
+def test_an_ask_answers_as_csv_too(client):
+    """SPARQL 1.1 defines CSV for SELECT only; an ASK asked for CSV gets a header and
+    its answer, not a server error."""
+    resp = client.get("/sparql", query_string={"query": "ASK { ?s a eli:LegalResource }"},
+                      headers={"Accept": "text/csv"})
+    assert resp.status_code == 200 and resp.mimetype == "text/csv"
+    assert resp.get_data(as_text=True) == "boolean\ntrue\n"
