@@ -366,11 +366,14 @@ def _wait_gone(pid: int, seconds: float) -> bool:
 
 
 def _last_log_line(folder: Path) -> str:
+    """Why the server stopped: its log's last line, but the one before a closing "Server
+    exiting" ("Failed to start listening at SQL port …" says what to change)."""
     for name in ("virtuoso.out", "virtuoso.log"):
         try:
             lines = (folder / name).read_text(errors="replace").strip().splitlines()
         except OSError:
             continue
-        if lines:
-            return lines[-1][:300]
+        said = [line for line in lines if not line.rstrip().endswith("Server exiting")]
+        if said or lines:
+            return (said or lines)[-1][:300]
     return "no log"

@@ -34,6 +34,7 @@ from policykg.web.cli import cli
 from policykg.web.settings import Settings
 from policykg.web.sparql_routes import EXAMPLES
 from questions import QUESTIONS as OFFICIALS
+from tests.webtools import free_port
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?c ?q ?d . ?e ?r ?f }"
@@ -58,12 +59,6 @@ QUESTIONS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @dataclasses.dataclass
 class Running:
     """The module's server: its settings, the data folder, and the session holding it."""
@@ -86,7 +81,7 @@ def server(tmp_path_factory):
                     "virtuoso-opensource")
     root = tmp_path_factory.mktemp("vdata")
     settings = Settings(data_dir=root, graph_store=virtuoso.STORE,
-                        virtuoso_http_port=_free_port(), virtuoso_sql_port=_free_port())
+                        virtuoso_http_port=free_port(), virtuoso_sql_port=free_port())
     config = dataclasses.replace(settings.virtuoso_config(), result_rows=SERVER_ROWS)
     session = virtuoso_server.session(config, root)
     running = Running(settings, config, session.__enter__(), session)
@@ -363,6 +358,18 @@ def test_the_generation_switch_is_atomic_and_pruned_generations_lose_their_graph
     held = virtuoso_load.graphs(server.connection.access)
     assert not first.exists() and graph not in held
     assert virtuoso.read_manifest(second).graph in held
+
+
+def test_a_port_another_program_holds_is_named_in_the_error(tmp_path):
+    """virtuoso-t logs why it stopped, then "Server exiting": the error gives the why."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        config = Settings(data_dir=tmp_path, graph_store=virtuoso.STORE,
+                          virtuoso_http_port=free_port(),
+                          virtuoso_sql_port=held.getsockname()[1]).virtuoso_config()
+        with pytest.raises(virtuoso_server.VirtuosoFailed, match="Failed to start listening"):
+            virtuoso_server.start(config, tmp_path)
 
 
 # ---- stopping ---------------------------------------------------------------------------------------

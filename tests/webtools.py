@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import html as html_mod
 import io
+import random
 import re
 import shutil
 import socket
@@ -19,11 +20,24 @@ import openpyxl
 from waitress.server import create_server
 
 
+# Below Linux's ephemeral range (32768-60999): a port the kernel hands out for port 0 is
+# also handed to outgoing connections, which can take it before the server binds it.
+_PORTS = range(20000, 32000)
+
+
 def free_port() -> int:
-    """A port free now, for a server in another process (`policykg serve`)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port free now, for a server in another process (`policykg serve`, virtuoso-t),
+    chosen outside the ephemeral range so no outgoing connection takes it meanwhile."""
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.choice(_PORTS)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 def wait_ready(base: str, server, seconds: float = 60) -> None:
