@@ -238,7 +238,7 @@ def write_catalog(path: Path, count: int, ranges: dict[str, list[int]],
 
     `documents`: each document's provisions as [start, stop) document numbers (one
     writer adds them document by document, one commit makes one segment), so a word of
-    a document's title can select its provisions cheaply (indexer.query.DocumentsQuery).
+    a document's title can select its provisions cheaply (indexer.whoosh_query.DocumentsQuery).
     `departments`: every department the index knows, with its aliases and the documents
     that assign it tasks; `dept:` resolves short names against these, in context.
     """

@@ -156,7 +156,7 @@ def merge_hits(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return [(s, e) for s, e in merged]
 
 
-# What `units` skips: neither a CJK character nor a letter/digit run (indexer.index._UNIT).
+# What `units` skips: neither a CJK character nor a letter/digit run (indexer.analysis._UNIT).
 _NOT_UNIT = f"[^{CJK}0-9A-Za-z\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]*"
 _COMPAT = re.compile("[\uf900-\ufaff]")      # the CJK characters `units` folds
 _NEVER = re.compile("(?!)")

@@ -45,7 +45,7 @@ from policykg.corpus.files import NotBuilt
 from policykg.indexer.results import BaseSearcher, Hit, SearchOptions, SearchResult, diversify, has_mark, make_snippet
 
 class Ranking(scoring.BM25F):
-    """BM25F, times each provision's static prior (indexer.index.prior_of: its standing).
+    """BM25F, times each provision's static prior (indexer.analysis.prior_of: its standing).
 
     Length normalisation (B) is weaker on headings (all short) and on the context field
     (its length says little about the provision).  `Searcher._collect` applies the

@@ -40,7 +40,7 @@ class BuildContext:
     facts: dict[str, dict] = field(default_factory=dict)
     facts_of: Callable[[str], dict[str, dict]] | None = None
     department_aliases: dict[str, list[str]] | None = None
-    # the search engines to index for (indexer.index.index_engines; None: every one)
+    # the search engines to index for (indexer.engines.index_engines; None: every one)
     engines: Sequence[str] | None = None
     # each document's extract, made on Dask workers (pipeline.cluster); None: the graph
     # stage extracts the documents itself.  The graph stage empties the list once used.
@@ -57,7 +57,7 @@ def write_generation(folder: Path, docs: Sequence[Document], step: Step = lambda
                      engines: Sequence[str] | None = None,
                      extracts: list[DocumentExtract] | None = None) -> dict:
     """Everything a generation holds, written into `folder`; its search index for
-    `engines` (None: every engine installed; see indexer.index.index_engines); `extracts`:
+    `engines` (None: every engine installed; see indexer.engines.index_engines); `extracts`:
     the documents' extracts when made elsewhere (ontology.extract; emptied when used)."""
     started = time.time()
     write_json(folder / layout.DOCUMENTS, document_rows(docs))
