@@ -25,6 +25,7 @@ from policykg.corpus.records import Document, Provision
 from policykg.corpus.text import match_key
 
 _CLAUSE_END = "，。；：,;:！？!?\n"
+_SENTENCE_END = "。；！？!?;\n"
 _BACKGROUND = re.compile(r"^(规划|发展|工作|现实)?(面临的?)?(背景|基础|现状|环境|形势|成效|回顾|成就|机遇)"
                          r"(和|与|及)?(面临的?)?(形势|挑战|机遇|问题)?$")
 _GOAL_HEADING = re.compile(r"目标")
@@ -68,28 +69,28 @@ def _five_year(n_char: str) -> tuple[int, int]:
     start = 2006 + 5 * (n - 11)
     return start, start + 4
 
-def clause_bounds(text: str, i: int, j: int) -> tuple[int, int]:
-    """The clause around text[i:j]: from the clause end (，。；： …) before i to the next."""
+
+def _between(text: str, i: int, j: int, ends: str) -> tuple[int, int]:
+    """From the last of `ends` before i to the first at or after j."""
     lo = i
-    while lo > 0 and text[lo - 1] not in _CLAUSE_END:
+    while lo > 0 and text[lo - 1] not in ends:
         lo -= 1
     hi = j
-    while hi < len(text) and text[hi] not in _CLAUSE_END:
+    while hi < len(text) and text[hi] not in ends:
         hi += 1
     return lo, hi
+
+
+def clause_bounds(text: str, i: int, j: int) -> tuple[int, int]:
+    """The clause around text[i:j]: from the clause end (，。；： …) before i to the next."""
+    return _between(text, i, j, _CLAUSE_END)
 
 
 def sentence_bounds(text: str, i: int) -> tuple[int, int]:
     """The sentence around position i: from the sentence end (。；！？ or a line end) before it
     to the next."""
-    ends = "。；！？!?;\n"
-    lo = i
-    while lo > 0 and text[lo - 1] not in ends:
-        lo -= 1
-    hi = i
-    while hi < len(text) and text[hi] not in ends:
-        hi += 1
-    return lo, hi
+    return _between(text, i, i, _SENTENCE_END)
+
 
 def is_past(text: str, s_lo: int, pos: int, ctx: Context) -> bool:
     """Whether the sentence frames the number at `pos` as a fact of the past: 截至 a year not
