@@ -580,20 +580,18 @@ def _tsv(result: Result) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def format_for(kind: str, fmt: str | None) -> str:
-    """The response type a short name (`policykg sparql --format`) asks of a query form;
-    SparqlError when that form has no such serialisation (a SELECT as Turtle …)."""
-    table = SELECT_FORMATS if kind in ("SELECT", "ASK") else GRAPH_FORMATS
-    if fmt is None:
-        return negotiate(kind, None)
-    if fmt == "json" and table is GRAPH_FORMATS:
-        fmt = "jsonld"                  # a graph's JSON is JSON-LD
-    mime = SHORT_NAMES.get(fmt, fmt)
-    if mime not in table:
-        names = sorted({n for n, m in SHORT_NAMES.items() if m in table and n != "turtle"
-                        and n != "json-ld"})
-        raise SparqlError(f"{kind} results come as {', '.join(names)}, not {fmt}")
-    return mime
+# The short names each query form comes in (`policykg sparql --format`); a graph's json
+# is JSON-LD.
+FORM_NAMES = {"SELECT": ("json", "csv", "tsv", "xml"), "GRAPH": ("json", "ttl", "nt", "rdfxml")}
+
+
+def format_for(kind: str, fmt: str) -> str:
+    """The response type the short name `fmt` asks of a query form; SparqlError when that
+    form has no such serialisation (a SELECT as Turtle …)."""
+    form = "SELECT" if kind in ("SELECT", "ASK") else "GRAPH"
+    if fmt not in FORM_NAMES[form]:
+        raise SparqlError(f"{kind} results come as {', '.join(FORM_NAMES[form])}, not {fmt}")
+    return SHORT_NAMES["jsonld" if (form, fmt) == ("GRAPH", "json") else fmt]
 
 
 def negotiate(kind: str, accept: str | None, fmt: str | None = None) -> str:

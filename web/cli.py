@@ -24,7 +24,7 @@ from policykg.ontology.virtuoso_load import LoadFailed, SqlFailed
 from policykg.ontology.virtuoso_server import VirtuosoFailed
 from policykg.web.stores import data_dir, generation, graph_server, run_query
 from policykg.web.settings import Settings, env_value, flag_help, flag_options, value_type
-from policykg.ontology.sparql import format_for, serialize
+from policykg.ontology.sparql import FORM_NAMES, format_for, serialize
 from policykg.indexer.results import render_text
 from policykg.web.app import create_app
 from policykg.web.server import default_workers, serve as run_server
@@ -54,8 +54,6 @@ class Ctx:
 
 
 pass_ctx = click.make_pass_decorator(Ctx)
-# `policykg sparql --format`: ontology.sparql.format_for reads them by query form
-CLI_FORMATS = ("json", "csv", "tsv", "xml", "ttl", "nt", "jsonld", "rdfxml")
 
 
 def setting_options(command: str):
@@ -142,7 +140,7 @@ def export(ctx: Ctx, what: str, fmt: str | None) -> None:
 
 @cli.command()
 @click.argument("query")
-@click.option("--format", "fmt", type=click.Choice(CLI_FORMATS), default="json",
+@click.option("--format", "fmt", type=click.Choice(sorted({n for names in FORM_NAMES.values() for n in names})), default="json",
               show_default=True,
               help="SELECT / ASK: json (SPARQL 1.1 results), csv, tsv or xml; "
                    "CONSTRUCT / DESCRIBE: json (JSON-LD), ttl, nt or rdfxml.")
